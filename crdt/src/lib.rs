@@ -1,0 +1,25 @@
+//! The shared document of puente: a typed schema over automerge, the rules every record obeys,
+//! the union view over every organisation's partition, hold verdicts and queries.
+//!
+//! Boundary: this crate does no I/O and never reads a clock or a random source. It knows
+//! nothing of the network, the disk or encryption; the node crate passes in ids, times and
+//! verified changes, and stores what this crate produces.
+
+pub mod ids;
+pub mod label;
+pub mod partition;
+pub mod schema;
+pub mod time;
+pub mod view;
+pub mod vocab;
+
+pub use automerge;
+pub use ids::{HoldId, IdError, OfferId, OrgId, WindowId};
+pub use partition::{Contents, Partition, PartitionError, RecordIssue, Touched};
+pub use schema::{
+    County, Hold, Language, LanguageQuery, NewOffer, NewWindow, Offer, OfferFields, OfferPatch,
+    OrgProfile, SchemaError, Window,
+};
+pub use time::Time;
+pub use view::{Hit, HoldStatus, HoldView, Query, View};
+pub use vocab::*;

@@ -1,0 +1,1032 @@
+//! One organisation's partition of the shared document: an automerge document that only that
+//! organisation's keys write, holding its profile, its offers, the holds it places on partners'
+//! offers and its decisions on holds placed on its own offers.
+//!
+//! Layout (schema 1), all keys at the root so that no two devices ever race to create a shared
+//! container (in automerge, two concurrent creations of the same map would hide one of them):
+//!
+//! ```text
+//! schema             uint 1
+//! profile            map  {name, counties, kinds, intake, tz}
+//! offer:<offer id>   map  {kind, handle, subject, counties, zone?, languages, accepts, affirming,
+//!                          accessibility, household, capabilities, unit, lead_time?, max_stay?,
+//!                          vetting, status, label, bond_band?, post_within?, created_at,
+//!                          last_confirmed_at, expires_at, withdrawn?,
+//!                          win:<window id> map {start, end, tz, weekly, total, cancelled?}}
+//! hold:<hold id>     map  {owner, offer, window, qty, from, to, created_at, expires_at, released?}
+//! decision:<hold id> str  "confirmed" | "declined"
+//! ```
+//!
+//! Set-valued fields are stored as one `;`-joined string each: one operation per field keeps a
+//! 100k-offer document small and fast to load, and within one organisation's partition the only
+//! concurrent writers are its own devices, for whom last-writer-wins per field is the right
+//! merge. One-way flags (`withdrawn`, `cancelled`, `released`) are only ever written as `true`
+//! and read as "true if any concurrent value is true", so no concurrent edit can undo them.
+//! `last_confirmed_at` and `expires_at` read as the latest of concurrent values; concurrent
+//! decisions on one hold read as `declined` if any device declined.
+//!
+//! Reading is total: a record that does not parse (a hostile or newer writer) is reported as a
+//! [`RecordIssue`] and skipped, never a panic.
+//!
+//! This module does no I/O and reads no clock or random source: ids and times are passed in.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use automerge::{
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, PatchAction, Prop, ROOT, ReadDoc,
+    ScalarValue, Value, ValueRef, transaction::Transactable,
+};
+
+use crate::ids::{HoldId, OfferId, OrgId, WindowId};
+use crate::schema::{
+    Hold, NewOffer, NewWindow, Offer, OfferFields, OfferPatch, OrgProfile, SchemaError, Window,
+    join_list, parse_list,
+};
+use crate::time::Time;
+use crate::vocab::Decision;
+
+/// The schema version this code writes and reads.
+pub const SCHEMA_VERSION: u64 = 1;
+
+const OFFER: &str = "offer:";
+const HOLD: &str = "hold:";
+const DECISION: &str = "decision:";
+const WINDOW: &str = "win:";
+
+/// Why an operation on a partition failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartitionError {
+    /// The record asked for is not in this partition.
+    #[error("no {what} with id {id} in this organisation's records")]
+    NotFound {
+        /// Offer, hold or window.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The record exists but may no longer change (withdrawn offer, released hold).
+    #[error("{0}")]
+    Final(String),
+    /// The new values break a schema rule.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// Automerge refused the bytes or the operation.
+    #[error("document error: {0}")]
+    Doc(#[from] automerge::AutomergeError),
+    /// A change could not be decoded.
+    #[error("change could not be decoded: {0}")]
+    Change(#[from] automerge::LoadChangeError),
+    /// A stored record does not parse.
+    #[error("record {key} is malformed: {reason}")]
+    Malformed {
+        /// Its root key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A record that could not be read, reported instead of failing the whole read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordIssue {
+    /// The root key of the record.
+    pub key: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Which records a set of changes touched, so that derived views update only those.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Everything may have changed (first load, or a change that could not be attributed).
+    pub all: bool,
+    /// The profile changed.
+    pub profile: bool,
+    /// Offers that changed.
+    pub offers: BTreeSet<OfferId>,
+    /// Holds that changed.
+    pub holds: BTreeSet<HoldId>,
+    /// Decisions that changed.
+    pub decisions: BTreeSet<HoldId>,
+}
+
+impl Touched {
+    /// Adds the record behind a root key.
+    fn root_key(&mut self, key: &str) {
+        if key == "profile" {
+            self.profile = true;
+        } else if let Some(id) = key.strip_prefix(OFFER).and_then(|s| s.parse().ok()) {
+            self.offers.insert(id);
+        } else if let Some(id) = key.strip_prefix(HOLD).and_then(|s| s.parse().ok()) {
+            self.holds.insert(id);
+        } else if let Some(id) = key.strip_prefix(DECISION).and_then(|s| s.parse().ok()) {
+            self.decisions.insert(id);
+        }
+    }
+
+    /// Merges another set into this one.
+    pub fn extend(&mut self, other: Touched) {
+        self.all |= other.all;
+        self.profile |= other.profile;
+        self.offers.extend(other.offers);
+        self.holds.extend(other.holds);
+        self.decisions.extend(other.decisions);
+    }
+
+    /// Whether nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        !self.all
+            && !self.profile
+            && self.offers.is_empty()
+            && self.holds.is_empty()
+            && self.decisions.is_empty()
+    }
+}
+
+/// Everything a partition holds, read in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct Contents {
+    /// The profile, if one was written.
+    pub profile: Option<OrgProfile>,
+    /// Offers.
+    pub offers: Vec<Offer>,
+    /// Holds this organisation placed.
+    pub holds: Vec<Hold>,
+    /// Decisions this organisation made on holds on its offers.
+    pub decisions: Vec<(HoldId, Decision)>,
+    /// Records that did not parse.
+    pub issues: Vec<RecordIssue>,
+}
+
+/// One organisation's partition.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    org: OrgId,
+    doc: AutoCommit,
+}
+
+impl Partition {
+    /// An empty partition written by the device with automerge actor `actor` (the node uses the
+    /// device's public key, so a change's actor is bound to the key that signed it).
+    pub fn new(org: OrgId, actor: &[u8]) -> Self {
+        let doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        Partition { org, doc }
+    }
+
+    /// Loads a saved partition.
+    pub fn load(org: OrgId, bytes: &[u8], actor: &[u8]) -> Result<Self, PartitionError> {
+        let doc = AutoCommit::load(bytes)?.with_actor(ActorId::from(actor));
+        Ok(Partition { org, doc })
+    }
+
+    /// The owning organisation.
+    pub fn org(&self) -> OrgId {
+        self.org
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Read access to the automerge document (for statistics and tests).
+    pub fn doc(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// Ends the pending local transaction and returns its change as uncompressed bytes (the
+    /// form envelopes carry), or `None` when nothing was written.
+    pub fn commit(&mut self) -> Option<Vec<u8>> {
+        self.doc.commit()?;
+        self.doc
+            .get_last_local_change()
+            .map(|c| c.raw_bytes().to_vec())
+    }
+
+    /// Discards the pending local transaction.
+    pub fn rollback(&mut self) {
+        self.doc.rollback();
+    }
+
+    /// Applies changes received from elsewhere (already verified by the caller: signed by a key
+    /// of this organisation). Returns what they touched.
+    pub fn apply_changes(&mut self, changes: Vec<Change>) -> Result<Touched, PartitionError> {
+        self.doc.commit();
+        if self.doc.get_heads().is_empty() {
+            self.doc.apply_changes(changes)?;
+            return Ok(Touched {
+                all: true,
+                ..Touched::default()
+            });
+        }
+        self.doc.update_diff_cursor();
+        let applied = self.doc.apply_changes(changes);
+        let patches = self.doc.diff_incremental();
+        self.doc.reset_diff_cursor();
+        applied?;
+        let mut t = Touched::default();
+        for p in patches {
+            match p.path.first() {
+                Some((_, Prop::Map(key))) => t.root_key(key),
+                Some(_) => t.all = true,
+                None => match &p.action {
+                    PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                        t.root_key(key)
+                    }
+                    PatchAction::Conflict {
+                        prop: Prop::Map(key),
+                    }
+                    | PatchAction::Increment {
+                        prop: Prop::Map(key),
+                        ..
+                    } => t.root_key(key),
+                    _ => t.all = true,
+                },
+            }
+        }
+        Ok(t)
+    }
+
+    /// Writes the schema version and the profile.
+    pub fn set_profile(&mut self, profile: &OrgProfile) -> Result<Touched, PartitionError> {
+        let mut p = profile.clone();
+        p.validate()?;
+        if self.doc.get(ROOT, "schema")?.is_none() {
+            self.doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+        }
+        let obj = match self.doc.get(ROOT, "profile")? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => self.doc.put_object(ROOT, "profile", ObjType::Map)?,
+        };
+        put_if_changed(&mut self.doc, &obj, "name", p.name.as_str())?;
+        put_if_changed(
+            &mut self.doc,
+            &obj,
+            "counties",
+            join_list(&p.counties).as_str(),
+        )?;
+        put_if_changed(&mut self.doc, &obj, "kinds", join_list(&p.kinds).as_str())?;
+        put_if_changed(&mut self.doc, &obj, "intake", p.intake.as_str())?;
+        put_if_changed(&mut self.doc, &obj, "tz", p.tz.as_str())?;
+        Ok(Touched {
+            profile: true,
+            ..Touched::default()
+        })
+    }
+
+    /// Adds an offer. `window_ids` gives one fresh id per window of `offer`.
+    pub fn add_offer(
+        &mut self,
+        id: OfferId,
+        offer: &NewOffer,
+        window_ids: &[WindowId],
+        now: Time,
+    ) -> Result<Touched, PartitionError> {
+        let mut offer = offer.clone();
+        offer.validate()?;
+        if window_ids.len() != offer.windows.len() {
+            return Err(SchemaError::Invalid("one window id is needed per window".into()).into());
+        }
+        let key = format!("{OFFER}{id}");
+        if self.doc.get(ROOT, key.as_str())?.is_some() {
+            return Err(PartitionError::Final(format!("offer {id} already exists")));
+        }
+        let obj = self.doc.put_object(ROOT, key.as_str(), ObjType::Map)?;
+        write_fields(&mut self.doc, &obj, &offer.fields)?;
+        self.doc.put(&obj, "created_at", now.0)?;
+        self.doc.put(&obj, "last_confirmed_at", now.0)?;
+        self.doc.put(&obj, "expires_at", offer.expiry_from(now).0)?;
+        for (w, wid) in offer.windows.iter().zip(window_ids) {
+            write_window(&mut self.doc, &obj, *wid, w)?;
+        }
+        Ok(touched_offer(id))
+    }
+
+    fn offer_obj(&self, id: OfferId) -> Result<ObjId, PartitionError> {
+        match self.doc.get(ROOT, format!("{OFFER}{id}"))? {
+            Some((Value::Object(ObjType::Map), obj)) => Ok(obj),
+            _ => Err(PartitionError::NotFound {
+                what: "offer",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// Reads one offer.
+    pub fn offer(&self, id: OfferId) -> Result<Offer, PartitionError> {
+        let obj = self.offer_obj(id)?;
+        read_offer(&self.doc, &obj, id, self.org).map_err(|reason| PartitionError::Malformed {
+            key: format!("{OFFER}{id}"),
+            reason,
+        })
+    }
+
+    /// Changes an offer. Refused once it is withdrawn (withdrawal is final: make a new offer).
+    pub fn update_offer(
+        &mut self,
+        id: OfferId,
+        patch: &OfferPatch,
+        new_window_ids: &[WindowId],
+        now: Time,
+    ) -> Result<Touched, PartitionError> {
+        let current = self.offer(id)?;
+        if current.withdrawn {
+            return Err(PartitionError::Final(format!(
+                "offer {id} is withdrawn and cannot change; publish a new offer instead"
+            )));
+        }
+        let fields = patch.apply_to(&current.fields)?;
+        if new_window_ids.len() != patch.add_windows.len() {
+            return Err(SchemaError::Invalid("one window id is needed per window".into()).into());
+        }
+        let live = current.windows.iter().filter(|w| !w.cancelled).count();
+        if live + patch.add_windows.len() > crate::schema::MAX_WINDOWS_PER_OFFER {
+            return Err(SchemaError::Invalid("too many windows on one offer".into()).into());
+        }
+        for wid in &patch.cancel_windows {
+            if !current.windows.iter().any(|w| w.id == *wid) {
+                return Err(PartitionError::NotFound {
+                    what: "window",
+                    id: wid.to_string(),
+                });
+            }
+        }
+        let obj = self.offer_obj(id)?;
+        write_fields(&mut self.doc, &obj, &fields)?;
+        for (w, wid) in patch.add_windows.iter().zip(new_window_ids) {
+            write_window(&mut self.doc, &obj, *wid, w)?;
+        }
+        for wid in &patch.cancel_windows {
+            if let Some((Value::Object(ObjType::Map), wobj)) =
+                self.doc.get(&obj, format!("{WINDOW}{wid}"))?
+            {
+                self.doc.put(&wobj, "cancelled", true)?;
+            }
+        }
+        if let Some(secs) = patch.expires_in {
+            self.doc.put(&obj, "expires_at", now.plus(secs).0)?;
+            self.doc.put(&obj, "last_confirmed_at", now.0)?;
+        }
+        Ok(touched_offer(id))
+    }
+
+    /// Withdraws an offer: one-way.
+    pub fn withdraw_offer(&mut self, id: OfferId) -> Result<Touched, PartitionError> {
+        let obj = self.offer_obj(id)?;
+        self.doc.put(&obj, "withdrawn", true)?;
+        Ok(touched_offer(id))
+    }
+
+    /// Renews freshness and expiry: `last_confirmed_at = now`, `expires_at = now + expires_in`
+    /// (the kind's default when `None`).
+    pub fn confirm_offer(
+        &mut self,
+        id: OfferId,
+        now: Time,
+        expires_in: Option<i64>,
+    ) -> Result<Touched, PartitionError> {
+        let current = self.offer(id)?;
+        if current.withdrawn {
+            return Err(PartitionError::Final(format!(
+                "offer {id} is withdrawn and cannot be confirmed; publish a new offer instead"
+            )));
+        }
+        let obj = self.offer_obj(id)?;
+        let secs = expires_in.unwrap_or(current.fields.kind.default_expiry_secs());
+        self.doc.put(&obj, "last_confirmed_at", now.0)?;
+        self.doc.put(&obj, "expires_at", now.plus(secs).0)?;
+        Ok(touched_offer(id))
+    }
+
+    /// Places a hold (this partition is the requester's).
+    pub fn place_hold(&mut self, hold: &Hold) -> Result<Touched, PartitionError> {
+        if hold.requester != self.org {
+            return Err(
+                SchemaError::Invalid("a hold lives in the requester's partition".into()).into(),
+            );
+        }
+        hold.validate()?;
+        let key = format!("{HOLD}{}", hold.id);
+        if self.doc.get(ROOT, key.as_str())?.is_some() {
+            return Err(PartitionError::Final(format!(
+                "hold {} already exists",
+                hold.id
+            )));
+        }
+        let obj = self.doc.put_object(ROOT, key.as_str(), ObjType::Map)?;
+        self.doc.put(&obj, "owner", hold.owner.to_string())?;
+        self.doc.put(&obj, "offer", hold.offer.to_string())?;
+        self.doc.put(&obj, "window", hold.window.to_string())?;
+        self.doc.put(&obj, "qty", u64::from(hold.qty))?;
+        self.doc.put(&obj, "from", hold.from.0)?;
+        self.doc.put(&obj, "to", hold.to.0)?;
+        self.doc.put(&obj, "created_at", hold.created_at.0)?;
+        self.doc.put(&obj, "expires_at", hold.expires_at.0)?;
+        let mut t = Touched::default();
+        t.holds.insert(hold.id);
+        Ok(t)
+    }
+
+    /// Releases a hold this organisation placed: one-way.
+    pub fn release_hold(&mut self, id: HoldId) -> Result<Touched, PartitionError> {
+        match self.doc.get(ROOT, format!("{HOLD}{id}"))? {
+            Some((Value::Object(ObjType::Map), obj)) => {
+                self.doc.put(&obj, "released", true)?;
+                let mut t = Touched::default();
+                t.holds.insert(id);
+                Ok(t)
+            }
+            _ => Err(PartitionError::NotFound {
+                what: "hold",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// Records this organisation's decision on a hold placed on one of its offers.
+    pub fn decide(&mut self, id: HoldId, decision: Decision) -> Result<Touched, PartitionError> {
+        self.doc
+            .put(ROOT, format!("{DECISION}{id}"), decision.as_str())?;
+        let mut t = Touched::default();
+        t.decisions.insert(id);
+        Ok(t)
+    }
+
+    /// Reads every record.
+    pub fn contents(&self) -> Contents {
+        let mut c = Contents::default();
+        for item in self.doc.map_range(ROOT, ..) {
+            let key = item.key.as_ref();
+            self.read_root_item(key, &item.value, item.id(), &mut c);
+        }
+        c
+    }
+
+    /// Reads only the records named in `touched` (everything when `touched.all`).
+    pub fn contents_of(&self, touched: &Touched) -> Contents {
+        if touched.all {
+            return self.contents();
+        }
+        let mut c = Contents::default();
+        let mut keys: Vec<String> = Vec::new();
+        if touched.profile {
+            keys.push("profile".into());
+        }
+        keys.extend(touched.offers.iter().map(|id| format!("{OFFER}{id}")));
+        keys.extend(touched.holds.iter().map(|id| format!("{HOLD}{id}")));
+        keys.extend(touched.decisions.iter().map(|id| format!("{DECISION}{id}")));
+        for key in keys {
+            match self.doc.get(ROOT, key.as_str()) {
+                Ok(Some((value, id))) => {
+                    let v = match &value {
+                        Value::Object(t) => ValueRef::Object(*t),
+                        Value::Scalar(s) => ValueRef::Scalar(scalar_ref(s)),
+                    };
+                    self.read_root_item(&key, &v, id, &mut c);
+                }
+                Ok(None) => {}
+                Err(e) => c.issues.push(RecordIssue {
+                    key,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        c
+    }
+
+    fn read_root_item(&self, key: &str, value: &ValueRef<'_>, obj: ObjId, c: &mut Contents) {
+        let issue = |reason: String| RecordIssue {
+            key: key.to_string(),
+            reason,
+        };
+        if key == "profile" {
+            match read_profile(&self.doc, &obj) {
+                Ok(p) => c.profile = Some(p),
+                Err(r) => c.issues.push(issue(r)),
+            }
+        } else if let Some(id) = key.strip_prefix(OFFER) {
+            match id.parse::<OfferId>() {
+                Ok(id) if matches!(value, ValueRef::Object(ObjType::Map)) => {
+                    match read_offer(&self.doc, &obj, id, self.org) {
+                        Ok(o) => c.offers.push(o),
+                        Err(r) => c.issues.push(issue(r)),
+                    }
+                }
+                _ => c.issues.push(issue("not an offer map".into())),
+            }
+        } else if let Some(id) = key.strip_prefix(HOLD) {
+            match id.parse::<HoldId>() {
+                Ok(id) if matches!(value, ValueRef::Object(ObjType::Map)) => {
+                    match read_hold(&self.doc, &obj, id, self.org) {
+                        Ok(h) => c.holds.push(h),
+                        Err(r) => c.issues.push(issue(r)),
+                    }
+                }
+                _ => c.issues.push(issue("not a hold map".into())),
+            }
+        } else if let Some(id) = key.strip_prefix(DECISION) {
+            match id.parse::<HoldId>() {
+                Ok(id) => match read_decision(&self.doc, key) {
+                    Ok(d) => c.decisions.push((id, d)),
+                    Err(r) => c.issues.push(issue(r)),
+                },
+                Err(_) => c.issues.push(issue("bad hold id".into())),
+            }
+        } else if key != "schema" {
+            c.issues.push(issue("unknown record".into()));
+        }
+    }
+}
+
+fn touched_offer(id: OfferId) -> Touched {
+    let mut t = Touched::default();
+    t.offers.insert(id);
+    t
+}
+
+fn scalar_ref(s: &ScalarValue) -> automerge::ScalarValueRef<'_> {
+    use automerge::ScalarValueRef as R;
+    match s {
+        ScalarValue::Bytes(b) => R::Bytes(b.as_slice().into()),
+        ScalarValue::Str(s) => R::Str(s.as_str().into()),
+        ScalarValue::Int(i) => R::Int(*i),
+        ScalarValue::Uint(u) => R::Uint(*u),
+        ScalarValue::F64(f) => R::F64(*f),
+        ScalarValue::Timestamp(t) => R::Timestamp(*t),
+        ScalarValue::Boolean(b) => R::Boolean(*b),
+        _ => R::Null,
+    }
+}
+
+/// Writes `value` at `key` unless it is already the (unconflicted) value there, so an update
+/// that changes one field adds one operation, not twenty.
+fn put_if_changed<V: Into<ScalarValue>>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: V,
+) -> Result<(), PartitionError> {
+    let value: ScalarValue = value.into();
+    let all = doc.get_all(obj, key)?;
+    let same = all.len() == 1 && matches!(&all[0].0, Value::Scalar(s) if s.as_ref() == &value);
+    if !same {
+        doc.put(obj, key, value)?;
+    }
+    Ok(())
+}
+
+fn put_opt<V: Into<ScalarValue>>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: Option<V>,
+) -> Result<(), PartitionError> {
+    match value {
+        Some(v) => put_if_changed(doc, obj, key, v),
+        None => {
+            if doc.get(obj, key)?.is_some() {
+                doc.delete(obj, key)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_fields(doc: &mut AutoCommit, obj: &ObjId, f: &OfferFields) -> Result<(), PartitionError> {
+    put_if_changed(doc, obj, "kind", f.kind.as_str())?;
+    put_if_changed(doc, obj, "handle", f.handle.as_str())?;
+    put_if_changed(doc, obj, "subject", f.subject.as_str())?;
+    put_if_changed(doc, obj, "counties", join_list(&f.counties).as_str())?;
+    put_opt(doc, obj, "zone", f.zone.as_deref())?;
+    put_if_changed(doc, obj, "languages", join_list(&f.languages).as_str())?;
+    put_if_changed(doc, obj, "accepts", join_list(&f.accepts).as_str())?;
+    put_if_changed(doc, obj, "affirming", join_list(&f.affirming).as_str())?;
+    put_if_changed(
+        doc,
+        obj,
+        "accessibility",
+        join_list(&f.accessibility).as_str(),
+    )?;
+    put_if_changed(doc, obj, "household", join_list(&f.household).as_str())?;
+    put_if_changed(
+        doc,
+        obj,
+        "capabilities",
+        join_list(&f.capabilities).as_str(),
+    )?;
+    put_if_changed(doc, obj, "unit", f.unit.as_str())?;
+    put_opt(doc, obj, "lead_time", f.lead_time)?;
+    put_opt(doc, obj, "max_stay", f.max_stay)?;
+    put_if_changed(doc, obj, "vetting", f.vetting.as_str())?;
+    put_if_changed(doc, obj, "status", f.status.as_str())?;
+    put_if_changed(doc, obj, "label", f.label.as_str())?;
+    put_opt(doc, obj, "bond_band", f.bond_band.map(|b| b.as_str()))?;
+    put_opt(doc, obj, "post_within", f.post_within)?;
+    Ok(())
+}
+
+fn write_window(
+    doc: &mut AutoCommit,
+    offer: &ObjId,
+    id: WindowId,
+    w: &NewWindow,
+) -> Result<(), PartitionError> {
+    let obj = doc.put_object(offer, format!("{WINDOW}{id}"), ObjType::Map)?;
+    doc.put(&obj, "start", w.start.0)?;
+    doc.put(&obj, "end", w.end.0)?;
+    doc.put(&obj, "tz", w.tz.as_str())?;
+    doc.put(&obj, "weekly", w.weekly)?;
+    doc.put(&obj, "total", u64::from(w.total))?;
+    Ok(())
+}
+
+/// Scalars of one map object, read in a single ordered pass. Conflicted keys are re-read with
+/// `get_all` so that one-way flags and "latest" timestamps resolve by rule, not by actor order.
+struct Fields<'a> {
+    doc: &'a AutoCommit,
+    obj: &'a ObjId,
+    items: Vec<(String, automerge::ScalarValue, bool)>,
+    objects: Vec<(String, ObjId)>,
+}
+
+impl<'a> Fields<'a> {
+    fn read(doc: &'a AutoCommit, obj: &'a ObjId) -> Self {
+        let mut items = Vec::new();
+        let mut objects = Vec::new();
+        for item in doc.map_range(obj, ..) {
+            match &item.value {
+                ValueRef::Scalar(s) => items.push((
+                    item.key.to_string(),
+                    automerge::ScalarValue::from(s.clone()),
+                    item.conflict,
+                )),
+                ValueRef::Object(ObjType::Map) => objects.push((item.key.to_string(), item.id())),
+                ValueRef::Object(_) => {}
+            }
+        }
+        Fields {
+            doc,
+            obj,
+            items,
+            objects,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&automerge::ScalarValue> {
+        self.items
+            .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.items[i].1)
+    }
+
+    fn conflicted(&self, key: &str) -> bool {
+        self.items
+            .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
+            .ok()
+            .is_some_and(|i| self.items[i].2)
+    }
+
+    fn all(&self, key: &str) -> Vec<automerge::ScalarValue> {
+        if !self.conflicted(key) {
+            return self.get(key).cloned().into_iter().collect();
+        }
+        self.doc
+            .get_all(self.obj, key)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, _)| match v {
+                Value::Scalar(s) => Some(s.into_owned()),
+                Value::Object(_) => None,
+            })
+            .collect()
+    }
+
+    fn str(&self, key: &str) -> Result<&str, String> {
+        match self.get(key) {
+            Some(ScalarValue::Str(s)) => Ok(s.as_str()),
+            Some(_) => Err(format!("{key} is not text")),
+            None => Err(format!("{key} is missing")),
+        }
+    }
+
+    fn opt_str(&self, key: &str) -> Result<Option<&str>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(ScalarValue::Str(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(format!("{key} is not text")),
+        }
+    }
+
+    fn parse<T: FromStr>(&self, key: &str) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.str(key)?
+            .parse()
+            .map_err(|e: T::Err| format!("{key}: {e}"))
+    }
+
+    fn list<T: FromStr>(&self, key: &str) -> Result<Vec<T>, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        parse_list(self.opt_str(key)?.unwrap_or("")).map_err(|e: T::Err| format!("{key}: {e}"))
+    }
+
+    fn int(&self, key: &str) -> Result<i64, String> {
+        self.opt_int(key)?
+            .ok_or_else(|| format!("{key} is missing"))
+    }
+
+    fn opt_int(&self, key: &str) -> Result<Option<i64>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(ScalarValue::Int(i)) => Ok(Some(*i)),
+            Some(ScalarValue::Uint(u)) => i64::try_from(*u)
+                .map(Some)
+                .map_err(|_| format!("{key} is out of range")),
+            Some(_) => Err(format!("{key} is not a number")),
+        }
+    }
+
+    /// The largest of concurrent integer values.
+    fn latest_int(&self, key: &str) -> Result<i64, String> {
+        self.all(key)
+            .iter()
+            .filter_map(|v| match v {
+                ScalarValue::Int(i) => Some(*i),
+                _ => None,
+            })
+            .max()
+            .ok_or_else(|| format!("{key} is missing"))
+    }
+
+    /// True when any concurrent value is `true`.
+    fn one_way(&self, key: &str) -> bool {
+        self.all(key)
+            .iter()
+            .any(|v| matches!(v, ScalarValue::Boolean(true)))
+    }
+}
+
+fn read_profile(doc: &AutoCommit, obj: &ObjId) -> Result<OrgProfile, String> {
+    let f = Fields::read(doc, obj);
+    Ok(OrgProfile {
+        name: f.str("name")?.to_string(),
+        counties: f.list("counties")?,
+        kinds: f.list("kinds")?,
+        intake: f.opt_str("intake")?.unwrap_or("").to_string(),
+        tz: f.str("tz")?.to_string(),
+    })
+}
+
+fn read_offer(doc: &AutoCommit, obj: &ObjId, id: OfferId, owner: OrgId) -> Result<Offer, String> {
+    let f = Fields::read(doc, obj);
+    let mut fields = OfferFields {
+        kind: f.parse("kind")?,
+        handle: f.str("handle")?.to_string(),
+        subject: f.parse("subject")?,
+        counties: f.list("counties")?,
+        zone: f.opt_str("zone")?.map(str::to_string),
+        languages: f.list("languages")?,
+        accepts: f.list("accepts")?,
+        affirming: f.list("affirming")?,
+        accessibility: f.list("accessibility")?,
+        household: f.list("household")?,
+        capabilities: f.list("capabilities")?,
+        unit: f.parse("unit")?,
+        lead_time: f.opt_int("lead_time")?,
+        max_stay: f.opt_int("max_stay")?,
+        vetting: f.parse("vetting")?,
+        status: f.parse("status")?,
+        label: f.opt_str("label")?.unwrap_or("").to_string(),
+        bond_band: f
+            .opt_str("bond_band")?
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| format!("bond_band: {e}"))?,
+        post_within: f.opt_int("post_within")?,
+    };
+    // A partner's record is checked by the same rules as our own: a hostile writer cannot put
+    // an address into a label by skipping the CLI.
+    fields.normalize_and_validate().map_err(|e| e.to_string())?;
+    let mut windows = Vec::new();
+    for (key, wobj) in &f.objects {
+        let Some(wid) = key.strip_prefix(WINDOW) else {
+            continue;
+        };
+        let wid: WindowId = wid.parse().map_err(|_| format!("bad window key {key}"))?;
+        windows.push(read_window(doc, wobj, wid)?);
+    }
+    if windows.len() > crate::schema::MAX_WINDOWS_PER_OFFER * 4 {
+        return Err("too many windows".into());
+    }
+    windows.sort_by_key(|w| (w.start, w.id));
+    Ok(Offer {
+        id,
+        owner,
+        fields,
+        windows,
+        created_at: Time(f.int("created_at")?),
+        last_confirmed_at: Time(f.latest_int("last_confirmed_at")?),
+        expires_at: Time(f.latest_int("expires_at")?),
+        withdrawn: f.one_way("withdrawn"),
+    })
+}
+
+fn read_window(doc: &AutoCommit, obj: &ObjId, id: WindowId) -> Result<Window, String> {
+    let f = Fields::read(doc, obj);
+    let total = f.int("total")?;
+    let w = NewWindow {
+        start: Time(f.int("start")?),
+        end: Time(f.int("end")?),
+        tz: f.str("tz")?.to_string(),
+        weekly: matches!(f.get("weekly"), Some(ScalarValue::Boolean(true))),
+        total: u32::try_from(total).map_err(|_| "window total out of range".to_string())?,
+    };
+    w.validate().map_err(|e| format!("window {id}: {e}"))?;
+    Ok(Window {
+        id,
+        start: w.start,
+        end: w.end,
+        tz: w.tz,
+        weekly: w.weekly,
+        total: w.total,
+        cancelled: f.one_way("cancelled"),
+    })
+}
+
+fn read_hold(doc: &AutoCommit, obj: &ObjId, id: HoldId, requester: OrgId) -> Result<Hold, String> {
+    let f = Fields::read(doc, obj);
+    let qty = f.int("qty")?;
+    let hold = Hold {
+        id,
+        requester,
+        owner: f.parse("owner")?,
+        offer: f.parse("offer")?,
+        window: f.parse("window")?,
+        qty: u32::try_from(qty).map_err(|_| "qty out of range".to_string())?,
+        from: Time(f.int("from")?),
+        to: Time(f.int("to")?),
+        created_at: Time(f.int("created_at")?),
+        expires_at: Time(f.int("expires_at")?),
+        released: f.one_way("released"),
+    };
+    hold.validate().map_err(|e| e.to_string())?;
+    Ok(hold)
+}
+
+fn read_decision(doc: &AutoCommit, key: &str) -> Result<Decision, String> {
+    let values = doc.get_all(ROOT, key).map_err(|e| e.to_string())?;
+    let mut out = None;
+    for (v, _) in values {
+        let d = match v {
+            Value::Scalar(s) => match s.as_ref() {
+                ScalarValue::Str(t) => t.parse::<Decision>().map_err(|e| e.to_string())?,
+                _ => return Err("decision is not text".into()),
+            },
+            Value::Object(_) => return Err("decision is not text".into()),
+        };
+        // Declined wins over a concurrent confirmation: the owner's devices disagreed, and the
+        // safe reading keeps the capacity free until a person looks again.
+        out = Some(match (out, d) {
+            (Some(Decision::Declined), _) | (_, Decision::Declined) => Decision::Declined,
+            _ => Decision::Confirmed,
+        });
+    }
+    out.ok_or_else(|| "decision is missing".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tests::fields;
+    use crate::vocab::Kind;
+
+    pub(crate) fn org(n: u8) -> OrgId {
+        OrgId::from_bytes([n; 10])
+    }
+
+    fn offer() -> NewOffer {
+        NewOffer {
+            fields: fields(Kind::HostHome),
+            windows: vec![NewWindow {
+                start: Time(1_000_000),
+                end: Time(1_000_000 + 14 * 86_400),
+                tz: "America/Los_Angeles".into(),
+                weekly: false,
+                total: 2,
+            }],
+            expires_in: None,
+        }
+    }
+
+    #[test]
+    fn offer_round_trips_through_the_document() {
+        let mut p = Partition::new(org(1), &[1; 32]);
+        let id = OfferId::from_bytes([9; 10]);
+        p.add_offer(id, &offer(), &[WindowId::from_bytes([3; 10])], Time(500))
+            .expect("valid");
+        assert!(p.commit().is_some());
+        let o = p.offer(id).expect("present");
+        assert_eq!(o.fields.handle, "host-7f3k");
+        assert_eq!(o.windows.len(), 1);
+        assert_eq!(o.expires_at, Time(500 + 14 * 86_400));
+        let c = p.contents();
+        assert_eq!(c.offers.len(), 1);
+        assert!(c.issues.is_empty());
+        let bytes = p.save();
+        let q = Partition::load(org(1), &bytes, &[2; 32]).expect("loads");
+        assert_eq!(q.offer(id).expect("present"), o);
+    }
+
+    #[test]
+    fn update_writes_only_changed_fields() {
+        let mut p = Partition::new(org(1), &[1; 32]);
+        let id = OfferId::from_bytes([9; 10]);
+        p.add_offer(id, &offer(), &[WindowId::from_bytes([3; 10])], Time(500))
+            .expect("valid");
+        p.commit();
+        let patch = OfferPatch {
+            label: Some("two quiet rooms".into()),
+            ..OfferPatch::default()
+        };
+        p.update_offer(id, &patch, &[], Time(600)).expect("valid");
+        p.commit();
+        let change = p.doc.get_last_local_change().expect("a change");
+        assert_eq!(change.len(), 1, "one field changed, one operation written");
+    }
+
+    #[test]
+    fn withdrawn_offers_are_final() {
+        let mut p = Partition::new(org(1), &[1; 32]);
+        let id = OfferId::from_bytes([9; 10]);
+        p.add_offer(id, &offer(), &[WindowId::from_bytes([3; 10])], Time(500))
+            .expect("valid");
+        p.withdraw_offer(id).expect("present");
+        p.commit();
+        let patch = OfferPatch {
+            label: Some("back again".into()),
+            ..OfferPatch::default()
+        };
+        assert!(matches!(
+            p.update_offer(id, &patch, &[], Time(600)),
+            Err(PartitionError::Final(_))
+        ));
+        assert!(matches!(
+            p.confirm_offer(id, Time(600), None),
+            Err(PartitionError::Final(_))
+        ));
+    }
+
+    #[test]
+    fn remote_changes_report_what_they_touched() {
+        let mut a = Partition::new(org(1), &[1; 32]);
+        let id = OfferId::from_bytes([9; 10]);
+        a.add_offer(id, &offer(), &[WindowId::from_bytes([3; 10])], Time(500))
+            .expect("valid");
+        let c1 = a.commit().expect("change");
+        let mut b = Partition::new(org(1), &[2; 32]);
+        let t = b
+            .apply_changes(vec![Change::from_bytes(c1).expect("decodes")])
+            .expect("applies");
+        assert!(t.all);
+        a.confirm_offer(id, Time(900), None).expect("present");
+        let c2 = a.commit().expect("change");
+        let t = b
+            .apply_changes(vec![Change::from_bytes(c2).expect("decodes")])
+            .expect("applies");
+        assert!(!t.all);
+        assert_eq!(t.offers.into_iter().collect::<Vec<_>>(), vec![id]);
+        assert_eq!(b.offer(id).expect("present").last_confirmed_at, Time(900));
+    }
+
+    #[test]
+    fn malformed_records_are_reported_not_fatal() {
+        let mut p = Partition::new(org(1), &[1; 32]);
+        let obj = p
+            .doc
+            .put_object(ROOT, "offer:zzzz", ObjType::Map)
+            .expect("ok");
+        p.doc.put(&obj, "kind", "hostel").expect("ok");
+        let bad = OfferId::from_bytes([1; 10]);
+        let obj = p
+            .doc
+            .put_object(ROOT, format!("offer:{bad}"), ObjType::Map)
+            .expect("ok");
+        p.doc.put(&obj, "kind", "hostel").expect("ok");
+        p.doc
+            .put(ROOT, "decision:nothold", "confirmed")
+            .expect("ok");
+        let c = p.contents();
+        assert!(c.offers.is_empty());
+        assert_eq!(c.issues.len(), 3);
+    }
+}

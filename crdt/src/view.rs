@@ -1,0 +1,605 @@
+//! The union view over every partition: what queries, hold verdicts and exports read.
+//!
+//! The view is derived state: it is rebuilt from partitions at start-up and updated for the
+//! records each applied change touched. Keys carry the owning organisation, so a hostile
+//! partner that copies another organisation's offer id into its own partition creates a
+//! separate record that holds against the real offer never match.
+//!
+//! Invariant: every replica holding the same changes computes the same verdicts for the same
+//! `now`: holds on a window are ordered by (created-at, requester organisation, hold id) and
+//! accepted greedily up to the window's total; the rest are overbooked until the owner decides.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::ids::{HoldId, OfferId, OrgId, WindowId};
+use crate::partition::{Partition, RecordIssue, Touched};
+use crate::schema::{County, Hold, LanguageQuery, Offer, OrgProfile, Window};
+use crate::time::{self, Time};
+use crate::vocab::{
+    Accepts, Accessibility, Affirming, BondBand, Capability, Decision, Kind, StatusHint,
+    SubjectType,
+};
+
+/// How far past `expires_at` an offer or hold is still treated as live. Expiry is the one rule
+/// that reads a clock (the local one, passed in as `now`); this grace absorbs ordinary clock
+/// skew between partners so that an offer does not flicker on one laptop and not another.
+pub const EXPIRY_GRACE_SECS: i64 = 10 * 60;
+
+/// The most occurrences of a weekly window that one query looks at (ten years of weeks): a
+/// bound so that no stored record can make a query loop for long.
+pub const MAX_OCCURRENCES: usize = 520;
+
+/// Where a hold stands after every replica has applied the same rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HoldStatus {
+    /// The owner confirmed it.
+    Confirmed,
+    /// Within capacity, waiting for the owner's answer.
+    Pending,
+    /// Beyond capacity given earlier holds; waits for the owner to confirm or decline.
+    Overbooked,
+    /// The owner declined it.
+    Declined,
+    /// The requester released it.
+    Released,
+    /// It lapsed without an answer.
+    Expired,
+    /// It names a window or interval that the offer does not have.
+    Invalid,
+}
+
+impl HoldStatus {
+    /// The status as people read it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldStatus::Confirmed => "confirmed",
+            HoldStatus::Pending => "pending",
+            HoldStatus::Overbooked => "overbooked",
+            HoldStatus::Declined => "declined",
+            HoldStatus::Released => "released",
+            HoldStatus::Expired => "expired",
+            HoldStatus::Invalid => "invalid",
+        }
+    }
+
+    /// Whether the hold takes capacity.
+    pub fn counts(self) -> bool {
+        matches!(self, HoldStatus::Confirmed | HoldStatus::Pending)
+    }
+}
+
+/// What a coordinator asks for. Empty lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// Any of these kinds.
+    pub kinds: Vec<Kind>,
+    /// Serving any of these counties.
+    pub counties: Vec<County>,
+    /// In any of these languages (and modes).
+    pub languages: Vec<LanguageQuery>,
+    /// Accepting all of these.
+    pub accepts: Vec<Accepts>,
+    /// Affirming all of these.
+    pub affirming: Vec<Affirming>,
+    /// With all of these.
+    pub accessibility: Vec<Accessibility>,
+    /// With all of these.
+    pub capabilities: Vec<Capability>,
+    /// Of this subject type.
+    pub subject: Option<SubjectType>,
+    /// Start of the range that must be covered.
+    pub from: Option<Time>,
+    /// End of the range that must be covered.
+    pub to: Option<Time>,
+    /// At least this many units available over the whole range.
+    pub qty: Option<u32>,
+    /// Owned by this organisation.
+    pub owner: Option<OrgId>,
+    /// Confirmed within this many seconds.
+    pub fresh_within: Option<i64>,
+    /// Bond funds guaranteeing at least this many dollars.
+    pub min_usd: Option<u64>,
+    /// Bond funds that can post within this many seconds.
+    pub post_within: Option<i64>,
+    /// Show expired offers too.
+    pub include_expired: bool,
+    /// Show withdrawn offers too.
+    pub include_withdrawn: bool,
+}
+
+/// One answer to a query.
+#[derive(Debug, Clone)]
+pub struct Hit<'a> {
+    /// The offer.
+    pub offer: &'a Offer,
+    /// Units available over the asked range (or from now on), `None` for a standing offer
+    /// without windows.
+    pub available: Option<u32>,
+    /// The window that gives that availability.
+    pub window: Option<WindowId>,
+    /// When that availability starts.
+    pub soonest: Option<Time>,
+    /// Whether the offer has expired (only with `include_expired`).
+    pub expired: bool,
+}
+
+/// A hold with its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldView {
+    /// The hold.
+    pub hold: Hold,
+    /// Its status under the shared rule.
+    pub status: HoldStatus,
+    /// The owner's decision, if any.
+    pub decision: Option<Decision>,
+}
+
+/// The union of every partition.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    offers: HashMap<(OrgId, OfferId), Offer>,
+    holds: HashMap<(OrgId, HoldId), Hold>,
+    decisions: HashMap<(OrgId, HoldId), Decision>,
+    profiles: BTreeMap<OrgId, OrgProfile>,
+    holds_on: HashMap<(OrgId, OfferId), BTreeSet<(OrgId, HoldId)>>,
+    issues: BTreeMap<OrgId, BTreeMap<String, String>>,
+}
+
+impl View {
+    /// An empty view.
+    pub fn new() -> Self {
+        View::default()
+    }
+
+    /// Re-reads what `touched` names from `partition`.
+    pub fn refresh(&mut self, partition: &Partition, touched: &Touched) {
+        if touched.is_empty() {
+            return;
+        }
+        let org = partition.org();
+        if touched.all {
+            self.clear_org(org);
+        } else {
+            if touched.profile {
+                self.profiles.remove(&org);
+            }
+            for id in &touched.offers {
+                self.offers.remove(&(org, *id));
+            }
+            for id in &touched.holds {
+                self.remove_hold(org, *id);
+            }
+            for id in &touched.decisions {
+                self.decisions.remove(&(org, *id));
+            }
+        }
+        let c = partition.contents_of(touched);
+        if let Some(p) = c.profile {
+            self.profiles.insert(org, p);
+        }
+        for o in c.offers {
+            self.offers.insert((org, o.id), o);
+        }
+        for h in c.holds {
+            self.holds_on
+                .entry((h.owner, h.offer))
+                .or_default()
+                .insert((org, h.id));
+            self.holds.insert((org, h.id), h);
+        }
+        for (id, d) in c.decisions {
+            self.decisions.insert((org, id), d);
+        }
+        let issues = self.issues.entry(org).or_default();
+        for RecordIssue { key, reason } in c.issues {
+            issues.insert(key, reason);
+        }
+    }
+
+    fn remove_hold(&mut self, org: OrgId, id: HoldId) {
+        if let Some(h) = self.holds.remove(&(org, id))
+            && let Some(set) = self.holds_on.get_mut(&(h.owner, h.offer))
+        {
+            set.remove(&(org, id));
+        }
+    }
+
+    fn clear_org(&mut self, org: OrgId) {
+        self.profiles.remove(&org);
+        self.offers.retain(|(o, _), _| *o != org);
+        let ids: Vec<HoldId> = self
+            .holds
+            .keys()
+            .filter(|(o, _)| *o == org)
+            .map(|(_, id)| *id)
+            .collect();
+        for id in ids {
+            self.remove_hold(org, id);
+        }
+        self.decisions.retain(|(o, _), _| *o != org);
+        self.issues.remove(&org);
+    }
+
+    /// Every organisation profile.
+    pub fn profiles(&self) -> &BTreeMap<OrgId, OrgProfile> {
+        &self.profiles
+    }
+
+    /// Records that could not be read, per organisation.
+    pub fn issues(&self) -> &BTreeMap<OrgId, BTreeMap<String, String>> {
+        &self.issues
+    }
+
+    /// Every offer, in no particular order.
+    pub fn offers(&self) -> impl Iterator<Item = &Offer> {
+        self.offers.values()
+    }
+
+    /// Number of offers.
+    pub fn offer_count(&self) -> usize {
+        self.offers.len()
+    }
+
+    /// An offer by owner and id.
+    pub fn offer(&self, owner: OrgId, id: OfferId) -> Option<&Offer> {
+        self.offers.get(&(owner, id))
+    }
+
+    /// Offers whose id starts with `prefix` (case-insensitive), for people typing ids.
+    pub fn offers_by_prefix(&self, prefix: &str) -> Vec<&Offer> {
+        let p = prefix.to_ascii_lowercase();
+        let mut v: Vec<&Offer> = self
+            .offers
+            .values()
+            .filter(|o| o.id.to_string().starts_with(&p))
+            .collect();
+        v.sort_by_key(|o| (o.owner, o.id));
+        v
+    }
+
+    /// Holds whose id starts with `prefix`.
+    pub fn holds_by_prefix(&self, prefix: &str) -> Vec<&Hold> {
+        let p = prefix.to_ascii_lowercase();
+        let mut v: Vec<&Hold> = self
+            .holds
+            .values()
+            .filter(|h| h.id.to_string().starts_with(&p))
+            .collect();
+        v.sort_by_key(|h| (h.requester, h.id));
+        v
+    }
+
+    /// Every hold with its verdict, optionally only those placed by or on `org`.
+    pub fn holds(
+        &self,
+        now: Time,
+        placed_by: Option<OrgId>,
+        placed_on: Option<OrgId>,
+    ) -> Vec<HoldView> {
+        let mut offers: BTreeSet<(OrgId, OfferId)> = BTreeSet::new();
+        for h in self.holds.values() {
+            if placed_by.is_none_or(|o| o == h.requester) && placed_on.is_none_or(|o| o == h.owner)
+            {
+                offers.insert((h.owner, h.offer));
+            }
+        }
+        let mut out = Vec::new();
+        for (owner, offer) in offers {
+            for v in self.verdicts(owner, offer, now) {
+                if placed_by.is_none_or(|o| o == v.hold.requester) {
+                    out.push(v);
+                }
+            }
+        }
+        out.sort_by_key(|v| (v.hold.created_at, v.hold.requester, v.hold.id));
+        out
+    }
+
+    /// The verdict on every hold placed on one offer.
+    pub fn verdicts(&self, owner: OrgId, offer_id: OfferId, now: Time) -> Vec<HoldView> {
+        let Some(keys) = self.holds_on.get(&(owner, offer_id)) else {
+            return Vec::new();
+        };
+        let holds: Vec<&Hold> = keys.iter().filter_map(|k| self.holds.get(k)).collect();
+        let offer = self.offers.get(&(owner, offer_id));
+        let mut out = Vec::new();
+        let mut by_window: BTreeMap<WindowId, Vec<&Hold>> = BTreeMap::new();
+        for h in holds {
+            by_window.entry(h.window).or_default().push(h);
+        }
+        for (wid, hs) in by_window {
+            let window = offer.and_then(|o| o.windows.iter().find(|w| w.id == wid));
+            out.extend(self.window_verdicts(owner, offer, window, hs, now));
+        }
+        out
+    }
+
+    fn decision(&self, owner: OrgId, hold: HoldId) -> Option<Decision> {
+        self.decisions.get(&(owner, hold)).copied()
+    }
+
+    fn window_verdicts(
+        &self,
+        owner: OrgId,
+        offer: Option<&Offer>,
+        window: Option<&Window>,
+        mut holds: Vec<&Hold>,
+        now: Time,
+    ) -> Vec<HoldView> {
+        holds.sort_by_key(|h| (h.created_at, h.requester, h.id));
+        let mut out = Vec::with_capacity(holds.len());
+        let mut accepted: Vec<(Time, Time, u32)> = Vec::new();
+        let mut pending: Vec<(usize, &Hold)> = Vec::new();
+        for h in &holds {
+            let decision = self.decision(owner, h.id);
+            let fits = match (offer, window) {
+                (Some(o), Some(w)) => fits_window(o, w, h.from, h.to),
+                _ => false,
+            };
+            let status = if h.released {
+                HoldStatus::Released
+            } else if !fits {
+                HoldStatus::Invalid
+            } else if decision == Some(Decision::Declined) {
+                HoldStatus::Declined
+            } else if decision == Some(Decision::Confirmed) {
+                accepted.push((h.from, h.to, h.qty));
+                HoldStatus::Confirmed
+            } else if now.0 > h.expires_at.0.saturating_add(EXPIRY_GRACE_SECS) {
+                HoldStatus::Expired
+            } else {
+                pending.push((out.len(), h));
+                HoldStatus::Pending
+            };
+            out.push(HoldView {
+                hold: (*h).clone(),
+                status,
+                decision,
+            });
+        }
+        let total = window.map_or(0, |w| w.total);
+        for (i, h) in pending {
+            if max_load(&accepted, h.from, h.to).saturating_add(h.qty) <= total {
+                accepted.push((h.from, h.to, h.qty));
+            } else {
+                out[i].status = HoldStatus::Overbooked;
+            }
+        }
+        out
+    }
+
+    /// Units of `window` free over `[from, to)` under the shared hold rule.
+    pub fn available(
+        &self,
+        offer: &Offer,
+        window: &Window,
+        from: Time,
+        to: Time,
+        now: Time,
+    ) -> u32 {
+        let load: Vec<(Time, Time, u32)> = self
+            .verdicts(offer.owner, offer.id, now)
+            .into_iter()
+            .filter(|v| v.hold.window == window.id && v.status.counts())
+            .map(|v| (v.hold.from, v.hold.to, v.hold.qty))
+            .collect();
+        window.total.saturating_sub(max_load(&load, from, to))
+    }
+
+    /// Answers a query, best first: soonest availability, then freshest.
+    pub fn query(&self, q: &Query, now: Time) -> Vec<Hit<'_>> {
+        let mut hits: Vec<Hit<'_>> = self
+            .offers
+            .values()
+            .filter_map(|o| self.match_offer(o, q, now))
+            .collect();
+        hits.sort_by(|a, b| {
+            let key = |h: &Hit<'_>| {
+                (
+                    matches!(h.offer.fields.status, StatusHint::NoCapacity),
+                    h.soonest.unwrap_or(now).max(now),
+                    std::cmp::Reverse(h.offer.last_confirmed_at),
+                    h.offer.owner,
+                    h.offer.id,
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        hits
+    }
+
+    fn match_offer<'a>(&self, o: &'a Offer, q: &Query, now: Time) -> Option<Hit<'a>> {
+        let f = &o.fields;
+        let expired = now.0 > o.expires_at.0.saturating_add(EXPIRY_GRACE_SECS);
+        if (expired && !q.include_expired) || (o.withdrawn && !q.include_withdrawn) {
+            return None;
+        }
+        if !q.kinds.is_empty() && !q.kinds.contains(&f.kind) {
+            return None;
+        }
+        if !q.counties.is_empty() && !q.counties.iter().any(|c| f.counties.contains(c)) {
+            return None;
+        }
+        if !q.languages.is_empty()
+            && !q
+                .languages
+                .iter()
+                .any(|want| f.languages.iter().any(|l| l.satisfies(want)))
+        {
+            return None;
+        }
+        if !q.accepts.iter().all(|a| f.accepts.contains(a))
+            || !q.affirming.iter().all(|a| f.affirming.contains(a))
+            || !q.accessibility.iter().all(|a| f.accessibility.contains(a))
+            || !q.capabilities.iter().all(|a| f.capabilities.contains(a))
+        {
+            return None;
+        }
+        if q.subject.is_some_and(|s| s != f.subject) || q.owner.is_some_and(|x| x != o.owner) {
+            return None;
+        }
+        if q.fresh_within
+            .is_some_and(|d| now.0 - o.last_confirmed_at.0 > d)
+        {
+            return None;
+        }
+        if let Some(usd) = q.min_usd
+            && !f
+                .bond_band
+                .is_some_and(|b| BondBand::at_least(usd).contains(&b))
+        {
+            return None;
+        }
+        if let Some(d) = q.post_within
+            && f.post_within.is_none_or(|p| p > d)
+        {
+            return None;
+        }
+        let live: Vec<&Window> = o.windows.iter().filter(|w| !w.cancelled).collect();
+        if live.is_empty() {
+            // A standing offer: no windows to count, so it cannot promise a quantity.
+            if q.qty.is_some() {
+                return None;
+            }
+            return Some(Hit {
+                offer: o,
+                available: None,
+                window: None,
+                soonest: None,
+                expired,
+            });
+        }
+        let want = q.qty.unwrap_or(1);
+        let ranged = q.from.is_some() || q.to.is_some();
+        let from = q.from.unwrap_or(now);
+        let to = q.to.unwrap_or(if ranged {
+            from.plus(60)
+        } else {
+            Time(i64::MAX)
+        });
+        let mut best: Option<(Time, u32, WindowId)> = None;
+        for w in live {
+            for (s, e) in occurrences(w, from, to, o.expires_at) {
+                let (a, b) = if ranged {
+                    // The whole asked range must fall inside this occurrence.
+                    if s > from || e < to {
+                        continue;
+                    }
+                    (from, to)
+                } else {
+                    (s.max(now), e)
+                };
+                if a >= b {
+                    continue;
+                }
+                let avail = self.available(o, w, a, b, now);
+                if avail >= want {
+                    let cand = (a, avail, w.id);
+                    let better = match best {
+                        None => true,
+                        Some((bs, ba, _)) => a < bs || (a == bs && avail > ba),
+                    };
+                    if better {
+                        best = Some(cand);
+                    }
+                    break;
+                }
+            }
+        }
+        let (soonest, available, window) = best?;
+        Some(Hit {
+            offer: o,
+            available: Some(available),
+            window: Some(window),
+            soonest: Some(soonest),
+            expired,
+        })
+    }
+}
+
+/// The occurrences `[start, end)` of a window that overlap `[from, to)`, in order, at most
+/// [`MAX_OCCURRENCES`], never past the offer's expiry for weekly windows.
+pub fn occurrences(w: &Window, from: Time, to: Time, expires_at: Time) -> Vec<(Time, Time)> {
+    if !w.weekly {
+        return if w.start < to && w.end > from {
+            vec![(w.start, w.end)]
+        } else {
+            Vec::new()
+        };
+    }
+    let Ok(tz) = time::zone(&w.tz) else {
+        return Vec::new();
+    };
+    let len = w.end.0 - w.start.0;
+    // Skip whole weeks before `from` arithmetically, then walk in civil weeks.
+    let week = 7 * 86_400;
+    let mut k = ((from.0 - w.end.0) / week - 1).max(0);
+    let mut out = Vec::new();
+    let mut steps = 0;
+    while steps < MAX_OCCURRENCES * 2 && out.len() < MAX_OCCURRENCES {
+        steps += 1;
+        let Some(s) = time::add_weeks(w.start, k, &tz) else {
+            break;
+        };
+        let e = s.plus(len);
+        if s >= to || s > expires_at {
+            break;
+        }
+        if e > from {
+            out.push((s, e));
+        }
+        k += 1;
+    }
+    out
+}
+
+/// Whether `[from, to)` lies within one occurrence of the window.
+fn fits_window(o: &Offer, w: &Window, from: Time, to: Time) -> bool {
+    if to <= from {
+        return false;
+    }
+    occurrences(w, from, to, o.expires_at.max(to))
+        .iter()
+        .any(|(s, e)| *s <= from && to <= *e)
+}
+
+/// The largest total quantity of `intervals` that overlap at any instant of `[from, to)`.
+fn max_load(intervals: &[(Time, Time, u32)], from: Time, to: Time) -> u32 {
+    let mut events: Vec<(Time, i64)> = Vec::new();
+    for &(s, e, q) in intervals {
+        if s < to && e > from {
+            events.push((s.max(from), i64::from(q)));
+            events.push((e.min(to), -i64::from(q)));
+        }
+    }
+    // Ends sort before starts at the same instant: [a, b) and [b, c) do not overlap.
+    events.sort_by_key(|&(t, d)| (t, d));
+    let mut cur = 0i64;
+    let mut max = 0i64;
+    for (_, d) in events {
+        cur += d;
+        max = max.max(cur);
+    }
+    u32::try_from(max).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_counts_only_overlaps() {
+        let iv = vec![
+            (Time(0), Time(10), 1),
+            (Time(10), Time(20), 1),
+            (Time(5), Time(15), 2),
+        ];
+        assert_eq!(max_load(&iv, Time(0), Time(20)), 3);
+        assert_eq!(max_load(&iv, Time(0), Time(5)), 1);
+        assert_eq!(max_load(&iv, Time(15), Time(20)), 1);
+        assert_eq!(max_load(&iv, Time(20), Time(30)), 0);
+    }
+}
