@@ -210,6 +210,17 @@ impl Partition {
             .map(|c| c.raw_bytes().to_vec())
     }
 
+    /// Every change in the document, in causal order, as uncompressed bytes (the form envelopes
+    /// carry). Used when a node's local history is re-sealed for the network it joins.
+    pub fn all_changes(&mut self) -> Vec<Vec<u8>> {
+        self.doc.commit();
+        self.doc
+            .get_changes(&[])
+            .into_iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect()
+    }
+
     /// Discards the pending local transaction.
     pub fn rollback(&mut self) {
         self.doc.rollback();

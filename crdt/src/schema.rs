@@ -244,7 +244,7 @@ impl NewWindow {
                 "a window must end after it starts (START..END=TOTAL, END exclusive)".into(),
             ));
         }
-        if self.end.0 - self.start.0 > MAX_DURATION_SECS {
+        if self.end.0.saturating_sub(self.start.0) > MAX_DURATION_SECS {
             return Err(SchemaError::Invalid(
                 "a window may last at most ten years".into(),
             ));

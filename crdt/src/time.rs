@@ -127,7 +127,7 @@ pub fn format_duration(secs: i64) -> String {
 
 /// "confirmed 5 h ago" style freshness, relative to `now`.
 pub fn ago(now: Time, then: Time) -> String {
-    let d = now.0 - then.0;
+    let d = now.0.saturating_sub(then.0);
     if d < 0 {
         return format!("in {}", coarse(-d));
     }

@@ -442,7 +442,7 @@ impl View {
             return None;
         }
         if q.fresh_within
-            .is_some_and(|d| now.0 - o.last_confirmed_at.0 > d)
+            .is_some_and(|d| now.0.saturating_sub(o.last_confirmed_at.0) > d)
         {
             return None;
         }
@@ -482,7 +482,7 @@ impl View {
         });
         let mut best: Option<(Time, u32, WindowId)> = None;
         for w in live {
-            for (s, e) in occurrences(w, from, to, o.expires_at) {
+            for (s, e) in occurrences(w, from, to, if expired { to } else { o.expires_at }) {
                 let (a, b) = if ranged {
                     // The whole asked range must fall inside this occurrence.
                     if s > from || e < to {
@@ -536,7 +536,7 @@ pub fn occurrences(w: &Window, from: Time, to: Time, expires_at: Time) -> Vec<(T
     let len = w.end.0 - w.start.0;
     // Skip whole weeks before `from` arithmetically, then walk in civil weeks.
     let week = 7 * 86_400;
-    let mut k = ((from.0 - w.end.0) / week - 1).max(0);
+    let mut k = (from.0.saturating_sub(w.end.0) / week - 1).max(0);
     let mut out = Vec::new();
     let mut steps = 0;
     while steps < MAX_OCCURRENCES * 2 && out.len() < MAX_OCCURRENCES {

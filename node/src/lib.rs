@@ -1,1 +1,13 @@
-pub fn x() {}
+//! A puente node: the device identity, the encrypted store, signed and encrypted change
+//! envelopes, and the replica that keeps them consistent with the shared document.
+//!
+//! Boundary: no libp2p, redb or chacha20poly1305 type appears in this crate's public API; the
+//! CLI compiles without naming them. Only [`store`] touches the disk, and only [`seal`] calls
+//! the AEAD and the passphrase KDF.
+
+pub mod envelope;
+pub mod identity;
+pub mod interchange;
+pub mod replica;
+pub mod seal;
+pub mod store;

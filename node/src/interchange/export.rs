@@ -1,0 +1,1021 @@
+//! Exports of offers: full JSON and re-importable CSV for partners, and an Open Referral
+//! HSDS 3.1 document for public resource directories.
+//!
+//! JSON and CSV carry everything a partner sees, handles included; they are for the network.
+//! CSV uses the columns of the import format, so an export can be edited and imported again:
+//! windows are written as absolute local date-times in the zone the caller names, and
+//! `expires_in` as the time left. Withdrawn offers and cancelled windows are left out of the CSV
+//! (importing them would bring them back as new offers); the JSON keeps them, flagged.
+//!
+//! HSDS is a publishing format, so [`to_hsds`] publishes only what an organisation would put in
+//! a public directory:
+//! - only offers of subject `org-program` or `org-facility`; household and person-volunteer
+//!   offers are never exported, so no household or volunteer handle can appear;
+//! - never `dv-confidential-shelter`, not even as a bare service with a county: the existence
+//!   and area of a confidential shelter is itself what must stay private;
+//! - never withdrawn or expired offers;
+//! - never intake routes, zones, bond bands or dollar amounts (usd capacities);
+//! - places only as county FIPS codes (`service_area` with `extent_type` `text`, the value HSDS
+//!   documents for plain-text extents; it has no FIPS type).
+//!
+//! Every output is deterministic: rows are sorted by id, and HSDS ids are UUIDs derived from
+//! puente ids (SHA-256, version 8), so exporting twice gives the same document.
+//!
+//! Boundary: pure functions; no I/O, no clock reads (`now` is an argument).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use jiff::tz::TimeZone;
+use puente_crdt::time::{add_weeks, format_duration, zone};
+use puente_crdt::{
+    Kind, LangMode, Language, Offer, OrgId, OrgProfile, StatusHint, Time, Unit, Window,
+};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use super::csv_import::{COLUMNS, FORMULA_STARTS};
+
+/// Version of the layout of [`to_json`]; a change to the layout is a documented bump.
+pub const JSON_EXPORT_VERSION: u32 = 1;
+
+/// The HSDS version [`to_hsds`] follows.
+pub const HSDS_VERSION: &str = "3.1";
+
+const WEEK: i64 = 7 * 86_400;
+
+/// An offer with what an export shows about its owner.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportOffer<'a> {
+    /// The offer.
+    pub offer: &'a Offer,
+    /// The owning organisation's display name.
+    pub owner_name: &'a str,
+    /// How partners reach the owner about it (JSON only; never published in HSDS).
+    pub intake: &'a str,
+}
+
+fn duration(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(format_duration(s)))
+}
+
+fn sorted_by_id<'a>(offers: &'a [ExportOffer<'a>]) -> Vec<&'a ExportOffer<'a>> {
+    let mut v: Vec<&ExportOffer<'a>> = offers.iter().collect();
+    v.sort_by_key(|e| (e.offer.id, e.offer.owner));
+    v
+}
+
+fn sorted_windows(offer: &Offer) -> Vec<&Window> {
+    let mut w: Vec<&Window> = offer.windows.iter().collect();
+    w.sort_by_key(|w| (w.start, w.end, w.id));
+    w
+}
+
+/// Every offer as a JSON object, sorted by offer id, inside
+/// `{"version": JSON_EXPORT_VERSION, "offers": [...]}`. Times are RFC 3339 UTC, durations
+/// are written like `48h`, languages as `tag:mode`.
+pub fn to_json(offers: &[ExportOffer<'_>]) -> Value {
+    let items: Vec<Value> = sorted_by_id(offers)
+        .into_iter()
+        .map(|e| {
+            let o = e.offer;
+            let f = &o.fields;
+            let windows: Vec<Value> = sorted_windows(o)
+                .into_iter()
+                .map(|w| {
+                    json!({
+                        "window_id": w.id,
+                        "start": w.start.rfc3339(),
+                        "end": w.end.rfc3339(),
+                        "tz": w.tz,
+                        "weekly": w.weekly,
+                        "total": w.total,
+                        "cancelled": w.cancelled,
+                    })
+                })
+                .collect();
+            json!({
+                "offer_id": o.id,
+                "owner": o.owner,
+                "owner_name": e.owner_name,
+                "intake": e.intake,
+                "kind": f.kind,
+                "handle": f.handle,
+                "subject": f.subject,
+                "counties": f.counties,
+                "zone": f.zone,
+                "languages": f.languages,
+                "accepts": f.accepts,
+                "affirming": f.affirming,
+                "accessibility": f.accessibility,
+                "household": f.household,
+                "capabilities": f.capabilities,
+                "unit": f.unit,
+                "windows": windows,
+                "lead_time": duration(f.lead_time),
+                "max_stay": duration(f.max_stay),
+                "vetting": f.vetting,
+                "status": f.status,
+                "label": f.label,
+                "bond_band": f.bond_band,
+                "post_within": duration(f.post_within),
+                "created_at": o.created_at.rfc3339(),
+                "last_confirmed_at": o.last_confirmed_at.rfc3339(),
+                "expires_at": o.expires_at.rfc3339(),
+                "withdrawn": o.withdrawn,
+            })
+        })
+        .collect();
+    json!({ "version": JSON_EXPORT_VERSION, "offers": items })
+}
+
+/// A CSV cell, quoted when it holds a separator, a quote or a line break.
+fn csv_cell(s: &str) -> Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn csv_list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `tag` for fluent (the import default), `tag:mode` otherwise.
+fn csv_language(l: &Language) -> String {
+    if l.mode == LangMode::Fluent {
+        l.tag.clone()
+    } else {
+        format!("{}:{}", l.tag, l.mode)
+    }
+}
+
+/// Local `YYYY-MM-DDTHH:MM` (with `:SS` when the seconds are not zero), a form `parse_when`
+/// reads back to the same instant.
+fn local_datetime(t: Time, tz: &TimeZone) -> String {
+    match jiff::Timestamp::from_second(t.0) {
+        Ok(ts) => {
+            let dt = ts.to_zoned(tz.clone()).datetime();
+            if dt.second() == 0 {
+                dt.strftime("%Y-%m-%dT%H:%M").to_string()
+            } else {
+                dt.strftime("%Y-%m-%dT%H:%M:%S").to_string()
+            }
+        }
+        Err(_) => t.0.to_string(),
+    }
+}
+
+/// The offers in the import format (same columns, same header), sorted by handle then id.
+///
+/// Windows are written in `tz` as absolute local date-times, so importing the file again in
+/// the same zone gives the same instants (a weekly window then repeats in that zone).
+/// `expires_in` is the whole minutes left at `now`, or empty when less than a minute is left.
+/// Withdrawn offers and cancelled windows are left out. A label that a spreadsheet would take
+/// for a formula (starting with `=`, `+`, `-` or `@`) is written with a leading `'`, which the
+/// import removes. An offer with more windows than fit in one cell of the import
+/// ([`super::MAX_CELL_CHARS`], about twenty windows) is written but will not import again.
+pub fn to_csv(offers: &[ExportOffer<'_>], tz: &TimeZone, now: Time) -> String {
+    let mut rows: Vec<&Offer> = offers
+        .iter()
+        .map(|e| e.offer)
+        .filter(|o| !o.withdrawn)
+        .collect();
+    rows.sort_by(|a, b| (&a.fields.handle, a.id).cmp(&(&b.fields.handle, b.id)));
+    let mut out = COLUMNS.join(",");
+    out.push('\n');
+    for o in rows {
+        let f = &o.fields;
+        let windows: Vec<String> = sorted_windows(o)
+            .into_iter()
+            .filter(|w| !w.cancelled)
+            .map(|w| {
+                format!(
+                    "{}..{}={}{}",
+                    local_datetime(w.start, tz),
+                    local_datetime(w.end, tz),
+                    w.total,
+                    if w.weekly { "/weekly" } else { "" }
+                )
+            })
+            .collect();
+        let left = o.expires_at.0.saturating_sub(now.0);
+        let label = if f.label.starts_with(FORMULA_STARTS) {
+            format!("'{}", f.label)
+        } else {
+            f.label.clone()
+        };
+        let opt = |v: Option<i64>| v.map(format_duration).unwrap_or_default();
+        let cells: [String; 21] = [
+            f.handle.clone(),
+            f.kind.to_string(),
+            f.subject.to_string(),
+            csv_list(&f.counties),
+            f.zone.clone().unwrap_or_default(),
+            f.languages
+                .iter()
+                .map(csv_language)
+                .collect::<Vec<_>>()
+                .join(";"),
+            csv_list(&f.accepts),
+            csv_list(&f.affirming),
+            csv_list(&f.accessibility),
+            csv_list(&f.household),
+            csv_list(&f.capabilities),
+            f.unit.to_string(),
+            windows.join(";"),
+            opt(f.lead_time),
+            opt(f.max_stay),
+            f.vetting.to_string(),
+            f.status.to_string(),
+            if left >= 60 {
+                format_duration(left)
+            } else {
+                String::new()
+            },
+            label,
+            f.bond_band.map(|b| b.to_string()).unwrap_or_default(),
+            opt(f.post_within),
+        ];
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&csv_cell(c));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether an offer may appear in a public HSDS export at `now`: an organisation's own
+/// programme or facility, not a confidential shelter, not withdrawn and not expired.
+pub fn hsds_publishable(offer: &Offer, now: Time) -> bool {
+    offer.fields.subject.publishable()
+        && offer.fields.kind != Kind::DvConfidentialShelter
+        && !offer.withdrawn
+        && offer.expires_at > now
+}
+
+/// A UUID (RFC 9562 version 8) derived from the table and a puente key, so HSDS ids are
+/// stable across exports and reveal nothing beyond what the export already says.
+fn hsds_id(table: &str, key: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"puente-hsds-id-v1\0")
+        .chain_update(table.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        let _ = write!(s, "{byte:02x}");
+    }
+    s
+}
+
+/// The Open Eligibility term names for the ids of [`Kind::open_eligibility`] (DOMAIN.md).
+fn open_eligibility_name(code: u32) -> &'static str {
+    match code {
+        1121 => "Emergency Shelter",
+        1125 => "Safe Housing",
+        1175 => "Transportation",
+        1381 => "Citizenship & Immigration",
+        1389 => "Representation",
+        1390 => "Translation & Interpretation",
+        _ => "Open Eligibility term",
+    }
+}
+
+/// English names of the languages the network works in; other tags are named by their code.
+fn language_name(code: &str) -> &str {
+    match code {
+        "es" => "Spanish",
+        "en" => "English",
+        "mam" => "Mam",
+        "quc" => "K'iche'",
+        "kjb" => "Q'anjob'al",
+        "kek" => "Q'eqchi'",
+        "cak" => "Kaqchikel",
+        "ixl" => "Ixil",
+        "pt" => "Portuguese",
+        "ru" => "Russian",
+        "uk" => "Ukrainian",
+        "fa" => "Persian",
+        "prs" => "Dari",
+        "ht" => "Haitian Creole",
+        "zh" => "Chinese",
+        "ar" => "Arabic",
+        "ps" => "Pashto",
+        "fr" => "French",
+        "vi" => "Vietnamese",
+        "tl" => "Tagalog",
+        other => other,
+    }
+}
+
+/// Whether window `w` offers its total at instant `t` (weekly windows repeat in their own
+/// zone while `before` has not been reached).
+fn covers(w: &Window, t: Time, before: Time) -> bool {
+    if w.cancelled || t < w.start {
+        return false;
+    }
+    if !w.weekly {
+        return t < w.end;
+    }
+    let tz = zone(&w.tz).ok();
+    let shift = |x: Time, k: i64| match &tz {
+        Some(tz) => add_weeks(x, k, tz),
+        None => Some(x.plus(k.saturating_mul(WEEK))),
+    };
+    let k0 = (t.0 - w.start.0) / WEEK;
+    (k0.saturating_sub(1)..=k0.saturating_add(1)).any(|k| {
+        matches!(
+            (shift(w.start, k), shift(w.end, k)),
+            (Some(s), Some(e)) if s < before && s <= t && t < e
+        )
+    })
+}
+
+/// Whether window `w` still has time ahead of `now` before the offer expires.
+fn live(w: &Window, now: Time, expires_at: Time) -> bool {
+    !w.cancelled && w.start < expires_at && (w.weekly || w.end > now)
+}
+
+/// An HSDS 3.1 document of the publishable offers (see [`hsds_publishable`] and the module
+/// documentation for what is withheld), with the tables `organizations`, `services`,
+/// `languages`, `service_areas`, `service_capacity`, `units`, `taxonomies`,
+/// `taxonomy_terms` and `attributes`, each sorted by id.
+///
+/// Organisations appear only if they have a published service; their name comes from `orgs`
+/// (falling back to the offer's owner name). `service_capacity.available` is what the windows
+/// offer at `now`, before partners' holds; it is given only for countable units (never usd).
+pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: Time) -> Value {
+    let profiles: BTreeMap<OrgId, &OrgProfile> = orgs.iter().map(|(id, p)| (*id, *p)).collect();
+    let mut organizations: BTreeMap<OrgId, Value> = BTreeMap::new();
+    let mut services = Vec::new();
+    let mut languages = Vec::new();
+    let mut areas = Vec::new();
+    let mut capacities = Vec::new();
+    let mut attributes = Vec::new();
+    let mut units: BTreeSet<Unit> = BTreeSet::new();
+    let mut kinds: BTreeSet<Kind> = BTreeSet::new();
+    let mut oe_codes: BTreeSet<u32> = BTreeSet::new();
+
+    for e in sorted_by_id(offers) {
+        let o = e.offer;
+        if !hsds_publishable(o, now) {
+            continue;
+        }
+        let f = &o.fields;
+        let org_id = hsds_id("organization", &o.owner.to_string());
+        organizations.entry(o.owner).or_insert_with(|| {
+            let profile = profiles.get(&o.owner);
+            let name = profile.map_or(e.owner_name, |p| p.name.as_str());
+            let description = match profile {
+                Some(p) if !p.counties.is_empty() => format!(
+                    "Serves counties (FIPS) {}.",
+                    csv_list(&p.counties).replace(';', ", ")
+                ),
+                _ => "Partner organisation of a puente network.".to_string(),
+            };
+            json!({ "id": org_id, "name": name, "description": description })
+        });
+
+        let service_key = o.id.to_string();
+        let service_id = hsds_id("service", &service_key);
+        let mut service = json!({
+            "id": service_id,
+            "organization_id": org_id,
+            "name": f.handle,
+            "description": if f.label.is_empty() { f.kind.to_string() } else { f.label.clone() },
+            "status": if f.status == StatusHint::NoCapacity { "inactive" } else { "active" },
+            "assured_date": o.last_confirmed_at.rfc3339().get(..10).unwrap_or_default(),
+        });
+        let relay: Vec<&str> = f
+            .languages
+            .iter()
+            .filter(|l| l.mode == LangMode::RelayViaEs)
+            .map(|l| language_name(&l.tag))
+            .collect();
+        if !relay.is_empty() {
+            service["interpretation_services"] = json!(format!(
+                "Through Spanish interpretation: {}.",
+                relay.join(", ")
+            ));
+        }
+        let process = match f.status {
+            StatusHint::Waitlist => Some("Waitlist: new requests wait for a free place."),
+            StatusHint::AssessmentRequired => Some("An assessment comes before the service."),
+            _ => None,
+        };
+        if let Some(p) = process {
+            service["application_process"] = json!(p);
+        }
+        let mut eligibility = Vec::new();
+        if !f.accepts.is_empty() {
+            eligibility.push(format!(
+                "Accepts: {}.",
+                csv_list(&f.accepts).replace(';', ", ")
+            ));
+        }
+        if !f.affirming.is_empty() {
+            eligibility.push(format!(
+                "Affirming: {}.",
+                csv_list(&f.affirming).replace(';', ", ")
+            ));
+        }
+        if !eligibility.is_empty() {
+            service["eligibility_description"] = json!(eligibility.join(" "));
+        }
+        services.push(service);
+
+        for l in f
+            .languages
+            .iter()
+            .filter(|l| l.mode != LangMode::RelayViaEs)
+        {
+            let code = l.tag.split('-').next().unwrap_or(&l.tag);
+            let mut lang = json!({
+                "id": hsds_id("language", &format!("{service_key}/{l}")),
+                "service_id": service_id,
+                "name": language_name(code),
+                "code": code,
+            });
+            match l.mode {
+                LangMode::Phone => lang["note"] = json!("by phone"),
+                LangMode::Conversational => lang["note"] = json!("conversational"),
+                _ => {}
+            }
+            languages.push(lang);
+        }
+
+        for c in &f.counties {
+            areas.push(json!({
+                "id": hsds_id("service_area", &format!("{service_key}/{c}")),
+                "service_id": service_id,
+                "name": format!("County FIPS {c}"),
+                "description": format!("The US county with FIPS code {c}."),
+                "extent": c.as_str(),
+                "extent_type": "text",
+            }));
+        }
+
+        let live_windows: Vec<&Window> = o
+            .windows
+            .iter()
+            .filter(|w| live(w, now, o.expires_at))
+            .collect();
+        if f.unit != Unit::Usd && !live_windows.is_empty() {
+            let available: u64 = if f.status == StatusHint::NoCapacity {
+                0
+            } else {
+                live_windows
+                    .iter()
+                    .filter(|w| covers(w, now, o.expires_at))
+                    .map(|w| u64::from(w.total))
+                    .sum()
+            };
+            let maximum = live_windows.iter().map(|w| w.total).max().unwrap_or(0);
+            let unit_id = hsds_id("unit", f.unit.as_str());
+            capacities.push(json!({
+                "id": hsds_id("service_capacity", &service_key),
+                "service_id": service_id,
+                "unit_id": unit_id,
+                "unit": { "id": unit_id, "name": f.unit.as_str() },
+                "available": available,
+                "maximum": maximum,
+                "description": format!(
+                    "Units ({}) offered at the time of export, before partners' holds; ask the organisation to confirm.",
+                    f.unit
+                ),
+                "updated": now.rfc3339(),
+            }));
+            units.insert(f.unit);
+        }
+
+        kinds.insert(f.kind);
+        attributes.push(json!({
+            "id": hsds_id("attribute", &format!("{service_key}/kind")),
+            "link_id": service_id,
+            "link_type": "service_type",
+            "link_entity": "service",
+            "taxonomy_term_id": hsds_id("taxonomy_term", &format!("puente/{}", f.kind)),
+        }));
+        if let Some(code) = f.kind.open_eligibility() {
+            oe_codes.insert(code);
+            attributes.push(json!({
+                "id": hsds_id("attribute", &format!("{service_key}/open-eligibility")),
+                "link_id": service_id,
+                "link_type": "service_type",
+                "link_entity": "service",
+                "taxonomy_term_id": hsds_id("taxonomy_term", &format!("open-eligibility/{code}")),
+            }));
+        }
+    }
+
+    let puente_tax = hsds_id("taxonomy", "puente");
+    let oe_tax = hsds_id("taxonomy", "open-eligibility");
+    let mut taxonomies = Vec::new();
+    if !kinds.is_empty() {
+        taxonomies.push(json!({
+            "id": puente_tax,
+            "name": "puente kinds",
+            "description": "The kinds of help offered in a puente network.",
+        }));
+    }
+    if !oe_codes.is_empty() {
+        taxonomies.push(json!({
+            "id": oe_tax,
+            "name": "Open Eligibility",
+            "description": "The Open Eligibility taxonomy of human services.",
+        }));
+    }
+    let mut terms: Vec<Value> = kinds
+        .iter()
+        .map(|k| {
+            json!({
+                "id": hsds_id("taxonomy_term", &format!("puente/{k}")),
+                "code": k.as_str(),
+                "name": k.as_str(),
+                "description": format!("puente kind {k}."),
+                "taxonomy_id": puente_tax,
+            })
+        })
+        .collect();
+    terms.extend(oe_codes.iter().map(|code| {
+        json!({
+            "id": hsds_id("taxonomy_term", &format!("open-eligibility/{code}")),
+            "code": code.to_string(),
+            "name": open_eligibility_name(*code),
+            "description": format!("Open Eligibility {code}: {}.", open_eligibility_name(*code)),
+            "taxonomy_id": oe_tax,
+        })
+    }));
+    let units: Vec<Value> = units
+        .iter()
+        .map(|u| json!({ "id": hsds_id("unit", u.as_str()), "name": u.as_str() }))
+        .collect();
+
+    json!({
+        "hsds_version": HSDS_VERSION,
+        "generated_at": now.rfc3339(),
+        "organizations": by_id(organizations.into_values().collect()),
+        "services": by_id(services),
+        "languages": by_id(languages),
+        "service_areas": by_id(areas),
+        "service_capacity": by_id(capacities),
+        "units": by_id(units),
+        "taxonomies": by_id(taxonomies),
+        "taxonomy_terms": by_id(terms),
+        "attributes": by_id(attributes),
+    })
+}
+
+fn by_id(mut rows: Vec<Value>) -> Value {
+    rows.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    Value::Array(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interchange::csv_import::parse_offers_csv;
+    use jiff::civil::Date;
+    use puente_crdt::{NewOffer, OfferId, WindowId};
+
+    const TZ: &str = "America/Los_Angeles";
+
+    fn today() -> Date {
+        Date::constant(2026, 11, 22)
+    }
+
+    fn now() -> Time {
+        Time(
+            zone(TZ)
+                .expect("bundled zone")
+                .to_timestamp(today().at(10, 0, 0, 0))
+                .expect("valid local time")
+                .as_second(),
+        )
+    }
+
+    /// Stores a new offer as the owner's node would at `now`.
+    fn store(new: &NewOffer, n: u8, owner: OrgId) -> Offer {
+        Offer {
+            id: OfferId::from_bytes([n; 10]),
+            owner,
+            fields: new.fields.clone(),
+            windows: new
+                .windows
+                .iter()
+                .enumerate()
+                .map(|(i, w)| Window {
+                    id: WindowId::from_bytes([u8::try_from(i).unwrap_or(0); 10]),
+                    start: w.start,
+                    end: w.end,
+                    tz: w.tz.clone(),
+                    weekly: w.weekly,
+                    total: w.total,
+                    cancelled: false,
+                })
+                .collect(),
+            created_at: now(),
+            last_confirmed_at: now(),
+            expires_at: new.expiry_from(now()),
+            withdrawn: false,
+        }
+    }
+
+    fn offer_from_row(row: &str, n: u8, owner: OrgId) -> Offer {
+        let text = format!("{}\n{row}\n", COLUMNS.join(","));
+        let plan = parse_offers_csv(text.as_bytes(), today(), TZ).expect("a readable file");
+        assert_eq!(plan.rejected, vec![]);
+        store(&plan.offers[0].1, n, owner)
+    }
+
+    fn profile(name: &str) -> OrgProfile {
+        OrgProfile {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("valid county")],
+            kinds: vec![],
+            intake: "signal: intake-desk".into(),
+            tz: TZ.into(),
+        }
+    }
+
+    #[test]
+    fn csv_export_round_trips_through_import() {
+        let files: [&[u8]; 6] = [
+            include_bytes!("../../../examples/data/sac-accompaniment.csv"),
+            include_bytes!("../../../examples/data/river-refuge.csv"),
+            include_bytes!("../../../examples/data/yolo-trans-health.csv"),
+            include_bytes!("../../../examples/data/placer-pride.csv"),
+            include_bytes!("../../../examples/data/interfaith-sanctuary.csv"),
+            include_bytes!("../../../examples/data/capitol-legal-bond.csv"),
+        ];
+        let owner = OrgId::from_bytes([1; 10]);
+        let mut news: Vec<NewOffer> = Vec::new();
+        for bytes in files {
+            let plan = parse_offers_csv(bytes, today(), TZ).expect("a valid file");
+            news.extend(plan.offers.into_iter().map(|(_, o)| o));
+        }
+        let mut stored: Vec<Offer> = news
+            .iter()
+            .enumerate()
+            .map(|(i, n)| store(n, u8::try_from(i).unwrap_or(0), owner))
+            .collect();
+        // A label a spreadsheet would read as a formula survives the trip.
+        stored[0].fields.label = "=one room".into();
+        news[0].fields.label = "=one room".into();
+        let exports: Vec<ExportOffer<'_>> = stored
+            .iter()
+            .map(|o| ExportOffer {
+                offer: o,
+                owner_name: "Sac Accompaniment",
+                intake: "hotline",
+            })
+            .collect();
+        let tz = zone(TZ).expect("bundled zone");
+        let csv = to_csv(&exports, &tz, now());
+        assert!(csv.contains(",'=one room,"));
+        // Re-import on another day: absolute dates do not move.
+        let later = Date::constant(2027, 1, 5);
+        let again = parse_offers_csv(csv.as_bytes(), later, TZ).expect("a valid export");
+        assert_eq!(again.rejected, vec![]);
+        assert_eq!(again.offers.len(), news.len());
+        let by_handle: BTreeMap<&str, &NewOffer> = again
+            .offers
+            .iter()
+            .map(|(_, o)| (o.fields.handle.as_str(), o))
+            .collect();
+        for orig in &news {
+            let back = by_handle[orig.fields.handle.as_str()];
+            assert_eq!(back.fields, orig.fields);
+            assert_eq!(back.windows, orig.windows, "{}", orig.fields.handle);
+            assert_eq!(
+                back.expires_in,
+                Some(
+                    orig.expires_in
+                        .unwrap_or(orig.fields.kind.default_expiry_secs())
+                )
+            );
+        }
+        assert_eq!(to_csv(&exports, &tz, now()), csv, "deterministic");
+    }
+
+    #[test]
+    fn csv_export_leaves_out_withdrawn_and_cancelled() {
+        let owner = OrgId::from_bytes([1; 10]);
+        let mut a = offer_from_row(
+            "host-ab12,host-home,household,06067,,es,,,,,,room,+1d..+5d=1;+6d..+9d=1,,,org-vetted,,,,,",
+            1,
+            owner,
+        );
+        a.windows[0].cancelled = true;
+        let mut b = a.clone();
+        b.id = OfferId::from_bytes([2; 10]);
+        b.fields.handle = "host-cd34".into();
+        b.withdrawn = true;
+        let both = [a, b];
+        let exports: Vec<ExportOffer<'_>> = both
+            .iter()
+            .map(|o| ExportOffer {
+                offer: o,
+                owner_name: "x",
+                intake: "y",
+            })
+            .collect();
+        let tz = zone(TZ).expect("bundled zone");
+        let csv = to_csv(&exports, &tz, now());
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].starts_with("host-ab12,"));
+        assert!(lines[1].contains(",2026-11-28T00:00..2026-12-01T00:00=1,"));
+    }
+
+    #[test]
+    fn json_export_has_the_documented_fields() {
+        let owner = OrgId::from_bytes([1; 10]);
+        let o = offer_from_row(
+            "interp-x7fa,interpretation,person-volunteer,06067,,mam:phone;es,,,,,,shift,+1dT09:00..+1dT13:00=1/weekly,24h,,org-vetted-trained,,30d,Mam by phone,,",
+            3,
+            owner,
+        );
+        let v = to_json(&[ExportOffer {
+            offer: &o,
+            owner_name: "Sac Accompaniment",
+            intake: "hotline",
+        }]);
+        assert_eq!(v["version"], json!(JSON_EXPORT_VERSION));
+        let x = &v["offers"][0];
+        for key in [
+            "offer_id",
+            "owner",
+            "owner_name",
+            "kind",
+            "handle",
+            "subject",
+            "counties",
+            "zone",
+            "languages",
+            "accepts",
+            "affirming",
+            "accessibility",
+            "household",
+            "capabilities",
+            "unit",
+            "windows",
+            "lead_time",
+            "max_stay",
+            "vetting",
+            "status",
+            "label",
+            "bond_band",
+            "post_within",
+            "created_at",
+            "last_confirmed_at",
+            "expires_at",
+            "withdrawn",
+        ] {
+            assert!(x.get(key).is_some(), "{key}");
+        }
+        assert_eq!(x["offer_id"], json!(o.id.to_string()));
+        assert_eq!(x["languages"], json!(["es:fluent", "mam:phone"]));
+        assert_eq!(x["lead_time"], json!("1d"));
+        assert_eq!(x["max_stay"], Value::Null);
+        assert_eq!(x["status"], json!("capacity"));
+        assert_eq!(x["windows"][0]["start"], json!("2026-11-23T17:00:00Z"));
+        assert_eq!(x["windows"][0]["weekly"], json!(true));
+        assert_eq!(x["windows"][0]["tz"], json!(TZ));
+        assert_eq!(x["expires_at"], json!("2026-12-22T18:00:00Z"));
+    }
+
+    #[test]
+    fn hsds_publishes_only_org_offers_that_are_live() {
+        let owner = OrgId::from_bytes([1; 10]);
+        let other = OrgId::from_bytes([2; 10]);
+        let clinic = offer_from_row(
+            "legal-clinic-midtown,legal-consult,org-program,06067;06113,davis,es;en;mam:relay-via-es;quc:phone,,,,,,slot,today..+14d=6,24h,,org-vetted-trained,,14d,weekly clinic,,",
+            1,
+            owner,
+        );
+        let shelter = offer_from_row(
+            "shelter-main,shelter-bed,org-facility,06113,,es;en,adult-women,,,,,bed,+2d..+9d=4,,,org-vetted,waitlist,3d,shelter beds,,",
+            2,
+            owner,
+        );
+        let household = offer_from_row(
+            "host-yzw3,host-home,household,06067,south-sac,es,,,,,,room,today..+14d=1,,,org-vetted,,,quiet room,,",
+            3,
+            owner,
+        );
+        let volunteer = offer_from_row(
+            "interp-q8rt,interpretation,person-volunteer,06067,,mam,,,,,,shift,today..+14d=1,,,org-vetted,,,interpreter,,",
+            4,
+            owner,
+        );
+        let dv = offer_from_row(
+            "dv-family-room-a,dv-confidential-shelter,org-facility,06067,,es,families-with-children,,,,,bed,today..+3d=2,,,org-vetted,,,family room,,",
+            5,
+            other,
+        );
+        let mut withdrawn = offer_from_row(
+            "legal-clinic-gone,legal-consult,org-program,06067,,es,,,,,,slot,,,,org-vetted,,,old clinic,,",
+            6,
+            other,
+        );
+        withdrawn.withdrawn = true;
+        let mut expired = offer_from_row(
+            "legal-clinic-old,legal-consult,org-program,06067,,es,,,,,,slot,,,,org-vetted,,,older clinic,,",
+            7,
+            other,
+        );
+        expired.expires_at = now();
+        let all = [
+            clinic, shelter, household, volunteer, dv, withdrawn, expired,
+        ];
+        let exports: Vec<ExportOffer<'_>> = all
+            .iter()
+            .map(|o| ExportOffer {
+                offer: o,
+                owner_name: "Fallback Name",
+                intake: "signal: intake-desk",
+            })
+            .collect();
+        let p1 = profile("Capitol Legal");
+        let p2 = profile("River Refuge");
+        let doc = to_hsds(&exports, &[(owner, &p1), (other, &p2)], now());
+        let text = doc.to_string();
+
+        let services = doc["services"].as_array().expect("an array");
+        let names: BTreeSet<&str> = services.iter().filter_map(|s| s["name"].as_str()).collect();
+        assert_eq!(
+            names,
+            BTreeSet::from(["legal-clinic-midtown", "shelter-main"])
+        );
+        for hidden in [
+            "host-yzw3",
+            "interp-q8rt",
+            "dv-family-room-a",
+            "legal-clinic-gone",
+            "legal-clinic-old",
+            "River Refuge",
+            "intake-desk",
+            "south-sac",
+            "davis",
+            "quiet room",
+        ] {
+            assert!(!text.contains(hidden), "{hidden} must not be published");
+        }
+        let orgs = doc["organizations"].as_array().expect("an array");
+        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs[0]["name"], json!("Capitol Legal"));
+
+        let clinic_id = hsds_id("service", &all[0].id.to_string());
+        let areas: Vec<&str> = doc["service_areas"]
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter(|a| a["service_id"] == json!(clinic_id))
+            .filter_map(|a| a["extent"].as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(areas, vec!["06067", "06113"]);
+
+        let codes: BTreeSet<&str> = doc["taxonomy_terms"]
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter_map(|t| t["code"].as_str())
+            .collect();
+        assert!(codes.contains("1381"), "{codes:?}");
+        assert!(codes.contains("1121"), "{codes:?}");
+        assert!(!codes.contains("1125"), "no housing term without housing");
+        let clinic_terms = doc["attributes"]
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter(|a| a["link_id"] == json!(clinic_id))
+            .count();
+        assert_eq!(clinic_terms, 2);
+
+        // Relay languages are interpretation, not languages of the service.
+        let langs: Vec<(&str, Option<&str>)> = doc["languages"]
+            .as_array()
+            .expect("an array")
+            .iter()
+            .filter(|l| l["service_id"] == json!(clinic_id))
+            .map(|l| (l["code"].as_str().unwrap_or(""), l["note"].as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            langs,
+            vec![("en", None), ("es", None), ("quc", Some("by phone"))]
+        );
+        let clinic_service = services
+            .iter()
+            .find(|s| s["id"] == json!(clinic_id))
+            .expect("published");
+        assert_eq!(
+            clinic_service["interpretation_services"],
+            json!("Through Spanish interpretation: Mam.")
+        );
+        assert_eq!(clinic_service["status"], json!("active"));
+
+        let caps = doc["service_capacity"].as_array().expect("an array");
+        let cap = caps
+            .iter()
+            .find(|c| c["service_id"] == json!(clinic_id))
+            .expect("a capacity");
+        assert_eq!(cap["available"], json!(6));
+        assert_eq!(cap["unit"]["name"], json!("slot"));
+        let shelter_cap = caps
+            .iter()
+            .find(|c| c["service_id"] != json!(clinic_id))
+            .expect("a capacity");
+        assert_eq!(
+            shelter_cap["available"],
+            json!(0),
+            "window opens in two days"
+        );
+        assert_eq!(shelter_cap["maximum"], json!(4));
+
+        assert_eq!(to_hsds(&exports, &[(owner, &p1), (other, &p2)], now()), doc);
+        for table in ["services", "service_areas", "attributes", "languages"] {
+            let ids: Vec<&str> = doc[table]
+                .as_array()
+                .expect("an array")
+                .iter()
+                .filter_map(|r| r["id"].as_str())
+                .collect();
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(ids, sorted, "{table} sorted with unique ids");
+        }
+    }
+
+    #[test]
+    fn weekly_windows_count_on_later_weeks_across_dst() {
+        let tz = zone(TZ).expect("bundled zone");
+        let at = |d: Date, h: i8| {
+            Time(
+                tz.to_timestamp(d.at(h, 0, 0, 0))
+                    .expect("valid local time")
+                    .as_second(),
+            )
+        };
+        let w = Window {
+            id: WindowId::from_bytes([0; 10]),
+            start: at(Date::constant(2026, 10, 29), 13),
+            end: at(Date::constant(2026, 10, 29), 16),
+            tz: TZ.into(),
+            weekly: true,
+            total: 2,
+            cancelled: false,
+        };
+        let far = at(Date::constant(2027, 1, 1), 0);
+        // A week later DST has ended; 13:30 local is still inside the window.
+        assert!(covers(
+            &w,
+            at(Date::constant(2026, 11, 5), 13).plus(1800),
+            far
+        ));
+        assert!(!covers(
+            &w,
+            at(Date::constant(2026, 11, 5), 12).plus(1800),
+            far
+        ));
+        assert!(!covers(&w, at(Date::constant(2026, 11, 6), 14), far));
+        assert!(!covers(
+            &w,
+            at(Date::constant(2026, 11, 5), 14),
+            w.start.plus(WEEK - 1)
+        ));
+    }
+
+    #[test]
+    fn hsds_ids_are_uuid_v8() {
+        let id = hsds_id("service", "abc");
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "8");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(id, hsds_id("service", "abd"));
+        assert_eq!(id, hsds_id("service", "abc"));
+    }
+}

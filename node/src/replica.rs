@@ -1,0 +1,986 @@
+//! A node's local replica: its identity, its encrypted store, every organisation's partition,
+//! the union view and the envelope log, kept consistent with each other.
+//!
+//! Every local write goes through one path: edit the organisation's own partition, commit one
+//! automerge change, seal it into a signed [`Envelope`] under the current epoch key, append the
+//! envelope to the store's log in one durable transaction, and only then report success. The
+//! envelope log is the source of truth; the local snapshot (every partition's `save()`, sealed
+//! in the store) only shortens start-up.
+//!
+//! Envelopes from elsewhere go through [`Admission`] (signature, authority, sequence) before
+//! anything is applied; a change inside must also name its signer as its automerge actor, so
+//! one device cannot write under another device's actor.
+//!
+//! Boundary: no networking and no clock reads here; `now` is passed in. Sync (issue 3) drives
+//! [`Replica::ingest`] and [`Replica::envelopes_missing_from`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use puente_crdt::automerge::Change;
+use puente_crdt::{
+    Decision, Hold, HoldId, NewOffer, Offer, OfferId, OfferPatch, OrgId, OrgProfile, Partition,
+    PartitionError, SchemaError, Time, Touched, View, WindowId,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::{
+    Admission, Admitted, Authority, Envelope, EnvelopeError, Epoch, EpochKey, EpochKeyring,
+    EpochKeys, NetworkId,
+};
+use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
+use crate::seal::{KdfParams, SymmetricKey, fill_random};
+use crate::store::{Store, StoreError, WriteBatch};
+
+/// Offers per automerge change when importing: per-record changes make loading and sync of a
+/// large import measurably slower, and 1,000 offers (~0.4 MB) stay far below the envelope
+/// body limit.
+pub const IMPORT_BATCH_ROWS: usize = 1_000;
+
+/// Envelopes appended since the last local snapshot after which closing the replica writes a
+/// new one: replaying a few hundred small changes at start-up costs less than re-saving a
+/// large document on every command.
+pub const SNAPSHOT_EVERY_ENVELOPES: u64 = 256;
+
+/// Changes per envelope when a node's local history is re-sealed for a network it joins: well
+/// under the 4 MiB envelope body limit.
+const REPUBLISH_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// The version of the node record and of the local snapshot encoding.
+const NODE_RECORD_VERSION: u8 = 1;
+
+const REC_IDENTITY: &str = "identity";
+const REC_NODE: &str = "node";
+const REC_EPOCH_KEYS: &str = "epoch-keys";
+const REC_MEMBERS: &str = "members";
+const SNAPSHOT_NAME: &str = "local";
+
+/// Why a replica operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplicaError {
+    /// The store refused (wrong passphrase, permissions, corruption, disk full...).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An envelope was refused.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The document refused an edit.
+    #[error(transparent)]
+    Partition(#[from] PartitionError),
+    /// A record broke a schema rule.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// No record matches what was typed.
+    #[error("no {what} matches `{text}`; list them with `puente {what} list`")]
+    NotFound {
+        /// offer or hold.
+        what: &'static str,
+        /// What was typed.
+        text: String,
+    },
+    /// Several records match a prefix.
+    #[error("`{text}` matches {count} {what}s; type more of the id")]
+    Ambiguous {
+        /// offer or hold.
+        what: &'static str,
+        /// What was typed.
+        text: String,
+        /// How many matched.
+        count: usize,
+    },
+    /// The operation belongs to another organisation.
+    #[error("{0}")]
+    NotYours(String),
+    /// A stored record could not be decoded.
+    #[error("stored {0} record is damaged; restore the data directory from a backup")]
+    Damaged(&'static str),
+    /// An earlier write failed half-way in memory; the replica must be reopened.
+    #[error("an earlier write failed; nothing more is accepted until puente is restarted")]
+    Poisoned,
+}
+
+/// What `init` needs to know about the organisation.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Display name (may be a code name).
+    pub name: String,
+    /// Counties served.
+    pub counties: Vec<puente_crdt::County>,
+    /// How partners reach the organisation about an offer.
+    pub intake: String,
+    /// Time zone coordinators enter dates in.
+    pub tz: String,
+}
+
+/// Who this node is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Whoami {
+    /// The organisation id.
+    pub org: OrgId,
+    /// Its display name.
+    pub name: String,
+    /// This device's public key.
+    pub public_key: PublicKey,
+    /// The key's fingerprint, to read aloud.
+    pub fingerprint: String,
+    /// The network this node writes to (a local one until it joins a network).
+    pub network: String,
+    /// The current epoch.
+    pub epoch: u32,
+}
+
+/// A hold a coordinator asks for.
+#[derive(Debug, Clone)]
+pub struct HoldRequest {
+    /// The offer (its owner is looked up).
+    pub owner: OrgId,
+    /// The offer id.
+    pub offer: OfferId,
+    /// The window.
+    pub window: WindowId,
+    /// Units.
+    pub qty: u32,
+    /// Sub-interval; `None` takes the window (its next occurrence for weekly windows).
+    pub interval: Option<(Time, Time)>,
+}
+
+/// What ingesting one envelope did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// Applied, with how many envelopes (this one and buffered successors).
+    Applied(usize),
+    /// Already had it.
+    Duplicate,
+    /// Buffered until the missing predecessors arrive.
+    Waiting,
+}
+
+/// Figures about the replica, for `status` and benchmarks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// Envelopes in the log.
+    pub log_len: u64,
+    /// Envelopes since the last local snapshot.
+    pub since_snapshot: u64,
+    /// Offers per owner.
+    pub offers_by_owner: BTreeMap<OrgId, usize>,
+    /// Records that could not be read.
+    pub issues: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct NodeRecord {
+    version: u8,
+    org: OrgId,
+    founding_key: PublicKey,
+    network: NetworkId,
+    epoch: u32,
+    tz: String,
+}
+
+/// The keys and organisations allowed to write, as this node knows them. Until the signed
+/// membership log arrives (networking), it holds this node's own key and any partner keys the
+/// node was told to trust.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Members {
+    by_key: BTreeMap<PublicKey, OrgId>,
+}
+
+impl Members {
+    /// The organisation a key writes for.
+    pub fn org_of(&self, key: &PublicKey) -> Option<OrgId> {
+        self.by_key.get(key).copied()
+    }
+
+    /// Every key and its organisation.
+    pub fn iter(&self) -> impl Iterator<Item = (&PublicKey, &OrgId)> {
+        self.by_key.iter()
+    }
+}
+
+impl Authority for Members {
+    fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        self.by_key.get(author) == Some(partition)
+    }
+}
+
+/// Encodes epoch keys for the sealed `epoch-keys` record: per key, the epoch (u32) and 32 bytes.
+fn encode_keys(ring: &EpochKeyring) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in ring.epochs() {
+        if let Some(k) = ring.key(e) {
+            out.extend_from_slice(&e.0.to_be_bytes());
+            out.extend_from_slice(k.as_bytes());
+        }
+    }
+    out
+}
+
+fn decode_keys(bytes: &[u8]) -> Option<EpochKeyring> {
+    if !bytes.len().is_multiple_of(36) {
+        return None;
+    }
+    let mut ring = EpochKeyring::new();
+    for chunk in bytes.chunks_exact(36) {
+        let e = u32::from_be_bytes(chunk[..4].try_into().ok()?);
+        let k: [u8; 32] = chunk[4..].try_into().ok()?;
+        ring.insert(EpochKey::new(Epoch(e), SymmetricKey::from_bytes(&k)));
+    }
+    Some(ring)
+}
+
+/// A node's local replica.
+#[derive(Debug)]
+pub struct Replica {
+    dir: PathBuf,
+    store: Store,
+    key: SecretKey,
+    public: PublicKey,
+    node: NodeRecord,
+    keys: EpochKeyring,
+    members: Members,
+    admission: Admission,
+    partitions: BTreeMap<OrgId, Partition>,
+    /// Where each accepted envelope sits in the log.
+    log_index: HashMap<(PublicKey, u64), u64>,
+    view: View,
+    log_len: u64,
+    snapshot_covers: u64,
+    poisoned: bool,
+}
+
+impl Replica {
+    /// Creates the identity, the store and the organisation's partition in `dir`.
+    pub fn init(
+        dir: &Path,
+        passphrase: &[u8],
+        opts: InitOptions,
+        now: Time,
+    ) -> Result<Replica, ReplicaError> {
+        let mut profile = OrgProfile {
+            name: opts.name,
+            counties: opts.counties,
+            kinds: Vec::new(),
+            intake: opts.intake,
+            tz: opts.tz,
+        };
+        profile.validate()?;
+        let store = Store::create(dir, passphrase, KdfParams::default())?;
+        let key = SecretKey::generate();
+        let public = key.public();
+        let org = org_id_for(&public);
+        let mut network = [0u8; 16];
+        fill_random(&mut network);
+        let node = NodeRecord {
+            version: NODE_RECORD_VERSION,
+            org,
+            founding_key: public,
+            network: NetworkId::from_bytes(network),
+            epoch: 0,
+            tz: profile.tz.clone(),
+        };
+        let mut keys = EpochKeyring::new();
+        keys.insert(EpochKey::generate(Epoch(0)));
+        let mut members = Members::default();
+        members.by_key.insert(public, org);
+
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_IDENTITY, &key.to_bytes()[..]);
+        batch.put_record(REC_NODE, &encode_json(&node));
+        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&keys));
+        batch.put_record(REC_MEMBERS, &encode_json(&members));
+        store.commit(batch)?;
+
+        let mut replica = Replica {
+            dir: dir.to_path_buf(),
+            store,
+            key,
+            public,
+            admission: Admission::new(node.network),
+            node,
+            keys,
+            members,
+            partitions: BTreeMap::new(),
+            log_index: HashMap::new(),
+            view: View::new(),
+            log_len: 0,
+            snapshot_covers: 0,
+            poisoned: false,
+        };
+        replica.write(now, |p| p.set_profile(&profile).map(|t| ((), t)))?;
+        Ok(replica)
+    }
+
+    /// Opens an existing replica: unseals the store, loads the local snapshot and replays the
+    /// envelopes appended after it.
+    pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Replica, ReplicaError> {
+        let store = Store::open(dir, passphrase)?;
+        let secret = store.get_record(REC_IDENTITY)?.ok_or(ReplicaError::Damaged("identity"))?;
+        let secret: [u8; 32] = secret[..].try_into().map_err(|_| ReplicaError::Damaged("identity"))?;
+        let key = SecretKey::from_bytes(&secret);
+        let public = key.public();
+        let node: NodeRecord = decode_json(
+            &store.get_record(REC_NODE)?.ok_or(ReplicaError::Damaged("node"))?,
+            "node",
+        )?;
+        let keys = decode_keys(
+            &store.get_record(REC_EPOCH_KEYS)?.ok_or(ReplicaError::Damaged("epoch key"))?,
+        )
+        .ok_or(ReplicaError::Damaged("epoch key"))?;
+        let members: Members = decode_json(
+            &store.get_record(REC_MEMBERS)?.ok_or(ReplicaError::Damaged("members"))?,
+            "members",
+        )?;
+
+        let mut partitions: BTreeMap<OrgId, Partition> = BTreeMap::new();
+        let mut covers = 0u64;
+        if let Some(snap) = store.get_snapshot(SNAPSHOT_NAME)? {
+            covers = snap.log_index;
+            for (org, doc) in decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))? {
+                let p = Partition::load(org, doc, public.as_bytes())
+                    .map_err(|_| ReplicaError::Damaged("snapshot"))?;
+                partitions.insert(org, p);
+            }
+        }
+
+        let mut admission = Admission::new(node.network);
+        let mut log_index = HashMap::new();
+        let mut pending: BTreeMap<OrgId, Vec<Change>> = BTreeMap::new();
+        let mut log_len = 0u64;
+        for (index, bytes) in store.read_log(0, usize::MAX)? {
+            let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
+            admission.restore(&env).map_err(|_| ReplicaError::Damaged("log"))?;
+            log_index.insert((env.author(), env.seq()), index);
+            if index >= covers {
+                // The log was verified before it was written and the store authenticates it,
+                // so replay only decrypts; a change that does not apply was quarantined when it
+                // arrived and is skipped the same way now.
+                if let Ok(changes) = env.open(&keys) {
+                    let decoded: Option<Vec<Change>> =
+                        changes.into_iter().map(|c| Change::from_bytes(c).ok()).collect();
+                    if let Some(d) = decoded {
+                        pending.entry(env.partition()).or_default().extend(d);
+                    }
+                }
+            }
+            log_len = index + 1;
+        }
+        for (org, changes) in pending {
+            let p = partitions
+                .entry(org)
+                .or_insert_with(|| Partition::new(org, public.as_bytes()));
+            // Errors here mean a change was refused when it arrived too; state stays the same.
+            let _ = p.apply_changes(changes);
+        }
+        let mut view = View::new();
+        let all = Touched { all: true, ..Touched::default() };
+        for p in partitions.values() {
+            view.refresh(p, &all);
+        }
+        Ok(Replica {
+            dir: dir.to_path_buf(),
+            store,
+            key,
+            public,
+            node,
+            keys,
+            members,
+            admission,
+            partitions,
+            log_index,
+            view,
+            log_len,
+            snapshot_covers: covers,
+            poisoned: false,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// This organisation.
+    pub fn org(&self) -> OrgId {
+        self.node.org
+    }
+
+    /// This device's public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    /// The zone coordinators of this organisation enter dates in.
+    pub fn tz(&self) -> &str {
+        &self.node.tz
+    }
+
+    /// Who this node is.
+    pub fn whoami(&self) -> Whoami {
+        let name = self
+            .view
+            .profiles()
+            .get(&self.node.org)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        Whoami {
+            org: self.node.org,
+            name,
+            public_key: self.public,
+            fingerprint: self.public.fingerprint().to_string(),
+            network: self.node.network.to_string(),
+            epoch: self.node.epoch,
+        }
+    }
+
+    /// The fingerprint of this device's key.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.public.fingerprint()
+    }
+
+    /// The union view every query reads.
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// The keys this node accepts writes from.
+    pub fn members(&self) -> &Members {
+        &self.members
+    }
+
+    /// Figures for `status`.
+    pub fn stats(&self) -> Stats {
+        let mut offers_by_owner = BTreeMap::new();
+        for o in self.view.offers() {
+            *offers_by_owner.entry(o.owner).or_insert(0) += 1;
+        }
+        Stats {
+            log_len: self.log_len,
+            since_snapshot: self.log_len - self.snapshot_covers,
+            offers_by_owner,
+            issues: self.view.issues().values().map(BTreeMap::len).sum(),
+        }
+    }
+
+    /// The highest contiguous sequence number accepted per author.
+    pub fn version_vector(&self) -> BTreeMap<PublicKey, u64> {
+        self.admission.version_vector()
+    }
+
+    fn own_partition(&mut self) -> &mut Partition {
+        let org = self.node.org;
+        let actor = self.public;
+        self.partitions
+            .entry(org)
+            .or_insert_with(|| Partition::new(org, actor.as_bytes()))
+    }
+
+    /// Runs `edit` on this organisation's partition and makes the result durable as one
+    /// signed envelope. Nothing is reported as written unless the store commit succeeded.
+    fn write<T>(
+        &mut self,
+        now: Time,
+        edit: impl FnOnce(&mut Partition) -> Result<(T, Touched), PartitionError>,
+    ) -> Result<T, ReplicaError> {
+        let _ = now;
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        let p = self.own_partition();
+        let (out, touched) = match edit(p) {
+            Ok(v) => v,
+            Err(e) => {
+                p.rollback();
+                return Err(e.into());
+            }
+        };
+        let Some(change) = p.commit() else {
+            return Ok(out);
+        };
+        self.persist_own(vec![change], &touched)?;
+        Ok(out)
+    }
+
+    /// Seals `changes` (already applied to our partition) into envelopes, commits them in one
+    /// durable transaction, and updates the view.
+    fn persist_own(&mut self, changes: Vec<Vec<u8>>, touched: &Touched) -> Result<(), ReplicaError> {
+        let key = self
+            .keys
+            .key(Epoch(self.node.epoch))
+            .ok_or(ReplicaError::Damaged("epoch key"))?;
+        let mut batch = WriteBatch::default();
+        let mut envs = Vec::with_capacity(changes.len());
+        let first = self.admission.next_seq(&self.public);
+        for (seq, change) in (first..).zip(changes) {
+            let env = Envelope::seal(
+                self.node.network,
+                self.node.org,
+                &self.key,
+                seq,
+                Epoch(self.node.epoch),
+                key,
+                &[change],
+            )?;
+            batch.append_log(env.to_bytes());
+            envs.push(env);
+        }
+        if let Err(e) = self.store.commit(batch) {
+            // The change is in the in-memory document but not on disk: refuse further work so
+            // that nothing built on it is ever acknowledged.
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        for env in &envs {
+            self.admission.restore(env)?;
+            self.log_index.insert((env.author(), env.seq()), self.log_len);
+            self.log_len += 1;
+        }
+        let org = self.node.org;
+        if let Some(p) = self.partitions.get(&org) {
+            self.view.refresh(p, touched);
+        }
+        Ok(())
+    }
+
+    /// Publishes a new offer and returns its id.
+    pub fn add_offer(&mut self, offer: NewOffer, now: Time) -> Result<OfferId, ReplicaError> {
+        let id = OfferId::from_bytes(random_bytes());
+        let wids: Vec<WindowId> = offer.windows.iter().map(|_| WindowId::from_bytes(random_bytes())).collect();
+        self.write(now, |p| p.add_offer(id, &offer, &wids, now).map(|t| (id, t)))
+    }
+
+    /// Publishes many offers atomically: either all are durable or none. Offers are batched
+    /// [`IMPORT_BATCH_ROWS`] to a change; `progress` is told how many are done.
+    pub fn import_offers(
+        &mut self,
+        offers: Vec<NewOffer>,
+        now: Time,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<OfferId>, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        // Validate everything first so that a bad row cannot leave half an import in memory.
+        let mut offers = offers;
+        for o in &mut offers {
+            o.validate()?;
+        }
+        let mut ids = Vec::with_capacity(offers.len());
+        let mut changes = Vec::new();
+        let mut touched = Touched::default();
+        let mut done = 0;
+        for chunk in offers.chunks(IMPORT_BATCH_ROWS) {
+            let p = self.own_partition();
+            for o in chunk {
+                let id = OfferId::from_bytes(random_bytes());
+                let wids: Vec<WindowId> =
+                    o.windows.iter().map(|_| WindowId::from_bytes(random_bytes())).collect();
+                match p.add_offer(id, o, &wids, now) {
+                    Ok(t) => touched.extend(t),
+                    Err(e) => {
+                        p.rollback();
+                        if !changes.is_empty() {
+                            // Earlier batches are committed in memory only: refuse further work.
+                            self.poisoned = true;
+                        }
+                        return Err(e.into());
+                    }
+                }
+                ids.push(id);
+            }
+            if let Some(c) = p.commit() {
+                changes.push(c);
+            }
+            done += chunk.len();
+            progress(done);
+        }
+        if !changes.is_empty() {
+            self.persist_own(changes, &touched)?;
+        }
+        Ok(ids)
+    }
+
+    fn own_offer(&self, id: OfferId, action: &str) -> Result<(), ReplicaError> {
+        match self.view.offer(self.node.org, id) {
+            Some(_) => Ok(()),
+            None if self.view.offers().any(|o| o.id == id) => Err(ReplicaError::NotYours(format!(
+                "offer {id} belongs to another organisation; only its owner can {action} it (you can place a hold)"
+            ))),
+            None => Err(ReplicaError::NotFound { what: "offer", text: id.to_string() }),
+        }
+    }
+
+    /// Changes one of this organisation's offers.
+    pub fn update_offer(&mut self, id: OfferId, patch: OfferPatch, now: Time) -> Result<(), ReplicaError> {
+        self.own_offer(id, "change")?;
+        let wids: Vec<WindowId> =
+            patch.add_windows.iter().map(|_| WindowId::from_bytes(random_bytes())).collect();
+        self.write(now, |p| p.update_offer(id, &patch, &wids, now).map(|t| ((), t)))
+    }
+
+    /// Withdraws one of this organisation's offers (final).
+    pub fn withdraw_offer(&mut self, id: OfferId, now: Time) -> Result<(), ReplicaError> {
+        self.own_offer(id, "withdraw")?;
+        self.write(now, |p| p.withdraw_offer(id).map(|t| ((), t)))
+    }
+
+    /// Renews freshness and expiry of one of this organisation's offers.
+    pub fn confirm_offer(
+        &mut self,
+        id: OfferId,
+        now: Time,
+        expires_in: Option<i64>,
+    ) -> Result<(), ReplicaError> {
+        self.own_offer(id, "confirm")?;
+        self.write(now, |p| p.confirm_offer(id, now, expires_in).map(|t| ((), t)))
+    }
+
+    /// Places a hold on a partner's offer.
+    pub fn place_hold(&mut self, req: HoldRequest, now: Time) -> Result<HoldId, ReplicaError> {
+        let offer = self
+            .view
+            .offer(req.owner, req.offer)
+            .ok_or_else(|| ReplicaError::NotFound { what: "offer", text: req.offer.to_string() })?;
+        if offer.owner == self.node.org {
+            return Err(ReplicaError::NotYours(
+                "this is your own offer; change its windows instead of holding it".into(),
+            ));
+        }
+        if offer.withdrawn {
+            return Err(ReplicaError::NotYours("that offer was withdrawn by its owner".into()));
+        }
+        let window = offer
+            .windows
+            .iter()
+            .find(|w| w.id == req.window)
+            .ok_or_else(|| ReplicaError::NotFound { what: "window", text: req.window.to_string() })?;
+        if window.cancelled {
+            return Err(ReplicaError::NotYours("that window was cancelled by its owner".into()));
+        }
+        let (from, to) = match req.interval {
+            Some(iv) => iv,
+            None => puente_crdt::view::occurrences(window, now, Time(i64::MAX), offer.expires_at)
+                .first()
+                .map(|(s, e)| (*s.max(&now), *e))
+                .ok_or_else(|| {
+                    ReplicaError::Schema(SchemaError::Invalid(
+                        "that window has no occurrence left; pick another window".into(),
+                    ))
+                })?,
+        };
+        let fits = puente_crdt::view::occurrences(window, from, to, offer.expires_at.max(to))
+            .iter()
+            .any(|(s, e)| *s <= from && to <= *e);
+        if !fits {
+            return Err(ReplicaError::Schema(SchemaError::Invalid(
+                "the hold's --from/--to must fall inside one occurrence of the window".into(),
+            )));
+        }
+        let hold = Hold {
+            id: HoldId::from_bytes(random_bytes()),
+            requester: self.node.org,
+            owner: offer.owner,
+            offer: offer.id,
+            window: window.id,
+            qty: req.qty,
+            from,
+            to,
+            created_at: now,
+            expires_at: now.plus(offer.fields.kind.default_hold_secs()),
+            released: false,
+        };
+        let id = hold.id;
+        self.write(now, |p| p.place_hold(&hold).map(|t| (id, t)))
+    }
+
+    /// Releases a hold this organisation placed.
+    pub fn release_hold(&mut self, id: HoldId, now: Time) -> Result<(), ReplicaError> {
+        let hold = self.find_hold(id)?;
+        if hold.requester != self.node.org {
+            return Err(ReplicaError::NotYours(
+                "only the organisation that placed a hold can release it; as the owner, decline it".into(),
+            ));
+        }
+        self.write(now, |p| p.release_hold(id).map(|t| ((), t)))
+    }
+
+    /// Confirms or declines a hold placed on one of this organisation's offers.
+    pub fn decide_hold(&mut self, id: HoldId, decision: Decision, now: Time) -> Result<(), ReplicaError> {
+        let hold = self.find_hold(id)?;
+        if hold.owner != self.node.org {
+            return Err(ReplicaError::NotYours(
+                "only the organisation that owns the offer can confirm or decline a hold on it".into(),
+            ));
+        }
+        self.write(now, |p| p.decide(id, decision).map(|t| ((), t)))
+    }
+
+    fn find_hold(&self, id: HoldId) -> Result<Hold, ReplicaError> {
+        self.view
+            .holds_by_prefix(&id.to_string())
+            .into_iter()
+            .find(|h| h.id == id)
+            .cloned()
+            .ok_or_else(|| ReplicaError::NotFound { what: "hold", text: id.to_string() })
+    }
+
+    /// The offer an id or unique id prefix (at least 4 characters) names.
+    pub fn resolve_offer(&self, text: &str) -> Result<&Offer, ReplicaError> {
+        resolve("offer", text, self.view.offers_by_prefix(text.trim()))
+    }
+
+    /// The hold an id or unique id prefix names.
+    pub fn resolve_hold(&self, text: &str) -> Result<&Hold, ReplicaError> {
+        resolve("hold", text, self.view.holds_by_prefix(text.trim()))
+    }
+
+    /// Trusts `key` to write for `org`. This is the local trust store that the signed
+    /// membership log replaces when networks arrive; it exists so that envelopes from a
+    /// partner can be verified and applied.
+    pub fn trust(&mut self, key: PublicKey, org: OrgId) -> Result<(), ReplicaError> {
+        let mut members = self.members.clone();
+        members.by_key.insert(key, org);
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_MEMBERS, &encode_json(&members));
+        self.store.commit(batch)?;
+        self.members = members;
+        Ok(())
+    }
+
+    /// Shares this node's epoch keys with another replica of the same network (the sealed
+    /// key distribution of the membership log replaces this with networking).
+    pub fn network_secret(&self) -> (NetworkId, Vec<u8>) {
+        (self.node.network, encode_keys(&self.keys))
+    }
+
+    /// Joins a network: adopts its id and epoch keys, and re-seals everything this node wrote
+    /// while it was on its own (its local network) as envelopes of the joined network, replacing
+    /// the log in one durable transaction. Refused once the node holds partners' records.
+    pub fn join_network(
+        &mut self,
+        network: NetworkId,
+        keys: &[u8],
+        epoch: u32,
+    ) -> Result<(), ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        if self.partitions.keys().any(|o| *o != self.node.org) {
+            return Err(ReplicaError::NotYours(
+                "this node already holds partners' records: it is part of a network".into(),
+            ));
+        }
+        let ring = decode_keys(keys).ok_or(ReplicaError::Damaged("epoch key"))?;
+        let key = ring
+            .key(Epoch(epoch))
+            .ok_or(ReplicaError::Damaged("epoch key"))?
+            .clone();
+        let mut node = self.node.clone();
+        node.network = network;
+        node.epoch = epoch;
+        let changes = self.own_partition().all_changes();
+        let mut envs = Vec::new();
+        let mut seq = 1;
+        let mut chunk: Vec<Vec<u8>> = Vec::new();
+        let mut chunk_bytes = 0usize;
+        for change in changes {
+            if !chunk.is_empty() && chunk_bytes + change.len() > REPUBLISH_CHUNK_BYTES {
+                envs.push(Envelope::seal(
+                    network,
+                    node.org,
+                    &self.key,
+                    seq,
+                    Epoch(epoch),
+                    &key,
+                    &chunk,
+                )?);
+                seq += 1;
+                chunk.clear();
+                chunk_bytes = 0;
+            }
+            chunk_bytes += change.len();
+            chunk.push(change);
+        }
+        if !chunk.is_empty() {
+            envs.push(Envelope::seal(network, node.org, &self.key, seq, Epoch(epoch), &key, &chunk)?);
+        }
+        let mut batch = WriteBatch::default();
+        batch.replace_log();
+        for env in &envs {
+            batch.append_log(env.to_bytes());
+        }
+        batch.put_record(REC_NODE, &encode_json(&node));
+        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
+        self.store.commit(batch)?;
+        let mut admission = Admission::new(network);
+        self.log_index.clear();
+        for (i, env) in envs.iter().enumerate() {
+            admission.restore(env)?;
+            self.log_index.insert((env.author(), env.seq()), i as u64);
+        }
+        self.admission = admission;
+        self.log_len = envs.len() as u64;
+        self.snapshot_covers = 0;
+        self.node = node;
+        self.keys = ring;
+        Ok(())
+    }
+
+    /// Verifies and applies an envelope from elsewhere. Nothing is applied unless it passes
+    /// every check; what is applied is durable before this returns.
+    pub fn ingest(&mut self, bytes: &[u8]) -> Result<IngestOutcome, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        let env = Envelope::from_bytes(bytes)?;
+        let applied = match self.admission.admit(env, &self.members, &self.keys)? {
+            Admitted::Duplicate => return Ok(IngestOutcome::Duplicate),
+            Admitted::Waiting { .. } => return Ok(IngestOutcome::Waiting),
+            Admitted::Apply(list) => list,
+        };
+        let mut batch = WriteBatch::default();
+        for (env, _) in &applied {
+            batch.append_log(env.to_bytes());
+        }
+        if let Err(e) = self.store.commit(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        let n = applied.len();
+        for (env, changes) in applied {
+            self.log_index.insert((env.author(), env.seq()), self.log_len);
+            self.log_len += 1;
+            let author = env.author();
+            let decoded: Option<Vec<Change>> = changes
+                .into_iter()
+                .map(|c| Change::from_bytes(c).ok())
+                .filter(|c| c.as_ref().is_none_or(|c| c.actor_id().to_bytes() == author.as_bytes()))
+                .collect();
+            let Some(decoded) = decoded else {
+                // Quarantined: signed and in order, but not a valid change by its signer.
+                tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes do not decode");
+                continue;
+            };
+            if decoded.iter().any(|c| c.actor_id().to_bytes() != author.as_bytes()) {
+                continue;
+            }
+            let org = env.partition();
+            let actor = self.public;
+            let p = self
+                .partitions
+                .entry(org)
+                .or_insert_with(|| Partition::new(org, actor.as_bytes()));
+            match p.apply_changes(decoded) {
+                Ok(t) => {
+                    let p = &self.partitions[&org];
+                    self.view.refresh(p, &t);
+                }
+                Err(e) => tracing::warn!(partition = %org, error = %e, "a change did not apply"),
+            }
+        }
+        Ok(IngestOutcome::Applied(n))
+    }
+
+    /// The envelopes (as stored bytes) that a peer with version vector `have` lacks, in log
+    /// order.
+    pub fn envelopes_missing_from(
+        &self,
+        have: &BTreeMap<PublicKey, u64>,
+    ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let mut indices: Vec<u64> = self
+            .log_index
+            .iter()
+            .filter(|((author, seq), _)| have.get(author).is_none_or(|h| seq > h))
+            .map(|(_, i)| *i)
+            .collect();
+        indices.sort_unstable();
+        let mut out = Vec::with_capacity(indices.len());
+        for i in indices {
+            out.extend(self.store.read_log(i, 1)?.into_iter().map(|(_, b)| b));
+        }
+        Ok(out)
+    }
+
+    /// Writes a local snapshot of every partition now.
+    pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
+        let mut parts = Vec::with_capacity(self.partitions.len());
+        for (org, p) in &mut self.partitions {
+            parts.push((*org, p.save()));
+        }
+        let bytes = encode_snapshot(&parts);
+        let mut batch = WriteBatch::default();
+        batch.put_snapshot(SNAPSHOT_NAME, self.log_len, bytes);
+        self.store.commit(batch)?;
+        self.snapshot_covers = self.log_len;
+        Ok(())
+    }
+
+    /// Closes the replica, writing a snapshot first if enough has been appended since the
+    /// last one.
+    pub fn close(mut self) -> Result<(), ReplicaError> {
+        if !self.poisoned && self.log_len - self.snapshot_covers >= SNAPSHOT_EVERY_ENVELOPES {
+            self.snapshot()?;
+        }
+        Ok(())
+    }
+}
+
+fn resolve<'a, T>(what: &'static str, text: &str, found: Vec<&'a T>) -> Result<&'a T, ReplicaError> {
+    let t = text.trim();
+    if t.len() < 4 {
+        return Err(ReplicaError::NotFound { what, text: t.to_string() });
+    }
+    match found.len() {
+        0 => Err(ReplicaError::NotFound { what, text: t.to_string() }),
+        1 => Ok(found[0]),
+        count => Err(ReplicaError::Ambiguous { what, text: t.to_string(), count }),
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    fill_random(&mut b);
+    b
+}
+
+fn encode_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn decode_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &'static str) -> Result<T, ReplicaError> {
+    serde_json::from_slice(bytes).map_err(|_| ReplicaError::Damaged(what))
+}
+
+/// Local snapshot encoding v1: version byte, partition count (u32), then per partition the
+/// 10-byte organisation id, a u32 length and the automerge `save()` bytes.
+fn encode_snapshot(parts: &[(OrgId, Vec<u8>)]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|(_, b)| b.len() + 14).sum();
+    let mut out = Vec::with_capacity(len + 5);
+    out.push(NODE_RECORD_VERSION);
+    out.extend_from_slice(&u32::try_from(parts.len()).unwrap_or(u32::MAX).to_be_bytes());
+    for (org, bytes) in parts {
+        out.extend_from_slice(org.as_bytes());
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+fn decode_snapshot(bytes: &[u8]) -> Option<Vec<(OrgId, &[u8])>> {
+    let (&version, mut rest) = bytes.split_first()?;
+    if version != NODE_RECORD_VERSION {
+        return None;
+    }
+    let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+    rest = &rest[4..];
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let org: [u8; 10] = rest.get(..10)?.try_into().ok()?;
+        let len = u32::from_be_bytes(rest.get(10..14)?.try_into().ok()?) as usize;
+        let doc = rest.get(14..14 + len)?;
+        out.push((OrgId::from_bytes(org), doc));
+        rest = &rest[14 + len..];
+    }
+    rest.is_empty().then_some(out)
+}

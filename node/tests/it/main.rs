@@ -1,0 +1,3 @@
+//! Integration tests of a node's replica: real stores in temporary directories, real envelopes.
+
+mod replica;

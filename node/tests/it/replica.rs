@@ -1,0 +1,390 @@
+//! The replica end to end: durability across reopen, snapshots, two organisations exchanging
+//! envelopes, and envelopes that must be refused.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use puente_crdt::{
+    Accepts, Decision, HoldStatus, Kind, NewOffer, NewWindow, OfferFields, OfferId, OrgId,
+    Partition, Query, StatusHint, SubjectType, Time, Vetting, WindowId,
+};
+use puente_node::envelope::{Envelope, EnvelopeError, Epoch, NetworkId};
+use puente_node::identity::{SecretKey, org_id_for};
+use puente_node::replica::{HoldRequest, IngestOutcome, InitOptions, Replica, ReplicaError};
+use puente_node::store::StoreError;
+
+const PASS: &[u8] = b"a long test passphrase";
+const NOW: Time = Time(1_795_000_000);
+
+fn init(dir: &Path, name: &str) -> Replica {
+    Replica::init(
+        dir,
+        PASS,
+        InitOptions {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("valid county")],
+            intake: "hotline".into(),
+            tz: "America/Los_Angeles".into(),
+        },
+        NOW,
+    )
+    .expect("init succeeds")
+}
+
+fn offer(handle: &str) -> NewOffer {
+    NewOffer {
+        fields: OfferFields {
+            kind: Kind::HostHome,
+            handle: handle.into(),
+            subject: SubjectType::Household,
+            counties: vec!["06067".parse().expect("valid county")],
+            zone: None,
+            languages: vec!["es".parse().expect("valid language")],
+            accepts: vec![Accepts::TransWomen],
+            affirming: vec![],
+            accessibility: vec![],
+            household: vec![],
+            capabilities: vec![],
+            unit: Kind::HostHome.default_unit(),
+            lead_time: None,
+            max_stay: None,
+            vetting: Vetting::OrgVetted,
+            status: StatusHint::Capacity,
+            label: "quiet room".into(),
+            bond_band: None,
+            post_within: None,
+        },
+        windows: vec![NewWindow {
+            start: NOW,
+            end: NOW.plus(14 * 86_400),
+            tz: "America/Los_Angeles".into(),
+            weekly: false,
+            total: 2,
+        }],
+        expires_in: None,
+    }
+}
+
+fn handles(r: &Replica) -> Vec<String> {
+    let mut v: Vec<String> = r.view().offers().map(|o| o.fields.handle.clone()).collect();
+    v.sort();
+    v
+}
+
+/// Moves every envelope `from` has and `to` lacks.
+fn sync(from: &Replica, to: &mut Replica) -> usize {
+    let envs = from
+        .envelopes_missing_from(&to.version_vector())
+        .expect("log readable");
+    let n = envs.len();
+    for e in envs {
+        to.ingest(&e).expect("envelope accepted");
+    }
+    n
+}
+
+#[test]
+fn writes_survive_reopen_with_and_without_a_snapshot() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("node");
+    let mut r = init(&dir, "River Refuge");
+    let a = r.add_offer(offer("host-aaaa"), NOW).expect("added");
+    r.add_offer(offer("host-bbbb"), NOW).expect("added");
+    r.snapshot().expect("snapshot");
+    r.withdraw_offer(a, NOW).expect("withdrawn");
+    r.add_offer(offer("host-cccc"), NOW).expect("added");
+    let before: Vec<_> = {
+        let mut v: Vec<_> = r.view().offers().map(|o| (o.id, o.withdrawn)).collect();
+        v.sort();
+        v
+    };
+    drop(r);
+    let r = Replica::open(&dir, PASS).expect("reopens");
+    let mut after: Vec<_> = r.view().offers().map(|o| (o.id, o.withdrawn)).collect();
+    after.sort();
+    assert_eq!(before, after);
+    assert_eq!(handles(&r), ["host-aaaa", "host-bbbb", "host-cccc"]);
+    assert_eq!(r.whoami().name, "River Refuge");
+    assert_eq!(
+        r.stats().log_len,
+        5,
+        "profile + 4 writes, one envelope each"
+    );
+}
+
+#[test]
+fn wrong_passphrase_is_refused_and_changes_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("node");
+    drop(init(&dir, "River Refuge"));
+    let err = Replica::open(&dir, b"not the passphrase").expect_err("refused");
+    assert!(
+        matches!(err, ReplicaError::Store(StoreError::WrongPassphrase)),
+        "{err:?}"
+    );
+    assert!(Replica::open(&dir, PASS).is_ok());
+}
+
+#[test]
+fn import_is_batched_and_atomic() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("node");
+    let mut r = init(&dir, "Interfaith Sanctuary");
+    let rows: Vec<NewOffer> = (0..2_500)
+        .map(|i| offer(&format!("host-{i:04x}")))
+        .collect();
+    let mut seen = Vec::new();
+    let ids = r
+        .import_offers(rows, NOW, &mut |n| seen.push(n))
+        .expect("imported");
+    assert_eq!(ids.len(), 2_500);
+    assert_eq!(seen, [1_000, 2_000, 2_500]);
+    assert_eq!(
+        r.stats().log_len,
+        4,
+        "profile + one envelope per 1,000 rows"
+    );
+
+    let mut bad: Vec<NewOffer> = (0..10).map(|i| offer(&format!("new-{i:04x}"))).collect();
+    bad[7].fields.label = "call 916 555 0199".into();
+    let err = r.import_offers(bad, NOW, &mut |_| {}).expect_err("refused");
+    assert!(matches!(err, ReplicaError::Schema(_)), "{err:?}");
+    r.close().expect("closes");
+    let r = Replica::open(&dir, PASS).expect("reopens");
+    assert_eq!(
+        r.view().offer_count(),
+        2_500,
+        "nothing of the refused import was written"
+    );
+}
+
+#[test]
+fn partners_exchange_envelopes_and_reach_the_same_hold_verdicts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut a = init(&tmp.path().join("a"), "Sacramento Accompaniment");
+    let mut b = init(&tmp.path().join("b"), "Yolo Trans Health");
+    let mut c = init(&tmp.path().join("c"), "Placer Pride");
+    let (net, keys) = a.network_secret();
+    b.join_network(net, &keys, 0).expect("joins");
+    c.join_network(net, &keys, 0).expect("joins");
+    let members = [
+        (a.public_key(), a.org()),
+        (b.public_key(), b.org()),
+        (c.public_key(), c.org()),
+    ];
+    for r in [&mut a, &mut b, &mut c] {
+        for (k, o) in members {
+            r.trust(k, o).expect("trusted");
+        }
+    }
+
+    let offer_id = a.add_offer(offer("host-7f3k"), NOW).expect("added");
+    sync(&a, &mut b);
+    sync(&a, &mut c);
+    assert_eq!(handles(&b), ["host-7f3k"]);
+
+    // B and C both hold the 2-bed window concurrently: B takes 1, C takes 2 (created later).
+    let window: WindowId = b.view().offer(a.org(), offer_id).expect("synced").windows[0].id;
+    let req = |qty| HoldRequest {
+        owner: a.org(),
+        offer: offer_id,
+        window,
+        qty,
+        interval: None,
+    };
+    let hb = b.place_hold(req(1), NOW.plus(10)).expect("held");
+    let hc = c.place_hold(req(2), NOW.plus(20)).expect("held");
+    // Deliver in different orders.
+    sync(&c, &mut a);
+    sync(&b, &mut a);
+    sync(&b, &mut c);
+    sync(&c, &mut b);
+
+    let verdicts = |r: &Replica| -> BTreeMap<_, _> {
+        r.view()
+            .verdicts(a_org(r, offer_id), offer_id, NOW.plus(60))
+            .into_iter()
+            .map(|v| (v.hold.id, v.status))
+            .collect()
+    };
+    fn a_org(r: &Replica, id: OfferId) -> OrgId {
+        r.view()
+            .offers()
+            .find(|o| o.id == id)
+            .expect("offer present")
+            .owner
+    }
+    let va = verdicts(&a);
+    assert_eq!(va[&hb], HoldStatus::Pending);
+    assert_eq!(
+        va[&hc],
+        HoldStatus::Overbooked,
+        "2 + 1 exceeds the window total of 2"
+    );
+    assert_eq!(va, verdicts(&b));
+    assert_eq!(va, verdicts(&c));
+
+    // The owner confirms C's hold despite the overbooking; everyone sees the same.
+    a.decide_hold(hc, Decision::Confirmed, NOW.plus(90))
+        .expect("decided");
+    sync(&a, &mut b);
+    sync(&a, &mut c);
+    let va = verdicts(&a);
+    assert_eq!(va[&hc], HoldStatus::Confirmed);
+    assert_eq!(va, verdicts(&b));
+    assert_eq!(va, verdicts(&c));
+
+    // A query on C sees A's offer with no capacity left for one more bed this week.
+    let q = Query {
+        from: Some(NOW.plus(3_600)),
+        to: Some(NOW.plus(86_400)),
+        qty: Some(1),
+        ..Query::default()
+    };
+    assert!(c.view().query(&q, NOW.plus(100)).is_empty());
+
+    // Only the owner may change an offer; only the requester may release a hold.
+    assert!(matches!(
+        b.withdraw_offer(offer_id, NOW),
+        Err(ReplicaError::NotYours(_))
+    ));
+    assert!(matches!(
+        a.release_hold(hb, NOW),
+        Err(ReplicaError::NotYours(_))
+    ));
+    assert!(matches!(
+        b.decide_hold(hb, Decision::Declined, NOW),
+        Err(ReplicaError::NotYours(_))
+    ));
+
+    // Everything survives a reopen of a partner's replica.
+    let dir_b = b.dir().to_path_buf();
+    let before = verdicts(&b);
+    drop(b);
+    let b = Replica::open(&dir_b, PASS).expect("reopens");
+    assert_eq!(verdicts(&b), before);
+}
+
+#[test]
+fn refused_envelopes_change_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut a = init(&tmp.path().join("a"), "Sacramento Accompaniment");
+    let (net, keys) = a.network_secret();
+    let epoch_key = {
+        // The test plays a partner device that was given the network's epoch key.
+        let mut ring_bytes = [0u8; 32];
+        ring_bytes.copy_from_slice(&keys[4..36]);
+        puente_node::seal::SymmetricKey::from_bytes(&ring_bytes)
+    };
+    let mallory = SecretKey::generate();
+    let mallory_org = org_id_for(&mallory.public());
+    a.trust(mallory.public(), mallory_org).expect("trusted");
+    let a_org = a.org();
+
+    // Mallory's own partition, written change after change like a real device.
+    let mut mp = Partition::new(mallory_org, mallory.public().as_bytes());
+    let mut next_change = |handle: &str, id: u8| -> Vec<u8> {
+        mp.add_offer(
+            OfferId::from_bytes([id; 10]),
+            &offer(handle),
+            &[WindowId::from_bytes([id; 10])],
+            NOW,
+        )
+        .expect("valid");
+        mp.commit().expect("a change")
+    };
+    let change = |partition_org: OrgId, actor: &[u8], handle: &str| -> Vec<u8> {
+        let mut p = Partition::new(partition_org, actor);
+        p.add_offer(
+            OfferId::from_bytes([7; 10]),
+            &offer(handle),
+            &[WindowId::from_bytes([8; 10])],
+            NOW,
+        )
+        .expect("valid");
+        p.commit().expect("a change")
+    };
+    let seal = |partition: OrgId, seq: u64, changes: &[Vec<u8>]| {
+        Envelope::seal(net, partition, &mallory, seq, Epoch(0), &epoch_key, changes)
+            .expect("seals")
+            .to_bytes()
+    };
+
+    // A change in A's records signed by Mallory's key: refused before it is applied.
+    let forged = seal(
+        a_org,
+        1,
+        &[change(a_org, mallory.public().as_bytes(), "host-evil")],
+    );
+    let err = a.ingest(&forged).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            ReplicaError::Envelope(EnvelopeError::NotAuthorized { .. })
+        ),
+        "{err:?}"
+    );
+
+    // A flipped byte anywhere: refused.
+    let c1 = next_change("host-m1", 1);
+    let c2 = next_change("host-m2", 2);
+    let c3 = next_change("host-m3", 3);
+    let good = seal(mallory_org, 1, &[c1]);
+    for i in [1usize, 20, 70, 99, 150, good.len() - 1] {
+        let mut t = good.clone();
+        t[i] ^= 0x20;
+        assert!(a.ingest(&t).is_err(), "byte {i} flipped was accepted");
+    }
+    // The wrong network: refused.
+    let other = Envelope::seal(
+        NetworkId::generate(),
+        mallory_org,
+        &mallory,
+        1,
+        Epoch(0),
+        &epoch_key,
+        &[change(mallory_org, mallory.public().as_bytes(), "host-m1")],
+    )
+    .expect("seals");
+    assert!(a.ingest(&other.to_bytes()).is_err());
+    assert_eq!(handles(&a), Vec::<String>::new());
+
+    // In order it applies; a duplicate is a no-op; a gap waits and then drains.
+    assert_eq!(
+        a.ingest(&good).expect("accepted"),
+        IngestOutcome::Applied(1)
+    );
+    assert_eq!(a.ingest(&good).expect("accepted"), IngestOutcome::Duplicate);
+    let second = seal(mallory_org, 2, &[c2]);
+    let third = seal(mallory_org, 3, &[c3]);
+    assert_eq!(a.ingest(&third).expect("buffered"), IngestOutcome::Waiting);
+    assert_eq!(
+        a.ingest(&second).expect("accepted"),
+        IngestOutcome::Applied(2)
+    );
+    assert_eq!(handles(&a), ["host-m1", "host-m2", "host-m3"]);
+
+    // The same sequence number with other bytes is evidence of a compromised key.
+    let equivocation = seal(
+        mallory_org,
+        2,
+        &[change(mallory_org, mallory.public().as_bytes(), "host-m9")],
+    );
+    let err = a.ingest(&equivocation).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            ReplicaError::Envelope(EnvelopeError::Equivocation { .. })
+        ),
+        "{err:?}"
+    );
+
+    // A signed, in-order envelope whose change claims another actor is quarantined: the
+    // sequence advances, nothing is applied.
+    let stolen_actor = seal(mallory_org, 4, &[change(mallory_org, &[42; 32], "host-m4")]);
+    assert_eq!(
+        a.ingest(&stolen_actor).expect("consumed"),
+        IngestOutcome::Applied(1)
+    );
+    assert!(!handles(&a).contains(&"host-m4".to_string()));
+}
