@@ -1,0 +1,4 @@
+//! Workspace-level end-to-end tests: real processes against real stores in temporary
+//! directories.
+
+mod crash;
