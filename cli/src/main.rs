@@ -1,1 +1,78 @@
-fn main(){}
+//! The `puente` command line: publish, find and hold offers of help shared among partner
+//! organisations.
+//!
+//! Boundary: this crate is the only one that reads environment variables, the clock, the
+//! terminal and prints to stdout. It parses flags, opens the replica from `puente-node`, runs
+//! one command, and turns every error into one line on stderr with a non-zero exit.
+
+mod args;
+mod commands;
+mod context;
+mod fail;
+mod output;
+mod passphrase;
+mod render;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+/// Exit status for a command that failed (clap's usage errors exit with 2).
+const EXIT_FAILURE: u8 = 1;
+
+/// Exit status for a usage error, as clap uses.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        // No payload and no backtrace: the message could carry data, and a backtrace helps
+        // nobody at a shelter's front desk. The location is enough for a bug report.
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: puente hit an internal error{place}; nothing more was written, please report this"
+        );
+    }));
+
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match e.kind() {
+            // A value our own parser refused: its message already names the accepted values,
+            // so print clap's first line only and keep the error on one line.
+            ErrorKind::ValueValidation => {
+                let text = e.render().to_string();
+                eprintln!("{}", text.lines().next().unwrap_or("error: invalid value"));
+                return ExitCode::from(EXIT_USAGE);
+            }
+            _ => e.exit(),
+        },
+    };
+    init_logging();
+
+    let result = std::panic::catch_unwind(|| commands::run(cli));
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", fail::one_line(&e));
+            ExitCode::from(EXIT_FAILURE)
+        }
+        // The hook has already printed the one line.
+        Err(_) => ExitCode::from(EXIT_FAILURE),
+    }
+}
+
+/// Logs go to stderr at WARN unless `RUST_LOG` says otherwise. Nothing logs payloads.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}

@@ -30,12 +30,13 @@
 //!
 //! This module does no I/O and reads no clock or random source: ids and times are passed in.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
+use automerge::legacy::{Key, ObjectId};
 use automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, PatchAction, Prop, ROOT, ReadDoc,
-    ScalarValue, Value, ValueRef, transaction::Transactable,
+    ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue,
+    Value, ValueRef, transaction::Transactable,
 };
 
 use crate::ids::{HoldId, OfferId, OrgId, WindowId};
@@ -123,6 +124,10 @@ impl Touched {
             self.holds.insert(id);
         } else if let Some(id) = key.strip_prefix(DECISION).and_then(|s| s.parse().ok()) {
             self.decisions.insert(id);
+        } else if key != "schema" {
+            // A key no record owns (malformed, or written by a newer version): re-read the
+            // whole partition so that it is reported the same way a full read reports it.
+            self.all = true;
         }
     }
 
@@ -228,38 +233,43 @@ impl Partition {
 
     /// Applies changes received from elsewhere (already verified by the caller: signed by a key
     /// of this organisation). Returns what they touched.
+    ///
+    /// What was touched is read from the operations of the newly applied changes, not from
+    /// patches: a value that loses a conflict produces no patch, yet rules like "declined wins"
+    /// and "latest expiry" read every concurrent value, so the record must be re-read anyway.
     pub fn apply_changes(&mut self, changes: Vec<Change>) -> Result<Touched, PartitionError> {
         self.doc.commit();
-        if self.doc.get_heads().is_empty() {
-            self.doc.apply_changes(changes)?;
+        let before = self.doc.get_heads();
+        self.doc.apply_changes(changes)?;
+        if before.is_empty() {
             return Ok(Touched {
                 all: true,
                 ..Touched::default()
             });
         }
-        self.doc.update_diff_cursor();
-        let applied = self.doc.apply_changes(changes);
-        let patches = self.doc.diff_incremental();
-        self.doc.reset_diff_cursor();
-        applied?;
         let mut t = Touched::default();
-        for p in patches {
-            match p.path.first() {
-                Some((_, Prop::Map(key))) => t.root_key(key),
-                Some(_) => t.all = true,
-                None => match &p.action {
-                    PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
-                        t.root_key(key)
+        // Object id text -> root key of the record it belongs to (None: unattributable).
+        let mut roots: HashMap<String, Option<String>> = HashMap::new();
+        for change in self.doc.get_changes(&before) {
+            for op in change.decode().operations {
+                match (&op.obj, &op.key) {
+                    (ObjectId::Root, Key::Map(key)) => t.root_key(key),
+                    (ObjectId::Root, Key::Seq(_)) => t.all = true,
+                    (obj, _) => {
+                        let text = obj.to_string();
+                        let root = roots.entry(text).or_insert_with_key(|text| {
+                            let id = self.doc.import_obj(text).ok()?;
+                            match self.doc.parents(&id).ok()?.path().into_iter().next() {
+                                Some((_, Prop::Map(key))) => Some(key),
+                                _ => None,
+                            }
+                        });
+                        match root {
+                            Some(key) => t.root_key(key),
+                            None => t.all = true,
+                        }
                     }
-                    PatchAction::Conflict {
-                        prop: Prop::Map(key),
-                    }
-                    | PatchAction::Increment {
-                        prop: Prop::Map(key),
-                        ..
-                    } => t.root_key(key),
-                    _ => t.all = true,
-                },
+                }
             }
         }
         Ok(t)

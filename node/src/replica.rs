@@ -72,7 +72,7 @@ pub enum ReplicaError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
     /// No record matches what was typed.
-    #[error("no {what} matches `{text}`; list them with `puente {what} list`")]
+    #[error("no {what} matches `{text}`; {}", not_found_hint(what))]
     NotFound {
         /// offer or hold.
         what: &'static str,
@@ -316,20 +316,30 @@ impl Replica {
     /// envelopes appended after it.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Replica, ReplicaError> {
         let store = Store::open(dir, passphrase)?;
-        let secret = store.get_record(REC_IDENTITY)?.ok_or(ReplicaError::Damaged("identity"))?;
-        let secret: [u8; 32] = secret[..].try_into().map_err(|_| ReplicaError::Damaged("identity"))?;
+        let secret = store
+            .get_record(REC_IDENTITY)?
+            .ok_or(ReplicaError::Damaged("identity"))?;
+        let secret: [u8; 32] = secret[..]
+            .try_into()
+            .map_err(|_| ReplicaError::Damaged("identity"))?;
         let key = SecretKey::from_bytes(&secret);
         let public = key.public();
         let node: NodeRecord = decode_json(
-            &store.get_record(REC_NODE)?.ok_or(ReplicaError::Damaged("node"))?,
+            &store
+                .get_record(REC_NODE)?
+                .ok_or(ReplicaError::Damaged("node"))?,
             "node",
         )?;
         let keys = decode_keys(
-            &store.get_record(REC_EPOCH_KEYS)?.ok_or(ReplicaError::Damaged("epoch key"))?,
+            &store
+                .get_record(REC_EPOCH_KEYS)?
+                .ok_or(ReplicaError::Damaged("epoch key"))?,
         )
         .ok_or(ReplicaError::Damaged("epoch key"))?;
         let members: Members = decode_json(
-            &store.get_record(REC_MEMBERS)?.ok_or(ReplicaError::Damaged("members"))?,
+            &store
+                .get_record(REC_MEMBERS)?
+                .ok_or(ReplicaError::Damaged("members"))?,
             "members",
         )?;
 
@@ -337,7 +347,9 @@ impl Replica {
         let mut covers = 0u64;
         if let Some(snap) = store.get_snapshot(SNAPSHOT_NAME)? {
             covers = snap.log_index;
-            for (org, doc) in decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))? {
+            for (org, doc) in
+                decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))?
+            {
                 let p = Partition::load(org, doc, public.as_bytes())
                     .map_err(|_| ReplicaError::Damaged("snapshot"))?;
                 partitions.insert(org, p);
@@ -350,18 +362,20 @@ impl Replica {
         let mut log_len = 0u64;
         for (index, bytes) in store.read_log(0, usize::MAX)? {
             let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
-            admission.restore(&env).map_err(|_| ReplicaError::Damaged("log"))?;
+            admission
+                .restore(&env)
+                .map_err(|_| ReplicaError::Damaged("log"))?;
             log_index.insert((env.author(), env.seq()), index);
             if index >= covers {
                 // The log was verified before it was written and the store authenticates it,
                 // so replay only decrypts; a change that does not apply was quarantined when it
                 // arrived and is skipped the same way now.
-                if let Ok(changes) = env.open(&keys) {
-                    let decoded: Option<Vec<Change>> =
-                        changes.into_iter().map(|c| Change::from_bytes(c).ok()).collect();
-                    if let Some(d) = decoded {
-                        pending.entry(env.partition()).or_default().extend(d);
-                    }
+                if let Some(d) = env
+                    .open(&keys)
+                    .ok()
+                    .and_then(|changes| signed_changes(&env.author(), changes))
+                {
+                    pending.entry(env.partition()).or_default().extend(d);
                 }
             }
             log_len = index + 1;
@@ -374,7 +388,10 @@ impl Replica {
             let _ = p.apply_changes(changes);
         }
         let mut view = View::new();
-        let all = Touched { all: true, ..Touched::default() };
+        let all = Touched {
+            all: true,
+            ..Touched::default()
+        };
         for p in partitions.values() {
             view.refresh(p, &all);
         }
@@ -504,7 +521,11 @@ impl Replica {
 
     /// Seals `changes` (already applied to our partition) into envelopes, commits them in one
     /// durable transaction, and updates the view.
-    fn persist_own(&mut self, changes: Vec<Vec<u8>>, touched: &Touched) -> Result<(), ReplicaError> {
+    fn persist_own(
+        &mut self,
+        changes: Vec<Vec<u8>>,
+        touched: &Touched,
+    ) -> Result<(), ReplicaError> {
         let key = self
             .keys
             .key(Epoch(self.node.epoch))
@@ -533,7 +554,8 @@ impl Replica {
         }
         for env in &envs {
             self.admission.restore(env)?;
-            self.log_index.insert((env.author(), env.seq()), self.log_len);
+            self.log_index
+                .insert((env.author(), env.seq()), self.log_len);
             self.log_len += 1;
         }
         let org = self.node.org;
@@ -546,8 +568,14 @@ impl Replica {
     /// Publishes a new offer and returns its id.
     pub fn add_offer(&mut self, offer: NewOffer, now: Time) -> Result<OfferId, ReplicaError> {
         let id = OfferId::from_bytes(random_bytes());
-        let wids: Vec<WindowId> = offer.windows.iter().map(|_| WindowId::from_bytes(random_bytes())).collect();
-        self.write(now, |p| p.add_offer(id, &offer, &wids, now).map(|t| (id, t)))
+        let wids: Vec<WindowId> = offer
+            .windows
+            .iter()
+            .map(|_| WindowId::from_bytes(random_bytes()))
+            .collect();
+        self.write(now, |p| {
+            p.add_offer(id, &offer, &wids, now).map(|t| (id, t))
+        })
     }
 
     /// Publishes many offers atomically: either all are durable or none. Offers are batched
@@ -574,8 +602,11 @@ impl Replica {
             let p = self.own_partition();
             for o in chunk {
                 let id = OfferId::from_bytes(random_bytes());
-                let wids: Vec<WindowId> =
-                    o.windows.iter().map(|_| WindowId::from_bytes(random_bytes())).collect();
+                let wids: Vec<WindowId> = o
+                    .windows
+                    .iter()
+                    .map(|_| WindowId::from_bytes(random_bytes()))
+                    .collect();
                 match p.add_offer(id, o, &wids, now) {
                     Ok(t) => touched.extend(t),
                     Err(e) => {
@@ -607,16 +638,29 @@ impl Replica {
             None if self.view.offers().any(|o| o.id == id) => Err(ReplicaError::NotYours(format!(
                 "offer {id} belongs to another organisation; only its owner can {action} it (you can place a hold)"
             ))),
-            None => Err(ReplicaError::NotFound { what: "offer", text: id.to_string() }),
+            None => Err(ReplicaError::NotFound {
+                what: "offer",
+                text: id.to_string(),
+            }),
         }
     }
 
     /// Changes one of this organisation's offers.
-    pub fn update_offer(&mut self, id: OfferId, patch: OfferPatch, now: Time) -> Result<(), ReplicaError> {
+    pub fn update_offer(
+        &mut self,
+        id: OfferId,
+        patch: OfferPatch,
+        now: Time,
+    ) -> Result<(), ReplicaError> {
         self.own_offer(id, "change")?;
-        let wids: Vec<WindowId> =
-            patch.add_windows.iter().map(|_| WindowId::from_bytes(random_bytes())).collect();
-        self.write(now, |p| p.update_offer(id, &patch, &wids, now).map(|t| ((), t)))
+        let wids: Vec<WindowId> = patch
+            .add_windows
+            .iter()
+            .map(|_| WindowId::from_bytes(random_bytes()))
+            .collect();
+        self.write(now, |p| {
+            p.update_offer(id, &patch, &wids, now).map(|t| ((), t))
+        })
     }
 
     /// Withdraws one of this organisation's offers (final).
@@ -633,30 +677,42 @@ impl Replica {
         expires_in: Option<i64>,
     ) -> Result<(), ReplicaError> {
         self.own_offer(id, "confirm")?;
-        self.write(now, |p| p.confirm_offer(id, now, expires_in).map(|t| ((), t)))
+        self.write(now, |p| {
+            p.confirm_offer(id, now, expires_in).map(|t| ((), t))
+        })
     }
 
     /// Places a hold on a partner's offer.
     pub fn place_hold(&mut self, req: HoldRequest, now: Time) -> Result<HoldId, ReplicaError> {
-        let offer = self
-            .view
-            .offer(req.owner, req.offer)
-            .ok_or_else(|| ReplicaError::NotFound { what: "offer", text: req.offer.to_string() })?;
+        let offer =
+            self.view
+                .offer(req.owner, req.offer)
+                .ok_or_else(|| ReplicaError::NotFound {
+                    what: "offer",
+                    text: req.offer.to_string(),
+                })?;
         if offer.owner == self.node.org {
             return Err(ReplicaError::NotYours(
                 "this is your own offer; change its windows instead of holding it".into(),
             ));
         }
         if offer.withdrawn {
-            return Err(ReplicaError::NotYours("that offer was withdrawn by its owner".into()));
+            return Err(ReplicaError::NotYours(
+                "that offer was withdrawn by its owner".into(),
+            ));
         }
         let window = offer
             .windows
             .iter()
             .find(|w| w.id == req.window)
-            .ok_or_else(|| ReplicaError::NotFound { what: "window", text: req.window.to_string() })?;
+            .ok_or_else(|| ReplicaError::NotFound {
+                what: "window",
+                text: req.window.to_string(),
+            })?;
         if window.cancelled {
-            return Err(ReplicaError::NotYours("that window was cancelled by its owner".into()));
+            return Err(ReplicaError::NotYours(
+                "that window was cancelled by its owner".into(),
+            ));
         }
         let (from, to) = match req.interval {
             Some(iv) => iv,
@@ -699,18 +755,25 @@ impl Replica {
         let hold = self.find_hold(id)?;
         if hold.requester != self.node.org {
             return Err(ReplicaError::NotYours(
-                "only the organisation that placed a hold can release it; as the owner, decline it".into(),
+                "only the organisation that placed a hold can release it; as the owner, decline it"
+                    .into(),
             ));
         }
         self.write(now, |p| p.release_hold(id).map(|t| ((), t)))
     }
 
     /// Confirms or declines a hold placed on one of this organisation's offers.
-    pub fn decide_hold(&mut self, id: HoldId, decision: Decision, now: Time) -> Result<(), ReplicaError> {
+    pub fn decide_hold(
+        &mut self,
+        id: HoldId,
+        decision: Decision,
+        now: Time,
+    ) -> Result<(), ReplicaError> {
         let hold = self.find_hold(id)?;
         if hold.owner != self.node.org {
             return Err(ReplicaError::NotYours(
-                "only the organisation that owns the offer can confirm or decline a hold on it".into(),
+                "only the organisation that owns the offer can confirm or decline a hold on it"
+                    .into(),
             ));
         }
         self.write(now, |p| p.decide(id, decision).map(|t| ((), t)))
@@ -722,7 +785,10 @@ impl Replica {
             .into_iter()
             .find(|h| h.id == id)
             .cloned()
-            .ok_or_else(|| ReplicaError::NotFound { what: "hold", text: id.to_string() })
+            .ok_or_else(|| ReplicaError::NotFound {
+                what: "hold",
+                text: id.to_string(),
+            })
     }
 
     /// The offer an id or unique id prefix (at least 4 characters) names.
@@ -803,7 +869,15 @@ impl Replica {
             chunk.push(change);
         }
         if !chunk.is_empty() {
-            envs.push(Envelope::seal(network, node.org, &self.key, seq, Epoch(epoch), &key, &chunk)?);
+            envs.push(Envelope::seal(
+                network,
+                node.org,
+                &self.key,
+                seq,
+                Epoch(epoch),
+                &key,
+                &chunk,
+            )?);
         }
         let mut batch = WriteBatch::default();
         batch.replace_log();
@@ -849,22 +923,14 @@ impl Replica {
         }
         let n = applied.len();
         for (env, changes) in applied {
-            self.log_index.insert((env.author(), env.seq()), self.log_len);
+            self.log_index
+                .insert((env.author(), env.seq()), self.log_len);
             self.log_len += 1;
-            let author = env.author();
-            let decoded: Option<Vec<Change>> = changes
-                .into_iter()
-                .map(|c| Change::from_bytes(c).ok())
-                .filter(|c| c.as_ref().is_none_or(|c| c.actor_id().to_bytes() == author.as_bytes()))
-                .collect();
-            let Some(decoded) = decoded else {
-                // Quarantined: signed and in order, but not a valid change by its signer.
-                tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes do not decode");
+            let Some(decoded) = signed_changes(&env.author(), changes) else {
+                // Quarantined: signed and in order, but not valid changes by their signer.
+                tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
                 continue;
             };
-            if decoded.iter().any(|c| c.actor_id().to_bytes() != author.as_bytes()) {
-                continue;
-            }
             let org = env.partition();
             let actor = self.public;
             let p = self
@@ -926,16 +992,54 @@ impl Replica {
     }
 }
 
-fn resolve<'a, T>(what: &'static str, text: &str, found: Vec<&'a T>) -> Result<&'a T, ReplicaError> {
+fn not_found_hint(what: &str) -> &'static str {
+    match what {
+        "offer" => "list offers with `puente offer list` or `puente query`",
+        "hold" => "list holds with `puente hold list`",
+        "window" => "see the offer's windows and their ids with `puente offer show OFFER_ID`",
+        _ => "check the id and try again",
+    }
+}
+
+fn resolve<'a, T>(
+    what: &'static str,
+    text: &str,
+    found: Vec<&'a T>,
+) -> Result<&'a T, ReplicaError> {
     let t = text.trim();
     if t.len() < 4 {
-        return Err(ReplicaError::NotFound { what, text: t.to_string() });
+        return Err(ReplicaError::NotFound {
+            what,
+            text: t.to_string(),
+        });
     }
     match found.len() {
-        0 => Err(ReplicaError::NotFound { what, text: t.to_string() }),
+        0 => Err(ReplicaError::NotFound {
+            what,
+            text: t.to_string(),
+        }),
         1 => Ok(found[0]),
-        count => Err(ReplicaError::Ambiguous { what, text: t.to_string(), count }),
+        count => Err(ReplicaError::Ambiguous {
+            what,
+            text: t.to_string(),
+            count,
+        }),
     }
+}
+
+/// Decodes the changes of an accepted envelope, or `None` when any of them does not decode or
+/// names another actor than the key that signed the envelope. Live ingest and start-up replay
+/// both use this, so a quarantined envelope is skipped the same way on every path.
+fn signed_changes(author: &PublicKey, changes: Vec<Vec<u8>>) -> Option<Vec<Change>> {
+    let mut out = Vec::with_capacity(changes.len());
+    for c in changes {
+        let change = Change::from_bytes(c).ok()?;
+        if change.actor_id().to_bytes() != author.as_bytes() {
+            return None;
+        }
+        out.push(change);
+    }
+    Some(out)
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -948,7 +1052,10 @@ fn encode_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
-fn decode_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &'static str) -> Result<T, ReplicaError> {
+fn decode_json<T: for<'de> Deserialize<'de>>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, ReplicaError> {
     serde_json::from_slice(bytes).map_err(|_| ReplicaError::Damaged(what))
 }
 

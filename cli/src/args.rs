@@ -1,0 +1,602 @@
+//! The command line as clap sees it: every command, flag and help text, and nothing else.
+//!
+//! Scripts depend on these names (issue 2, section 6): renaming a command or a flag is a
+//! breaking change. Values with a closed vocabulary are parsed here so that `--help` and
+//! errors name the accepted terms; values that need the organisation's time zone (dates and
+//! windows) stay text until the store is open.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use puente_crdt::{
+    Accepts, Accessibility, Affirming, BondBand, Capability, County, HouseholdNote, Kind, Language,
+    LanguageQuery, StatusHint, SubjectType, Unit, Vetting, time,
+};
+
+/// The heading global flags are listed under in every command's help.
+const GLOBAL: &str = "Global options";
+
+const TOP_AFTER_HELP: &str = "\
+Examples:
+  puente init --org \"River Refuge\" --county 06067 --county 06113 --intake \"hotline, ask for intake\"
+  puente offer add --kind host-home --handle host-7f3k --county 06067 --lang es --window +2d..+30d=1
+  puente query --kind host-home --county 06067 --accepts trans-women --lang es --from +7d --to +14d
+  puente import examples/data/river-refuge.csv --dry-run
+
+Passphrase: puente reads it from PUENTE_PASSPHRASE, else from the first line of --passphrase-file
+(which must be chmod 600), else asks on the terminal. Without a terminal and without either
+source it stops with an error; it never waits for input.
+
+Environment:
+  PUENTE_DATA_DIR    the data directory (same as --data-dir)
+  PUENTE_PASSPHRASE  the store passphrase (for scripts; prefer --passphrase-file)
+  PUENTE_NOW         for testing and scripting only: an RFC 3339 time such as
+                     2026-11-22T09:00:00-08:00 that puente uses as \"now\" instead of the clock
+  RUST_LOG           log level on stderr (default warn); logs never contain offer contents";
+
+/// Publish, find and hold offers of help shared among partner organisations.
+///
+/// Everything puente stores is encrypted under your passphrase. Offers describe help (a room,
+/// a bed, a court shift, a bond fund), never the people receiving it.
+#[derive(Debug, Parser)]
+#[command(name = "puente", version, after_help = TOP_AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Data directory [default: $XDG_DATA_HOME/puente or ~/.local/share/puente]
+    #[arg(long, global = true, env = "PUENTE_DATA_DIR", value_name = "DIR", help_heading = GLOBAL)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Read the passphrase from the first line of FILE (must be chmod 600)
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Output format [default: table; for export: json]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
+    pub format: Option<Format>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people
+    Table,
+    /// JSON for scripts
+    Json,
+    /// CSV with a header row
+    Csv,
+    /// Open Referral HSDS 3.1 JSON (only for `puente export`)
+    Hsds,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create this organisation's identity and encrypted store
+    #[command(after_help = "\
+Examples:
+  puente init --org \"River Refuge\" --county 06067 --county 06113 --intake \"hotline, ask for intake\"
+  puente init --org \"Placer Pride\" --county 06061 --tz America/Los_Angeles --passphrase-file ~/.puente-pass
+
+Prints the organisation id and the key fingerprint. Read the fingerprint aloud to partner
+coordinators (by phone or in person) so that they can check they hold your real key.")]
+    Init(InitArgs),
+
+    /// Show this organisation's id, key and fingerprint
+    #[command(after_help = "\
+Examples:
+  puente whoami
+  puente whoami --format json")]
+    Whoami,
+
+    /// Publish and manage this organisation's offers
+    #[command(subcommand)]
+    Offer(OfferCommand),
+
+    /// Claim capacity on partners' offers, and answer claims on yours
+    #[command(subcommand)]
+    Hold(HoldCommand),
+
+    /// Find offers: every filter narrows the answer, best first
+    #[command(after_help = "\
+Examples:
+  # Who can host a trans woman in Sacramento County next week, Spanish-speaking?
+  puente query --kind host-home --county 06067 --accepts trans-women --lang es:fluent \\
+      --from +7d --to +14d
+  # Which bond funds can post at least $5k within 48 hours?
+  puente query --kind bond-fund --min-usd 5000 --post-within 48h
+  # Two volunteers for immigration court Thursday 1-4 pm
+  puente query --kind accompany-court --from 2026-11-26T13:00 --to 2026-11-26T16:00 --qty 2
+  # Mam or K'iche' interpretation, in person or by phone
+  puente query --kind interpretation --lang mam --lang quc --format json
+
+Repeated --kind, --county and --lang mean any of them; repeated --accepts, --affirming,
+--accessibility and --capability mean all of them. Dates are YYYY-MM-DD, YYYY-MM-DDTHH:MM,
+today, tomorrow, +Nd or +NdTHH:MM in your organisation's time zone; --to is exclusive.
+Expired and withdrawn offers are hidden unless asked for.")]
+    Query(QueryArgs),
+
+    /// Import offers from a CSV file (all valid rows or none)
+    #[command(after_help = "\
+Examples:
+  puente import examples/data/river-refuge.csv --dry-run
+  puente import examples/data/river-refuge.csv
+  puente import offers.csv --allow-partial
+
+The header is: handle,kind,subject,counties,zone,languages,accepts,affirming,accessibility,
+household,capabilities,unit,windows,lead_time,max_stay,vetting,status,expires_in,label,
+bond_band,post_within (lists separated by ';'). Every rejected row is listed with its line
+number and the reason. If any row is rejected nothing is imported, unless --allow-partial.")]
+    Import(ImportArgs),
+
+    /// Export offers as JSON, CSV or Open Referral HSDS 3.1
+    #[command(after_help = "\
+Examples:
+  puente export --format json --output offers.json
+  puente export --format csv > offers.csv
+  puente export --format hsds --output directory.json
+
+Exports are plain text: keep the file somewhere safe and delete it when done. The HSDS
+export contains only organisation programmes and facilities, never households or volunteers.")]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Organisation display name (a code name is fine)
+    #[arg(long, value_name = "NAME")]
+    pub org: String,
+
+    /// County served, as a 5-digit FIPS code (repeatable; Sacramento 06067, Yolo 06113)
+    #[arg(long, value_name = "FIPS", value_delimiter = ',')]
+    pub county: Vec<County>,
+
+    /// How partners reach you about an offer: a hotline, a Signal handle or a secure form
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub intake: String,
+
+    /// IANA time zone your coordinators enter dates in
+    #[arg(long, value_name = "ZONE", default_value = time::DEFAULT_TZ)]
+    pub tz: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfferCommand {
+    /// Publish a new offer; prints its id on the last line
+    #[command(after_help = "\
+Examples:
+  puente offer add --kind host-home --handle host-7f3k --county 06067 --zone south-sac \\
+      --lang es --lang en:conversational --accepts trans-women --affirming trans \\
+      --window +2d..+30d=1 --max-stay 30d --label \"quiet room, bus line nearby\"
+  puente offer add --kind accompany-court --handle court-team-1 --county 06067 \\
+      --window 2026-11-26T13:00..2026-11-26T16:00=2/weekly
+  puente offer add --kind bond-fund --handle bond-fund-a --county 06067 --bond-band 5k-15k --post-within 48h
+
+Defaults: --subject is household for host-home and org-program otherwise; --unit is the
+kind's unit (room, bed, shift, slot, seat or usd); --vetting org-vetted; --status capacity;
+--expires-in the kind's default (14d for housing, 21d for accompaniment, 30d for funds,
+60d otherwise).
+
+A window is START..END=TOTAL, optionally /weekly: END is exclusive, TOTAL counts units.
+Dates are YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, tomorrow, +Nd or +NdTHH:MM.
+The label is shared with partners: no phone numbers, e-mail, A-numbers or addresses.")]
+    Add(OfferAddArgs),
+
+    /// Change one of your offers (lists given replace the old ones)
+    #[command(after_help = "\
+Examples:
+  puente offer update 3f9k2m1q --lang es --lang mam:relay-via-es
+  puente offer update 3f9k2m1q --add-window +30d..+60d=1 --cancel-window 8d0c1a2b
+  puente offer update 3f9k2m1q --clear-zone --clear accepts --status waitlist
+
+Kind, subject and unit cannot change: withdraw the offer and publish a new one.
+A withdrawn offer cannot change at all.")]
+    Update(OfferUpdateArgs),
+
+    /// Withdraw one of your offers (final)
+    #[command(after_help = "\
+Examples:
+  puente offer withdraw 3f9k2m1q
+  puente offer withdraw 3f9k2m1q --yes
+
+Withdrawal cannot be undone: to offer again, publish a new offer. Asks for confirmation on a
+terminal; without a terminal it needs --yes.")]
+    Withdraw(OfferWithdrawArgs),
+
+    /// Confirm one of your offers is still good (renews freshness and expiry)
+    #[command(after_help = "\
+Examples:
+  puente offer confirm 3f9k2m1q
+  puente offer confirm 3f9k2m1q --expires-in 7d")]
+    Confirm(OfferConfirmArgs),
+
+    /// List offers, soonest expiry first
+    #[command(after_help = "\
+Examples:
+  puente offer list --mine
+  puente offer list --include-expired --include-withdrawn --format csv")]
+    List(OfferListArgs),
+
+    /// Show every field of one offer, its windows and the holds on it
+    #[command(after_help = "\
+Examples:
+  puente offer show 3f9k2m1q
+  puente offer show 3f9k2m1q --format json
+
+ID is the full offer id or a unique prefix of at least 4 characters.")]
+    Show(IdArg),
+}
+
+#[derive(Debug, Args)]
+pub struct OfferAddArgs {
+    /// What kind of help (host-home, shelter-bed, bond-fund, accompany-court, ...)
+    #[arg(long, value_name = "KIND", long_help = kinds_help("What kind of help."))]
+    pub kind: Kind,
+
+    /// Your pseudonym for the host, volunteer or programme (lowercase, digits, dashes)
+    #[arg(long, value_name = "HANDLE")]
+    pub handle: String,
+
+    #[command(flatten)]
+    pub fields: FieldArgs,
+
+    /// Who stands behind the offer [default: household for host-home, else org-program]
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<SubjectType>,
+
+    /// What window totals count (bed, room, slot, shift, seat, usd) [default: the kind's]
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<Unit>,
+
+    /// Availability: START..END=TOTAL[/weekly] (repeatable)
+    #[arg(long, value_name = "SPEC")]
+    pub window: Vec<String>,
+
+    /// How long until the offer expires unless confirmed (e.g. 14d) [default: the kind's]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub expires_in: Option<i64>,
+}
+
+/// Descriptive fields shared by `offer add` and `offer update`.
+#[derive(Debug, Args)]
+pub struct FieldArgs {
+    /// County served, 5-digit FIPS (repeatable)
+    #[arg(long, value_name = "FIPS", value_delimiter = ',')]
+    pub county: Vec<County>,
+
+    /// Your own zone label within the county (e.g. south-sac); never an address
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+
+    /// Language as TAG[:MODE], mode fluent (default), conversational, relay-via-es or phone
+    #[arg(long, value_name = "TAG[:MODE]", value_delimiter = ',')]
+    pub lang: Vec<Language>,
+
+    /// Population accepted (repeatable): adult-women, trans-women, families-with-children, ...
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub accepts: Vec<Accepts>,
+
+    /// Affirmation you vouch for (repeatable): lgbtq, trans
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub affirming: Vec<Affirming>,
+
+    /// Accessibility (repeatable): step-free, ground-floor-bedroom, service-animal-ok
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub accessibility: Vec<Accessibility>,
+
+    /// Household note (repeatable): pets, smokers, children-in-home
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub household: Vec<HouseholdNote>,
+
+    /// Capability (repeatable): has-car, car-seat, can-be-bond-obligor, ...
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub capability: Vec<Capability>,
+
+    /// Notice needed before use (e.g. 48h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub lead_time: Option<i64>,
+
+    /// Longest stay (e.g. 30d)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub max_stay: Option<i64>,
+
+    /// self-declared, org-vetted or org-vetted-trained [add default: org-vetted]
+    #[arg(long, value_name = "V")]
+    pub vetting: Option<Vetting>,
+
+    /// capacity, no-capacity, waitlist or assessment-required [add default: capacity]
+    #[arg(long, value_name = "S")]
+    pub status: Option<StatusHint>,
+
+    /// Bond funds: the band you can post (under-1k, 1k-5k, 5k-15k, over-15k)
+    #[arg(long, value_name = "B")]
+    pub bond_band: Option<BondBand>,
+
+    /// Bond funds: how soon you can post (e.g. 48h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub post_within: Option<i64>,
+
+    /// A short label shared with partners (no phone, e-mail, A-number or address)
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OfferUpdateArgs {
+    /// Offer id or unique prefix
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// New handle
+    #[arg(long, value_name = "HANDLE")]
+    pub handle: Option<String>,
+
+    #[command(flatten)]
+    pub fields: FieldArgs,
+
+    /// Remove the zone label
+    #[arg(long, conflicts_with = "zone")]
+    pub clear_zone: bool,
+
+    /// Empty a field (repeatable)
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub clear: Vec<Clearable>,
+
+    /// Add a window START..END=TOTAL[/weekly] (repeatable)
+    #[arg(long, value_name = "SPEC")]
+    pub add_window: Vec<String>,
+
+    /// Cancel a window by id or unique prefix (final; repeatable)
+    #[arg(long, value_name = "WINDOW_ID")]
+    pub cancel_window: Vec<String>,
+
+    /// Renew and set a new expiry, counted from now (e.g. 14d)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub expires_in: Option<i64>,
+}
+
+/// Fields that `offer update --clear` can empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Clearable {
+    Zone,
+    Languages,
+    Accepts,
+    Affirming,
+    Accessibility,
+    Household,
+    Capabilities,
+    LeadTime,
+    MaxStay,
+    Label,
+    BondBand,
+    PostWithin,
+}
+
+#[derive(Debug, Args)]
+pub struct OfferWithdrawArgs {
+    /// Offer id or unique prefix
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OfferConfirmArgs {
+    /// Offer id or unique prefix
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// New expiry counted from now [default: the kind's]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct OfferListArgs {
+    /// Only this organisation's offers
+    #[arg(long)]
+    pub mine: bool,
+
+    /// Include expired offers
+    #[arg(long)]
+    pub include_expired: bool,
+
+    /// Include withdrawn offers
+    #[arg(long)]
+    pub include_withdrawn: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// Id or unique prefix (at least 4 characters)
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Claim units of a window of a partner's offer
+    #[command(after_help = "\
+Examples:
+  puente hold place 3f9k2m1q --window 8d0c1a2b --qty 1
+  puente hold place 3f9k2m1q --window 8d0c1a2b --qty 2 --from 2026-11-26T13:00 --to 2026-11-26T16:00
+
+Without --from/--to the hold covers the window's next occurrence. A hold lapses after 48 h
+(beds and rooms) or 24 h unless the owner confirms it. You cannot hold your own offers:
+change their windows instead.")]
+    Place(HoldPlaceArgs),
+
+    /// Release a hold you placed (final)
+    #[command(after_help = "\
+Examples:
+  puente hold release 5h2k9q0a")]
+    Release(IdArg),
+
+    /// Confirm a hold placed on one of your offers
+    #[command(after_help = "\
+Examples:
+  puente hold list --on-mine
+  puente hold confirm 5h2k9q0a")]
+    Confirm(IdArg),
+
+    /// Decline a hold placed on one of your offers
+    #[command(after_help = "\
+Examples:
+  puente hold decline 5h2k9q0a")]
+    Decline(IdArg),
+
+    /// List holds you placed and holds on your offers, with their status
+    #[command(after_help = "\
+Examples:
+  puente hold list
+  puente hold list --on-mine --format json
+
+Status is confirmed, pending, overbooked (beyond capacity; waits for the owner), declined,
+released, expired or invalid.")]
+    List(HoldListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HoldPlaceArgs {
+    /// Offer id or unique prefix
+    #[arg(value_name = "OFFER_ID")]
+    pub offer: String,
+
+    /// Window id or unique prefix (see `puente offer show OFFER_ID`)
+    #[arg(long, value_name = "WINDOW_ID")]
+    pub window: String,
+
+    /// Units to hold
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub qty: u32,
+
+    /// Start of the held interval
+    #[arg(long, value_name = "DATE", requires = "to")]
+    pub from: Option<String>,
+
+    /// End of the held interval (exclusive)
+    #[arg(long, value_name = "DATE", requires = "from")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldListArgs {
+    /// Only holds this organisation placed
+    #[arg(long, conflicts_with = "on_mine")]
+    pub mine: bool,
+
+    /// Only holds placed on this organisation's offers
+    #[arg(long)]
+    pub on_mine: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Kind of help (repeatable, any of)
+    #[arg(long, value_name = "KIND", value_delimiter = ',', long_help = kinds_help("Kind of help (repeatable, any of)."))]
+    pub kind: Vec<Kind>,
+
+    /// County FIPS (repeatable, any of)
+    #[arg(long, value_name = "FIPS", value_delimiter = ',')]
+    pub county: Vec<County>,
+
+    /// Language TAG[:MODE] (repeatable, any of); without a mode any mode matches
+    #[arg(long, value_name = "TAG[:MODE]", value_delimiter = ',')]
+    pub lang: Vec<LanguageQuery>,
+
+    /// Population accepted (repeatable, all of)
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub accepts: Vec<Accepts>,
+
+    /// Affirmation (repeatable, all of)
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub affirming: Vec<Affirming>,
+
+    /// Accessibility feature (repeatable, all of)
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub accessibility: Vec<Accessibility>,
+
+    /// Capability (repeatable, all of)
+    #[arg(long, value_name = "X", value_delimiter = ',')]
+    pub capability: Vec<Capability>,
+
+    /// Subject type: person-volunteer, household, org-program or org-facility
+    #[arg(long, value_name = "S")]
+    pub subject: Option<SubjectType>,
+
+    /// Start of the range that must be available
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+
+    /// End of the range (exclusive)
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+
+    /// At least N units available over the whole range
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub qty: Option<u32>,
+
+    /// Owner organisation id (or unique prefix)
+    #[arg(long, value_name = "ORG_ID")]
+    pub owner: Option<String>,
+
+    /// Confirmed within this long (e.g. 72h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub fresh_within: Option<i64>,
+
+    /// Bond funds guaranteeing at least this many US dollars
+    #[arg(long, value_name = "N")]
+    pub min_usd: Option<u64>,
+
+    /// Bond funds that can post within this long (e.g. 48h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub post_within: Option<i64>,
+
+    /// Include expired offers
+    #[arg(long)]
+    pub include_expired: bool,
+
+    /// Include withdrawn offers
+    #[arg(long)]
+    pub include_withdrawn: bool,
+
+    /// Show at most N offers
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV file in the `puente import` format
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+
+    /// Check every row and report, but write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Import the valid rows even if some are rejected
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to FILE (created with mode 600) instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Help text that lists every kind.
+fn kinds_help(first: &str) -> String {
+    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    format!("{first} One of: {}", kinds.join(", "))
+}
+
+/// Parses a duration flag (`90m`, `48h`, `14d`, `2w`) into seconds.
+fn duration(text: &str) -> Result<i64, time::TimeError> {
+    time::parse_duration(text)
+}

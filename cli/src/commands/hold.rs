@@ -1,0 +1,157 @@
+//! `puente hold place|release|confirm|decline|list`.
+
+use anyhow::{Result, bail};
+use puente_crdt::{Decision, HoldView};
+use puente_node::replica::HoldRequest;
+use serde_json::{Value, json};
+
+use crate::args::{Format, HoldListArgs, HoldPlaceArgs, IdArg};
+use crate::commands::offer::{holds_table, resolve, resolve_window, zone};
+use crate::context::{Ctx, instant};
+use crate::output::{self, short};
+use crate::render::{self, HOLD_COLUMNS};
+
+pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
+    let format = ctx.format()?;
+    let mut replica = ctx.open()?;
+    let offer = resolve(ctx, &replica, &a.offer)?;
+    if offer.owner == replica.org() {
+        bail!(
+            "offer {} is your own; holds are for partners' offers, so change its windows with `puente offer update` instead",
+            short(&offer.id)
+        );
+    }
+    let window = resolve_window(&offer, &a.window)?;
+    let interval = match (&a.from, &a.to) {
+        (Some(f), Some(t)) => {
+            let from = instant("--from", f, ctx.now, replica.tz())?;
+            let to = instant("--to", t, ctx.now, replica.tz())?;
+            if to <= from {
+                bail!("--to must be after --from (the end is exclusive)");
+            }
+            Some((from, to))
+        }
+        _ => None,
+    };
+    let req = HoldRequest {
+        owner: offer.owner,
+        offer: offer.id,
+        window,
+        qty: a.qty,
+        interval,
+    };
+    let id = replica.place_hold(req, ctx.now).map_err(|e| ctx.err(e))?;
+    let verdict = replica
+        .view()
+        .verdicts(offer.owner, offer.id, ctx.now)
+        .into_iter()
+        .find(|v| v.hold.id == id);
+    let tz = zone(&replica)?;
+    let owner_name = render::org_name(replica.view(), offer.owner);
+    replica.close().map_err(|e| ctx.err(e))?;
+    let status = verdict.as_ref().map_or("pending", |v| v.status.as_str());
+    let text = match format {
+        Format::Json => output::json(&json!({ "hold_id": id.to_string(), "status": status }))?,
+        Format::Csv => output::csv(
+            &["hold_id", "status"],
+            &[vec![id.to_string(), status.to_string()]],
+        )?,
+        _ => {
+            let lapse = verdict.as_ref().map_or_else(String::new, |v| {
+                format!(
+                    "; it lapses {} unless {} confirms it",
+                    render::when(v.hold.expires_at, ctx.now, &tz),
+                    owner_name
+                )
+            });
+            format!(
+                "Placed a hold for {} on {} ({status}){lapse}.\n{id}\n",
+                render::quantity(a.qty, offer.fields.unit),
+                offer.fields.handle
+            )
+        }
+    };
+    output::emit(&text)
+}
+
+pub fn release(ctx: &Ctx, a: IdArg) -> Result<()> {
+    let format = ctx.format()?;
+    let mut replica = ctx.open()?;
+    let hold = replica
+        .resolve_hold(&a.id)
+        .cloned()
+        .map_err(|e| ctx.err(e))?;
+    replica
+        .release_hold(hold.id, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    replica.close().map_err(|e| ctx.err(e))?;
+    done(format, hold.id, "released", "Released hold")
+}
+
+pub fn decide(ctx: &Ctx, a: IdArg, decision: Decision) -> Result<()> {
+    let format = ctx.format()?;
+    let mut replica = ctx.open()?;
+    let hold = replica
+        .resolve_hold(&a.id)
+        .cloned()
+        .map_err(|e| ctx.err(e))?;
+    replica
+        .decide_hold(hold.id, decision, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    replica.close().map_err(|e| ctx.err(e))?;
+    match decision {
+        Decision::Confirmed => done(format, hold.id, "confirmed", "Confirmed hold"),
+        Decision::Declined => done(format, hold.id, "declined", "Declined hold"),
+    }
+}
+
+fn done(format: Format, id: puente_crdt::HoldId, what: &str, sentence: &str) -> Result<()> {
+    let text = match format {
+        Format::Json => output::json(&json!({ "hold_id": id.to_string(), "status": what }))?,
+        Format::Csv => output::csv(&["hold_id", "status"], &[vec![id.to_string(), what.into()]])?,
+        _ => format!("{sentence} {id}.\n"),
+    };
+    output::emit(&text)
+}
+
+pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let view = replica.view();
+    let me = replica.org();
+    let mut holds: Vec<HoldView> = Vec::new();
+    if !a.on_mine {
+        holds.extend(view.holds(ctx.now, Some(me), None));
+    }
+    if !a.mine {
+        for h in view.holds(ctx.now, None, Some(me)) {
+            if !holds
+                .iter()
+                .any(|x| x.hold.id == h.hold.id && x.hold.requester == h.hold.requester)
+            {
+                holds.push(h);
+            }
+        }
+    }
+    holds.sort_by_key(|v| (v.hold.created_at, v.hold.requester, v.hold.id));
+    let tz = zone(&replica)?;
+    let text = match format {
+        Format::Json => output::json(&Value::Array(
+            holds
+                .iter()
+                .map(|h| Value::Object(render::hold_record(h, view)))
+                .collect(),
+        ))?,
+        Format::Csv => {
+            let rows: Vec<Vec<String>> = holds
+                .iter()
+                .map(|h| render::csv_row(&render::hold_record(h, view), HOLD_COLUMNS))
+                .collect();
+            output::csv(HOLD_COLUMNS, &rows)?
+        }
+        _ if holds.is_empty() => "no holds\n".to_string(),
+        _ => holds_table(view, &holds, ctx.now, &tz),
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    output::emit(&text)
+}

@@ -1,0 +1,153 @@
+//! `puente query`: the coordinator's questions, answered by the query engine of
+//! `puente-crdt` over every partition this node holds.
+
+use anyhow::{Result, bail};
+use puente_crdt::{OrgId, Query, View};
+use serde_json::Value;
+
+use crate::args::{Format, QueryArgs};
+use crate::commands::offer::zone;
+use crate::context::{Ctx, instant};
+use crate::output::{self, Table, list, short};
+use crate::render::{self, HIT_EXTRA_COLUMNS, OFFER_COLUMNS};
+
+pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let view = replica.view();
+    let tz_name = replica.tz().to_string();
+    let from = a
+        .from
+        .as_deref()
+        .map(|t| instant("--from", t, ctx.now, &tz_name))
+        .transpose()?;
+    let to =
+        a.to.as_deref()
+            .map(|t| instant("--to", t, ctx.now, &tz_name))
+            .transpose()?;
+    if let Some(t) = to
+        && t <= from.unwrap_or(ctx.now)
+    {
+        bail!(
+            "--to must be after --from (or after now when --from is not given); the end is exclusive"
+        );
+    }
+    let owner = a
+        .owner
+        .as_deref()
+        .map(|o| resolve_org(view, o))
+        .transpose()?;
+    let q = Query {
+        kinds: a.kind,
+        counties: a.county,
+        languages: a.lang,
+        accepts: a.accepts,
+        affirming: a.affirming,
+        accessibility: a.accessibility,
+        capabilities: a.capability,
+        subject: a.subject,
+        from,
+        to,
+        qty: a.qty,
+        owner,
+        fresh_within: a.fresh_within,
+        min_usd: a.min_usd,
+        post_within: a.post_within,
+        include_expired: a.include_expired,
+        include_withdrawn: a.include_withdrawn,
+    };
+    let mut hits = view.query(&q, ctx.now);
+    if let Some(n) = a.limit {
+        hits.truncate(n);
+    }
+    let tz = zone(&replica)?;
+    let text = match format {
+        Format::Json => output::json(&Value::Array(
+            hits.iter()
+                .map(|h| Value::Object(render::hit_record(h, view, ctx.now)))
+                .collect(),
+        ))?,
+        Format::Csv => {
+            let columns: Vec<&str> = OFFER_COLUMNS
+                .iter()
+                .chain(HIT_EXTRA_COLUMNS)
+                .copied()
+                .collect();
+            let rows: Vec<Vec<String>> = hits
+                .iter()
+                .map(|h| render::csv_row(&render::hit_record(h, view, ctx.now), &columns))
+                .collect();
+            output::csv(&columns, &rows)?
+        }
+        _ if hits.is_empty() => "no offers match\n".to_string(),
+        _ => {
+            let mut t = Table::new(&[
+                "ID",
+                "OWNER",
+                "KIND",
+                "HANDLE",
+                "COUNTIES",
+                "LANGUAGES",
+                "AVAILABLE",
+                "SOONEST",
+                "FRESHNESS",
+                "INTAKE",
+            ]);
+            for h in &hits {
+                let o = h.offer;
+                let intake = render::intake(view, o.owner);
+                t.row(vec![
+                    short(&o.id),
+                    render::org_name(view, o.owner),
+                    o.fields.kind.to_string(),
+                    o.fields.handle.clone(),
+                    list(&o.fields.counties),
+                    render::languages(&o.fields.languages),
+                    render::available(h),
+                    render::soonest(h.soonest, ctx.now, &tz),
+                    render::freshness(o, ctx.now),
+                    if intake.is_empty() {
+                        "-".into()
+                    } else {
+                        intake
+                    },
+                ]);
+            }
+            t.render()
+        }
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    output::emit(&text)
+}
+
+/// An organisation by full id, unique id prefix, or display name (case-insensitive).
+fn resolve_org(view: &View, text: &str) -> Result<OrgId> {
+    let t = text.trim();
+    if let Ok(id) = t.parse::<OrgId>() {
+        return Ok(id);
+    }
+    let lower = t.to_ascii_lowercase();
+    let by_name: Vec<OrgId> = view
+        .profiles()
+        .iter()
+        .filter(|(_, p)| p.name.eq_ignore_ascii_case(t))
+        .map(|(id, _)| *id)
+        .collect();
+    if let [id] = by_name.as_slice() {
+        return Ok(*id);
+    }
+    let by_prefix: Vec<OrgId> = view
+        .profiles()
+        .keys()
+        .filter(|id| lower.len() >= 4 && id.to_string().starts_with(&lower))
+        .copied()
+        .collect();
+    match by_prefix.as_slice() {
+        [id] => Ok(*id),
+        [] => bail!(
+            "--owner: no organisation matches `{}`; give an organisation id (see `puente whoami`) or name",
+            t.chars().take(40).collect::<String>()
+        ),
+        _ => bail!("--owner: `{t}` matches several organisations; type more of the id"),
+    }
+}

@@ -1,0 +1,147 @@
+//! Turning results into text: aligned tables and key-value blocks for people, JSON and CSV for
+//! scripts, and the one function that writes to standard output.
+//!
+//! Boundary: nothing here opens the store or decides what to show; commands hand over rows.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+/// A table with a header row, rendered with columns aligned on character counts.
+#[derive(Debug, Default)]
+pub struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headers.
+    pub fn new(headers: &[&'static str]) -> Table {
+        Table {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row (as many cells as headers).
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The table as lines: two spaces between columns, no trailing spaces.
+    pub fn render(&self) -> String {
+        let n = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(n) {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+            let mut l = String::new();
+            for (i, c) in cells.enumerate().take(n) {
+                if i > 0 {
+                    l.push_str("  ");
+                }
+                l.push_str(c);
+                let pad = widths[i].saturating_sub(c.chars().count());
+                l.extend(std::iter::repeat_n(' ', pad));
+            }
+            out.push_str(l.trim_end());
+            out.push('\n');
+        };
+        line(&mut self.headers.iter().copied());
+        for r in &self.rows {
+            line(&mut r.iter().map(String::as_str));
+        }
+        out
+    }
+}
+
+/// Key-value lines with the keys padded to one width.
+pub fn pairs(items: &[(&str, String)]) -> String {
+    let w = items
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in items {
+        let line = format!("{k:<w$}  {v}");
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// JSON text, pretty-printed, with a final newline.
+pub fn json(value: &serde_json::Value) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(value)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// CSV text with a header row.
+pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(headers)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("could not write CSV: {}", e.error()))?;
+    Ok(String::from_utf8(bytes)?)
+}
+
+/// Writes `text` to standard output. A closed pipe (`puente query | head`) is not an error.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::anyhow!(
+            "could not write to standard output: {}",
+            crate::fail::io_reason(&e)
+        )),
+    }
+}
+
+/// A list as people read it: comma-separated, `-` when empty.
+pub fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "-".to_string();
+    }
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The first 8 characters of an id, enough to tell offers apart in a table.
+pub fn short(id: &impl std::fmt::Display) -> String {
+    id.to_string().chars().take(8).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_and_trims() {
+        let mut t = Table::new(&["A", "LONGER", "C"]);
+        t.row(vec!["xyz".into(), "1".into(), String::new()]);
+        t.row(vec!["é".into(), "22".into(), "end".into()]);
+        assert_eq!(t.render(), "A    LONGER  C\nxyz  1\né    22      end\n");
+    }
+
+    #[test]
+    fn pairs_align() {
+        assert_eq!(
+            pairs(&[("a", "1".into()), ("long", "2".into())]),
+            "a     1\nlong  2\n"
+        );
+    }
+}

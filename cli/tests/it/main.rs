@@ -1,0 +1,14 @@
+//! End-to-end tests of the `puente` binary in temporary data directories.
+//!
+//! One test binary for the package (link time on two cores). Each test shares one initialised
+//! data directory across its commands, because Argon2id makes every command cost a noticeable
+//! fraction of a second.
+
+mod bad_input;
+mod canary;
+mod identity;
+mod import;
+mod offers;
+mod queries;
+mod snapshots;
+mod support;

@@ -1,0 +1,1322 @@
+//! The benchmark of issue 2 §9: every figure is printed next to a baseline measured in the same
+//! run, at 10k and 100k offers, with the goal it is held to.
+//!
+//! ```text
+//! cargo bench -p puente-node --bench issue2                    # 10k and 100k offers
+//! PUENTE_BENCH_SIZES=10000 cargo bench -p puente-node --bench issue2
+//! cargo bench -p puente-node --bench issue2 -- 10000           # the same
+//! ```
+//!
+//! Measured, each against its baseline:
+//! 1. durable write of one offer (`Replica::add_offer` on a store holding N offers) against an
+//!    automerge edit of the same offer in a plain `AutoCommit` holding the same N offers plus a
+//!    raw redb write transaction (`Durability::Immediate`) of the change bytes;
+//! 2. cold start (`Replica::open`) against `AutoCommit::load` of the same partition bytes, with
+//!    and without the fixed Argon2id cost, and its peak RSS, each in a child process (this
+//!    binary re-executed with `--child MODE PATH`) so that the parent's memory does not count;
+//! 3. query p50/p99 over a mix of realistic queries on the loaded view;
+//! 4. CSV import of 10k rows (`parse_offers_csv` + `Replica::import_offers`) against automerge
+//!    building the same records in batches of 1,000 per commit;
+//! 5. envelope seal + verify + open throughput against raw XChaCha20-Poly1305 seal + open;
+//! 6. bytes on disk per offer against automerge `save()` of the same data.
+//!
+//! Data comes from a deterministic generator (no clock, no random source): realistic kinds,
+//! the counties 06067/06113/06061/06017, the languages es/en/mam/quc/kjb and windows with
+//! relative dates, written as CSV in memory and read by the real import. Files live under
+//! cargo's target tmp directory (a real disk, so fsync costs what it costs), or under
+//! `PUENTE_BENCH_DIR`.
+//!
+//! Environment: `PUENTE_BENCH_SIZES` (comma-separated offer counts, default `10000,100000`),
+//! `PUENTE_BENCH_WRITES` (durable writes per variant, default 200), `PUENTE_BENCH_COLD_RUNS`
+//! (cold starts per variant, default 5), `PUENTE_BENCH_IMPORT_RUNS` (default 3).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable as _;
+use automerge::{AutoCommit, ObjType, ROOT};
+use chacha20poly1305::aead::AeadInOut as _;
+use chacha20poly1305::{KeyInit as _, Tag, XChaCha20Poly1305, XNonce};
+use puente_crdt::schema::join_list;
+use puente_crdt::time::{local_date, zone};
+use puente_crdt::{
+    Accepts, Affirming, Kind, LanguageQuery, NewOffer, NewWindow, OfferFields, OfferId, OrgId,
+    Partition, Query, StatusHint, SubjectType, Time, Touched, Vetting, View, WindowId,
+};
+use puente_node::envelope::{Admission, Envelope, Epoch, EpochKey, EpochKeyring, NetworkId};
+use puente_node::identity::SecretKey;
+use puente_node::interchange::parse_offers_csv;
+use puente_node::replica::{InitOptions, Replica};
+use puente_node::seal::{KdfParams, SymmetricKey, derive_key};
+use puente_node::store::Store;
+
+/// The passphrase of every benchmark store.
+const PASS: &[u8] = b"a long benchmark passphrase";
+
+/// The benchmark's "now" (2026-11-18): fixed so that the data and the queries are the same in
+/// every run.
+const NOW: Time = Time(1_795_000_000);
+
+/// The organisations' time zone.
+const TZ: &str = "America/Los_Angeles";
+
+/// Rows per CSV file: the import refuses more than `MAX_ROWS` (50,000) rows per file.
+const CSV_CHUNK_ROWS: usize = 50_000;
+
+/// Rows of the CSV-import measurement (§4).
+const IMPORT_ROWS: usize = 10_000;
+
+/// Offers per change in the import baseline: the replica's `IMPORT_BATCH_ROWS`.
+const BASELINE_BATCH_ROWS: usize = 1_000;
+
+/// Queries of the mix, each run this many times per round.
+const QUERY_ROUNDS: usize = 40;
+
+/// How long each envelope-throughput sample runs.
+const THROUGHPUT_SAMPLE: Duration = Duration::from_millis(300);
+
+/// Samples per envelope-throughput figure (the median is reported).
+const THROUGHPUT_SAMPLES: usize = 5;
+
+/// The baseline's redb table: change bytes by sequence number.
+const CHANGES: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("changes");
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        let mode = args.get(2).expect("a child mode follows --child");
+        let path = PathBuf::from(args.get(3).expect("a path follows the child mode"));
+        child(mode, &path);
+        return;
+    }
+    let sizes = sizes(&args[1..]);
+    let cfg = Config {
+        writes: env_usize("PUENTE_BENCH_WRITES", 200),
+        cold_runs: env_usize("PUENTE_BENCH_COLD_RUNS", 5),
+        import_runs: env_usize("PUENTE_BENCH_IMPORT_RUNS", 3),
+    };
+    let base = std::env::var_os("PUENTE_BENCH_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
+    std::fs::create_dir_all(&base).expect("the benchmark directory can be created");
+    println!(
+        "puente issue 2 benchmark: sizes {sizes:?}, {} durable writes, {} cold starts, {} imports per variant; files in {}",
+        cfg.writes,
+        cfg.cold_runs,
+        cfg.import_runs,
+        base.display()
+    );
+    println!("{}", machine());
+
+    let mut fixed = Table::new("independent of N");
+    bench_import(&base, &cfg, &mut fixed);
+    bench_envelopes(&mut fixed);
+    fixed.print();
+
+    for n in sizes {
+        let mut t = Table::new(&format!("{n} offers"));
+        bench_size(&base, n, &cfg, &mut t);
+        t.print();
+    }
+}
+
+struct Config {
+    writes: usize,
+    cold_runs: usize,
+    import_runs: usize,
+}
+
+fn sizes(args: &[String]) -> Vec<usize> {
+    let from_args: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    if !from_args.is_empty() {
+        return from_args;
+    }
+    std::env::var("PUENTE_BENCH_SIZES")
+        .ok()
+        .map(|s| {
+            s.split(',')
+                .map(|x| x.trim().parse().expect("PUENTE_BENCH_SIZES lists whole numbers"))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![10_000, 100_000])
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .map_or(default, |v| v.parse().expect("benchmark settings are whole numbers"))
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string()))
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or("?".into(), |kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0));
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into());
+    format!("machine: {cores} cores ({cpu}), {mem} RAM")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-size measurements: prefill, disk size, cold start, queries, durable writes.
+
+fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
+    let tmp = tempfile::Builder::new()
+        .prefix("puente-bench-")
+        .tempdir_in(base)
+        .expect("a temporary directory");
+    let dir = tmp.path().join("node");
+
+    // Prefill: N offers through the real CSV import, one durable import.
+    let mut r = init(&dir);
+    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+    let mut offers = Vec::with_capacity(n);
+    let started = Instant::now();
+    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
+        let csv = offers_csv(0xB00C, first, CSV_CHUNK_ROWS.min(n - first));
+        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+        assert!(plan.rejected.is_empty(), "generated rows are valid: {:?}", &plan.rejected[..1]);
+        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
+    }
+    let parsed = started.elapsed();
+    r.import_offers(offers, NOW, &mut |_| {}).expect("the prefill imports");
+    let imported = started.elapsed();
+    r.snapshot().expect("snapshot");
+    let snapshotted = started.elapsed();
+    r.close().expect("close");
+    t.info(
+        "prefill (parse, import, snapshot)",
+        format!(
+            "{} + {} + {}",
+            ms(parsed),
+            ms(imported - parsed),
+            ms(snapshotted - imported)
+        ),
+    );
+
+    // §6 bytes on disk per offer, against automerge save() of the same partitions.
+    let disk = dir_bytes(&dir);
+    let (parts, log_bytes, snapshot_bytes) = stored_partitions(&dir);
+    let saved: usize = parts.iter().map(|(_, b)| b.len()).sum();
+    let offers_total = n as f64;
+    t.row(
+        "6 bytes on disk per offer",
+        format!("{:.0} B", disk as f64 / offers_total),
+        format!("{:.0} B save()", saved as f64 / offers_total),
+        Some(disk as f64 / saved as f64),
+        "-",
+        None,
+    );
+    t.info(
+        "  disk: files / log / snapshot",
+        format!(
+            "{} / {} / {}",
+            mib(disk as f64),
+            mib(log_bytes as f64),
+            mib(snapshot_bytes as f64)
+        ),
+    );
+
+    // §2 cold start, in child processes so that only the open counts towards peak RSS.
+    let own = parts
+        .iter()
+        .max_by_key(|(_, b)| b.len())
+        .map(|(_, b)| b.clone())
+        .expect("the store holds a partition");
+    let doc_path = tmp.path().join("partition.automerge");
+    std::fs::write(&doc_path, &own).expect("the partition bytes can be written");
+    let mut open = Vec::new();
+    let mut argon = Vec::new();
+    let mut open_hwm = Vec::new();
+    let mut load = Vec::new();
+    let mut load_hwm = Vec::new();
+    for _ in 0..cfg.cold_runs {
+        let o = run_child("open", &dir);
+        assert_eq!(o["offers"] as usize, n, "the reopened view holds every offer");
+        open.push(o["open_ms"]);
+        argon.push(o["argon2_ms"]);
+        open_hwm.push(o["hwm_kib"]);
+        let l = run_child("load", &doc_path);
+        load.push(l["load_ms"]);
+        load_hwm.push(l["hwm_kib"]);
+    }
+    let without: Vec<f64> = open.iter().zip(&argon).map(|(o, a)| o - a).collect();
+    let load_med = median(&load);
+    let without_med = median(&without);
+    t.row(
+        "2 cold start, without Argon2id",
+        format!("{:.0} ms", without_med),
+        format!("{:.0} ms load()", load_med),
+        Some(without_med / load_med),
+        "<= 1.2x",
+        Some(without_med / load_med <= 1.2),
+    );
+    let open_med = median(&open);
+    t.row(
+        "2 cold start, with Argon2id",
+        format!("{:.0} ms", open_med),
+        format!("{:.0} ms load()", load_med),
+        Some(open_med / load_med),
+        "(report)",
+        None,
+    );
+    t.info("  Argon2id alone (m=64MiB,t=3,p=4)", format!("{:.0} ms", median(&argon)));
+    let hwm = max(&open_hwm);
+    t.row(
+        "2 cold start peak RSS (VmHWM)",
+        mib(hwm * 1024.0),
+        format!("{} load()", mib(max(&load_hwm) * 1024.0)),
+        Some(hwm / max(&load_hwm)),
+        "<= 512 MiB",
+        Some(hwm * 1024.0 <= 512.0 * 1024.0 * 1024.0),
+    );
+    let b = run_child("breakdown", &dir);
+    t.info(
+        "  open: store / snap / log / load / view",
+        format!(
+            "{:.0} / {:.0} / {:.0} / {:.0} / {:.0} ms",
+            b["store_ms"] - b["argon2_ms"],
+            b["snapshot_ms"],
+            b["log_ms"],
+            b["load_ms"],
+            b["view_ms"]
+        ),
+    );
+
+    // §3 queries on the loaded view.
+    let mut r = Replica::open(&dir, PASS).expect("the store reopens");
+    bench_queries(&r, n, t);
+
+    // §1 durable writes, replica and baseline interleaved so that both see the same machine.
+    bench_writes(&mut r, &own, tmp.path(), cfg, t);
+    r.close().expect("close");
+}
+
+fn init(dir: &Path) -> Replica {
+    Replica::init(
+        dir,
+        PASS,
+        InitOptions {
+            name: "Benchmark Refuge".into(),
+            counties: vec!["06067".parse().expect("a county")],
+            intake: "hotline".into(),
+            tz: TZ.into(),
+        },
+        NOW,
+    )
+    .expect("init succeeds")
+}
+
+/// Every partition in the stored snapshot, the total size of the log entries and the size of
+/// the snapshot (the store is opened read-only in spirit: nothing is written).
+fn stored_partitions(dir: &Path) -> (Vec<(OrgId, Vec<u8>)>, usize, usize) {
+    let store = Store::open(dir, PASS).expect("the store opens");
+    let snaps = store.snapshots().expect("snapshots readable");
+    let snap = snaps.first().expect("a snapshot was written");
+    let log_bytes: usize = store
+        .read_log(0, usize::MAX)
+        .expect("log readable")
+        .iter()
+        .map(|(_, b)| b.len())
+        .sum();
+    (decode_snapshot(&snap.bytes), log_bytes, snap.bytes.len())
+}
+
+/// The replica's local snapshot encoding v1 (see `encode_snapshot` in `replica.rs`): version
+/// byte, partition count (u32), then per partition the 10-byte organisation id, a u32 length
+/// and the automerge `save()` bytes.
+fn decode_snapshot(bytes: &[u8]) -> Vec<(OrgId, Vec<u8>)> {
+    assert_eq!(bytes[0], 1, "snapshot encoding v1");
+    let n = u32::from_be_bytes(bytes[1..5].try_into().expect("four bytes"));
+    let mut rest = &bytes[5..];
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let org: [u8; 10] = rest[..10].try_into().expect("ten bytes");
+        let len = u32::from_be_bytes(rest[10..14].try_into().expect("four bytes")) as usize;
+        out.push((OrgId::from_bytes(org), rest[14..14 + len].to_vec()));
+        rest = &rest[14 + len..];
+    }
+    out
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("the data directory is readable")
+        .map(|e| e.expect("a directory entry").metadata().expect("metadata").len())
+        .sum()
+}
+
+fn bench_queries(r: &Replica, n: usize, t: &mut Table) {
+    let now = NOW.plus(3_600);
+    let lang = |s: &str| -> LanguageQuery { s.parse().expect("a language query") };
+    let mix: Vec<(&str, Query)> = vec![
+        (
+            "host-home + 06067 + es",
+            Query {
+                kinds: vec![Kind::HostHome],
+                counties: vec!["06067".parse().expect("a county")],
+                languages: vec![lang("es")],
+                ..Query::default()
+            },
+        ),
+        (
+            "trans-women + trans + 3d..5d + qty 1",
+            Query {
+                accepts: vec![Accepts::TransWomen],
+                affirming: vec![Affirming::Trans],
+                from: Some(NOW.plus(3 * 86_400)),
+                to: Some(NOW.plus(5 * 86_400)),
+                qty: Some(1),
+                ..Query::default()
+            },
+        ),
+        (
+            "bond-fund + min 5000 usd",
+            Query {
+                kinds: vec![Kind::BondFund],
+                min_usd: Some(5_000),
+                ..Query::default()
+            },
+        ),
+        (
+            "court + 06113 + mam:relay-via-es",
+            Query {
+                kinds: vec![Kind::AccompanyCourt, Kind::Interpretation],
+                counties: vec!["06113".parse().expect("a county")],
+                languages: vec![lang("mam:relay-via-es")],
+                ..Query::default()
+            },
+        ),
+        ("broad (everything live)", Query::default()),
+    ];
+    // Warm up once and record the hit counts.
+    let hits: Vec<usize> = mix.iter().map(|(_, q)| r.view().query(q, now).len()).collect();
+    let mut all = Vec::new();
+    let mut per: Vec<Vec<f64>> = vec![Vec::new(); mix.len()];
+    for _ in 0..QUERY_ROUNDS {
+        for (i, (_, q)) in mix.iter().enumerate() {
+            let s = Instant::now();
+            black_box(r.view().query(black_box(q), now).len());
+            let d = s.elapsed().as_secs_f64() * 1e3;
+            per[i].push(d);
+            all.push(d);
+        }
+    }
+    let p99 = pct(&all, 0.99);
+    let goal = if n >= 100_000 { "p99 <= 20 ms" } else { "p99 <= 20 ms @100k" };
+    t.row(
+        "3 query mix p50 / p99",
+        format!("{:.2} / {:.2} ms", pct(&all, 0.5), p99),
+        "-".into(),
+        None,
+        goal,
+        Some(p99 <= 20.0),
+    );
+    for (i, (name, _)) in mix.iter().enumerate() {
+        t.info(
+            &format!("  {name}"),
+            format!(
+                "{:.2} / {:.2} ms, {} hits",
+                pct(&per[i], 0.5),
+                pct(&per[i], 0.99),
+                hits[i]
+            ),
+        );
+    }
+}
+
+fn bench_writes(r: &mut Replica, own: &[u8], tmp: &Path, cfg: &Config, t: &mut Table) {
+    let mut doc = AutoCommit::load(own).expect("the partition loads");
+    let one = redb::Database::create(tmp.join("baseline-1pc.redb")).expect("a baseline database");
+    let two = redb::Database::create(tmp.join("baseline-2pc.redb")).expect("a baseline database");
+    let mut replica = Vec::with_capacity(cfg.writes);
+    let mut baseline = Vec::with_capacity(cfg.writes);
+    let mut baseline_2pc = Vec::with_capacity(cfg.writes);
+    let mut change_len = 0;
+    for i in 0..cfg.writes {
+        let now = NOW.plus(i as i64 + 1);
+        let offer = write_offer(i);
+
+        let s = Instant::now();
+        r.add_offer(offer.clone(), now).expect("the write succeeds");
+        replica.push(s.elapsed().as_secs_f64() * 1e3);
+
+        for (db, two_phase, out) in [(&one, false, &mut baseline), (&two, true, &mut baseline_2pc)] {
+            let s = Instant::now();
+            let id = OfferId::from_bytes(id_bytes(i as u64 * 2 + u64::from(two_phase)));
+            let wids: Vec<WindowId> =
+                (0..offer.windows.len()).map(|w| WindowId::from_bytes(id_bytes(w as u64))).collect();
+            put_plain_offer(&mut doc, id, &offer, &wids, now);
+            doc.commit();
+            let change = doc
+                .get_last_local_change()
+                .expect("a change was committed")
+                .raw_bytes()
+                .to_vec();
+            change_len = change.len();
+            let mut txn = db.begin_write().expect("a write transaction");
+            txn.set_durability(redb::Durability::Immediate)
+                .expect("immediate durability");
+            txn.set_two_phase_commit(two_phase);
+            {
+                let mut table = txn.open_table(CHANGES).expect("the table opens");
+                table.insert(i as u64, change.as_slice()).expect("insert");
+            }
+            txn.commit().expect("the baseline commits");
+            out.push(s.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let (m, b) = (median(&replica), median(&baseline));
+    t.row(
+        "1 durable write, median",
+        format!("{m:.2} ms"),
+        format!("{b:.2} ms"),
+        Some(m / b),
+        "<= 1.5x",
+        Some(m / b <= 1.5),
+    );
+    let (m99, b99) = (pct(&replica, 0.99), pct(&baseline, 0.99));
+    t.row(
+        "1 durable write, p99",
+        format!("{m99:.2} ms"),
+        format!("{b99:.2} ms"),
+        Some(m99 / b99),
+        "<= 1.5x",
+        Some(m99 / b99 <= 1.5),
+    );
+    t.info(
+        "  baseline with 2-phase commit, med/p99",
+        format!(
+            "{:.2} / {:.2} ms (ratio {:.2}x / {:.2}x); change {change_len} B",
+            median(&baseline_2pc),
+            pct(&baseline_2pc, 0.99),
+            m / median(&baseline_2pc),
+            m99 / pct(&baseline_2pc, 0.99)
+        ),
+    );
+}
+
+/// A host-home offer like the ones coordinators add one at a time.
+fn write_offer(i: usize) -> NewOffer {
+    NewOffer {
+        fields: OfferFields {
+            kind: Kind::HostHome,
+            handle: format!("host-w{}", letters(i as u64)),
+            subject: SubjectType::Household,
+            counties: vec!["06067".parse().expect("a county")],
+            zone: Some("south-sac".into()),
+            languages: vec!["es".parse().expect("a language"), "en".parse().expect("a language")],
+            accepts: vec![Accepts::AdultWomen, Accepts::TransWomen],
+            affirming: vec![Affirming::Lgbtq, Affirming::Trans],
+            accessibility: vec![],
+            household: vec![],
+            capabilities: vec![],
+            unit: Kind::HostHome.default_unit(),
+            lead_time: Some(72 * 3_600),
+            max_stay: Some(30 * 86_400),
+            vetting: Vetting::OrgVetted,
+            status: StatusHint::Capacity,
+            label: "quiet room, bus line nearby".into(),
+            bond_band: None,
+            post_within: None,
+        },
+        windows: vec![NewWindow {
+            start: NOW.plus(2 * 86_400),
+            end: NOW.plus(30 * 86_400),
+            tz: TZ.into(),
+            weekly: false,
+            total: 1,
+        }],
+        expires_in: Some(14 * 86_400),
+    }
+}
+
+fn id_bytes(i: u64) -> [u8; 10] {
+    let mut b = [0xA5; 10];
+    b[..8].copy_from_slice(&i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+    b
+}
+
+/// Writes an offer with the partition's layout (schema 1) and no reads: what automerge alone
+/// costs for the same record.
+fn put_plain_offer(doc: &mut AutoCommit, id: OfferId, o: &NewOffer, wids: &[WindowId], now: Time) {
+    let f = &o.fields;
+    let obj = doc
+        .put_object(ROOT, format!("offer:{id}"), ObjType::Map)
+        .expect("put");
+    let p = |doc: &mut AutoCommit, k: &str, v: &str| doc.put(&obj, k, v).expect("put");
+    p(doc, "kind", f.kind.as_str());
+    p(doc, "handle", &f.handle);
+    p(doc, "subject", f.subject.as_str());
+    p(doc, "counties", &join_list(&f.counties));
+    if let Some(z) = &f.zone {
+        p(doc, "zone", z);
+    }
+    p(doc, "languages", &join_list(&f.languages));
+    p(doc, "accepts", &join_list(&f.accepts));
+    p(doc, "affirming", &join_list(&f.affirming));
+    p(doc, "accessibility", &join_list(&f.accessibility));
+    p(doc, "household", &join_list(&f.household));
+    p(doc, "capabilities", &join_list(&f.capabilities));
+    p(doc, "unit", f.unit.as_str());
+    p(doc, "vetting", f.vetting.as_str());
+    p(doc, "status", f.status.as_str());
+    p(doc, "label", &f.label);
+    if let Some(b) = f.bond_band {
+        p(doc, "bond_band", b.as_str());
+    }
+    for (k, v) in [("lead_time", f.lead_time), ("max_stay", f.max_stay), ("post_within", f.post_within)] {
+        if let Some(v) = v {
+            doc.put(&obj, k, v).expect("put");
+        }
+    }
+    doc.put(&obj, "created_at", now.0).expect("put");
+    doc.put(&obj, "last_confirmed_at", now.0).expect("put");
+    doc.put(&obj, "expires_at", o.expiry_from(now).0).expect("put");
+    for (w, wid) in o.windows.iter().zip(wids) {
+        let wobj = doc
+            .put_object(&obj, format!("win:{wid}"), ObjType::Map)
+            .expect("put");
+        doc.put(&wobj, "start", w.start.0).expect("put");
+        doc.put(&wobj, "end", w.end.0).expect("put");
+        doc.put(&wobj, "tz", w.tz.as_str()).expect("put");
+        doc.put(&wobj, "weekly", w.weekly).expect("put");
+        doc.put(&wobj, "total", u64::from(w.total)).expect("put");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size-independent measurements: CSV import of 10k rows, envelope throughput.
+
+fn bench_import(base: &Path, cfg: &Config, t: &mut Table) {
+    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+    let csv = offers_csv(0x1A9, 0, IMPORT_ROWS);
+    let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+    assert!(plan.rejected.is_empty(), "generated rows are valid");
+    let records: Vec<NewOffer> = plan.offers.into_iter().map(|(_, o)| o).collect();
+
+    let mut import = Vec::new();
+    let mut parse = Vec::new();
+    let mut baseline = Vec::new();
+    for _ in 0..cfg.import_runs {
+        let tmp = tempfile::Builder::new()
+            .prefix("puente-import-")
+            .tempdir_in(base)
+            .expect("a temporary directory");
+        let mut r = init(&tmp.path().join("node"));
+        let s = Instant::now();
+        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+        let parsed = s.elapsed();
+        let offers: Vec<NewOffer> = plan.offers.into_iter().map(|(_, o)| o).collect();
+        let ids = r.import_offers(offers, NOW, &mut |_| {}).expect("the import succeeds");
+        import.push(s.elapsed().as_secs_f64() * 1e3);
+        parse.push(parsed.as_secs_f64() * 1e3);
+        assert_eq!(ids.len(), IMPORT_ROWS);
+        drop(r);
+
+        let s = Instant::now();
+        let mut doc = AutoCommit::new();
+        for (c, chunk) in records.chunks(BASELINE_BATCH_ROWS).enumerate() {
+            for (i, o) in chunk.iter().enumerate() {
+                let k = (c * BASELINE_BATCH_ROWS + i) as u64;
+                let id = OfferId::from_bytes(id_bytes(k));
+                let wids: Vec<WindowId> = (0..o.windows.len())
+                    .map(|w| WindowId::from_bytes(id_bytes(k * 64 + w as u64)))
+                    .collect();
+                put_plain_offer(&mut doc, id, o, &wids, NOW);
+            }
+            doc.commit();
+        }
+        black_box(&doc);
+        baseline.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    let (m, b) = (median(&import), median(&baseline));
+    t.row(
+        "4 CSV import 10k rows (parse+import)",
+        format!("{m:.0} ms"),
+        format!("{b:.0} ms"),
+        Some(m / b),
+        "<= 1.5x",
+        Some(m / b <= 1.5),
+    );
+    t.info("  of which parse_offers_csv", format!("{:.0} ms", median(&parse)));
+}
+
+fn bench_envelopes(t: &mut Table) {
+    // Real change bytes: one offer (~1 KB), and 1,000 offers in one change (~400 KB), as the
+    // import batches them.
+    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+    let csv = offers_csv(0xE7, 0, 1_000);
+    let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+    let author = SecretKey::generate();
+    let org = OrgId::from_bytes([7; 10]);
+    let mut small = Partition::new(org, author.public().as_bytes());
+    small
+        .add_offer(
+            OfferId::from_bytes([1; 10]),
+            &write_offer(0),
+            &[WindowId::from_bytes([2; 10])],
+            NOW,
+        )
+        .expect("the offer is valid");
+    let small = small.commit().expect("a change");
+    let mut large = Partition::new(org, author.public().as_bytes());
+    for (i, (_, o)) in plan.offers.iter().enumerate() {
+        let wids: Vec<WindowId> = (0..o.windows.len())
+            .map(|w| WindowId::from_bytes(id_bytes((i * 64 + w) as u64)))
+            .collect();
+        large
+            .add_offer(OfferId::from_bytes(id_bytes(i as u64)), o, &wids, NOW)
+            .expect("the offer is valid");
+    }
+    let large = large.commit().expect("a change");
+
+    let network = NetworkId::generate();
+    let epoch = Epoch(0);
+    let key = SymmetricKey::generate();
+    let mut ring = EpochKeyring::new();
+    ring.insert(EpochKey::new(epoch, key.clone()));
+    let raw_key = [0x42u8; 32];
+    let cipher = XChaCha20Poly1305::new((&raw_key).into());
+
+    for (name, change) in [("~1 KB", &small), ("~400 KB", &large)] {
+        let bytes = change.len() as f64;
+        let mut env_rates = Vec::new();
+        let mut raw_rates = Vec::new();
+        let mut seq = 1u64;
+        for _ in 0..THROUGHPUT_SAMPLES {
+            let (count, elapsed) = repeat_for(THROUGHPUT_SAMPLE, || {
+                let env = Envelope::seal(network, org, &author, seq, epoch, &key, &[change])
+                    .expect("the envelope seals");
+                seq += 1;
+                let received = Envelope::from_bytes(env.as_bytes()).expect("the envelope parses");
+                received.verify_signature().expect("the signature verifies");
+                black_box(received.open(&ring).expect("the envelope opens"));
+            });
+            env_rates.push(count as f64 / elapsed.as_secs_f64());
+            let mut nonce = [0u8; 24];
+            let (count, elapsed) = repeat_for(THROUGHPUT_SAMPLE, || {
+                nonce[..8].copy_from_slice(&seq.to_be_bytes());
+                seq += 1;
+                let n = XNonce::from(nonce);
+                let mut buf = change.clone();
+                let tag = cipher
+                    .encrypt_inout_detached(&n, b"aad", buf.as_mut_slice().into())
+                    .expect("encrypts");
+                let tag = Tag::try_from(tag.as_slice()).expect("a tag");
+                cipher
+                    .decrypt_inout_detached(&n, b"aad", buf.as_mut_slice().into(), &tag)
+                    .expect("decrypts");
+                black_box(&buf);
+            });
+            raw_rates.push(count as f64 / elapsed.as_secs_f64());
+        }
+        let (e, r) = (median(&env_rates), median(&raw_rates));
+        t.row(
+            &format!("5 envelope seal+verify+open {name}"),
+            format!("{:.0} MB/s, {:.0}/s", e * bytes / 1e6, e),
+            format!("{:.0} MB/s, {:.0}/s", r * bytes / 1e6, r),
+            Some(r / e),
+            "(report)",
+            None,
+        );
+    }
+    t.info(
+        "  change sizes",
+        format!("{} B and {} B", small.len(), large.len()),
+    );
+}
+
+fn repeat_for(budget: Duration, mut f: impl FnMut()) -> (u64, Duration) {
+    let s = Instant::now();
+    let mut count = 0;
+    while s.elapsed() < budget {
+        f();
+        count += 1;
+    }
+    (count, s.elapsed())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: one cold start each, so that peak RSS is the open's alone.
+
+fn run_child(mode: &str, path: &Path) -> BTreeMap<String, f64> {
+    let exe = std::env::current_exe().expect("the benchmark binary's path");
+    let out = Command::new(exe)
+        .arg("--child")
+        .arg(mode)
+        .arg(path)
+        .output()
+        .expect("the child runs");
+    assert!(
+        out.status.success(),
+        "child {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+fn child(mode: &str, path: &Path) {
+    let mut out = String::new();
+    match mode {
+        // Argon2id alone, then the whole open (which runs Argon2id again).
+        "open" => {
+            let s = Instant::now();
+            black_box(derive_key(PASS, &[0; 16], KdfParams::FLOOR).expect("argon2id runs"));
+            let argon = s.elapsed();
+            let s = Instant::now();
+            let r = Replica::open(path, PASS).expect("the store opens");
+            let open = s.elapsed();
+            let _ = writeln!(out, "argon2_ms={}", argon.as_secs_f64() * 1e3);
+            let _ = writeln!(out, "open_ms={}", open.as_secs_f64() * 1e3);
+            let _ = writeln!(out, "offers={}", r.view().offer_count());
+        }
+        "load" => {
+            let bytes = std::fs::read(path).expect("the partition file is readable");
+            let s = Instant::now();
+            let doc = AutoCommit::load(&bytes).expect("the partition loads");
+            let load = s.elapsed();
+            black_box(&doc);
+            let _ = writeln!(out, "load_ms={}", load.as_secs_f64() * 1e3);
+        }
+        // The steps of `Replica::open`, timed one by one through the public API.
+        "breakdown" => {
+            let s = Instant::now();
+            black_box(derive_key(PASS, &[0; 16], KdfParams::FLOOR).expect("argon2id runs"));
+            let _ = writeln!(out, "argon2_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let s = Instant::now();
+            let store = Store::open(path, PASS).expect("the store opens");
+            let _ = writeln!(out, "store_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let s = Instant::now();
+            let snaps = store.snapshots().expect("snapshots readable");
+            let parts = decode_snapshot(&snaps[0].bytes);
+            let _ = writeln!(out, "snapshot_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let s = Instant::now();
+            let log = store.read_log(0, usize::MAX).expect("log readable");
+            let mut admission: Option<Admission> = None;
+            for (_, bytes) in &log {
+                let env = Envelope::from_bytes(bytes).expect("the envelope parses");
+                admission
+                    .get_or_insert_with(|| Admission::new(env.network()))
+                    .restore(&env)
+                    .expect("the log restores");
+            }
+            let _ = writeln!(out, "log_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let s = Instant::now();
+            let partitions: Vec<Partition> = parts
+                .iter()
+                .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
+                .collect();
+            let _ = writeln!(out, "load_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let s = Instant::now();
+            let mut view = View::new();
+            let all = Touched { all: true, ..Touched::default() };
+            for p in &partitions {
+                view.refresh(p, &all);
+            }
+            let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            black_box(view.offer_count());
+        }
+        other => panic!("unknown child mode {other}"),
+    }
+    let _ = writeln!(out, "hwm_kib={}", vm_hwm_kib());
+    print!("{out}");
+}
+
+/// Peak resident set size of this process, from `/proc/self/status`.
+fn vm_hwm_kib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("/proc/self/status is readable (Linux)")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM is reported")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deterministic data generator.
+
+/// SplitMix64: small, fast, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, row: u64) -> Self {
+        let mut r = Rng(seed ^ row.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        r.next();
+        r
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+
+    /// Each element with probability `percent`, in order.
+    fn some<'a>(&mut self, xs: &[&'a str], percent: u64) -> Vec<&'a str> {
+        xs.iter().copied().filter(|_| self.chance(percent)).collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Windows {
+    /// A stay: `+Ad..+Bd=1..3`.
+    Stay,
+    /// Beds from today: `today..+Nd=1..10`.
+    Beds,
+    /// Weekly hours: one or two `+dTHH:00..+dTHH:00=N/weekly`.
+    Weekly,
+    /// One or two dated shifts.
+    Shifts,
+    /// No windows (bond funds).
+    None,
+}
+
+struct KindSpec {
+    kind: &'static str,
+    prefix: &'static str,
+    weight: u64,
+    subjects: &'static [&'static str],
+    unit: &'static str,
+    windows: Windows,
+    lead: &'static str,
+    max_stay: &'static str,
+    vetting: &'static str,
+    expires: &'static str,
+    labels: &'static [&'static str],
+}
+
+const KINDS: &[KindSpec] = &[
+    KindSpec {
+        kind: "host-home",
+        prefix: "host",
+        weight: 24,
+        subjects: &["household", "household", "org-facility"],
+        unit: "room",
+        windows: Windows::Stay,
+        lead: "72h",
+        max_stay: "30d",
+        vetting: "org-vetted",
+        expires: "14d",
+        labels: &[
+            "quiet room, bus line nearby",
+            "Spanish-speaking family home",
+            "congregation family, room for a parent and child",
+            "retired couple, can drive to check-ins",
+            "downstairs bedroom, own entrance",
+        ],
+    },
+    KindSpec {
+        kind: "shelter-bed",
+        prefix: "shelter",
+        weight: 10,
+        subjects: &["org-facility"],
+        unit: "bed",
+        windows: Windows::Beds,
+        lead: "2h",
+        max_stay: "30d",
+        vetting: "org-vetted",
+        expires: "3d",
+        labels: &["women's dorm beds, evening check-in", "overflow cots, nights only", "family beds, cribs and a play room"],
+    },
+    KindSpec {
+        kind: "dv-confidential-shelter",
+        prefix: "dv",
+        weight: 5,
+        subjects: &["org-facility"],
+        unit: "room",
+        windows: Windows::Beds,
+        lead: "2h",
+        max_stay: "45d",
+        vetting: "org-vetted-trained",
+        expires: "3d",
+        labels: &["family room at a confidential site, intake by hotline", "single beds, safety screen by phone first"],
+    },
+    KindSpec {
+        kind: "accompany-court",
+        prefix: "court",
+        weight: 14,
+        subjects: &["person-volunteer", "person-volunteer", "org-program"],
+        unit: "shift",
+        windows: Windows::Weekly,
+        lead: "48h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "14d",
+        labels: &["court volunteer, knows the hearing room routine", "court accompaniment team, afternoon docket"],
+    },
+    KindSpec {
+        kind: "accompany-ice-checkin",
+        prefix: "checkin",
+        weight: 8,
+        subjects: &["person-volunteer"],
+        unit: "shift",
+        windows: Windows::Shifts,
+        lead: "48h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "14d",
+        labels: &["check-in accompaniment, early mornings", "check-in accompaniment, can give a ride"],
+    },
+    KindSpec {
+        kind: "legal-consult",
+        prefix: "legal",
+        weight: 8,
+        subjects: &["org-program"],
+        unit: "slot",
+        windows: Windows::Weekly,
+        lead: "24h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "14d",
+        labels: &["weekly clinic, walk-ins until full", "evening clinic for working families"],
+    },
+    KindSpec {
+        kind: "interpretation",
+        prefix: "interp",
+        weight: 9,
+        subjects: &["person-volunteer"],
+        unit: "shift",
+        windows: Windows::Weekly,
+        lead: "24h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "30d",
+        labels: &["Mam by phone, mornings", "K'iche' interpretation for appointments"],
+    },
+    KindSpec {
+        kind: "transport-driver",
+        prefix: "ride",
+        weight: 7,
+        subjects: &["person-volunteer"],
+        unit: "seat",
+        windows: Windows::Shifts,
+        lead: "24h",
+        max_stay: "",
+        vetting: "org-vetted",
+        expires: "14d",
+        labels: &["rides to hearings and check-ins", "weekend rides, car seat available"],
+    },
+    KindSpec {
+        kind: "parole-sponsor",
+        prefix: "parole",
+        weight: 4,
+        subjects: &["person-volunteer", "household"],
+        unit: "slot",
+        windows: Windows::Beds,
+        lead: "7d",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "60d",
+        labels: &["parole sponsor, paperwork ready", "sponsor household, can host as well"],
+    },
+    KindSpec {
+        kind: "gender-affirming-care",
+        prefix: "gac",
+        weight: 6,
+        subjects: &["org-program"],
+        unit: "slot",
+        windows: Windows::Weekly,
+        lead: "48h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "30d",
+        labels: &["informed-consent hormone clinic, new patients", "Spanish-first hormone clinic"],
+    },
+    KindSpec {
+        kind: "bond-fund",
+        prefix: "bond",
+        weight: 5,
+        subjects: &["org-program"],
+        unit: "usd",
+        windows: Windows::None,
+        lead: "",
+        max_stay: "",
+        vetting: "org-vetted",
+        expires: "7d",
+        labels: &["community bond fund", "bond fund for detained parents"],
+    },
+];
+
+const COUNTIES: &[&str] = &["06067", "06067", "06067", "06113", "06061", "06017"];
+const ZONES: &[&str] = &[
+    "south-sac", "midtown", "natomas", "elk-grove", "davis", "woodland", "roseville", "rocklin",
+    "auburn", "placerville",
+];
+const ACCEPTS: &[&str] = &[
+    "adult-women", "adult-men", "trans-women", "trans-men", "nonbinary",
+    "families-with-children", "youth-18-24", "couples",
+];
+
+/// `count` rows of the import format starting at row `first`, with a header. Each row depends
+/// only on `seed` and its index, so chunks of one data set are the same however it is split.
+fn offers_csv(seed: u64, first: usize, count: usize) -> String {
+    let total_weight: u64 = KINDS.iter().map(|k| k.weight).sum();
+    let mut out = String::with_capacity(count * 260 + 256);
+    out.push_str("handle,kind,subject,counties,zone,languages,accepts,affirming,accessibility,household,capabilities,unit,windows,lead_time,max_stay,vetting,status,expires_in,label,bond_band,post_within\n");
+    for row in first..first + count {
+        let mut g = Rng::new(seed, row as u64);
+        let mut w = g.below(total_weight);
+        let spec = KINDS
+            .iter()
+            .find(|k| {
+                if w < k.weight {
+                    true
+                } else {
+                    w -= k.weight;
+                    false
+                }
+            })
+            .expect("the weights cover the range");
+        let housing = matches!(spec.windows, Windows::Stay | Windows::Beds) && spec.unit != "slot";
+        let mut counties = vec![*g.pick(COUNTIES)];
+        if g.chance(20) {
+            counties.push(*g.pick(COUNTIES));
+        }
+        counties.dedup();
+        let zone = if g.chance(60) { *g.pick(ZONES) } else { "" };
+        let mut langs: Vec<&str> = Vec::new();
+        if g.chance(80) {
+            langs.push("es");
+        }
+        if g.chance(70) {
+            langs.push("en");
+        }
+        if g.chance(12) {
+            langs.push(*g.pick(&["mam:relay-via-es", "mam", "mam:phone"]));
+        }
+        if g.chance(8) {
+            langs.push(*g.pick(&["quc:conversational", "quc:relay-via-es"]));
+        }
+        if g.chance(5) {
+            langs.push(*g.pick(&["kjb:phone", "kjb:relay-via-es"]));
+        }
+        if langs.is_empty() {
+            langs.push("es");
+        }
+        let accepts = if housing { g.some(ACCEPTS, 30) } else { Vec::new() };
+        let affirming = match g.below(100) {
+            0..=29 => "lgbtq;trans",
+            30..=44 => "lgbtq",
+            _ => "",
+        };
+        let accessibility = if housing && g.chance(15) {
+            *g.pick(&["step-free", "ground-floor-bedroom", "service-animal-ok"])
+        } else {
+            ""
+        };
+        let household = if spec.kind == "host-home" && g.chance(20) {
+            *g.pick(&["pets", "children-in-home", "smokers"])
+        } else {
+            ""
+        };
+        let capabilities = if spec.subjects.contains(&"person-volunteer") {
+            g.some(&["has-car", "car-seat"], 30)
+        } else {
+            Vec::new()
+        };
+        let windows = windows(&mut g, spec.windows);
+        let status = match g.below(100) {
+            0..=79 => "",
+            80..=87 => "waitlist",
+            88..=94 => "no-capacity",
+            _ => "assessment-required",
+        };
+        let (bond_band, post_within) = if spec.kind == "bond-fund" {
+            (*g.pick(&["under-1k", "1k-5k", "5k-15k", "over-15k"]), *g.pick(&["24h", "48h", "72h"]))
+        } else {
+            ("", "")
+        };
+        let _ = writeln!(
+            out,
+            "{}-{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\",{},{}",
+            spec.prefix,
+            letters(seed.wrapping_mul(1_000_003).wrapping_add(row as u64) % 26u64.pow(7)),
+            spec.kind,
+            g.pick(spec.subjects),
+            counties.join(";"),
+            zone,
+            langs.join(";"),
+            accepts.join(";"),
+            affirming,
+            accessibility,
+            household,
+            capabilities.join(";"),
+            spec.unit,
+            windows,
+            spec.lead,
+            spec.max_stay,
+            spec.vetting,
+            status,
+            spec.expires,
+            g.pick(spec.labels),
+            bond_band,
+            post_within,
+        );
+    }
+    out
+}
+
+fn windows(g: &mut Rng, style: Windows) -> String {
+    match style {
+        Windows::Stay => {
+            let a = g.below(8);
+            let b = a + 14 + g.below(76);
+            let start = if a == 0 { "today".to_string() } else { format!("+{a}d") };
+            format!("{start}..+{b}d={}", 1 + g.below(3))
+        }
+        Windows::Beds => format!("today..+{}d={}", 7 + g.below(24), 1 + g.below(10)),
+        Windows::Weekly => {
+            let n = 1 + g.below(2);
+            (0..n)
+                .map(|_| {
+                    let d = 1 + g.below(7);
+                    let h = 8 + g.below(9);
+                    format!("+{d}dT{h:02}:00..+{d}dT{:02}:00={}/weekly", h + 3, 1 + g.below(8))
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        }
+        Windows::Shifts => {
+            let n = 1 + g.below(2);
+            (0..n)
+                .map(|i| {
+                    let d = 1 + i * 7 + g.below(7);
+                    let h = 7 + g.below(10);
+                    format!("+{d}dT{h:02}:30..+{d}dT{:02}:00=1", h + 3)
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        }
+        Windows::None => String::new(),
+    }
+}
+
+/// `i` in base 26 with lowercase letters (handles may hold at most six digits).
+fn letters(mut i: u64) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'a' + (i % 26) as u8);
+        i /= 26;
+        if i == 0 {
+            break;
+        }
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ascii letters")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and the table.
+
+fn median(v: &[f64]) -> f64 {
+    pct(v, 0.5)
+}
+
+/// Nearest-rank percentile.
+fn pct(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[rank - 1]
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::MIN, f64::max)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1e3)
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
+}
+
+struct Row {
+    name: String,
+    figure: String,
+    baseline: String,
+    ratio: Option<f64>,
+    goal: String,
+    pass: Option<bool>,
+}
+
+struct Table {
+    title: String,
+    rows: Vec<Row>,
+}
+
+impl Table {
+    fn new(title: &str) -> Self {
+        Table { title: title.into(), rows: Vec::new() }
+    }
+
+    fn row(&mut self, name: &str, figure: String, baseline: String, ratio: Option<f64>, goal: &str, pass: Option<bool>) {
+        self.rows.push(Row { name: name.into(), figure, baseline, ratio, goal: goal.into(), pass });
+    }
+
+    fn info(&mut self, name: &str, figure: String) {
+        self.row(name, figure, String::new(), None, "", None);
+    }
+
+    fn print(&self) {
+        println!();
+        println!("== {} ==", self.title);
+        println!(
+            "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
+            "figure", "puente", "baseline", "ratio", "goal", ""
+        );
+        for r in &self.rows {
+            if r.baseline.is_empty() && r.goal.is_empty() {
+                println!("{:<40} {}", r.name, r.figure);
+                continue;
+            }
+            println!(
+                "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
+                r.name,
+                r.figure,
+                r.baseline,
+                r.ratio.map_or("-".into(), |x| format!("{x:.2}x")),
+                r.goal,
+                match r.pass {
+                    Some(true) => "PASS",
+                    Some(false) => "MISS",
+                    None => "",
+                }
+            );
+        }
+    }
+}
