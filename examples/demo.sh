@@ -17,7 +17,7 @@ printf 'correct horse battery staple (demo only)\n' > "$work/passphrase"
 chmod 600 "$work/passphrase"
 p() { "$PUENTE" --passphrase-file "$work/passphrase" "$@"; }
 say() { printf '\n==> %s\n' "$*"; }
-run() { printf '$ puente %s\n' "$*"; p "$@"; }
+run() { printf '$ puente'; printf ' %q' "$@"; printf '\n'; p "$@"; }
 
 say "create a node for one partner organisation (identity + encrypted store)"
 run init --org "Sacramento Accompaniment Network" --county 06067 --county 06113 \

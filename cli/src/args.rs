@@ -170,7 +170,8 @@ Examples:
       --window +2d..+30d=1 --max-stay 30d --label \"quiet room, bus line nearby\"
   puente offer add --kind accompany-court --handle court-team-1 --county 06067 \\
       --window 2026-11-26T13:00..2026-11-26T16:00=2/weekly
-  puente offer add --kind bond-fund --handle bond-fund-a --county 06067 --bond-band 5k-15k --post-within 48h
+  puente offer add --kind bond-fund --handle bond-fund-a --county 06067 \\
+      --bond-band 5k-15k --post-within 48h
 
 Defaults: --subject is household for host-home and org-program otherwise; --unit is the
 kind's unit (room, bed, shift, slot, seat or usd); --vetting org-vetted; --status capacity;
