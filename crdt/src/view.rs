@@ -391,27 +391,36 @@ impl View {
 
     /// Answers a query, best first: soonest availability, then freshest.
     pub fn query(&self, q: &Query, now: Time) -> Vec<Hit<'_>> {
-        let mut hits: Vec<Hit<'_>> = self
+        // Each hit carries its sort key inline, so that sorting compares contiguous keys rather
+        // than chasing a pointer into every offer on every comparison. The key ends with
+        // (owner, id), unique in the view, so an unstable sort gives the order a stable one would.
+        let mut zones = Zones::default();
+        let mut keyed: Vec<_> = self
             .offers
             .values()
-            .filter_map(|o| self.match_offer(o, q, now))
-            .collect();
-        hits.sort_by(|a, b| {
-            let key = |h: &Hit<'_>| {
-                (
+            .filter_map(|o| self.match_offer(o, q, now, &mut zones))
+            .map(|h| {
+                let key = (
                     matches!(h.offer.fields.status, StatusHint::NoCapacity),
                     h.soonest.unwrap_or(now).max(now),
                     std::cmp::Reverse(h.offer.last_confirmed_at),
                     h.offer.owner,
                     h.offer.id,
-                )
-            };
-            key(a).cmp(&key(b))
-        });
-        hits
+                );
+                (key, h)
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|(key, _)| *key);
+        keyed.into_iter().map(|(_, h)| h).collect()
     }
 
-    fn match_offer<'a>(&self, o: &'a Offer, q: &Query, now: Time) -> Option<Hit<'a>> {
+    fn match_offer<'a>(
+        &self,
+        o: &'a Offer,
+        q: &Query,
+        now: Time,
+        zones: &mut Zones,
+    ) -> Option<Hit<'a>> {
         let f = &o.fields;
         let expired = now.0 > o.expires_at.0.saturating_add(EXPIRY_GRACE_SECS);
         if (expired && !q.include_expired) || (o.withdrawn && !q.include_withdrawn) {
@@ -458,8 +467,8 @@ impl View {
         {
             return None;
         }
-        let live: Vec<&Window> = o.windows.iter().filter(|w| !w.cancelled).collect();
-        if live.is_empty() {
+        let mut live = o.windows.iter().filter(|w| !w.cancelled).peekable();
+        if live.peek().is_none() {
             // A standing offer: no windows to count, so it cannot promise a quantity.
             if q.qty.is_some() {
                 return None;
@@ -482,7 +491,8 @@ impl View {
         });
         let mut best: Option<(Time, u32, WindowId)> = None;
         for w in live {
-            for (s, e) in occurrences(w, from, to, if expired { to } else { o.expires_at }) {
+            let until = if expired { to } else { o.expires_at };
+            for (s, e) in Occurrences::new(w, from, to, until, zones) {
                 let (a, b) = if ranged {
                     // The whole asked range must fall inside this occurrence.
                     if s > from || e < to {
@@ -523,37 +533,112 @@ impl View {
 /// The occurrences `[start, end)` of a window that overlap `[from, to)`, in order, at most
 /// [`MAX_OCCURRENCES`], never past the offer's expiry for weekly windows.
 pub fn occurrences(w: &Window, from: Time, to: Time, expires_at: Time) -> Vec<(Time, Time)> {
-    if !w.weekly {
-        return if w.start < to && w.end > from {
-            vec![(w.start, w.end)]
-        } else {
-            Vec::new()
-        };
-    }
-    let Ok(tz) = time::zone(&w.tz) else {
-        return Vec::new();
-    };
-    let len = w.end.0 - w.start.0;
-    // Skip whole weeks before `from` arithmetically, then walk in civil weeks.
-    let week = 7 * 86_400;
-    let mut k = (from.0.saturating_sub(w.end.0) / week - 1).max(0);
-    let mut out = Vec::new();
-    let mut steps = 0;
-    while steps < MAX_OCCURRENCES * 2 && out.len() < MAX_OCCURRENCES {
-        steps += 1;
-        let Some(s) = time::add_weeks(w.start, k, &tz) else {
-            break;
-        };
-        let e = s.plus(len);
-        if s >= to || s > expires_at {
-            break;
+    Occurrences::new(w, from, to, expires_at, &mut Zones::default()).collect()
+}
+
+/// The occurrences of [`occurrences`], computed one at a time: a query stops at the first
+/// occurrence with room, and each weekly step costs a time-zone conversion, so computing every
+/// occurrence up to the offer's expiry first made broad queries several times slower.
+struct Occurrences {
+    /// The one occurrence of a dated window, until taken.
+    once: Option<(Time, Time)>,
+    /// The walk through the weeks of a weekly window, until it ends.
+    weekly: Option<Weekly>,
+    from: Time,
+    to: Time,
+    expires_at: Time,
+}
+
+/// The zone of the last weekly window looked at: nearly every window of a network is in one of
+/// a few zones, and looking a zone up by name cost a sixth of a broad query.
+#[derive(Default)]
+struct Zones {
+    last: Option<(String, jiff::tz::TimeZone)>,
+}
+
+impl Zones {
+    fn get(&mut self, name: &str) -> Option<jiff::tz::TimeZone> {
+        if let Some((n, tz)) = &self.last
+            && n == name
+        {
+            return Some(tz.clone());
         }
-        if e > from {
-            out.push((s, e));
-        }
-        k += 1;
+        let tz = time::zone(name).ok()?;
+        self.last = Some((name.to_string(), tz.clone()));
+        Some(tz)
     }
-    out
+}
+
+struct Weekly {
+    tz: jiff::tz::TimeZone,
+    start: Time,
+    len: i64,
+    /// The next week to look at.
+    k: i64,
+    steps: usize,
+    given: usize,
+}
+
+impl Occurrences {
+    fn new(w: &Window, from: Time, to: Time, expires_at: Time, zones: &mut Zones) -> Self {
+        let mut it = Occurrences {
+            once: None,
+            weekly: None,
+            from,
+            to,
+            expires_at,
+        };
+        if !w.weekly {
+            if w.start < to && w.end > from {
+                it.once = Some((w.start, w.end));
+            }
+            return it;
+        }
+        let Some(tz) = zones.get(&w.tz) else {
+            return it;
+        };
+        let len = w.end.0 - w.start.0;
+        // Skip whole weeks before `from` arithmetically, then walk in civil weeks.
+        let week = 7 * 86_400;
+        let k = (from.0.saturating_sub(w.end.0) / week - 1).max(0);
+        it.weekly = Some(Weekly {
+            tz,
+            start: w.start,
+            len,
+            k,
+            steps: 0,
+            given: 0,
+        });
+        it
+    }
+}
+
+impl Iterator for Occurrences {
+    type Item = (Time, Time);
+
+    fn next(&mut self) -> Option<(Time, Time)> {
+        if let Some(o) = self.once.take() {
+            return Some(o);
+        }
+        let w = self.weekly.as_mut()?;
+        while w.steps < MAX_OCCURRENCES * 2 && w.given < MAX_OCCURRENCES {
+            w.steps += 1;
+            let Some(s) = time::add_weeks(w.start, w.k, &w.tz) else {
+                break;
+            };
+            let e = s.plus(w.len);
+            if s >= self.to || s > self.expires_at {
+                break;
+            }
+            w.k += 1;
+            if e > self.from {
+                w.given += 1;
+                return Some((s, e));
+            }
+        }
+        self.weekly = None;
+        None
+    }
 }
 
 /// Whether `[from, to)` lies within one occurrence of the window.
@@ -561,9 +646,8 @@ fn fits_window(o: &Offer, w: &Window, from: Time, to: Time) -> bool {
     if to <= from {
         return false;
     }
-    occurrences(w, from, to, o.expires_at.max(to))
-        .iter()
-        .any(|(s, e)| *s <= from && to <= *e)
+    Occurrences::new(w, from, to, o.expires_at.max(to), &mut Zones::default())
+        .any(|(s, e)| s <= from && to <= e)
 }
 
 /// The largest total quantity of `intervals` that overlap at any instant of `[from, to)`.

@@ -29,6 +29,12 @@
 //! Environment: `PUENTE_BENCH_SIZES` (comma-separated offer counts, default `10000,100000`),
 //! `PUENTE_BENCH_WRITES` (durable writes per variant, default 200), `PUENTE_BENCH_COLD_RUNS`
 //! (cold starts per variant, default 5), `PUENTE_BENCH_IMPORT_RUNS` (default 3).
+//!
+//! For profiling by hand (`perf record`), the child modes also run alone: `--child prepare DIR`
+//! builds a store of `PUENTE_BENCH_PREPARE` offers (default 10,000) and writes its partition to
+//! `DIR.automerge`; `open`, `breakdown`, `view` and `query` take that `DIR`, `load` the
+//! `.automerge` file, and `build` runs the import baseline alone. Results are in
+//! `docs/performance.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -52,7 +58,7 @@ use puente_node::identity::SecretKey;
 use puente_node::interchange::parse_offers_csv;
 use puente_node::replica::{InitOptions, Replica};
 use puente_node::seal::{KdfParams, SymmetricKey, derive_key};
-use puente_node::store::Store;
+use puente_node::store::{DB_FILE, Store};
 
 /// The passphrase of every benchmark store.
 const PASS: &[u8] = b"a long benchmark passphrase";
@@ -78,6 +84,10 @@ const QUERY_ROUNDS: usize = 40;
 
 /// How long each envelope-throughput sample runs.
 const THROUGHPUT_SAMPLE: Duration = Duration::from_millis(300);
+
+/// Offers in the large envelope-throughput batch: about 400 KB of change bytes (an import batch
+/// of 1,000 offers is about 520 KB).
+const LARGE_BATCH_OFFERS: usize = 780;
 
 /// Samples per envelope-throughput figure (the median is reported).
 const THROUGHPUT_SAMPLES: usize = 5;
@@ -138,25 +148,35 @@ fn sizes(args: &[String]) -> Vec<usize> {
         .ok()
         .map(|s| {
             s.split(',')
-                .map(|x| x.trim().parse().expect("PUENTE_BENCH_SIZES lists whole numbers"))
+                .map(|x| {
+                    x.trim()
+                        .parse()
+                        .expect("PUENTE_BENCH_SIZES lists whole numbers")
+                })
                 .collect()
         })
         .unwrap_or_else(|| vec![10_000, 100_000])
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .map_or(default, |v| v.parse().expect("benchmark settings are whole numbers"))
+    std::env::var(name).ok().map_or(default, |v| {
+        v.parse().expect("benchmark settings are whole numbers")
+    })
 }
 
 fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string()))
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+        })
         .and_then(|kib| kib.parse::<u64>().ok())
-        .map_or("?".into(), |kib| format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0));
+        .map_or("?".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -180,30 +200,10 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     let dir = tmp.path().join("node");
 
     // Prefill: N offers through the real CSV import, one durable import.
-    let mut r = init(&dir);
-    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
-    let mut offers = Vec::with_capacity(n);
-    let started = Instant::now();
-    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
-        let csv = offers_csv(0xB00C, first, CSV_CHUNK_ROWS.min(n - first));
-        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
-        assert!(plan.rejected.is_empty(), "generated rows are valid: {:?}", &plan.rejected[..1]);
-        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
-    }
-    let parsed = started.elapsed();
-    r.import_offers(offers, NOW, &mut |_| {}).expect("the prefill imports");
-    let imported = started.elapsed();
-    r.snapshot().expect("snapshot");
-    let snapshotted = started.elapsed();
-    r.close().expect("close");
+    let (parsed, imported, snapshotted) = prefill(&dir, n);
     t.info(
         "prefill (parse, import, snapshot)",
-        format!(
-            "{} + {} + {}",
-            ms(parsed),
-            ms(imported - parsed),
-            ms(snapshotted - imported)
-        ),
+        format!("{} + {} + {}", ms(parsed), ms(imported), ms(snapshotted)),
     );
 
     // §6 bytes on disk per offer, against automerge save() of the same partitions.
@@ -219,11 +219,19 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
         "-",
         None,
     );
+    // How much of the database file is free space redb keeps: a compacted copy.
+    let copy = tmp.path().join("compacted.redb");
+    std::fs::copy(dir.join(DB_FILE), &copy).expect("the database file can be copied");
+    let mut db = redb::Database::open(&copy).expect("the copy opens");
+    while db.compact().expect("the copy compacts") {}
+    drop(db);
+    let compacted = std::fs::metadata(&copy).expect("metadata").len();
     t.info(
-        "  disk: files / log / snapshot",
+        "  files / compacted / log / snapshot",
         format!(
-            "{} / {} / {}",
+            "{} / {} / {} / {}",
             mib(disk as f64),
+            mib(compacted as f64),
             mib(log_bytes as f64),
             mib(snapshot_bytes as f64)
         ),
@@ -244,7 +252,10 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     let mut load_hwm = Vec::new();
     for _ in 0..cfg.cold_runs {
         let o = run_child("open", &dir);
-        assert_eq!(o["offers"] as usize, n, "the reopened view holds every offer");
+        assert_eq!(
+            o["offers"] as usize, n,
+            "the reopened view holds every offer"
+        );
         open.push(o["open_ms"]);
         argon.push(o["argon2_ms"]);
         open_hwm.push(o["hwm_kib"]);
@@ -272,7 +283,10 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
         "(report)",
         None,
     );
-    t.info("  Argon2id alone (m=64MiB,t=3,p=4)", format!("{:.0} ms", median(&argon)));
+    t.info(
+        "  Argon2id alone (m=64MiB,t=3,p=4)",
+        format!("{:.0} ms", median(&argon)),
+    );
     let hwm = max(&open_hwm);
     t.row(
         "2 cold start peak RSS (VmHWM)",
@@ -282,16 +296,41 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
         "<= 512 MiB",
         Some(hwm * 1024.0 <= 512.0 * 1024.0 * 1024.0),
     );
-    let b = run_child("breakdown", &dir);
+    // The stages of the open, timed one by one in a child of their own, next to a load() in
+    // the same process.
+    let stages = ["store_ms", "snapshot_ms", "log_ms", "load_ms", "view_ms"];
+    let mut runs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut no_view_ratio = Vec::new();
+    for _ in 0..cfg.cold_runs {
+        let b = run_child("breakdown", &dir);
+        let store = (b["store_ms"] - b["argon2_ms"]).max(0.0);
+        let no_view = store + b["snapshot_ms"] + b["log_ms"] + b["load_ms"];
+        no_view_ratio.push(no_view / b["base_load_ms"]);
+        runs.entry("no_view").or_default().push(no_view);
+        runs.entry("base_load").or_default().push(b["base_load_ms"]);
+        runs.entry("store_ms").or_default().push(store);
+        for k in &stages[1..] {
+            runs.entry(k).or_default().push(b[*k]);
+        }
+    }
+    let r = median(&no_view_ratio);
+    t.row(
+        "2 cold start, no Argon2id, no view",
+        format!("{:.0} ms", median(&runs["no_view"])),
+        format!("{:.0} ms load()", median(&runs["base_load"])),
+        Some(r),
+        "(report)",
+        None,
+    );
     t.info(
         "  open: store / snap / log / load / view",
         format!(
-            "{:.0} / {:.0} / {:.0} / {:.0} / {:.0} ms",
-            b["store_ms"] - b["argon2_ms"],
-            b["snapshot_ms"],
-            b["log_ms"],
-            b["load_ms"],
-            b["view_ms"]
+            "{} ms",
+            stages
+                .iter()
+                .map(|k| format!("{:.0}", median(&runs[k])))
+                .collect::<Vec<_>>()
+                .join(" / ")
         ),
     );
 
@@ -302,6 +341,35 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     // §1 durable writes, replica and baseline interleaved so that both see the same machine.
     bench_writes(&mut r, &own, tmp.path(), cfg, t);
     r.close().expect("close");
+}
+
+/// Creates a store of `n` generated offers in `dir` through the CSV import, snapshots and
+/// closes it; returns how long parsing, importing and the snapshot took.
+fn prefill(dir: &Path, n: usize) -> (Duration, Duration, Duration) {
+    let mut r = init(dir);
+    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+    let mut offers = Vec::with_capacity(n);
+    let s = Instant::now();
+    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
+        let csv = offers_csv(0xB00C, first, CSV_CHUNK_ROWS.min(n - first));
+        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+        assert!(
+            plan.rejected.is_empty(),
+            "generated rows are valid: {:?}",
+            plan.rejected.first()
+        );
+        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
+    }
+    let parsed = s.elapsed();
+    let s = Instant::now();
+    r.import_offers(offers, NOW, &mut |_| {})
+        .expect("the prefill imports");
+    let imported = s.elapsed();
+    let s = Instant::now();
+    r.snapshot().expect("snapshot");
+    let snapshotted = s.elapsed();
+    r.close().expect("close");
+    (parsed, imported, snapshotted)
 }
 
 fn init(dir: &Path) -> Replica {
@@ -320,7 +388,8 @@ fn init(dir: &Path) -> Replica {
 }
 
 /// Every partition in the stored snapshot, the total size of the log entries and the size of
-/// the snapshot (the store is opened read-only in spirit: nothing is written).
+/// the snapshot. (Opening the store runs redb's integrity check, which commits; call this only
+/// after the disk size was taken.)
 fn stored_partitions(dir: &Path) -> (Vec<(OrgId, Vec<u8>)>, usize, usize) {
     let store = Store::open(dir, PASS).expect("the store opens");
     let snaps = store.snapshots().expect("snapshots readable");
@@ -354,7 +423,12 @@ fn decode_snapshot(bytes: &[u8]) -> Vec<(OrgId, Vec<u8>)> {
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .expect("the data directory is readable")
-        .map(|e| e.expect("a directory entry").metadata().expect("metadata").len())
+        .map(|e| {
+            e.expect("a directory entry")
+                .metadata()
+                .expect("metadata")
+                .len()
+        })
         .sum()
 }
 
@@ -402,7 +476,10 @@ fn bench_queries(r: &Replica, n: usize, t: &mut Table) {
         ("broad (everything live)", Query::default()),
     ];
     // Warm up once and record the hit counts.
-    let hits: Vec<usize> = mix.iter().map(|(_, q)| r.view().query(q, now).len()).collect();
+    let hits: Vec<usize> = mix
+        .iter()
+        .map(|(_, q)| r.view().query(q, now).len())
+        .collect();
     let mut all = Vec::new();
     let mut per: Vec<Vec<f64>> = vec![Vec::new(); mix.len()];
     for _ in 0..QUERY_ROUNDS {
@@ -415,7 +492,11 @@ fn bench_queries(r: &Replica, n: usize, t: &mut Table) {
         }
     }
     let p99 = pct(&all, 0.99);
-    let goal = if n >= 100_000 { "p99 <= 20 ms" } else { "p99 <= 20 ms @100k" };
+    let goal = if n >= 100_000 {
+        "p99 <= 20 ms"
+    } else {
+        "p99 <= 20 ms @100k"
+    };
     t.row(
         "3 query mix p50 / p99",
         format!("{:.2} / {:.2} ms", pct(&all, 0.5), p99),
@@ -453,11 +534,15 @@ fn bench_writes(r: &mut Replica, own: &[u8], tmp: &Path, cfg: &Config, t: &mut T
         r.add_offer(offer.clone(), now).expect("the write succeeds");
         replica.push(s.elapsed().as_secs_f64() * 1e3);
 
-        for (db, two_phase, out) in [(&one, false, &mut baseline), (&two, true, &mut baseline_2pc)] {
+        for (db, two_phase, out) in [
+            (&one, false, &mut baseline),
+            (&two, true, &mut baseline_2pc),
+        ] {
             let s = Instant::now();
             let id = OfferId::from_bytes(id_bytes(i as u64 * 2 + u64::from(two_phase)));
-            let wids: Vec<WindowId> =
-                (0..offer.windows.len()).map(|w| WindowId::from_bytes(id_bytes(w as u64))).collect();
+            let wids: Vec<WindowId> = (0..offer.windows.len())
+                .map(|w| WindowId::from_bytes(id_bytes(w as u64)))
+                .collect();
             put_plain_offer(&mut doc, id, &offer, &wids, now);
             doc.commit();
             let change = doc
@@ -497,6 +582,10 @@ fn bench_writes(r: &mut Replica, own: &[u8], tmp: &Path, cfg: &Config, t: &mut T
         Some(m99 / b99 <= 1.5),
     );
     t.info(
+        "  p90 puente / baseline",
+        format!("{:.2} / {:.2} ms", pct(&replica, 0.9), pct(&baseline, 0.9)),
+    );
+    t.info(
         "  baseline with 2-phase commit, med/p99",
         format!(
             "{:.2} / {:.2} ms (ratio {:.2}x / {:.2}x); change {change_len} B",
@@ -517,7 +606,10 @@ fn write_offer(i: usize) -> NewOffer {
             subject: SubjectType::Household,
             counties: vec!["06067".parse().expect("a county")],
             zone: Some("south-sac".into()),
-            languages: vec!["es".parse().expect("a language"), "en".parse().expect("a language")],
+            languages: vec![
+                "es".parse().expect("a language"),
+                "en".parse().expect("a language"),
+            ],
             accepts: vec![Accepts::AdultWomen, Accepts::TransWomen],
             affirming: vec![Affirming::Lgbtq, Affirming::Trans],
             accessibility: vec![],
@@ -577,14 +669,19 @@ fn put_plain_offer(doc: &mut AutoCommit, id: OfferId, o: &NewOffer, wids: &[Wind
     if let Some(b) = f.bond_band {
         p(doc, "bond_band", b.as_str());
     }
-    for (k, v) in [("lead_time", f.lead_time), ("max_stay", f.max_stay), ("post_within", f.post_within)] {
+    for (k, v) in [
+        ("lead_time", f.lead_time),
+        ("max_stay", f.max_stay),
+        ("post_within", f.post_within),
+    ] {
         if let Some(v) = v {
             doc.put(&obj, k, v).expect("put");
         }
     }
     doc.put(&obj, "created_at", now.0).expect("put");
     doc.put(&obj, "last_confirmed_at", now.0).expect("put");
-    doc.put(&obj, "expires_at", o.expiry_from(now).0).expect("put");
+    doc.put(&obj, "expires_at", o.expiry_from(now).0)
+        .expect("put");
     for (w, wid) in o.windows.iter().zip(wids) {
         let wobj = doc
             .put_object(&obj, format!("win:{wid}"), ObjType::Map)
@@ -620,7 +717,9 @@ fn bench_import(base: &Path, cfg: &Config, t: &mut Table) {
         let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
         let parsed = s.elapsed();
         let offers: Vec<NewOffer> = plan.offers.into_iter().map(|(_, o)| o).collect();
-        let ids = r.import_offers(offers, NOW, &mut |_| {}).expect("the import succeeds");
+        let ids = r
+            .import_offers(offers, NOW, &mut |_| {})
+            .expect("the import succeeds");
         import.push(s.elapsed().as_secs_f64() * 1e3);
         parse.push(parsed.as_secs_f64() * 1e3);
         assert_eq!(ids.len(), IMPORT_ROWS);
@@ -651,7 +750,10 @@ fn bench_import(base: &Path, cfg: &Config, t: &mut Table) {
         "<= 1.5x",
         Some(m / b <= 1.5),
     );
-    t.info("  of which parse_offers_csv", format!("{:.0} ms", median(&parse)));
+    t.info(
+        "  of which parse_offers_csv",
+        format!("{:.0} ms", median(&parse)),
+    );
 }
 
 fn bench_envelopes(t: &mut Table) {
@@ -673,7 +775,7 @@ fn bench_envelopes(t: &mut Table) {
         .expect("the offer is valid");
     let small = small.commit().expect("a change");
     let mut large = Partition::new(org, author.public().as_bytes());
-    for (i, (_, o)) in plan.offers.iter().enumerate() {
+    for (i, (_, o)) in plan.offers.iter().take(LARGE_BATCH_OFFERS).enumerate() {
         let wids: Vec<WindowId> = (0..o.windows.len())
             .map(|w| WindowId::from_bytes(id_bytes((i * 64 + w) as u64)))
             .collect();
@@ -691,7 +793,12 @@ fn bench_envelopes(t: &mut Table) {
     let raw_key = [0x42u8; 32];
     let cipher = XChaCha20Poly1305::new((&raw_key).into());
 
-    for (name, change) in [("~1 KB", &small), ("~400 KB", &large)] {
+    let small_name = format!("1 offer, {:.1} KB", small.len() as f64 / 1e3);
+    let large_name = format!(
+        "{LARGE_BATCH_OFFERS} offers, {:.0} KB",
+        large.len() as f64 / 1e3
+    );
+    for (name, change) in [(small_name, &small), (large_name, &large)] {
         let bytes = change.len() as f64;
         let mut env_rates = Vec::new();
         let mut raw_rates = Vec::new();
@@ -725,7 +832,7 @@ fn bench_envelopes(t: &mut Table) {
         }
         let (e, r) = (median(&env_rates), median(&raw_rates));
         t.row(
-            &format!("5 envelope seal+verify+open {name}"),
+            &format!("5 seal+verify+open {name}"),
             format!("{:.0} MB/s, {:.0}/s", e * bytes / 1e6, e),
             format!("{:.0} MB/s, {:.0}/s", r * bytes / 1e6, r),
             Some(r / e),
@@ -733,10 +840,6 @@ fn bench_envelopes(t: &mut Table) {
             None,
         );
     }
-    t.info(
-        "  change sizes",
-        format!("{} B and {} B", small.len(), large.len()),
-    );
 }
 
 fn repeat_for(budget: Duration, mut f: impl FnMut()) -> (u64, Duration) {
@@ -777,6 +880,19 @@ fn run_child(mode: &str, path: &Path) -> BTreeMap<String, f64> {
 fn child(mode: &str, path: &Path) {
     let mut out = String::new();
     match mode {
+        // For profiling by hand: a store of `PUENTE_BENCH_PREPARE` offers (default 10,000) at
+        // `path`, snapshotted and closed, ready for `--child open` or `--child breakdown`.
+        "prepare" => {
+            let n = env_usize("PUENTE_BENCH_PREPARE", 10_000);
+            prefill(path, n);
+            let (parts, _, _) = stored_partitions(path);
+            let own = parts
+                .iter()
+                .map(|(_, b)| b)
+                .max_by_key(|b| b.len())
+                .expect("a partition");
+            std::fs::write(path.with_extension("automerge"), own).expect("writable");
+        }
         // Argon2id alone, then the whole open (which runs Argon2id again).
         "open" => {
             let s = Instant::now();
@@ -828,12 +944,75 @@ fn child(mode: &str, path: &Path) {
             let _ = writeln!(out, "load_ms={}", s.elapsed().as_secs_f64() * 1e3);
             let s = Instant::now();
             let mut view = View::new();
-            let all = Touched { all: true, ..Touched::default() };
+            let all = Touched {
+                all: true,
+                ..Touched::default()
+            };
             for p in &partitions {
                 view.refresh(p, &all);
             }
             let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3);
             black_box(view.offer_count());
+            drop((view, partitions, log, store));
+            // The baseline again, in the same process as the stages above.
+            let s = Instant::now();
+            for (_, bytes) in &parts {
+                black_box(AutoCommit::load(bytes).expect("the partition loads"));
+            }
+            let _ = writeln!(out, "base_load_ms={}", s.elapsed().as_secs_f64() * 1e3);
+        }
+        // For profiling by hand: the view build of `Replica::open`, five times over.
+        "view" => {
+            let store = Store::open(path, PASS).expect("the store opens");
+            let snaps = store.snapshots().expect("snapshots readable");
+            let parts = decode_snapshot(&snaps[0].bytes);
+            let partitions: Vec<Partition> = parts
+                .iter()
+                .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
+                .collect();
+            let s = Instant::now();
+            for _ in 0..5 {
+                let mut view = View::new();
+                let all = Touched {
+                    all: true,
+                    ..Touched::default()
+                };
+                for p in &partitions {
+                    view.refresh(p, &all);
+                }
+                black_box(view.offer_count());
+            }
+            let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3 / 5.0);
+        }
+        // For profiling by hand: the import baseline alone (automerge building 10k offers).
+        "build" => {
+            let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+            let csv = offers_csv(0x1A9, 0, IMPORT_ROWS);
+            let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("parses");
+            let batch = env_usize("PUENTE_BENCH_BATCH", BASELINE_BATCH_ROWS);
+            let s = Instant::now();
+            let mut doc = AutoCommit::new();
+            for (k, (_, o)) in plan.offers.iter().enumerate() {
+                let id = OfferId::from_bytes(id_bytes(k as u64));
+                let wids: Vec<WindowId> = (0..o.windows.len())
+                    .map(|w| WindowId::from_bytes(id_bytes(k as u64 * 64 + w as u64)))
+                    .collect();
+                put_plain_offer(&mut doc, id, o, &wids, NOW);
+                if (k + 1) % batch == 0 {
+                    doc.commit();
+                }
+            }
+            doc.commit();
+            let _ = writeln!(out, "build_ms={}", s.elapsed().as_secs_f64() * 1e3);
+        }
+        // For profiling by hand: the broad query, fifty times.
+        "query" => {
+            let r = Replica::open(path, PASS).expect("the store opens");
+            let s = Instant::now();
+            for _ in 0..50 {
+                black_box(r.view().query(&Query::default(), NOW.plus(3_600)).len());
+            }
+            let _ = writeln!(out, "query_ms={}", s.elapsed().as_secs_f64() * 1e3 / 50.0);
         }
         other => panic!("unknown child mode {other}"),
     }
@@ -886,7 +1065,10 @@ impl Rng {
 
     /// Each element with probability `percent`, in order.
     fn some<'a>(&mut self, xs: &[&'a str], percent: u64) -> Vec<&'a str> {
-        xs.iter().copied().filter(|_| self.chance(percent)).collect()
+        xs.iter()
+            .copied()
+            .filter(|_| self.chance(percent))
+            .collect()
     }
 }
 
@@ -949,7 +1131,11 @@ const KINDS: &[KindSpec] = &[
         max_stay: "30d",
         vetting: "org-vetted",
         expires: "3d",
-        labels: &["women's dorm beds, evening check-in", "overflow cots, nights only", "family beds, cribs and a play room"],
+        labels: &[
+            "women's dorm beds, evening check-in",
+            "overflow cots, nights only",
+            "family beds, cribs and a play room",
+        ],
     },
     KindSpec {
         kind: "dv-confidential-shelter",
@@ -962,7 +1148,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "45d",
         vetting: "org-vetted-trained",
         expires: "3d",
-        labels: &["family room at a confidential site, intake by hotline", "single beds, safety screen by phone first"],
+        labels: &[
+            "family room at a confidential site, intake by hotline",
+            "single beds, safety screen by phone first",
+        ],
     },
     KindSpec {
         kind: "accompany-court",
@@ -975,7 +1164,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted-trained",
         expires: "14d",
-        labels: &["court volunteer, knows the hearing room routine", "court accompaniment team, afternoon docket"],
+        labels: &[
+            "court volunteer, knows the hearing room routine",
+            "court accompaniment team, afternoon docket",
+        ],
     },
     KindSpec {
         kind: "accompany-ice-checkin",
@@ -988,7 +1180,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted-trained",
         expires: "14d",
-        labels: &["check-in accompaniment, early mornings", "check-in accompaniment, can give a ride"],
+        labels: &[
+            "check-in accompaniment, early mornings",
+            "check-in accompaniment, can give a ride",
+        ],
     },
     KindSpec {
         kind: "legal-consult",
@@ -1001,7 +1196,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted-trained",
         expires: "14d",
-        labels: &["weekly clinic, walk-ins until full", "evening clinic for working families"],
+        labels: &[
+            "weekly clinic, walk-ins until full",
+            "evening clinic for working families",
+        ],
     },
     KindSpec {
         kind: "interpretation",
@@ -1014,7 +1212,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted-trained",
         expires: "30d",
-        labels: &["Mam by phone, mornings", "K'iche' interpretation for appointments"],
+        labels: &[
+            "Mam by phone, mornings",
+            "K'iche' interpretation for appointments",
+        ],
     },
     KindSpec {
         kind: "transport-driver",
@@ -1027,7 +1228,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted",
         expires: "14d",
-        labels: &["rides to hearings and check-ins", "weekend rides, car seat available"],
+        labels: &[
+            "rides to hearings and check-ins",
+            "weekend rides, car seat available",
+        ],
     },
     KindSpec {
         kind: "parole-sponsor",
@@ -1040,7 +1244,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted-trained",
         expires: "60d",
-        labels: &["parole sponsor, paperwork ready", "sponsor household, can host as well"],
+        labels: &[
+            "parole sponsor, paperwork ready",
+            "sponsor household, can host as well",
+        ],
     },
     KindSpec {
         kind: "gender-affirming-care",
@@ -1053,7 +1260,10 @@ const KINDS: &[KindSpec] = &[
         max_stay: "",
         vetting: "org-vetted-trained",
         expires: "30d",
-        labels: &["informed-consent hormone clinic, new patients", "Spanish-first hormone clinic"],
+        labels: &[
+            "informed-consent hormone clinic, new patients",
+            "Spanish-first hormone clinic",
+        ],
     },
     KindSpec {
         kind: "bond-fund",
@@ -1072,12 +1282,26 @@ const KINDS: &[KindSpec] = &[
 
 const COUNTIES: &[&str] = &["06067", "06067", "06067", "06113", "06061", "06017"];
 const ZONES: &[&str] = &[
-    "south-sac", "midtown", "natomas", "elk-grove", "davis", "woodland", "roseville", "rocklin",
-    "auburn", "placerville",
+    "south-sac",
+    "midtown",
+    "natomas",
+    "elk-grove",
+    "davis",
+    "woodland",
+    "roseville",
+    "rocklin",
+    "auburn",
+    "placerville",
 ];
 const ACCEPTS: &[&str] = &[
-    "adult-women", "adult-men", "trans-women", "trans-men", "nonbinary",
-    "families-with-children", "youth-18-24", "couples",
+    "adult-women",
+    "adult-men",
+    "trans-women",
+    "trans-men",
+    "nonbinary",
+    "families-with-children",
+    "youth-18-24",
+    "couples",
 ];
 
 /// `count` rows of the import format starting at row `first`, with a header. Each row depends
@@ -1126,7 +1350,11 @@ fn offers_csv(seed: u64, first: usize, count: usize) -> String {
         if langs.is_empty() {
             langs.push("es");
         }
-        let accepts = if housing { g.some(ACCEPTS, 30) } else { Vec::new() };
+        let accepts = if housing {
+            g.some(ACCEPTS, 30)
+        } else {
+            Vec::new()
+        };
         let affirming = match g.below(100) {
             0..=29 => "lgbtq;trans",
             30..=44 => "lgbtq",
@@ -1155,7 +1383,10 @@ fn offers_csv(seed: u64, first: usize, count: usize) -> String {
             _ => "assessment-required",
         };
         let (bond_band, post_within) = if spec.kind == "bond-fund" {
-            (*g.pick(&["under-1k", "1k-5k", "5k-15k", "over-15k"]), *g.pick(&["24h", "48h", "72h"]))
+            (
+                *g.pick(&["under-1k", "1k-5k", "5k-15k", "over-15k"]),
+                *g.pick(&["24h", "48h", "72h"]),
+            )
         } else {
             ("", "")
         };
@@ -1194,7 +1425,11 @@ fn windows(g: &mut Rng, style: Windows) -> String {
         Windows::Stay => {
             let a = g.below(8);
             let b = a + 14 + g.below(76);
-            let start = if a == 0 { "today".to_string() } else { format!("+{a}d") };
+            let start = if a == 0 {
+                "today".to_string()
+            } else {
+                format!("+{a}d")
+            };
             format!("{start}..+{b}d={}", 1 + g.below(3))
         }
         Windows::Beds => format!("today..+{}d={}", 7 + g.below(24), 1 + g.below(10)),
@@ -1204,7 +1439,11 @@ fn windows(g: &mut Rng, style: Windows) -> String {
                 .map(|_| {
                     let d = 1 + g.below(7);
                     let h = 8 + g.below(9);
-                    format!("+{d}dT{h:02}:00..+{d}dT{:02}:00={}/weekly", h + 3, 1 + g.below(8))
+                    format!(
+                        "+{d}dT{h:02}:00..+{d}dT{:02}:00={}/weekly",
+                        h + 3,
+                        1 + g.below(8)
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(";")
@@ -1281,11 +1520,29 @@ struct Table {
 
 impl Table {
     fn new(title: &str) -> Self {
-        Table { title: title.into(), rows: Vec::new() }
+        Table {
+            title: title.into(),
+            rows: Vec::new(),
+        }
     }
 
-    fn row(&mut self, name: &str, figure: String, baseline: String, ratio: Option<f64>, goal: &str, pass: Option<bool>) {
-        self.rows.push(Row { name: name.into(), figure, baseline, ratio, goal: goal.into(), pass });
+    fn row(
+        &mut self,
+        name: &str,
+        figure: String,
+        baseline: String,
+        ratio: Option<f64>,
+        goal: &str,
+        pass: Option<bool>,
+    ) {
+        self.rows.push(Row {
+            name: name.into(),
+            figure,
+            baseline,
+            ratio,
+            goal: goal.into(),
+            pass,
+        });
     }
 
     fn info(&mut self, name: &str, figure: String) {

@@ -8,6 +8,9 @@
 pub mod envelope;
 pub mod identity;
 pub mod interchange;
+pub mod membership;
+pub mod net;
 pub mod replica;
 pub mod seal;
 pub mod store;
+pub mod sync;

@@ -1,0 +1,1591 @@
+//! [`MembershipLog`]: the accepted ops of one network, the bounded set of ops waiting for
+//! their parents, the heads, what to send a peer, and the resolved [`MemberState`], kept up to
+//! date as ops arrive.
+//!
+//! Sans-I/O: the caller stores and sends the bytes; nothing here reads the disk, the network,
+//! the clock or a random source.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+use super::crypto::open_epoch_key;
+use super::op::{Body, Op, VerifiedOp};
+use super::state::{Judged, MemberState, View};
+use super::{
+    MAX_OPS, MAX_PENDING_BYTES, MAX_PENDING_OPS, MembershipError, OpId, STATE_CACHE_LEN,
+    SUMMARY_SAMPLES,
+};
+use crate::envelope::{Epoch, EpochKey, EpochKeyring, NetworkId};
+use crate::identity::{AgreementSecret, PublicKey};
+
+/// What [`MembershipLog::insert`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Inserted {
+    /// Ops newly accepted, in the order they were accepted: the inserted op, then any waiting
+    /// ops it released. Empty if the op was a duplicate or is waiting.
+    pub accepted: Vec<OpId>,
+    /// The parents the op waits for, if it was buffered.
+    pub missing: Vec<OpId>,
+    /// The op was already accepted or already waiting: nothing changed.
+    pub duplicate: bool,
+}
+
+/// An accepted op, its judgement and how many accepted ops name it as a parent.
+#[derive(Debug)]
+struct Entry {
+    op: Op,
+    judged: Judged,
+    children: usize,
+}
+
+/// The membership log of one network (see the module docs for the resolution rule).
+#[derive(Debug)]
+pub struct MembershipLog {
+    network: NetworkId,
+    genesis: OpId,
+    entries: HashMap<OpId, Entry>,
+    /// Accepted ops in canonical order: by depth, then id. A topological order.
+    order: BTreeSet<(u64, OpId)>,
+    /// Depth of each accepted op: the longest path from the genesis.
+    depths: HashMap<OpId, u64>,
+    heads: BTreeSet<OpId>,
+    /// The resolved state of all accepted ops, with their verdicts.
+    state: MemberState,
+    /// The state of each recently accepted op's causal past including the op.
+    cache: HashMap<OpId, View>,
+    cache_order: VecDeque<OpId>,
+    /// Verified ops with a missing parent.
+    pending: HashMap<OpId, Op>,
+    /// For each missing parent, the pending ops that name it.
+    waiting: HashMap<OpId, Vec<OpId>>,
+    pending_bytes: usize,
+}
+
+impl MembershipLog {
+    /// A log holding only the network's founding op (a `Create` op without parents, checked
+    /// and signature-verified here). Every node of a network builds its log from the same
+    /// founding op: a joining node receives it from its inviter.
+    pub fn new(genesis: &[u8]) -> Result<Self, MembershipError> {
+        Self::from_genesis(Op::from_bytes(genesis)?.verify()?)
+    }
+
+    /// A log holding only a founding op whose signature was already checked.
+    pub fn from_genesis(genesis: VerifiedOp) -> Result<Self, MembershipError> {
+        let op = genesis.into_op();
+        if !matches!(op.body(), Body::Create { .. }) {
+            return Err(MembershipError::NotCreate);
+        }
+        let mut log = Self {
+            network: op.network(),
+            genesis: op.id(),
+            entries: HashMap::new(),
+            order: BTreeSet::new(),
+            depths: HashMap::new(),
+            heads: BTreeSet::new(),
+            state: MemberState::new(op.network(), op.id()),
+            cache: HashMap::new(),
+            cache_order: VecDeque::new(),
+            pending: HashMap::new(),
+            waiting: HashMap::new(),
+            pending_bytes: 0,
+        };
+        log.accept(op);
+        Ok(log)
+    }
+
+    /// The network.
+    pub fn network(&self) -> NetworkId {
+        self.network
+    }
+
+    /// The founding op's id.
+    pub fn genesis(&self) -> OpId {
+        self.genesis
+    }
+
+    /// Parses, checks and inserts op bytes (from a peer, the store or this node).
+    pub fn insert(&mut self, bytes: &[u8]) -> Result<Inserted, MembershipError> {
+        self.insert_op(Op::from_bytes(bytes)?)
+    }
+
+    /// Inserts a parsed op. Checks, in order: network, duplicate (a no-op), signature, that an
+    /// op without parents is the genesis; then buffers the op if a parent is missing (bounded:
+    /// [`MembershipError::PendingFull`]), or accepts it, judges it against its causal past and
+    /// releases the waiting ops it completes. An op its author was not authorised for is
+    /// accepted with an invalid verdict: it is not an error. An error never changes the log.
+    pub fn insert_op(&mut self, op: Op) -> Result<Inserted, MembershipError> {
+        if let Some(done) = self.precheck(&op)? {
+            return Ok(done);
+        }
+        self.admit(op.verify()?.into_op())
+    }
+
+    /// Inserts an op whose signature was already checked, as [`MembershipLog::insert_op`] does
+    /// otherwise.
+    pub fn insert_verified(&mut self, op: VerifiedOp) -> Result<Inserted, MembershipError> {
+        if let Some(done) = self.precheck(op.op())? {
+            return Ok(done);
+        }
+        self.admit(op.into_op())
+    }
+
+    /// The checks before the signature: network, then duplicates.
+    fn precheck(&self, op: &Op) -> Result<Option<Inserted>, MembershipError> {
+        if op.network() != self.network {
+            return Err(MembershipError::WrongNetwork {
+                expected: self.network,
+                got: op.network(),
+            });
+        }
+        let id = op.id();
+        if self.entries.contains_key(&id) || self.pending.contains_key(&id) {
+            return Ok(Some(Inserted {
+                duplicate: true,
+                ..Inserted::default()
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Buffers or accepts a verified, new op of this network.
+    fn admit(&mut self, op: Op) -> Result<Inserted, MembershipError> {
+        let id = op.id();
+        if op.parents().is_empty() {
+            return Err(MembershipError::NotGenesis(id));
+        }
+        if self.entries.len() >= MAX_OPS {
+            return Err(MembershipError::LogFull);
+        }
+        let missing: Vec<OpId> = op
+            .parents()
+            .iter()
+            .filter(|parent| !self.entries.contains_key(parent))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            let size = op.as_bytes().len();
+            if self.pending.len() >= MAX_PENDING_OPS
+                || self.pending_bytes + size > MAX_PENDING_BYTES
+            {
+                return Err(MembershipError::PendingFull);
+            }
+            for parent in &missing {
+                self.waiting.entry(*parent).or_default().push(id);
+            }
+            self.pending.insert(id, op);
+            self.pending_bytes += size;
+            return Ok(Inserted {
+                missing,
+                ..Inserted::default()
+            });
+        }
+        self.accept(op);
+        let mut accepted = vec![id];
+        let mut released = VecDeque::from([id]);
+        while let Some(done) = released.pop_front() {
+            let Some(mut waiters) = self.waiting.remove(&done) else {
+                continue;
+            };
+            waiters.sort_unstable();
+            for waiter in waiters {
+                let ready = self.pending.get(&waiter).is_some_and(|op| {
+                    op.parents()
+                        .iter()
+                        .all(|parent| self.entries.contains_key(parent))
+                });
+                if !ready || self.entries.len() >= MAX_OPS {
+                    // Still waiting for another parent (it is listed under that one too), or
+                    // the log is full and it stays pending.
+                    continue;
+                }
+                if let Some(op) = self.pending.remove(&waiter) {
+                    self.pending_bytes -= op.as_bytes().len();
+                    self.accept(op);
+                    accepted.push(waiter);
+                    released.push_back(waiter);
+                }
+            }
+        }
+        Ok(Inserted {
+            accepted,
+            ..Inserted::default()
+        })
+    }
+
+    /// Accepts an op whose parents are all accepted.
+    fn accept(&mut self, op: Op) {
+        let id = op.id();
+        let depth = op
+            .parents()
+            .iter()
+            .filter_map(|parent| self.depths.get(parent))
+            .max()
+            .map_or(0, |d| d + 1);
+        let judged = if op.parents().iter().eq(self.heads.iter()) {
+            // The op's causal past is everything accepted: judge against the final state and
+            // cache the result (sharing its parts) rather than copying the state first.
+            let judged = self.state.view().judge(&op);
+            self.state.apply(&op, &judged);
+            self.cache_put(id, self.state.view().clone());
+            judged
+        } else {
+            let mut view = self.state_before(&op);
+            let judged = view.judge(&op);
+            view.absorb(&op, &judged);
+            self.cache_put(id, view);
+            self.state.apply(&op, &judged);
+            judged
+        };
+        for parent in op.parents() {
+            self.heads.remove(parent);
+            if let Some(entry) = self.entries.get_mut(parent) {
+                entry.children += 1;
+            }
+        }
+        self.heads.insert(id);
+        self.order.insert((depth, id));
+        self.depths.insert(id, depth);
+        self.entries.insert(
+            id,
+            Entry {
+                op,
+                judged,
+                children: 0,
+            },
+        );
+    }
+
+    /// The state of the op's strict ancestors, when they are not all accepted ops: a walk of
+    /// its causal past that joins the cached states it meets instead of walking below them.
+    fn state_before(&self, op: &Op) -> View {
+        let mut view = View::default();
+        let mut seen = HashSet::new();
+        let mut stack = op.parents().to_vec();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(cached) = self.cache.get(&id) {
+                view.join(cached);
+                continue;
+            }
+            let entry = self
+                .entries
+                .get(&id)
+                .expect("an accepted op's ancestors are all accepted");
+            view.absorb(&entry.op, &entry.judged);
+            stack.extend_from_slice(entry.op.parents());
+        }
+        view
+    }
+
+    fn cache_put(&mut self, id: OpId, view: View) {
+        self.cache.insert(id, view);
+        self.cache_order.push_back(id);
+        while self.cache_order.len() > STATE_CACHE_LEN {
+            if let Some(old) = self.cache_order.pop_front() {
+                self.cache.remove(&old);
+            }
+        }
+    }
+
+    /// The accepted ops no other accepted op names as a parent, sorted: what a new op by this
+    /// node names as its parents, and what this node tells peers it has.
+    pub fn heads(&self) -> Vec<OpId> {
+        self.heads.iter().copied().collect()
+    }
+
+    /// Whether the op is accepted.
+    pub fn contains(&self, id: &OpId) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    /// An accepted op.
+    pub fn get(&self, id: &OpId) -> Option<&Op> {
+        self.entries.get(id).map(|entry| &entry.op)
+    }
+
+    /// Number of accepted ops (the genesis included).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Always false: a log holds at least its genesis.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every accepted op in canonical order (by depth, then id): a topological order, the same
+    /// on every node. For storing the log; re-insert in this order to rebuild it.
+    pub fn ops(&self) -> impl Iterator<Item = &Op> + '_ {
+        self.order.iter().map(|(_, id)| &self.entries[id].op)
+    }
+
+    /// Ids that tell a peer what this log holds, for its [`MembershipLog::ops_missing_from`]:
+    /// the heads; one op at each of the 8 greatest depths, then 16, 32, 64 ... levels back; and
+    /// the genesis. Heads alone are enough when the peer knows them; when both sides wrote
+    /// concurrently the peer knows none of this node's heads, but it knows some of the older
+    /// ops listed, so it sends about what diverged instead of everything. At most the heads
+    /// plus [`SUMMARY_SAMPLES`] ids; O(log n) to compute.
+    pub fn summary(&self) -> Vec<OpId> {
+        let mut ids = self.heads();
+        let max_depth = self.order.last().map_or(0, |(depth, _)| *depth);
+        let mut back = 1u64;
+        while back <= max_depth && ids.len() < self.heads.len() + SUMMARY_SAMPLES - 1 {
+            let depth = max_depth + 1 - back;
+            // Depths are contiguous (a depth-d op has a depth d-1 parent), so one exists.
+            if let Some((_, id)) = self
+                .order
+                .range((depth, OpId::from_bytes([0; 32]))..)
+                .next()
+            {
+                ids.push(*id);
+            }
+            back = if back < 8 { back + 1 } else { back * 2 };
+        }
+        ids.push(self.genesis);
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The encoded ops that a peer holding `theirs` (its heads or [`MembershipLog::summary`];
+    /// it holds these ops and all their ancestors) lacks, in canonical order, which is causal:
+    /// the peer can accept each op as it arrives. Ids this node does not know are ignored: the
+    /// peer has ops this node lacks, and ancestors of those that this node has may be sent
+    /// although the peer has them (duplicates are no-ops). O(n) in the number of accepted ops.
+    pub fn ops_missing_from(&self, theirs: &[OpId]) -> Vec<Vec<u8>> {
+        // Newest first (every child before its parents): an op is known to the peer iff it is
+        // one of `theirs` or a parent of a known op. The walk stops once every maximal op of
+        // what is left is known, since then everything left is, so it costs about what
+        // diverged rather than the whole log.
+        let mut known: HashSet<OpId> = theirs
+            .iter()
+            .filter(|id| self.entries.contains_key(id))
+            .copied()
+            .collect();
+        let mut unvisited_children: HashMap<OpId, usize> = HashMap::new();
+        let mut unknown_maximal = self.heads.iter().filter(|id| !known.contains(id)).count();
+        let mut missing = Vec::new();
+        for (_, id) in self.order.iter().rev() {
+            if unknown_maximal == 0 {
+                break;
+            }
+            // The newest op left has no child left, so it is maximal. If it is known, its
+            // parents become known below.
+            let is_known = known.contains(id);
+            if !is_known {
+                unknown_maximal -= 1;
+                missing.push(self.entries[id].op.to_bytes());
+            }
+            for parent in self.entries[id].op.parents() {
+                if is_known {
+                    known.insert(*parent);
+                }
+                let left = unvisited_children
+                    .entry(*parent)
+                    .or_insert_with(|| self.entries[parent].children);
+                *left -= 1;
+                if *left == 0 && !known.contains(parent) {
+                    unknown_maximal += 1;
+                }
+            }
+        }
+        missing.reverse();
+        missing
+    }
+
+    /// The resolved membership.
+    pub fn state(&self) -> &MemberState {
+        &self.state
+    }
+
+    /// Every epoch key sealed to `my_device` by a valid `EpochKey` op that opens with
+    /// `my_agreement` and matches its commitment. If this device holds two keys of one epoch
+    /// (concurrent rotations), the keyring gets the current one.
+    pub fn epoch_keys(
+        &self,
+        my_device: &PublicKey,
+        my_agreement: &AgreementSecret,
+    ) -> EpochKeyring {
+        let mut winners: BTreeMap<Epoch, [u8; 32]> = BTreeMap::new();
+        for info in self.state.epochs() {
+            winners.entry(info.epoch).or_insert(info.commitment);
+        }
+        let mut chosen: BTreeMap<Epoch, (bool, EpochKey)> = BTreeMap::new();
+        for op in self.ops() {
+            let Body::EpochKey {
+                epoch, commitment, ..
+            } = op.body()
+            else {
+                continue;
+            };
+            if !self.entries[&op.id()].judged.verdict.is_valid() {
+                continue;
+            }
+            let is_winner = winners.get(epoch) == Some(commitment);
+            if chosen.get(epoch).is_some_and(|(won, _)| *won || !is_winner) {
+                continue;
+            }
+            if let Some(key) = open_epoch_key(op, my_device, my_agreement) {
+                chosen.insert(*epoch, (is_winner, key));
+            }
+        }
+        let mut ring = EpochKeyring::new();
+        for (_, key) in chosen.into_values() {
+            ring.insert(key);
+        }
+        ring
+    }
+
+    /// Number of ops waiting for a parent.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Encoded bytes of the ops waiting for a parent.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// Drops every waiting op (for example when the peer session that sent them ends).
+    pub fn clear_pending(&mut self) {
+        self.pending.clear();
+        self.waiting.clear();
+        self.pending_bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use sha2::{Digest as _, Sha256};
+
+    use super::*;
+    use crate::envelope::Authority as _;
+    use crate::membership::fixture::{Dev, NET, accept, genesis};
+    use crate::membership::{
+        DeviceKeys, EPOCH_KEY_BOX_LEN, InvalidReason, MAX_DEVICES_PER_ORG, MAX_OP_LEN, MAX_SEALED,
+        Role, SealedKey, Verdict,
+    };
+    use crate::seal::SymmetricKey;
+
+    fn key(epoch: u32, byte: u8) -> EpochKey {
+        EpochKey::new(Epoch(epoch), SymmetricKey::from_bytes(&[byte; 32]))
+    }
+
+    fn invalid(log: &MembershipLog, op: &Op) -> Option<InvalidReason> {
+        match log.state().verdict(&op.id()) {
+            Some(Verdict::Invalid(reason)) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The member devices of `log`'s state, to seal a rotation to.
+    fn members(log: &MembershipLog) -> Vec<DeviceKeys> {
+        log.state()
+            .devices()
+            .into_iter()
+            .map(|d| DeviceKeys {
+                device: d.key,
+                agreement: d.agreement,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_network_is_built_and_resolved() {
+        let (a, b, b2, c, d) = (
+            Dev::new(1),
+            Dev::new(2),
+            Dev::new(3),
+            Dev::new(4),
+            Dev::new(5),
+        );
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        assert_eq!(log.heads(), vec![g.id()]);
+        let k1 = key(1, 1);
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[a.keys()], 2).expect("op"),
+            &mut log,
+        );
+        accept(
+            &Op::add_org(
+                NET,
+                &a.key,
+                &log.heads(),
+                "Casa Azul",
+                Role::Member,
+                b.keys(),
+                3,
+            )
+            .expect("op"),
+            &mut log,
+        );
+        let add_c = Op::add_org(
+            NET,
+            &a.key,
+            &log.heads(),
+            "Refugio C",
+            Role::Admin,
+            c.keys(),
+            4,
+        )
+        .expect("op");
+        accept(&add_c, &mut log);
+        // B adds its own second device; A promotes B; C (an admin) rotates to epoch 2.
+        accept(
+            &Op::add_device(NET, &b.key, &log.heads(), b.org(), b2.keys(), 5).expect("op"),
+            &mut log,
+        );
+        accept(
+            &Op::set_role(NET, &a.key, &log.heads(), b.org(), Role::Admin, 6).expect("op"),
+            &mut log,
+        );
+        let k2 = key(2, 2);
+        let rotation =
+            Op::epoch_key(NET, &c.key, &log.heads(), &k2, &members(&log), 7).expect("op");
+        accept(&rotation, &mut log);
+        assert_eq!(log.len(), 7);
+        assert!(log.state().verdicts().values().all(Verdict::is_valid));
+
+        let state = log.state();
+        let orgs: Vec<(String, Role, usize)> = state
+            .orgs()
+            .into_iter()
+            .map(|o| (o.name, o.role, o.devices.len()))
+            .collect();
+        let mut expected = vec![
+            ("Founders".to_owned(), Role::Admin, 1),
+            ("Casa Azul".to_owned(), Role::Admin, 2),
+            ("Refugio C".to_owned(), Role::Admin, 1),
+        ];
+        expected.sort_by_key(|(name, ..)| {
+            [a.org(), b.org(), c.org()][["Founders", "Casa Azul", "Refugio C"]
+                .iter()
+                .position(|n| n == name)
+                .expect("known")]
+        });
+        assert_eq!(orgs, expected);
+        assert_eq!(state.org(&c.org()).map(|o| o.added_by), Some(add_c.id()));
+        assert_eq!(
+            state
+                .device(&b2.public())
+                .map(|dev| (dev.org, dev.agreement)),
+            Some((b.org(), b2.agreement.public()))
+        );
+        assert_eq!(state.devices().len(), 4);
+        let current = state.current_epoch().expect("an epoch");
+        assert_eq!((current.epoch, current.rotation), (Epoch(2), rotation.id()));
+        assert_eq!(current.recipients.len(), 4);
+        assert_eq!(state.epochs().len(), 2);
+        assert!(state.devices_without_current_key().is_empty());
+        assert!(state.is_admin_device(&b2.public()));
+        // Only an organisation's own devices write its partition.
+        assert!(state.may_write(&b2.public(), &b.org()));
+        assert!(!state.may_write(&b2.public(), &a.org()));
+        assert!(!state.may_write(&d.public(), &d.org()));
+        // Each device opens the keys sealed to it.
+        let ring = log.epoch_keys(&a.public(), &a.agreement);
+        assert_eq!(ring.epochs().collect::<Vec<_>>(), vec![Epoch(1), Epoch(2)]);
+        let ring = log.epoch_keys(&b2.public(), &b2.agreement);
+        assert_eq!(ring.epochs().collect::<Vec<_>>(), vec![Epoch(2)]);
+        assert!(log.epoch_keys(&d.public(), &d.agreement).latest().is_none());
+
+        // A device added after the rotation still needs the key; a share gives it.
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "Dora", Role::Member, d.keys(), 8).expect("op"),
+            &mut log,
+        );
+        assert_eq!(log.state().devices_without_current_key(), vec![d.public()]);
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &k2, &[d.keys()], 9).expect("op"),
+            &mut log,
+        );
+        assert!(log.state().devices_without_current_key().is_empty());
+        assert!(log.state().verdicts().values().all(Verdict::is_valid));
+        let ring = log.epoch_keys(&d.public(), &d.agreement);
+        assert_eq!(
+            ring.latest().map(|k| k.key().as_bytes().to_owned()),
+            Some(*k2.key().as_bytes())
+        );
+        // Sharing the old epoch 1 key with D works too, so D can read older envelopes.
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[d.keys()], 10).expect("op"),
+            &mut log,
+        );
+        assert_eq!(
+            log.epoch_keys(&d.public(), &d.agreement).epochs().count(),
+            2
+        );
+        assert_eq!(log.state().current_epoch().map(|e| e.epoch), Some(Epoch(2)));
+    }
+
+    #[test]
+    fn a_member_cannot_add_orgs_change_roles_or_distribute_keys() {
+        let (a, b, c, outsider) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(4));
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2).expect("op"),
+            &mut log,
+        );
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &key(1, 1), &members(&log), 3).expect("op"),
+            &mut log,
+        );
+        let before = log.state().clone();
+        let attempts = [
+            (
+                Op::add_org(NET, &b.key, &log.heads(), "C", Role::Admin, c.keys(), 4),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                Op::set_role(NET, &b.key, &log.heads(), b.org(), Role::Admin, 5),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                Op::set_role(NET, &b.key, &log.heads(), a.org(), Role::Member, 5),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                Op::epoch_key(NET, &b.key, &log.heads(), &key(2, 2), &members(&log), 6),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                Op::epoch_key(NET, &b.key, &log.heads(), &key(1, 1), &[b.keys()], 6),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                Op::add_device(NET, &b.key, &log.heads(), a.org(), c.keys(), 7),
+                InvalidReason::NotOrgOrAdmin,
+            ),
+            (
+                Op::add_device(
+                    NET,
+                    &outsider.key,
+                    &log.heads(),
+                    outsider.org(),
+                    c.keys(),
+                    8,
+                ),
+                InvalidReason::NotAMember,
+            ),
+            (
+                Op::add_device(NET, &b.key, &log.heads(), b.org(), a.keys(), 9),
+                InvalidReason::DeviceExists,
+            ),
+            (
+                Op::add_org(
+                    NET,
+                    &a.key,
+                    &log.heads(),
+                    "B again",
+                    Role::Admin,
+                    b.keys(),
+                    10,
+                ),
+                InvalidReason::OrgExists,
+            ),
+            (
+                Op::set_role(NET, &a.key, &log.heads(), c.org(), Role::Admin, 11),
+                InvalidReason::UnknownOrg,
+            ),
+            (
+                Op::add_device(NET, &a.key, &log.heads(), c.org(), c.keys(), 12),
+                InvalidReason::UnknownOrg,
+            ),
+        ];
+        for (op, reason) in attempts {
+            let op = op.expect("builds");
+            // Each attempt is accepted (peers hold it too) and judged invalid.
+            let inserted = log.insert(op.as_bytes()).expect("accepted");
+            assert_eq!(inserted.accepted, vec![op.id()]);
+            assert_eq!(invalid(&log, &op), Some(reason), "{op:?}");
+        }
+        let after = log.state();
+        assert_eq!(after.orgs(), before.orgs());
+        assert_eq!(after.devices(), before.devices());
+        assert_eq!(after.epochs(), before.epochs());
+        assert_eq!(after.role(&b.org()), Some(Role::Member));
+        // An op that builds on invalid ops is judged on its own: still valid for an admin.
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "C", Role::Member, c.keys(), 13).expect("op"),
+            &mut log,
+        );
+        assert!(log.state().org(&c.org()).is_some());
+    }
+
+    #[test]
+    fn an_op_whose_author_was_added_only_concurrently_is_invalid() {
+        let (a, b, b2, b3) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(4));
+        let g = genesis(&a);
+        let add_b = Op::add_org(NET, &a.key, &[g.id()], "B", Role::Admin, b.keys(), 2).expect("op");
+        // B acts on a state in which it was not added yet (it only saw the genesis).
+        let early = Op::add_device(NET, &b.key, &[g.id()], b.org(), b2.keys(), 3).expect("op");
+        let later = Op::add_device(
+            NET,
+            &b.key,
+            &[add_b.id(), early.id()],
+            b.org(),
+            b3.keys(),
+            4,
+        )
+        .expect("op");
+        for order in [
+            [&add_b, &early, &later],
+            [&early, &add_b, &later],
+            [&later, &early, &add_b],
+        ] {
+            let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+            for op in order {
+                log.insert(op.as_bytes()).expect("inserts");
+            }
+            assert_eq!(log.len(), 4);
+            assert_eq!(invalid(&log, &early), Some(InvalidReason::NotAMember));
+            assert_eq!(log.state().verdict(&later.id()), Some(Verdict::Valid));
+            assert!(!log.state().is_member_device(&b2.public()));
+            assert!(log.state().is_member_device(&b3.public()));
+        }
+    }
+
+    #[test]
+    fn concurrent_changes_resolve_the_same_documented_way() {
+        let (a, b, c, d, d_again) = (
+            Dev::new(1),
+            Dev::new(2),
+            Dev::new(3),
+            Dev::new(4),
+            Dev::new(5),
+        );
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2).expect("op"),
+            &mut log,
+        );
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "C", Role::Admin, c.keys(), 3).expect("op"),
+            &mut log,
+        );
+        let base = log.heads();
+        // Concurrently: A promotes B while C demotes it; both add D under other names; both
+        // rotate to epoch 1; C gives D's founding key a second agreement key as B's device.
+        let promote = Op::set_role(NET, &a.key, &base, b.org(), Role::Admin, 4).expect("op");
+        let demote = Op::set_role(NET, &c.key, &base, b.org(), Role::Member, 4).expect("op");
+        let d_by_a = Op::add_org(NET, &a.key, &base, "Dora", Role::Admin, d.keys(), 5).expect("op");
+        let d_by_c =
+            Op::add_org(NET, &c.key, &base, "Dorotea", Role::Member, d.keys(), 5).expect("op");
+        let rot_a = Op::epoch_key(NET, &a.key, &base, &key(1, 0xa), &members(&log), 6).expect("op");
+        let rot_c = Op::epoch_key(NET, &c.key, &base, &key(1, 0xc), &members(&log), 6).expect("op");
+        let dev_in_b = Op::add_device(
+            NET,
+            &c.key,
+            &base,
+            b.org(),
+            DeviceKeys {
+                device: d.public(),
+                agreement: d_again.agreement.public(),
+            },
+            7,
+        )
+        .expect("op");
+        let concurrent = [
+            &promote, &demote, &d_by_a, &d_by_c, &rot_a, &rot_c, &dev_in_b,
+        ];
+        for op in concurrent {
+            log.insert(op.as_bytes()).expect("inserts");
+        }
+        let state = log.state();
+        assert!(state.verdicts().values().all(Verdict::is_valid));
+        // The lower role wins among concurrent role writes.
+        assert_eq!(state.role(&b.org()), Some(Role::Member));
+        // D: both adds are valid; the name comes from the add with the lower op id, the role
+        // is the lower one.
+        let first = if d_by_a.id() < d_by_c.id() {
+            "Dora"
+        } else {
+            "Dorotea"
+        };
+        assert_eq!(
+            state.org(&d.org()).map(|o| (o.name, o.role)),
+            Some((first.to_owned(), Role::Member))
+        );
+        // D's key was claimed by two organisations: the lowest op id decides which.
+        let owner = [
+            (d_by_a.id(), d.org()),
+            (d_by_c.id(), d.org()),
+            (dev_in_b.id(), b.org()),
+        ]
+        .into_iter()
+        .min()
+        .map(|(_, org)| org);
+        assert_eq!(state.device(&d.public()).map(|dev| dev.org), owner);
+        // Both epoch 1 keys exist; the one from the lower op id is current.
+        let epochs = state.epochs();
+        assert_eq!(epochs.len(), 2);
+        assert_eq!(
+            state.current_epoch().map(|e| e.rotation),
+            Some(rot_a.id().min(rot_c.id()))
+        );
+        let winner = if rot_a.id() < rot_c.id() { 0xa } else { 0xc };
+        let ring = log.epoch_keys(&b.public(), &b.agreement);
+        assert_eq!(ring.latest().map(|k| k.key().as_bytes()[0]), Some(winner));
+        // A later role write that saw both replaces them.
+        accept(
+            &Op::set_role(NET, &a.key, &log.heads(), b.org(), Role::Admin, 8).expect("op"),
+            &mut log,
+        );
+        assert_eq!(log.state().role(&b.org()), Some(Role::Admin));
+        // A rotation after the merge must now reach D too.
+        let stale = Op::epoch_key(
+            NET,
+            &a.key,
+            &log.heads(),
+            &key(2, 2),
+            &[a.keys(), b.keys(), c.keys()],
+            9,
+        )
+        .expect("op");
+        log.insert(stale.as_bytes()).expect("inserts");
+        assert_eq!(invalid(&log, &stale), Some(InvalidReason::MissingRecipient));
+    }
+
+    #[test]
+    fn a_merge_sees_role_changes_from_every_branch() {
+        // X is added as a member; one branch promotes it, another is unrelated. X's op on top
+        // of both branches is judged in the join of their states: X is an admin there.
+        let (a, x, z, dev, other) = (
+            Dev::new(1),
+            Dev::new(2),
+            Dev::new(3),
+            Dev::new(4),
+            Dev::new(5),
+        );
+        let g = genesis(&a);
+        let add_x =
+            Op::add_org(NET, &a.key, &[g.id()], "X", Role::Member, x.keys(), 2).expect("op");
+        let promote =
+            Op::set_role(NET, &a.key, &[add_x.id()], x.org(), Role::Admin, 3).expect("op");
+        let unrelated =
+            Op::add_device(NET, &a.key, &[add_x.id()], a.org(), dev.keys(), 3).expect("op");
+        let concurrent =
+            Op::add_device(NET, &a.key, &[add_x.id()], a.org(), other.keys(), 3).expect("op");
+        let merge = Op::add_org(
+            NET,
+            &x.key,
+            &[promote.id(), unrelated.id()],
+            "Z",
+            Role::Member,
+            z.keys(),
+            4,
+        )
+        .expect("op");
+        let orders = [
+            [&add_x, &promote, &unrelated, &concurrent, &merge],
+            [&add_x, &unrelated, &promote, &concurrent, &merge],
+            [&add_x, &concurrent, &merge, &unrelated, &promote],
+        ];
+        for order in orders {
+            let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+            for op in order {
+                log.insert(op.as_bytes()).expect("inserts");
+            }
+            assert_eq!(log.state().verdict(&merge.id()), Some(Verdict::Valid));
+            assert!(log.state().org(&z.org()).is_some());
+        }
+    }
+
+    #[test]
+    fn an_organisation_has_a_bounded_number_of_devices() {
+        let a = Dev::new(1);
+        let g = genesis(&a);
+        let mut log = unverified_log(&g);
+        // The founding device plus 31 more reach the bound; the next add has no effect.
+        let devs: Vec<Dev> = (100..100 + MAX_DEVICES_PER_ORG as u8)
+            .map(Dev::new)
+            .collect();
+        for (i, dev) in devs.iter().enumerate() {
+            let op = Op::add_device(NET, &a.key, &log.heads(), a.org(), dev.keys(), 2).expect("op");
+            log.insert_verified(VerifiedOp::assume(op.clone()))
+                .expect("inserts");
+            let expected = if i + 1 < MAX_DEVICES_PER_ORG {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid(InvalidReason::TooManyDevices)
+            };
+            assert_eq!(log.state().verdict(&op.id()), Some(expected), "device {i}");
+        }
+        assert_eq!(log.state().devices().len(), MAX_DEVICES_PER_ORG);
+        let last = devs.last().expect("devices");
+        assert!(!log.state().is_member_device(&last.public()));
+    }
+
+    #[test]
+    fn rotations_reach_exactly_the_members_and_shares_only_members() {
+        let (a, b, outsider) = (Dev::new(1), Dev::new(2), Dev::new(3));
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2).expect("op"),
+            &mut log,
+        );
+        let k1 = key(1, 1);
+        let cases = [
+            (
+                Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[a.keys()], 3),
+                InvalidReason::MissingRecipient,
+            ),
+            (
+                Op::epoch_key(
+                    NET,
+                    &a.key,
+                    &log.heads(),
+                    &k1,
+                    &[a.keys(), b.keys(), outsider.keys()],
+                    3,
+                ),
+                InvalidReason::RecipientNotAMember,
+            ),
+        ];
+        for (op, reason) in cases {
+            let op = op.expect("builds");
+            log.insert(op.as_bytes()).expect("inserts");
+            assert_eq!(invalid(&log, &op), Some(reason));
+        }
+        assert!(log.state().current_epoch().is_none());
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[a.keys(), b.keys()], 4).expect("op"),
+            &mut log,
+        );
+        let shares = [
+            (
+                Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[outsider.keys()], 5),
+                Some(InvalidReason::RecipientNotAMember),
+            ),
+            (
+                Op::epoch_key(NET, &a.key, &log.heads(), &key(1, 9), &[b.keys()], 5),
+                Some(InvalidReason::UnknownEpochKey),
+            ),
+            (
+                Op::epoch_key(NET, &a.key, &log.heads(), &key(0, 9), &[b.keys()], 5),
+                Some(InvalidReason::UnknownEpochKey),
+            ),
+            (
+                Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[b.keys()], 5),
+                None,
+            ),
+        ];
+        for (op, reason) in shares {
+            let op = op.expect("builds");
+            log.insert(op.as_bytes()).expect("inserts");
+            assert_eq!(invalid(&log, &op), reason);
+        }
+        assert!(
+            log.epoch_keys(&outsider.public(), &outsider.agreement)
+                .latest()
+                .is_none()
+        );
+    }
+
+    /// A chain g ← x ← y ← z and a branch x ← w, built by the founder.
+    fn chain(a: &Dev) -> (Op, [Op; 4]) {
+        let g = genesis(a);
+        let devs: Vec<Dev> = (10..14).map(Dev::new).collect();
+        let x = Op::add_device(NET, &a.key, &[g.id()], a.org(), devs[0].keys(), 2).expect("op");
+        let y = Op::add_device(NET, &a.key, &[x.id()], a.org(), devs[1].keys(), 3).expect("op");
+        let z = Op::add_device(NET, &a.key, &[y.id()], a.org(), devs[2].keys(), 4).expect("op");
+        let w = Op::add_device(NET, &a.key, &[x.id()], a.org(), devs[3].keys(), 5).expect("op");
+        (g, [x, y, z, w])
+    }
+
+    #[test]
+    fn ops_arriving_before_their_parents_wait_and_are_released_in_causal_order() {
+        let a = Dev::new(1);
+        let (g, [x, y, z, w]) = chain(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        let missing =
+            |log: &mut MembershipLog, op: &Op| log.insert(op.as_bytes()).expect("buffers").missing;
+        assert_eq!(missing(&mut log, &z), vec![y.id()]);
+        assert_eq!(missing(&mut log, &y), vec![x.id()]);
+        assert_eq!(missing(&mut log, &w), vec![x.id()]);
+        assert_eq!(log.pending_count(), 3);
+        assert_eq!(
+            log.pending_bytes(),
+            z.as_bytes().len() + y.as_bytes().len() + w.as_bytes().len()
+        );
+        assert_eq!(log.len(), 1);
+        let accepted = log.insert(x.as_bytes()).expect("accepts").accepted;
+        let pos = |op: &Op| {
+            accepted
+                .iter()
+                .position(|id| *id == op.id())
+                .expect("accepted")
+        };
+        assert_eq!(accepted.len(), 4);
+        assert_eq!(pos(&x), 0);
+        assert!(pos(&y) < pos(&z));
+        assert_eq!((log.pending_count(), log.pending_bytes()), (0, 0));
+        let mut in_order = MembershipLog::new(g.as_bytes()).expect("log");
+        for op in [&x, &y, &z, &w] {
+            accept(op, &mut in_order);
+        }
+        assert_eq!(log.state(), in_order.state());
+        assert_eq!(log.heads(), in_order.heads());
+        let mut heads = vec![z.id(), w.id()];
+        heads.sort();
+        assert_eq!(log.heads(), heads);
+    }
+
+    #[test]
+    fn a_replayed_op_is_a_no_op() {
+        let a = Dev::new(1);
+        let (g, [x, y, z, _]) = chain(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        accept(&x, &mut log);
+        log.insert(z.as_bytes()).expect("buffers");
+        let state = log.state().clone();
+        let duplicate = Inserted {
+            duplicate: true,
+            ..Inserted::default()
+        };
+        for op in [&g, &x, &z] {
+            assert_eq!(log.insert(op.as_bytes()), Ok(duplicate.clone()));
+        }
+        assert_eq!(log.state(), &state);
+        assert_eq!((log.len(), log.pending_count()), (2, 1));
+        add_all(&mut log, &y);
+        assert_eq!(log.insert(y.as_bytes()), Ok(duplicate));
+        assert_eq!(log.len(), 4);
+    }
+
+    fn add_all(log: &mut MembershipLog, op: &Op) {
+        assert!(
+            log.insert(op.as_bytes())
+                .expect("inserts")
+                .accepted
+                .contains(&op.id())
+        );
+    }
+
+    #[test]
+    fn wrong_network_and_second_roots_are_refused() {
+        let (a, b) = (Dev::new(1), Dev::new(2));
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        let other_net = crate::envelope::NetworkId::from_bytes([8; 16]);
+        let foreign = Op::create(other_net, &b.key, b.agreement.public(), "Other", 1).expect("op");
+        assert_eq!(
+            log.insert(foreign.as_bytes()),
+            Err(MembershipError::WrongNetwork {
+                expected: NET,
+                got: other_net
+            })
+        );
+        // A second founding op for the same network, by anyone, is not this network's root.
+        for founder in [&a, &b] {
+            let root = Op::create(NET, &founder.key, founder.agreement.public(), "Usurpers", 2)
+                .expect("op");
+            assert_eq!(
+                log.insert(root.as_bytes()),
+                Err(MembershipError::NotGenesis(root.id()))
+            );
+        }
+        let not_create =
+            Op::add_org(NET, &a.key, &[g.id()], "B", Role::Member, b.keys(), 2).expect("op");
+        assert_eq!(
+            MembershipLog::new(not_create.as_bytes()).err(),
+            Some(MembershipError::NotCreate)
+        );
+        let mut forged = g.to_bytes();
+        forged[55] ^= 1;
+        assert_eq!(
+            MembershipLog::new(&forged).err(),
+            Some(MembershipError::BadSignature)
+        );
+        assert_eq!(log.len(), 1);
+    }
+
+    #[test]
+    fn pending_ops_are_bounded_by_count_and_bytes() {
+        let a = Dev::new(1);
+        let g = genesis(&a);
+        let nowhere = OpId::from_bytes([0xee; 32]);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        // Signatures are checked by other tests; these skip the slow debug-build verification.
+        let set_role = |i: u64| {
+            VerifiedOp::assume(
+                Op::set_role(NET, &a.key, &[nowhere], a.org(), Role::Admin, i).expect("op"),
+            )
+        };
+        for i in 0..MAX_PENDING_OPS as u64 {
+            assert_eq!(
+                log.insert_verified(set_role(i)).expect("buffers").missing,
+                vec![nowhere]
+            );
+        }
+        let bytes = log.pending_bytes();
+        assert_eq!(
+            log.insert_verified(set_role(u64::MAX)),
+            Err(MembershipError::PendingFull)
+        );
+        assert_eq!(
+            (log.pending_count(), log.pending_bytes()),
+            (MAX_PENDING_OPS, bytes)
+        );
+        log.clear_pending();
+        assert_eq!((log.pending_count(), log.pending_bytes()), (0, 0));
+
+        // Large ops hit the byte bound first.
+        let sealed: Vec<SealedKey> = (0..MAX_SEALED as u16)
+            .map(u16::to_be_bytes)
+            .map(|i| {
+                let mut recipient = [0; 32];
+                recipient[..2].copy_from_slice(&i);
+                SealedKey {
+                    recipient: crate::identity::PublicKey::from_bytes(recipient),
+                    sealed: [0; EPOCH_KEY_BOX_LEN],
+                }
+            })
+            .collect();
+        let mut accepted = 0;
+        let size = loop {
+            let op = Op::new(
+                NET,
+                &a.key,
+                &[nowhere],
+                Body::EpochKey {
+                    epoch: Epoch(accepted),
+                    commitment: [0; 32],
+                    sealed: sealed.clone(),
+                },
+                0,
+            )
+            .expect("op");
+            assert!(op.as_bytes().len() <= MAX_OP_LEN);
+            match log.insert_verified(VerifiedOp::assume(op.clone())) {
+                Ok(_) => accepted += 1,
+                Err(e) => {
+                    assert_eq!(e, MembershipError::PendingFull);
+                    break op.as_bytes().len();
+                }
+            }
+        };
+        assert!(log.pending_bytes() <= MAX_PENDING_BYTES);
+        assert!(log.pending_bytes() + size > MAX_PENDING_BYTES);
+        assert_eq!(log.pending_count(), accepted as usize);
+    }
+
+    fn ids_of(batch: &[Vec<u8>]) -> Vec<OpId> {
+        batch
+            .iter()
+            .map(|bytes| OpId::from_bytes(Sha256::digest(bytes).into()))
+            .collect()
+    }
+
+    #[test]
+    fn ops_missing_from_sends_exactly_what_is_missing_in_causal_order() {
+        let (a, b) = (Dev::new(1), Dev::new(2));
+        let g = genesis(&a);
+        let mut behind = MembershipLog::new(g.as_bytes()).expect("log");
+        let mut theirs = MembershipLog::new(g.as_bytes()).expect("log");
+        let mut mine = MembershipLog::new(g.as_bytes()).expect("log");
+        let shared =
+            Op::add_org(NET, &a.key, &[g.id()], "B", Role::Admin, b.keys(), 2).expect("op");
+        for log in [&mut behind, &mut theirs, &mut mine] {
+            accept(&shared, log);
+        }
+        let devs: Vec<Dev> = (20..26).map(Dev::new).collect();
+        for (i, dev) in devs[1..].iter().enumerate() {
+            let author = if i % 2 == 0 { &a } else { &b };
+            // One op names an older parent than the heads, making a branch.
+            let parents = if i == 2 {
+                vec![shared.id()]
+            } else {
+                mine.heads()
+            };
+            let op = Op::add_device(
+                NET,
+                &author.key,
+                &parents,
+                b.org(),
+                dev.keys(),
+                4 + i as u64,
+            )
+            .expect("op");
+            accept(&op, &mut mine);
+        }
+        let new_in_mine: BTreeSet<OpId> = mine
+            .ops()
+            .map(Op::id)
+            .filter(|id| !behind.contains(id))
+            .collect();
+        assert_eq!(new_in_mine.len(), 5);
+
+        // A peer that is only behind: exactly the ops it lacks, each accepted on arrival.
+        let batch = mine.ops_missing_from(&behind.heads());
+        let ids = ids_of(&batch);
+        assert_eq!(ids.len(), new_in_mine.len());
+        assert_eq!(ids.iter().copied().collect::<BTreeSet<_>>(), new_in_mine);
+        for (bytes, id) in batch.iter().zip(&ids) {
+            assert_eq!(behind.insert(bytes).expect("inserts").accepted, vec![*id]);
+        }
+        assert_eq!(behind.state(), mine.state());
+        assert!(mine.ops_missing_from(&behind.heads()).is_empty());
+
+        // A peer that wrote concurrently: its head is unknown here, so its heads alone make
+        // this side send everything; its summary names older ops this side knows.
+        let their_op =
+            Op::add_device(NET, &b.key, &theirs.heads(), b.org(), devs[0].keys(), 3).expect("op");
+        accept(&their_op, &mut theirs);
+        assert_eq!(mine.ops_missing_from(&theirs.heads()).len(), mine.len());
+        let batch = mine.ops_missing_from(&theirs.summary());
+        assert_eq!(
+            ids_of(&batch).into_iter().collect::<BTreeSet<_>>(),
+            new_in_mine
+        );
+        let back = theirs.ops_missing_from(&mine.summary());
+        assert_eq!(ids_of(&back), vec![their_op.id()]);
+        for bytes in &batch {
+            theirs.insert(bytes).expect("inserts");
+        }
+        for bytes in &back {
+            mine.insert(bytes).expect("inserts");
+        }
+        assert_eq!(mine.state(), theirs.state());
+        assert_eq!(mine.heads(), theirs.heads());
+        assert!(mine.ops_missing_from(&theirs.heads()).is_empty());
+        assert!(theirs.ops_missing_from(&mine.summary()).is_empty());
+        // Unknown ids are ignored; nothing known means everything.
+        assert_eq!(
+            mine.ops_missing_from(&[OpId::from_bytes([0xee; 32])]).len(),
+            mine.len()
+        );
+        assert_eq!(mine.ops_missing_from(&[]).len(), mine.len());
+        assert_eq!(mine.ops_missing_from(&[g.id()]).len(), mine.len() - 1);
+    }
+
+    #[test]
+    fn summary_lists_heads_and_exponentially_older_ops() {
+        let a = Dev::new(1);
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        assert_eq!(log.summary(), vec![g.id()]);
+        let mut chain = vec![g.id()];
+        for i in 0..100 {
+            let op = Op::set_role(NET, &a.key, &log.heads(), a.org(), Role::Admin, i).expect("op");
+            log.insert_verified(VerifiedOp::assume(op.clone()))
+                .expect("inserts");
+            chain.push(op.id());
+        }
+        // A chain of 101: the newest 8, then 16, 32 and 64 places back, and the genesis.
+        let mut expected: Vec<OpId> = [1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64, 101]
+            .iter()
+            .map(|back| chain[chain.len() - back])
+            .collect();
+        expected.sort();
+        assert_eq!(log.summary(), expected);
+    }
+
+    /// What the incremental log must match, recomputed from scratch: the state of each op's
+    /// causal past (its ancestors folded in canonical order), each verdict, and the final state.
+    struct Reference {
+        before: HashMap<OpId, View>,
+        verdicts: BTreeMap<OpId, Verdict>,
+        all: View,
+    }
+
+    fn reference(log: &MembershipLog) -> Reference {
+        let ops: Vec<&Op> = log.ops().collect();
+        let by_id: HashMap<OpId, &Op> = ops.iter().map(|op| (op.id(), *op)).collect();
+        let mut judged: HashMap<OpId, Judged> = HashMap::new();
+        let mut before = HashMap::new();
+        for op in &ops {
+            let mut past = HashSet::new();
+            let mut stack = op.parents().to_vec();
+            while let Some(id) = stack.pop() {
+                if past.insert(id) {
+                    stack.extend_from_slice(by_id[&id].parents());
+                }
+            }
+            let mut view = View::default();
+            for ancestor in ops.iter().filter(|o| past.contains(&o.id())) {
+                view.absorb(ancestor, &judged[&ancestor.id()]);
+            }
+            judged.insert(op.id(), view.judge(op));
+            before.insert(op.id(), view);
+        }
+        let mut all = View::default();
+        for op in &ops {
+            all.absorb(op, &judged[&op.id()]);
+        }
+        Reference {
+            before,
+            verdicts: judged.into_iter().map(|(id, j)| (id, j.verdict)).collect(),
+            all,
+        }
+    }
+
+    /// A log from a genesis whose signature is not checked again (strict Ed25519 verification
+    /// takes milliseconds in debug builds; other tests check signatures).
+    fn unverified_log(genesis: &Op) -> MembershipLog {
+        MembershipLog::from_genesis(VerifiedOp::assume(genesis.clone())).expect("log")
+    }
+
+    const ACTORS: usize = 6;
+
+    /// Runs a script of ops and syncs among `ACTORS` replicas, one per device; device 0 founds
+    /// the network. Returns every replica's log. Signatures are real but not re-verified.
+    fn simulate(script: &[(u8, usize, usize, bool)]) -> (Vec<MembershipLog>, HashMap<OpId, Op>) {
+        static DEVS: std::sync::OnceLock<Vec<Dev>> = std::sync::OnceLock::new();
+        let devs = DEVS.get_or_init(|| (1..=ACTORS as u8).map(Dev::new).collect());
+        let g = genesis(&devs[0]);
+        let mut all = HashMap::from([(g.id(), g.clone())]);
+        let mut logs: Vec<MembershipLog> = (0..ACTORS).map(|_| unverified_log(&g)).collect();
+        for (step, &(kind, actor, target, flag)) in script.iter().enumerate() {
+            let state = logs[actor].state();
+            let role = if flag { Role::Admin } else { Role::Member };
+            let (me, them) = (&devs[actor], &devs[target]);
+            let body = match kind {
+                0 => Body::AddOrg {
+                    org: them.org(),
+                    name: format!("Org {target}"),
+                    role,
+                    device: them.public(),
+                    agreement: them.agreement.public(),
+                },
+                1 => Body::AddDevice {
+                    org: state.device(&me.public()).map_or(me.org(), |d| d.org),
+                    device: them.public(),
+                    agreement: them.agreement.public(),
+                },
+                2 => Body::SetRole {
+                    org: them.org(),
+                    role,
+                },
+                3 => {
+                    let epoch = state.current_epoch().map_or(0, |e| e.epoch.0 + 1);
+                    let mut recipients: Vec<_> =
+                        state.devices().into_iter().map(|d| d.key).collect();
+                    if flag {
+                        recipients.truncate(recipients.len().saturating_sub(1).max(1));
+                    }
+                    let sealed = recipients
+                        .into_iter()
+                        .map(|recipient| SealedKey {
+                            recipient,
+                            sealed: [target as u8; EPOCH_KEY_BOX_LEN],
+                        })
+                        .collect();
+                    Body::EpochKey {
+                        epoch: Epoch(epoch),
+                        commitment: [step as u8; 32],
+                        sealed,
+                    }
+                }
+                4 => {
+                    let Some(current) = state.current_epoch() else {
+                        continue;
+                    };
+                    let commitment = if flag { current.commitment } else { [0xab; 32] };
+                    let sealed = vec![SealedKey {
+                        recipient: them.public(),
+                        sealed: [0; EPOCH_KEY_BOX_LEN],
+                    }];
+                    Body::EpochKey {
+                        epoch: current.epoch,
+                        commitment,
+                        sealed,
+                    }
+                }
+                _ => {
+                    let batch = logs[actor].ops_missing_from(&logs[target].heads());
+                    for bytes in batch {
+                        let op = all[&OpId::from_bytes(Sha256::digest(&bytes).into())].clone();
+                        logs[target]
+                            .insert_verified(VerifiedOp::assume(op))
+                            .expect("syncs");
+                    }
+                    continue;
+                }
+            };
+            let op =
+                Op::new(NET, &me.key, &logs[actor].heads(), body, step as u64).expect("builds");
+            all.insert(op.id(), op.clone());
+            let inserted = logs[actor]
+                .insert_verified(VerifiedOp::assume(op))
+                .expect("inserts");
+            assert_eq!(inserted.accepted.len(), 1);
+        }
+        (logs, all)
+    }
+
+    /// Shuffles with a small deterministic generator (xorshift64*).
+    fn shuffle<T>(items: &mut [T], mut seed: u64) {
+        seed |= 1;
+        for i in (1..items.len()).rev() {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            let j = (seed.wrapping_mul(0x2545_f491_4f6c_dd1d) % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn resolution_is_independent_of_arrival_order(
+            script in proptest::collection::vec((0u8..8, 0..ACTORS, 0..ACTORS, any::<bool>()), 1..48),
+            seeds in proptest::collection::vec(any::<u64>(), 3),
+        ) {
+            let (mut logs, all) = simulate(&script);
+            // Full sync: every replica gets every op, in whatever order its peers send them.
+            for i in 0..ACTORS {
+                for j in 0..ACTORS {
+                    for bytes in logs[j].ops_missing_from(&logs[i].heads()) {
+                        let op = all[&OpId::from_bytes(Sha256::digest(&bytes).into())].clone();
+                        logs[i].insert_verified(VerifiedOp::assume(op)).expect("syncs");
+                    }
+                }
+            }
+            let union = &logs[0];
+            prop_assert_eq!(union.len(), all.len());
+            let expected = reference(union);
+            prop_assert_eq!(union.state().verdicts(), &expected.verdicts);
+            prop_assert_eq!(union.state().view(), &expected.all);
+            for log in &logs[1..] {
+                prop_assert_eq!(log.state(), union.state());
+                prop_assert_eq!(log.heads(), union.heads());
+            }
+            // Random arrival orders into fresh logs, parents often after children.
+            let g = union.genesis();
+            let mut ops: Vec<Op> = union.ops().filter(|op| op.id() != g).cloned().collect();
+            for seed in seeds {
+                shuffle(&mut ops, seed);
+                let mut fresh = unverified_log(union.get(&g).expect("genesis"));
+                for op in &ops {
+                    fresh.insert_verified(VerifiedOp::assume(op.clone())).expect("inserts");
+                }
+                prop_assert_eq!(fresh.pending_count(), 0);
+                prop_assert_eq!(fresh.state(), union.state());
+                prop_assert_eq!(fresh.heads(), union.heads());
+                // Every op's causal state as the log computes it now (joining whatever states
+                // its cache holds after this arrival order) is the reference one.
+                for op in &ops {
+                    prop_assert_eq!(&fresh.state_before(op), &expected.before[&op.id()]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn thousands_of_ops_resolve_incrementally() {
+        // Three admin replicas and many member organisations; replicas sync every few ops, so
+        // the log has concurrent branches and merges, rotations sealed to every device, and
+        // more ops than the state cache holds.
+        let admins: Vec<Dev> = (1..=3).map(Dev::new).collect();
+        let g = genesis(&admins[0]);
+        let mut logs: Vec<MembershipLog> = (0..3).map(|_| unverified_log(&g)).collect();
+        let mut all: HashMap<OpId, Op> = HashMap::from([(g.id(), g.clone())]);
+        let write =
+            |logs: &mut Vec<MembershipLog>, who: usize, body: Body, all: &mut HashMap<OpId, Op>| {
+                let op = Op::new(
+                    NET,
+                    &admins[who].key,
+                    &logs[who].heads(),
+                    body,
+                    all.len() as u64,
+                )
+                .expect("op");
+                logs[who]
+                    .insert_verified(VerifiedOp::assume(op.clone()))
+                    .expect("inserts");
+                all.insert(op.id(), op);
+            };
+        let orgs: Vec<Dev> = (10..40).map(Dev::new).collect();
+        for (i, dev) in admins[1..].iter().chain(&orgs).enumerate() {
+            let role = if i < 2 { Role::Admin } else { Role::Member };
+            let body = Body::AddOrg {
+                org: dev.org(),
+                name: format!("Org {i}"),
+                role,
+                device: dev.public(),
+                agreement: dev.agreement.public(),
+            };
+            write(&mut logs, 0, body, &mut all);
+        }
+        let sync = |logs: &mut Vec<MembershipLog>, by_id: &HashMap<OpId, Op>| {
+            for i in 0..logs.len() {
+                for j in 0..logs.len() {
+                    let batch = logs[j].ops_missing_from(&logs[i].summary());
+                    // Replicas write concurrently between syncs; the summary keeps what is sent
+                    // close to what diverged.
+                    assert!(batch.len() <= 40, "sent {} ops", batch.len());
+                    for bytes in batch {
+                        let op = by_id[&OpId::from_bytes(Sha256::digest(&bytes).into())].clone();
+                        logs[i]
+                            .insert_verified(VerifiedOp::assume(op))
+                            .expect("syncs");
+                    }
+                }
+            }
+        };
+        sync(&mut logs, &all);
+        let mut epoch = 0;
+        for step in 0..2000usize {
+            let who = step % 3;
+            let body = if step % 50 == 0 {
+                epoch += 1;
+                let sealed = logs[who]
+                    .state()
+                    .devices()
+                    .into_iter()
+                    .map(|d| SealedKey {
+                        recipient: d.key,
+                        sealed: [0; EPOCH_KEY_BOX_LEN],
+                    })
+                    .collect();
+                Body::EpochKey {
+                    epoch: Epoch(epoch * 3 + who as u32),
+                    commitment: [step as u8; 32],
+                    sealed,
+                }
+            } else {
+                let role = if step % 7 < 3 {
+                    Role::Admin
+                } else {
+                    Role::Member
+                };
+                Body::SetRole {
+                    org: orgs[step % orgs.len()].org(),
+                    role,
+                }
+            };
+            write(&mut logs, who, body, &mut all);
+            if step % 10 == 9 {
+                sync(&mut logs, &all);
+            }
+        }
+        sync(&mut logs, &all);
+        assert_eq!(logs[0].len(), all.len());
+        assert_eq!(logs[1].state(), logs[0].state());
+        assert_eq!(logs[2].state(), logs[0].state());
+        // Inserted in runs of 500 ops, each run newest first: every op of a run waits until
+        // the run's oldest op arrives, then they are released in one cascade.
+        let mut reversed = unverified_log(&g);
+        let ordered: Vec<Op> = logs[0].ops().skip(1).cloned().collect();
+        for chunk in ordered.chunks(500) {
+            for op in chunk.iter().rev() {
+                reversed
+                    .insert_verified(VerifiedOp::assume(op.clone()))
+                    .expect("inserts");
+            }
+        }
+        assert_eq!(reversed.pending_count(), 0);
+        assert_eq!(reversed.state(), logs[0].state());
+        assert!(logs[0].state().verdicts().values().all(Verdict::is_valid));
+    }
+}

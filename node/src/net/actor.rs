@@ -1,0 +1,654 @@
+//! The private actor that owns the libp2p swarm: one `tokio::select!` loop that serves handle
+//! commands, delivers events, fires reconnect timers and polls the swarm, in that order.
+//!
+//! Invariant: the swarm is polled only while the outbox of reliable events is empty, and the
+//! outbox is drained only into the bounded event channel; so a slow owner pauses the network
+//! (backpressure) instead of growing a queue. One swarm event adds at most one event to the
+//! outbox, which is what bounds it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io;
+use std::time::Duration;
+
+use libp2p::allow_block_list::{self, AllowedPeers, NotAllowed};
+use libp2p::connection_limits::{self, ConnectionLimits};
+use libp2p::futures::StreamExt as _;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::{ConnectionId, DialError, ListenError, NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, identify, mdns, noise, ping, tcp, yamux};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::codec::{FrameCodec, PROTOCOL, WireFrame};
+use super::peers::PeerBook;
+use super::{NetConfig, NetError, NetEvent, NetLimits, check_address, public_key};
+use crate::identity::PublicKey;
+
+/// Substreams per connection for everything but frames: identify, identify push and ping,
+/// with headroom.
+const CONTROL_STREAMS_PER_CONNECTION: usize = 8;
+
+/// Frame substreams per connection, per unit of the in-flight window: our own outbound window
+/// plus the peer's (which an honest peer with the same limits keeps within its window). Frames
+/// beyond this are refused by the connection handler, so with the frame limit it bounds what
+/// one connection can make us buffer: `2 × max_frames_in_flight × max_frame_bytes`.
+const FRAME_STREAMS_PER_WINDOW: usize = 2;
+
+/// Inbound substreams still negotiating their protocol on one connection.
+const MAX_NEGOTIATING_INBOUND_STREAMS: usize = 16;
+
+/// Events a connection task may queue for the swarm before it stops reading its socket. Small,
+/// so that an unread event channel turns into TCP/QUIC backpressure quickly.
+const PER_CONNECTION_EVENT_BUFFER: usize = 4;
+
+/// Member connections are in effect never closed for being idle: they stay up until either
+/// side closes them, ping finds the peer gone, or the peer stops being a member. (A year rather
+/// than `Duration::MAX`, which libp2p would halve repeatedly to fit an `Instant`.)
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// How long [`NetActor::listen`] waits for listeners to report their bound addresses.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Identify's protocol-version string: only members ever see it.
+const IDENTIFY_PROTOCOL_VERSION: &str = "/puente/1";
+
+/// Messages from [`super::Net`] handles.
+#[derive(Debug)]
+pub(super) enum Command {
+    Send {
+        key: PublicKey,
+        peer: PeerId,
+        frame: WireFrame,
+        reply: oneshot::Sender<Result<(), NetError>>,
+    },
+    SetAllowed {
+        peers: Vec<PeerId>,
+        reply: oneshot::Sender<()>,
+    },
+    AddAddress {
+        peer: PeerId,
+        addr: Multiaddr,
+        reply: oneshot::Sender<()>,
+    },
+    Dial {
+        key: PublicKey,
+        peer: PeerId,
+        reply: oneshot::Sender<Result<(), NetError>>,
+    },
+    ListenAddrs {
+        reply: oneshot::Sender<Vec<Multiaddr>>,
+    },
+    Connected {
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// The libp2p behaviours, consulted in field order; the allow-list must stay first so that a
+/// non-member is refused before any other behaviour creates a handler for its connection.
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    allow: allow_block_list::Behaviour<AllowedPeers>,
+    limits: connection_limits::Behaviour,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    sync: request_response::Behaviour<FrameCodec>,
+    mdns: Toggle<mdns::tokio::Behaviour>,
+}
+
+pub(super) struct NetActor {
+    swarm: Swarm<Behaviour>,
+    events: mpsc::Sender<NetEvent>,
+    /// Set once the owner dropped its receiver; events are then discarded.
+    events_closed: bool,
+    /// Reliable events waiting for room in `events`; see the module invariant.
+    outbox: VecDeque<NetEvent>,
+    book: PeerBook,
+    /// Unacknowledged frames, by request, and their count per peer.
+    in_flight: HashMap<OutboundRequestId, PeerId>,
+    in_flight_per_peer: HashMap<PeerId, usize>,
+    max_frames_in_flight: usize,
+    /// Informational events dropped because the channel was full (reported at debug level).
+    dropped_refusals: u64,
+}
+
+impl NetActor {
+    /// Builds the swarm; does not listen or dial yet.
+    pub(super) fn new(
+        config: &NetConfig,
+        allowed: Vec<PeerId>,
+        known: Vec<(PeerId, Multiaddr)>,
+        events: mpsc::Sender<NetEvent>,
+    ) -> Result<Self, NetError> {
+        let limits = &config.limits;
+        let mut swarm = build_swarm(config, limits)?;
+        let mut book = PeerBook::new(limits.initial_backoff, limits.max_backoff);
+        for (peer, addr) in known {
+            book.add_configured(peer, addr);
+        }
+        for peer in allowed {
+            swarm.behaviour_mut().allow.allow_peer(peer);
+        }
+        Ok(Self {
+            swarm,
+            events,
+            events_closed: false,
+            outbox: VecDeque::new(),
+            book,
+            in_flight: HashMap::new(),
+            in_flight_per_peer: HashMap::new(),
+            max_frames_in_flight: frames_in_flight(limits),
+            dropped_refusals: 0,
+        })
+    }
+
+    /// Starts every listener and waits until each has reported its bound address; then
+    /// schedules a dial to every member with a known address.
+    pub(super) async fn listen(&mut self, addrs: Vec<(String, Multiaddr)>) -> Result<(), NetError> {
+        let mut pending = HashMap::new();
+        for (text, addr) in addrs {
+            let id = self
+                .swarm
+                .listen_on(addr)
+                .map_err(|error| NetError::Listen {
+                    addr: text.clone(),
+                    source: match error {
+                        libp2p::TransportError::Other(e) => e,
+                        libp2p::TransportError::MultiaddrNotSupported(_) => {
+                            io::Error::other("address not supported")
+                        }
+                    },
+                })?;
+            pending.insert(id, text);
+        }
+        let deadline = Instant::now() + LISTEN_TIMEOUT;
+        while !pending.is_empty() {
+            let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some())
+                .await
+                .map_err(|_| NetError::Listen {
+                    addr: pending.values().next().cloned().unwrap_or_default(),
+                    source: io::Error::new(io::ErrorKind::TimedOut, "no address was bound"),
+                })?;
+            match &event {
+                SwarmEvent::NewListenAddr { listener_id, .. } => {
+                    pending.remove(listener_id);
+                }
+                SwarmEvent::ListenerClosed { listener_id, .. }
+                | SwarmEvent::ListenerError { listener_id, .. } => {
+                    if let Some(addr) = pending.remove(listener_id) {
+                        let source = match event {
+                            SwarmEvent::ListenerClosed { reason: Err(e), .. }
+                            | SwarmEvent::ListenerError { error: e, .. } => e,
+                            _ => io::Error::other("listener closed"),
+                        };
+                        return Err(NetError::Listen { addr, source });
+                    }
+                }
+                _ => {}
+            }
+            self.handle_swarm_event(event);
+        }
+        let now = Instant::now();
+        let members: Vec<PeerId> = self.allowed().iter().copied().collect();
+        for peer in members {
+            self.book.dial_now(peer, now);
+        }
+        Ok(())
+    }
+
+    /// The actor loop. Returns when shut down or when every handle is gone; the swarm (and with
+    /// it every connection and listener) is dropped before a shutdown is acknowledged.
+    pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        // A second sender, so that a reserved permit borrows this local rather than `self`.
+        let events = self.events.clone();
+        let shutdown = loop {
+            let deadline = self.book.next_deadline();
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    None => break None,
+                    Some(Command::Shutdown { reply }) => break Some(reply),
+                    Some(command) => self.handle_command(command),
+                },
+                permit = events.reserve(), if !self.outbox.is_empty() => match permit {
+                    Ok(permit) => {
+                        if let Some(event) = self.outbox.pop_front() {
+                            permit.send(event);
+                        }
+                    }
+                    Err(_) => {
+                        self.events_closed = true;
+                        self.outbox.clear();
+                    }
+                },
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)),
+                    if deadline.is_some() => self.handle_due_dials(),
+                event = self.swarm.select_next_some(), if self.outbox.is_empty() => {
+                    self.handle_swarm_event(event);
+                }
+            }
+        };
+        drop(self);
+        if let Some(reply) = shutdown {
+            // The caller may have given up waiting; nothing to do then.
+            let _ = reply.send(());
+        }
+    }
+
+    fn allowed(&self) -> &HashSet<PeerId> {
+        self.swarm.behaviour().allow.allowed_peers()
+    }
+
+    fn is_allowed(&self, peer: &PeerId) -> bool {
+        self.allowed().contains(peer)
+    }
+
+    /// Queues an event that must not be lost.
+    fn emit(&mut self, event: NetEvent) {
+        if !self.events_closed {
+            self.outbox.push_back(event);
+        }
+    }
+
+    /// Sends an informational event if there is room, and drops it otherwise.
+    fn emit_lossy(&mut self, event: NetEvent) {
+        if self.events_closed {
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(event) {
+            self.dropped_refusals += 1;
+            debug!(
+                dropped = self.dropped_refusals,
+                "event channel full; dropped a refusal notice"
+            );
+        }
+    }
+
+    fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Send {
+                key,
+                peer,
+                frame,
+                reply,
+            } => {
+                let result = self.handle_send(key, peer, frame);
+                let _ = reply.send(result);
+            }
+            Command::SetAllowed { peers, reply } => {
+                self.handle_set_allowed(peers);
+                let _ = reply.send(());
+            }
+            Command::AddAddress { peer, addr, reply } => {
+                self.book.add_configured(peer, addr);
+                if self.is_allowed(&peer) && !self.swarm.is_connected(&peer) {
+                    self.book.dial_now(peer, Instant::now());
+                }
+                let _ = reply.send(());
+            }
+            Command::Dial { key, peer, reply } => {
+                let result = if !self.is_allowed(&peer) {
+                    Err(NetError::NotAllowed { peer: key })
+                } else if !self.book.has_addresses(&peer) {
+                    Err(NetError::NoAddress { peer: key })
+                } else {
+                    self.book.dial_now(peer, Instant::now());
+                    Ok(())
+                };
+                let _ = reply.send(result);
+            }
+            Command::ListenAddrs { reply } => {
+                let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::Connected { reply } => {
+                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+            }
+            // Handled by the loop, which must stop.
+            Command::Shutdown { reply } => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn handle_send(
+        &mut self,
+        key: PublicKey,
+        peer: PeerId,
+        frame: WireFrame,
+    ) -> Result<(), NetError> {
+        if !self.is_allowed(&peer) {
+            return Err(NetError::NotAllowed { peer: key });
+        }
+        // Checked against request-response's own view, so that `send_request` never dials.
+        if !self.swarm.behaviour().sync.is_connected(&peer) {
+            return Err(NetError::NotConnected { peer: key });
+        }
+        let count = self.in_flight_per_peer.entry(peer).or_default();
+        if *count >= self.max_frames_in_flight {
+            return Err(NetError::Busy { peer: key });
+        }
+        *count += 1;
+        let request = self.swarm.behaviour_mut().sync.send_request(&peer, frame);
+        self.in_flight.insert(request, peer);
+        Ok(())
+    }
+
+    fn finish_in_flight(&mut self, request: &OutboundRequestId) {
+        if let Some(peer) = self.in_flight.remove(request)
+            && let Some(count) = self.in_flight_per_peer.get_mut(&peer)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.in_flight_per_peer.remove(&peer);
+            }
+        }
+    }
+
+    fn handle_set_allowed(&mut self, peers: Vec<PeerId>) {
+        let new: HashSet<PeerId> = peers.into_iter().collect();
+        let old = self.allowed().clone();
+        let now = Instant::now();
+        for removed in old.difference(&new) {
+            self.swarm.behaviour_mut().allow.disallow_peer(*removed);
+            // `disallow_peer` queues the close; closing here too makes it immediate.
+            let _ = self.swarm.disconnect_peer_id(*removed);
+            self.book.cancel(removed);
+        }
+        for added in new.difference(&old) {
+            self.swarm.behaviour_mut().allow.allow_peer(*added);
+            self.book.dial_now(*added, now);
+        }
+    }
+
+    fn handle_due_dials(&mut self) {
+        for peer in self.book.take_due(Instant::now()) {
+            self.dial(peer);
+        }
+    }
+
+    /// Dials `peer` at every known address unless it is connected or already being dialled.
+    fn dial(&mut self, peer: PeerId) {
+        if !self.is_allowed(&peer) || self.swarm.is_connected(&peer) {
+            return;
+        }
+        let addresses = self.book.addresses(&peer);
+        if addresses.is_empty() {
+            return;
+        }
+        let opts = DialOpts::peer_id(peer)
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .addresses(addresses)
+            .build();
+        match self.swarm.dial(opts) {
+            Ok(()) | Err(DialError::DialPeerConditionFalse(_)) => {}
+            Err(error) => {
+                debug!(%peer, %error, "dial not started");
+                self.book.retry_later(peer, Instant::now());
+            }
+        }
+    }
+
+    fn handle_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.handle_sync_event(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => self.learn_addresses(peer_id, info.listen_addrs),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(_)) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            })) => {
+                // A peer that stopped answering is gone; closing starts the reconnect backoff.
+                if matches!(error, ping::Failure::Timeout) {
+                    debug!(%peer, "ping timed out; closing the connection");
+                    self.swarm.close_connection(connection);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(_)) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
+                for (peer, addr) in found {
+                    self.learn_addresses(peer, vec![addr]);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Expired(_))) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Allow(never)) => match never {},
+            SwarmEvent::Behaviour(BehaviourEvent::Limits(never)) => match never {},
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                num_established,
+                ..
+            } => self.handle_established(peer_id, connection_id, num_established.get()),
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                if let Some(key) = public_key(&peer_id) {
+                    self.emit(NetEvent::Disconnected(key));
+                }
+                if self.is_allowed(&peer_id) {
+                    self.book.retry_later(peer_id, Instant::now());
+                }
+            }
+            SwarmEvent::IncomingConnectionError { error, peer_id, .. } => {
+                self.handle_incoming_error(peer_id, error);
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                debug!(%peer, %error, "dial failed");
+                if self.is_allowed(&peer) && !self.swarm.is_connected(&peer) {
+                    self.book.retry_later(peer, Instant::now());
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => debug!(%address, "listening"),
+            SwarmEvent::ListenerError { error, .. } => debug!(%error, "listener error"),
+            _ => {}
+        }
+    }
+
+    fn handle_established(&mut self, peer: PeerId, connection: ConnectionId, count: u32) {
+        // The allow-list already refused non-members; this is defence in depth.
+        let key = match public_key(&peer) {
+            Some(key) if self.is_allowed(&peer) => key,
+            _ => {
+                self.swarm.close_connection(connection);
+                return;
+            }
+        };
+        debug!(%peer, count, "connection established");
+        self.book.connected(&peer);
+        if count == 1 {
+            self.emit(NetEvent::Connected(key));
+        }
+    }
+
+    fn handle_incoming_error(&mut self, peer: Option<PeerId>, error: ListenError) {
+        match (&error, peer) {
+            (ListenError::Denied { cause }, Some(peer))
+                if cause.downcast_ref::<NotAllowed>().is_some() =>
+            {
+                debug!(%peer, "refused a non-member after its handshake");
+                if let Some(key) = public_key(&peer) {
+                    self.emit_lossy(NetEvent::Refused { peer: key });
+                }
+            }
+            _ => debug!(%error, "incoming connection failed"),
+        }
+    }
+
+    fn handle_sync_event(&mut self, event: request_response::Event<WireFrame, ()>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.handle_frame(peer, request, channel),
+            request_response::Event::Message {
+                message: request_response::Message::Response { request_id, .. },
+                ..
+            } => self.finish_in_flight(&request_id),
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                debug!(%peer, %error, "frame not acknowledged");
+                self.finish_in_flight(&request_id);
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, %error, "inbound frame failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn handle_frame(&mut self, peer: PeerId, frame: WireFrame, channel: ResponseChannel<()>) {
+        // A frame already in flight when a peer was removed is dropped, not delivered.
+        let key = match public_key(&peer) {
+            Some(key) if self.is_allowed(&peer) => key,
+            _ => return,
+        };
+        match frame {
+            WireFrame::Data(bytes) => {
+                debug!(%peer, len = bytes.len(), "frame received");
+                self.emit(NetEvent::Frame { from: key, bytes });
+                // The receiver may have gone with its connection; the frame is delivered anyway.
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, ());
+            }
+            WireFrame::Refused(reason) => {
+                debug!(%peer, %reason, "peer broke the framing rules; closing its connections");
+                self.emit(NetEvent::Misbehaved { peer: key, reason });
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+            #[cfg(test)]
+            WireFrame::Raw(_) => {}
+        }
+    }
+
+    /// Records listen addresses a member reported about itself (never about anyone else), and
+    /// dials it if it is not connected.
+    fn learn_addresses(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        if !self.is_allowed(&peer) {
+            return;
+        }
+        let mut learned = false;
+        for addr in addrs {
+            if let Ok(addr) = check_address(addr, Some(&peer))
+                && is_dialable(&addr)
+            {
+                learned |= self.book.add_learned(peer, addr);
+            }
+        }
+        if learned && !self.swarm.is_connected(&peer) {
+            self.book.dial_now(peer, Instant::now());
+        }
+    }
+}
+
+/// Whether an address names a concrete host and port (not `0.0.0.0`, `::` or port 0).
+fn is_dialable(addr: &Multiaddr) -> bool {
+    addr.iter().all(|part| match part {
+        Protocol::Ip4(ip) => !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast(),
+        Protocol::Ip6(ip) => !ip.is_unspecified() && !ip.is_multicast(),
+        Protocol::Tcp(port) | Protocol::Udp(port) => port != 0,
+        _ => true,
+    })
+}
+
+/// The per-peer window of unacknowledged frames, within `1..=MAX_FRAMES_IN_FLIGHT`.
+fn frames_in_flight(limits: &NetLimits) -> usize {
+    limits
+        .max_frames_in_flight
+        .clamp(1, super::MAX_FRAMES_IN_FLIGHT)
+}
+
+fn build_swarm(config: &NetConfig, limits: &NetLimits) -> Result<Swarm<Behaviour>, NetError> {
+    let setup = |what: &'static str| {
+        move |e: Box<dyn std::error::Error + Send + Sync>| NetError::Setup { what, source: e }
+    };
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut config.key.to_bytes()[..])
+        .map_err(|e| setup("device identity")(e.into()))?;
+    let local_peer = keypair.public().to_peer_id();
+    let mdns = if config.mdns {
+        Some(
+            mdns::tokio::Behaviour::new(mdns::Config::default(), local_peer)
+                .map_err(|e| setup("mDNS discovery")(e.into()))?,
+        )
+    } else {
+        None
+    };
+    let max_frame_bytes = limits.max_frame_bytes.min(super::MAX_FRAME_BYTES);
+    let connection_limits = ConnectionLimits::default()
+        .with_max_pending_incoming(Some(limits.max_pending_incoming))
+        .with_max_pending_outgoing(Some(limits.max_pending_outgoing))
+        .with_max_established(Some(limits.max_established))
+        .with_max_established_per_peer(Some(limits.max_established_per_peer));
+    let frame_streams = FRAME_STREAMS_PER_WINDOW * frames_in_flight(limits);
+    let max_streams = frame_streams + CONTROL_STREAMS_PER_CONNECTION;
+    let sync_config = request_response::Config::default()
+        .with_request_timeout(limits.frame_timeout)
+        .with_max_concurrent_streams(frame_streams);
+
+    let swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            || {
+                let mut config = yamux::Config::default();
+                config.set_max_num_streams(max_streams);
+                config
+            },
+        )
+        .map_err(|e| setup("Noise handshake")(e.into()))?
+        .with_quic_config(|mut quic| {
+            quic.handshake_timeout = limits.handshake_timeout;
+            quic.max_concurrent_stream_limit = u32::try_from(max_streams).unwrap_or(u32::MAX);
+            quic
+        })
+        .with_behaviour(|key| Behaviour {
+            allow: allow_block_list::Behaviour::default(),
+            limits: connection_limits::Behaviour::new(connection_limits),
+            identify: identify::Behaviour::new(
+                identify::Config::new(IDENTIFY_PROTOCOL_VERSION.to_owned(), key.public())
+                    .with_agent_version("puente".to_owned())
+                    // Addresses go to our own book; identify must not feed dials by itself.
+                    .with_cache_size(0),
+            ),
+            ping: ping::Behaviour::new(ping::Config::new()),
+            sync: request_response::Behaviour::with_codec(
+                FrameCodec::new(max_frame_bytes),
+                [(PROTOCOL, ProtocolSupport::Full)],
+                sync_config,
+            ),
+            mdns: Toggle::from(mdns),
+        })
+        .map_err(|e| match e {})?
+        .with_swarm_config(|swarm| {
+            swarm
+                .with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT)
+                .with_max_negotiating_inbound_streams(MAX_NEGOTIATING_INBOUND_STREAMS)
+                .with_per_connection_event_buffer_size(PER_CONNECTION_EVENT_BUFFER)
+        })
+        .with_connection_timeout(limits.handshake_timeout)
+        .build();
+    Ok(swarm)
+}
