@@ -178,6 +178,14 @@ impl Serialize for Language {
     }
 }
 
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A language asked for in a query: a tag and, optionally, the mode it must be offered in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LanguageQuery {
@@ -203,7 +211,7 @@ impl FromStr for LanguageQuery {
 }
 
 /// A period of availability of an offer: `[start, end)`, optionally repeating every week.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// Chosen by the owner's device.
     pub id: WindowId,
@@ -265,7 +273,7 @@ impl NewWindow {
 }
 
 /// The descriptive fields of an offer that its owner sets and may later change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferFields {
     /// What kind of help.
     pub kind: Kind,
@@ -490,7 +498,7 @@ impl OfferPatch {
 }
 
 /// An offer as stored in the shared document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {
     /// Its id.
     pub id: OfferId,
@@ -512,7 +520,7 @@ pub struct Offer {
 
 /// A partner's claim on a window of an offer. It lives in the requester's partition; the
 /// owner's answer lives in the owner's partition as a [`crate::Decision`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     /// Its id, chosen by the requester's device.
     pub id: HoldId,
@@ -562,7 +570,7 @@ impl Hold {
 }
 
 /// An organisation's profile, in its own partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgProfile {
     /// Display name (may be a code name).
     pub name: String,

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{HoldId, OfferId, OrgId, WindowId};
 use crate::partition::{Partition, RecordIssue, Touched};
@@ -137,6 +137,29 @@ pub struct HoldView {
     pub decision: Option<Decision>,
 }
 
+/// The version of [`View::encode`]'s encoding; a cache of another version is rebuilt.
+const VIEW_IMAGE_VERSION: u8 = 1;
+
+#[derive(Serialize)]
+struct ViewImageRef<'a> {
+    version: u8,
+    offers: Vec<&'a Offer>,
+    holds: Vec<&'a Hold>,
+    decisions: Vec<(OrgId, HoldId, Decision)>,
+    profiles: BTreeMap<&'a OrgId, &'a OrgProfile>,
+    issues: BTreeMap<&'a OrgId, &'a BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct ViewImage {
+    version: u8,
+    offers: Vec<Offer>,
+    holds: Vec<Hold>,
+    decisions: Vec<(OrgId, HoldId, Decision)>,
+    profiles: BTreeMap<OrgId, OrgProfile>,
+    issues: BTreeMap<OrgId, BTreeMap<String, String>>,
+}
+
 /// The union of every partition.
 #[derive(Debug, Clone, Default)]
 pub struct View {
@@ -221,6 +244,56 @@ impl View {
         }
         self.decisions.retain(|(o, _), _| *o != org);
         self.issues.remove(&org);
+    }
+
+    /// Encodes the whole view (a cache stored next to the partitions it was derived from, so
+    /// that start-up need not read every record back out of automerge).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut offers: Vec<&Offer> = self.offers.values().collect();
+        offers.sort_by_key(|o| (o.owner, o.id));
+        let mut holds: Vec<&Hold> = self.holds.values().collect();
+        holds.sort_by_key(|h| (h.requester, h.id));
+        let mut decisions: Vec<(OrgId, HoldId, Decision)> = self
+            .decisions
+            .iter()
+            .map(|((o, h), d)| (*o, *h, *d))
+            .collect();
+        decisions.sort();
+        let image = ViewImageRef {
+            version: VIEW_IMAGE_VERSION,
+            offers,
+            holds,
+            decisions,
+            profiles: self.profiles.iter().collect(),
+            issues: self.issues.iter().collect(),
+        };
+        postcard::to_allocvec(&image).unwrap_or_default()
+    }
+
+    /// Decodes what [`View::encode`] wrote; `None` for anything else (the caller rebuilds the
+    /// view from the partitions instead).
+    pub fn decode(bytes: &[u8]) -> Option<View> {
+        let image: ViewImage = postcard::from_bytes(bytes).ok()?;
+        if image.version != VIEW_IMAGE_VERSION {
+            return None;
+        }
+        let mut view = View::new();
+        for o in image.offers {
+            view.offers.insert((o.owner, o.id), o);
+        }
+        for h in image.holds {
+            view.holds_on
+                .entry((h.owner, h.offer))
+                .or_default()
+                .insert((h.requester, h.id));
+            view.holds.insert((h.requester, h.id), h);
+        }
+        for (o, h, d) in image.decisions {
+            view.decisions.insert((o, h), d);
+        }
+        view.profiles = image.profiles;
+        view.issues = image.issues;
+        Some(view)
     }
 
     /// Every organisation profile.
@@ -673,6 +746,13 @@ fn max_load(intervals: &[(Time, Time, u32)], from: Time, to: Time) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_or_foreign_image_is_refused() {
+        assert!(View::decode(&View::new().encode()).is_some());
+        assert!(View::decode(b"").is_none());
+        assert!(View::decode(&[2, 0, 0, 0, 0, 0]).is_none());
+    }
 
     #[test]
     fn load_counts_only_overlaps() {

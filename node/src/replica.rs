@@ -46,8 +46,11 @@ pub const SNAPSHOT_EVERY_ENVELOPES: u64 = 256;
 /// under the 4 MiB envelope body limit.
 const REPUBLISH_CHUNK_BYTES: usize = 1024 * 1024;
 
-/// The version of the node record and of the local snapshot encoding.
+/// The version of the node record.
 const NODE_RECORD_VERSION: u8 = 1;
+
+/// The version of the local snapshot encoding (2 adds the cached view).
+const SNAPSHOT_VERSION: u8 = 2;
 
 const REC_IDENTITY: &str = "identity";
 const REC_NODE: &str = "node";
@@ -241,7 +244,7 @@ pub struct Replica {
     keys: EpochKeyring,
     members: Members,
     admission: Admission,
-    partitions: BTreeMap<OrgId, Partition>,
+    partitions: Partitions,
     /// Where each accepted envelope sits in the log.
     log_index: HashMap<(PublicKey, u64), u64>,
     view: View,
@@ -301,7 +304,7 @@ impl Replica {
             node,
             keys,
             members,
-            partitions: BTreeMap::new(),
+            partitions: Partitions::new(public),
             log_index: HashMap::new(),
             view: View::new(),
             log_len: 0,
@@ -343,18 +346,34 @@ impl Replica {
             "members",
         )?;
 
-        let mut partitions: BTreeMap<OrgId, Partition> = BTreeMap::new();
+        let mut partitions = Partitions::new(public);
         let mut covers = 0u64;
+        let mut view = None;
         if let Some(snap) = store.get_snapshot(SNAPSHOT_NAME)? {
             covers = snap.log_index;
-            for (org, doc) in
-                decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))?
-            {
-                let p = Partition::load(org, doc, public.as_bytes())
-                    .map_err(|_| ReplicaError::Damaged("snapshot"))?;
-                partitions.insert(org, p);
+            let (parts, image) =
+                decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))?;
+            for (org, doc) in parts {
+                partitions.insert_saved(org, doc.to_vec());
             }
+            view = image.and_then(View::decode);
         }
+        let mut view = match view {
+            Some(v) => v,
+            None => {
+                // No cached view (an older snapshot, or none): derive it from every partition.
+                let mut v = View::new();
+                let all = Touched {
+                    all: true,
+                    ..Touched::default()
+                };
+                let orgs: Vec<OrgId> = partitions.orgs().collect();
+                for org in orgs {
+                    v.refresh(partitions.get_mut(org)?, &all);
+                }
+                v
+            }
+        };
 
         let mut admission = Admission::new(node.network);
         let mut log_index = HashMap::new();
@@ -381,19 +400,11 @@ impl Replica {
             log_len = index + 1;
         }
         for (org, changes) in pending {
-            let p = partitions
-                .entry(org)
-                .or_insert_with(|| Partition::new(org, public.as_bytes()));
+            let p = partitions.get_mut(org)?;
             // Errors here mean a change was refused when it arrived too; state stays the same.
-            let _ = p.apply_changes(changes);
-        }
-        let mut view = View::new();
-        let all = Touched {
-            all: true,
-            ..Touched::default()
-        };
-        for p in partitions.values() {
-            view.refresh(p, &all);
+            if let Ok(t) = p.apply_changes(changes) {
+                view.refresh(p, &t);
+            }
         }
         Ok(Replica {
             dir: dir.to_path_buf(),
@@ -485,12 +496,8 @@ impl Replica {
         self.admission.version_vector()
     }
 
-    fn own_partition(&mut self) -> &mut Partition {
-        let org = self.node.org;
-        let actor = self.public;
-        self.partitions
-            .entry(org)
-            .or_insert_with(|| Partition::new(org, actor.as_bytes()))
+    fn own_partition(&mut self) -> Result<&mut Partition, ReplicaError> {
+        self.partitions.get_mut(self.node.org)
     }
 
     /// Runs `edit` on this organisation's partition and makes the result durable as one
@@ -504,7 +511,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        let p = self.own_partition();
+        let p = self.own_partition()?;
         let (out, touched) = match edit(p) {
             Ok(v) => v,
             Err(e) => {
@@ -559,7 +566,7 @@ impl Replica {
             self.log_len += 1;
         }
         let org = self.node.org;
-        if let Some(p) = self.partitions.get(&org) {
+        if let Some(p) = self.partitions.loaded(org) {
             self.view.refresh(p, touched);
         }
         Ok(())
@@ -599,7 +606,7 @@ impl Replica {
         let mut touched = Touched::default();
         let mut done = 0;
         for chunk in offers.chunks(IMPORT_BATCH_ROWS) {
-            let p = self.own_partition();
+            let p = self.own_partition()?;
             for o in chunk {
                 let id = OfferId::from_bytes(random_bytes());
                 let wids: Vec<WindowId> = o
@@ -832,7 +839,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        if self.partitions.keys().any(|o| *o != self.node.org) {
+        if self.partitions.orgs().any(|o| o != self.node.org) {
             return Err(ReplicaError::NotYours(
                 "this node already holds partners' records: it is part of a network".into(),
             ));
@@ -845,7 +852,7 @@ impl Replica {
         let mut node = self.node.clone();
         node.network = network;
         node.epoch = epoch;
-        let changes = self.own_partition().all_changes();
+        let changes = self.own_partition()?.all_changes();
         let mut envs = Vec::new();
         let mut seq = 1;
         let mut chunk: Vec<Vec<u8>> = Vec::new();
@@ -932,16 +939,9 @@ impl Replica {
                 continue;
             };
             let org = env.partition();
-            let actor = self.public;
-            let p = self
-                .partitions
-                .entry(org)
-                .or_insert_with(|| Partition::new(org, actor.as_bytes()));
+            let p = self.partitions.get_mut(org)?;
             match p.apply_changes(decoded) {
-                Ok(t) => {
-                    let p = &self.partitions[&org];
-                    self.view.refresh(p, &t);
-                }
+                Ok(t) => self.view.refresh(p, &t),
                 Err(e) => tracing::warn!(partition = %org, error = %e, "a change did not apply"),
             }
         }
@@ -970,11 +970,8 @@ impl Replica {
 
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
-        let mut parts = Vec::with_capacity(self.partitions.len());
-        for (org, p) in &mut self.partitions {
-            parts.push((*org, p.save()));
-        }
-        let bytes = encode_snapshot(&parts);
+        let parts = self.partitions.save_all();
+        let bytes = encode_snapshot(&parts, &self.view.encode());
         let mut batch = WriteBatch::default();
         batch.put_snapshot(SNAPSHOT_NAME, self.log_len, bytes);
         self.store.commit(batch)?;
@@ -1059,24 +1056,30 @@ fn decode_json<T: for<'de> Deserialize<'de>>(
     serde_json::from_slice(bytes).map_err(|_| ReplicaError::Damaged(what))
 }
 
-/// Local snapshot encoding v1: version byte, partition count (u32), then per partition the
-/// 10-byte organisation id, a u32 length and the automerge `save()` bytes.
-fn encode_snapshot(parts: &[(OrgId, Vec<u8>)]) -> Vec<u8> {
+/// Local snapshot encoding (v2): version byte, partition count (u32), then per partition the
+/// 10-byte organisation id, a u32 length and the automerge `save()` bytes; then a u32 length and
+/// the encoded view derived from exactly those partitions (v1 had no view).
+fn encode_snapshot(parts: &[(OrgId, Vec<u8>)], view: &[u8]) -> Vec<u8> {
     let len: usize = parts.iter().map(|(_, b)| b.len() + 14).sum();
-    let mut out = Vec::with_capacity(len + 5);
-    out.push(NODE_RECORD_VERSION);
+    let mut out = Vec::with_capacity(len + 9 + view.len());
+    out.push(SNAPSHOT_VERSION);
     out.extend_from_slice(&u32::try_from(parts.len()).unwrap_or(u32::MAX).to_be_bytes());
     for (org, bytes) in parts {
         out.extend_from_slice(org.as_bytes());
         out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
         out.extend_from_slice(bytes);
     }
+    out.extend_from_slice(&u32::try_from(view.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(view);
     out
 }
 
-fn decode_snapshot(bytes: &[u8]) -> Option<Vec<(OrgId, &[u8])>> {
+/// The partitions and, from v2 on, the cached view of a local snapshot.
+type DecodedSnapshot<'a> = (Vec<(OrgId, &'a [u8])>, Option<&'a [u8]>);
+
+fn decode_snapshot(bytes: &[u8]) -> Option<DecodedSnapshot<'_>> {
     let (&version, mut rest) = bytes.split_first()?;
-    if version != NODE_RECORD_VERSION {
+    if version != 1 && version != SNAPSHOT_VERSION {
         return None;
     }
     let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
@@ -1089,5 +1092,83 @@ fn decode_snapshot(bytes: &[u8]) -> Option<Vec<(OrgId, &[u8])>> {
         out.push((OrgId::from_bytes(org), doc));
         rest = &rest[14 + len..];
     }
-    rest.is_empty().then_some(out)
+    let view = if version == 1 {
+        None
+    } else {
+        let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let v = rest.get(4..4 + len)?;
+        rest = &rest[4 + len..];
+        Some(v)
+    };
+    rest.is_empty().then_some((out, view))
+}
+
+/// One organisation's partition, loaded from its saved bytes only when something needs the
+/// document itself (a write, an ingest, a snapshot): queries read the view, so a command that
+/// only reads never pays for automerge's `load()`.
+#[derive(Debug)]
+enum Slot {
+    Saved(Vec<u8>),
+    Loaded(Box<Partition>),
+}
+
+/// Every partition this replica holds.
+#[derive(Debug)]
+struct Partitions {
+    actor: PublicKey,
+    slots: BTreeMap<OrgId, Slot>,
+}
+
+impl Partitions {
+    fn new(actor: PublicKey) -> Self {
+        Partitions {
+            actor,
+            slots: BTreeMap::new(),
+        }
+    }
+
+    fn insert_saved(&mut self, org: OrgId, bytes: Vec<u8>) {
+        self.slots.insert(org, Slot::Saved(bytes));
+    }
+
+    fn orgs(&self) -> impl Iterator<Item = OrgId> + '_ {
+        self.slots.keys().copied()
+    }
+
+    /// The partition, loading it first if needed, or a new empty one.
+    fn get_mut(&mut self, org: OrgId) -> Result<&mut Partition, ReplicaError> {
+        let actor = self.actor;
+        let slot = self
+            .slots
+            .entry(org)
+            .or_insert_with(|| Slot::Loaded(Box::new(Partition::new(org, actor.as_bytes()))));
+        if let Slot::Saved(bytes) = slot {
+            let p = Partition::load(org, bytes, actor.as_bytes())
+                .map_err(|_| ReplicaError::Damaged("snapshot"))?;
+            *slot = Slot::Loaded(Box::new(p));
+        }
+        match slot {
+            Slot::Loaded(p) => Ok(p),
+            Slot::Saved(_) => Err(ReplicaError::Damaged("snapshot")),
+        }
+    }
+
+    /// The partition if it is loaded.
+    fn loaded(&self, org: OrgId) -> Option<&Partition> {
+        match self.slots.get(&org) {
+            Some(Slot::Loaded(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Saved bytes of every partition (unloaded ones are still exactly their saved bytes).
+    fn save_all(&mut self) -> Vec<(OrgId, Vec<u8>)> {
+        self.slots
+            .iter_mut()
+            .map(|(org, slot)| match slot {
+                Slot::Saved(bytes) => (*org, bytes.clone()),
+                Slot::Loaded(p) => (*org, p.save()),
+            })
+            .collect()
+    }
 }

@@ -93,22 +93,34 @@ fn writes_survive_reopen_with_and_without_a_snapshot() {
     r.snapshot().expect("snapshot");
     r.withdraw_offer(a, NOW).expect("withdrawn");
     r.add_offer(offer("host-cccc"), NOW).expect("added");
-    let before: Vec<_> = {
-        let mut v: Vec<_> = r.view().offers().map(|o| (o.id, o.withdrawn)).collect();
-        v.sort();
+    let offers = |r: &Replica| {
+        let mut v: Vec<_> = r.view().offers().cloned().collect();
+        v.sort_by_key(|o| o.id);
         v
     };
+    let before = offers(&r);
+    drop(r);
+    // Snapshot (with its cached view) plus two envelopes replayed on top.
+    let mut r = Replica::open(&dir, PASS).expect("reopens");
+    assert_eq!(offers(&r), before);
+    // A snapshot whose cached view covers everything: nothing to replay.
+    r.snapshot().expect("snapshot");
+    drop(r);
+    let mut r = Replica::open(&dir, PASS).expect("reopens");
+    assert_eq!(offers(&r), before);
+    // A write after opening from the cache loads the document and keeps everything.
+    let live = before.iter().find(|o| !o.withdrawn).expect("a live offer");
+    r.confirm_offer(live.id, NOW.plus(60), None)
+        .expect("confirmed");
+    assert_eq!(r.view().offer_count(), 3);
     drop(r);
     let r = Replica::open(&dir, PASS).expect("reopens");
-    let mut after: Vec<_> = r.view().offers().map(|o| (o.id, o.withdrawn)).collect();
-    after.sort();
-    assert_eq!(before, after);
     assert_eq!(handles(&r), ["host-aaaa", "host-bbbb", "host-cccc"]);
     assert_eq!(r.whoami().name, "River Refuge");
     assert_eq!(
         r.stats().log_len,
-        5,
-        "profile + 4 writes, one envelope each"
+        6,
+        "profile + 5 writes, one envelope each"
     );
 }
 
