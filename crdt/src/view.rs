@@ -160,10 +160,63 @@ struct ViewImage {
     issues: BTreeMap<OrgId, BTreeMap<String, String>>,
 }
 
+/// Offers in a vector, with an index by (owner, id). Queries scan every offer; a vector
+/// filled in decode order keeps each offer's heap data (windows, languages) roughly in scan
+/// order, where a hash map's order made every offer a cache miss.
+#[derive(Debug, Clone, Default)]
+struct OfferTable {
+    rows: Vec<Offer>,
+    index: HashMap<(OrgId, OfferId), usize>,
+}
+
+impl OfferTable {
+    fn insert(&mut self, o: Offer) {
+        let key = (o.owner, o.id);
+        match self.index.get(&key) {
+            Some(&i) => self.rows[i] = o,
+            None => {
+                self.index.insert(key, self.rows.len());
+                self.rows.push(o);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &(OrgId, OfferId)) -> Option<Offer> {
+        let i = self.index.remove(key)?;
+        let o = self.rows.swap_remove(i);
+        if let Some(moved) = self.rows.get(i) {
+            self.index.insert((moved.owner, moved.id), i);
+        }
+        Some(o)
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Offer) -> bool) {
+        self.rows.retain(keep);
+        self.index = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, o)| ((o.owner, o.id), i))
+            .collect();
+    }
+
+    fn get(&self, key: &(OrgId, OfferId)) -> Option<&Offer> {
+        self.index.get(key).map(|&i| &self.rows[i])
+    }
+
+    fn values(&self) -> std::slice::Iter<'_, Offer> {
+        self.rows.iter()
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
 /// The union of every partition.
 #[derive(Debug, Clone, Default)]
 pub struct View {
-    offers: HashMap<(OrgId, OfferId), Offer>,
+    offers: OfferTable,
     holds: HashMap<(OrgId, HoldId), Hold>,
     decisions: HashMap<(OrgId, HoldId), Decision>,
     profiles: BTreeMap<OrgId, OrgProfile>,
@@ -204,7 +257,7 @@ impl View {
             self.profiles.insert(org, p);
         }
         for o in c.offers {
-            self.offers.insert((org, o.id), o);
+            self.offers.insert(o);
         }
         for h in c.holds {
             self.holds_on
@@ -232,7 +285,7 @@ impl View {
 
     fn clear_org(&mut self, org: OrgId) {
         self.profiles.remove(&org);
-        self.offers.retain(|(o, _), _| *o != org);
+        self.offers.retain(|o| o.owner != org);
         let ids: Vec<HoldId> = self
             .holds
             .keys()
@@ -279,7 +332,7 @@ impl View {
         }
         let mut view = View::new();
         for o in image.offers {
-            view.offers.insert((o.owner, o.id), o);
+            view.offers.insert(o);
         }
         for h in image.holds {
             view.holds_on
@@ -453,6 +506,9 @@ impl View {
         to: Time,
         now: Time,
     ) -> u32 {
+        if !self.holds_on.contains_key(&(offer.owner, offer.id)) {
+            return window.total;
+        }
         let load: Vec<(Time, Time, u32)> = self
             .verdicts(offer.owner, offer.id, now)
             .into_iter()
@@ -468,23 +524,34 @@ impl View {
         // than chasing a pointer into every offer on every comparison. The key ends with
         // (owner, id), unique in the view, so an unstable sort gives the order a stable one would.
         let mut zones = Zones::default();
-        let mut keyed: Vec<_> = self
+        let hits: Vec<Hit<'_>> = self
             .offers
             .values()
             .filter_map(|o| self.match_offer(o, q, now, &mut zones))
-            .map(|h| {
+            .collect();
+        // Sort small (key, position) pairs, then take the hits in that order.
+        let mut keyed: Vec<_> = hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                // (owner, id) as two integers compare like the byte arrays they come from,
+                // without a memcmp call per comparison.
+                let mut ident = [0u8; 20];
+                ident[..10].copy_from_slice(h.offer.owner.as_bytes());
+                ident[10..].copy_from_slice(h.offer.id.as_bytes());
+                let (hi, lo) = ident.split_at(16);
                 let key = (
                     matches!(h.offer.fields.status, StatusHint::NoCapacity),
-                    h.soonest.unwrap_or(now).max(now),
-                    std::cmp::Reverse(h.offer.last_confirmed_at),
-                    h.offer.owner,
-                    h.offer.id,
+                    h.soonest.unwrap_or(now).max(now).0,
+                    std::cmp::Reverse(h.offer.last_confirmed_at.0),
+                    u128::from_be_bytes(hi.try_into().unwrap_or_default()),
+                    u32::from_be_bytes(lo.try_into().unwrap_or_default()),
                 );
-                (key, h)
+                (key, i)
             })
             .collect();
         keyed.sort_unstable_by_key(|(key, _)| *key);
-        keyed.into_iter().map(|(_, h)| h).collect()
+        keyed.into_iter().map(|(_, i)| hits[i].clone()).collect()
     }
 
     fn match_offer<'a>(
@@ -612,11 +679,12 @@ pub fn occurrences(w: &Window, from: Time, to: Time, expires_at: Time) -> Vec<(T
 /// The occurrences of [`occurrences`], computed one at a time: a query stops at the first
 /// occurrence with room, and each weekly step costs a time-zone conversion, so computing every
 /// occurrence up to the offer's expiry first made broad queries several times slower.
-struct Occurrences {
-    /// The one occurrence of a dated window, until taken.
+struct Occurrences<'w, 'z> {
+    /// The one occurrence of a dated window, or the first of a weekly one, until taken.
     once: Option<(Time, Time)>,
     /// The walk through the weeks of a weekly window, until it ends.
-    weekly: Option<Weekly>,
+    weekly: Option<Weekly<'w>>,
+    zones: &'z mut Zones,
     from: Time,
     to: Time,
     expires_at: Time,
@@ -642,8 +710,11 @@ impl Zones {
     }
 }
 
-struct Weekly {
-    tz: jiff::tz::TimeZone,
+struct Weekly<'w> {
+    /// The zone's name, looked up only when a week after the first is needed: most weekly
+    /// windows are asked about before their first occurrence has ended.
+    tz_name: &'w str,
+    tz: Option<jiff::tz::TimeZone>,
     start: Time,
     len: i64,
     /// The next week to look at.
@@ -652,41 +723,49 @@ struct Weekly {
     given: usize,
 }
 
-impl Occurrences {
-    fn new(w: &Window, from: Time, to: Time, expires_at: Time, zones: &mut Zones) -> Self {
+impl<'w, 'z> Occurrences<'w, 'z> {
+    fn new(w: &'w Window, from: Time, to: Time, expires_at: Time, zones: &'z mut Zones) -> Self {
         let mut it = Occurrences {
             once: None,
             weekly: None,
+            zones,
             from,
             to,
             expires_at,
         };
+        let overlaps = w.start < to && w.end > from;
         if !w.weekly {
-            if w.start < to && w.end > from {
+            if overlaps {
                 it.once = Some((w.start, w.end));
             }
             return it;
         }
-        let Some(tz) = zones.get(&w.tz) else {
-            return it;
-        };
         let len = w.end.0 - w.start.0;
-        // Skip whole weeks before `from` arithmetically, then walk in civil weeks.
+        // The first occurrence is the window itself: no zone arithmetic. Later weeks are
+        // walked in civil time, skipping whole weeks before `from` arithmetically first.
         let week = 7 * 86_400;
-        let k = (from.0.saturating_sub(w.end.0) / week - 1).max(0);
+        let k = if w.end > from {
+            if overlaps && w.start <= expires_at {
+                it.once = Some((w.start, w.end));
+            }
+            1
+        } else {
+            (from.0.saturating_sub(w.end.0) / week - 1).max(1)
+        };
         it.weekly = Some(Weekly {
-            tz,
+            tz_name: &w.tz,
+            tz: None,
             start: w.start,
             len,
             k,
             steps: 0,
-            given: 0,
+            given: usize::from(it.once.is_some()),
         });
         it
     }
 }
 
-impl Iterator for Occurrences {
+impl Iterator for Occurrences<'_, '_> {
     type Item = (Time, Time);
 
     fn next(&mut self) -> Option<(Time, Time)> {
@@ -694,9 +773,15 @@ impl Iterator for Occurrences {
             return Some(o);
         }
         let w = self.weekly.as_mut()?;
-        while w.steps < MAX_OCCURRENCES * 2 && w.given < MAX_OCCURRENCES {
+        if w.tz.is_none() {
+            w.tz = self.zones.get(w.tz_name);
+        }
+        while let Some(tz) = &w.tz
+            && w.steps < MAX_OCCURRENCES * 2
+            && w.given < MAX_OCCURRENCES
+        {
             w.steps += 1;
-            let Some(s) = time::add_weeks(w.start, w.k, &w.tz) else {
+            let Some(s) = time::add_weeks(w.start, w.k, tz) else {
                 break;
             };
             let e = s.plus(w.len);
