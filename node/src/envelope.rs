@@ -365,51 +365,11 @@ impl<F: Fn(&PublicKey, &OrgId) -> bool> Authority for F {
     }
 }
 
-/// Reads fixed-size fields from untrusted bytes, failing with `Truncated` instead of panicking.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
+type Reader<'a> = crate::codec::Reader<'a, EnvelopeError>;
 
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, pos: 0 }
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], EnvelopeError> {
-        let end = self.pos.checked_add(n).ok_or(EnvelopeError::Truncated)?;
-        let out = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or(EnvelopeError::Truncated)?;
-        self.pos = end;
-        Ok(out)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], EnvelopeError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
-    }
-
-    fn u8(&mut self) -> Result<u8, EnvelopeError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, EnvelopeError> {
-        Ok(u16::from_be_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, EnvelopeError> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Result<u64, EnvelopeError> {
-        Ok(u64::from_be_bytes(self.array()?))
-    }
-
-    fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.pos)
+impl crate::codec::Truncation for EnvelopeError {
+    fn truncated() -> Self {
+        EnvelopeError::Truncated
     }
 }
 
@@ -1184,7 +1144,7 @@ impl Snapshot {
         if (body_len as usize) < TAG_LEN {
             return Err(EnvelopeError::Malformed("body is too short"));
         }
-        let header_len = r.pos;
+        let header_len = r.position();
         let expected = header_len + body_len as usize + SIGNATURE_LEN;
         if input.len() < expected {
             return Err(EnvelopeError::Truncated);

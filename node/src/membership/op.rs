@@ -725,51 +725,11 @@ fn decode_body(r: &mut Reader<'_>) -> Result<Body, MembershipError> {
     })
 }
 
-/// Reads fields from untrusted bytes, failing with `Truncated` instead of panicking.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
+type Reader<'a> = crate::codec::Reader<'a, MembershipError>;
 
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, pos: 0 }
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], MembershipError> {
-        let end = self.pos.checked_add(n).ok_or(MembershipError::Truncated)?;
-        let out = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or(MembershipError::Truncated)?;
-        self.pos = end;
-        Ok(out)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], MembershipError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
-    }
-
-    fn u8(&mut self) -> Result<u8, MembershipError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, MembershipError> {
-        Ok(u16::from_be_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, MembershipError> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Result<u64, MembershipError> {
-        Ok(u64::from_be_bytes(self.array()?))
-    }
-
-    fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.pos)
+impl crate::codec::Truncation for MembershipError {
+    fn truncated() -> Self {
+        MembershipError::Truncated
     }
 }
 

@@ -227,7 +227,7 @@ impl Message {
                 max: MAX_FRAME_BYTES,
             });
         }
-        let mut r = Reader { bytes: frame };
+        let mut r = Reader::new(frame);
         let version = r.u8()?;
         if version != PROTOCOL_VERSION {
             return Err(DecodeError::UnsupportedVersion(version));
@@ -301,7 +301,7 @@ impl Message {
             TYPE_BYE => Message::Bye(ByeReason::from_code(r.u8()?)),
             other => return Err(DecodeError::UnknownType(other)),
         };
-        if !r.bytes.is_empty() {
+        if r.remaining() != 0 {
             return Err(DecodeError::TrailingBytes);
         }
         Ok(message)
@@ -335,43 +335,35 @@ fn put_items(out: &mut Vec<u8>, items: &[Vec<u8>]) {
     }
 }
 
-/// Reads fields from untrusted bytes, failing instead of panicking.
-struct Reader<'a> {
-    bytes: &'a [u8],
+type Reader<'a> = crate::codec::Reader<'a, DecodeError>;
+
+impl crate::codec::Truncation for DecodeError {
+    fn truncated() -> Self {
+        DecodeError::Truncated
+    }
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if n > self.bytes.len() {
-            return Err(DecodeError::Truncated);
-        }
-        let (head, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(head)
-    }
+/// The sync protocol's own fields, read with the node's bounded cursor.
+trait WireRead {
+    fn batch(&mut self) -> Result<u64, DecodeError>;
+    fn count(
+        &mut self,
+        max: usize,
+        min_item: usize,
+        what: &'static str,
+    ) -> Result<usize, DecodeError>;
+    fn heads(&mut self) -> Result<Vec<OpId>, DecodeError>;
+    fn vector(&mut self) -> Result<Vector, DecodeError>;
+    fn items(
+        &mut self,
+        max_count: usize,
+        max_total: usize,
+        max_item: usize,
+        what: &'static str,
+    ) -> Result<Vec<Vec<u8>>, DecodeError>;
+}
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
-    }
-
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_be_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_be_bytes(self.array()?))
-    }
-
+impl WireRead for Reader<'_> {
     /// A batch number: never 0.
     fn batch(&mut self) -> Result<u64, DecodeError> {
         match self.u64()? {
@@ -392,7 +384,7 @@ impl<'a> Reader<'a> {
         if n > max {
             return Err(DecodeError::OverLimit(what));
         }
-        if n.saturating_mul(min_item) > self.bytes.len() {
+        if n.saturating_mul(min_item) > self.remaining() {
             return Err(DecodeError::Truncated);
         }
         Ok(n)
