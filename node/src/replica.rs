@@ -968,6 +968,40 @@ impl Replica {
         Ok(out)
     }
 
+    /// The held envelopes of `author` with sequence numbers `after + 1, after + 2, ...`, in
+    /// order and contiguous, at most `max_count` of them and `max_bytes` bytes in all (the first
+    /// one is returned even when it alone exceeds `max_bytes`, so a large envelope still moves).
+    /// This is what sync sends a peer whose vector says it holds `author` up to `after`.
+    pub fn envelopes_after(
+        &self,
+        author: &PublicKey,
+        after: u64,
+        max_count: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let mut seq = after;
+        while out.len() < max_count {
+            seq = match seq.checked_add(1) {
+                Some(s) => s,
+                None => break,
+            };
+            let Some(&index) = self.log_index.get(&(*author, seq)) else {
+                break;
+            };
+            let Some((_, envelope)) = self.store.read_log(index, 1)?.into_iter().next() else {
+                break;
+            };
+            if !out.is_empty() && bytes + envelope.len() > max_bytes {
+                break;
+            }
+            bytes += envelope.len();
+            out.push(envelope);
+        }
+        Ok(out)
+    }
+
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
         let parts = self.partitions.save_all();

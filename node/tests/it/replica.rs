@@ -400,3 +400,60 @@ fn refused_envelopes_change_nothing() {
     );
     assert!(!handles(&a).contains(&"host-m4".to_string()));
 }
+
+#[test]
+fn envelopes_after_gives_contiguous_bounded_runs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut a = init(&tmp.path().join("a"), "Sacramento Accompaniment");
+    for i in 0..5 {
+        a.add_offer(offer(&format!("host-{i:04}")), NOW)
+            .expect("added");
+    }
+    let me = a.public_key();
+    // Profile + 5 offers: sequence numbers 1 to 6.
+    let all = a
+        .envelopes_after(&me, 0, 100, usize::MAX)
+        .expect("readable");
+    assert_eq!(all.len(), 6);
+    let seqs: Vec<u64> = all
+        .iter()
+        .map(|b| Envelope::from_bytes(b).expect("an envelope").seq())
+        .collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        a.envelopes_after(&me, 4, 100, usize::MAX)
+            .expect("readable")
+            .len(),
+        2
+    );
+    assert_eq!(
+        a.envelopes_after(&me, 1, 3, usize::MAX)
+            .expect("readable")
+            .len(),
+        3
+    );
+    assert_eq!(
+        a.envelopes_after(&me, 6, 100, usize::MAX)
+            .expect("readable")
+            .len(),
+        0
+    );
+    // A byte bound smaller than one envelope still moves that one envelope.
+    assert_eq!(
+        a.envelopes_after(&me, 0, 100, 1).expect("readable").len(),
+        1
+    );
+    let other = SecretKey::generate().public();
+    assert!(
+        a.envelopes_after(&other, 0, 100, usize::MAX)
+            .expect("readable")
+            .is_empty()
+    );
+    // What a peer lacks, by the other path, agrees.
+    let mut have = BTreeMap::new();
+    have.insert(me, 4);
+    assert_eq!(
+        a.envelopes_missing_from(&have).expect("readable"),
+        all[4..].to_vec()
+    );
+}
