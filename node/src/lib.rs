@@ -5,6 +5,7 @@
 //! CLI compiles without naming them. Only [`store`] touches the disk, and only [`seal`] calls
 //! the AEAD and the passphrase KDF.
 
+pub mod actor;
 mod codec;
 pub mod envelope;
 pub mod identity;

@@ -439,6 +439,13 @@ impl Replica {
         self.public
     }
 
+    /// A copy of this device's signing key, for the transport identity (the libp2p key is
+    /// derived from the same seed, so a connection's peer id names this device). Only the node
+    /// actor should call this; the copy is zeroized when dropped.
+    pub fn device_key(&self) -> SecretKey {
+        SecretKey::from_bytes(&self.key.to_bytes())
+    }
+
     /// The zone coordinators of this organisation enter dates in.
     pub fn tz(&self) -> &str {
         &self.node.tz

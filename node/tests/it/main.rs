@@ -1,3 +1,5 @@
 //! Integration tests of a node's replica: real stores in temporary directories, real envelopes.
 
 mod replica;
+
+mod network;

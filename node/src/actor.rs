@@ -1,0 +1,503 @@
+//! The node actor: wires the [`Replica`], the sync state machine ([`PeerSync`], one per
+//! connected peer) and the transport ([`Net`]) together (see `docs/network.md`, "The actor").
+//!
+//! [`Node`] is a cheap, cloneable handle; every command goes over a bounded channel to one
+//! private task, which owns the replica. Every replica call is synchronous and short and none is
+//! held across an `.await` (on a multi-thread runtime they run inside `block_in_place`). Frames
+//! are handed to a small sender task per peer, so the actor never waits on the transport while
+//! the transport waits on the actor.
+//!
+//! First slice: membership comes from [`Replica::members`] (the local trust store), the
+//! membership log is not wired yet (empty heads, no ops), snapshots are not offered, and a
+//! session that ends with [`Effect::Disconnect`] is dropped without closing the connection (the
+//! transport has no per-peer disconnect yet); a new session starts on the next connection.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use puente_crdt::{NewOffer, OfferId, Time};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::envelope::NetworkId;
+use crate::identity::PublicKey;
+use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
+use crate::replica::{IngestOutcome, Replica, ReplicaError};
+use crate::sync::{Effect, Input, OpId, PeerSync, Source, Vector};
+
+/// Capacity of the command channel: callers await each reply, so this covers concurrent callers.
+const COMMAND_CHANNEL_CAPACITY: usize = 64;
+
+/// Frames queued for one peer's sender task; beyond it frames are dropped (the sync protocol
+/// recovers lost frames on its tick).
+const PEER_QUEUE_CAPACITY: usize = 256;
+
+/// How often sessions get [`Input::Tick`].
+const TICK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Delay before retrying a frame the transport refused as busy (window full).
+const BUSY_RETRY: Duration = Duration::from_millis(10);
+
+/// What [`Node::spawn`] needs besides the replica.
+#[derive(Debug, Clone, Default)]
+pub struct NodeConfig {
+    /// Multiaddresses to listen on (e.g. `/ip4/127.0.0.1/tcp/0`).
+    pub listen: Vec<String>,
+    /// Member devices to dial, with an address each.
+    pub peers: Vec<(PublicKey, String)>,
+}
+
+/// Errors from the node.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The actor has stopped (shut down, or it failed).
+    #[error("the node has stopped")]
+    Closed,
+    /// The transport failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The replica refused.
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+}
+
+/// A snapshot of the node's state, for status and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct NodeStatus {
+    /// Peers with a sync session now.
+    pub sessions: Vec<PublicKey>,
+    /// Non-members the transport refused since start.
+    pub refused: u64,
+}
+
+enum Command {
+    AddOffer {
+        offer: Box<NewOffer>,
+        now: Time,
+        reply: oneshot::Sender<Result<OfferId, ReplicaError>>,
+    },
+    OfferHandles {
+        reply: oneshot::Sender<Vec<String>>,
+    },
+    Status {
+        reply: oneshot::Sender<NodeStatus>,
+    },
+}
+
+/// A cheap, cloneable handle to a running node. The actor stops on [`Node::shutdown`] or when
+/// every handle is gone; afterwards calls return [`NodeError::Closed`].
+#[derive(Debug, Clone)]
+pub struct Node {
+    commands: mpsc::Sender<Command>,
+    shutdown: mpsc::Sender<oneshot::Sender<()>>,
+    net: Net,
+    key: PublicKey,
+}
+
+impl Node {
+    /// Starts the transport with the replica's device key, listening on `config.listen` and
+    /// dialling `config.peers`, and the actor that owns `replica`. Only keys in
+    /// [`Replica::members`] (other than this device) may connect.
+    pub async fn spawn(replica: Replica, config: NodeConfig) -> Result<Node, NodeError> {
+        let key = replica.public_key();
+        let (net, events) = Net::spawn(NetConfig {
+            key: replica.device_key(),
+            listen: config.listen,
+            allowed: allowed_peers(&replica),
+            known_addresses: config.peers,
+            mdns: false,
+            limits: NetLimits::default(),
+        })
+        .await?;
+        let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
+        let (shutdown_tx, shutdown_rx) = mpsc::channel(1);
+        let actor = NodeActor {
+            network: replica.network_secret().0,
+            replica,
+            net: net.clone(),
+            sessions: BTreeMap::new(),
+            senders: BTreeMap::new(),
+            origin: Instant::now(),
+            refused: 0,
+        };
+        tokio::spawn(actor.run(shutdown_rx, command_rx, events));
+        Ok(Node {
+            commands: command_tx,
+            shutdown: shutdown_tx,
+            net,
+            key,
+        })
+    }
+
+    /// This device's key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key
+    }
+
+    /// Adds an offer for this organisation and pushes it to every connected peer.
+    pub async fn add_offer(&self, offer: NewOffer, now: Time) -> Result<OfferId, NodeError> {
+        let offer = Box::new(offer);
+        Ok(self
+            .request(|reply| Command::AddOffer { offer, now, reply })
+            .await??)
+    }
+
+    /// The handles of every offer in the view (all organisations), sorted.
+    pub async fn offer_handles(&self) -> Result<Vec<String>, NodeError> {
+        self.request(|reply| Command::OfferHandles { reply }).await
+    }
+
+    /// Sessions and refusals now.
+    pub async fn status(&self) -> Result<NodeStatus, NodeError> {
+        self.request(|reply| Command::Status { reply }).await
+    }
+
+    /// The addresses the transport is bound to (port 0 resolved).
+    pub async fn listen_addrs(&self) -> Result<Vec<String>, NodeError> {
+        self.net.listen_addrs().await.map_err(closed)
+    }
+
+    /// Records an address for a member device and dials it if not connected.
+    pub async fn add_peer(&self, key: PublicKey, addr: &str) -> Result<(), NodeError> {
+        self.net.add_address(key, addr).await.map_err(closed)
+    }
+
+    /// Ends every session politely, stops the transport and closes the replica. Idempotent.
+    pub async fn shutdown(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.shutdown.send(reply).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    async fn request<R>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<R>) -> Command,
+    ) -> Result<R, NodeError> {
+        let (reply, response) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| NodeError::Closed)?;
+        response.await.map_err(|_| NodeError::Closed)
+    }
+}
+
+fn closed(e: NetError) -> NodeError {
+    match e {
+        NetError::Closed => NodeError::Closed,
+        e => NodeError::Net(e),
+    }
+}
+
+/// Member devices other than this one: the transport's allow-list.
+fn allowed_peers(replica: &Replica) -> Vec<PublicKey> {
+    let own = replica.public_key();
+    replica
+        .members()
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| *k != own)
+        .collect()
+}
+
+/// Runs `f` where blocking is allowed: inside `block_in_place` on a multi-thread runtime,
+/// directly otherwise.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// What a session reads: the replica and the table of sessions.
+struct Src<'a> {
+    replica: &'a Replica,
+    network: NetworkId,
+    peers: Vec<PublicKey>,
+}
+
+impl Source for Src<'_> {
+    fn network(&self) -> NetworkId {
+        self.network
+    }
+
+    fn version_vector(&self) -> Vector {
+        self.replica.version_vector()
+    }
+
+    fn membership_heads(&self) -> Vec<OpId> {
+        Vec::new()
+    }
+
+    fn ops_missing_from(&self, _: &[OpId], _: usize, _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+
+    fn envelopes_after(
+        &self,
+        author: &PublicKey,
+        after: u64,
+        max_count: usize,
+        max_bytes: usize,
+    ) -> Vec<Vec<u8>> {
+        self.replica
+            .envelopes_after(author, after, max_count, max_bytes)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read the log");
+                Vec::new()
+            })
+    }
+
+    fn connected_peers(&self) -> Vec<PublicKey> {
+        self.peers.clone()
+    }
+}
+
+struct NodeActor {
+    replica: Replica,
+    network: NetworkId,
+    net: Net,
+    sessions: BTreeMap<PublicKey, PeerSync>,
+    senders: BTreeMap<PublicKey, mpsc::Sender<Vec<u8>>>,
+    origin: Instant,
+    refused: u64,
+}
+
+impl NodeActor {
+    async fn run(
+        mut self,
+        mut shutdown: mpsc::Receiver<oneshot::Sender<()>>,
+        mut commands: mpsc::Receiver<Command>,
+        mut events: mpsc::Receiver<NetEvent>,
+    ) {
+        let mut tick = tokio::time::interval(TICK_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let done = loop {
+            tokio::select! {
+                biased;
+                reply = shutdown.recv() => break reply,
+                command = commands.recv() => match command {
+                    Some(command) => blocking(|| self.on_command(command)),
+                    None => break None,
+                },
+                event = events.recv() => match event {
+                    Some(event) => blocking(|| self.on_event(event)),
+                    None => break None,
+                },
+                _ = tick.tick() => {
+                    let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+                    blocking(|| self.feed(peers, Input::Tick));
+                }
+            }
+        };
+        let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+        blocking(|| self.feed(peers, Input::Shutdown));
+        // Let the sender tasks hand over the Byes before the transport stops.
+        let senders = std::mem::take(&mut self.senders);
+        drop(senders);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.net.shutdown().await;
+        let replica = self.replica;
+        if let Err(e) = blocking(|| replica.close()) {
+            tracing::warn!(error = %e, "closing the replica failed");
+        }
+        if let Some(reply) = done {
+            let _ = reply.send(());
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::AddOffer { offer, now, reply } => {
+                let result = self.replica.add_offer(*offer, now);
+                let ok = result.is_ok();
+                let _ = reply.send(result);
+                if ok {
+                    let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+                    self.feed(peers, Input::LocalChanged);
+                }
+            }
+            Command::OfferHandles { reply } => {
+                let mut handles: Vec<String> = self
+                    .replica
+                    .view()
+                    .offers()
+                    .map(|o| o.fields.handle.clone())
+                    .collect();
+                handles.sort();
+                let _ = reply.send(handles);
+            }
+            Command::Status { reply } => {
+                let _ = reply.send(NodeStatus {
+                    sessions: self.sessions.keys().copied().collect(),
+                    refused: self.refused,
+                });
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: NetEvent) {
+        match event {
+            NetEvent::Connected(peer) => {
+                // A fresh connection starts a fresh session (a stale one is replaced).
+                self.end_session(&peer);
+                self.sessions
+                    .insert(peer, PeerSync::new(self.replica.public_key(), peer));
+                self.senders
+                    .insert(peer, spawn_sender(self.net.clone(), peer));
+                self.feed(vec![peer], Input::Connected);
+            }
+            NetEvent::Disconnected(peer) => {
+                if self.end_session(&peer) {
+                    let others: Vec<PublicKey> = self.sessions.keys().copied().collect();
+                    self.feed(others, Input::Refresh);
+                }
+            }
+            NetEvent::Frame { from, bytes } => self.feed(vec![from], Input::Received(&bytes)),
+            NetEvent::Refused { peer } => {
+                self.refused += 1;
+                tracing::info!(%peer, "refused a non-member");
+            }
+            NetEvent::Misbehaved { peer, reason } => {
+                tracing::warn!(%peer, %reason, "a peer broke the framing rules");
+            }
+        }
+    }
+
+    /// Removes a session and its sender; whether there was one.
+    fn end_session(&mut self, peer: &PublicKey) -> bool {
+        self.senders.remove(peer);
+        self.sessions.remove(peer).is_some()
+    }
+
+    /// Passes `input` to the sessions with `peers`, then performs every effect that follows,
+    /// including the relay ([`Input::LocalChanged`] to every session after anything applied).
+    fn feed(&mut self, peers: Vec<PublicKey>, input: Input<'_>) {
+        let mut queue: VecDeque<(PublicKey, Effect)> = VecDeque::new();
+        for peer in peers {
+            self.handle(peer, input, &mut queue);
+        }
+        let mut relay = false;
+        loop {
+            while let Some((peer, effect)) = queue.pop_front() {
+                relay |= self.perform(peer, effect, &mut queue);
+            }
+            if !relay {
+                break;
+            }
+            relay = false;
+            let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+            for peer in peers {
+                self.handle(peer, Input::LocalChanged, &mut queue);
+            }
+        }
+    }
+
+    fn handle(
+        &mut self,
+        peer: PublicKey,
+        input: Input<'_>,
+        queue: &mut VecDeque<(PublicKey, Effect)>,
+    ) {
+        let now = self.now();
+        let src = Src {
+            replica: &self.replica,
+            network: self.network,
+            peers: self.sessions.keys().copied().collect(),
+        };
+        let Some(session) = self.sessions.get_mut(&peer) else {
+            return;
+        };
+        let effects = session.handle(now, input, &src);
+        queue.extend(effects.into_iter().map(|e| (peer, e)));
+    }
+
+    /// Performs one effect of `peer`'s session; whether anything new was applied.
+    fn perform(
+        &mut self,
+        peer: PublicKey,
+        effect: Effect,
+        queue: &mut VecDeque<(PublicKey, Effect)>,
+    ) -> bool {
+        match effect {
+            Effect::Send(frame) => {
+                if let Some(tx) = self.senders.get(&peer)
+                    && tx.try_send(frame).is_err()
+                {
+                    tracing::debug!(%peer, "peer queue full; frame dropped");
+                }
+                false
+            }
+            Effect::ApplyEnvelopes { token, envelopes } => {
+                let mut applied = 0;
+                let mut invalid = 0;
+                for envelope in &envelopes {
+                    match self.replica.ingest(envelope) {
+                        Ok(IngestOutcome::Applied(n)) => applied += n,
+                        Ok(IngestOutcome::Duplicate | IngestOutcome::Waiting) => {}
+                        Err(ReplicaError::Envelope(e)) => {
+                            tracing::debug!(%peer, error = %e, "refused an envelope");
+                            invalid += 1;
+                        }
+                        Err(e) => tracing::warn!(%peer, error = %e, "cannot ingest"),
+                    }
+                }
+                self.handle(peer, Input::Applied { token, invalid }, queue);
+                applied > 0
+            }
+            // No membership log or snapshot loading yet: acknowledge unchanged.
+            Effect::ApplyOps { token, .. } | Effect::ApplySnapshot { token, .. } => {
+                self.handle(peer, Input::Applied { token, invalid: 0 }, queue);
+                false
+            }
+            Effect::Hint { peers, author, seq } => {
+                for named in peers {
+                    if named != peer {
+                        self.handle(named, Input::Hinted { author, seq }, queue);
+                    }
+                }
+                false
+            }
+            Effect::Disconnect { reason, penalty } => {
+                tracing::info!(%peer, ?reason, ?penalty, "sync session ended");
+                if self.end_session(&peer) {
+                    let others: Vec<PublicKey> = self.sessions.keys().copied().collect();
+                    for other in others {
+                        self.handle(other, Input::Refresh, queue);
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+/// A task that hands frames for `peer` to the transport in order, retrying while its window is
+/// full; it ends when the session's sender is dropped or the peer is gone.
+fn spawn_sender(net: Net, peer: PublicKey) -> mpsc::Sender<Vec<u8>> {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(PEER_QUEUE_CAPACITY);
+    tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            loop {
+                match net.send(peer, frame.clone()).await {
+                    Ok(()) => break,
+                    Err(NetError::Busy { .. }) => tokio::time::sleep(BUSY_RETRY).await,
+                    Err(NetError::Closed) => return,
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "frame not sent");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    tx
+}

@@ -1,0 +1,226 @@
+//! Nodes over real loopback connections: convergence, relay along a line, and refusal of a
+//! device that is not a member.
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use puente_crdt::{
+    Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Time, Vetting,
+};
+use puente_node::actor::{Node, NodeConfig};
+use puente_node::identity::PublicKey;
+use puente_node::replica::{InitOptions, Replica};
+
+const PASS: &[u8] = b"a long test passphrase";
+const NOW: Time = Time(1_795_000_000);
+const SETTLE: Duration = Duration::from_secs(10);
+const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+
+fn init(dir: &Path, name: &str) -> Replica {
+    Replica::init(
+        dir,
+        PASS,
+        InitOptions {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("valid county")],
+            intake: "hotline".into(),
+            tz: "America/Los_Angeles".into(),
+        },
+        NOW,
+    )
+    .expect("init succeeds")
+}
+
+fn offer(handle: &str) -> NewOffer {
+    NewOffer {
+        fields: OfferFields {
+            kind: Kind::HostHome,
+            handle: handle.into(),
+            subject: SubjectType::Household,
+            counties: vec!["06067".parse().expect("valid county")],
+            zone: None,
+            languages: vec!["es".parse().expect("valid language")],
+            accepts: vec![Accepts::TransWomen],
+            affirming: vec![],
+            accessibility: vec![],
+            household: vec![],
+            capabilities: vec![],
+            unit: Kind::HostHome.default_unit(),
+            lead_time: None,
+            max_stay: None,
+            vetting: Vetting::OrgVetted,
+            status: StatusHint::Capacity,
+            label: "quiet room".into(),
+            bond_band: None,
+            post_within: None,
+        },
+        windows: vec![NewWindow {
+            start: NOW,
+            end: NOW.plus(14 * 86_400),
+            tz: "America/Los_Angeles".into(),
+            weekly: false,
+            total: 2,
+        }],
+        expires_in: None,
+    }
+}
+
+/// `n` replicas on one network (the first one's), each trusting all of them.
+fn network(dir: &Path, n: usize) -> Vec<Replica> {
+    let mut replicas: Vec<Replica> = (0..n)
+        .map(|i| init(&dir.join(format!("n{i}")), &format!("Org {i}")))
+        .collect();
+    let (net, keys) = replicas[0].network_secret();
+    for r in &mut replicas[1..] {
+        r.join_network(net, &keys, 0).expect("joins");
+    }
+    let members: Vec<_> = replicas.iter().map(|r| (r.public_key(), r.org())).collect();
+    for r in &mut replicas {
+        for (k, o) in &members {
+            r.trust(*k, *o).expect("trusted");
+        }
+    }
+    replicas
+}
+
+async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
+    Node::spawn(
+        replica,
+        NodeConfig {
+            listen: vec![LOOPBACK.into()],
+            peers,
+        },
+    )
+    .await
+    .expect("node starts")
+}
+
+async fn addr(node: &Node) -> String {
+    node.listen_addrs()
+        .await
+        .expect("running")
+        .into_iter()
+        .next()
+        .expect("listening")
+}
+
+/// Polls `cond` until it holds; panics with `what` after [`SETTLE`].
+async fn settle<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !cond().await {
+        assert!(start.elapsed() < SETTLE, "did not settle: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn has(node: &Node, handles: &[&str]) -> bool {
+    node.offer_handles().await.expect("running") == handles
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_converge_both_ways() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = network(tmp.path(), 2);
+    let mut rb = rs.pop().expect("b");
+    let mut ra = rs.pop().expect("a");
+    // Written before the nodes start: exchanged by the initial sync.
+    ra.add_offer(offer("host-a-old"), NOW).expect("added");
+    rb.add_offer(offer("host-b-old"), NOW).expect("added");
+    let key_a = ra.public_key();
+    let a = spawn(ra, vec![]).await;
+    let b = spawn(rb, vec![(key_a, addr(&a).await)]).await;
+    let both = ["host-a-old", "host-b-old"];
+    settle("initial sync", || async {
+        has(&a, &both).await && has(&b, &both).await
+    })
+    .await;
+
+    // Written while connected: pushed to the peer.
+    a.add_offer(offer("host-a-new"), NOW).await.expect("added");
+    b.add_offer(offer("host-b-new"), NOW).await.expect("added");
+    let all = ["host-a-new", "host-a-old", "host-b-new", "host-b-old"];
+    settle("live writes", || async {
+        has(&a, &all).await && has(&b, &all).await
+    })
+    .await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_is_relayed_along_a_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = network(tmp.path(), 3);
+    let rc = rs.pop().expect("c");
+    let rb = rs.pop().expect("b");
+    let ra = rs.pop().expect("a");
+    let (key_a, key_b, key_c) = (ra.public_key(), rb.public_key(), rc.public_key());
+    // B listens; A and C dial only B, and neither ever learns the other's address.
+    let b = spawn(rb, vec![]).await;
+    let b_addr = addr(&b).await;
+    let a = spawn(ra, vec![(key_b, b_addr.clone())]).await;
+    let c = spawn(rc, vec![(key_b, b_addr)]).await;
+    settle("B has sessions with A and C", || async {
+        let s = b.status().await.expect("running").sessions;
+        s.contains(&key_a) && s.contains(&key_c)
+    })
+    .await;
+
+    a.add_offer(offer("host-from-a"), NOW).await.expect("added");
+    settle("C has A's offer", || async {
+        has(&c, &["host-from-a"]).await
+    })
+    .await;
+    assert!(has(&b, &["host-from-a"]).await);
+    let a_sessions = a.status().await.expect("running").sessions;
+    let c_sessions = c.status().await.expect("running").sessions;
+    assert_eq!(a_sessions, [key_b], "A talks only to B");
+    assert_eq!(c_sessions, [key_b], "C talks only to B");
+    for n in [a, b, c] {
+        n.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_is_not_a_member_gets_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = network(tmp.path(), 2);
+    let rb = rs.pop().expect("b");
+    let mut ra = rs.pop().expect("a");
+    ra.add_offer(offer("host-secret"), NOW).expect("added");
+    let (key_a, key_b) = (ra.public_key(), rb.public_key());
+    // Mallory holds the network's keys and trusts A, but A does not trust Mallory.
+    let mut rm = init(&tmp.path().join("m"), "Mallory");
+    let (net, keys) = ra.network_secret();
+    rm.join_network(net, &keys, 0).expect("joins");
+    rm.trust(key_a, ra.org()).expect("trusted");
+    let key_m = rm.public_key();
+
+    let a = spawn(ra, vec![]).await;
+    let a_addr = addr(&a).await;
+    let m = spawn(rm, vec![(key_a, a_addr.clone())]).await;
+    let b = spawn(rb, vec![(key_a, a_addr)]).await;
+    // A refused Mallory's handshake, and a member connected after it got the offer.
+    settle("A refused Mallory", || async {
+        a.status().await.expect("running").refused >= 1
+    })
+    .await;
+    settle("B has A's offer", || async {
+        has(&b, &["host-secret"]).await
+    })
+    .await;
+    assert!(has(&m, &[]).await, "Mallory got nothing");
+    assert_eq!(a.status().await.expect("running").sessions, [key_b]);
+    assert!(
+        !a.status().await.expect("running").sessions.contains(&key_m),
+        "A never holds a session with Mallory"
+    );
+    for n in [a, b, m] {
+        n.shutdown().await;
+    }
+}
