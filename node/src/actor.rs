@@ -35,6 +35,9 @@ const PEER_QUEUE_CAPACITY: usize = 256;
 /// How often sessions get [`Input::Tick`].
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long shutdown waits for each peer's sender task to hand over its last frames.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
 /// Delay before retrying a frame the transport refused as busy (window full).
 const BUSY_RETRY: Duration = Duration::from_millis(10);
 
@@ -119,6 +122,7 @@ impl Node {
             net: net.clone(),
             sessions: BTreeMap::new(),
             senders: BTreeMap::new(),
+            sender_tasks: Vec::new(),
             origin: Instant::now(),
             refused: 0,
         };
@@ -263,6 +267,8 @@ struct NodeActor {
     net: Net,
     sessions: BTreeMap<PublicKey, PeerSync>,
     senders: BTreeMap<PublicKey, mpsc::Sender<Vec<u8>>>,
+    /// The sender tasks, so that shutdown waits for them to hand over their last frames.
+    sender_tasks: Vec<tokio::task::JoinHandle<()>>,
     origin: Instant,
     refused: u64,
 }
@@ -296,10 +302,12 @@ impl NodeActor {
         };
         let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
         blocking(|| self.feed(peers, Input::Shutdown));
-        // Let the sender tasks hand over the Byes before the transport stops.
-        let senders = std::mem::take(&mut self.senders);
-        drop(senders);
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Let the sender tasks hand over the Byes before the transport stops: dropping their
+        // channels ends each task once its queue is empty.
+        self.senders.clear();
+        for task in std::mem::take(&mut self.sender_tasks) {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
+        }
         self.net.shutdown().await;
         let replica = self.replica;
         if let Err(e) = blocking(|| replica.close()) {
@@ -351,8 +359,10 @@ impl NodeActor {
                 self.end_session(&peer);
                 self.sessions
                     .insert(peer, PeerSync::new(self.replica.public_key(), peer));
-                self.senders
-                    .insert(peer, spawn_sender(self.net.clone(), peer));
+                let (tx, task) = spawn_sender(self.net.clone(), peer);
+                self.senders.insert(peer, tx);
+                self.sender_tasks.retain(|t| !t.is_finished());
+                self.sender_tasks.push(task);
                 self.feed(vec![peer], Input::Connected);
             }
             NetEvent::Disconnected(peer) => {
@@ -364,7 +374,8 @@ impl NodeActor {
             NetEvent::Frame { from, bytes } => self.feed(vec![from], Input::Received(&bytes)),
             NetEvent::Refused { peer } => {
                 self.refused += 1;
-                tracing::info!(%peer, "refused a non-member");
+                // Who tried is partnership metadata: debug level only.
+                tracing::debug!(%peer, "refused a non-member");
             }
             NetEvent::Misbehaved { peer, reason } => {
                 tracing::warn!(%peer, %reason, "a peer broke the framing rules");
@@ -467,7 +478,10 @@ impl NodeActor {
                 false
             }
             Effect::Disconnect { reason, penalty } => {
-                tracing::info!(%peer, ?reason, ?penalty, "sync session ended");
+                tracing::debug!(%peer, ?reason, ?penalty, "sync session ended");
+                if let Some(penalty) = penalty {
+                    tracing::warn!(?penalty, "ended the sync session of a misbehaving member");
+                }
                 if self.end_session(&peer) {
                     let others: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     for other in others {
@@ -482,9 +496,9 @@ impl NodeActor {
 
 /// A task that hands frames for `peer` to the transport in order, retrying while its window is
 /// full; it ends when the session's sender is dropped or the peer is gone.
-fn spawn_sender(net: Net, peer: PublicKey) -> mpsc::Sender<Vec<u8>> {
+fn spawn_sender(net: Net, peer: PublicKey) -> (mpsc::Sender<Vec<u8>>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(PEER_QUEUE_CAPACITY);
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {
             loop {
                 match net.send(peer, frame.clone()).await {
@@ -499,5 +513,5 @@ fn spawn_sender(net: Net, peer: PublicKey) -> mpsc::Sender<Vec<u8>> {
             }
         }
     });
-    tx
+    (tx, task)
 }
