@@ -58,6 +58,7 @@ impl Ctx {
                 self.dir.display()
             );
         }
+        Replica::check_location(&self.dir).map_err(|e| fail::replica(e, &self.dir))?;
         let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
         tracing::debug!(dir = %self.dir.display(), "opening the store");
         Replica::open(&self.dir, pass.as_bytes()).map_err(|e| fail::replica(e, &self.dir))

@@ -315,6 +315,12 @@ impl Replica {
         Ok(replica)
     }
 
+    /// Checks, before any passphrase is asked for, that `dir` is private to its owner or does
+    /// not exist yet (see [`crate::store::check_location`]).
+    pub fn check_location(dir: &Path) -> Result<(), ReplicaError> {
+        Ok(crate::store::check_location(dir)?)
+    }
+
     /// Opens an existing replica: unseals the store, loads the local snapshot and replays the
     /// envelopes appended after it.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Replica, ReplicaError> {

@@ -24,6 +24,7 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
         );
     }
     time::zone(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
+    Replica::check_location(&ctx.dir).map_err(|e| ctx.err(e))?;
     let pass = passphrase::obtain(ctx.passphrase_file.as_deref(), &ctx.dir, Purpose::Create)?;
     let opts = InitOptions {
         name: a.org,

@@ -107,6 +107,32 @@ fn init_refuses_a_short_passphrase_and_commands_need_a_store() {
     assert!(e.contains("PUENTE_NOW"), "{e}");
 }
 
+#[test]
+fn a_loose_data_directory_is_reported_before_any_passphrase_is_needed() {
+    // No passphrase source and no terminal: the permission problem must come first, since it
+    // is what the coordinator has to fix.
+    let mut fresh = Node::new();
+    fresh.pass = None;
+    std::fs::create_dir(&fresh.data).expect("mkdir");
+    set_mode(&fresh.data, 0o755);
+    let mut existing = Node::init("River Refuge");
+    existing.pass = None;
+    set_mode(&existing.data, 0o755);
+    for (n, args) in [
+        (&fresh, &["init", "--org", "River Refuge"][..]),
+        (&existing, &["whoami"][..]),
+    ] {
+        let r = n.run(args);
+        assert!(!r.ok, "{args:?} succeeded");
+        assert!(r.stderr.contains("chmod 700"), "{args:?}: {}", r.stderr);
+        assert!(
+            !r.stderr.to_lowercase().contains("passphrase"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
 fn set_mode(path: &std::path::Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");

@@ -313,6 +313,22 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Checks, without asking for the passphrase, that `dir` could hold a store: it is a
+/// directory private to its owner (no group or other permission bits) or does not exist
+/// yet (then [`Store::create`] makes it 0700). The CLI calls this before prompting, so that
+/// a loose directory is reported before anyone types a passphrase.
+pub fn check_location(dir: &Path) -> Result<(), StoreError> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => check_private(dir, true),
+        Ok(_) => Err(io_error(
+            dir,
+            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(dir, e)),
+    }
+}
+
 impl Store {
     /// Creates a new store in `dir` (created with mode 0700 if missing; an existing directory
     /// must already be private), protected by `passphrase` with Argon2id `params` (at least
