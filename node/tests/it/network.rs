@@ -5,66 +5,14 @@ use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use puente_crdt::{
-    Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Time, Vetting,
-};
 use puente_node::actor::{Node, NodeConfig};
 use puente_node::identity::PublicKey;
-use puente_node::replica::{InitOptions, Replica};
 
-const PASS: &[u8] = b"a long test passphrase";
-const NOW: Time = Time(1_795_000_000);
+use crate::support::{NOW, init, offer};
+use puente_node::replica::Replica;
+
 const SETTLE: Duration = Duration::from_secs(10);
 const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
-
-fn init(dir: &Path, name: &str) -> Replica {
-    Replica::init(
-        dir,
-        PASS,
-        InitOptions {
-            name: name.into(),
-            counties: vec!["06067".parse().expect("valid county")],
-            intake: "hotline".into(),
-            tz: "America/Los_Angeles".into(),
-        },
-        NOW,
-    )
-    .expect("init succeeds")
-}
-
-fn offer(handle: &str) -> NewOffer {
-    NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("valid county")],
-            zone: None,
-            languages: vec!["es".parse().expect("valid language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: NOW,
-            end: NOW.plus(14 * 86_400),
-            tz: "America/Los_Angeles".into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    }
-}
 
 /// `n` replicas on one network (the first one's), each trusting all of them.
 fn network(dir: &Path, n: usize) -> Vec<Replica> {

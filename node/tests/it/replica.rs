@@ -2,68 +2,14 @@
 //! envelopes, and envelopes that must be refused.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use puente_crdt::{
-    Accepts, Decision, HoldStatus, Kind, NewOffer, NewWindow, OfferFields, OfferId, OrgId,
-    Partition, Query, StatusHint, SubjectType, Time, Vetting, WindowId,
-};
+use puente_crdt::{Decision, HoldStatus, NewOffer, OfferId, OrgId, Partition, Query, WindowId};
 use puente_node::envelope::{Envelope, EnvelopeError, Epoch, NetworkId};
 use puente_node::identity::{SecretKey, org_id_for};
-use puente_node::replica::{HoldRequest, IngestOutcome, InitOptions, Replica, ReplicaError};
+use puente_node::replica::{HoldRequest, IngestOutcome, Replica, ReplicaError};
 use puente_node::store::StoreError;
 
-const PASS: &[u8] = b"a long test passphrase";
-const NOW: Time = Time(1_795_000_000);
-
-fn init(dir: &Path, name: &str) -> Replica {
-    Replica::init(
-        dir,
-        PASS,
-        InitOptions {
-            name: name.into(),
-            counties: vec!["06067".parse().expect("valid county")],
-            intake: "hotline".into(),
-            tz: "America/Los_Angeles".into(),
-        },
-        NOW,
-    )
-    .expect("init succeeds")
-}
-
-fn offer(handle: &str) -> NewOffer {
-    NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("valid county")],
-            zone: None,
-            languages: vec!["es".parse().expect("valid language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: NOW,
-            end: NOW.plus(14 * 86_400),
-            tz: "America/Los_Angeles".into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    }
-}
+use crate::support::{NOW, PASS, init, offer};
 
 fn handles(r: &Replica) -> Vec<String> {
     let mut v: Vec<String> = r.view().offers().map(|o| o.fields.handle.clone()).collect();
