@@ -48,6 +48,8 @@ pub struct NodeConfig {
     pub listen: Vec<String>,
     /// Member devices to dial, with an address each.
     pub peers: Vec<(PublicKey, String)>,
+    /// Discover members on the local network with mDNS (off unless asked for).
+    pub mdns: bool,
 }
 
 /// Errors from the node.
@@ -87,6 +89,34 @@ enum Command {
     Status {
         reply: oneshot::Sender<NodeStatus>,
     },
+    Control(Box<dyn FnOnce(&mut Control<'_>) + Send>),
+}
+
+/// What a closure passed to [`Node::with_control`] works with: the node's replica, a status
+/// snapshot taken just before, and requests for the transport that run after the closure.
+#[derive(Debug)]
+pub struct Control<'a> {
+    replica: &'a mut Replica,
+    status: NodeStatus,
+    addresses: Vec<(PublicKey, String)>,
+}
+
+impl Control<'_> {
+    /// The node's replica. Anything written here is pushed to connected peers after the
+    /// closure returns.
+    pub fn replica(&mut self) -> &mut Replica {
+        self.replica
+    }
+
+    /// The status of the node just before the closure started.
+    pub fn status(&self) -> &NodeStatus {
+        &self.status
+    }
+
+    /// Records an address for a member device, dialled after the closure returns.
+    pub fn add_address(&mut self, key: PublicKey, addr: String) {
+        self.addresses.push((key, addr));
+    }
 }
 
 /// A cheap, cloneable handle to a running node. The actor stops on [`Node::shutdown`] or when
@@ -110,7 +140,7 @@ impl Node {
             listen: config.listen,
             allowed: allowed_peers(&replica),
             known_addresses: config.peers,
-            mdns: false,
+            mdns: config.mdns,
             limits: NetLimits::default(),
         })
         .await?;
@@ -151,6 +181,24 @@ impl Node {
     /// The handles of every offer in the view (all organisations), sorted.
     pub async fn offer_handles(&self) -> Result<Vec<String>, NodeError> {
         self.request(|reply| Command::OfferHandles { reply }).await
+    }
+
+    /// Runs `f` on the node's own task with its replica (see [`Control`]): how the control
+    /// socket serves CLI commands while the node runs. `f` must be short; the node handles
+    /// nothing else meanwhile. Changes it makes are pushed to peers afterwards.
+    pub async fn with_control<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Control<'_>) -> R + Send + 'static,
+    ) -> Result<R, NodeError> {
+        let (reply, response) = oneshot::channel();
+        let job: Box<dyn FnOnce(&mut Control<'_>) + Send> = Box::new(move |control| {
+            let _ = reply.send(f(control));
+        });
+        self.commands
+            .send(Command::Control(job))
+            .await
+            .map_err(|_| NodeError::Closed)?;
+        response.await.map_err(|_| NodeError::Closed)
     }
 
     /// Sessions and refusals now.
@@ -318,6 +366,13 @@ impl NodeActor {
         }
     }
 
+    fn status(&self) -> NodeStatus {
+        NodeStatus {
+            sessions: self.sessions.keys().copied().collect(),
+            refused: self.refused,
+        }
+    }
+
     fn now(&self) -> Duration {
         self.origin.elapsed()
     }
@@ -344,10 +399,26 @@ impl NodeActor {
                 let _ = reply.send(handles);
             }
             Command::Status { reply } => {
-                let _ = reply.send(NodeStatus {
-                    sessions: self.sessions.keys().copied().collect(),
-                    refused: self.refused,
-                });
+                let _ = reply.send(self.status());
+            }
+            Command::Control(job) => {
+                let mut control = Control {
+                    status: self.status(),
+                    replica: &mut self.replica,
+                    addresses: Vec::new(),
+                };
+                job(&mut control);
+                let addresses = control.addresses;
+                for (key, addr) in addresses {
+                    let net = self.net.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = net.add_address(key, &addr).await {
+                            tracing::warn!(error = %e, "cannot use a peer address");
+                        }
+                    });
+                }
+                let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+                self.feed(peers, Input::LocalChanged);
             }
         }
     }

@@ -38,6 +38,7 @@ async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
         NodeConfig {
             listen: vec![LOOPBACK.into()],
             peers,
+            mdns: false,
         },
     )
     .await
