@@ -29,8 +29,13 @@ use crate::envelope::{
     EpochKeys, NetworkId,
 };
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
+use crate::membership::{MembershipError, MembershipLog};
 use crate::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::store::{Store, StoreError, WriteBatch};
+
+mod network;
+
+pub use network::{MembershipUpdate, PeerBook};
 
 /// Offers per automerge change when importing: per-record changes make loading and sync of a
 /// large import measurably slower, and 1,000 offers (~0.4 MB) stay far below the envelope
@@ -56,6 +61,8 @@ const REC_IDENTITY: &str = "identity";
 const REC_NODE: &str = "node";
 const REC_EPOCH_KEYS: &str = "epoch-keys";
 const REC_MEMBERS: &str = "members";
+const REC_MEMBERSHIP: &str = "membership";
+const REC_PEERS: &str = "peers";
 const SNAPSHOT_NAME: &str = "local";
 
 /// Why a replica operation failed.
@@ -101,6 +108,13 @@ pub enum ReplicaError {
     /// An earlier write failed half-way in memory; the replica must be reopened.
     #[error("an earlier write failed; nothing more is accepted until puente is restarted")]
     Poisoned,
+    /// A membership op was refused.
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
+    /// The request does not fit this node's place in the network (already in a network, not
+    /// an admin, not a member...); the text says what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// What `init` needs to know about the organisation.
@@ -180,6 +194,9 @@ struct NodeRecord {
     network: NetworkId,
     epoch: u32,
     tz: String,
+    /// The network's name, once the node is part of one (founded or joined).
+    #[serde(default)]
+    network_name: Option<String>,
 }
 
 /// The keys and organisations allowed to write, as this node knows them. Until the signed
@@ -205,6 +222,21 @@ impl Members {
 impl Authority for Members {
     fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
         self.by_key.get(author) == Some(partition)
+    }
+}
+
+/// Who may write: the membership log's member set once there is one, else the local list.
+struct Writers<'a> {
+    members: &'a Members,
+    log: Option<&'a MembershipLog>,
+}
+
+impl Authority for Writers<'_> {
+    fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        match self.log {
+            Some(log) => log.state().may_write(author, partition),
+            None => self.members.may_write(author, partition),
+        }
     }
 }
 
@@ -243,6 +275,10 @@ pub struct Replica {
     node: NodeRecord,
     keys: EpochKeyring,
     members: Members,
+    /// The network's membership log, once the node founded or joined a network; until then
+    /// `members` (this device alone, plus keys trusted by hand in tests) decides who writes.
+    membership: Option<MembershipLog>,
+    peers: PeerBook,
     admission: Admission,
     partitions: Partitions,
     /// Where each accepted envelope sits in the log.
@@ -282,6 +318,7 @@ impl Replica {
             network: NetworkId::from_bytes(network),
             epoch: 0,
             tz: profile.tz.clone(),
+            network_name: None,
         };
         let mut keys = EpochKeyring::new();
         keys.insert(EpochKey::generate(Epoch(0)));
@@ -304,6 +341,8 @@ impl Replica {
             node,
             keys,
             members,
+            membership: None,
+            peers: PeerBook::default(),
             partitions: Partitions::new(public),
             log_index: HashMap::new(),
             view: View::new(),
@@ -351,6 +390,16 @@ impl Replica {
                 .ok_or(ReplicaError::Damaged("members"))?,
             "members",
         )?;
+        let membership = match store.get_record(REC_MEMBERSHIP)? {
+            Some(bytes) => {
+                Some(network::decode_log(&bytes).ok_or(ReplicaError::Damaged("membership"))?)
+            }
+            None => None,
+        };
+        let peers: PeerBook = match store.get_record(REC_PEERS)? {
+            Some(bytes) => decode_json(&bytes, "peer address")?,
+            None => PeerBook::default(),
+        };
 
         let mut partitions = Partitions::new(public);
         let mut covers = 0u64;
@@ -420,6 +469,8 @@ impl Replica {
             node,
             keys,
             members,
+            membership,
+            peers,
             admission,
             partitions,
             log_index,
@@ -840,48 +891,61 @@ impl Replica {
         (self.node.network, encode_keys(&self.keys))
     }
 
-    /// Joins a network: adopts its id and epoch keys, and re-seals everything this node wrote
-    /// while it was on its own (its local network) as envelopes of the joined network, replacing
-    /// the log in one durable transaction. Refused once the node holds partners' records.
+    /// Joins a network given its id and encoded epoch keys directly (tests and tools that
+    /// build replicas without the membership log; nodes join through [`Replica::join`]).
     pub fn join_network(
         &mut self,
         network: NetworkId,
         keys: &[u8],
         epoch: u32,
     ) -> Result<(), ReplicaError> {
+        let ring = decode_keys(keys).ok_or(ReplicaError::Damaged("epoch key"))?;
+        self.adopt_network(network, ring, Epoch(epoch), None, WriteBatch::default())
+    }
+
+    /// Adopts a network: its id and epoch keys, and re-seals everything this node wrote while
+    /// it was on its own (its local network) as envelopes of the joined network, replacing the
+    /// log in one durable transaction together with whatever `batch` already holds. Refused
+    /// once the node holds partners' records.
+    fn adopt_network(
+        &mut self,
+        network: NetworkId,
+        ring: EpochKeyring,
+        epoch: Epoch,
+        name: Option<String>,
+        mut batch: WriteBatch,
+    ) -> Result<(), ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
         if self.partitions.orgs().any(|o| o != self.node.org) {
-            return Err(ReplicaError::NotYours(
+            return Err(ReplicaError::Refused(
                 "this node already holds partners' records: it is part of a network".into(),
             ));
         }
-        let ring = decode_keys(keys).ok_or(ReplicaError::Damaged("epoch key"))?;
         let key = ring
-            .key(Epoch(epoch))
+            .key(epoch)
             .ok_or(ReplicaError::Damaged("epoch key"))?
             .clone();
+        let key = EpochKey::new(epoch, key);
         let mut node = self.node.clone();
         node.network = network;
-        node.epoch = epoch;
+        node.epoch = epoch.0;
+        if name.is_some() {
+            node.network_name = name;
+        }
         let changes = self.own_partition()?.all_changes();
         let mut envs = Vec::new();
-        let mut seq = 1;
         let mut chunk: Vec<Vec<u8>> = Vec::new();
         let mut chunk_bytes = 0usize;
+        let seal_chunk = |chunk: &[Vec<u8>], envs: &mut Vec<Envelope>| {
+            let seq = envs.len() as u64 + 1;
+            Envelope::seal(network, node.org, &self.key, seq, epoch, key.key(), chunk)
+                .map(|env| envs.push(env))
+        };
         for change in changes {
             if !chunk.is_empty() && chunk_bytes + change.len() > REPUBLISH_CHUNK_BYTES {
-                envs.push(Envelope::seal(
-                    network,
-                    node.org,
-                    &self.key,
-                    seq,
-                    Epoch(epoch),
-                    &key,
-                    &chunk,
-                )?);
-                seq += 1;
+                seal_chunk(&chunk, &mut envs)?;
                 chunk.clear();
                 chunk_bytes = 0;
             }
@@ -889,17 +953,8 @@ impl Replica {
             chunk.push(change);
         }
         if !chunk.is_empty() {
-            envs.push(Envelope::seal(
-                network,
-                node.org,
-                &self.key,
-                seq,
-                Epoch(epoch),
-                &key,
-                &chunk,
-            )?);
+            seal_chunk(&chunk, &mut envs)?;
         }
-        let mut batch = WriteBatch::default();
         batch.replace_log();
         for env in &envs {
             batch.append_log(env.to_bytes());
@@ -928,7 +983,11 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         let env = Envelope::from_bytes(bytes)?;
-        let applied = match self.admission.admit(env, &self.members, &self.keys)? {
+        let writers = Writers {
+            members: &self.members,
+            log: self.membership.as_ref(),
+        };
+        let applied = match self.admission.admit(env, &writers, &self.keys)? {
             Admitted::Duplicate => return Ok(IngestOutcome::Duplicate),
             Admitted::Waiting { .. } => return Ok(IngestOutcome::Waiting),
             Admitted::Apply(list) => list,

@@ -403,3 +403,76 @@ fn envelopes_after_gives_contiguous_bounded_runs() {
         all[4..].to_vec()
     );
 }
+
+#[test]
+fn a_network_admits_partners_through_its_membership_log() {
+    use puente_node::membership::Role;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir_a = tmp.path().join("a");
+    let mut a = init(&dir_a, "Sacramento Accompaniment");
+    let mut b = init(&tmp.path().join("b"), "Yolo Trans Health");
+    let mut m = init(&tmp.path().join("m"), "Not Invited");
+    a.add_offer(offer("host-a1"), NOW).expect("added");
+    b.add_offer(offer("host-b1"), NOW)
+        .expect("added before joining");
+
+    let network = a.create_network("Valley Network", NOW).expect("founded");
+    assert!(a.is_admin());
+    assert!(
+        a.create_network("Again", NOW).is_err(),
+        "a node founds one network"
+    );
+    let ops = a
+        .admit_org("Yolo Trans Health", Role::Member, b.device_keys(), NOW)
+        .expect("admitted");
+    assert_eq!(ops.len(), 2, "add organisation + epoch key share");
+    b.join(&a.membership_ops(), "Valley Network")
+        .expect("joins");
+    assert_eq!(b.network(), network);
+    assert_eq!(b.network_name(), Some("Valley Network"));
+    assert!(!b.is_admin());
+    assert_eq!(b.member_devices(), vec![a.public_key()]);
+
+    // B's history written before joining was re-sealed for the network: A accepts all of it
+    // because the log says B's device writes for B; and B reads A's.
+    sync(&b, &mut a);
+    sync(&a, &mut b);
+    assert_eq!(handles(&a), ["host-a1", "host-b1"]);
+    assert_eq!(handles(&b), ["host-a1", "host-b1"]);
+
+    // A member cannot admit anyone; a device the log does not name gets nothing accepted, even
+    // one that was given the network's id: its envelopes fail the authority check.
+    let err = b
+        .admit_org("Not Invited", Role::Member, m.device_keys(), NOW)
+        .expect_err("members do not admit");
+    assert!(err.to_string().contains("admin"), "{err}");
+    let err = m
+        .join(&a.membership_ops(), "Valley Network")
+        .expect_err("not listed");
+    assert!(
+        err.to_string().contains("does not list this device"),
+        "{err}"
+    );
+    m.add_offer(offer("host-m1"), NOW).expect("local write");
+    for env in m
+        .envelopes_missing_from(&Default::default())
+        .expect("log readable")
+    {
+        assert!(
+            a.ingest(&env).is_err(),
+            "a non-member's envelope is refused"
+        );
+    }
+
+    // The log, keys and network survive a restart.
+    a.close().expect("closes");
+    let mut a = Replica::open(&dir_a, PASS).expect("reopens");
+    assert_eq!(a.network_name(), Some("Valley Network"));
+    assert_eq!(a.member_devices(), vec![b.public_key()]);
+    b.add_offer(offer("host-b2"), NOW).expect("added");
+    sync(&b, &mut a);
+    assert_eq!(handles(&a), ["host-a1", "host-b1", "host-b2"]);
+    // Replaying ops changes nothing.
+    let again = a.apply_membership(&b.membership_ops()).expect("applies");
+    assert_eq!(again.accepted, 0);
+}

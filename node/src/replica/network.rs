@@ -1,0 +1,460 @@
+//! The replica's place in a network: the membership log it keeps (founded here or received when
+//! joining), the epoch keys it opens from that log, and the addresses it knows partners at.
+//!
+//! The membership log is stored as one sealed record (the ops in canonical order, each with a
+//! length prefix) and rewritten whole when ops are accepted: a network's log is a few hundred
+//! ops at most, and one record keeps the log, the keys opened from it and the current epoch in
+//! the same durable transaction.
+
+use std::collections::BTreeMap;
+
+use hkdf::Hkdf;
+use puente_crdt::Time;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::{
+    REC_EPOCH_KEYS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError, encode_json,
+    encode_keys,
+};
+use crate::envelope::{Epoch, EpochKey, EpochKeys, NetworkId};
+use crate::identity::{AgreementSecret, PublicKey};
+use crate::membership::{Body, DeviceKeys, MembershipLog, Op, Role};
+use crate::store::WriteBatch;
+
+/// HKDF info that derives a device's X25519 key from its Ed25519 seed.
+const AGREEMENT_DOMAIN: &[u8] = b"puente/device-agreement/v1";
+
+/// Addresses kept per partner device; older ones are dropped first.
+const MAX_ADDRESSES_PER_PEER: usize = 8;
+
+/// Longest address text accepted.
+const MAX_ADDRESS_LEN: usize = 256;
+
+/// What [`Replica::apply_membership`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MembershipUpdate {
+    /// Ops newly accepted (including waiting ops they released).
+    pub accepted: usize,
+    /// Ops refused (malformed, forged, wrong network, too many waiting).
+    pub refused: usize,
+}
+
+/// Where partner devices can be reached: what the user configured, what invitations carried.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PeerBook {
+    entries: BTreeMap<PublicKey, Vec<String>>,
+}
+
+impl PeerBook {
+    /// Every known (device, address) pair.
+    pub fn pairs(&self) -> Vec<(PublicKey, String)> {
+        self.entries
+            .iter()
+            .flat_map(|(k, addrs)| addrs.iter().map(move |a| (*k, a.clone())))
+            .collect()
+    }
+
+    /// The addresses known for `key`.
+    pub fn addresses(&self, key: &PublicKey) -> &[String] {
+        self.entries.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds an address (most recent last); whether it was new.
+    fn add(&mut self, key: PublicKey, addr: &str) -> bool {
+        let list = self.entries.entry(key).or_default();
+        if list.iter().any(|a| a == addr) {
+            return false;
+        }
+        list.push(addr.to_string());
+        if list.len() > MAX_ADDRESSES_PER_PEER {
+            list.remove(0);
+        }
+        true
+    }
+}
+
+/// The stored form of a log: per op, a u32 length and the op's bytes, in canonical order.
+pub(super) fn encode_log(log: &MembershipLog) -> Vec<u8> {
+    let mut out = Vec::new();
+    for op in log.ops() {
+        let bytes = op.as_bytes();
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// Rebuilds a stored log; `None` if any op does not parse or verify.
+pub(super) fn decode_log(mut bytes: &[u8]) -> Option<MembershipLog> {
+    let mut log: Option<MembershipLog> = None;
+    while !bytes.is_empty() {
+        let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let op = bytes.get(4..4 + len)?;
+        bytes = &bytes[4 + len..];
+        match log.as_mut() {
+            None => log = Some(MembershipLog::new(op).ok()?),
+            Some(l) => {
+                let inserted = l.insert(op).ok()?;
+                if !inserted.missing.is_empty() {
+                    return None;
+                }
+            }
+        }
+    }
+    log
+}
+
+impl Replica {
+    /// This device's X25519 key, which epoch keys are sealed to: derived from the device's
+    /// Ed25519 seed with HKDF-SHA256 under its own label, so it needs no record of its own and
+    /// is exactly as safe as the device key it comes with.
+    pub fn agreement_secret(&self) -> AgreementSecret {
+        let seed = self.key.to_bytes();
+        let mut okm = Zeroizing::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA256's output limit.
+        let _ = Hkdf::<Sha256>::new(None, &seed[..]).expand(AGREEMENT_DOMAIN, &mut okm[..]);
+        AgreementSecret::from_bytes(&okm)
+    }
+
+    /// This device's public keys, as a membership op names them.
+    pub fn device_keys(&self) -> DeviceKeys {
+        DeviceKeys {
+            device: self.public,
+            agreement: self.agreement_secret().public(),
+        }
+    }
+
+    /// The network this node writes to (a local one until it founds or joins one).
+    pub fn network(&self) -> NetworkId {
+        self.node.network
+    }
+
+    /// The network's name, once the node is part of one.
+    pub fn network_name(&self) -> Option<&str> {
+        self.node.network_name.as_deref()
+    }
+
+    /// The epoch new envelopes are sealed under.
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.node.epoch)
+    }
+
+    /// The membership log, once the node is part of a network.
+    pub fn membership(&self) -> Option<&MembershipLog> {
+        self.membership.as_ref()
+    }
+
+    /// Every accepted membership op in canonical (causal) order: what a joining node needs.
+    pub fn membership_ops(&self) -> Vec<Vec<u8>> {
+        self.membership
+            .as_ref()
+            .map(|log| log.ops().map(Op::to_bytes).collect())
+            .unwrap_or_default()
+    }
+
+    /// Devices of other members: who may connect to this node. Before a network exists, the
+    /// keys trusted by hand.
+    pub fn member_devices(&self) -> Vec<PublicKey> {
+        let mut keys: Vec<PublicKey> = match &self.membership {
+            Some(log) => log.state().devices().iter().map(|d| d.key).collect(),
+            None => self.members.iter().map(|(k, _)| *k).collect(),
+        };
+        keys.retain(|k| *k != self.public);
+        keys
+    }
+
+    /// Whether this device belongs to an admin organisation of its network.
+    pub fn is_admin(&self) -> bool {
+        self.membership
+            .as_ref()
+            .is_some_and(|log| log.state().is_admin_device(&self.public))
+    }
+
+    /// Founds a network named `name` with this organisation as its admin: the founding op and
+    /// the first epoch key (the key this node already seals under, so nothing written so far
+    /// needs re-sealing), in one durable transaction.
+    pub fn create_network(&mut self, name: &str, now: Time) -> Result<NetworkId, ReplicaError> {
+        if let Some(log) = &self.membership {
+            return Err(ReplicaError::Refused(format!(
+                "this node is already part of network {}; a node belongs to one network",
+                log.network()
+            )));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(ReplicaError::Refused(
+                "a network name must be 1 to 80 characters".into(),
+            ));
+        }
+        let org_name = self.whoami().name;
+        let network = self.node.network;
+        let claimed = claimed(now);
+        let create = Op::create(
+            network,
+            &self.key,
+            self.agreement_secret().public(),
+            &org_name,
+            claimed,
+        )?;
+        let mut log = MembershipLog::new(create.as_bytes())?;
+        let epoch = self.epoch();
+        let key = self
+            .keys
+            .key(epoch)
+            .ok_or(ReplicaError::Damaged("epoch key"))?
+            .clone();
+        let rotation = Op::epoch_key(
+            network,
+            &self.key,
+            &log.heads(),
+            &EpochKey::new(epoch, key),
+            &[self.device_keys()],
+            claimed,
+        )?;
+        log.insert_op(rotation)?;
+        let mut node = self.node.clone();
+        node.network_name = Some(name.to_string());
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_MEMBERSHIP, &encode_log(&log));
+        batch.put_record(REC_NODE, &encode_json(&node));
+        self.store.commit(batch)?;
+        self.node = node;
+        self.membership = Some(log);
+        Ok(network)
+    }
+
+    /// Adds an organisation (its first device `new`) with `role`, and shares every epoch key
+    /// this node holds with that device. Admins only. Returns the new ops' bytes, already
+    /// applied and durable here, for sending to the new member and to every peer.
+    pub fn admit_org(
+        &mut self,
+        name: &str,
+        role: Role,
+        new: DeviceKeys,
+        now: Time,
+    ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let log = self.admin_log()?;
+        if log.state().device(&new.device).is_some() {
+            return Err(ReplicaError::Refused(format!(
+                "device {} is already a member",
+                new.device
+            )));
+        }
+        let network = log.network();
+        let claimed = claimed(now);
+        let add = Op::add_org(network, &self.key, &log.heads(), name, role, new, claimed)?;
+        let mut ops = vec![add.to_bytes()];
+        let mut parents = vec![add.id()];
+        // Share every epoch key the log names that this node holds, oldest first, so the new
+        // member can read the history as well as what comes next.
+        let mut epochs: Vec<(Epoch, [u8; 32])> = log
+            .state()
+            .epochs()
+            .iter()
+            .map(|e| (e.epoch, e.commitment))
+            .collect();
+        epochs.sort();
+        for (epoch, commitment) in epochs {
+            let Some(key) = self.keys.key(epoch) else {
+                continue;
+            };
+            let key = EpochKey::new(epoch, key.clone());
+            if crate::membership::epoch_key_commitment(network, &key) != commitment {
+                continue;
+            }
+            let share = Op::epoch_key(network, &self.key, &parents, &key, &[new], claimed)?;
+            parents = vec![share.id()];
+            ops.push(share.to_bytes());
+        }
+        let update = self.apply_membership(&ops)?;
+        if update.accepted != ops.len() {
+            return Err(ReplicaError::Refused(
+                "the membership log did not accept the new organisation; check `puente status`"
+                    .into(),
+            ));
+        }
+        Ok(ops)
+    }
+
+    /// Inserts membership ops from a peer, a bundle or this node; if any were accepted, opens
+    /// the epoch keys sealed to this device, moves to the current epoch if this node holds its
+    /// key, and stores all of it in one durable transaction. Refused ops are counted, never
+    /// applied.
+    pub fn apply_membership(&mut self, ops: &[Vec<u8>]) -> Result<MembershipUpdate, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        let Some(log) = self.membership.as_mut() else {
+            return Err(ReplicaError::Refused(
+                "this node is not part of a network yet; create one or join one first".into(),
+            ));
+        };
+        let mut update = MembershipUpdate::default();
+        for bytes in ops {
+            match log.insert(bytes) {
+                Ok(inserted) => update.accepted += inserted.accepted.len(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "refused a membership op");
+                    update.refused += 1;
+                }
+            }
+        }
+        if update.accepted == 0 {
+            return Ok(update);
+        }
+        let (ring, epoch) = self.keys_from_log();
+        let mut node = self.node.clone();
+        node.epoch = epoch.0;
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(ReplicaError::Damaged("membership"))?;
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_MEMBERSHIP, &encode_log(log));
+        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
+        batch.put_record(REC_NODE, &encode_json(&node));
+        if let Err(e) = self.store.commit(batch) {
+            // The log in memory is ahead of the disk: refuse further work.
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        self.keys = ring;
+        self.node = node;
+        Ok(update)
+    }
+
+    /// Joins the network whose membership log is `ops` (the founding op first, then the rest
+    /// in causal order, as an inviter sends them): checks that the log makes this device a
+    /// member and seals a key to it, then re-seals everything this node wrote on its own as
+    /// the network's envelopes, all in one durable transaction.
+    pub fn join(&mut self, ops: &[Vec<u8>], network_name: &str) -> Result<(), ReplicaError> {
+        if let Some(log) = &self.membership {
+            return Err(ReplicaError::Refused(format!(
+                "this node is already part of network {}; a node belongs to one network",
+                log.network()
+            )));
+        }
+        let (first, rest) = ops.split_first().ok_or_else(|| {
+            ReplicaError::Refused("the inviter sent an empty membership log".into())
+        })?;
+        let mut log = MembershipLog::new(first)?;
+        for op in rest {
+            log.insert(op)?;
+        }
+        if !log.state().is_member_device(&self.public) {
+            return Err(ReplicaError::Refused(
+                "the inviter's membership log does not list this device; ask for a new invitation"
+                    .into(),
+            ));
+        }
+        let ring = log.epoch_keys(&self.public, &self.agreement_secret());
+        let current = log.state().current_epoch().ok_or_else(|| {
+            ReplicaError::Refused("the inviter's network has no epoch key yet".into())
+        })?;
+        if ring.key(current.epoch).is_none() {
+            return Err(ReplicaError::Refused(
+                "the inviter did not share the network's key with this device; ask them to try again"
+                    .into(),
+            ));
+        }
+        let network = log.network();
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_MEMBERSHIP, &encode_log(&log));
+        self.adopt_network(
+            network,
+            ring,
+            current.epoch,
+            Some(network_name.to_string()),
+            batch,
+        )?;
+        self.membership = Some(log);
+        Ok(())
+    }
+
+    /// The keyring to keep after the log changed: every key already held, with the keys the
+    /// log seals to this device taking precedence, and the epoch to seal under (the log's
+    /// current epoch when this node holds its key, else the one it is on).
+    fn keys_from_log(&self) -> (crate::envelope::EpochKeyring, Epoch) {
+        let mut ring = self.keys.clone();
+        let mut epoch = self.epoch();
+        if let Some(log) = &self.membership {
+            let opened = log.epoch_keys(&self.public, &self.agreement_secret());
+            for e in opened.epochs() {
+                if let Some(k) = opened.key(e) {
+                    ring.insert(EpochKey::new(e, k.clone()));
+                }
+            }
+            if let Some(current) = log.state().current_epoch()
+                && ring.key(current.epoch).is_some()
+            {
+                epoch = current.epoch;
+            }
+        }
+        (ring, epoch)
+    }
+
+    fn admin_log(&self) -> Result<&MembershipLog, ReplicaError> {
+        let log = self.membership.as_ref().ok_or_else(|| {
+            ReplicaError::Refused(
+                "this node is not part of a network yet; run `puente network create --name NAME` first"
+                    .into(),
+            )
+        })?;
+        if !log.state().is_admin_device(&self.public) {
+            return Err(ReplicaError::Refused(
+                "only an admin organisation can do this; ask an admin of your network".into(),
+            ));
+        }
+        Ok(log)
+    }
+
+    /// Where partner devices are known to listen.
+    pub fn peers(&self) -> &PeerBook {
+        &self.peers
+    }
+
+    /// Remembers an address for a partner device (durable); whether it was new.
+    pub fn add_peer_address(&mut self, key: PublicKey, addr: &str) -> Result<bool, ReplicaError> {
+        let addr = addr.trim();
+        if addr.is_empty() || addr.len() > MAX_ADDRESS_LEN || !addr.starts_with('/') {
+            return Err(ReplicaError::Refused(format!(
+                "`{}` is not a multiaddress such as /ip4/192.0.2.10/tcp/4737",
+                addr.chars().take(60).collect::<String>()
+            )));
+        }
+        let mut peers = self.peers.clone();
+        if !peers.add(key, addr) {
+            return Ok(false);
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_PEERS, &encode_json(&peers));
+        self.store.commit(batch)?;
+        self.peers = peers;
+        Ok(true)
+    }
+
+    /// The organisation names and roles of the membership log, for status lines.
+    pub fn member_orgs(&self) -> Vec<crate::membership::Org> {
+        self.membership
+            .as_ref()
+            .map(|log| log.state().orgs())
+            .unwrap_or_default()
+    }
+
+    /// The display name a membership op gives the founding organisation, if any.
+    pub fn founder_name(&self) -> Option<String> {
+        let log = self.membership.as_ref()?;
+        match log.get(&log.genesis())?.body() {
+            Body::Create { name, .. } => Some(name.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The time an op claims (for people; never used for a decision).
+fn claimed(now: Time) -> u64 {
+    u64::try_from(now.0).unwrap_or(0)
+}
