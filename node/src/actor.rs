@@ -21,6 +21,7 @@ use tokio::time::Instant;
 
 use crate::envelope::NetworkId;
 use crate::identity::PublicKey;
+use crate::membership;
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
 use crate::replica::{IngestOutcome, Replica, ReplicaError};
 use crate::sync::{Effect, Input, OpId, PeerSync, Source, Vector};
@@ -135,11 +136,14 @@ impl Node {
     /// [`Replica::members`] (other than this device) may connect.
     pub async fn spawn(replica: Replica, config: NodeConfig) -> Result<Node, NodeError> {
         let key = replica.public_key();
+        let allowed = allowed_peers(&replica);
+        let mut known = replica.peers().pairs();
+        known.extend(config.peers);
         let (net, events) = Net::spawn(NetConfig {
             key: replica.device_key(),
             listen: config.listen,
-            allowed: allowed_peers(&replica),
-            known_addresses: config.peers,
+            allowed: allowed.clone(),
+            known_addresses: known,
             mdns: config.mdns,
             limits: NetLimits::default(),
         })
@@ -155,6 +159,8 @@ impl Node {
             sender_tasks: Vec::new(),
             origin: Instant::now(),
             refused: 0,
+            membership_changed: false,
+            allowed,
         };
         tokio::spawn(actor.run(shutdown_rx, command_rx, events));
         Ok(Node {
@@ -246,13 +252,9 @@ fn closed(e: NetError) -> NodeError {
 
 /// Member devices other than this one: the transport's allow-list.
 fn allowed_peers(replica: &Replica) -> Vec<PublicKey> {
-    let own = replica.public_key();
-    replica
-        .members()
-        .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| *k != own)
-        .collect()
+    let mut keys = replica.member_devices();
+    keys.sort_unstable();
+    keys
 }
 
 /// Runs `f` where blocking is allowed: inside `block_in_place` on a multi-thread runtime,
@@ -282,11 +284,37 @@ impl Source for Src<'_> {
     }
 
     fn membership_heads(&self) -> Vec<OpId> {
-        Vec::new()
+        // The summary rather than bare heads: after concurrent writes a peer knows none of our
+        // heads but some older ops listed, so it sends what diverged instead of everything.
+        self.replica
+            .membership()
+            .map(|log| log.summary().iter().map(|id| *id.as_bytes()).collect())
+            .unwrap_or_default()
     }
 
-    fn ops_missing_from(&self, _: &[OpId], _: usize, _: usize) -> Vec<Vec<u8>> {
-        Vec::new()
+    fn ops_missing_from(
+        &self,
+        theirs: &[OpId],
+        max_count: usize,
+        max_bytes: usize,
+    ) -> Vec<Vec<u8>> {
+        let Some(log) = self.replica.membership() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let theirs: Vec<membership::OpId> = theirs
+            .iter()
+            .map(|id| membership::OpId::from_bytes(*id))
+            .collect();
+        for op in log.ops_missing_from(&theirs) {
+            if out.len() == max_count || (!out.is_empty() && bytes + op.len() > max_bytes) {
+                break;
+            }
+            bytes += op.len();
+            out.push(op);
+        }
+        out
     }
 
     fn envelopes_after(
@@ -319,6 +347,10 @@ struct NodeActor {
     sender_tasks: Vec<tokio::task::JoinHandle<()>>,
     origin: Instant,
     refused: u64,
+    /// The membership log accepted ops since the allow-list was last set.
+    membership_changed: bool,
+    /// The allow-list last given to the transport.
+    allowed: Vec<PublicKey>,
 }
 
 impl NodeActor {
@@ -366,6 +398,13 @@ impl NodeActor {
         }
     }
 
+    fn heads(&self) -> Vec<OpId> {
+        self.replica
+            .membership()
+            .map(|log| log.heads().iter().map(|id| *id.as_bytes()).collect())
+            .unwrap_or_default()
+    }
+
     fn status(&self) -> NodeStatus {
         NodeStatus {
             sessions: self.sessions.keys().copied().collect(),
@@ -402,6 +441,7 @@ impl NodeActor {
                 let _ = reply.send(self.status());
             }
             Command::Control(job) => {
+                let heads_before = self.heads();
                 let mut control = Control {
                     status: self.status(),
                     replica: &mut self.replica,
@@ -416,6 +456,9 @@ impl NodeActor {
                             tracing::warn!(error = %e, "cannot use a peer address");
                         }
                     });
+                }
+                if self.heads() != heads_before {
+                    self.membership_changed = true;
                 }
                 let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                 self.feed(peers, Input::LocalChanged);
@@ -481,6 +524,26 @@ impl NodeActor {
                 self.handle(peer, Input::LocalChanged, &mut queue);
             }
         }
+        if std::mem::take(&mut self.membership_changed) {
+            self.on_membership_changed();
+        }
+    }
+
+    /// The member set may have changed: give the transport the new allow-list (removed keys
+    /// are cut off there at once) and let every session tell its peer our new heads.
+    fn on_membership_changed(&mut self) {
+        let allowed = allowed_peers(&self.replica);
+        if allowed != self.allowed {
+            self.allowed = allowed.clone();
+            let net = self.net.clone();
+            tokio::spawn(async move {
+                if let Err(e) = net.set_allowed(allowed).await {
+                    tracing::warn!(error = %e, "cannot update the member list of the transport");
+                }
+            });
+        }
+        let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+        self.feed(peers, Input::Refresh);
     }
 
     fn handle(
@@ -535,8 +598,29 @@ impl NodeActor {
                 self.handle(peer, Input::Applied { token, invalid }, queue);
                 applied > 0
             }
-            // No membership log or snapshot loading yet: acknowledge unchanged.
-            Effect::ApplyOps { token, .. } | Effect::ApplySnapshot { token, .. } => {
+            Effect::ApplyOps { token, ops } => {
+                let (accepted, refused) = match self.replica.apply_membership(&ops) {
+                    Ok(update) => (update.accepted, update.refused),
+                    Err(e) => {
+                        tracing::warn!(%peer, error = %e, "cannot apply membership ops");
+                        (0, 0)
+                    }
+                };
+                self.handle(
+                    peer,
+                    Input::Applied {
+                        token,
+                        invalid: refused,
+                    },
+                    queue,
+                );
+                if accepted > 0 {
+                    self.membership_changed = true;
+                }
+                accepted > 0
+            }
+            // No snapshot loading yet: acknowledge unchanged (the envelopes follow).
+            Effect::ApplySnapshot { token, .. } => {
                 self.handle(peer, Input::Applied { token, invalid: 0 }, queue);
                 false
             }

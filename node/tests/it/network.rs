@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use puente_node::actor::{Node, NodeConfig};
 use puente_node::identity::PublicKey;
+use puente_node::membership::Role;
 
 use crate::support::{NOW, init, offer};
 use puente_node::replica::Replica;
@@ -14,20 +15,26 @@ use puente_node::replica::Replica;
 const SETTLE: Duration = Duration::from_secs(10);
 const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
 
-/// `n` replicas on one network (the first one's), each trusting all of them.
+/// `n` replicas on one network founded by the first, each admitted through the membership log.
 fn network(dir: &Path, n: usize) -> Vec<Replica> {
     let mut replicas: Vec<Replica> = (0..n)
         .map(|i| init(&dir.join(format!("n{i}")), &format!("Org {i}")))
         .collect();
-    let (net, keys) = replicas[0].network_secret();
-    for r in &mut replicas[1..] {
-        r.join_network(net, &keys, 0).expect("joins");
+    let (first, rest) = replicas.split_first_mut().expect("at least one");
+    first.create_network("Test Network", NOW).expect("founded");
+    for (i, r) in rest.iter_mut().enumerate() {
+        first
+            .admit_org(
+                &format!("Org {}", i + 1),
+                Role::Member,
+                r.device_keys(),
+                NOW,
+            )
+            .expect("admitted");
     }
-    let members: Vec<_> = replicas.iter().map(|r| (r.public_key(), r.org())).collect();
-    for r in &mut replicas {
-        for (k, o) in &members {
-            r.trust(*k, *o).expect("trusted");
-        }
+    for r in rest {
+        r.join(&first.membership_ops(), "Test Network")
+            .expect("joins");
     }
     replicas
 }
@@ -143,10 +150,9 @@ async fn a_device_that_is_not_a_member_gets_nothing() {
     let mut ra = rs.pop().expect("a");
     ra.add_offer(offer("host-secret"), NOW).expect("added");
     let (key_a, key_b) = (ra.public_key(), rb.public_key());
-    // Mallory holds the network's keys and trusts A, but A does not trust Mallory.
+    // Mallory runs puente with a network of its own and knows A's key and address, but the
+    // network's membership log does not name Mallory's device.
     let mut rm = init(&tmp.path().join("m"), "Mallory");
-    let (net, keys) = ra.network_secret();
-    rm.join_network(net, &keys, 0).expect("joins");
     rm.trust(key_a, ra.org()).expect("trusted");
     let key_m = rm.public_key();
 
@@ -170,6 +176,54 @@ async fn a_device_that_is_not_a_member_gets_nothing() {
         "A never holds a session with Mallory"
     );
     for n in [a, b, m] {
+        n.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_admitted_later_is_known_through_the_log() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = network(tmp.path(), 2);
+    let rb = rs.pop().expect("b");
+    let mut ra = rs.pop().expect("a");
+    ra.add_offer(offer("host-a"), NOW).expect("added");
+    let key_b = rb.public_key();
+    let b = spawn(rb, vec![]).await;
+    let b_addr = addr(&b).await;
+    let a = spawn(ra, vec![(key_b, b_addr.clone())]).await;
+    settle("A and B in session", || async {
+        a.status().await.expect("running").sessions == [key_b]
+    })
+    .await;
+
+    // A (admin) admits C while running; C joins with the log A hands it and then dials only
+    // B, which must have learned of C from A's membership ops to let it in.
+    let mut rc = init(&tmp.path().join("c"), "Org C");
+    rc.add_offer(offer("host-c"), NOW).expect("added");
+    let c_keys = rc.device_keys();
+    let ops = a
+        .with_control(move |control| {
+            let r = control.replica();
+            r.admit_org("Org C", Role::Member, c_keys, NOW)
+                .expect("admitted");
+            r.membership_ops()
+        })
+        .await
+        .expect("running");
+    rc.join(&ops, "Test Network").expect("joins");
+    let key_c = rc.public_key();
+    let c = spawn(rc, vec![(key_b, b_addr)]).await;
+    let all = ["host-a", "host-c"];
+    settle("everyone has both offers", || async {
+        has(&a, &all).await && has(&b, &all).await && has(&c, &all).await
+    })
+    .await;
+    assert!(b.status().await.expect("running").sessions.contains(&key_c));
+    assert!(
+        !a.status().await.expect("running").sessions.contains(&key_c),
+        "A and C never connected: C's offer came through B"
+    );
+    for n in [a, b, c] {
         n.shutdown().await;
     }
 }
