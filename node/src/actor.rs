@@ -21,6 +21,7 @@ use tokio::time::Instant;
 
 use crate::envelope::NetworkId;
 use crate::identity::PublicKey;
+use crate::invite::{InviteState, JoinMessage, JoinReply};
 use crate::membership;
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
 use crate::replica::{IngestOutcome, Replica, ReplicaError};
@@ -42,8 +43,22 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Delay before retrying a frame the transport refused as busy (window full).
 const BUSY_RETRY: Duration = Duration::from_millis(10);
 
+/// The clock invitations expire by (membership and sync never read it).
+pub type Clock = std::sync::Arc<dyn Fn() -> Time + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(|| {
+        Time(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        )
+    })
+}
+
 /// What [`Node::spawn`] needs besides the replica.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NodeConfig {
     /// Multiaddresses to listen on (e.g. `/ip4/127.0.0.1/tcp/0`).
     pub listen: Vec<String>,
@@ -51,6 +66,18 @@ pub struct NodeConfig {
     pub peers: Vec<(PublicKey, String)>,
     /// Discover members on the local network with mDNS (off unless asked for).
     pub mdns: bool,
+    /// The clock invitations expire by; the system clock when `None`.
+    pub clock: Option<Clock>,
+}
+
+impl std::fmt::Debug for NodeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeConfig")
+            .field("listen", &self.listen)
+            .field("peers", &self.peers.len())
+            .field("mdns", &self.mdns)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Errors from the node.
@@ -136,7 +163,8 @@ impl Node {
     /// [`Replica::members`] (other than this device) may connect.
     pub async fn spawn(replica: Replica, config: NodeConfig) -> Result<Node, NodeError> {
         let key = replica.public_key();
-        let allowed = allowed_peers(&replica);
+        let clock = config.clock.clone().unwrap_or_else(system_clock);
+        let allowed = allowed_peers(&replica, clock());
         let mut known = replica.peers().pairs();
         known.extend(config.peers);
         let (net, events) = Net::spawn(NetConfig {
@@ -161,6 +189,8 @@ impl Node {
             refused: 0,
             membership_changed: false,
             allowed,
+            clock,
+            joiners: BTreeMap::new(),
         };
         tokio::spawn(actor.run(shutdown_rx, command_rx, events));
         Ok(Node {
@@ -250,10 +280,13 @@ fn closed(e: NetError) -> NodeError {
     }
 }
 
-/// Member devices other than this one: the transport's allow-list.
-fn allowed_peers(replica: &Replica) -> Vec<PublicKey> {
+/// The transport's allow-list: member devices other than this one, and the keys of
+/// invitations a joiner may still use.
+fn allowed_peers(replica: &Replica, now: Time) -> Vec<PublicKey> {
     let mut keys = replica.member_devices();
+    keys.extend(replica.reachable_invitations(now));
     keys.sort_unstable();
+    keys.dedup();
     keys
 }
 
@@ -351,6 +384,9 @@ struct NodeActor {
     membership_changed: bool,
     /// The allow-list last given to the transport.
     allowed: Vec<PublicKey>,
+    clock: Clock,
+    /// Connections authenticated with an invitation key, and their frame senders.
+    joiners: BTreeMap<PublicKey, mpsc::Sender<Vec<u8>>>,
 }
 
 impl NodeActor {
@@ -396,6 +432,10 @@ impl NodeActor {
         if let Some(reply) = done {
             let _ = reply.send(());
         }
+    }
+
+    fn is_invitation(&self, key: &PublicKey) -> bool {
+        self.replica.invitations().iter().any(|i| i.key() == *key)
     }
 
     fn heads(&self) -> Vec<OpId> {
@@ -460,6 +500,8 @@ impl NodeActor {
                 if self.heads() != heads_before {
                     self.membership_changed = true;
                 }
+                self.update_allowed();
+                self.deliver_confirmed();
                 let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                 self.feed(peers, Input::LocalChanged);
             }
@@ -468,6 +510,12 @@ impl NodeActor {
 
     fn on_event(&mut self, event: NetEvent) {
         match event {
+            NetEvent::Connected(peer) if self.is_invitation(&peer) => {
+                let (tx, task) = spawn_sender(self.net.clone(), peer);
+                self.joiners.insert(peer, tx);
+                self.sender_tasks.retain(|t| !t.is_finished());
+                self.sender_tasks.push(task);
+            }
             NetEvent::Connected(peer) => {
                 // A fresh connection starts a fresh session (a stale one is replaced).
                 self.end_session(&peer);
@@ -479,10 +527,20 @@ impl NodeActor {
                 self.sender_tasks.push(task);
                 self.feed(vec![peer], Input::Connected);
             }
+            NetEvent::Disconnected(peer) if self.joiners.remove(&peer).is_some() => {
+                // A spent invitation's key is refused from now on.
+                self.update_allowed();
+            }
             NetEvent::Disconnected(peer) => {
                 if self.end_session(&peer) {
                     let others: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     self.feed(others, Input::Refresh);
+                }
+            }
+            NetEvent::Frame { from, bytes } if self.joiners.contains_key(&from) => {
+                self.on_join_frame(from, &bytes);
+                if std::mem::take(&mut self.membership_changed) {
+                    self.on_membership_changed();
                 }
             }
             NetEvent::Frame { from, bytes } => self.feed(vec![from], Input::Received(&bytes)),
@@ -532,7 +590,18 @@ impl NodeActor {
     /// The member set may have changed: give the transport the new allow-list (removed keys
     /// are cut off there at once) and let every session tell its peer our new heads.
     fn on_membership_changed(&mut self) {
-        let allowed = allowed_peers(&self.replica);
+        self.update_allowed();
+        let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+        self.feed(peers, Input::Refresh);
+    }
+
+    /// Gives the transport the allow-list if it changed.
+    fn update_allowed(&mut self) {
+        let mut allowed = allowed_peers(&self.replica, (self.clock)());
+        // A joiner stays connected until it has its answer and hangs up.
+        allowed.extend(self.joiners.keys().copied());
+        allowed.sort_unstable();
+        allowed.dedup();
         if allowed != self.allowed {
             self.allowed = allowed.clone();
             let net = self.net.clone();
@@ -542,8 +611,69 @@ impl NodeActor {
                 }
             });
         }
-        let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
-        self.feed(peers, Input::Refresh);
+    }
+
+    /// A frame on an invitation connection: the join request, answered at once (or once the
+    /// coordinator confirms; see [`NodeActor::deliver_confirmed`]).
+    fn on_join_frame(&mut self, invitation: PublicKey, bytes: &[u8]) {
+        let reply = match JoinMessage::decode(bytes) {
+            Ok(JoinMessage::Request(request)) => {
+                match self
+                    .replica
+                    .on_join_request(&invitation, &request, (self.clock)())
+                {
+                    Ok(reply) => reply,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot record a join request");
+                        JoinReply::Refused(
+                            "the inviter's node could not record the request; try again".into(),
+                        )
+                    }
+                }
+            }
+            Ok(JoinMessage::Reply(_)) | Err(_) => {
+                JoinReply::Refused("malformed join request".into())
+            }
+        };
+        let accepted = matches!(reply, JoinReply::Accepted { .. });
+        if accepted {
+            self.membership_changed = true;
+        }
+        self.send_join_reply(invitation, reply);
+        if accepted && let Err(e) = self.replica.invitation_delivered(&invitation) {
+            tracing::warn!(error = %e, "cannot record a delivered invitation");
+        }
+    }
+
+    fn send_join_reply(&mut self, invitation: PublicKey, reply: JoinReply) {
+        if let Some(tx) = self.joiners.get(&invitation)
+            && tx.try_send(JoinMessage::Reply(reply).encode()).is_err()
+        {
+            tracing::debug!("joiner queue full; reply dropped (the joiner asks again)");
+        }
+    }
+
+    /// Sends the answer to joiners whose invitation was confirmed while they wait.
+    fn deliver_confirmed(&mut self) {
+        let waiting: Vec<PublicKey> = self.joiners.keys().copied().collect();
+        for invitation in waiting {
+            let confirmed =
+                self.replica.invitations().iter().any(|i| {
+                    i.key() == invitation && matches!(i.state, InviteState::Confirmed { .. })
+                });
+            if !confirmed {
+                continue;
+            }
+            let reply = JoinReply::Accepted {
+                network_name: self.replica.network_name().unwrap_or_default().to_string(),
+                ops: self.replica.membership_ops(),
+                addresses: self.replica.peers().pairs(),
+            };
+            self.send_join_reply(invitation, reply);
+            if let Err(e) = self.replica.invitation_delivered(&invitation) {
+                tracing::warn!(error = %e, "cannot record a delivered invitation");
+            }
+        }
     }
 
     fn handle(

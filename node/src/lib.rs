@@ -10,6 +10,8 @@ mod codec;
 pub mod envelope;
 pub mod identity;
 pub mod interchange;
+pub mod invite;
+pub mod joiner;
 pub mod membership;
 pub mod net;
 pub mod replica;

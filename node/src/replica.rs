@@ -63,6 +63,7 @@ const REC_EPOCH_KEYS: &str = "epoch-keys";
 const REC_MEMBERS: &str = "members";
 const REC_MEMBERSHIP: &str = "membership";
 const REC_PEERS: &str = "peers";
+const REC_INVITATIONS: &str = "invitations";
 const SNAPSHOT_NAME: &str = "local";
 
 /// Why a replica operation failed.
@@ -279,6 +280,7 @@ pub struct Replica {
     /// `members` (this device alone, plus keys trusted by hand in tests) decides who writes.
     membership: Option<MembershipLog>,
     peers: PeerBook,
+    invitations: Vec<crate::invite::Invitation>,
     admission: Admission,
     partitions: Partitions,
     /// Where each accepted envelope sits in the log.
@@ -343,6 +345,7 @@ impl Replica {
             members,
             membership: None,
             peers: PeerBook::default(),
+            invitations: Vec::new(),
             partitions: Partitions::new(public),
             log_index: HashMap::new(),
             view: View::new(),
@@ -399,6 +402,10 @@ impl Replica {
         let peers: PeerBook = match store.get_record(REC_PEERS)? {
             Some(bytes) => decode_json(&bytes, "peer address")?,
             None => PeerBook::default(),
+        };
+        let invitations = match store.get_record(REC_INVITATIONS)? {
+            Some(bytes) => decode_json(&bytes, "invitation")?,
+            None => Vec::new(),
         };
 
         let mut partitions = Partitions::new(public);
@@ -471,6 +478,7 @@ impl Replica {
             members,
             membership,
             peers,
+            invitations,
             admission,
             partitions,
             log_index,

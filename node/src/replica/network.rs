@@ -15,11 +15,12 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{
-    REC_EPOCH_KEYS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError, encode_json,
-    encode_keys,
+    REC_EPOCH_KEYS, REC_INVITATIONS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError,
+    encode_json, encode_keys,
 };
 use crate::envelope::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::identity::{AgreementSecret, PublicKey};
+use crate::invite::{Invitation, InviteState, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase};
 use crate::membership::{Body, DeviceKeys, MembershipLog, Op, Role};
 use crate::store::WriteBatch;
 
@@ -452,6 +453,229 @@ impl Replica {
             _ => None,
         }
     }
+}
+
+impl Replica {
+    /// Every invitation this node made, newest last.
+    pub fn invitations(&self) -> &[Invitation] {
+        &self.invitations
+    }
+
+    /// Creates an invitation for organisation `org_name` with `role`, valid until `expires`.
+    /// Admins only.
+    pub fn create_invitation(
+        &mut self,
+        org_name: &str,
+        role: Role,
+        expires: Time,
+        auto_confirm: bool,
+        now: Time,
+    ) -> Result<Invitation, ReplicaError> {
+        let log = self.admin_log()?;
+        let name = org_name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+            return Err(ReplicaError::Refused(format!(
+                "--org must be 1 to {MAX_NAME_LEN} characters"
+            )));
+        }
+        if log
+            .state()
+            .orgs()
+            .iter()
+            .any(|o| o.name.eq_ignore_ascii_case(name))
+        {
+            return Err(ReplicaError::Refused(format!(
+                "an organisation named `{name}` is already a member; pick another name"
+            )));
+        }
+        if expires <= now {
+            return Err(ReplicaError::Refused(
+                "--expires-in must be in the future".into(),
+            ));
+        }
+        let invitation = Invitation::new(name, role, now, expires, auto_confirm);
+        let mut all = self.invitations.clone();
+        all.push(invitation.clone());
+        self.store_invitations(all)?;
+        Ok(invitation)
+    }
+
+    /// The keys of invitations a joiner may still connect with at `now`.
+    pub fn reachable_invitations(&self, now: Time) -> Vec<PublicKey> {
+        self.invitations
+            .iter()
+            .filter(|i| i.reachable(now))
+            .map(Invitation::key)
+            .collect()
+    }
+
+    /// Handles a join request that arrived on a connection authenticated as `invitation`:
+    /// binds the invitation to the first device that presents it, confirms at once if it was
+    /// created with `--yes`, and returns the answer to send. Never fails on hostile input: a
+    /// bad request gets [`JoinReply::Refused`].
+    pub fn on_join_request(
+        &mut self,
+        invitation: &PublicKey,
+        request: &JoinRequest,
+        now: Time,
+    ) -> Result<JoinReply, ReplicaError> {
+        let network = self.network();
+        let Some(index) = self.invitations.iter().position(|i| i.key() == *invitation) else {
+            return Ok(refused(
+                "this invitation is unknown here; ask for a new one",
+            ));
+        };
+        if request.verify(network, invitation).is_err() {
+            return Ok(refused(
+                "the join request is not signed by the device it names",
+            ));
+        }
+        let device = request.keys.device;
+        let inv = self.invitations[index].clone();
+        match &inv.state {
+            InviteState::Open => {
+                if now >= inv.expires {
+                    return Ok(refused("this invitation has expired; ask for a new one"));
+                }
+                let phrase = safety_phrase(network, invitation, &request.keys);
+                let mut all = self.invitations.clone();
+                all[index].state = InviteState::Requested {
+                    device,
+                    agreement: request.keys.agreement,
+                    name: request.name.clone(),
+                    phrase,
+                };
+                self.store_invitations(all)?;
+                if inv.auto_confirm {
+                    self.confirm_invitation(&inv.id(), now)?;
+                    return Ok(self.accepted_reply());
+                }
+                Ok(JoinReply::Waiting)
+            }
+            InviteState::Requested { device: bound, .. } if *bound == device => {
+                if now >= inv.expires {
+                    return Ok(refused("this invitation has expired; ask for a new one"));
+                }
+                Ok(JoinReply::Waiting)
+            }
+            InviteState::Confirmed { device: bound, .. } | InviteState::Used { device: bound }
+                if *bound == device =>
+            {
+                Ok(self.accepted_reply())
+            }
+            InviteState::Cancelled => Ok(refused("this invitation was cancelled")),
+            _ => Ok(refused(
+                "this invitation has already been used; ask for a new one",
+            )),
+        }
+    }
+
+    /// Confirms the request waiting on the invitation whose id starts with `id`: adds the
+    /// organisation and shares the epoch keys. Returns the confirmed invitation.
+    pub fn confirm_invitation(&mut self, id: &str, now: Time) -> Result<Invitation, ReplicaError> {
+        let id = id.trim();
+        let matching: Vec<usize> = self
+            .invitations
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| id.len() >= 4 && i.id().starts_with(id))
+            .map(|(n, _)| n)
+            .collect();
+        let [index] = matching[..] else {
+            return Err(ReplicaError::Refused(format!(
+                "no single invitation matches `{id}`; see `puente invite list`"
+            )));
+        };
+        let inv = self.invitations[index].clone();
+        let InviteState::Requested {
+            device,
+            agreement,
+            phrase,
+            ..
+        } = inv.state.clone()
+        else {
+            return Err(ReplicaError::Refused(format!(
+                "invitation {} is not waiting for confirmation (nobody has joined with it yet, or it is done); see `puente invite list`",
+                inv.id()
+            )));
+        };
+        if now >= inv.expires {
+            return Err(ReplicaError::Refused(format!(
+                "invitation {} has expired; create a new one",
+                inv.id()
+            )));
+        }
+        self.admit_org(
+            &inv.org_name,
+            inv.role(),
+            DeviceKeys { device, agreement },
+            now,
+        )?;
+        let mut all = self.invitations.clone();
+        all[index].state = InviteState::Confirmed { device, phrase };
+        self.store_invitations(all)?;
+        Ok(self.invitations[index].clone())
+    }
+
+    /// Marks a confirmed invitation as spent once its answer went out.
+    pub fn invitation_delivered(&mut self, invitation: &PublicKey) -> Result<(), ReplicaError> {
+        let Some(index) = self.invitations.iter().position(|i| i.key() == *invitation) else {
+            return Ok(());
+        };
+        if let InviteState::Confirmed { device, .. } = self.invitations[index].state {
+            let mut all = self.invitations.clone();
+            all[index].state = InviteState::Used { device };
+            self.store_invitations(all)?;
+        }
+        Ok(())
+    }
+
+    /// Withdraws an invitation that has not been confirmed.
+    pub fn cancel_invitation(&mut self, id: &str) -> Result<Invitation, ReplicaError> {
+        let id = id.trim();
+        let Some(index) = self
+            .invitations
+            .iter()
+            .position(|i| id.len() >= 4 && i.id().starts_with(id))
+        else {
+            return Err(ReplicaError::Refused(format!(
+                "no invitation matches `{id}`; see `puente invite list`"
+            )));
+        };
+        if !matches!(
+            self.invitations[index].state,
+            InviteState::Open | InviteState::Requested { .. }
+        ) {
+            return Err(ReplicaError::Refused(
+                "only an invitation nobody has been admitted with can be cancelled".into(),
+            ));
+        }
+        let mut all = self.invitations.clone();
+        all[index].state = InviteState::Cancelled;
+        self.store_invitations(all)?;
+        Ok(self.invitations[index].clone())
+    }
+
+    /// The answer for a confirmed joiner: the whole log and the addresses known here.
+    fn accepted_reply(&self) -> JoinReply {
+        JoinReply::Accepted {
+            network_name: self.network_name().unwrap_or_default().to_string(),
+            ops: self.membership_ops(),
+            addresses: self.peers.pairs(),
+        }
+    }
+
+    fn store_invitations(&mut self, all: Vec<Invitation>) -> Result<(), ReplicaError> {
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_INVITATIONS, &encode_json(&all));
+        self.store.commit(batch)?;
+        self.invitations = all;
+        Ok(())
+    }
+}
+
+fn refused(reason: &str) -> JoinReply {
+    JoinReply::Refused(reason.to_string())
 }
 
 /// The time an op claims (for people; never used for a decision).

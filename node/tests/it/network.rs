@@ -3,10 +3,15 @@
 
 use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use puente_crdt::Time;
 use puente_node::actor::{Node, NodeConfig};
 use puente_node::identity::PublicKey;
+use puente_node::invite::{InviteSecret, InviteState, Token};
+use puente_node::joiner::{JoinError, JoinProgress, JoinTimeouts, join};
 use puente_node::membership::Role;
 
 use crate::support::{NOW, init, offer};
@@ -46,6 +51,7 @@ async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
             listen: vec![LOOPBACK.into()],
             peers,
             mdns: false,
+            clock: None,
         },
     )
     .await
@@ -226,4 +232,124 @@ async fn a_partner_admitted_later_is_known_through_the_log() {
     for n in [a, b, c] {
         n.shutdown().await;
     }
+}
+
+/// A node whose invitation clock reads `clock`.
+async fn spawn_with_clock(replica: Replica, clock: Arc<AtomicI64>) -> Node {
+    Node::spawn(
+        replica,
+        NodeConfig {
+            listen: vec![LOOPBACK.into()],
+            peers: vec![],
+            mdns: false,
+            clock: Some(Arc::new(move || Time(clock.load(Ordering::SeqCst)))),
+        },
+    )
+    .await
+    .expect("node starts")
+}
+
+fn short_timeouts() -> JoinTimeouts {
+    JoinTimeouts {
+        connect: Duration::from_secs(3),
+        confirm: Duration::from_secs(20),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_admits_a_partner_once_the_inviter_confirms() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut ra = init(&tmp.path().join("a"), "Org A");
+    ra.create_network("Valley", NOW).expect("founded");
+    ra.add_offer(offer("host-a"), NOW).expect("added");
+    let key_a = ra.public_key();
+    let network = ra.network();
+    let clock = Arc::new(AtomicI64::new(NOW.0));
+    let a = spawn_with_clock(ra, clock.clone()).await;
+    let a_addr = addr(&a).await;
+    let invite = |name: &'static str, expires: Time| {
+        let a_addr = a_addr.clone();
+        a.with_control(move |c| {
+            let inv = c
+                .replica()
+                .create_invitation(name, Role::Member, expires, false, NOW)
+                .expect("invitation");
+            (inv.id(), inv.token(network, key_a, &[a_addr]))
+        })
+    };
+    let (id, token) = invite("Org B", NOW.plus(86_400)).await.expect("running");
+    // The token survives being pasted as text.
+    let token: Token = token.to_string().parse().expect("parses");
+
+    let mut rb = init(&tmp.path().join("b"), "Org B");
+    rb.add_offer(offer("host-b"), NOW).expect("added");
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
+    let joining_token = token.clone();
+    let joining = tokio::spawn(async move {
+        let result = join(&mut rb, &joining_token, "Org B", short_timeouts(), |p| {
+            let _ = progress_tx.send(p);
+        })
+        .await;
+        (rb, result)
+    });
+    let Some(JoinProgress::Waiting { phrase }) = progress_rx.recv().await else {
+        panic!("the joiner waits for confirmation with a phrase");
+    };
+    // The inviter sees the same phrase, and nothing is admitted before confirming.
+    let (seen, members) = a
+        .with_control(|c| {
+            let r = c.replica();
+            let seen = r.invitations().iter().find_map(|i| match &i.state {
+                InviteState::Requested { phrase, .. } => Some(phrase.clone()),
+                _ => None,
+            });
+            (seen, r.member_devices().len())
+        })
+        .await
+        .expect("running");
+    assert_eq!(seen.as_deref(), Some(phrase.as_str()));
+    assert_eq!(members, 0, "not admitted before confirmation");
+    a.with_control(move |c| c.replica().confirm_invitation(&id, NOW).map(|_| ()))
+        .await
+        .expect("running")
+        .expect("confirmed");
+    let (rb, result) = joining.await.expect("join task");
+    assert_eq!(result.expect("joined"), "Valley");
+    assert_eq!(rb.member_devices(), vec![key_a]);
+    let b = spawn(rb, vec![]).await;
+    settle("A and B share offers", || async {
+        let all = ["host-a", "host-b"];
+        has(&a, &all).await && has(&b, &all).await
+    })
+    .await;
+
+    // The same token again, from another device: refused, nothing admitted.
+    let mut rc = init(&tmp.path().join("c"), "Org C");
+    let err = join(&mut rc, &token, "Org C", short_timeouts(), |_| {})
+        .await
+        .expect_err("spent");
+    assert!(err.to_string().contains("used"), "{err}");
+    // A forged token (the right inviter and address, a made-up secret) never connects.
+    let mut forged = token.clone();
+    forged.secret = InviteSecret::generate();
+    let err = join(&mut rc, &forged, "Org C", short_timeouts(), |_| {})
+        .await
+        .expect_err("forged");
+    assert!(matches!(err, JoinError::Refused(_)), "{err}");
+    // An expired token is refused by the inviter, by the inviter's clock.
+    let (_, late) = invite("Org D", NOW.plus(60)).await.expect("running");
+    clock.store(NOW.0 + 120, Ordering::SeqCst);
+    let err = join(&mut rc, &late, "Org D", short_timeouts(), |_| {})
+        .await
+        .expect_err("expired");
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert_eq!(
+        a.with_control(|c| c.replica().member_devices().len())
+            .await
+            .expect("running"),
+        1,
+        "only B was ever admitted"
+    );
+    a.shutdown().await;
+    b.shutdown().await;
 }

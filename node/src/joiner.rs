@@ -1,0 +1,244 @@
+//! The joining side of an invitation (see [`crate::invite`]): connect to the inviter as the
+//! invitation key, send the signed request, show the safety phrase, wait for the answer, and
+//! join the network with the membership log it carries.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::identity::PublicKey;
+use crate::invite::{JoinMessage, JoinReply, JoinRequest, Token, safety_phrase};
+use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
+use crate::replica::{Replica, ReplicaError};
+
+/// How long [`join`] waits.
+#[derive(Debug, Clone, Copy)]
+pub struct JoinTimeouts {
+    /// To reach the inviter at one of the token's addresses.
+    pub connect: Duration,
+    /// For the inviter to confirm, once connected.
+    pub confirm: Duration,
+}
+
+impl Default for JoinTimeouts {
+    fn default() -> Self {
+        JoinTimeouts {
+            connect: Duration::from_secs(30),
+            confirm: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// What [`join`] reports while it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinProgress {
+    /// The inviter has the request and waits for its coordinator to compare the safety phrase
+    /// and confirm.
+    Waiting {
+        /// The phrase both sides show.
+        phrase: String,
+    },
+}
+
+/// What the joiner says when the inviter's node lets the handshake finish and then closes the
+/// connection without a word: the transport refused the invitation key.
+const CLOSED: &str = "the inviter's node closed the connection: the invitation is used, expired or cancelled, or the token was not made by this inviter; ask for a new invitation";
+
+/// Connections closed before any answer after which the joiner gives up.
+const MAX_SILENT_CLOSES: u32 = 3;
+
+/// Why joining failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The inviter could not be reached.
+    #[error(
+        "cannot reach the inviter at {addresses}; check that their node is running (`puente run`) and reachable from here, then try again"
+    )]
+    Unreachable {
+        /// The addresses tried.
+        addresses: String,
+    },
+    /// The inviter refused.
+    #[error("the inviter refused: {0}")]
+    Refused(String),
+    /// The inviter did not confirm in time.
+    #[error(
+        "the inviter did not confirm within {0} minutes; ask them to run `puente invite confirm`, then join again"
+    )]
+    NotConfirmed(u64),
+    /// This node cannot join.
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+    /// The transport failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+/// Joins the network `token` invites to, as the organisation `name`. On success the replica is
+/// part of the network, knows the inviter's addresses, and returns the network's name.
+pub async fn join(
+    replica: &mut Replica,
+    token: &Token,
+    name: &str,
+    timeouts: JoinTimeouts,
+    mut progress: impl FnMut(JoinProgress),
+) -> Result<String, JoinError> {
+    if let Some(log) = replica.membership() {
+        return Err(JoinError::Replica(ReplicaError::Refused(format!(
+            "this node is already part of network {}; a node belongs to one network",
+            log.network()
+        ))));
+    }
+    if token.addresses.is_empty() {
+        return Err(JoinError::Refused(
+            "the invitation carries no address; ask the inviter for a token made while their node runs, or with --address".into(),
+        ));
+    }
+    let invitation = token.secret.key();
+    let invitation_key = invitation.public();
+    let request = JoinRequest::new(
+        token.network,
+        &invitation_key,
+        &replica.device_key(),
+        replica.agreement_secret().public(),
+        name,
+    )
+    .map_err(|e| JoinError::Refused(e.to_string()))?;
+    let phrase = safety_phrase(token.network, &invitation_key, &request.keys);
+    let (net, mut events) = Net::spawn(NetConfig {
+        key: invitation,
+        listen: Vec::new(),
+        allowed: vec![token.inviter],
+        known_addresses: token
+            .addresses
+            .iter()
+            .map(|a| (token.inviter, a.clone()))
+            .collect(),
+        mdns: false,
+        limits: NetLimits::default(),
+    })
+    .await?;
+    let result = converse(
+        &net,
+        &mut events,
+        token.inviter,
+        &request,
+        &phrase,
+        timeouts,
+        &mut progress,
+    )
+    .await;
+    net.shutdown().await;
+    let (network_name, ops, addresses) = match result {
+        Ok(accepted) => accepted,
+        Err(JoinError::Unreachable { .. }) => {
+            return Err(JoinError::Unreachable {
+                addresses: token.addresses.join(", "),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    replica.join(&ops, &network_name)?;
+    let own = replica.public_key();
+    for addr in &token.addresses {
+        replica.add_peer_address(token.inviter, addr)?;
+    }
+    for (key, addr) in addresses {
+        if key != own {
+            // A malformed address from the inviter is skipped, not fatal.
+            let _ = replica.add_peer_address(key, &addr);
+        }
+    }
+    Ok(network_name)
+}
+
+type Accepted = (String, Vec<Vec<u8>>, Vec<(PublicKey, String)>);
+
+async fn converse(
+    net: &Net,
+    events: &mut tokio::sync::mpsc::Receiver<NetEvent>,
+    inviter: PublicKey,
+    request: &JoinRequest,
+    phrase: &str,
+    timeouts: JoinTimeouts,
+    progress: &mut impl FnMut(JoinProgress),
+) -> Result<Accepted, JoinError> {
+    let frame = JoinMessage::Request(request.clone()).encode();
+    let mut deadline = Instant::now() + timeouts.connect;
+    let mut connected_once = false;
+    let mut answered = false;
+    let mut silent_closes = 0u32;
+    loop {
+        let event = match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => return Err(JoinError::Net(NetError::Closed)),
+            Err(_) if connected_once => {
+                return Err(JoinError::NotConfirmed(timeouts.confirm.as_secs() / 60));
+            }
+            Err(_) => {
+                return Err(JoinError::Unreachable {
+                    addresses: String::new(),
+                });
+            }
+        };
+        match event {
+            NetEvent::Connected(peer) if peer == inviter => {
+                if !connected_once {
+                    connected_once = true;
+                    deadline = Instant::now() + timeouts.confirm;
+                }
+                // Sent again after a reconnect: the inviter answers the same device the same
+                // way. A connection the inviter drops at once shows up as a close below.
+                send(net, inviter, frame.clone()).await;
+            }
+            NetEvent::Disconnected(peer) if peer == inviter && !answered => {
+                silent_closes += 1;
+                if silent_closes >= MAX_SILENT_CLOSES {
+                    return Err(JoinError::Refused(CLOSED.into()));
+                }
+            }
+            NetEvent::Frame { from, bytes } if from == inviter => {
+                match JoinMessage::decode(&bytes) {
+                    Ok(JoinMessage::Reply(JoinReply::Waiting)) => {
+                        if !answered {
+                            progress(JoinProgress::Waiting {
+                                phrase: phrase.to_string(),
+                            });
+                        }
+                        answered = true;
+                    }
+                    Ok(JoinMessage::Reply(JoinReply::Accepted {
+                        network_name,
+                        ops,
+                        addresses,
+                    })) => return Ok((network_name, ops, addresses)),
+                    Ok(JoinMessage::Reply(JoinReply::Refused(reason))) => {
+                        return Err(JoinError::Refused(reason));
+                    }
+                    Ok(JoinMessage::Request(_)) | Err(_) => {
+                        return Err(JoinError::Refused(
+                            "the inviter's node sent something that is not a join answer".into(),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Hands `frame` to the transport; a connection that is already gone is not an error here
+/// (the close is reported as an event, and a reconnect sends the request again).
+async fn send(net: &Net, peer: PublicKey, frame: Vec<u8>) {
+    loop {
+        match net.send(peer, frame.clone()).await {
+            Err(NetError::Busy { .. }) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Ok(()) => return,
+            Err(e) => {
+                tracing::debug!(error = %e, "join request not sent");
+                return;
+            }
+        }
+    }
+}
