@@ -7,10 +7,11 @@
 //! are handed to a small sender task per peer, so the actor never waits on the transport while
 //! the transport waits on the actor.
 //!
-//! First slice: membership comes from [`Replica::members`] (the local trust store), the
-//! membership log is not wired yet (empty heads, no ops), snapshots are not offered, and a
-//! session that ends with [`Effect::Disconnect`] is dropped without closing the connection (the
-//! transport has no per-peer disconnect yet); a new session starts on the next connection.
+//! Membership: the replica's membership log (its heads and ops travel first in every session)
+//! decides the transport's allow-list, together with the keys of open invitations; a
+//! connection authenticated with an invitation key carries the join handshake
+//! ([`crate::invite`]) instead of a sync session. A session that ends with a penalty also
+//! closes the connection. Not yet: partition snapshots for far-behind peers.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -101,8 +102,34 @@ pub enum NodeError {
 pub struct NodeStatus {
     /// Peers with a sync session now.
     pub sessions: Vec<PublicKey>,
+    /// Per peer with a session: where sync stands.
+    pub peers: Vec<PeerInfo>,
+    /// When each member device last acknowledged a batch (node clock), since the node started.
+    pub last_sync: BTreeMap<PublicKey, Time>,
     /// Non-members the transport refused since start.
     pub refused: u64,
+    /// Sync frames handed to the transport since start, and their bytes.
+    pub frames_sent: u64,
+    /// Bytes of those frames.
+    pub bytes_sent: u64,
+    /// Sync frames received since start.
+    pub frames_received: u64,
+    /// Bytes of those frames.
+    pub bytes_received: u64,
+}
+
+/// Where sync with one connected peer stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PeerInfo {
+    /// The peer's device key.
+    pub key: PublicKey,
+    /// Both sides have said hello.
+    pub established: bool,
+    /// Envelopes this node holds that the peer is not known to have.
+    pub envelopes_pending: u64,
+    /// Batches sent and not acknowledged yet.
+    pub in_flight: usize,
 }
 
 enum Command {
@@ -191,6 +218,8 @@ impl Node {
             allowed,
             clock,
             joiners: BTreeMap::new(),
+            last_sync: BTreeMap::new(),
+            traffic: Traffic::default(),
         };
         tokio::spawn(actor.run(shutdown_rx, command_rx, events));
         Ok(Node {
@@ -387,6 +416,16 @@ struct NodeActor {
     clock: Clock,
     /// Connections authenticated with an invitation key, and their frame senders.
     joiners: BTreeMap<PublicKey, mpsc::Sender<Vec<u8>>>,
+    last_sync: BTreeMap<PublicKey, Time>,
+    traffic: Traffic,
+}
+
+#[derive(Debug, Default)]
+struct Traffic {
+    frames_sent: u64,
+    bytes_sent: u64,
+    frames_received: u64,
+    bytes_received: u64,
 }
 
 impl NodeActor {
@@ -446,9 +485,50 @@ impl NodeActor {
     }
 
     fn status(&self) -> NodeStatus {
+        let src = Src {
+            replica: &self.replica,
+            network: self.network,
+            peers: self.sessions.keys().copied().collect(),
+        };
+        let peers = self
+            .sessions
+            .iter()
+            .map(|(key, session)| {
+                let s = session.status(&src);
+                PeerInfo {
+                    key: *key,
+                    established: s.established,
+                    envelopes_pending: s.envelopes_pending,
+                    in_flight: s.in_flight,
+                }
+            })
+            .collect();
         NodeStatus {
             sessions: self.sessions.keys().copied().collect(),
+            peers,
+            last_sync: self.last_sync.clone(),
             refused: self.refused,
+            frames_sent: self.traffic.frames_sent,
+            bytes_sent: self.traffic.bytes_sent,
+            frames_received: self.traffic.frames_received,
+            bytes_received: self.traffic.bytes_received,
+        }
+    }
+
+    /// Notes when each session's peer last acknowledged something.
+    fn note_acks(&mut self) {
+        let now = self.now();
+        let wall = (self.clock)();
+        let src = Src {
+            replica: &self.replica,
+            network: self.network,
+            peers: Vec::new(),
+        };
+        for (key, session) in &self.sessions {
+            if let Some(at) = session.status(&src).last_ack {
+                let ago = i64::try_from(now.saturating_sub(at).as_secs()).unwrap_or(0);
+                self.last_sync.insert(*key, Time(wall.0 - ago));
+            }
         }
     }
 
@@ -543,7 +623,12 @@ impl NodeActor {
                     self.on_membership_changed();
                 }
             }
-            NetEvent::Frame { from, bytes } => self.feed(vec![from], Input::Received(&bytes)),
+            NetEvent::Frame { from, bytes } => {
+                self.traffic.frames_received += 1;
+                self.traffic.bytes_received += bytes.len() as u64;
+                self.feed(vec![from], Input::Received(&bytes));
+                self.note_acks();
+            }
             NetEvent::Refused { peer } => {
                 self.refused += 1;
                 // Who tried is partnership metadata: debug level only.
@@ -704,6 +789,8 @@ impl NodeActor {
     ) -> bool {
         match effect {
             Effect::Send(frame) => {
+                self.traffic.frames_sent += 1;
+                self.traffic.bytes_sent += frame.len() as u64;
                 if let Some(tx) = self.senders.get(&peer)
                     && tx.try_send(frame).is_err()
                 {
@@ -766,6 +853,10 @@ impl NodeActor {
                 tracing::debug!(%peer, ?reason, ?penalty, "sync session ended");
                 if let Some(penalty) = penalty {
                     tracing::warn!(?penalty, "ended the sync session of a misbehaving member");
+                    let net = self.net.clone();
+                    tokio::spawn(async move {
+                        let _ = net.disconnect(peer).await;
+                    });
                 }
                 if self.end_session(&peer) {
                     let others: Vec<PublicKey> = self.sessions.keys().copied().collect();

@@ -82,6 +82,10 @@ pub(super) enum Command {
     ListenAddrs {
         reply: oneshot::Sender<Vec<Multiaddr>>,
     },
+    Disconnect {
+        peer: PeerId,
+        reply: oneshot::Sender<()>,
+    },
     Connected {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
@@ -302,6 +306,12 @@ impl NetActor {
                     Ok(())
                 };
                 let _ = reply.send(result);
+            }
+            Command::Disconnect { peer, reply } => {
+                // Closes every connection to the peer; it may reconnect (with backoff on our
+                // side) and start a fresh session.
+                let _ = self.swarm.disconnect_peer_id(peer);
+                let _ = reply.send(());
             }
             Command::ListenAddrs { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());

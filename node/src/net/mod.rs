@@ -410,6 +410,14 @@ impl Net {
             .await
     }
 
+    /// Closes every connection to `peer` now (a session that broke the protocol); the peer
+    /// stays a member and may reconnect.
+    pub async fn disconnect(&self, peer: PublicKey) -> Result<(), NetError> {
+        let id = peer_id(&peer).ok_or(NetError::NotAllowed { peer })?;
+        self.request(|reply| Command::Disconnect { peer: id, reply })
+            .await
+    }
+
     /// Records an address for `peer` (e.g. after it moved). If the peer is a member and not
     /// connected, it is dialled at once.
     pub async fn add_address(&self, peer: PublicKey, addr: &str) -> Result<(), NetError> {
