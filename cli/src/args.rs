@@ -22,6 +22,10 @@ Examples:
   puente offer add --kind host-home --handle host-7f3k --county 06067 --lang es --window +2d..+30d=1
   puente query --kind host-home --county 06067 --accepts trans-women --lang es --from +7d --to +14d
   puente import examples/data/river-refuge.csv --dry-run
+  puente run
+
+While `puente run` is running, the other commands use that node through its control socket
+(puente.sock in the data directory): no passphrase is asked and changes reach partners at once.
 
 Passphrase: puente reads it from PUENTE_PASSPHRASE, else from the first line of --passphrase-file
 (which must be chmod 600), else asks on the terminal. Without a terminal and without either
@@ -139,6 +143,31 @@ Examples:
 Exports are plain text: keep the file somewhere safe and delete it when done. The HSDS
 export contains only organisation programmes and facilities, never households or volunteers.")]
     Export(ExportArgs),
+
+    /// Run this node: sync with partners and serve other puente commands until stopped
+    #[command(after_help = "\
+Examples:
+  puente run
+  puente run --listen /ip4/0.0.0.0/tcp/4800 --listen /ip4/0.0.0.0/udp/4800/quic-v1
+  puente run --listen /ip4/127.0.0.1/tcp/0 --mdns
+
+Without --listen the node listens on port 4737 (TCP and QUIC) on every interface. It prints
+where it listens and runs until Ctrl-C or SIGTERM, then saves everything and stops. Meanwhile
+other puente commands on this data directory go through the node's control socket
+(puente.sock in the data directory, readable by you only) without asking for the passphrase.
+Only members of your network may connect; nothing is announced anywhere unless --mdns.")]
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Multiaddress to listen on (repeatable) [default: port 4737, TCP and QUIC, every interface]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+
+    /// Find partners' nodes on the local network with mDNS (off unless given)
+    #[arg(long)]
+    pub mdns: bool,
 }
 
 #[derive(Debug, Args)]

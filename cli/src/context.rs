@@ -1,23 +1,33 @@
 //! What every command needs before it starts: the data directory, "now", the output format,
-//! and a way to open the replica.
+//! a way to open the replica, and where its text goes.
+//!
+//! A command runs in one of two ways with the same code: directly (this process opens the
+//! store, prints to its own stdout and stderr, and may use the terminal), or served by a
+//! running node through the control socket (the replica is the node's, borrowed for the
+//! command; text is collected and streamed back to the client; no terminal; relative paths are
+//! the client's). [`Ctx`] hides the difference.
 //!
 //! This is the only place in puente that reads the clock, and with `PUENTE_NOW` set it does
 //! not read it either, so that tests and scripts are deterministic.
 
+use std::cell::RefCell;
+use std::io::Write;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use puente_crdt::Time;
 use puente_crdt::time::{self, When};
-use puente_node::replica::Replica;
+use puente_node::replica::{Replica, ReplicaError};
 
 use crate::args::{Cli, Format};
 use crate::fail;
+use crate::output;
 use crate::passphrase::{self, Purpose};
 
-/// Settings shared by every command.
+/// Settings shared by every command, and where its replica and its text come from and go.
 #[derive(Debug)]
-pub struct Ctx {
+pub struct Ctx<'r> {
     /// The instant this command runs at.
     pub now: Time,
     /// The data directory.
@@ -26,17 +36,105 @@ pub struct Ctx {
     pub passphrase_file: Option<PathBuf>,
     /// `--format`, if given.
     pub format: Option<Format>,
+    /// Whether the command may use the terminal (a confirmation prompt, a progress bar): never
+    /// when a node serves it, since the node's terminal is not the user's.
+    pub interactive: bool,
+    /// The directory relative paths in arguments are resolved against; `None` for this
+    /// process's own.
+    cwd: Option<PathBuf>,
+    /// The node's replica, lent for this one command (see [`Ctx::served`]).
+    lent: RefCell<Option<&'r mut Replica>>,
+    /// Whether this command is served by a node (then the store is never opened directly).
+    served: bool,
+    /// The text written so far, when it is collected rather than printed.
+    collected: Option<RefCell<Vec<Text>>>,
 }
 
-impl Ctx {
-    /// Reads the global flags and the environment.
-    pub fn new(cli: &Cli) -> Result<Ctx> {
+/// Text a command wrote, in order, when it is collected to be streamed back to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Text {
+    /// For standard output.
+    Stdout(String),
+    /// For standard error.
+    Stderr(String),
+}
+
+impl Ctx<'static> {
+    /// Reads the global flags and the environment: a command this process runs itself.
+    pub fn new(cli: &Cli) -> Result<Ctx<'static>> {
         Ok(Ctx {
             now: now()?,
             dir: data_dir(cli.data_dir.as_deref())?,
             passphrase_file: cli.passphrase_file.clone(),
             format: cli.format,
+            interactive: true,
+            cwd: None,
+            lent: RefCell::new(None),
+            served: false,
+            collected: None,
         })
+    }
+}
+
+impl<'r> Ctx<'r> {
+    /// A command a running node serves for a client: `replica` is the node's, `now` and `cwd`
+    /// are the client's, and the text is collected (take it with [`Ctx::take_text`]).
+    pub fn served(
+        replica: &'r mut Replica,
+        now: Time,
+        format: Option<Format>,
+        cwd: PathBuf,
+    ) -> Ctx<'r> {
+        Ctx {
+            now,
+            dir: replica.dir().to_path_buf(),
+            passphrase_file: None,
+            format,
+            interactive: false,
+            cwd: Some(cwd),
+            lent: RefCell::new(Some(replica)),
+            served: true,
+            collected: Some(RefCell::new(Vec::new())),
+        }
+    }
+
+    /// Writes `text` to standard output (or collects it for the client).
+    pub fn emit(&self, text: &str) -> Result<()> {
+        match &self.collected {
+            None => output::emit(text),
+            Some(c) => {
+                c.borrow_mut().push(Text::Stdout(text.to_string()));
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `text` to standard error (or collects it for the client): for messages to the
+    /// person at the terminal that are not the command's result.
+    pub fn note(&self, text: &str) {
+        match &self.collected {
+            None => {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+            }
+            Some(c) => c.borrow_mut().push(Text::Stderr(text.to_string())),
+        }
+    }
+
+    /// The text collected so far (empty when it was printed directly).
+    pub fn take_text(&self) -> Vec<Text> {
+        self.collected
+            .as_ref()
+            .map(|c| std::mem::take(&mut *c.borrow_mut()))
+            .unwrap_or_default()
+    }
+
+    /// A path named in an argument, resolved against the directory the command was typed in.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        match &self.cwd {
+            Some(cwd) => cwd.join(p),
+            None => p.to_path_buf(),
+        }
     }
 
     /// The output format for a command that prints records (table, json or csv).
@@ -50,8 +148,17 @@ impl Ctx {
         }
     }
 
-    /// Opens the existing replica in the data directory.
-    pub fn open(&self) -> Result<Replica> {
+    /// The replica: the node's when a node serves this command, else the store in the data
+    /// directory, opened now (asking for the passphrase).
+    pub fn open(&self) -> Result<Opened<'r>> {
+        if self.served {
+            return match self.lent.borrow_mut().take() {
+                Some(r) => Ok(Opened::Lent(r)),
+                None => {
+                    bail!("this command asked for the node's replica twice; please report this")
+                }
+            };
+        }
         if !has_store(&self.dir) {
             bail!(
                 "no puente data in {}; run `puente init --org NAME` first, or point --data-dir at your data",
@@ -61,12 +168,63 @@ impl Ctx {
         Replica::check_location(&self.dir).map_err(|e| fail::replica(e, &self.dir))?;
         let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
         tracing::debug!(dir = %self.dir.display(), "opening the store");
-        Replica::open(&self.dir, pass.as_bytes()).map_err(|e| fail::replica(e, &self.dir))
+        Replica::open(&self.dir, pass.as_bytes())
+            .map(|r| Opened::Owned(Box::new(r)))
+            .map_err(|e| fail::replica(e, &self.dir))
     }
 
     /// Maps a replica error to the one-line message for this data directory.
-    pub fn err(&self, e: puente_node::replica::ReplicaError) -> anyhow::Error {
+    pub fn err(&self, e: ReplicaError) -> anyhow::Error {
         fail::replica(e, &self.dir)
+    }
+}
+
+/// The replica a command works on: opened by this process (and closed by the command), or
+/// lent by the running node (which keeps it open).
+#[derive(Debug)]
+pub enum Opened<'r> {
+    /// Opened by this process (boxed: a replica is large, a loan is one pointer).
+    Owned(Box<Replica>),
+    /// The node's, for the duration of one command.
+    Lent(&'r mut Replica),
+}
+
+impl Opened<'_> {
+    /// Ends the command's use of the replica: closes one this process opened (writing a
+    /// snapshot when one is due); a lent one stays open in the node.
+    pub fn close(self) -> Result<(), ReplicaError> {
+        match self {
+            Opened::Owned(r) => (*r).close(),
+            Opened::Lent(_) => Ok(()),
+        }
+    }
+
+    /// The replica itself, if this process opened it.
+    pub fn into_owned(self) -> Option<Replica> {
+        match self {
+            Opened::Owned(r) => Some(*r),
+            Opened::Lent(_) => None,
+        }
+    }
+}
+
+impl Deref for Opened<'_> {
+    type Target = Replica;
+
+    fn deref(&self) -> &Replica {
+        match self {
+            Opened::Owned(r) => r,
+            Opened::Lent(r) => r,
+        }
+    }
+}
+
+impl DerefMut for Opened<'_> {
+    fn deref_mut(&mut self) -> &mut Replica {
+        match self {
+            Opened::Owned(r) => r,
+            Opened::Lent(r) => r,
+        }
     }
 }
 

@@ -23,6 +23,27 @@ pub fn one_line(err: &anyhow::Error) -> String {
     line
 }
 
+/// The outcome of a command that a running node served: exit with `code`, printing `line`
+/// after `error: ` when there is one (the node has already made it one line).
+#[derive(Debug)]
+pub struct Exit {
+    /// The exit status.
+    pub code: u8,
+    /// The error line, if the command failed.
+    pub line: Option<String>,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.line {
+            Some(line) => f.write_str(line),
+            None => write!(f, "the command failed (exit status {})", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
 /// A short reason for an I/O error, without the OS error number.
 pub fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
@@ -67,7 +88,7 @@ fn store(e: &StoreError, dir: &Path) -> String {
             "wrong passphrase for the store in {d} (or its header was altered); check PUENTE_PASSPHRASE or --passphrase-file and try again"
         ),
         StoreError::Locked { .. } => format!(
-            "another puente process is using {d}; wait for it to finish (or stop it) and try again"
+            "a puente node is already running on {d} (or another puente command is using it); stop that node or let the command finish, then try again"
         ),
         StoreError::Io { path, source } => format!(
             "cannot access {}: {}; check the data directory and try again",

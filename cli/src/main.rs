@@ -2,12 +2,14 @@
 //! organisations.
 //!
 //! Boundary: this crate is the only one that reads environment variables, the clock, the
-//! terminal and prints to stdout. It parses flags, opens the replica from `puente-node`, runs
-//! one command, and turns every error into one line on stderr with a non-zero exit.
+//! terminal and prints to stdout. It parses flags, opens the replica from `puente-node` (or
+//! hands the command to the node that `puente run` keeps running, see [`control`]), runs one
+//! command, and turns every error into one line on stderr with a non-zero exit.
 
 mod args;
 mod commands;
 mod context;
+mod control;
 mod fail;
 mod output;
 mod passphrase;
@@ -20,10 +22,10 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 /// Exit status for a command that failed (clap's usage errors exit with 2).
-const EXIT_FAILURE: u8 = 1;
+pub const EXIT_FAILURE: u8 = 1;
 
 /// Exit status for a usage error, as clap uses.
-const EXIT_USAGE: u8 = 2;
+pub const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
@@ -57,6 +59,12 @@ fn main() -> ExitCode {
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
+            if let Some(exit) = e.downcast_ref::<fail::Exit>() {
+                if let Some(line) = &exit.line {
+                    eprintln!("error: {}", fail::one_line(&anyhow::anyhow!(line.clone())));
+                }
+                return ExitCode::from(exit.code);
+            }
             eprintln!("error: {}", fail::one_line(&e));
             ExitCode::from(EXIT_FAILURE)
         }

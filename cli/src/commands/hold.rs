@@ -71,7 +71,7 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
             )
         }
     };
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 pub fn release(ctx: &Ctx, a: IdArg) -> Result<()> {
@@ -85,7 +85,7 @@ pub fn release(ctx: &Ctx, a: IdArg) -> Result<()> {
         .release_hold(hold.id, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
-    done(format, hold.id, "released", "Released hold")
+    done(ctx, format, hold.id, "released", "Released hold")
 }
 
 pub fn decide(ctx: &Ctx, a: IdArg, decision: Decision) -> Result<()> {
@@ -100,18 +100,24 @@ pub fn decide(ctx: &Ctx, a: IdArg, decision: Decision) -> Result<()> {
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     match decision {
-        Decision::Confirmed => done(format, hold.id, "confirmed", "Confirmed hold"),
-        Decision::Declined => done(format, hold.id, "declined", "Declined hold"),
+        Decision::Confirmed => done(ctx, format, hold.id, "confirmed", "Confirmed hold"),
+        Decision::Declined => done(ctx, format, hold.id, "declined", "Declined hold"),
     }
 }
 
-fn done(format: Format, id: puente_crdt::HoldId, what: &str, sentence: &str) -> Result<()> {
+fn done(
+    ctx: &Ctx,
+    format: Format,
+    id: puente_crdt::HoldId,
+    what: &str,
+    sentence: &str,
+) -> Result<()> {
     let text = match format {
         Format::Json => output::json(&json!({ "hold_id": id.to_string(), "status": what }))?,
         Format::Csv => output::csv(&["hold_id", "status"], &[vec![id.to_string(), what.into()]])?,
         _ => format!("{sentence} {id}.\n"),
     };
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {
@@ -153,5 +159,5 @@ pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {
         _ => holds_table(view, &holds, ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;
-    output::emit(&text)
+    ctx.emit(&text)
 }

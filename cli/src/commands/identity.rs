@@ -56,7 +56,7 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
             s
         }
     };
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 pub fn whoami(ctx: &Ctx) -> Result<()> {
@@ -91,7 +91,7 @@ pub fn whoami(ctx: &Ctx) -> Result<()> {
             ])
         }
     };
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 const WHOAMI_COLUMNS: &[&str] = &[

@@ -1,43 +1,75 @@
 //! One function per command. Each opens the replica, does one thing, prints its result and
 //! closes the replica (which writes a snapshot when one is due).
 //!
+//! The same functions serve a command typed while `puente run` runs: [`run`] hands it to the
+//! node through the control socket ([`crate::control`]), and the node calls [`dispatch`] with a
+//! [`Ctx`] that lends its replica and collects the text.
+//!
 //! Invariant: a command that fails leaves the store as it was: every check runs before the
 //! single write, and the replica acknowledges a write only once it is durable.
 
 mod hold;
 mod identity;
-mod offer;
+pub mod offer;
 mod query;
+mod run;
 mod transfer;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::args::{Cli, Command, HoldCommand, OfferCommand};
 use crate::context::Ctx;
+use crate::control;
 
-/// Runs the command the flags name.
+/// Runs the command the flags name: through the node running on the data directory if one
+/// answers on its control socket (no passphrase is asked), else directly.
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli)?;
+    match &cli.command {
+        Command::Init(_) => {}
+        Command::Run(_) => {
+            if control::client::connect(&ctx.dir).is_some() {
+                bail!(
+                    "a puente node is already running on {}; stop it (Ctrl-C where it runs) before starting another",
+                    ctx.dir.display()
+                );
+            }
+        }
+        _ => {
+            if control::client::forward(&ctx, &cli)? {
+                return Ok(());
+            }
+        }
+    }
     match cli.command {
-        Command::Init(a) => identity::init(&ctx, a),
-        Command::Whoami => identity::whoami(&ctx),
-        Command::Offer(OfferCommand::Add(a)) => offer::add(&ctx, a),
-        Command::Offer(OfferCommand::Update(a)) => offer::update(&ctx, a),
-        Command::Offer(OfferCommand::Withdraw(a)) => offer::withdraw(&ctx, a),
-        Command::Offer(OfferCommand::Confirm(a)) => offer::confirm(&ctx, a),
-        Command::Offer(OfferCommand::List(a)) => offer::list(&ctx, a),
-        Command::Offer(OfferCommand::Show(a)) => offer::show(&ctx, a),
-        Command::Hold(HoldCommand::Place(a)) => hold::place(&ctx, a),
-        Command::Hold(HoldCommand::Release(a)) => hold::release(&ctx, a),
+        Command::Run(a) => run::run(&ctx, a),
+        command => dispatch(&ctx, command),
+    }
+}
+
+/// Runs one command with `ctx` (directly, or for a client when a node serves it).
+pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init(a) => identity::init(ctx, a),
+        Command::Whoami => identity::whoami(ctx),
+        Command::Offer(OfferCommand::Add(a)) => offer::add(ctx, a),
+        Command::Offer(OfferCommand::Update(a)) => offer::update(ctx, a),
+        Command::Offer(OfferCommand::Withdraw(a)) => offer::withdraw(ctx, a),
+        Command::Offer(OfferCommand::Confirm(a)) => offer::confirm(ctx, a),
+        Command::Offer(OfferCommand::List(a)) => offer::list(ctx, a),
+        Command::Offer(OfferCommand::Show(a)) => offer::show(ctx, a),
+        Command::Hold(HoldCommand::Place(a)) => hold::place(ctx, a),
+        Command::Hold(HoldCommand::Release(a)) => hold::release(ctx, a),
         Command::Hold(HoldCommand::Confirm(a)) => {
-            hold::decide(&ctx, a, puente_crdt::Decision::Confirmed)
+            hold::decide(ctx, a, puente_crdt::Decision::Confirmed)
         }
         Command::Hold(HoldCommand::Decline(a)) => {
-            hold::decide(&ctx, a, puente_crdt::Decision::Declined)
+            hold::decide(ctx, a, puente_crdt::Decision::Declined)
         }
-        Command::Hold(HoldCommand::List(a)) => hold::list(&ctx, a),
-        Command::Query(a) => query::query(&ctx, a),
-        Command::Import(a) => transfer::import(&ctx, a),
-        Command::Export(a) => transfer::export(&ctx, a),
+        Command::Hold(HoldCommand::List(a)) => hold::list(ctx, a),
+        Command::Query(a) => query::query(ctx, a),
+        Command::Import(a) => transfer::import(ctx, a),
+        Command::Export(a) => transfer::export(ctx, a),
+        Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
     }
 }

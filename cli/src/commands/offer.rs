@@ -86,7 +86,7 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
             format!("Published {what}{until}.\n{id}\n")
         }
     };
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 pub fn update(ctx: &Ctx, a: OfferUpdateArgs) -> Result<()> {
@@ -182,6 +182,7 @@ pub fn update(ctx: &Ctx, a: OfferUpdateArgs) -> Result<()> {
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     done(
+        ctx,
         format,
         &offer,
         "updated",
@@ -202,6 +203,7 @@ pub fn withdraw(ctx: &Ctx, a: OfferWithdrawArgs) -> Result<()> {
     }
     if offer.withdrawn {
         return done(
+            ctx,
             format,
             &offer,
             "withdrawn",
@@ -209,26 +211,18 @@ pub fn withdraw(ctx: &Ctx, a: OfferWithdrawArgs) -> Result<()> {
         );
     }
     if !a.yes {
-        if !std::io::stdin().is_terminal() {
+        if !ctx.interactive || !std::io::stdin().is_terminal() {
             bail!(
                 "withdrawing offer {} cannot be undone and there is no terminal to confirm on; add --yes",
                 offer.id
             );
         }
-        eprint!(
-            "Withdraw {} offer {} ({})? Partners will stop seeing it and this cannot be undone. [y/N] ",
-            offer.fields.kind,
-            offer.fields.handle,
-            short(&offer.id)
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|e| anyhow::anyhow!("could not read the answer: {}", fail::io_reason(&e)))?;
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            eprintln!("Not withdrawn; nothing changed.");
+        if !confirm_withdrawal(
+            &offer.fields.kind.to_string(),
+            &offer.fields.handle,
+            &offer.id.to_string(),
+        )? {
+            ctx.note("Not withdrawn; nothing changed.\n");
             return Ok(());
         }
     }
@@ -237,6 +231,7 @@ pub fn withdraw(ctx: &Ctx, a: OfferWithdrawArgs) -> Result<()> {
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     done(
+        ctx,
         format,
         &offer,
         "withdrawn",
@@ -270,6 +265,7 @@ pub fn confirm(ctx: &Ctx, a: OfferConfirmArgs) -> Result<()> {
         format!("; it now expires {}", render::when(e, ctx.now, &tz))
     });
     done(
+        ctx,
         format,
         &offer,
         "confirmed",
@@ -343,7 +339,7 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
         }
     };
     replica.close().map_err(|e| ctx.err(e))?;
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 pub fn show(ctx: &Ctx, a: IdArg) -> Result<()> {
@@ -375,7 +371,7 @@ pub fn show(ctx: &Ctx, a: IdArg) -> Result<()> {
         _ => show_table(&replica, &offer, &holds, ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 fn show_table(
@@ -537,8 +533,28 @@ fn windows_json(replica: &Replica, o: &Offer, now: Time) -> Value {
     )
 }
 
+/// Asks on the terminal whether to withdraw the offer `id` (of `kind`, with `handle`); whether
+/// the answer was yes. Used on the direct path and by the client before it forwards a
+/// withdrawal to a running node.
+pub fn confirm_withdrawal(kind: &str, handle: &str, id: &str) -> Result<bool> {
+    eprint!(
+        "Withdraw {kind} offer {handle} ({})? Partners will stop seeing it and this cannot be undone. [y/N] ",
+        id.chars().take(8).collect::<String>()
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| anyhow::anyhow!("could not read the answer: {}", fail::io_reason(&e)))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// Prints the outcome of a change to one offer.
-fn done(format: Format, offer: &Offer, what: &str, sentence: &str) -> Result<()> {
+fn done(ctx: &Ctx, format: Format, offer: &Offer, what: &str, sentence: &str) -> Result<()> {
     let text = match format {
         Format::Json => output::json(&json!({ "offer_id": offer.id.to_string(), what: true }))?,
         Format::Csv => output::csv(
@@ -547,7 +563,7 @@ fn done(format: Format, offer: &Offer, what: &str, sentence: &str) -> Result<()>
         )?,
         _ => format!("{sentence}\n"),
     };
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 /// The offer an id or unique prefix names.

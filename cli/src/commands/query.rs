@@ -117,7 +117,7 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
         }
     };
     replica.close().map_err(|e| ctx.err(e))?;
-    output::emit(&text)
+    ctx.emit(&text)
 }
 
 /// An organisation by full id, unique id prefix, or display name (case-insensitive).

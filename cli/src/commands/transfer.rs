@@ -19,7 +19,7 @@ use crate::output;
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let format = ctx.format()?;
     let shown = a.file.display().to_string();
-    let bytes = read_input(&a.file)?;
+    let bytes = read_input(&ctx.path(&a.file), &shown)?;
     let mut replica = ctx.open()?;
     let today = time::local_date(ctx.now, &zone(&replica)?);
     let plan = parse_offers_csv(&bytes, today, replica.tz())
@@ -45,7 +45,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
 
     let mut ids = Vec::new();
     if writes {
-        let bar = progress(ok as u64);
+        let bar = progress(ctx, ok as u64);
         ids = replica
             .import_offers(offers, ctx.now, &mut |done| bar.set_position(done as u64))
             .map_err(|e| ctx.err(e))?;
@@ -99,7 +99,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             s
         }
     };
-    output::emit(&text)?;
+    ctx.emit(&text)?;
     if refuse {
         let n = rejected.len();
         let rows = if n == 1 { "row was" } else { "rows were" };
@@ -118,8 +118,8 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-fn read_input(file: &Path) -> Result<Vec<u8>> {
-    let shown = file.display();
+/// Reads the CSV file at `file`, named `shown` in messages (as the user typed it).
+fn read_input(file: &Path, shown: &str) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(file)
         .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", fail::io_reason(&e)))?;
     if !meta.is_file() {
@@ -134,9 +134,10 @@ fn read_input(file: &Path) -> Result<Vec<u8>> {
     std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", fail::io_reason(&e)))
 }
 
-/// A progress bar on a terminal; hidden otherwise, so that logs and pipes stay clean.
-fn progress(len: u64) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
+/// A progress bar on a terminal; hidden otherwise (and when a node serves the import), so that
+/// logs and pipes stay clean.
+fn progress(ctx: &Ctx, len: u64) -> indicatif::ProgressBar {
+    if !ctx.interactive || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
@@ -185,10 +186,14 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     drop(offers);
     replica.close().map_err(|e| ctx.err(e))?;
     match &a.output {
-        None => output::emit(&text),
+        None => ctx.emit(&text),
         Some(path) => {
-            write_private(path, text.as_bytes())?;
-            output::emit(&format!(
+            write_private(
+                &ctx.path(path),
+                &path.display().to_string(),
+                text.as_bytes(),
+            )?;
+            ctx.emit(&format!(
                 "Wrote {} of the {count} offers held here to {}. It is plain text: keep it safe and delete it when done.\n",
                 match format {
                     Format::Csv => "a CSV export",
@@ -201,9 +206,8 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     }
 }
 
-/// Writes `bytes` to `path`, readable by the owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let shown = path.display();
+/// Writes `bytes` to `path` (named `shown` in messages), readable by the owner only.
+fn write_private(path: &Path, shown: &str, bytes: &[u8]) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -159,6 +159,7 @@ fn usage_errors_keep_clap_format() {
         &["query"],
         &["import"],
         &["export"],
+        &["run"],
     ] {
         let mut a = cmd.to_vec();
         a.push("--help");

@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod canary;
+mod daemon;
 mod identity;
 mod import;
 mod offers;

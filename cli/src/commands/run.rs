@@ -1,0 +1,209 @@
+//! `puente run`: the node. Opens the replica, starts the transport and the node actor from
+//! `puente-node`, serves other commands on the control socket ([`crate::control`]) and stops
+//! cleanly on Ctrl-C or SIGTERM.
+//!
+//! The rest of the CLI is synchronous; this command builds a tokio runtime of its own.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use puente_node::actor::{Node, NodeConfig, NodeError};
+use puente_node::net::NetError;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinSet;
+
+use crate::args::RunArgs;
+use crate::context::Ctx;
+use crate::control::server::{ControlSocket, MAX_CONNECTIONS, serve};
+use crate::control::socket_path;
+use crate::fail;
+
+/// The port a node listens on when no `--listen` is given, for TCP and for QUIC: fixed, so
+/// that partners can keep one address for this node. Unassigned by IANA.
+pub const DEFAULT_PORT: u16 = 4737;
+
+/// How long the runtime may take to wind down its last tasks after the node has stopped; the
+/// replica is closed by then, so this only bounds the exit.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(2);
+
+/// How long a stop waits for commands already received on the control socket to finish
+/// before cutting their connections: a command takes milliseconds, an import a few seconds.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Pause after a failed accept (for example too many open files) before trying again, so that
+/// a persistent failure does not spin.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// The addresses listened on without `--listen`: every interface, TCP and QUIC.
+fn default_listen() -> Vec<String> {
+    vec![
+        format!("/ip4/0.0.0.0/tcp/{DEFAULT_PORT}"),
+        format!("/ip4/0.0.0.0/udp/{DEFAULT_PORT}/quic-v1"),
+    ]
+}
+
+pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
+    let listen = if a.listen.is_empty() {
+        default_listen()
+    } else {
+        a.listen
+    };
+    let replica = ctx
+        .open()?
+        .into_owned()
+        .context("a node cannot be started from within a node")?;
+    let who = replica.whoami();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the node's runtime: {}", fail::io_reason(&e)))?;
+    let result = runtime.block_on(async {
+        // Signals first: from the moment the socket answers, SIGTERM means a clean stop.
+        let mut interrupt = signal(SignalKind::interrupt())
+            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", fail::io_reason(&e)))?;
+        let mut terminate = signal(SignalKind::terminate())
+            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", fail::io_reason(&e)))?;
+        // The rest (such as the invitation clock) keeps the node's defaults; the allow keeps
+        // this building while fields are being added to `NodeConfig`.
+        #[allow(clippy::needless_update)]
+        let config = NodeConfig {
+            listen,
+            peers: Vec::new(),
+            mdns: a.mdns,
+            ..NodeConfig::default()
+        };
+        let node = Node::spawn(replica, config)
+            .await
+            .map_err(|e| node_error(e, ctx))?;
+        let socket = match ControlSocket::bind(&ctx.dir, socket_path(&ctx.dir)) {
+            Ok(s) => s,
+            Err(e) => {
+                node.shutdown().await;
+                return Err(e);
+            }
+        };
+        let addrs = match node.listen_addrs().await {
+            Ok(a) => a,
+            Err(e) => {
+                socket.close();
+                node.shutdown().await;
+                return Err(node_error(e, ctx));
+            }
+        };
+        let mut text = format!(
+            "puente node for {} ({}) is running on {}.\n",
+            who.name,
+            who.org,
+            ctx.dir.display()
+        );
+        for addr in &addrs {
+            text.push_str(&format!("Listening on {addr}\n"));
+        }
+        text.push_str(&format!(
+            "Control socket {}: other puente commands on this data directory now go through this node.\n",
+            socket.path().display()
+        ));
+        text.push_str("Press Ctrl-C (or send SIGTERM) to stop it.\n");
+        if let Err(e) = ctx.emit(&text) {
+            socket.close();
+            node.shutdown().await;
+            return Err(e);
+        }
+
+        let mut connections = JoinSet::new();
+        let signal_name = loop {
+            tokio::select! {
+                biased;
+                _ = interrupt.recv() => break "Ctrl-C",
+                _ = terminate.recv() => break "SIGTERM",
+                accepted = socket.accept() => match accepted {
+                    Ok(stream) => {
+                        while connections.try_join_next().is_some() {}
+                        if connections.len() >= MAX_CONNECTIONS {
+                            tracing::warn!("too many control connections at once; dropping one");
+                            continue;
+                        }
+                        connections.spawn(serve(stream, node.clone(), socket.owner()));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot accept a control connection");
+                        tokio::time::sleep(ACCEPT_RETRY).await;
+                    }
+                },
+            }
+        };
+        tracing::debug!(signal = signal_name, "stopping");
+        // No new connections; commands already asked for get a moment to finish.
+        socket.close();
+        let finish = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(STOP_GRACE, finish).await.is_err() {
+            tracing::debug!("stopping with control connections still open");
+        }
+        connections.shutdown().await;
+        node.shutdown().await;
+        ctx.emit("Stopped the node; everything is saved.\n")?;
+        Ok::<(), anyhow::Error>(())
+    });
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    result
+}
+
+/// The one line for a node that could not start.
+fn node_error(e: NodeError, ctx: &Ctx) -> anyhow::Error {
+    match e {
+        NodeError::Net(NetError::Listen { addr, source }) if addr_in_use(&source) => {
+            anyhow::anyhow!(
+                "cannot listen on {addr}: the port is already in use (another puente node?); pass --listen with another port, such as --listen /ip4/0.0.0.0/tcp/{p} --listen /ip4/0.0.0.0/udp/{p}/quic-v1",
+                p = DEFAULT_PORT + 1
+            )
+        }
+        NodeError::Net(NetError::Listen { addr, source }) => anyhow::anyhow!(
+            "cannot listen on {addr}: {}; pass --listen with another address or port",
+            fail::chain(&source)
+        ),
+        NodeError::Net(e @ NetError::InvalidAddress { .. }) => {
+            anyhow::anyhow!("--listen: {}", fail::chain(&e))
+        }
+        NodeError::Replica(e) => ctx.err(e),
+        other => anyhow::anyhow!("the node could not start: {}", fail::chain(&other)),
+    }
+}
+
+/// Whether `e`, or an error inside it, says the address is in use. The transport wraps the
+/// operating system's error in types of its own that do not expose it as a source, so past
+/// the I/O errors the text is the only witness.
+fn addr_in_use(e: &std::io::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::AddrInUse
+        {
+            return true;
+        }
+        if err.to_string().contains("Address already in use") {
+            return true;
+        }
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => err.source(),
+        };
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_listen_uses_the_documented_port() {
+        for addr in default_listen() {
+            assert!(addr.contains(&DEFAULT_PORT.to_string()), "{addr}");
+        }
+        let help = include_str!("../args.rs");
+        assert!(help.contains(&format!("port {DEFAULT_PORT}")));
+    }
+}

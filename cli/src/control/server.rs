@@ -1,0 +1,273 @@
+//! The node's side of the control socket: binds it, accepts connections, checks who connects,
+//! reads one request and answers it by running the command on the node's replica.
+//!
+//! Invariant: a malformed, oversized, slow or foreign connection ends that connection only; the
+//! node and every other connection carry on.
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Parser;
+use puente_crdt::Time;
+use puente_node::actor::Node;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+use super::{MAX_REQUEST_BYTES, PROTOCOL_VERSION, Request, Response, chunks, frame};
+use crate::args::{Cli, Command};
+use crate::context::{Ctx, Text};
+use crate::{commands, fail};
+
+/// How long a client has to send its request after connecting: a client writes it at once,
+/// so this only bounds connections that never speak.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once; more wait in the socket's backlog. Commands run one at a time
+/// on the node anyway, so this only bounds tasks and buffers.
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// The socket, bound and restricted to the owner, and what connections are checked against.
+#[derive(Debug)]
+pub struct ControlSocket {
+    listener: UnixListener,
+    path: PathBuf,
+    owner: u32,
+}
+
+impl ControlSocket {
+    /// Binds `path` (in the data directory `dir`) with mode 0600. The caller holds the store's
+    /// lock, so anything already at `path` is left over from a node that did not stop cleanly
+    /// and is removed first (a directory there is an error).
+    pub fn bind(dir: &Path, path: PathBuf) -> Result<ControlSocket> {
+        let shown = path.display().to_string();
+        let owner = std::fs::metadata(dir)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {}", dir.display(), fail::io_reason(&e)))?
+            .uid();
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => anyhow::bail!(
+                "{shown} is a directory, where the control socket belongs; remove it and try again"
+            ),
+            Ok(meta) => {
+                tracing::debug!(
+                    socket = meta.file_type().is_socket(),
+                    "removing a leftover control socket"
+                );
+                std::fs::remove_file(&path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot remove the leftover control socket {shown}: {}",
+                        fail::io_reason(&e)
+                    )
+                })?;
+            }
+            Err(_) => {}
+        }
+        let listener = UnixListener::bind(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the control socket {shown}: {}; use a data directory with a shorter path",
+                fail::io_reason(&e)
+            )
+        })?;
+        // The data directory is 0700 already; 0600 on the socket keeps it owner-only even if
+        // the directory's mode is loosened later.
+        if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            let _ = std::fs::remove_file(&path);
+            anyhow::bail!(
+                "cannot restrict the control socket {shown}: {}",
+                fail::io_reason(&e)
+            );
+        }
+        Ok(ControlSocket {
+            listener,
+            path,
+            owner,
+        })
+    }
+
+    /// Where the socket is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next connection.
+    pub async fn accept(&self) -> std::io::Result<UnixStream> {
+        self.listener.accept().await.map(|(stream, _)| stream)
+    }
+
+    /// The user id that may connect (the owner of the data directory).
+    pub fn owner(&self) -> u32 {
+        self.owner
+    }
+
+    /// Stops listening and removes the socket file.
+    pub fn close(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ControlSocket {
+    /// Removes the socket file, on a clean stop and on every early return alike.
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            tracing::warn!(error = %e, "cannot remove the control socket");
+        }
+    }
+}
+
+/// Serves one connection: checks the peer, reads one request, runs it, streams the answer.
+pub async fn serve(mut stream: UnixStream, node: Node, owner: u32) {
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == owner => {}
+        Ok(cred) => {
+            tracing::warn!(
+                uid = cred.uid(),
+                "refused a control connection from another user"
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell who connected to the control socket");
+            return;
+        }
+    }
+    let answer = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut stream)).await {
+        Err(_) => refuse("no request arrived in time; puente commands send theirs at once"),
+        Ok(Err(None)) => return,
+        Ok(Err(Some(reason))) => refuse(&reason),
+        Ok(Ok(request)) => run(request, &node).await,
+    };
+    let mut bytes = Vec::new();
+    for r in &answer {
+        bytes.extend_from_slice(&frame(r));
+    }
+    if let Err(e) = stream.write_all(&bytes).await {
+        tracing::debug!(error = %e, "the client left before the answer");
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// Reads the request frame. `Err(None)`: the client left without sending one (nothing to
+/// answer); `Err(Some(reason))`: a request that is refused.
+async fn read_request(stream: &mut UnixStream) -> Result<Request, Option<String>> {
+    let mut len = [0u8; 4];
+    if stream.read_exact(&mut len).await.is_err() {
+        return Err(None);
+    }
+    let len = u32::from_be_bytes(len);
+    if len > MAX_REQUEST_BYTES {
+        return Err(Some(format!(
+            "a request of {len} bytes is over the limit of {MAX_REQUEST_BYTES}"
+        )));
+    }
+    let mut buf = vec![0u8; len as usize];
+    if stream.read_exact(&mut buf).await.is_err() {
+        return Err(Some("the request ended early".to_string()));
+    }
+    let request: Request = serde_json::from_slice(&buf)
+        .map_err(|_| Some("the request is not a puente control request".to_string()))?;
+    if request.version != PROTOCOL_VERSION {
+        return Err(Some(format!(
+            "this node speaks control protocol version {PROTOCOL_VERSION}, not {}; use the same puente version as the running node",
+            request.version
+        )));
+    }
+    Ok(request)
+}
+
+/// The answer to a request that is refused before anything runs.
+fn refuse(reason: &str) -> Vec<Response> {
+    tracing::debug!(%reason, "refused a control request");
+    vec![Response::Exit {
+        exit: crate::EXIT_USAGE,
+        error: Some(reason.to_string()),
+    }]
+}
+
+/// The answer to a request for a command that is not for a running node.
+fn not_here(line: &str) -> Vec<Response> {
+    vec![Response::Exit {
+        exit: crate::EXIT_FAILURE,
+        error: Some(line.to_string()),
+    }]
+}
+
+/// Runs the request's command on the node's replica and returns the frames to send.
+async fn run(request: Request, node: &Node) -> Vec<Response> {
+    let argv = std::iter::once("puente".to_string()).chain(request.args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            return refuse(line);
+        }
+    };
+    let cwd = PathBuf::from(request.cwd);
+    if !cwd.is_absolute() {
+        return refuse("the request's working directory is not an absolute path");
+    }
+    let command = match cli.command {
+        Command::Init(_) => {
+            return not_here(
+                "a node is already running here; `puente init` is for a new, empty data directory (choose one with --data-dir)",
+            );
+        }
+        Command::Run(_) => {
+            return not_here(
+                "a node is already running here; stop it (Ctrl-C where it runs) before starting another",
+            );
+        }
+        command => command,
+    };
+    let now = Time(request.now);
+    let format = cli.format;
+    let served = node
+        .with_control(move |control| {
+            let ctx = Ctx::served(control.replica(), now, format, cwd);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                commands::dispatch(&ctx, command)
+            }));
+            let outcome = match result {
+                Ok(Ok(())) => (0, None),
+                Ok(Err(e)) => (crate::EXIT_FAILURE, Some(exit_line(&e))),
+                Err(_) => (
+                    crate::EXIT_FAILURE,
+                    Some(
+                        "the node hit an internal error running this command; please report this"
+                            .to_string(),
+                    ),
+                ),
+            };
+            (ctx.take_text(), outcome)
+        })
+        .await;
+    match served {
+        Ok((texts, (exit, error))) => {
+            let mut out = Vec::new();
+            for t in texts {
+                match t {
+                    Text::Stdout(s) => {
+                        out.extend(chunks(&s).into_iter().map(|c| Response::Stdout {
+                            stdout: c.to_string(),
+                        }))
+                    }
+                    Text::Stderr(s) => {
+                        out.extend(chunks(&s).into_iter().map(|c| Response::Stderr {
+                            stderr: c.to_string(),
+                        }))
+                    }
+                }
+            }
+            out.push(Response::Exit { exit, error });
+            out
+        }
+        Err(e) => not_here(&format!("{}; the command did not run", fail::chain(&e))),
+    }
+}
+
+/// The one line for a failed command (as `main` prints it on the direct path).
+fn exit_line(e: &anyhow::Error) -> String {
+    fail::one_line(e)
+}
