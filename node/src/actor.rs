@@ -404,7 +404,7 @@ struct NodeActor {
     network: NetworkId,
     net: Net,
     sessions: BTreeMap<PublicKey, PeerSync>,
-    senders: BTreeMap<PublicKey, mpsc::Sender<Vec<u8>>>,
+    senders: BTreeMap<PublicKey, mpsc::Sender<Outgoing>>,
     /// The sender tasks, so that shutdown waits for them to hand over their last frames.
     sender_tasks: Vec<tokio::task::JoinHandle<()>>,
     origin: Instant,
@@ -415,7 +415,7 @@ struct NodeActor {
     allowed: Vec<PublicKey>,
     clock: Clock,
     /// Connections authenticated with an invitation key, and their frame senders.
-    joiners: BTreeMap<PublicKey, mpsc::Sender<Vec<u8>>>,
+    joiners: BTreeMap<PublicKey, mpsc::Sender<Outgoing>>,
     last_sync: BTreeMap<PublicKey, Time>,
     traffic: Traffic,
 }
@@ -732,7 +732,9 @@ impl NodeActor {
 
     fn send_join_reply(&mut self, invitation: PublicKey, reply: JoinReply) {
         if let Some(tx) = self.joiners.get(&invitation)
-            && tx.try_send(JoinMessage::Reply(reply).encode()).is_err()
+            && tx
+                .try_send(Outgoing::Frame(JoinMessage::Reply(reply).encode()))
+                .is_err()
         {
             tracing::debug!("joiner queue full; reply dropped (the joiner asks again)");
         }
@@ -792,7 +794,7 @@ impl NodeActor {
                 self.traffic.frames_sent += 1;
                 self.traffic.bytes_sent += frame.len() as u64;
                 if let Some(tx) = self.senders.get(&peer)
-                    && tx.try_send(frame).is_err()
+                    && tx.try_send(Outgoing::Frame(frame)).is_err()
                 {
                     tracing::debug!(%peer, "peer queue full; frame dropped");
                 }
@@ -853,10 +855,15 @@ impl NodeActor {
                 tracing::debug!(%peer, ?reason, ?penalty, "sync session ended");
                 if let Some(penalty) = penalty {
                     tracing::warn!(?penalty, "ended the sync session of a misbehaving member");
-                    let net = self.net.clone();
-                    tokio::spawn(async move {
-                        let _ = net.disconnect(peer).await;
-                    });
+                    // After the frames already queued (the Bye saying why).
+                    if let Some(tx) = self.senders.get(&peer)
+                        && tx.try_send(Outgoing::HangUp).is_err()
+                    {
+                        let net = self.net.clone();
+                        tokio::spawn(async move {
+                            let _ = net.disconnect(peer).await;
+                        });
+                    }
                 }
                 if self.end_session(&peer) {
                     let others: Vec<PublicKey> = self.sessions.keys().copied().collect();
@@ -870,12 +877,31 @@ impl NodeActor {
     }
 }
 
+/// What a peer's sender task hands to the transport, in order.
+#[derive(Debug)]
+enum Outgoing {
+    /// A frame.
+    Frame(Vec<u8>),
+    /// Close the connection once everything before has been handed over.
+    HangUp,
+}
+
 /// A task that hands frames for `peer` to the transport in order, retrying while its window is
-/// full; it ends when the session's sender is dropped or the peer is gone.
-fn spawn_sender(net: Net, peer: PublicKey) -> (mpsc::Sender<Vec<u8>>, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(PEER_QUEUE_CAPACITY);
+/// full; it ends when the session's sender is dropped, the peer is gone, or on a hang-up.
+fn spawn_sender(
+    net: Net,
+    peer: PublicKey,
+) -> (mpsc::Sender<Outgoing>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(PEER_QUEUE_CAPACITY);
     let task = tokio::spawn(async move {
-        while let Some(frame) = rx.recv().await {
+        while let Some(item) = rx.recv().await {
+            let frame = match item {
+                Outgoing::Frame(frame) => frame,
+                Outgoing::HangUp => {
+                    let _ = net.disconnect(peer).await;
+                    return;
+                }
+            };
             loop {
                 match net.send(peer, frame.clone()).await {
                     Ok(()) => break,

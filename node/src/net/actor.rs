@@ -118,6 +118,9 @@ pub(super) struct NetActor {
     in_flight: HashMap<OutboundRequestId, PeerId>,
     in_flight_per_peer: HashMap<PeerId, usize>,
     max_frames_in_flight: usize,
+    /// Peers to disconnect once their frames in flight are acknowledged or failed (so that a
+    /// goodbye saying why reaches them first; a frame's timeout bounds the wait).
+    hanging_up: HashSet<PeerId>,
     /// Informational events dropped because the channel was full (reported at debug level).
     dropped_refusals: u64,
 }
@@ -148,6 +151,7 @@ impl NetActor {
             in_flight: HashMap::new(),
             in_flight_per_peer: HashMap::new(),
             max_frames_in_flight: frames_in_flight(limits),
+            hanging_up: HashSet::new(),
             dropped_refusals: 0,
         })
     }
@@ -308,9 +312,13 @@ impl NetActor {
                 let _ = reply.send(result);
             }
             Command::Disconnect { peer, reply } => {
-                // Closes every connection to the peer; it may reconnect (with backoff on our
-                // side) and start a fresh session.
-                let _ = self.swarm.disconnect_peer_id(peer);
+                // Closes every connection to the peer once its frames in flight are settled;
+                // it may reconnect (with backoff on our side) and start a fresh session.
+                if self.in_flight_per_peer.contains_key(&peer) {
+                    self.hanging_up.insert(peer);
+                } else {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
                 let _ = reply.send(());
             }
             Command::ListenAddrs { reply } => {
@@ -356,6 +364,9 @@ impl NetActor {
             *count = count.saturating_sub(1);
             if *count == 0 {
                 self.in_flight_per_peer.remove(&peer);
+                if self.hanging_up.remove(&peer) {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
             }
         }
     }

@@ -4,3 +4,4 @@ mod replica;
 mod support;
 
 mod network;
+mod testnet;

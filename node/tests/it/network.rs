@@ -21,7 +21,7 @@ const SETTLE: Duration = Duration::from_secs(10);
 const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
 
 /// `n` replicas on one network founded by the first, each admitted through the membership log.
-fn network(dir: &Path, n: usize) -> Vec<Replica> {
+pub(crate) fn network(dir: &Path, n: usize) -> Vec<Replica> {
     let mut replicas: Vec<Replica> = (0..n)
         .map(|i| init(&dir.join(format!("n{i}")), &format!("Org {i}")))
         .collect();
@@ -44,7 +44,7 @@ fn network(dir: &Path, n: usize) -> Vec<Replica> {
     replicas
 }
 
-async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
+pub(crate) async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
     Node::spawn(
         replica,
         NodeConfig {
@@ -58,7 +58,7 @@ async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
     .expect("node starts")
 }
 
-async fn addr(node: &Node) -> String {
+pub(crate) async fn addr(node: &Node) -> String {
     node.listen_addrs()
         .await
         .expect("running")
@@ -68,7 +68,7 @@ async fn addr(node: &Node) -> String {
 }
 
 /// Polls `cond` until it holds; panics with `what` after [`SETTLE`].
-async fn settle<F, Fut>(what: &str, mut cond: F)
+pub(crate) async fn settle<F, Fut>(what: &str, mut cond: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -80,7 +80,7 @@ where
     }
 }
 
-async fn has(node: &Node, handles: &[&str]) -> bool {
+pub(crate) async fn has(node: &Node, handles: &[&str]) -> bool {
     node.offer_handles().await.expect("running") == handles
 }
 
