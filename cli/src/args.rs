@@ -157,6 +157,39 @@ other puente commands on this data directory go through the node's control socke
 (puente.sock in the data directory, readable by you only) without asking for the passphrase.
 Only members of your network may connect; nothing is announced anywhere unless --mdns.")]
     Run(RunArgs),
+
+    /// Found a network of partner organisations (once, on the founding node)
+    #[command(subcommand)]
+    Network(NetworkCommand),
+
+    /// Invite a partner organisation into your network, and confirm it (admins)
+    #[command(subcommand)]
+    Invite(InviteCommand),
+
+    /// Join a network with the invitation token a partner sent you
+    #[command(after_help = "\
+Examples:
+  puente join puente-invite:AQ3x...
+  puente join \"$(cat invitation.txt)\" --wait 30m
+
+The inviter's node must be running. puente connects to it, shows a safety phrase of four
+words, and waits: read the phrase to the inviter over the phone; when they see the same words
+they confirm, and this node becomes a member of the network. Offers you published before
+joining are shared with the network. Stop `puente run` on this data directory first.")]
+    Join(JoinArgs),
+
+    /// The network, its members, who is connected, and what is still to be sent
+    #[command(after_help = "\
+Examples:
+  puente status
+  puente status --format json
+
+Connection details come from the running node; without one, only what the store knows.")]
+    Status,
+
+    /// Partners' devices: list them, or tell puente where one can be reached now
+    #[command(subcommand)]
+    Peer(PeerCommand),
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +201,144 @@ pub struct RunArgs {
     /// Find partners' nodes on the local network with mDNS (off unless given)
     #[arg(long)]
     pub mdns: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Found a network with this organisation as its admin
+    #[command(after_help = "\
+Examples:
+  puente network create --name \"Valley Rapid Response\"
+
+Creates the network id, makes your organisation its first admin and creates the first
+encryption key. Then invite partners with `puente invite create --org NAME`.")]
+    Create(NetworkCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// The network's name, shown to its members
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Create a single-use invitation token for a partner organisation
+    #[command(after_help = "\
+Examples:
+  puente invite create --org \"Yolo Trans Health\"
+  puente invite create --org \"Placer Pride\" --role admin --expires-in 2h
+  puente invite create --org \"Casa Norte\" --address /ip4/192.0.2.10/tcp/4737 --yes
+
+Prints a token to send to the partner (by Signal or e-mail) and the command to confirm. The
+token works once and until it expires. When they run `puente join TOKEN`, you both see a
+safety phrase: compare it over the phone before `puente invite confirm`. --yes confirms
+without asking (for scripts). The token carries the addresses of your running node; without
+a running node, give --address.")]
+    Create(InviteCreateArgs),
+
+    /// Invitations, and the safety phrase of those waiting for confirmation
+    #[command(after_help = "\
+Examples:
+  puente invite list
+  puente invite list --format json")]
+    List,
+
+    /// Admit the organisation waiting on an invitation, after comparing the safety phrase
+    #[command(after_help = "\
+Examples:
+  puente invite confirm 3f9k2m1q
+
+Only confirm when the words the partner reads to you match the phrase `puente invite list`
+shows: otherwise someone else may hold the token. Cancel it instead.")]
+    Confirm(InviteIdArgs),
+
+    /// Withdraw an invitation that nobody has been admitted with
+    #[command(after_help = "\
+Examples:
+  puente invite cancel 3f9k2m1q")]
+    Cancel(InviteIdArgs),
+}
+
+/// Roles in a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Publishes its own offers and holds
+    Member,
+    /// Also invites organisations and changes roles
+    Admin,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteCreateArgs {
+    /// The organisation's name, as members will see it
+    #[arg(long, value_name = "NAME")]
+    pub org: String,
+
+    /// Its role
+    #[arg(long, value_enum, default_value = "member")]
+    pub role: RoleArg,
+
+    /// How long the token stays valid
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "24h")]
+    pub expires_in: i64,
+
+    /// Confirm automatically when the partner joins (for scripts; skips the phrase check)
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Where the partner reaches your node (repeatable) [default: the running node's addresses]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub address: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteIdArgs {
+    /// The invitation id (its first characters are enough)
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The token the inviter sent
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
+
+    /// How long to wait for the inviter to confirm
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "15m")]
+    pub wait: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCommand {
+    /// Member devices, their organisations, addresses and connection state
+    #[command(after_help = "\
+Examples:
+  puente peer list
+  puente peer list --format json")]
+    List,
+
+    /// Record where a partner's device can be reached (after its address changed)
+    #[command(after_help = "\
+Examples:
+  puente peer add-address 3kq1...x7p0 /ip4/192.0.2.44/tcp/4737
+
+KEY is the device key from `puente peer list` (the first characters are enough). A running
+node dials the new address at once.")]
+    AddAddress(AddAddressArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddAddressArgs {
+    /// The partner device's key (or its first characters)
+    #[arg(value_name = "KEY")]
+    pub key: String,
+
+    /// Its address, such as /ip4/192.0.2.44/tcp/4737
+    #[arg(value_name = "MULTIADDR")]
+    pub multiaddr: String,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use puente_crdt::Time;
 use puente_crdt::time::{self, When};
+use puente_node::actor::NodeStatus;
+use puente_node::identity::PublicKey;
 use puente_node::replica::{Replica, ReplicaError};
 
 use crate::args::{Cli, Format};
@@ -48,6 +50,19 @@ pub struct Ctx<'r> {
     served: bool,
     /// The text written so far, when it is collected rather than printed.
     collected: Option<RefCell<Vec<Text>>>,
+    /// What the running node reports, when a node serves this command.
+    node: Option<NodeView>,
+    /// Addresses the command asks the running node to dial.
+    dials: RefCell<Vec<(PublicKey, String)>>,
+}
+
+/// What a running node tells a command it serves.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    /// Sessions, sync state and traffic just before the command started.
+    pub status: NodeStatus,
+    /// The addresses the node listens on.
+    pub listen: Vec<String>,
 }
 
 /// Text a command wrote, in order, when it is collected to be streamed back to a client.
@@ -72,6 +87,8 @@ impl Ctx<'static> {
             lent: RefCell::new(None),
             served: false,
             collected: None,
+            node: None,
+            dials: RefCell::new(Vec::new()),
         })
     }
 }
@@ -95,7 +112,30 @@ impl<'r> Ctx<'r> {
             lent: RefCell::new(Some(replica)),
             served: true,
             collected: Some(RefCell::new(Vec::new())),
+            node: None,
+            dials: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Adds what the running node reports (for `status`, `peer list`, `invite create`).
+    pub fn with_node(mut self, view: NodeView) -> Self {
+        self.node = Some(view);
+        self
+    }
+
+    /// What the running node reports, when a node serves this command.
+    pub fn node(&self) -> Option<&NodeView> {
+        self.node.as_ref()
+    }
+
+    /// Asks the running node (if any) to dial `addr` for `key` once the command is done.
+    pub fn dial(&self, key: PublicKey, addr: String) {
+        self.dials.borrow_mut().push((key, addr));
+    }
+
+    /// The addresses the command asked the node to dial.
+    pub fn take_dials(&self) -> Vec<(PublicKey, String)> {
+        std::mem::take(&mut *self.dials.borrow_mut())
     }
 
     /// Writes `text` to standard output (or collects it for the client).

@@ -10,6 +10,7 @@
 
 mod hold;
 mod identity;
+mod network;
 pub mod offer;
 mod query;
 mod run;
@@ -17,7 +18,9 @@ mod transfer;
 
 use anyhow::{Result, bail};
 
-use crate::args::{Cli, Command, HoldCommand, OfferCommand};
+use crate::args::{
+    Cli, Command, HoldCommand, InviteCommand, NetworkCommand, OfferCommand, PeerCommand,
+};
 use crate::context::Ctx;
 use crate::control;
 
@@ -27,6 +30,14 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli)?;
     match &cli.command {
         Command::Init(_) => {}
+        Command::Join(_) => {
+            if control::client::connect(&ctx.dir).is_some() {
+                bail!(
+                    "a puente node is running on {}; stop it (Ctrl-C where it runs), run `puente join` again, then start the node",
+                    ctx.dir.display()
+                );
+            }
+        }
         Command::Run(_) => {
             if control::client::connect(&ctx.dir).is_some() {
                 bail!(
@@ -70,6 +81,15 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Query(a) => query::query(ctx, a),
         Command::Import(a) => transfer::import(ctx, a),
         Command::Export(a) => transfer::export(ctx, a),
+        Command::Network(NetworkCommand::Create(a)) => network::network_create(ctx, a),
+        Command::Invite(InviteCommand::Create(a)) => network::invite_create(ctx, a),
+        Command::Invite(InviteCommand::List) => network::invite_list(ctx),
+        Command::Invite(InviteCommand::Confirm(a)) => network::invite_confirm(ctx, a),
+        Command::Invite(InviteCommand::Cancel(a)) => network::invite_cancel(ctx, a),
+        Command::Join(a) => network::join(ctx, a),
+        Command::Status => network::status(ctx),
+        Command::Peer(PeerCommand::List) => network::peer_list(ctx),
+        Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
     }
 }

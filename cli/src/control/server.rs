@@ -17,7 +17,7 @@ use tokio::net::{UnixListener, UnixStream};
 
 use super::{MAX_REQUEST_BYTES, PROTOCOL_VERSION, Request, Response, chunks, frame};
 use crate::args::{Cli, Command};
-use crate::context::{Ctx, Text};
+use crate::context::{Ctx, NodeView, Text};
 use crate::{commands, fail};
 
 /// How long a client has to send its request after connecting: a client writes it at once,
@@ -214,6 +214,11 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
                 "a node is already running here; `puente init` is for a new, empty data directory (choose one with --data-dir)",
             );
         }
+        Command::Join(_) => {
+            return not_here(
+                "stop the node (Ctrl-C where it runs) before `puente join`, then start it again",
+            );
+        }
         Command::Run(_) => {
             return not_here(
                 "a node is already running here; stop it (Ctrl-C where it runs) before starting another",
@@ -223,9 +228,14 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
     };
     let now = Time(request.now);
     let format = cli.format;
+    let listen = node.listen_addrs().await.unwrap_or_default();
     let served = node
         .with_control(move |control| {
-            let ctx = Ctx::served(control.replica(), now, format, cwd);
+            let view = NodeView {
+                status: control.status().clone(),
+                listen,
+            };
+            let ctx = Ctx::served(control.replica(), now, format, cwd).with_node(view);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 commands::dispatch(&ctx, command)
             }));
@@ -240,7 +250,13 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
                     ),
                 ),
             };
-            (ctx.take_text(), outcome)
+            let texts = ctx.take_text();
+            let dials = ctx.take_dials();
+            drop(ctx);
+            for (key, addr) in dials {
+                control.add_address(key, addr);
+            }
+            (texts, outcome)
         })
         .await;
     match served {

@@ -494,6 +494,12 @@ fn public_key(peer: &PeerId) -> Option<PublicKey> {
     Some(PublicKey::from_bytes(ed25519.to_bytes()))
 }
 
+/// Checks that `text` is an address the transport can dial or listen on (IPv4/IPv6 with TCP, or
+/// UDP + QUIC v1; no DNS names), for configuration typed by people; returns it normalised.
+pub fn validate_address(text: &str) -> Result<String, NetError> {
+    parse_address(text.trim(), None).map(|a| a.to_string())
+}
+
 /// Parses and checks an address: IPv4/IPv6 with TCP or UDP + QUIC v1, optionally ending in
 /// `/p2p/<id>` (which must be `expected`'s when given; it is stripped).
 fn parse_address(text: &str, expected: Option<&PeerId>) -> Result<Multiaddr, NetError> {

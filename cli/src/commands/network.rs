@@ -1,0 +1,581 @@
+//! Network commands: `network create`, `invite create|list|confirm|cancel`, `join`,
+//! `status`, `peer list|add-address`.
+//!
+//! Everything here works with or without a running node. Served by a node, `status` and
+//! `peer list` add what only the node knows (who is connected, what is pending), `invite
+//! create` puts the node's listen addresses in the token, and `peer add-address` dials at once.
+//! `join` needs the store itself and runs only while no node runs on the data directory.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use puente_crdt::{OrgId, Time};
+use puente_node::identity::PublicKey;
+use puente_node::invite::{Invitation, InviteState, Token};
+use puente_node::joiner::{JoinProgress, JoinTimeouts, join as join_network};
+use puente_node::membership::Role;
+use puente_node::net::validate_address;
+use puente_node::replica::Replica;
+use serde_json::{Value, json};
+
+use crate::args::{
+    AddAddressArgs, Format, InviteCreateArgs, InviteIdArgs, JoinArgs, NetworkCreateArgs, RoleArg,
+};
+use crate::commands::offer::zone;
+use crate::context::Ctx;
+use crate::output::{self, Table, pairs};
+use crate::render;
+
+/// Addresses a token carries at most, preferring ones another machine can reach.
+const TOKEN_ADDRESSES: usize = 4;
+
+pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
+    let mut replica = ctx.open()?;
+    let network = replica
+        .create_network(&a.name, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    let name = replica.network_name().unwrap_or_default().to_string();
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&format!(
+        "Created network \"{name}\" ({network}).\n\
+         Your organisation is its admin. Invite partners with:\n  \
+         puente invite create --org \"PARTNER NAME\"\n"
+    ))
+}
+
+pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
+    let mut addresses = Vec::new();
+    for addr in &a.address {
+        addresses.push(validate_address(addr).map_err(|e| anyhow::anyhow!("--address: {e}"))?);
+    }
+    if addresses.is_empty() {
+        let Some(node) = ctx.node() else {
+            bail!(
+                "no node is running here, so the invitation cannot say where to reach you: start `puente run` first, or pass --address MULTIADDR"
+            );
+        };
+        addresses = token_addresses(&node.listen);
+        if addresses.is_empty() {
+            bail!(
+                "the node listens on no address a partner could dial; pass --address MULTIADDR with this machine's address"
+            );
+        }
+    }
+    let role = match a.role {
+        RoleArg::Member => Role::Member,
+        RoleArg::Admin => Role::Admin,
+    };
+    let mut replica = ctx.open()?;
+    let expires = ctx.now.plus(a.expires_in);
+    let inv = replica
+        .create_invitation(&a.org, role, expires, a.yes, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    let token = inv.token(replica.network(), replica.public_key(), &addresses);
+    let tz = zone(&replica)?;
+    replica.close().map_err(|e| ctx.err(e))?;
+    if ctx.format == Some(Format::Json) {
+        return ctx.emit(&output::json(&json!({
+            "id": inv.id(),
+            "org": inv.org_name,
+            "role": inv.role().to_string(),
+            "expires": expires.local(&tz).to_string(),
+            "auto_confirm": inv.auto_confirm,
+            "token": token.to_string(),
+        }))?);
+    }
+    let next = if a.yes {
+        "It will be confirmed as soon as they join (--yes): no phrase check.".to_string()
+    } else {
+        format!(
+            "When they join, you both see a safety phrase. Compare it over the phone, then run:\n  puente invite confirm {}",
+            inv.id()
+        )
+    };
+    ctx.note(&format!(
+        "Invitation {} for \"{}\" ({}), valid until {}.\n\
+         Send them this token (it works once); they run `puente join TOKEN`.\n{next}\n",
+        inv.id(),
+        inv.org_name,
+        inv.role(),
+        render::when(expires, ctx.now, &tz),
+    ));
+    // The token alone on standard output, so that scripts can capture it.
+    ctx.emit(&format!("{token}\n"))
+}
+
+/// The addresses to put in a token: concrete ones (not 0.0.0.0 or ::), those other machines
+/// can reach first, loopback last.
+fn token_addresses(listen: &[String]) -> Vec<String> {
+    let mut concrete: Vec<String> = listen
+        .iter()
+        .filter(|a| !a.contains("/0.0.0.0/") && !a.contains("/::/"))
+        .cloned()
+        .collect();
+    concrete.sort_by_key(|a| a.contains("/127.0.0.1/") || a.contains("/::1/"));
+    concrete.dedup();
+    concrete.truncate(TOKEN_ADDRESSES);
+    concrete
+}
+
+pub fn invite_list(ctx: &Ctx) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let tz = zone(&replica)?;
+    let rows: Vec<Value> = replica
+        .invitations()
+        .iter()
+        .map(|i| invitation_json(i, ctx.now))
+        .collect();
+    let text = match format {
+        Format::Json => output::json(&Value::Array(rows))?,
+        Format::Csv => output::csv(
+            &[
+                "id",
+                "org",
+                "role",
+                "state",
+                "expires",
+                "phrase",
+                "joiner_name",
+            ],
+            &rows
+                .iter()
+                .map(|r| {
+                    [
+                        "id",
+                        "org",
+                        "role",
+                        "state",
+                        "expires",
+                        "phrase",
+                        "joiner_name",
+                    ]
+                    .iter()
+                    .map(|k| r[*k].as_str().unwrap_or_default().to_string())
+                    .collect()
+                })
+                .collect::<Vec<_>>(),
+        )?,
+        _ => {
+            if replica.invitations().is_empty() {
+                "No invitations. Create one with `puente invite create --org NAME`.\n".into()
+            } else {
+                let mut t = Table::new(&[
+                    "ID",
+                    "ORGANISATION",
+                    "ROLE",
+                    "STATE",
+                    "EXPIRES",
+                    "SAFETY PHRASE",
+                ]);
+                for i in replica.invitations() {
+                    let v = invitation_json(i, ctx.now);
+                    t.row(vec![
+                        i.id(),
+                        i.org_name.clone(),
+                        i.role().to_string(),
+                        v["state"].as_str().unwrap_or_default().to_string(),
+                        render::when(i.expires, ctx.now, &tz),
+                        v["phrase"].as_str().unwrap_or("-").to_string(),
+                    ]);
+                }
+                t.render()
+            }
+        }
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
+}
+
+fn invitation_json(i: &Invitation, now: Time) -> Value {
+    let (state, phrase, joiner) = match &i.state {
+        InviteState::Open if now >= i.expires => ("expired", None, None),
+        InviteState::Open => ("open", None, None),
+        InviteState::Requested { phrase, name, .. } if now >= i.expires => {
+            ("expired", Some(phrase.clone()), Some(name.clone()))
+        }
+        InviteState::Requested { phrase, name, .. } => (
+            "waiting for confirmation",
+            Some(phrase.clone()),
+            Some(name.clone()),
+        ),
+        InviteState::Confirmed { phrase, .. } => ("confirmed", Some(phrase.clone()), None),
+        InviteState::Used { .. } => ("used", None, None),
+        InviteState::Cancelled => ("cancelled", None, None),
+    };
+    json!({
+        "id": i.id(),
+        "org": i.org_name,
+        "role": i.role().to_string(),
+        "state": state,
+        "expires": i.expires.0.to_string(),
+        "phrase": phrase,
+        "joiner_name": joiner,
+    })
+}
+
+pub fn invite_confirm(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
+    let mut replica = ctx.open()?;
+    let inv = replica
+        .confirm_invitation(&a.id, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    replica.close().map_err(|e| ctx.err(e))?;
+    let delivery = if ctx.node().is_some() {
+        "The node is sending them the network's membership and keys now."
+    } else {
+        "Start `puente run`: they receive the network's keys when they run `puente join` again."
+    };
+    ctx.emit(&format!(
+        "Confirmed: \"{}\" is now a {} of the network.\n{delivery}\n",
+        inv.org_name,
+        inv.role()
+    ))
+}
+
+pub fn invite_cancel(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
+    let mut replica = ctx.open()?;
+    let inv = replica.cancel_invitation(&a.id).map_err(|e| ctx.err(e))?;
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&format!(
+        "Cancelled invitation {} for \"{}\"; its token no longer works.\n",
+        inv.id(),
+        inv.org_name
+    ))
+}
+
+pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
+    let token: Token = a.token.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut replica = ctx.open()?;
+    let name = replica.whoami().name;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    ctx.note(&format!(
+        "Connecting to the inviter at {} ...\n",
+        token.addresses.join(", ")
+    ));
+    let timeouts = JoinTimeouts {
+        confirm: Duration::from_secs(u64::try_from(a.wait).unwrap_or(900)),
+        ..JoinTimeouts::default()
+    };
+    let result = runtime.block_on(join_network(
+        &mut replica,
+        &token,
+        &name,
+        timeouts,
+        |progress| match progress {
+            JoinProgress::Waiting { phrase } => ctx.note(&format!(
+                "Safety phrase: {phrase}\n\
+                 Read these four words to the inviter. They confirm only if they see the same words.\n\
+                 Waiting for them to confirm ...\n"
+            )),
+        },
+    ));
+    drop(runtime);
+    let network_name = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let network = replica.network();
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&format!(
+        "Joined network \"{network_name}\" ({network}).\n\
+         Start your node with `puente run` to exchange offers with your partners.\n"
+    ))
+}
+
+/// Names of organisations, from the membership log and the profiles partners published.
+fn org_names(replica: &Replica) -> BTreeMap<OrgId, String> {
+    let mut names: BTreeMap<OrgId, String> = replica
+        .view()
+        .profiles()
+        .iter()
+        .map(|(id, p)| (*id, p.name.clone()))
+        .collect();
+    for org in replica.member_orgs() {
+        names.insert(org.id, org.name);
+    }
+    names
+}
+
+pub fn status(ctx: &Ctx) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let tz = zone(&replica)?;
+    let names = org_names(&replica);
+    let node = ctx.node();
+    let connected: Vec<PublicKey> = node.map(|n| n.status.sessions.clone()).unwrap_or_default();
+    let pending: BTreeMap<PublicKey, u64> = node
+        .map(|n| {
+            n.status
+                .peers
+                .iter()
+                .map(|p| (p.key, p.envelopes_pending))
+                .collect()
+        })
+        .unwrap_or_default();
+    let last_sync = node.map(|n| n.status.last_sync.clone()).unwrap_or_default();
+    let own = replica.public_key();
+    let members: Vec<Value> = replica
+        .member_orgs()
+        .iter()
+        .map(|org| {
+            let devices: Vec<Value> = org
+                .devices
+                .iter()
+                .map(|d| {
+                    json!({
+                        "key": d.to_string(),
+                        "this_device": *d == own,
+                        "connected": connected.contains(d),
+                        "last_sync": last_sync.get(d).map(|t| t.local(&tz).to_string()),
+                        "envelopes_pending": pending.get(d),
+                    })
+                })
+                .collect();
+            json!({
+                "org": org.id.to_string(),
+                "name": org.name,
+                "role": org.role.to_string(),
+                "devices": devices,
+            })
+        })
+        .collect();
+    let stats = replica.stats();
+    let offers: BTreeMap<String, usize> = stats
+        .offers_by_owner
+        .iter()
+        .map(|(o, n)| (names.get(o).cloned().unwrap_or_else(|| o.to_string()), *n))
+        .collect();
+    let v = json!({
+        "organisation": replica.whoami().name,
+        "network": replica.membership().map(|_| replica.network().to_string()),
+        "network_name": replica.network_name(),
+        "epoch": replica.epoch().0,
+        "node_running": node.is_some(),
+        "listen": node.map(|n| n.listen.clone()),
+        "members": members,
+        "invitations_waiting": replica.invitations().iter().filter(|i| matches!(i.state, InviteState::Requested { .. }) && ctx.now < i.expires).count(),
+        "offers_by_owner": offers,
+        "refused_connections": node.map(|n| n.status.refused),
+    });
+    let text = match format {
+        Format::Json => output::json(&v)?,
+        _ => status_text(&replica, &v, node.is_some(), &last_sync, ctx.now, &tz),
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
+}
+
+fn status_text(
+    replica: &Replica,
+    v: &Value,
+    running: bool,
+    last_sync: &BTreeMap<PublicKey, Time>,
+    now: Time,
+    tz: &jiff::tz::TimeZone,
+) -> String {
+    let mut out = String::new();
+    let network = match (replica.network_name(), replica.membership()) {
+        (Some(name), Some(_)) => format!("{name} ({})", replica.network()),
+        _ => "none yet: `puente network create --name NAME`, or `puente join TOKEN`".into(),
+    };
+    let node = if running {
+        format!(
+            "running, listening on {}",
+            v["listen"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        )
+    } else {
+        "not running (start it with `puente run`)".into()
+    };
+    out.push_str(&pairs(&[
+        (
+            "organisation",
+            v["organisation"].as_str().unwrap_or("-").to_string(),
+        ),
+        ("network", network),
+        ("epoch", replica.epoch().0.to_string()),
+        ("node", node),
+    ]));
+    if let Some(members) = v["members"].as_array()
+        && !members.is_empty()
+    {
+        out.push('\n');
+        let mut t = Table::new(&[
+            "MEMBER",
+            "ROLE",
+            "DEVICE",
+            "CONNECTED",
+            "LAST SYNC",
+            "PENDING",
+        ]);
+        for m in members {
+            for d in m["devices"].as_array().into_iter().flatten() {
+                let key = d["key"].as_str().unwrap_or_default();
+                let this = d["this_device"].as_bool().unwrap_or(false);
+                let connected = if this {
+                    "this device".to_string()
+                } else if !running {
+                    "-".to_string()
+                } else if d["connected"].as_bool().unwrap_or(false) {
+                    "yes".to_string()
+                } else {
+                    "no".to_string()
+                };
+                let last = key
+                    .parse::<PublicKey>()
+                    .ok()
+                    .and_then(|k| last_sync.get(&k))
+                    .map(|t| render::when(*t, now, tz))
+                    .unwrap_or_else(|| "-".into());
+                t.row(vec![
+                    m["name"].as_str().unwrap_or_default().to_string(),
+                    m["role"].as_str().unwrap_or_default().to_string(),
+                    key.chars().take(12).collect(),
+                    connected,
+                    if this { "-".into() } else { last },
+                    d["envelopes_pending"]
+                        .as_u64()
+                        .map_or_else(|| "-".into(), |n| n.to_string()),
+                ]);
+            }
+        }
+        out.push_str(&t.render());
+    }
+    if let Some(offers) = v["offers_by_owner"].as_object() {
+        out.push('\n');
+        let mut t = Table::new(&["OFFERS BY", "COUNT"]);
+        for (name, n) in offers {
+            t.row(vec![name.clone(), n.to_string()]);
+        }
+        out.push_str(&t.render());
+    }
+    if let Some(n) = v["invitations_waiting"].as_u64()
+        && n > 0
+    {
+        out.push_str(&format!(
+            "\n{n} invitation(s) waiting for confirmation: see `puente invite list`.\n"
+        ));
+    }
+    out
+}
+
+pub fn peer_list(ctx: &Ctx) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let connected: Vec<PublicKey> = ctx
+        .node()
+        .map(|n| n.status.sessions.clone())
+        .unwrap_or_default();
+    let own = replica.public_key();
+    let mut rows = Vec::new();
+    for org in replica.member_orgs() {
+        for d in &org.devices {
+            if *d == own {
+                continue;
+            }
+            rows.push(json!({
+                "key": d.to_string(),
+                "fingerprint": d.fingerprint().to_string(),
+                "org": org.id.to_string(),
+                "name": org.name,
+                "role": org.role.to_string(),
+                "addresses": replica.peers().addresses(d),
+                "connected": ctx.node().map(|_| connected.contains(d)),
+            }));
+        }
+    }
+    let text = match format {
+        Format::Json => output::json(&Value::Array(rows))?,
+        Format::Csv => output::csv(
+            &["key", "name", "role", "addresses", "connected"],
+            &rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r["key"].as_str().unwrap_or_default().to_string(),
+                        r["name"].as_str().unwrap_or_default().to_string(),
+                        r["role"].as_str().unwrap_or_default().to_string(),
+                        join_strings(&r["addresses"], ";"),
+                        r["connected"].as_bool().map_or(String::new(), |b| b.to_string()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )?,
+        _ if rows.is_empty() => {
+            "No partners yet. Invite one with `puente invite create --org NAME`, or join a network.\n"
+                .into()
+        }
+        _ => {
+            let mut t = Table::new(&["ORGANISATION", "ROLE", "DEVICE KEY", "CONNECTED", "ADDRESSES"]);
+            for r in &rows {
+                t.row(vec![
+                    r["name"].as_str().unwrap_or_default().to_string(),
+                    r["role"].as_str().unwrap_or_default().to_string(),
+                    r["key"].as_str().unwrap_or_default().to_string(),
+                    r["connected"]
+                        .as_bool()
+                        .map_or("-".into(), |b| if b { "yes" } else { "no" }.to_string()),
+                    match join_strings(&r["addresses"], ", ") {
+                        s if s.is_empty() => "-".into(),
+                        s => s,
+                    },
+                ]);
+            }
+            t.render()
+        }
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
+}
+
+fn join_strings(v: &Value, sep: &str) -> String {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(sep)
+        })
+        .unwrap_or_default()
+}
+
+pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
+    let addr = validate_address(&a.multiaddr).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut replica = ctx.open()?;
+    let typed = a.key.trim();
+    let own = replica.public_key();
+    let matches: Vec<PublicKey> = replica
+        .member_devices()
+        .into_iter()
+        .filter(|k| *k != own && typed.len() >= 4 && k.to_string().starts_with(typed))
+        .collect();
+    let key = match matches[..] {
+        [key] => key,
+        [] => bail!("no partner device has a key starting with `{typed}`; see `puente peer list`"),
+        _ => bail!("`{typed}` matches several partner devices; type more of the key"),
+    };
+    let added = replica
+        .add_peer_address(key, &addr)
+        .map_err(|e| ctx.err(e))?;
+    replica.close().map_err(|e| ctx.err(e))?;
+    if ctx.node().is_some() {
+        ctx.dial(key, addr.clone());
+    }
+    ctx.emit(&format!(
+        "{} {addr} for device {}{}.\n",
+        if added { "Recorded" } else { "Already knew" },
+        key.to_string().chars().take(12).collect::<String>(),
+        if ctx.node().is_some() {
+            "; the node dials it now"
+        } else {
+            "; the node dials it when it runs"
+        }
+    ))
+}
