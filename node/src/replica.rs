@@ -33,8 +33,10 @@ use crate::membership::{MembershipError, MembershipLog};
 use crate::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::store::{Store, StoreError, WriteBatch};
 
+mod bundle;
 mod network;
 
+pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use network::{MembershipUpdate, PeerBook};
 
 /// Offers per automerge change when importing: per-record changes make loading and sync of a

@@ -1,5 +1,6 @@
 //! Integration tests of a node's replica: real stores in temporary directories, real envelopes.
 
+mod bundle;
 mod replica;
 mod support;
 

@@ -1,0 +1,668 @@
+//! Bundles: the membership ops and envelopes a disconnected partner lacks, in one sealed file
+//! for a USB stick (format v1, see `docs/formats.md`, "Bundle format v1"), and the last version
+//! vector heard from each partner organisation, which decides what "lacks" means.
+//!
+//! A bundle's body is sealed under a fresh random key, and that key is sealed to each recipient
+//! device's X25519 agreement key (one anonymous slot per device). The recipient opens its slot
+//! with the agreement secret it derives from its device key, which never changes, so a partner
+//! that missed any number of epoch-key rotations can still open the bundle and learn the new
+//! keys from the ops inside it. Membership ops name organisations and device keys, and envelope
+//! headers name partitions and authors, so nothing of either is readable on the stick.
+//!
+//! The slots give confidentiality only; every op and envelope inside is signed and goes through
+//! the same checks as one from a live peer ([`Replica::apply_membership`], [`Replica::ingest`]).
+//!
+//! Boundary: no file I/O here except [`write_private`], which the CLI calls; the caller reads
+//! the file and passes its bytes. Nothing in this module reads the clock.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::Path;
+
+use hkdf::Hkdf;
+use puente_crdt::OrgId;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::{IngestOutcome, Replica, ReplicaError, decode_json, encode_json};
+use crate::codec::{Reader, Truncation};
+use crate::envelope::{ENVELOPE_HEADER_LEN, NetworkId, SIGNATURE_LEN};
+use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
+use crate::membership::{MAX_OP_LEN, MAX_OPS, MAX_SEALED};
+use crate::seal::{
+    KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, fill_random, open, open_with_nonce,
+    random_nonce, seal, seal_with_nonce,
+};
+use crate::store::WriteBatch;
+use crate::sync::MAX_ENVELOPE_LEN;
+
+/// First bytes of every bundle file, so that a wrong file is named as such.
+pub const BUNDLE_MAGIC: &[u8; 13] = b"PUENTE-BUNDLE";
+
+/// Version byte of bundle format v1.
+pub const BUNDLE_FORMAT_VERSION: u8 = 1;
+
+/// Largest bundle file: 1 GiB is far above a network's whole history (100k offers are tens of
+/// MiB of envelopes) and still fits a small USB stick and, with its decrypted copy, the memory
+/// of a laptop; it bounds what a hostile file can make a node allocate.
+pub const MAX_BUNDLE_BYTES: usize = 1024 * 1024 * 1024;
+
+/// Most recipient slots: one per device, and a network has at most 1024 devices (the most an
+/// epoch key can be sealed to). Bounds the trial decryptions a hostile file can ask for.
+pub const MAX_BUNDLE_SLOTS: usize = MAX_SEALED;
+
+/// Length of one slot: ephemeral X25519 public key (32) ‖ nonce (24) ‖ sealed bundle key (32) ‖
+/// tag (16).
+pub const BUNDLE_SLOT_LEN: usize = 32 + KEY_LEN + SEAL_OVERHEAD;
+
+/// Bytes before the first slot: magic, version, network id, slot count.
+const FIXED_HEADER_LEN: usize = BUNDLE_MAGIC.len() + 1 + NetworkId::BYTES + 2;
+
+/// HKDF info prefix and AEAD associated-data prefix of slots: a slot can never be taken for an
+/// epoch-key box (`puente/epoch-key/v1`) or the reverse.
+const SLOT_DOMAIN: &[u8] = b"puente/bundle-key/v1";
+
+/// Shortest envelope (format v1): header, the shortest ciphertext (a count and a tag),
+/// signature. Used to bound the envelope count by the bytes that remain.
+const MIN_ENVELOPE_LEN: usize = ENVELOPE_HEADER_LEN + 4 + TAG_LEN + SIGNATURE_LEN;
+
+/// Name of the sealed record that keeps the last version vector heard from each organisation.
+const REC_PEER_VECTORS: &str = "peer-vectors";
+
+/// Version of the `peer-vectors` record.
+const PEER_VECTORS_VERSION: u8 = 1;
+
+/// Which partner a bundle is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleScope {
+    /// Everything this node holds, readable by every member device.
+    All,
+    /// What this organisation lacks according to the last version vector heard from one of its
+    /// devices (everything when none was recorded), readable only by its devices.
+    For(OrgId),
+}
+
+/// What [`Replica::import_bundle`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct BundleReport {
+    /// Membership ops newly accepted.
+    pub ops_accepted: usize,
+    /// Envelopes applied (including ones an earlier gap had kept waiting).
+    pub envelopes_applied: usize,
+    /// Envelopes this node already had.
+    pub duplicates: usize,
+    /// Envelopes kept waiting (in memory, until the node stops) because an earlier envelope of
+    /// their author is missing.
+    pub waiting: usize,
+    /// Ops and envelopes refused (badly signed, not authorised, malformed...): never applied.
+    pub refused: usize,
+}
+
+/// The `peer-vectors` record: per organisation, the last version vector heard from one of its
+/// devices.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PeerVectors {
+    version: u8,
+    orgs: BTreeMap<OrgId, BTreeMap<PublicKey, u64>>,
+}
+
+/// Why bundle bytes did not parse; turned into a one-line refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Truncated,
+    Malformed(&'static str),
+    Version(u8),
+}
+
+impl Truncation for Fault {
+    fn truncated() -> Self {
+        Fault::Truncated
+    }
+}
+
+/// The parsed cleartext part of a bundle.
+struct Header<'a> {
+    network: NetworkId,
+    slots: Vec<&'a [u8; BUNDLE_SLOT_LEN]>,
+    nonce: [u8; NONCE_LEN],
+    /// Length of everything before the ciphertext: the AEAD's associated data.
+    len: usize,
+}
+
+impl Replica {
+    /// Writes a bundle for `scope`: every membership op of the network and the envelopes the
+    /// recipient lacks, in log order, sealed so that only the recipient devices can read it.
+    /// Refused on a node that is not part of a network.
+    pub fn export_bundle(&self, scope: BundleScope) -> Result<Vec<u8>, ReplicaError> {
+        let log = self.membership.as_ref().ok_or_else(|| {
+            ReplicaError::Refused(
+                "this node is not part of a network yet; create one or join one before exporting a bundle"
+                    .into(),
+            )
+        })?;
+        let state = log.state();
+        let network = log.network();
+        let (devices, have) = match scope {
+            BundleScope::All => (state.devices(), BTreeMap::new()),
+            BundleScope::For(org) => {
+                if state.org(&org).is_none() {
+                    return Err(ReplicaError::Refused(format!(
+                        "organisation {org} is not a member of this network; see `puente status` for the members"
+                    )));
+                }
+                let devices = state.devices().into_iter().filter(|d| d.org == org);
+                (
+                    devices.collect(),
+                    self.peer_vector(org)?.unwrap_or_default(),
+                )
+            }
+        };
+        if devices.is_empty() {
+            return Err(ReplicaError::Refused(
+                "the membership log lists no device to seal the bundle to".into(),
+            ));
+        }
+        let ops = self.membership_ops();
+        let envelopes = self.envelopes_missing_from(&have)?;
+        let body_limit = MAX_BUNDLE_BYTES
+            - FIXED_HEADER_LEN
+            - devices.len() * BUNDLE_SLOT_LEN
+            - NONCE_LEN
+            - TAG_LEN;
+        let body = encode_body(&ops, &envelopes, body_limit)?;
+
+        let bundle_key = SymmetricKey::generate();
+        let mut slots = Vec::with_capacity(devices.len());
+        for d in &devices {
+            let slot = seal_slot(network, &bundle_key, &d.key, &d.agreement).ok_or_else(|| {
+                ReplicaError::Refused(format!(
+                    "device {} has an unusable agreement key; the bundle cannot be sealed to it",
+                    d.key
+                ))
+            })?;
+            slots.push(slot);
+        }
+        // The ephemeral key starts each slot, so sorting leaves an order that says nothing about
+        // which device a slot is for.
+        slots.sort_unstable();
+        let nonce = random_nonce();
+        let header_len = FIXED_HEADER_LEN + slots.len() * BUNDLE_SLOT_LEN + NONCE_LEN;
+        let mut out = Vec::with_capacity(header_len + body.len() + TAG_LEN);
+        out.extend_from_slice(BUNDLE_MAGIC);
+        out.push(BUNDLE_FORMAT_VERSION);
+        out.extend_from_slice(network.as_bytes());
+        let count = u16::try_from(slots.len()).map_err(|_| {
+            ReplicaError::Refused("the network has more devices than a bundle can name".into())
+        })?;
+        out.extend_from_slice(&count.to_be_bytes());
+        for slot in &slots {
+            out.extend_from_slice(slot);
+        }
+        out.extend_from_slice(&nonce);
+        debug_assert_eq!(out.len(), header_len);
+        let ciphertext = seal_with_nonce(&bundle_key, &nonce, &out, &body);
+        out.extend_from_slice(&ciphertext);
+        Ok(out)
+    }
+
+    /// Verifies and applies a bundle read from a file: opens it with this device's agreement
+    /// key, then applies its membership ops and then its envelopes through the same checks as
+    /// a live peer's. A bundle that is not for this node, of another network, truncated or
+    /// altered in any byte is refused as a whole, with nothing applied; inside an authentic
+    /// bundle, each refused op or envelope is counted and skipped.
+    pub fn import_bundle(&mut self, bytes: &[u8]) -> Result<BundleReport, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        let Some(log) = self.membership.as_ref() else {
+            return Err(ReplicaError::Refused(
+                "this node is not part of a network yet; create one or join one before importing a bundle"
+                    .into(),
+            ));
+        };
+        let ours = log.network();
+        if bytes.len() > MAX_BUNDLE_BYTES {
+            return Err(ReplicaError::Refused(format!(
+                "the bundle is {} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit; nothing was imported",
+                bytes.len()
+            )));
+        }
+        if !bytes.starts_with(BUNDLE_MAGIC) {
+            return Err(ReplicaError::Refused(
+                "this file is not a puente bundle; nothing was imported".into(),
+            ));
+        }
+        let header = parse_header(bytes).map_err(refusal)?;
+        if header.network != ours {
+            return Err(ReplicaError::Refused(format!(
+                "this bundle belongs to network {}, but this node is part of network {ours}; nothing was imported",
+                header.network
+            )));
+        }
+        let agreement = self.agreement_secret();
+        let bundle_key = header
+            .slots
+            .iter()
+            .find_map(|slot| open_slot(ours, slot, &self.public, &agreement))
+            .ok_or_else(|| {
+                ReplicaError::Refused(
+                    "this bundle is not addressed to this device: it was exported for another organisation, \
+                     or before this device joined; ask for one exported `--for` your organisation. Nothing was imported"
+                        .into(),
+                )
+            })?;
+        let body = open_with_nonce(
+            &bundle_key,
+            &header.nonce,
+            &bytes[..header.len],
+            &bytes[header.len..],
+        )
+        .map_err(|_| {
+            ReplicaError::Refused(
+                "the bundle is damaged or was altered (it does not decrypt); nothing was imported"
+                    .into(),
+            )
+        })?;
+        let (ops, envelopes) = decode_body(&body).map_err(refusal)?;
+
+        let mut report = BundleReport::default();
+        let update = self.apply_membership(&ops)?;
+        report.ops_accepted = update.accepted;
+        report.refused = update.refused;
+        for envelope in envelopes {
+            match self.ingest(envelope) {
+                Ok(IngestOutcome::Applied(n)) => report.envelopes_applied += n,
+                Ok(IngestOutcome::Duplicate) => report.duplicates += 1,
+                Ok(IngestOutcome::Waiting) => report.waiting += 1,
+                Err(ReplicaError::Envelope(e)) => {
+                    tracing::debug!(error = %e, "refused an envelope from a bundle");
+                    report.refused += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Remembers `vector` as the last version vector heard from a device of `org` (durable;
+    /// replaces the one recorded before, so a partner that lost data gets everything again).
+    /// `BundleScope::For(org)` exports what this vector lacks. Refused for an organisation the
+    /// membership log does not list.
+    pub fn record_peer_vector(
+        &mut self,
+        org: OrgId,
+        vector: BTreeMap<PublicKey, u64>,
+    ) -> Result<(), ReplicaError> {
+        if let Some(log) = &self.membership
+            && log.state().org(&org).is_none()
+        {
+            return Err(ReplicaError::Refused(format!(
+                "organisation {org} is not a member of this network"
+            )));
+        }
+        let mut all = self.peer_vectors()?;
+        if all.orgs.get(&org) == Some(&vector) {
+            return Ok(());
+        }
+        all.version = PEER_VECTORS_VERSION;
+        all.orgs.insert(org, vector);
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_PEER_VECTORS, &encode_json(&all));
+        self.store.commit(batch)?;
+        Ok(())
+    }
+
+    /// The last version vector recorded for `org`, if any.
+    pub fn peer_vector(
+        &self,
+        org: OrgId,
+    ) -> Result<Option<BTreeMap<PublicKey, u64>>, ReplicaError> {
+        Ok(self.peer_vectors()?.orgs.remove(&org))
+    }
+
+    fn peer_vectors(&self) -> Result<PeerVectors, ReplicaError> {
+        match self.store.get_record(REC_PEER_VECTORS)? {
+            Some(bytes) => {
+                let v: PeerVectors = decode_json(&bytes, "peer vector")?;
+                if v.version != PEER_VECTORS_VERSION {
+                    return Err(ReplicaError::Damaged("peer vector"));
+                }
+                Ok(v)
+            }
+            None => Ok(PeerVectors {
+                version: PEER_VECTORS_VERSION,
+                orgs: BTreeMap::new(),
+            }),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` so that only the owner can read it: a new file with mode 0600 next
+/// to `path`, written and fsynced, renamed over `path`, then the directory fsynced. A crash
+/// leaves either the old file or the new one, never a partial one at `path`.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the bundle path does not name a file",
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut suffix = [0u8; 8];
+    fill_random(&mut suffix);
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{:016x}.tmp", u64::from_be_bytes(suffix)));
+    let tmp = dir.join(tmp_name);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&tmp, path)
+        });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// The one-line refusal for bundle bytes that did not parse.
+fn refusal(fault: Fault) -> ReplicaError {
+    ReplicaError::Refused(match fault {
+        Fault::Truncated => {
+            "the bundle is truncated (the file is incomplete; copy it again); nothing was imported"
+                .into()
+        }
+        Fault::Malformed(what) => {
+            format!("the bundle is malformed ({what}); nothing was imported")
+        }
+        Fault::Version(v) => format!(
+            "this bundle has format version {v}, which this puente cannot read (it reads version \
+             {BUNDLE_FORMAT_VERSION}); update puente. Nothing was imported"
+        ),
+    })
+}
+
+/// Parses everything before the ciphertext. Checks the slot count against its bound and the
+/// bytes that remain before collecting the slots.
+fn parse_header(bytes: &[u8]) -> Result<Header<'_>, Fault> {
+    let mut r = Reader::<Fault>::new(bytes);
+    if r.take(BUNDLE_MAGIC.len())? != BUNDLE_MAGIC {
+        return Err(Fault::Malformed("not a puente bundle"));
+    }
+    let version = r.u8()?;
+    if version != BUNDLE_FORMAT_VERSION {
+        return Err(Fault::Version(version));
+    }
+    let network = NetworkId::from_bytes(r.array()?);
+    let count = usize::from(r.u16()?);
+    if count == 0 || count > MAX_BUNDLE_SLOTS {
+        return Err(Fault::Malformed("slot count out of range"));
+    }
+    if count * BUNDLE_SLOT_LEN + NONCE_LEN + TAG_LEN > r.remaining() {
+        return Err(Fault::Truncated);
+    }
+    let mut slots = Vec::with_capacity(count);
+    for _ in 0..count {
+        let slot: &[u8; BUNDLE_SLOT_LEN] = r
+            .take(BUNDLE_SLOT_LEN)?
+            .try_into()
+            .map_err(|_| Fault::Truncated)?;
+        slots.push(slot);
+    }
+    let nonce = r.array()?;
+    Ok(Header {
+        network,
+        slots,
+        nonce,
+        len: r.position(),
+    })
+}
+
+/// Body: u32 op count ‖ ops ‖ u32 envelope count ‖ envelopes, each item a u32 length and its
+/// bytes. Refused when it would exceed `limit` bytes.
+fn encode_body(
+    ops: &[Vec<u8>],
+    envelopes: &[Vec<u8>],
+    limit: usize,
+) -> Result<Zeroizing<Vec<u8>>, ReplicaError> {
+    let len = 8 + ops
+        .iter()
+        .chain(envelopes)
+        .map(|item| 4 + item.len())
+        .sum::<usize>();
+    if len > limit {
+        return Err(ReplicaError::Refused(format!(
+            "the bundle would be {len} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit; \
+             export `--for` one organisation, or sync part of it first"
+        )));
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    for list in [ops, envelopes] {
+        let count = u32::try_from(list.len())
+            .map_err(|_| ReplicaError::Refused("the bundle would hold too many items".into()))?;
+        out.extend_from_slice(&count.to_be_bytes());
+        for item in list {
+            // Every item is at most MAX_ENVELOPE_LEN (or MAX_OP_LEN) bytes, below u32::MAX.
+            let n = u32::try_from(item.len())
+                .map_err(|_| ReplicaError::Refused("an item is too large for a bundle".into()))?;
+            out.extend_from_slice(&n.to_be_bytes());
+            out.extend_from_slice(item);
+        }
+    }
+    Ok(out)
+}
+
+/// A decrypted body's membership ops (copied, as [`Replica::apply_membership`] takes them) and
+/// envelopes (borrowed from the body).
+type Contents<'a> = (Vec<Vec<u8>>, Vec<&'a [u8]>);
+
+/// The ops and envelopes of a decrypted body. Every count is checked against its bound and the
+/// bytes that remain, every length against its bound, before anything is kept; trailing bytes
+/// are refused.
+fn decode_body(body: &[u8]) -> Result<Contents<'_>, Fault> {
+    let mut r = Reader::<Fault>::new(body);
+    let op_count = r.u32()? as usize;
+    if op_count > MAX_OPS || op_count > r.remaining() / 5 {
+        return Err(Fault::Malformed("op count out of range"));
+    }
+    let mut ops = Vec::new();
+    for _ in 0..op_count {
+        ops.push(item(&mut r, MAX_OP_LEN, "an op length is out of range")?.to_vec());
+    }
+    let env_count = r.u32()? as usize;
+    if env_count > r.remaining() / (4 + MIN_ENVELOPE_LEN) {
+        return Err(Fault::Malformed("envelope count out of range"));
+    }
+    let mut envelopes = Vec::new();
+    for _ in 0..env_count {
+        envelopes.push(item(
+            &mut r,
+            MAX_ENVELOPE_LEN,
+            "an envelope length is out of range",
+        )?);
+    }
+    if r.remaining() != 0 {
+        return Err(Fault::Malformed("trailing bytes after the last envelope"));
+    }
+    Ok((ops, envelopes))
+}
+
+/// One length-prefixed item of 1 to `max` bytes; `out_of_range` says which kind when not.
+fn item<'a>(
+    r: &mut Reader<'a, Fault>,
+    max: usize,
+    out_of_range: &'static str,
+) -> Result<&'a [u8], Fault> {
+    let len = r.u32()? as usize;
+    if len == 0 || len > max {
+        return Err(Fault::Malformed(out_of_range));
+    }
+    r.take(len)
+}
+
+/// HKDF-SHA256(ikm = shared secret, no salt, info = domain ‖ network ‖ ephemeral public ‖
+/// recipient agreement public).
+fn slot_key(
+    shared: &[u8; 32],
+    network: NetworkId,
+    ephemeral: &AgreementPublic,
+    recipient: &AgreementPublic,
+) -> SymmetricKey {
+    let mut okm = Zeroizing::new([0u8; KEY_LEN]);
+    Hkdf::<Sha256>::new(None, shared)
+        .expand_multi_info(
+            &[
+                SLOT_DOMAIN,
+                network.as_bytes(),
+                ephemeral.as_bytes(),
+                recipient.as_bytes(),
+            ],
+            okm.as_mut_slice(),
+        )
+        .expect("32 bytes is far below HKDF-SHA256's 8160-byte output limit");
+    SymmetricKey::from_bytes(&okm)
+}
+
+/// Associated data of a slot: domain ‖ network ‖ recipient device key, so a slot opens only for
+/// the device it was made for, in its network.
+fn slot_aad(network: NetworkId, device: &PublicKey) -> Vec<u8> {
+    [SLOT_DOMAIN, network.as_bytes(), device.as_bytes()].concat()
+}
+
+/// Seals the bundle key to one device; `None` for a low-order agreement key.
+fn seal_slot(
+    network: NetworkId,
+    bundle_key: &SymmetricKey,
+    device: &PublicKey,
+    agreement: &AgreementPublic,
+) -> Option<[u8; BUNDLE_SLOT_LEN]> {
+    let ephemeral = AgreementSecret::generate();
+    let ephemeral_public = ephemeral.public();
+    let shared = ephemeral.shared_secret(agreement).ok()?;
+    let wrapping = slot_key(&shared, network, &ephemeral_public, agreement);
+    let sealed = seal(&wrapping, &slot_aad(network, device), bundle_key.as_bytes());
+    let mut out = [0u8; BUNDLE_SLOT_LEN];
+    out[..32].copy_from_slice(ephemeral_public.as_bytes());
+    out[32..].copy_from_slice(&sealed);
+    Some(out)
+}
+
+/// The bundle key if `slot` was sealed to `device` (whose agreement secret is `agreement`).
+fn open_slot(
+    network: NetworkId,
+    slot: &[u8; BUNDLE_SLOT_LEN],
+    device: &PublicKey,
+    agreement: &AgreementSecret,
+) -> Option<SymmetricKey> {
+    let mut ephemeral = [0u8; 32];
+    ephemeral.copy_from_slice(&slot[..32]);
+    let ephemeral = AgreementPublic::from_bytes(ephemeral);
+    let shared = agreement.shared_secret(&ephemeral).ok()?;
+    let wrapping = slot_key(&shared, network, &ephemeral, &agreement.public());
+    let plaintext = open(&wrapping, &slot_aad(network, device), &slot[32..]).ok()?;
+    let bytes: &[u8; KEY_LEN] = plaintext.as_slice().try_into().ok()?;
+    Some(SymmetricKey::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_round_trips_and_refuses_trailing_bytes() {
+        let ops = vec![vec![1u8; 3], vec![2u8; 5]];
+        let env = vec![7u8; MIN_ENVELOPE_LEN];
+        let body = encode_body(&ops, std::slice::from_ref(&env), usize::MAX).expect("encodes");
+        let (o, e) = decode_body(&body).expect("decodes");
+        assert_eq!(o, ops);
+        assert_eq!(e, vec![&env[..]]);
+        let mut longer = body.to_vec();
+        longer.push(0);
+        assert_eq!(
+            decode_body(&longer).map(|_| ()),
+            Err(Fault::Malformed("trailing bytes after the last envelope"))
+        );
+        for len in 0..body.len() {
+            assert!(decode_body(&body[..len]).is_err(), "prefix of {len} bytes");
+        }
+    }
+
+    #[test]
+    fn counts_and_lengths_are_checked_before_anything_is_kept() {
+        // Four billion ops claimed by eight bytes.
+        let huge = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+        assert_eq!(
+            decode_body(&huge).map(|_| ()),
+            Err(Fault::Malformed("op count out of range"))
+        );
+        // One op claiming 4 GiB.
+        let mut long = vec![0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
+        long.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            decode_body(&long).map(|_| ()),
+            Err(Fault::Malformed("an op length is out of range"))
+        );
+        // No ops, then a million envelopes claimed by a few bytes.
+        let many = [0, 0, 0, 0, 0, 0x0f, 0x42, 0x40, 0, 0];
+        assert_eq!(
+            decode_body(&many).map(|_| ()),
+            Err(Fault::Malformed("envelope count out of range"))
+        );
+        assert!(
+            encode_body(&[vec![0; 10]], &[], 8).is_err(),
+            "over the limit"
+        );
+    }
+
+    #[test]
+    fn a_slot_opens_only_for_its_device_and_network() {
+        let network = NetworkId::from_bytes([3; 16]);
+        let other = NetworkId::from_bytes([4; 16]);
+        let device = PublicKey::from_bytes([5; 32]);
+        let agreement = AgreementSecret::generate();
+        let key = SymmetricKey::generate();
+        let slot = seal_slot(network, &key, &device, &agreement.public()).expect("seals");
+        let opened = open_slot(network, &slot, &device, &agreement).expect("opens");
+        assert_eq!(opened.as_bytes(), key.as_bytes());
+        assert!(open_slot(other, &slot, &device, &agreement).is_none());
+        assert!(open_slot(network, &slot, &PublicKey::from_bytes([6; 32]), &agreement).is_none());
+        assert!(open_slot(network, &slot, &device, &AgreementSecret::generate()).is_none());
+        for i in 0..BUNDLE_SLOT_LEN {
+            let mut flipped = slot;
+            flipped[i] ^= 1;
+            assert!(
+                open_slot(network, &flipped, &device, &agreement).is_none(),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_parsing_refuses_bad_counts() {
+        let mut bytes = BUNDLE_MAGIC.to_vec();
+        bytes.push(BUNDLE_FORMAT_VERSION);
+        bytes.extend_from_slice(&[0; 16]);
+        let zero = [bytes.clone(), vec![0, 0]].concat();
+        assert!(matches!(parse_header(&zero), Err(Fault::Malformed(_))));
+        let many = [bytes.clone(), vec![0xff, 0xff], vec![0; 200]].concat();
+        assert!(matches!(parse_header(&many), Err(Fault::Malformed(_))));
+        let short = [bytes, vec![0, 2], vec![0; 200]].concat();
+        assert!(matches!(parse_header(&short), Err(Fault::Truncated)));
+    }
+}
