@@ -40,10 +40,6 @@ pub enum JoinProgress {
     },
 }
 
-/// What the joiner says when the inviter's node lets the handshake finish and then closes the
-/// connection without a word: the transport refused the invitation key.
-const CLOSED: &str = "the inviter's node closed the connection: the invitation is used, expired or cancelled, or the token was not made by this inviter; ask for a new invitation";
-
 /// Connections closed before any answer after which the joiner gives up.
 const MAX_SILENT_CLOSES: u32 = 3;
 
@@ -62,6 +58,12 @@ pub enum JoinError {
     /// The inviter refused.
     #[error("the inviter refused: {0}")]
     Refused(String),
+    /// The inviter's node let the handshake finish and then closed the connection without a
+    /// word: its transport refused the invitation key.
+    #[error(
+        "the inviter's node closed the connection: the invitation is used, expired or cancelled, or the token was not made by this inviter; ask for a new invitation"
+    )]
+    Closed,
     /// The inviter did not confirm in time.
     #[error(
         "the inviter did not confirm within {0} minutes; ask them to run `puente invite confirm`, then join again"
@@ -195,7 +197,7 @@ async fn converse(
             NetEvent::Disconnected(peer) if peer == inviter && !answered => {
                 silent_closes += 1;
                 if silent_closes >= MAX_SILENT_CLOSES {
-                    return Err(JoinError::Refused(CLOSED.into()));
+                    return Err(JoinError::Closed);
                 }
             }
             NetEvent::Frame { from, bytes } if from == inviter => {

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use puente_node::actor::{Node, NodeConfig, NodeError};
+use std::sync::Arc;
+
+use puente_node::actor::{Clock, Node, NodeConfig, NodeError};
 use puente_node::net::NetError;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinSet;
@@ -63,14 +65,18 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", fail::io_reason(&e)))?;
         let mut terminate = signal(SignalKind::terminate())
             .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", fail::io_reason(&e)))?;
-        // The rest (such as the invitation clock) keeps the node's defaults; the allow keeps
-        // this building while fields are being added to `NodeConfig`.
-        #[allow(clippy::needless_update)]
+        // Invitations expire by the same "now" commands use: the clock, or PUENTE_NOW
+        // advancing from when the node started (so scripts and tests stay consistent).
+        let started = std::time::Instant::now();
+        let start = ctx.now;
+        let clock: Clock = Arc::new(move || {
+            start.plus(i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX))
+        });
         let config = NodeConfig {
             listen,
             peers: Vec::new(),
             mdns: a.mdns,
-            ..NodeConfig::default()
+            clock: Some(clock),
         };
         let node = Node::spawn(replica, config)
             .await

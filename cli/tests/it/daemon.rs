@@ -20,7 +20,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(50);
 
 /// A `puente run` child process, killed when dropped so that none outlives its test.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     socket: PathBuf,
     stdout: PathBuf,
@@ -30,7 +30,7 @@ struct Daemon {
 impl Daemon {
     /// Starts `puente run` on loopback (any free port) and waits until its socket answers.
     #[track_caller]
-    fn start(n: &Node, name: &str) -> Daemon {
+    pub(crate) fn start(n: &Node, name: &str) -> Daemon {
         let stdout = n.scratch().join(format!("{name}.out"));
         let stderr = n.scratch().join(format!("{name}.err"));
         let mut c = Command::new(env!("CARGO_BIN_EXE_puente"));
@@ -59,17 +59,17 @@ impl Daemon {
         d
     }
 
-    fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     /// Waits until `ready` holds, failing after [`DEADLINE`].
     #[track_caller]
-    fn wait_for(&mut self, what: &str, mut ready: impl FnMut(&mut Daemon) -> bool) {
+    pub(crate) fn wait_for(&mut self, what: &str, mut ready: impl FnMut(&mut Daemon) -> bool) {
         let start = Instant::now();
         while !ready(self) {
             assert!(
@@ -84,7 +84,7 @@ impl Daemon {
 
     /// Sends `signal` (a name for kill(1)) and waits for the process to exit.
     #[track_caller]
-    fn signal_and_wait(&mut self, signal: &str) -> ExitStatus {
+    pub(crate) fn signal_and_wait(&mut self, signal: &str) -> ExitStatus {
         let pid = self.child.id().to_string();
         let ok = Command::new("kill")
             .args([&format!("-{signal}"), &pid])

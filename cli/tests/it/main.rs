@@ -9,6 +9,7 @@ mod canary;
 mod daemon;
 mod identity;
 mod import;
+mod network;
 mod offers;
 mod queries;
 mod snapshots;
