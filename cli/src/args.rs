@@ -190,6 +190,10 @@ Connection details come from the running node; without one, only what the store 
     /// Partners' devices: list them, or tell puente where one can be reached now
     #[command(subcommand)]
     Peer(PeerCommand),
+
+    /// Offline transfer: what a disconnected partner lacks, in a file for a USB stick
+    #[command(subcommand)]
+    Bundle(BundleCommand),
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +332,57 @@ Examples:
 KEY is the device key from `puente peer list` (the first characters are enough). A running
 node dials the new address at once.")]
     AddAddress(AddAddressArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Write what a partner lacks (or everything) to a file, encrypted for its devices
+    #[command(after_help = "\
+Examples:
+  puente bundle export --for \"River Refuge\" /media/usb/for-river-refuge.puente
+  puente bundle export --all /media/usb/everything.puente
+
+With --for, the file holds what that organisation was known to lack when its node last
+synced with yours (everything if it never did), and only its devices can open it. With --all,
+it holds everything this node has, for every member device. Offers inside stay signed and
+encrypted; the file is written readable by you only.")]
+    Export(BundleExportArgs),
+
+    /// Verify and apply a bundle a partner gave you
+    #[command(after_help = "\
+Examples:
+  puente bundle import /media/usb/for-river-refuge.puente
+
+Everything inside is checked as if it came from a partner's node: signatures, membership and
+order. Importing the same bundle twice changes nothing.")]
+    Import(BundleImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleExportArgs {
+    /// The organisation it is for (its name or id)
+    #[arg(
+        long = "for",
+        value_name = "ORG",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub for_org: Option<String>,
+
+    /// Everything this node holds, for every member
+    #[arg(long)]
+    pub all: bool,
+
+    /// The file to write (must not exist yet)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleImportArgs {
+    /// The bundle file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -640,10 +640,27 @@ impl NodeActor {
         }
     }
 
-    /// Removes a session and its sender; whether there was one.
+    /// Removes a session and its sender; whether there was one. Records what the peer was
+    /// known to hold, so that an offline bundle for its organisation carries only what it
+    /// lacks (one durable write per session, not per batch).
     fn end_session(&mut self, peer: &PublicKey) -> bool {
         self.senders.remove(peer);
-        self.sessions.remove(peer).is_some()
+        let Some(session) = self.sessions.remove(peer) else {
+            return false;
+        };
+        let vector = session.peer_vector().clone();
+        let org = self
+            .replica
+            .membership()
+            .and_then(|log| log.state().device(peer))
+            .map(|d| d.org);
+        if let Some(org) = org
+            && !vector.is_empty()
+            && let Err(e) = self.replica.record_peer_vector(org, vector)
+        {
+            tracing::debug!(error = %e, "cannot record what a peer holds");
+        }
+        true
     }
 
     /// Passes `input` to the sessions with `peers`, then performs every effect that follows,

@@ -8,6 +8,7 @@
 //! Invariant: a command that fails leaves the store as it was: every check runs before the
 //! single write, and the replica acknowledges a write only once it is durable.
 
+mod bundle;
 mod hold;
 mod identity;
 mod network;
@@ -19,7 +20,8 @@ mod transfer;
 use anyhow::{Result, bail};
 
 use crate::args::{
-    Cli, Command, HoldCommand, InviteCommand, NetworkCommand, OfferCommand, PeerCommand,
+    BundleCommand, Cli, Command, HoldCommand, InviteCommand, NetworkCommand, OfferCommand,
+    PeerCommand,
 };
 use crate::context::Ctx;
 use crate::control;
@@ -90,6 +92,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status => network::status(ctx),
         Command::Peer(PeerCommand::List) => network::peer_list(ctx),
         Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
+        Command::Bundle(BundleCommand::Export(a)) => bundle::export(ctx, a),
+        Command::Bundle(BundleCommand::Import(a)) => bundle::import(ctx, a),
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
     }
 }

@@ -165,3 +165,57 @@ fn partners_create_invite_join_and_see_each_others_changes() {
     assert!(node_a.signal_and_wait("TERM").success());
     drop(node_b);
 }
+
+#[test]
+fn a_bundle_carries_offers_to_a_partner_without_a_connection() {
+    let a = Node::init("River Refuge");
+    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let mut node_a = Daemon::start(&a, "a");
+    let b = Node::init("Yolo Trans Health");
+    let token = a
+        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
+        .trim()
+        .to_string();
+    b.ok(&["join", &token, "--wait", "1m"]);
+    assert!(node_a.signal_and_wait("TERM").success());
+
+    // Both offline from here on: A publishes, and carries the change over on a "USB stick".
+    add_home(&a, "host-by-usb");
+    let file = b.scratch().join("for-yolo.puente");
+    let file = file.to_str().expect("UTF-8 path");
+    let wrote = a.ok(&["bundle", "export", "--for", "yolo trans health", file]);
+    assert!(wrote.contains("for \"Yolo Trans Health\""), "{wrote}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(file).expect("written").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let err = a.fails(&["bundle", "export", "--all", file]);
+    assert!(err.contains("already exists"), "{err}");
+    let bytes = std::fs::read(file).expect("readable");
+    assert!(
+        !bytes.windows(11).any(|w| w == b"host-by-usb"),
+        "no plaintext in the bundle"
+    );
+
+    let report = b.json(&["bundle", "import", file]);
+    assert!(report["envelopes_applied"].as_u64() > Some(0), "{report}");
+    assert_eq!(handles(&b), ["host-by-usb"]);
+    let again = b.json(&["bundle", "import", file]);
+    assert_eq!(
+        again["envelopes_applied"], 0,
+        "importing twice changes nothing"
+    );
+
+    // A damaged bundle is refused whole, in one line, and changes nothing.
+    let mut damaged = bytes.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 1;
+    let bad = b.scratch().join("damaged.puente");
+    std::fs::write(&bad, &damaged).expect("written");
+    let before = b.state();
+    let err = b.fails(&["bundle", "import", bad.to_str().expect("UTF-8")]);
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(b.state(), before);
+    let err = b.fails(&["bundle", "import", "/nonexistent/bundle.puente"]);
+    assert!(err.contains("cannot read"), "{err}");
+}

@@ -238,6 +238,12 @@ impl PeerSync {
         self.peer
     }
 
+    /// What the peer is known to hold (what it said in Hello and Acks, or showed by sending):
+    /// empty until it has said hello.
+    pub fn peer_vector(&self) -> &Vector {
+        &self.confirmed
+    }
+
     /// Whether the session ended (after an [`Effect::Disconnect`]).
     pub fn is_closed(&self) -> bool {
         self.closed
