@@ -27,8 +27,8 @@ use crate::context::Ctx;
 use crate::output::{self, Table, pairs};
 use crate::render;
 
-/// Addresses a token carries at most, preferring ones another machine can reach.
-const TOKEN_ADDRESSES: usize = 4;
+/// Addresses a token carries at most.
+const TOKEN_ADDRESSES: usize = 3;
 
 pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
     let mut replica = ctx.open()?;
@@ -104,18 +104,28 @@ pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
     ctx.emit(&format!("{token}\n"))
 }
 
-/// The addresses to put in a token: concrete ones (not 0.0.0.0 or ::), those other machines
-/// can reach first, loopback last.
+/// The addresses to put in a token: concrete ones (not 0.0.0.0 or ::) that other machines can
+/// reach; loopback ones only when there is nothing else (a network on one machine, as in the
+/// demo). At most [`TOKEN_ADDRESSES`], to keep the token short.
 fn token_addresses(listen: &[String]) -> Vec<String> {
-    let mut concrete: Vec<String> = listen
+    let concrete: Vec<&String> = listen
         .iter()
         .filter(|a| !a.contains("/0.0.0.0/") && !a.contains("/::/"))
-        .cloned()
         .collect();
-    concrete.sort_by_key(|a| a.contains("/127.0.0.1/") || a.contains("/::1/"));
-    concrete.dedup();
-    concrete.truncate(TOKEN_ADDRESSES);
-    concrete
+    let is_loopback = |a: &&String| a.contains("/127.0.0.1/") || a.contains("/::1/");
+    let remote: Vec<&String> = concrete
+        .iter()
+        .copied()
+        .filter(|a| !is_loopback(a))
+        .collect();
+    let mut chosen: Vec<String> = if remote.is_empty() {
+        concrete.into_iter().cloned().collect()
+    } else {
+        remote.into_iter().cloned().collect()
+    };
+    chosen.dedup();
+    chosen.truncate(TOKEN_ADDRESSES);
+    chosen
 }
 
 pub fn invite_list(ctx: &Ctx) -> Result<()> {
@@ -578,4 +588,30 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
             "; the node dials it when it runs"
         }
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_addresses;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|a| (*a).to_string()).collect()
+    }
+
+    #[test]
+    fn tokens_carry_reachable_addresses_and_loopback_only_alone() {
+        let listen = s(&[
+            "/ip4/127.0.0.1/tcp/4737",
+            "/ip4/192.0.2.2/tcp/4737",
+            "/ip4/0.0.0.0/tcp/4737",
+            "/ip4/192.0.2.2/udp/4737/quic-v1",
+        ]);
+        assert_eq!(
+            token_addresses(&listen),
+            s(&["/ip4/192.0.2.2/tcp/4737", "/ip4/192.0.2.2/udp/4737/quic-v1"])
+        );
+        let local = s(&["/ip4/127.0.0.1/tcp/40000"]);
+        assert_eq!(token_addresses(&local), local);
+        assert!(token_addresses(&s(&["/ip4/0.0.0.0/tcp/1"])).is_empty());
+    }
 }
