@@ -270,7 +270,7 @@ Examples:
 pub enum RoleArg {
     /// Publishes its own offers and holds
     Member,
-    /// Also invites organisations and changes roles
+    /// Also invites organisations
     Admin,
 }
 

@@ -635,7 +635,18 @@ impl NodeActor {
                 tracing::debug!(%peer, "refused a non-member");
             }
             NetEvent::Misbehaved { peer, reason } => {
-                tracing::warn!(%peer, %reason, "a peer broke the framing rules");
+                // Who it was is partnership metadata: the key only at debug level.
+                tracing::warn!(%reason, "a member broke the framing rules; its connection was closed");
+                tracing::debug!(%peer, "the member that broke the framing rules");
+            }
+            NetEvent::Learned { peer, addresses } => {
+                // Kept, so that after a restart this node can dial partners that so far only
+                // dialled it, and new members receive them with their invitation.
+                for addr in addresses {
+                    if let Err(e) = self.replica.add_peer_address(peer, &addr) {
+                        tracing::debug!(error = %e, "cannot keep a learned address");
+                    }
+                }
             }
         }
     }
@@ -761,12 +772,22 @@ impl NodeActor {
     fn deliver_confirmed(&mut self) {
         let waiting: Vec<PublicKey> = self.joiners.keys().copied().collect();
         for invitation in waiting {
-            let confirmed =
-                self.replica.invitations().iter().any(|i| {
-                    i.key() == invitation && matches!(i.state, InviteState::Confirmed { .. })
-                });
-            if !confirmed {
-                continue;
+            let state = self
+                .replica
+                .invitations()
+                .iter()
+                .find(|i| i.key() == invitation)
+                .map(|i| i.state.clone());
+            match state {
+                Some(InviteState::Confirmed { .. }) => {}
+                Some(InviteState::Cancelled) => {
+                    self.send_join_reply(
+                        invitation,
+                        JoinReply::Refused("the inviter cancelled this invitation".into()),
+                    );
+                    continue;
+                }
+                _ => continue,
             }
             let reply = JoinReply::Accepted {
                 network_name: self.replica.network_name().unwrap_or_default().to_string(),
@@ -828,7 +849,7 @@ impl NodeActor {
                             tracing::debug!(%peer, error = %e, "refused an envelope");
                             invalid += 1;
                         }
-                        Err(e) => tracing::warn!(%peer, error = %e, "cannot ingest"),
+                        Err(e) => tracing::warn!(error = %e, "cannot ingest an envelope"),
                     }
                 }
                 self.handle(peer, Input::Applied { token, invalid }, queue);
@@ -838,7 +859,7 @@ impl NodeActor {
                 let (accepted, refused) = match self.replica.apply_membership(&ops) {
                     Ok(update) => (update.accepted, update.refused),
                     Err(e) => {
-                        tracing::warn!(%peer, error = %e, "cannot apply membership ops");
+                        tracing::warn!(error = %e, "cannot apply membership ops");
                         (0, 0)
                     }
                 };

@@ -420,9 +420,14 @@ pub enum InviteState {
     Cancelled,
 }
 
+/// Version of the stored form of an [`Invitation`].
+const INVITATION_RECORD_VERSION: u8 = 1;
+
 /// An invitation as the inviter's node keeps it (sealed in the store).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Invitation {
+    /// The record version.
+    pub version: u8,
     /// The one-time secret.
     pub secret: InviteSecret,
     /// The organisation's name, as recorded in the membership log.
@@ -443,6 +448,7 @@ impl Invitation {
     /// A new open invitation.
     pub fn new(org_name: &str, role: Role, now: Time, expires: Time, auto_confirm: bool) -> Self {
         Invitation {
+            version: INVITATION_RECORD_VERSION,
             secret: InviteSecret::generate(),
             org_name: org_name.trim().to_string(),
             admin: role == Role::Admin,
@@ -472,13 +478,16 @@ impl Invitation {
         }
     }
 
-    /// Whether the joiner may still connect: open or in progress, and not expired (a confirmed
-    /// invitation stays reachable until its answer is delivered).
+    /// Whether the joiner may still connect: until it expires (a confirmed invitation until its
+    /// answer is delivered), so that the bound device can ask again if the answer was lost; any
+    /// other device presenting a used token is refused in words.
     pub fn reachable(&self, now: Time) -> bool {
         match self.state {
-            InviteState::Open | InviteState::Requested { .. } => now < self.expires,
+            InviteState::Open | InviteState::Requested { .. } | InviteState::Used { .. } => {
+                now < self.expires
+            }
             InviteState::Confirmed { .. } => true,
-            InviteState::Used { .. } | InviteState::Cancelled => false,
+            InviteState::Cancelled => false,
         }
     }
 
@@ -813,7 +822,10 @@ fn get_text(r: &mut Reader<'_, InviteError>) -> Result<String, InviteError> {
     }
     let bytes = r.take(len)?;
     let text = std::str::from_utf8(bytes).map_err(|_| InviteError::Malformed("not UTF-8"))?;
-    Ok(text.chars().filter(|c| !c.is_control()).collect())
+    if text.chars().any(char::is_control) {
+        return Err(InviteError::Malformed("control characters in text"));
+    }
+    Ok(text.to_string())
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.

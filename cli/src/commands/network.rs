@@ -458,7 +458,9 @@ fn status_text(
         }
         out.push_str(&t.render());
     }
-    if let Some(offers) = v["offers_by_owner"].as_object() {
+    if let Some(offers) = v["offers_by_owner"].as_object()
+        && !offers.is_empty()
+    {
         out.push('\n');
         let mut t = Table::new(&["OFFERS BY", "COUNT"]);
         for (name, n) in offers {

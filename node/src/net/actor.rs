@@ -570,16 +570,26 @@ impl NetActor {
         if !self.is_allowed(&peer) {
             return;
         }
-        let mut learned = false;
+        let mut learned = Vec::new();
         for addr in addrs {
             if let Ok(addr) = check_address(addr, Some(&peer))
                 && is_dialable(&addr)
+                && self.book.add_learned(peer, addr.clone())
             {
-                learned |= self.book.add_learned(peer, addr);
+                learned.push(addr.to_string());
             }
         }
-        if learned && !self.swarm.is_connected(&peer) {
+        if learned.is_empty() {
+            return;
+        }
+        if !self.swarm.is_connected(&peer) {
             self.book.dial_now(peer, Instant::now());
+        }
+        if let Some(key) = public_key(&peer) {
+            self.emit_lossy(NetEvent::Learned {
+                peer: key,
+                addresses: learned,
+            });
         }
     }
 }

@@ -222,6 +222,14 @@ pub enum NetEvent {
         /// What it did.
         reason: Misbehaviour,
     },
+    /// A member told us (identify) or mDNS showed addresses for it that we did not know.
+    /// Informational (dropped when the channel is full), so the owner may keep them.
+    Learned {
+        /// The member.
+        peer: PublicKey,
+        /// The new addresses, checked as dialable.
+        addresses: Vec<String>,
+    },
 }
 
 impl fmt::Debug for NetEvent {
@@ -240,6 +248,11 @@ impl fmt::Debug for NetEvent {
                 .debug_struct("Misbehaved")
                 .field("peer", peer)
                 .field("reason", reason)
+                .finish(),
+            Self::Learned { peer, addresses } => f
+                .debug_struct("Learned")
+                .field("peer", peer)
+                .field("addresses", &addresses.len())
                 .finish(),
         }
     }

@@ -43,10 +43,27 @@ pub struct MembershipUpdate {
     pub refused: usize,
 }
 
-/// Where partner devices can be reached: what the user configured, what invitations carried.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Version of the `membership` record's encoding.
+const MEMBERSHIP_RECORD_VERSION: u8 = 1;
+
+/// Version of the `peers` record.
+const PEERS_RECORD_VERSION: u8 = 1;
+
+/// Where partner devices can be reached: what the user configured, what invitations carried,
+/// what members said about themselves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerBook {
+    version: u8,
     entries: BTreeMap<PublicKey, Vec<String>>,
+}
+
+impl Default for PeerBook {
+    fn default() -> Self {
+        PeerBook {
+            version: PEERS_RECORD_VERSION,
+            entries: BTreeMap::new(),
+        }
+    }
 }
 
 impl PeerBook {
@@ -77,9 +94,10 @@ impl PeerBook {
     }
 }
 
-/// The stored form of a log: per op, a u32 length and the op's bytes, in canonical order.
+/// The stored form of a log: a version byte, then per op a u32 length and the op's bytes, in
+/// canonical order.
 pub(super) fn encode_log(log: &MembershipLog) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = vec![MEMBERSHIP_RECORD_VERSION];
     for op in log.ops() {
         let bytes = op.as_bytes();
         out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
@@ -89,7 +107,11 @@ pub(super) fn encode_log(log: &MembershipLog) -> Vec<u8> {
 }
 
 /// Rebuilds a stored log; `None` if any op does not parse or verify.
-pub(super) fn decode_log(mut bytes: &[u8]) -> Option<MembershipLog> {
+pub(super) fn decode_log(bytes: &[u8]) -> Option<MembershipLog> {
+    let (&version, mut bytes) = bytes.split_first()?;
+    if version != MEMBERSHIP_RECORD_VERSION {
+        return None;
+    }
     let mut log: Option<MembershipLog> = None;
     while !bytes.is_empty() {
         let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;

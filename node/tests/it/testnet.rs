@@ -372,3 +372,29 @@ async fn a_members_forged_and_tampered_envelopes_are_rejected() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_keeps_the_addresses_members_tell_it_and_dials_them_after_a_restart() {
+    let mut net = TestNet::new(2).await;
+    // Node 1 dialled node 0 (TestNet starts nodes in order); identify told node 0 where node
+    // 1 listens, and node 0 keeps it.
+    let key_1 = net.keys[1];
+    settle("node 0 kept node 1's address", || async {
+        net.with(0, move |r| !r.peers().addresses(&key_1).is_empty())
+            .await
+    })
+    .await;
+    // Node 0 restarts on a new port, told nothing: node 1 cannot find it, so node 0 must
+    // dial node 1 from what it kept.
+    net.stop(0).await;
+    net.start(0, &[]).await;
+    settle("node 0 reconnected to node 1 by itself", || async {
+        net.node(0)
+            .status()
+            .await
+            .expect("running")
+            .sessions
+            .contains(&key_1)
+    })
+    .await;
+}
