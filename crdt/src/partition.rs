@@ -196,6 +196,12 @@ impl Partition {
         self.doc.save()
     }
 
+    /// The whole document with no DEFLATE-compressed column (what a signed partition snapshot
+    /// carries, so that a receiver can refuse compressed input instead of inflating it).
+    pub fn save_nocompress(&mut self) -> Vec<u8> {
+        self.doc.save_nocompress()
+    }
+
     /// The current heads.
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()

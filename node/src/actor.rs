@@ -11,7 +11,12 @@
 //! decides the transport's allow-list, together with the keys of open invitations; a
 //! connection authenticated with an invitation key carries the join handshake
 //! ([`crate::invite`]) instead of a sync session. A session that ends with a penalty also
-//! closes the connection. Not yet: partition snapshots for far-behind peers.
+//! closes the connection.
+//!
+//! Snapshots: sessions are offered the replica's own partition snapshot and the ones it relays
+//! ([`Replica::snapshot_offers`]); a received one goes through [`Replica::ingest_snapshot`],
+//! is acknowledged like a batch (a forged or tampered one counts as invalid and ends the
+//! session) and, once applied, is relayed like envelopes.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -25,8 +30,8 @@ use crate::identity::PublicKey;
 use crate::invite::{InviteState, JoinMessage, JoinReply};
 use crate::membership;
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
-use crate::replica::{IngestOutcome, Replica, ReplicaError};
-use crate::sync::{Effect, Input, OpId, PeerSync, Source, Vector};
+use crate::replica::{IngestOutcome, Replica, ReplicaError, SnapshotOffer, SnapshotOutcome};
+use crate::sync::{Effect, Input, OpId, PeerSync, SnapshotInfo, Source, Vector};
 
 /// Capacity of the command channel: callers await each reply, so this covers concurrent callers.
 const COMMAND_CHANNEL_CAPACITY: usize = 64;
@@ -329,11 +334,13 @@ fn blocking<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// What a session reads: the replica and the table of sessions.
+/// What a session reads: the replica, the table of sessions, and the partition snapshots the
+/// replica can send (its own, rebuilt every few hundred own writes, and relayed ones).
 struct Src<'a> {
     replica: &'a Replica,
     network: NetworkId,
     peers: Vec<PublicKey>,
+    snapshots: Vec<SnapshotOffer>,
 }
 
 impl Source for Src<'_> {
@@ -396,6 +403,24 @@ impl Source for Src<'_> {
 
     fn connected_peers(&self) -> Vec<PublicKey> {
         self.peers.clone()
+    }
+
+    fn snapshots(&self) -> Vec<SnapshotInfo> {
+        self.snapshots
+            .iter()
+            .map(|offer| SnapshotInfo {
+                id: offer.id,
+                covers: offer.covers.clone(),
+                len: offer.len,
+            })
+            .collect()
+    }
+
+    fn snapshot_bytes(&self, id: &[u8; 32]) -> Option<Vec<u8>> {
+        self.replica.snapshot_bytes(id).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read a snapshot");
+            None
+        })
     }
 }
 
@@ -489,6 +514,7 @@ impl NodeActor {
             replica: &self.replica,
             network: self.network,
             peers: self.sessions.keys().copied().collect(),
+            snapshots: Vec::new(),
         };
         let peers = self
             .sessions
@@ -523,6 +549,7 @@ impl NodeActor {
             replica: &self.replica,
             network: self.network,
             peers: Vec::new(),
+            snapshots: Vec::new(),
         };
         for (key, session) in &self.sessions {
             if let Some(at) = session.status(&src).last_ack {
@@ -808,10 +835,19 @@ impl NodeActor {
         queue: &mut VecDeque<(PublicKey, Effect)>,
     ) {
         let now = self.now();
+        let snapshots = if self.sessions.contains_key(&peer) {
+            self.replica.snapshot_offers().unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "no snapshot to offer");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
         let src = Src {
             replica: &self.replica,
             network: self.network,
             peers: self.sessions.keys().copied().collect(),
+            snapshots,
         };
         let Some(session) = self.sessions.get_mut(&peer) else {
             return;
@@ -876,10 +912,21 @@ impl NodeActor {
                 }
                 accepted > 0
             }
-            // No snapshot loading yet: acknowledge unchanged (the envelopes follow).
-            Effect::ApplySnapshot { token, .. } => {
-                self.handle(peer, Input::Applied { token, invalid: 0 }, queue);
-                false
+            Effect::ApplySnapshot { token, snapshot } => {
+                let (applied, invalid) = match self.replica.ingest_snapshot(&snapshot) {
+                    Ok(SnapshotOutcome::Applied { .. }) => (true, 0),
+                    Ok(_) => (false, 0),
+                    Err(ReplicaError::Snapshot(e)) => {
+                        tracing::debug!(%peer, error = %e, "refused a snapshot");
+                        (false, usize::from(e.is_invalid()))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot ingest a snapshot");
+                        (false, 0)
+                    }
+                };
+                self.handle(peer, Input::Applied { token, invalid }, queue);
+                applied
             }
             Effect::Hint { peers, author, seq } => {
                 for named in peers {

@@ -35,9 +35,13 @@ use crate::store::{Store, StoreError, WriteBatch};
 
 mod bundle;
 mod network;
+mod snapshot;
 
 pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use network::{MembershipUpdate, PeerBook};
+pub use snapshot::{
+    MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, SnapshotError, SnapshotOffer, SnapshotOutcome,
+};
 
 /// Offers per automerge change when importing: per-record changes make loading and sync of a
 /// large import measurably slower, and 1,000 offers (~0.4 MB) stay far below the envelope
@@ -118,6 +122,9 @@ pub enum ReplicaError {
     /// an admin, not a member...); the text says what to do.
     #[error("{0}")]
     Refused(String),
+    /// A partition snapshot from a peer was refused.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
 /// What `init` needs to know about the organisation.
@@ -290,6 +297,8 @@ pub struct Replica {
     view: View,
     log_len: u64,
     snapshot_covers: u64,
+    /// Own snapshot for far-behind peers, received ones to relay, fast-forward marks.
+    snapshots: snapshot::SnapshotState,
     poisoned: bool,
 }
 
@@ -353,6 +362,7 @@ impl Replica {
             view: View::new(),
             log_len: 0,
             snapshot_covers: 0,
+            snapshots: snapshot::SnapshotState::default(),
             poisoned: false,
         };
         replica.write(now, |p| p.set_profile(&profile).map(|t| ((), t)))?;
@@ -413,8 +423,10 @@ impl Replica {
         let mut partitions = Partitions::new(public);
         let mut covers = 0u64;
         let mut view = None;
+        let mut has_local = false;
         if let Some(snap) = store.get_snapshot(SNAPSHOT_NAME)? {
             covers = snap.log_index;
+            has_local = true;
             let (parts, image) =
                 decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))?;
             for (org, doc) in parts {
@@ -439,11 +451,22 @@ impl Replica {
             }
         };
 
+        // An ingested peer snapshot is in the local snapshot written with it; admission skips
+        // what it covered at the log index it was ingested at.
+        let snapshots = snapshot::SnapshotState::load(&store)?;
+        if snapshots
+            .last_mark_index()
+            .is_some_and(|i| !has_local || i > covers)
+        {
+            return Err(ReplicaError::Damaged("snapshot"));
+        }
+        let mut next_mark = 0;
         let mut admission = Admission::new(node.network);
         let mut log_index = HashMap::new();
         let mut pending: BTreeMap<OrgId, Vec<Change>> = BTreeMap::new();
         let mut log_len = 0u64;
         for (index, bytes) in store.read_log(0, usize::MAX)? {
+            snapshots.replay_marks(&mut admission, &mut next_mark, index);
             let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
             admission
                 .restore(&env)
@@ -463,6 +486,7 @@ impl Replica {
             }
             log_len = index + 1;
         }
+        snapshots.replay_marks(&mut admission, &mut next_mark, u64::MAX);
         for (org, changes) in pending {
             let p = partitions.get_mut(org)?;
             // Errors here mean a change was refused when it arrived too; state stays the same.
@@ -487,6 +511,7 @@ impl Replica {
             view,
             log_len,
             snapshot_covers: covers,
+            snapshots,
             poisoned: false,
         })
     }
@@ -981,6 +1006,7 @@ impl Replica {
         self.admission = admission;
         self.log_len = envs.len() as u64;
         self.snapshot_covers = 0;
+        self.snapshots = snapshot::SnapshotState::default();
         self.node = node;
         self.keys = ring;
         Ok(())

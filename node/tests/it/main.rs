@@ -2,6 +2,7 @@
 
 mod bundle;
 mod replica;
+mod snapshot;
 mod support;
 
 mod network;

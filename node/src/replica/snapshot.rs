@@ -1,0 +1,1089 @@
+//! Signed partition snapshots in sync (the envelope module's `Snapshot` format v1): this
+//! organisation's own snapshot, which a far-behind peer is sent instead of thousands of
+//! envelopes, and snapshots received from peers, which are verified, merged into their partition
+//! and kept to relay.
+//!
+//! Invariants:
+//! - This device signs a snapshot of its own organisation's partition only, and only while every
+//!   change in that document is its own: a snapshot's document names one automerge actor, its
+//!   signer, so every change stays attributable to the key that vouched for it, as in envelopes.
+//! - A received snapshot changes nothing unless it passes every check, in this order: format,
+//!   network, signature, the signer's authority over the partition (the membership log, as for
+//!   envelopes), a cover that names the signer alone, the epoch key and AEAD, then the document
+//!   chunk itself ([`MAX_DOCUMENT_ROWS`], no DEFLATE-compressed column, nothing after the chunk,
+//!   the signer as its only actor) before automerge parses it, then automerge's own load, the
+//!   loaded heads against the signed heads, and every change's actor against the signer.
+//! - What an ingested snapshot did is durable in one transaction: the envelopes it released, the
+//!   fast-forward mark (log index, author, sequence number), the relayed copy and a new local
+//!   snapshot that includes the merged document. Start-up therefore never loads a received
+//!   document: it replays the log and fast-forwards admission at each mark's log index.
+//!
+//! Boundary: no networking and no clock; the actor decides what is offered to whom (through
+//! `sync::Source`). The document check reads automerge's chunk layout (magic, checksum, type,
+//! LEB128 length, actors, heads, column metadata, run-length encodings) and nothing else.
+
+use std::collections::BTreeMap;
+
+use puente_crdt::automerge::{Automerge, Change};
+use puente_crdt::{OrgId, Partition, Touched};
+use zeroize::Zeroizing;
+
+use super::{Replica, ReplicaError, SNAPSHOT_NAME, Slot, Writers, encode_snapshot, signed_changes};
+use crate::envelope::{
+    Accepted, Admission, Authority, EnvelopeError, Epoch, EpochKeys, MAX_SNAPSHOT_HEADS, NetworkId,
+    Snapshot,
+};
+use crate::identity::PublicKey;
+use crate::store::{Store, WriteBatch};
+use crate::sync::MAX_SNAPSHOT_BYTES;
+
+/// Own envelopes written since the cached own snapshot before it is rebuilt: a far-behind peer
+/// then gets at most 255 envelopes after the snapshot, and the own partition is saved for it at
+/// most once per 256 writes (the rhythm of the local snapshot, `SNAPSHOT_EVERY_ENVELOPES`).
+pub const OWN_SNAPSHOT_EVERY: u64 = 256;
+
+/// Most rows one column of a received snapshot's document may hold. Automerge run-length
+/// encodes its columns, so a few bytes can claim billions of operations (a decompression bomb
+/// without DEFLATE), and loading allocates and iterates per operation. Offers as puente writes
+/// them cost about 18 bytes per operation uncompressed (about 24 operations and 430 bytes per
+/// offer; the integration tests check it), so an honest document that fills a sync frame
+/// ([`MAX_SNAPSHOT_BYTES`], 8 MiB) holds under 500k operations. 1 Mi rows leaves twice that,
+/// and bounds a hostile document: loading one with 1 Mi operations and listing its changes
+/// peaks at about 100 MiB and takes about 2 s on the test machine (a debug build, automerge at
+/// `opt-level` 2); both grow linearly with the rows.
+pub const MAX_DOCUMENT_ROWS: u64 = 1 << 20;
+
+/// Most column descriptions in one column group of a document: automerge 0.12 writes about 25;
+/// the bound keeps a hostile count from allocating.
+const MAX_COLUMNS: u64 = 256;
+
+/// Store snapshot entry holding this device's own signed snapshot, the last one built.
+const OWN_NAME: &str = "own";
+
+/// Store snapshot entry holding the signed snapshots received from peers, the latest per
+/// partition, kept to relay.
+const RELAY_NAME: &str = "relay";
+
+/// Store snapshot entry holding the fast-forward marks of every ingested snapshot.
+const MARKS_NAME: &str = "marks";
+
+/// Version byte of the `relay` and `marks` encodings.
+const STORED_VERSION: u8 = 1;
+
+/// First four bytes of every automerge chunk.
+const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// Automerge chunk type of a whole document.
+const CHUNK_DOCUMENT: u8 = 0;
+
+/// Bit of an automerge column specification that marks the column DEFLATE-compressed.
+const COLUMN_DEFLATE: u32 = 0b1000;
+
+/// Low bits of a column specification: the column's encoding.
+const COLUMN_TYPE: u32 = 0b0111;
+
+/// Column encodings (automerge storage format): booleans are alternating run lengths, values
+/// are raw bytes whose count comes from their metadata column, strings are run-length encoded
+/// length-prefixed strings; every other type is run-length encoded LEB128 integers.
+const COLUMN_BOOLEAN: u32 = 4;
+const COLUMN_STRING: u32 = 5;
+const COLUMN_VALUE: u32 = 7;
+
+/// Why a snapshot from a peer was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The signed record itself was refused: format, network, signature, the signer's
+    /// authority over the partition, epoch key or AEAD.
+    #[error(transparent)]
+    Record(#[from] EnvelopeError),
+    /// The cover names another author than the signer (or none): a snapshot can only vouch
+    /// for its signer's envelopes, since its document holds only the signer's changes.
+    #[error("snapshot covers envelopes of another key than its signer")]
+    ForeignCover,
+    /// A column of the document is DEFLATE-compressed: refused rather than inflated, it could
+    /// be a decompression bomb (honest nodes send `save_nocompress()` output).
+    #[error("snapshot document has compressed columns, which are refused")]
+    CompressedColumns,
+    /// A column of the document claims more rows than [`MAX_DOCUMENT_ROWS`].
+    #[error("snapshot document claims more than {max} rows in one column")]
+    TooManyRows {
+        /// The bound.
+        max: u64,
+    },
+    /// The document does not follow automerge's chunk layout, or has bytes after the chunk.
+    #[error("snapshot document is malformed: {0}")]
+    Malformed(&'static str),
+    /// The document holds changes by another automerge actor than the signer's key.
+    #[error("snapshot document holds changes that are not its signer's")]
+    ForeignActor,
+    /// Automerge refused to load the document.
+    #[error("snapshot document does not load")]
+    Unloadable,
+    /// The loaded document's heads are not the signed heads.
+    #[error("snapshot document's heads differ from the signed heads")]
+    HeadsMismatch,
+    /// The document's changes conflict with changes of the signer this node already holds
+    /// (automerge refused to merge them): the signer wrote two histories.
+    #[error("snapshot document conflicts with changes its signer sent before")]
+    Conflicting,
+}
+
+impl SnapshotError {
+    /// Whether only a misbehaving peer (or a misbehaving signer) sends this: every refusal but
+    /// a snapshot sealed under an epoch key this node does not hold yet.
+    pub fn is_invalid(&self) -> bool {
+        !matches!(self, SnapshotError::Record(EnvelopeError::UnknownEpoch(_)))
+    }
+}
+
+impl crate::codec::Truncation for SnapshotError {
+    fn truncated() -> Self {
+        SnapshotError::Malformed("truncated")
+    }
+}
+
+type Reader<'a> = crate::codec::Reader<'a, SnapshotError>;
+
+/// A signed partition snapshot this node can send: what `sync::SnapshotInfo` needs. The bytes
+/// come from [`Replica::snapshot_bytes`], so relayed copies are not held in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotOffer {
+    /// The snapshot's digest (SHA-256 of its encoding).
+    pub id: [u8; 32],
+    /// The organisation whose partition it is.
+    pub partition: OrgId,
+    /// The envelopes it includes: highest sequence number per author.
+    pub covers: BTreeMap<PublicKey, u64>,
+    /// Its encoded length.
+    pub len: usize,
+}
+
+impl SnapshotOffer {
+    fn of(snapshot: &Snapshot) -> Self {
+        SnapshotOffer {
+            id: snapshot.digest(),
+            partition: snapshot.partition(),
+            covers: snapshot.covers().clone(),
+            len: snapshot.as_bytes().len(),
+        }
+    }
+}
+
+/// What [`Replica::ingest_snapshot`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SnapshotOutcome {
+    /// Merged into the partition; admission skipped to the covered sequence number.
+    Applied {
+        /// The partition.
+        partition: OrgId,
+        /// The signer's sequence number now held.
+        covered: u64,
+        /// Buffered envelopes the snapshot unblocked and that were applied after it.
+        released: usize,
+    },
+    /// Nothing new: this node already holds every envelope the snapshot covers.
+    Stale,
+}
+
+/// An ingested snapshot's effect on admission, replayed at start-up: before the log entry at
+/// `index` is restored, `author` is fast-forwarded to `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Mark {
+    index: u64,
+    author: PublicKey,
+    seq: u64,
+}
+
+/// This device's own snapshot, as last built.
+#[derive(Debug)]
+struct Own {
+    network: NetworkId,
+    epoch: Epoch,
+    offer: SnapshotOffer,
+    bytes: Vec<u8>,
+}
+
+/// The replica's snapshot bookkeeping.
+#[derive(Debug, Default)]
+pub(super) struct SnapshotState {
+    /// Read from the store on first use.
+    own: Option<Own>,
+    own_loaded: bool,
+    /// Network, epoch and own sequence number of the last build attempt, so that a partition
+    /// that cannot be offered (another device's changes in it, too large) is not saved again
+    /// before [`OWN_SNAPSHOT_EVERY`] more writes.
+    attempt: Option<(NetworkId, Epoch, u64)>,
+    /// Every ingested snapshot's mark, in log order.
+    marks: Vec<Mark>,
+    /// Received snapshots kept to relay, by partition; read from the store on first use.
+    relay: Option<BTreeMap<OrgId, SnapshotOffer>>,
+}
+
+impl SnapshotState {
+    /// Reads the marks (the rest is read when first needed).
+    pub(super) fn load(store: &Store) -> Result<Self, ReplicaError> {
+        let marks = match store.get_snapshot(MARKS_NAME)? {
+            Some(stored) => decode_marks(&stored.bytes).ok_or(ReplicaError::Damaged("snapshot"))?,
+            None => Vec::new(),
+        };
+        Ok(SnapshotState {
+            marks,
+            ..SnapshotState::default()
+        })
+    }
+
+    /// At start-up, fast-forwards `admission` for every mark from `*next` on whose log index is
+    /// at most `before` (call it before restoring the log entry `before`, and with `u64::MAX`
+    /// after the last one).
+    pub(super) fn replay_marks(&self, admission: &mut Admission, next: &mut usize, before: u64) {
+        let anyone = |_: &PublicKey, _: &OrgId| true;
+        while let Some(mark) = self.marks.get(*next).filter(|m| m.index <= before) {
+            // Nothing is buffered at start-up, so the authority is never consulted.
+            admission.fast_forward(&BTreeMap::from([(mark.author, mark.seq)]), &anyone);
+            *next += 1;
+        }
+    }
+
+    /// The log index of the last mark: the local snapshot must include at least this much.
+    pub(super) fn last_mark_index(&self) -> Option<u64> {
+        self.marks.last().map(|m| m.index)
+    }
+}
+
+/// A received snapshot that passed every check, with its document's changes.
+struct Checked {
+    snapshot: Snapshot,
+    covered: u64,
+    changes: Vec<Change>,
+}
+
+impl Replica {
+    /// The signed snapshot of this organisation's partition, covering this device's envelopes
+    /// up to its latest sequence number, sealed under the current epoch key, to offer peers
+    /// that are far behind. It is rebuilt (and stored) only when [`OWN_SNAPSHOT_EVERY`] own
+    /// envelopes were written since the last one, so calling this often is cheap. `None` while
+    /// there is none: fewer own envelopes than that, another device's changes in the
+    /// partition (only documents with the signer's changes alone are accepted), or a document
+    /// too large for one sync frame.
+    pub fn own_snapshot(&mut self) -> Result<Option<SnapshotOffer>, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        self.load_own()?;
+        let network = self.node.network;
+        let epoch = Epoch(self.node.epoch);
+        let seq = self.admission.next_seq(&self.public).saturating_sub(1);
+        let due = seq >= OWN_SNAPSHOT_EVERY
+            && self.snapshots.attempt.is_none_or(|(n, e, s)| {
+                n != network || e != epoch || seq >= s.saturating_add(OWN_SNAPSHOT_EVERY)
+            });
+        if due {
+            self.snapshots.attempt = Some((network, epoch, seq));
+            self.build_own(network, epoch, seq)?;
+        }
+        Ok(self
+            .snapshots
+            .own
+            .as_ref()
+            .filter(|own| own.network == network && own.epoch == epoch)
+            .map(|own| own.offer.clone()))
+    }
+
+    /// Every snapshot this node can send: its own (see [`Replica::own_snapshot`]) and the
+    /// latest one received for each other partition, to relay.
+    pub fn snapshot_offers(&mut self) -> Result<Vec<SnapshotOffer>, ReplicaError> {
+        let mut out: Vec<SnapshotOffer> = self.own_snapshot()?.into_iter().collect();
+        self.load_relay()?;
+        if let Some(relay) = &self.snapshots.relay {
+            out.extend(relay.values().cloned());
+        }
+        Ok(out)
+    }
+
+    /// The bytes of a snapshot listed by [`Replica::snapshot_offers`] (`None` for another id).
+    pub fn snapshot_bytes(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, ReplicaError> {
+        if let Some(own) = self.snapshots.own.as_ref().filter(|o| o.offer.id == *id) {
+            return Ok(Some(own.bytes.clone()));
+        }
+        let listed = self
+            .snapshots
+            .relay
+            .as_ref()
+            .is_some_and(|relay| relay.values().any(|o| o.id == *id));
+        if !listed {
+            return Ok(None);
+        }
+        Ok(self
+            .read_relay()?
+            .into_values()
+            .find(|bytes| Snapshot::from_bytes(bytes).is_ok_and(|s| s.digest() == *id)))
+    }
+
+    /// Verifies a partition snapshot from a peer and merges it: its document's changes into the
+    /// partition and the view, admission fast-forwarded so that the signer's envelopes up to
+    /// the covered sequence number are duplicates from now on (and buffered successors apply),
+    /// all durable before this returns, together with a copy kept to relay. A snapshot that
+    /// covers nothing new is [`SnapshotOutcome::Stale`]; a refused one is
+    /// [`ReplicaError::Snapshot`] and changes nothing.
+    pub fn ingest_snapshot(&mut self, bytes: &[u8]) -> Result<SnapshotOutcome, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        let writers = Writers {
+            members: &self.members,
+            log: self.membership.as_ref(),
+        };
+        let Some(Checked {
+            snapshot,
+            covered,
+            changes,
+        }) = check_snapshot(
+            bytes,
+            self.node.network,
+            &writers,
+            &self.keys,
+            &self.admission,
+        )?
+        else {
+            return Ok(SnapshotOutcome::Stale);
+        };
+        let org = snapshot.partition();
+        let signer = snapshot.signer();
+        // What can fail without changing anything comes first: merging into a copy of the
+        // partition (automerge refuses changes that conflict with the signer's changes held
+        // already, and may have applied some of them by then) and reading the relayed copies.
+        let mut merged = self.partitions.get_mut(org)?.clone();
+        let touched = merged
+            .apply_changes(changes)
+            .map_err(|_| SnapshotError::Conflicting)?;
+        // This device's own snapshots are offered as its own, not relayed.
+        let relay = if signer == self.public {
+            None
+        } else {
+            let mut relay = self.read_relay()?;
+            relay.insert(org, snapshot.to_bytes());
+            Some(relay)
+        };
+        let mut marks = self.snapshots.marks.clone();
+        marks.push(Mark {
+            index: self.log_len,
+            author: signer,
+            seq: covered,
+        });
+
+        // From here on memory changes; a failed commit poisons the replica.
+        let released = self.admission.fast_forward(snapshot.covers(), &writers);
+        let mut batch = WriteBatch::default();
+        let n = released.len();
+        let result = self.merge_snapshot(merged, &touched, released, &mut batch);
+        if let Err(e) = result {
+            self.poisoned = true;
+            return Err(e);
+        }
+        batch.put_snapshot(MARKS_NAME, self.log_len, encode_marks(&marks));
+        if let Some(relay) = &relay {
+            batch.put_snapshot(RELAY_NAME, self.log_len, encode_relay(relay));
+        }
+        let parts = self.partitions.save_all();
+        batch.put_snapshot(
+            SNAPSHOT_NAME,
+            self.log_len,
+            encode_snapshot(&parts, &self.view.encode()),
+        );
+        if let Err(e) = self.store.commit(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        self.snapshot_covers = self.log_len;
+        self.snapshots.marks = marks;
+        if let Some(infos) = &mut self.snapshots.relay
+            && relay.is_some()
+        {
+            infos.insert(org, SnapshotOffer::of(&snapshot));
+        }
+        Ok(SnapshotOutcome::Applied {
+            partition: org,
+            covered,
+            released: n,
+        })
+    }
+
+    /// Puts the merged partition in place and applies the envelopes the snapshot released, to
+    /// the partitions and the view; appends those envelopes to `batch` and the log bookkeeping.
+    fn merge_snapshot(
+        &mut self,
+        merged: Partition,
+        touched: &Touched,
+        released: Vec<Accepted>,
+        batch: &mut WriteBatch,
+    ) -> Result<(), ReplicaError> {
+        self.view.refresh(&merged, touched);
+        self.partitions
+            .slots
+            .insert(merged.org(), Slot::Loaded(Box::new(merged)));
+        for (env, changes) in released {
+            batch.append_log(env.to_bytes());
+            self.log_index
+                .insert((env.author(), env.seq()), self.log_len);
+            self.log_len += 1;
+            let Some(decoded) = signed_changes(&env.author(), changes) else {
+                tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
+                continue;
+            };
+            let p = self.partitions.get_mut(env.partition())?;
+            match p.apply_changes(decoded) {
+                Ok(t) => self.view.refresh(p, &t),
+                Err(e) => {
+                    tracing::warn!(partition = %env.partition(), error = %e, "a change did not apply");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds, seals and stores the own snapshot at `seq`, unless the partition cannot be
+    /// offered (then the previous one, if any, stays).
+    fn build_own(
+        &mut self,
+        network: NetworkId,
+        epoch: Epoch,
+        seq: u64,
+    ) -> Result<(), ReplicaError> {
+        let org = self.node.org;
+        let public = self.public;
+        let p = self.partitions.get_mut(org)?;
+        let heads: Vec<[u8; 32]> = p.heads().iter().map(|h| h.0).collect();
+        let document = p.save_nocompress();
+        if document.len() > MAX_SNAPSHOT_BYTES {
+            tracing::debug!("own partition is too large for a snapshot frame");
+            return Ok(());
+        }
+        if let Err(e) = inspect_document(&document, &public) {
+            // Another device of this organisation wrote too: no key may vouch for all of it.
+            tracing::debug!(error = %e, "own partition cannot be offered as a snapshot");
+            return Ok(());
+        }
+        let key = self
+            .keys
+            .key(epoch)
+            .ok_or(ReplicaError::Damaged("epoch key"))?;
+        let covers = BTreeMap::from([(public, seq)]);
+        let snapshot = Snapshot::seal(
+            network, org, &self.key, epoch, key, &covers, &heads, &document,
+        )?;
+        if snapshot.as_bytes().len() > MAX_SNAPSHOT_BYTES {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_snapshot(OWN_NAME, self.log_len, snapshot.as_bytes());
+        self.store.commit(batch)?;
+        self.snapshots.own = Some(Own {
+            network,
+            epoch,
+            offer: SnapshotOffer::of(&snapshot),
+            bytes: snapshot.to_bytes(),
+        });
+        Ok(())
+    }
+
+    /// Reads the stored own snapshot once.
+    fn load_own(&mut self) -> Result<(), ReplicaError> {
+        if self.snapshots.own_loaded {
+            return Ok(());
+        }
+        self.snapshots.own_loaded = true;
+        let Some(stored) = self.store.get_snapshot(OWN_NAME)? else {
+            return Ok(());
+        };
+        // A cache: one that does not parse as this device's own is rebuilt.
+        let Ok(snapshot) = Snapshot::from_bytes(&stored.bytes) else {
+            return Ok(());
+        };
+        let Some(&seq) = snapshot.covers().get(&self.public) else {
+            return Ok(());
+        };
+        if snapshot.signer() != self.public || snapshot.partition() != self.node.org {
+            return Ok(());
+        }
+        let (network, epoch) = (snapshot.network(), snapshot.epoch());
+        self.snapshots.attempt = Some((network, epoch, seq));
+        self.snapshots.own = Some(Own {
+            network,
+            epoch,
+            offer: SnapshotOffer::of(&snapshot),
+            bytes: stored.bytes,
+        });
+        Ok(())
+    }
+
+    /// Lists the stored relayed snapshots once.
+    fn load_relay(&mut self) -> Result<(), ReplicaError> {
+        if self.snapshots.relay.is_some() {
+            return Ok(());
+        }
+        let mut infos = BTreeMap::new();
+        for (org, bytes) in self.read_relay()? {
+            let snapshot =
+                Snapshot::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("snapshot"))?;
+            infos.insert(org, SnapshotOffer::of(&snapshot));
+        }
+        self.snapshots.relay = Some(infos);
+        Ok(())
+    }
+
+    /// The stored relayed snapshots, by partition.
+    fn read_relay(&self) -> Result<BTreeMap<OrgId, Vec<u8>>, ReplicaError> {
+        match self.store.get_snapshot(RELAY_NAME)? {
+            Some(stored) => decode_relay(&stored.bytes).ok_or(ReplicaError::Damaged("snapshot")),
+            None => Ok(BTreeMap::new()),
+        }
+    }
+}
+
+/// Every check of a received snapshot, in order; `None` when it covers nothing new (checked
+/// after the signature and authority, so a forged stale snapshot is still refused).
+fn check_snapshot(
+    bytes: &[u8],
+    network: NetworkId,
+    authority: &impl Authority,
+    keys: &impl EpochKeys,
+    admission: &Admission,
+) -> Result<Option<Checked>, SnapshotError> {
+    let snapshot = Snapshot::from_bytes(bytes)?;
+    snapshot.verify(network, authority)?;
+    let signer = snapshot.signer();
+    let covered = match snapshot.covers().iter().next() {
+        Some((author, seq)) if *author == signer && snapshot.covers().len() == 1 => *seq,
+        _ => return Err(SnapshotError::ForeignCover),
+    };
+    if covered < admission.next_seq(&signer) {
+        return Ok(None);
+    }
+    let document = Zeroizing::new(snapshot.open(keys)?);
+    inspect_document(&document, &signer)?;
+    let doc = Automerge::load(&document).map_err(|_| SnapshotError::Unloadable)?;
+    let mut heads: Vec<[u8; 32]> = doc.get_heads().iter().map(|h| h.0).collect();
+    heads.sort_unstable();
+    if heads != snapshot.heads() {
+        return Err(SnapshotError::HeadsMismatch);
+    }
+    let changes = doc.get_changes(&[]);
+    if changes
+        .iter()
+        .any(|c| c.actor_id().to_bytes() != signer.as_bytes())
+    {
+        return Err(SnapshotError::ForeignActor);
+    }
+    Ok(Some(Checked {
+        snapshot,
+        covered,
+        changes,
+    }))
+}
+
+/// Checks an automerge document chunk before automerge parses it: exactly one chunk, of type
+/// document, whose only actor is `signer`, with at most [`MAX_SNAPSHOT_HEADS`] heads, no
+/// DEFLATE-compressed column and no column over [`MAX_DOCUMENT_ROWS`] rows. What follows the
+/// columns (the head indices) and everything about meaning is left to automerge's own load.
+///
+/// Layout (automerge storage format): magic (4), checksum (4), chunk type (1), LEB128 length;
+/// then LEB128 actor count and per actor a LEB128 length and the bytes; LEB128 head count and
+/// 32 bytes per head; the change columns' and then the operation columns' metadata (LEB128
+/// count, then per column a LEB128 specification and a LEB128 data length); the change column
+/// data; the operation column data; the head indices.
+fn inspect_document(bytes: &[u8], signer: &PublicKey) -> Result<(), SnapshotError> {
+    let mut r = Reader::new(bytes);
+    if r.take(4)? != AUTOMERGE_MAGIC {
+        return Err(SnapshotError::Malformed("not an automerge chunk"));
+    }
+    r.take(4)?; // The checksum: automerge's load verifies it.
+    if r.u8()? != CHUNK_DOCUMENT {
+        return Err(SnapshotError::Malformed("not a document chunk"));
+    }
+    // Anything after the chunk would be loaded as further chunks, compressed changes included.
+    if uleb(&mut r)? != r.remaining() as u64 {
+        return Err(SnapshotError::Malformed(
+            "the document chunk must be the whole body",
+        ));
+    }
+    if uleb(&mut r)? != 1 {
+        return Err(SnapshotError::ForeignActor);
+    }
+    let actor_len = usize_of(uleb(&mut r)?)?;
+    if r.take(actor_len)? != signer.as_bytes() {
+        return Err(SnapshotError::ForeignActor);
+    }
+    let heads = uleb(&mut r)?;
+    if heads > u64::from(MAX_SNAPSHOT_HEADS) {
+        return Err(SnapshotError::Malformed("too many heads"));
+    }
+    r.take(usize_of(heads)? * 32)?;
+    let mut columns = column_metadata(&mut r)?;
+    columns.extend(column_metadata(&mut r)?);
+    for (spec, len) in columns {
+        let data = r.take(len)?;
+        if spec & COLUMN_DEFLATE != 0 {
+            return Err(SnapshotError::CompressedColumns);
+        }
+        column_rows(spec & COLUMN_TYPE, data)?;
+    }
+    Ok(())
+}
+
+/// One group of column metadata: (specification, data length) per column.
+fn column_metadata(r: &mut Reader<'_>) -> Result<Vec<(u32, usize)>, SnapshotError> {
+    let count = uleb(r)?;
+    if count > MAX_COLUMNS {
+        return Err(SnapshotError::Malformed("too many columns"));
+    }
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let spec = u32::try_from(uleb(r)?)
+            .map_err(|_| SnapshotError::Malformed("column specification out of range"))?;
+        let len = usize_of(uleb(r)?)?;
+        out.push((spec, len));
+    }
+    Ok(out)
+}
+
+/// The number of rows a column's data encodes, refusing more than [`MAX_DOCUMENT_ROWS`] as
+/// soon as a run claims them (before reading the run's values).
+fn column_rows(kind: u32, data: &[u8]) -> Result<u64, SnapshotError> {
+    let mut r = Reader::new(data);
+    let mut rows: u64 = 0;
+    let mut add = |n: u64| -> Result<(), SnapshotError> {
+        rows = rows.saturating_add(n);
+        if rows > MAX_DOCUMENT_ROWS {
+            return Err(SnapshotError::TooManyRows {
+                max: MAX_DOCUMENT_ROWS,
+            });
+        }
+        Ok(())
+    };
+    match kind {
+        COLUMN_VALUE => {}
+        COLUMN_BOOLEAN => {
+            while r.remaining() > 0 {
+                add(uleb(&mut r)?)?;
+            }
+        }
+        _ => {
+            let string = kind == COLUMN_STRING;
+            while r.remaining() > 0 {
+                let count = sleb(&mut r)?;
+                if count > 0 {
+                    add(count.unsigned_abs())?;
+                    skip_value(&mut r, string)?;
+                } else if count < 0 {
+                    add(count.unsigned_abs())?;
+                    for _ in 0..count.unsigned_abs() {
+                        skip_value(&mut r, string)?;
+                    }
+                } else {
+                    add(uleb(&mut r)?)?;
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Skips one value of a run-length encoded column.
+fn skip_value(r: &mut Reader<'_>, string: bool) -> Result<(), SnapshotError> {
+    if string {
+        let len = usize_of(uleb(r)?)?;
+        r.take(len)?;
+    } else {
+        uleb(r)?;
+    }
+    Ok(())
+}
+
+/// An unsigned LEB128 number of at most 64 bits.
+fn uleb(r: &mut Reader<'_>) -> Result<u64, SnapshotError> {
+    let mut value: u64 = 0;
+    for i in 0..10 {
+        let byte = r.u8()?;
+        let low = u64::from(byte & 0x7f);
+        if i == 9 && low > 1 {
+            return Err(SnapshotError::Malformed("LEB128 number overflows 64 bits"));
+        }
+        value |= low << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(SnapshotError::Malformed("LEB128 number is too long"))
+}
+
+/// A signed LEB128 number of at most 64 bits.
+fn sleb(r: &mut Reader<'_>) -> Result<i64, SnapshotError> {
+    let mut value: i64 = 0;
+    for i in 0..10 {
+        let byte = r.u8()?;
+        let shift = 7 * i;
+        if i == 9 && byte != 0x00 && byte != 0x7f {
+            return Err(SnapshotError::Malformed("LEB128 number overflows 64 bits"));
+        }
+        value |= i64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            if shift + 7 < 64 && byte & 0x40 != 0 {
+                value |= -1i64 << (shift + 7);
+            }
+            return Ok(value);
+        }
+    }
+    Err(SnapshotError::Malformed("LEB128 number is too long"))
+}
+
+fn usize_of(n: u64) -> Result<usize, SnapshotError> {
+    usize::try_from(n).map_err(|_| SnapshotError::Malformed("length out of range"))
+}
+
+/// `marks` encoding v1: version, u32 count, then per mark the u64 log index, the 32-byte author
+/// key and the u64 sequence number.
+fn encode_marks(marks: &[Mark]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + marks.len() * 48);
+    out.push(STORED_VERSION);
+    out.extend_from_slice(&u32::try_from(marks.len()).unwrap_or(u32::MAX).to_be_bytes());
+    for mark in marks {
+        out.extend_from_slice(&mark.index.to_be_bytes());
+        out.extend_from_slice(mark.author.as_bytes());
+        out.extend_from_slice(&mark.seq.to_be_bytes());
+    }
+    out
+}
+
+fn decode_marks(bytes: &[u8]) -> Option<Vec<Mark>> {
+    let mut r = Reader::new(bytes);
+    if r.u8().ok()? != STORED_VERSION {
+        return None;
+    }
+    let count = r.u32().ok()?;
+    let mut marks = Vec::new();
+    for _ in 0..count {
+        marks.push(Mark {
+            index: r.u64().ok()?,
+            author: PublicKey::from_bytes(r.array().ok()?),
+            seq: r.u64().ok()?,
+        });
+    }
+    (r.remaining() == 0).then_some(marks)
+}
+
+/// `relay` encoding v1: version, u32 count, then per snapshot a u32 length and the signed
+/// snapshot (format v1). The partition is read from each snapshot's header.
+fn encode_relay(relay: &BTreeMap<OrgId, Vec<u8>>) -> Vec<u8> {
+    let len: usize = relay.values().map(|b| b.len() + 4).sum();
+    let mut out = Vec::with_capacity(5 + len);
+    out.push(STORED_VERSION);
+    out.extend_from_slice(&u32::try_from(relay.len()).unwrap_or(u32::MAX).to_be_bytes());
+    for bytes in relay.values() {
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+fn decode_relay(bytes: &[u8]) -> Option<BTreeMap<OrgId, Vec<u8>>> {
+    let mut r = Reader::new(bytes);
+    if r.u8().ok()? != STORED_VERSION {
+        return None;
+    }
+    let count = r.u32().ok()?;
+    let mut out = BTreeMap::new();
+    for _ in 0..count {
+        let len = r.u32().ok()? as usize;
+        let snapshot = r.take(len).ok()?;
+        let org = Snapshot::from_bytes(snapshot).ok()?.partition();
+        out.insert(org, snapshot.to_vec());
+    }
+    (r.remaining() == 0).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SecretKey;
+    use proptest::prelude::*;
+    use puente_crdt::automerge::transaction::Transactable as _;
+    use puente_crdt::automerge::{ActorId, AutoCommit, ROOT};
+
+    fn signer() -> PublicKey {
+        SecretKey::from_bytes(&[5; 32]).public()
+    }
+
+    /// A document written by `actor` with a value of `len` bytes.
+    fn document(actor: &PublicKey, len: usize) -> AutoCommit {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor.as_bytes().as_slice()));
+        doc.put(ROOT, "offer", "x".repeat(len)).expect("put");
+        doc.put(ROOT, "beds", 2).expect("put");
+        doc.commit();
+        doc
+    }
+
+    fn put_uleb(mut n: u64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    fn put_sleb(n: i64, out: &mut Vec<u8>) {
+        let mut n = n;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            let done = (n == 0 && byte & 0x40 == 0) || (n == -1 && byte & 0x40 != 0);
+            out.push(if done { byte } else { byte | 0x80 });
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// A document chunk by hand: `actor` alone, no heads, no change columns, and the given
+    /// operation columns (specification, data). The checksum is not computed: the inspection
+    /// leaves it to automerge.
+    fn chunk(actor: &[u8], columns: &[(u32, Vec<u8>)]) -> Vec<u8> {
+        let mut body = Vec::new();
+        put_uleb(1, &mut body);
+        put_uleb(actor.len() as u64, &mut body);
+        body.extend_from_slice(actor);
+        put_uleb(0, &mut body);
+        put_uleb(0, &mut body);
+        put_uleb(columns.len() as u64, &mut body);
+        for (spec, data) in columns {
+            put_uleb(u64::from(*spec), &mut body);
+            put_uleb(data.len() as u64, &mut body);
+        }
+        for (_, data) in columns {
+            body.extend_from_slice(data);
+        }
+        let mut out = AUTOMERGE_MAGIC.to_vec();
+        out.extend_from_slice(&[0; 4]);
+        out.push(CHUNK_DOCUMENT);
+        put_uleb(body.len() as u64, &mut out);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Column specification: id 1, the given type.
+    fn spec(kind: u32) -> u32 {
+        (1 << 4) | kind
+    }
+
+    #[test]
+    fn honest_documents_pass_and_every_column_is_counted() {
+        let key = signer();
+        let mut doc = document(&key, 4096);
+        assert_eq!(inspect_document(&doc.save_nocompress(), &key), Ok(()));
+        let mut empty = AutoCommit::new().with_actor(ActorId::from(key.as_bytes().as_slice()));
+        empty.put(ROOT, "k", "v").expect("put");
+        assert_eq!(inspect_document(&empty.save_nocompress(), &key), Ok(()));
+        // Repeat, literal and null runs, strings and booleans.
+        let mut rle = Vec::new();
+        put_sleb(3, &mut rle);
+        put_uleb(7, &mut rle);
+        put_sleb(-2, &mut rle);
+        put_uleb(300, &mut rle);
+        put_uleb(1, &mut rle);
+        put_sleb(0, &mut rle);
+        put_uleb(4, &mut rle);
+        assert_eq!(column_rows(2, &rle), Ok(9));
+        let mut strings = Vec::new();
+        put_sleb(-2, &mut strings);
+        put_uleb(3, &mut strings);
+        strings.extend_from_slice(b"abc");
+        put_uleb(0, &mut strings);
+        put_sleb(5, &mut strings);
+        put_uleb(1, &mut strings);
+        strings.push(b'z');
+        assert_eq!(column_rows(COLUMN_STRING, &strings), Ok(7));
+        assert_eq!(column_rows(COLUMN_BOOLEAN, &[2, 0, 3]), Ok(5));
+        assert_eq!(column_rows(COLUMN_VALUE, &[0xff; 9]), Ok(0));
+    }
+
+    #[test]
+    fn compressed_columns_are_refused() {
+        let key = signer();
+        let mut doc = document(&key, 4096);
+        let compressed = doc.save();
+        assert!(compressed.len() < doc.save_nocompress().len());
+        assert_eq!(
+            inspect_document(&compressed, &key),
+            Err(SnapshotError::CompressedColumns)
+        );
+        let flagged = chunk(key.as_bytes(), &[(spec(2) | COLUMN_DEFLATE, vec![1, 0])]);
+        assert_eq!(
+            inspect_document(&flagged, &key),
+            Err(SnapshotError::CompressedColumns)
+        );
+    }
+
+    #[test]
+    fn run_length_bombs_are_refused_before_their_values_are_read() {
+        let key = signer();
+        let max = i64::try_from(MAX_DOCUMENT_ROWS).expect("fits");
+        // One repeat run claiming 2^40 rows in a few bytes.
+        let mut repeat = Vec::new();
+        put_sleb(1 << 40, &mut repeat);
+        put_uleb(0, &mut repeat);
+        // A literal run claiming more rows than the bound, with no values behind it.
+        let mut literal = Vec::new();
+        put_sleb(-(max + 1), &mut literal);
+        // Null runs and boolean runs that add up past the bound.
+        let mut nulls = Vec::new();
+        for _ in 0..2 {
+            put_sleb(0, &mut nulls);
+            put_uleb(MAX_DOCUMENT_ROWS / 2 + 1, &mut nulls);
+        }
+        let mut booleans = Vec::new();
+        put_uleb(MAX_DOCUMENT_ROWS, &mut booleans);
+        put_uleb(1, &mut booleans);
+        for (kind, data) in [
+            (2, repeat),
+            (COLUMN_STRING, literal),
+            (3, nulls),
+            (COLUMN_BOOLEAN, booleans),
+        ] {
+            assert_eq!(
+                inspect_document(&chunk(key.as_bytes(), &[(spec(kind), data)]), &key),
+                Err(SnapshotError::TooManyRows {
+                    max: MAX_DOCUMENT_ROWS
+                }),
+                "column type {kind}"
+            );
+        }
+        // Exactly the bound is fine.
+        let mut full = Vec::new();
+        put_sleb(max, &mut full);
+        put_uleb(0, &mut full);
+        assert_eq!(
+            inspect_document(&chunk(key.as_bytes(), &[(spec(2), full)]), &key),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn anything_but_one_document_chunk_by_the_signer_is_refused() {
+        let key = signer();
+        let mut doc = document(&key, 10);
+        let bytes = doc.save_nocompress();
+        // A chunk after the document (automerge would load it too, compressed or not).
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&bytes);
+        assert!(matches!(
+            inspect_document(&longer, &key),
+            Err(SnapshotError::Malformed(_))
+        ));
+        assert!(matches!(
+            inspect_document(&bytes[..bytes.len() - 1], &key),
+            Err(SnapshotError::Malformed(_))
+        ));
+        // Another actor, or two.
+        let other = SecretKey::from_bytes(&[6; 32]).public();
+        assert_eq!(
+            inspect_document(&bytes, &other),
+            Err(SnapshotError::ForeignActor)
+        );
+        let mut theirs = document(&other, 10);
+        let mut merged = document(&key, 10);
+        merged.merge(&mut theirs).expect("merges");
+        assert_eq!(
+            inspect_document(&merged.save_nocompress(), &key),
+            Err(SnapshotError::ForeignActor)
+        );
+        // A change chunk is not a document.
+        let change = doc
+            .get_last_local_change()
+            .expect("a change")
+            .raw_bytes()
+            .to_vec();
+        assert_eq!(
+            inspect_document(&change, &key),
+            Err(SnapshotError::Malformed("not a document chunk"))
+        );
+        assert!(matches!(
+            inspect_document(b"not automerge", &key),
+            Err(SnapshotError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn leb128_edges_do_not_overflow() {
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        assert_eq!(uleb(&mut r), Ok(u64::MAX));
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]);
+        assert!(uleb(&mut r).is_err());
+        let mut r = Reader::new(&[0x80; 11]);
+        assert!(uleb(&mut r).is_err());
+        let mut min = Vec::new();
+        put_sleb(i64::MIN, &mut min);
+        assert_eq!(sleb_of(&min), Ok(i64::MIN));
+        let mut max = Vec::new();
+        put_sleb(i64::MAX, &mut max);
+        assert_eq!(sleb_of(&max), Ok(i64::MAX));
+        assert_eq!(sleb_of(&[0x7f]), Ok(-1));
+        assert_eq!(
+            column_rows(2, &min),
+            Err(SnapshotError::TooManyRows {
+                max: MAX_DOCUMENT_ROWS
+            })
+        );
+    }
+
+    fn sleb_of(bytes: &[u8]) -> Result<i64, SnapshotError> {
+        sleb(&mut Reader::new(bytes))
+    }
+
+    #[test]
+    fn stored_marks_and_relays_round_trip() {
+        let marks = vec![
+            Mark {
+                index: 3,
+                author: signer(),
+                seq: 1100,
+            },
+            Mark {
+                index: 9,
+                author: signer(),
+                seq: 2000,
+            },
+        ];
+        assert_eq!(decode_marks(&encode_marks(&marks)), Some(marks.clone()));
+        let mut bytes = encode_marks(&marks);
+        bytes.push(0);
+        assert_eq!(decode_marks(&bytes), None);
+        assert_eq!(
+            decode_relay(&encode_relay(&BTreeMap::new())),
+            Some(BTreeMap::new())
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn inspection_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = inspect_document(&bytes, &signer());
+            for kind in 0..8 {
+                let _ = column_rows(kind, &bytes);
+            }
+        }
+
+        #[test]
+        fn mutated_documents_never_panic(index in 0usize..200, byte in any::<u8>()) {
+            let key = signer();
+            let mut bytes = document(&key, 20).save_nocompress();
+            let i = index % bytes.len();
+            bytes[i] = byte;
+            let _ = inspect_document(&bytes, &key);
+        }
+    }
+}
