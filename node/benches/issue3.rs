@@ -1,0 +1,1906 @@
+//! The benchmark of issue 3 §9: sync over libp2p on loopback and a node's memory, each figure
+//! printed next to a baseline measured in the same run, with the goal it is held to.
+//!
+//! ```text
+//! cargo bench -p puente-node --bench issue3                     # everything, ~5 min
+//! PUENTE_BENCH_SIZES=10000 cargo bench -p puente-node --bench issue3
+//! cargo bench -p puente-node --bench issue3 -- sync mesh        # some sections only
+//! cargo bench -p puente-node --bench issue3 -- memory 20000     # memory at 20k offers
+//! ```
+//!
+//! Measured:
+//! 1. **initial sync**: a fresh partner B joins a network whose founder A holds N offers (the
+//!    real CSV import: 1,000 offers per envelope); from B's `Node::spawn` until B's view holds
+//!    N offers, over libp2p on loopback (TCP, Noise, Yamux), and the sync bytes A sent and
+//!    received (`NodeStatus`). Baseline: automerge's own sync protocol (`sync::SyncDoc`)
+//!    between a document loaded from A's partition (`save()` bytes of the same changes) and an
+//!    empty one, in memory, messages encoded and decoded, until neither has anything to send.
+//!    Runs are interleaved (puente, baseline, puente's ingest alone, ...) and medians reported.
+//! 2. **one edit in a 10-node full mesh**: from `Node::add_offer` returning on the writer until
+//!    every other node's view holds the offer (writers round-robin), and the sync frames all
+//!    nodes sent for it (the sum of `frames_sent` deltas once the mesh is quiet again). The
+//!    same for a 10-node line (edits at one end, latency to the far end). Beside them, to see
+//!    where the time goes: the CPU time of the whole process per edit when nobody polls, and
+//!    the two parts of one hop alone (a small frame between two bare `Net`s on loopback, and
+//!    `Replica::ingest` of a one-offer envelope).
+//! 3. **memory of a node holding N offers** (default 100k), in child processes (this binary
+//!    re-executed with `--child MODE PATH`) so that nothing else counts: a running `Node`
+//!    opened from a prepared store and listening on loopback, idle and after one local write
+//!    (which loads its partition into automerge); peak RSS (VmHWM) minus that of a child that
+//!    only starts the process and the tokio runtime. Baseline: `Automerge::load` of the same
+//!    partition bytes, resident set after minus before.
+//!
+//! How arrival is observed: the benchmark polls the nodes through their public handles only
+//! (nothing was added to the node for it). In §1 B is asked for its view's offer count
+//! (`Node::with_control`) every 2 ms; in §2 every node that does not have the edit yet is asked
+//! for its handles (`Node::offer_handles`, no side effects) in rounds, the requests of a round
+//! all in flight at once and each answer timed as it arrives, with a 250 µs pause between
+//! rounds, so a figure is late by at most one round (printed as "poll round").
+//!
+//! Environment: `PUENTE_BENCH_SIZES` (offer counts for §3, default `100000`),
+//! `PUENTE_BENCH_SYNC_OFFERS` (§1, default 10000), `PUENTE_BENCH_SYNC_RUNS` (default 5),
+//! `PUENTE_BENCH_NODES` (§2, default 10), `PUENTE_BENCH_EDITS` (§2, default 200),
+//! `PUENTE_BENCH_MEM_RUNS` (§3 children per variant, default 3), `PUENTE_BENCH_DIR` (default:
+//! cargo's target tmp directory, a real disk, so `fsync` costs what it costs). Arguments: the
+//! section names `sync`, `mesh`, `memory` (default all) and offer counts for §3.
+//!
+//! For profiling by hand the child modes also run alone: `--child prepare DIR N` builds a store
+//! of N offers in DIR and its partition in `DIR.automerge`; `--child node DIR` (which writes
+//! one offer into the store: the benchmark gives it a fresh copy each time),
+//! `--child automerge DIR.automerge` and `--child runtime X`. Results are in
+//! `docs/performance.md`, "Issue 3: sync".
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use automerge::sync::{Message, State, SyncDoc as _};
+use automerge::{Automerge, Change};
+use puente_crdt::time::{local_date, zone};
+use puente_crdt::{
+    Accepts, Kind, NewOffer, NewWindow, OfferFields, OrgId, Partition, StatusHint, SubjectType,
+    Time, Touched, Vetting, View,
+};
+use puente_node::actor::{Node, NodeConfig, NodeStatus};
+use puente_node::envelope::Envelope;
+use puente_node::identity::{PublicKey, SecretKey};
+use puente_node::interchange::parse_offers_csv;
+use puente_node::membership::Role;
+use puente_node::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
+use puente_node::replica::{IngestOutcome, InitOptions, Replica};
+use puente_node::store::Store;
+use tokio::runtime::Runtime;
+
+/// The passphrase of every benchmark store.
+const PASS: &[u8] = b"a long benchmark passphrase";
+
+/// The benchmark's "now" (2026-11-18), as in the issue 2 benchmark.
+const NOW: Time = Time(1_795_000_000);
+
+/// The organisations' time zone.
+const TZ: &str = "America/Los_Angeles";
+
+/// The network every benchmark node belongs to.
+const NETWORK: &str = "Bench";
+
+/// Where nodes listen: loopback, a port the system picks.
+const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// Rows per CSV file: the import refuses more than 50,000 rows per file.
+const CSV_CHUNK_ROWS: usize = 50_000;
+
+/// Worker threads of the runtime the nodes run on: the machine's two cores, as in the tests.
+const WORKER_THREADS: usize = 2;
+
+/// How often §1 asks B how many offers its view holds.
+const SYNC_POLL: Duration = Duration::from_millis(2);
+
+/// How long §1 waits for the initial sync before giving up.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The pause between two rounds of §2's arrival polling.
+const MESH_POLL: Duration = Duration::from_micros(250);
+
+/// How long §2 waits for one edit, or for the mesh to form, before giving up.
+const MESH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Size of the frame §2 times between two bare transports: about a batch with one new offer.
+const HOP_FRAME_BYTES: usize = 1_200;
+
+/// Edits whose CPU time §2 measures without polling: enough for the 10 ms clock ticks of
+/// `/proc/self/stat` to average out.
+const CPU_EDITS: usize = 100;
+
+/// How far apart those edits are written: several times an edit's latency, so that they
+/// rarely overlap (the CPU time counts either way).
+const CPU_EDIT_SPACING: Duration = Duration::from_millis(50);
+
+/// How long §2 measures the nodes' CPU time while idle (ticks, pings).
+const CPU_IDLE: Duration = Duration::from_secs(2);
+
+/// The pause between two status rounds while waiting for quiet.
+const QUIET_POLL: Duration = Duration::from_millis(5);
+
+/// Status rounds in a row with no new frame and nothing in flight that count as quiet.
+const QUIET_ROUNDS: usize = 3;
+
+/// How long a memory child lets its node run before reading its resident set.
+const MEMORY_SETTLE: Duration = Duration::from_millis(300);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        let mode = args.get(2).expect("a child mode follows --child");
+        let path = PathBuf::from(args.get(3).expect("a path follows the child mode"));
+        child(mode, &path, &args[4..]);
+        return;
+    }
+    let cfg = Config::from(&args[1..]);
+    let base = std::env::var_os("PUENTE_BENCH_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
+    std::fs::create_dir_all(&base).expect("the benchmark directory can be created");
+    println!(
+        "puente issue 3 benchmark: sections {:?}; sync of {} offers x {} runs; {} nodes, {} edits; memory at {:?} offers x {} runs; files in {}",
+        cfg.sections,
+        cfg.sync_offers,
+        cfg.sync_runs,
+        cfg.nodes,
+        cfg.edits,
+        cfg.sizes,
+        cfg.mem_runs,
+        base.display()
+    );
+    println!("{}", machine());
+    let rt = runtime();
+
+    if cfg.has("sync") {
+        let mut t = Table::new(&format!(
+            "1 initial sync of {} offers to a fresh partner",
+            cfg.sync_offers
+        ));
+        bench_sync(&base, &cfg, &rt, &mut t);
+        t.print();
+    }
+    if cfg.has("mesh") {
+        let mut t = Table::new(&format!(
+            "2 one edit reaching every node, {} nodes",
+            cfg.nodes
+        ));
+        bench_mesh(&base, &cfg, &rt, Topology::Mesh, &mut t);
+        bench_mesh(&base, &cfg, &rt, Topology::Line, &mut t);
+        bench_hop(&base, &cfg, &rt, &mut t);
+        t.print();
+    }
+    drop(rt);
+    if cfg.has("memory") {
+        for &n in &cfg.sizes {
+            let mut t = Table::new(&format!("3 memory of a node holding {n} offers"));
+            bench_memory(&base, n, &cfg, &mut t);
+            t.print();
+        }
+    }
+}
+
+struct Config {
+    sections: Vec<String>,
+    sync_offers: usize,
+    sync_runs: usize,
+    nodes: usize,
+    edits: usize,
+    sizes: Vec<usize>,
+    mem_runs: usize,
+}
+
+impl Config {
+    fn from(args: &[String]) -> Config {
+        // `cargo bench` passes `--bench`; anything that is neither a section nor a number is
+        // ignored.
+        let mut sections: Vec<String> = args
+            .iter()
+            .filter(|a| matches!(a.as_str(), "sync" | "mesh" | "memory"))
+            .cloned()
+            .collect();
+        if sections.is_empty() {
+            sections = vec!["sync".into(), "mesh".into(), "memory".into()];
+        }
+        let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+        if sizes.is_empty() {
+            sizes = std::env::var("PUENTE_BENCH_SIZES")
+                .ok()
+                .map(|s| {
+                    s.split(',')
+                        .map(|x| {
+                            x.trim()
+                                .parse()
+                                .expect("PUENTE_BENCH_SIZES lists whole numbers")
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|| vec![100_000]);
+        }
+        Config {
+            sections,
+            sync_offers: env_usize("PUENTE_BENCH_SYNC_OFFERS", 10_000),
+            sync_runs: env_usize("PUENTE_BENCH_SYNC_RUNS", 5),
+            nodes: env_usize("PUENTE_BENCH_NODES", 10),
+            edits: env_usize("PUENTE_BENCH_EDITS", 200),
+            sizes,
+            mem_runs: env_usize("PUENTE_BENCH_MEM_RUNS", 3),
+        }
+    }
+
+    fn has(&self, section: &str) -> bool {
+        self.sections.iter().any(|s| s == section)
+    }
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().map_or(default, |v| {
+        v.parse().expect("benchmark settings are whole numbers")
+    })
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn tempdir(base: &Path, prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(base)
+        .expect("a temporary directory")
+}
+
+fn init(dir: &Path, name: &str) -> Replica {
+    Replica::init(
+        dir,
+        PASS,
+        InitOptions {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("a county")],
+            intake: "hotline".into(),
+            tz: TZ.into(),
+        },
+        NOW,
+    )
+    .expect("init succeeds")
+}
+
+/// Admits `joiner` to the network of `admin` (a member organisation) and has it join.
+fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str) {
+    admin
+        .admit_org(name, Role::Member, joiner.device_keys(), NOW)
+        .expect("the organisation is admitted");
+    joiner
+        .join(&admin.membership_ops(), NETWORK)
+        .expect("the organisation joins");
+}
+
+async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
+    Node::spawn(
+        replica,
+        NodeConfig {
+            listen: vec![LOOPBACK.into()],
+            peers,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the node starts")
+}
+
+async fn listen_addr(node: &Node) -> String {
+    node.listen_addrs()
+        .await
+        .expect("the node runs")
+        .into_iter()
+        .next()
+        .expect("the node listens")
+}
+
+/// Waits until no node has a batch in flight and no node sent or received a frame for
+/// [`QUIET_ROUNDS`] status rounds; returns the statuses then.
+async fn quiet(nodes: &[Node], timeout: Duration) -> Vec<NodeStatus> {
+    let start = Instant::now();
+    let mut last: Option<Vec<(u64, u64)>> = None;
+    let mut rounds = 0;
+    loop {
+        let mut statuses = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            statuses.push(node.status().await.expect("the node runs"));
+        }
+        let counters: Vec<(u64, u64)> = statuses
+            .iter()
+            .map(|s| (s.frames_sent, s.frames_received))
+            .collect();
+        let idle = statuses
+            .iter()
+            .all(|s| s.peers.iter().all(|p| p.in_flight == 0));
+        if idle && last.as_ref() == Some(&counters) {
+            rounds += 1;
+            if rounds >= QUIET_ROUNDS {
+                return statuses;
+            }
+        } else {
+            rounds = 0;
+        }
+        last = Some(counters);
+        assert!(start.elapsed() < timeout, "the nodes did not fall quiet");
+        tokio::time::sleep(QUIET_POLL).await;
+    }
+}
+
+/// `n` offers from the generator, through the real CSV parser.
+fn generated_offers(seed: u64, n: usize) -> Vec<NewOffer> {
+    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+    let mut offers = Vec::with_capacity(n);
+    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
+        let csv = offers_csv(seed, first, CSV_CHUNK_ROWS.min(n - first));
+        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+        assert!(
+            plan.rejected.is_empty(),
+            "generated rows are valid: {:?}",
+            plan.rejected.first()
+        );
+        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
+    }
+    offers
+}
+
+/// A store in `dir` founding the network, holding `n` offers from one import (1,000 offers
+/// per envelope), snapshotted and closed; returns its device key.
+fn prepare_founder(dir: &Path, n: usize) -> PublicKey {
+    let mut r = init(dir, "Bench Founder");
+    r.create_network(NETWORK, NOW)
+        .expect("the network is founded");
+    r.import_offers(generated_offers(0x155E3, n), NOW, &mut |_| {})
+        .expect("the offers import");
+    r.snapshot().expect("snapshot");
+    let key = r.public_key();
+    r.close().expect("close");
+    key
+}
+
+/// The `save()` bytes of the store's own partition, from its local snapshot (see
+/// `encode_snapshot` in `replica.rs`: version byte, partition count (u32), then per partition
+/// the 10-byte organisation id, a u32 length and the bytes; v2 then adds the cached view).
+fn own_partition(dir: &Path, org: OrgId) -> Vec<u8> {
+    let store = Store::open(dir, PASS).expect("the store opens");
+    let snaps = store.snapshots().expect("snapshots readable");
+    let bytes = &snaps.first().expect("a snapshot was written").bytes;
+    assert!(matches!(bytes[0], 1 | 2), "snapshot encoding v1 or v2");
+    let n = u32::from_be_bytes(bytes[1..5].try_into().expect("four bytes"));
+    let mut rest = &bytes[5..];
+    for _ in 0..n {
+        let id: [u8; 10] = rest[..10].try_into().expect("ten bytes");
+        let len = u32::from_be_bytes(rest[10..14].try_into().expect("four bytes")) as usize;
+        if OrgId::from_bytes(id) == org {
+            return rest[14..14 + len].to_vec();
+        }
+        rest = &rest[14 + len..];
+    }
+    panic!("the snapshot holds the organisation's own partition")
+}
+
+// ---------------------------------------------------------------------------------------------
+// §1 Initial sync of N offers to a fresh partner.
+
+fn bench_sync(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
+    let n = cfg.sync_offers;
+    let tmp = tempdir(base, "puente-sync-");
+    let a_dir = tmp.path().join("a");
+    let s = Instant::now();
+    let a_key = prepare_founder(&a_dir, n);
+    t.info(
+        "prepare A (init, network, import, snapshot)",
+        format!("{} ms", s.elapsed().as_millis()),
+    );
+    let (a_org, envelopes) = {
+        let r = Replica::open(&a_dir, PASS).expect("A reopens");
+        let envelopes = r
+            .envelopes_after(&a_key, 0, usize::MAX, usize::MAX)
+            .expect("A's log is readable");
+        let org = r.org();
+        r.close().expect("close");
+        (org, envelopes)
+    };
+    let saved = own_partition(&a_dir, a_org);
+    let envelope_bytes: usize = envelopes.iter().map(Vec::len).sum();
+
+    let mut puente_ms = Vec::new();
+    let mut puente_bytes = Vec::new();
+    let mut puente_frames = Vec::new();
+    let mut poll_us = Vec::new();
+    let mut base_ms = Vec::new();
+    let mut base_bytes = Vec::new();
+    let mut base_msgs = Vec::new();
+    let mut ingest_ms = Vec::new();
+    for run in 0..cfg.sync_runs {
+        let p = puente_sync(rt, &a_dir, tmp.path(), run, a_key, n);
+        println!(
+            "  run {run}: puente {:.0} ms, {} B in {} frames",
+            p.ms, p.bytes, p.frames
+        );
+        puente_ms.push(p.ms);
+        puente_bytes.push(p.bytes as f64);
+        puente_frames.push(p.frames as f64);
+        poll_us.push(p.poll_us);
+
+        let (ms, bytes, msgs) = automerge_sync(&saved);
+        println!("  run {run}: automerge sync {ms:.0} ms, {bytes} B in {msgs} messages");
+        base_ms.push(ms);
+        base_bytes.push(bytes as f64);
+        base_msgs.push(msgs as f64);
+
+        let ms = ingest_alone(&a_dir, tmp.path(), run, &envelopes);
+        println!("  run {run}: B's replica ingesting A's envelopes alone {ms:.0} ms");
+        ingest_ms.push(ms);
+    }
+    let (p, b) = (median(&puente_ms), median(&base_ms));
+    t.row(
+        "1 time to a fresh partner",
+        format!("{p:.0} ms"),
+        format!("{b:.0} ms am sync"),
+        Some(p / b),
+        "<= 1.5x",
+        Some(p / b <= 1.5),
+    );
+    let bytes = median(&puente_bytes);
+    let saved_len = saved.len() as f64;
+    t.row(
+        "1 bytes (A sent + received)",
+        kb(bytes),
+        format!("{} save()", kb(saved_len)),
+        Some(bytes / saved_len),
+        "<= 1.2x",
+        Some(bytes / saved_len <= 1.2),
+    );
+    t.row(
+        "  automerge sync messages, bytes",
+        format!("{:.0} frames", median(&puente_frames)),
+        format!(
+            "{:.0} msgs, {}",
+            median(&base_msgs),
+            kb(median(&base_bytes))
+        ),
+        Some(bytes / median(&base_bytes)),
+        "(report)",
+        None,
+    );
+    t.info(
+        "  per run, puente / automerge sync",
+        puente_ms
+            .iter()
+            .zip(&base_ms)
+            .map(|(p, b)| format!("{p:.0}/{b:.0}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            + " ms",
+    );
+    t.info(
+        "  B's replica ingesting alone",
+        format!(
+            "{:.0} ms ({} envelopes, verify+open+apply+commit+view)",
+            median(&ingest_ms),
+            envelopes.len()
+        ),
+    );
+    t.info(
+        "  one poll of B (with_control)",
+        format!("{:.0} µs median", median(&poll_us)),
+    );
+
+    // Where B's time and the bytes go: the steps of `Replica::ingest`, measured on their own
+    // on the same envelopes and changes (each envelope carries one change).
+    let parts = ingest_steps(a_org, &saved, &envelopes);
+    t.info(
+        "  ingest steps: verify / apply / view",
+        format!(
+            "{:.0} / {:.0} / {:.0} ms (rest: open, durable commit)",
+            parts.verify_ms, parts.apply_ms, parts.view_ms
+        ),
+    );
+    t.info(
+        "  Automerge::apply_changes: all / one by one",
+        format!(
+            "{:.0} / {:.0} ms; view built once {:.0} ms",
+            parts.raw_apply_ms, parts.raw_apply_each_ms, parts.view_once_ms
+        ),
+    );
+    let doc = Automerge::load(&saved).expect("the partition loads");
+    let changes = doc.get_changes(&[]);
+    let raw: usize = changes.iter().map(|c| c.raw_bytes().len()).sum();
+    let compressed: usize = changes.iter().map(|c| c.clone().bytes().len()).sum();
+    let nocompress = doc.save_nocompress().len();
+    drop(doc);
+    t.info(
+        "  A's envelopes / change bytes",
+        format!(
+            "{} envelopes {}; changes raw {}, deflated {}",
+            envelopes.len(),
+            kb(envelope_bytes as f64),
+            kb(raw as f64),
+            kb(compressed as f64)
+        ),
+    );
+    t.info(
+        "  save() / save_nocompress()",
+        format!("{} / {}", kb(saved_len), kb(nocompress as f64)),
+    );
+}
+
+struct SyncRun {
+    ms: f64,
+    bytes: u64,
+    frames: u64,
+    poll_us: f64,
+}
+
+/// One initial sync: A (reopened from its store) admits a fresh B; B is spawned dialling A and
+/// timed until its view holds `n` offers; then A's sync traffic once both are quiet.
+fn puente_sync(
+    rt: &Runtime,
+    a_dir: &Path,
+    tmp: &Path,
+    run: usize,
+    a_key: PublicKey,
+    n: usize,
+) -> SyncRun {
+    let mut a = Replica::open(a_dir, PASS).expect("A reopens");
+    let name = format!("Partner {run}");
+    let mut b = init(&tmp.join(format!("b{run}")), &name);
+    admit(&mut a, &mut b, &name);
+    rt.block_on(async move {
+        let a = spawn(a, vec![]).await;
+        let addr = listen_addr(&a).await;
+        let start = Instant::now();
+        let b = spawn(b, vec![(a_key, addr)]).await;
+        let mut polls = Vec::new();
+        loop {
+            let p = Instant::now();
+            let count = b
+                .with_control(|c| c.replica().view().offer_count())
+                .await
+                .expect("B runs");
+            polls.push(p.elapsed().as_secs_f64() * 1e6);
+            if count >= n {
+                break;
+            }
+            assert!(
+                start.elapsed() < SYNC_TIMEOUT,
+                "B did not receive the offers ({count} of {n})"
+            );
+            tokio::time::sleep(SYNC_POLL).await;
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let st = quiet(&[a.clone(), b.clone()], SYNC_TIMEOUT).await;
+        a.shutdown().await;
+        b.shutdown().await;
+        SyncRun {
+            ms,
+            bytes: st[0].bytes_sent + st[0].bytes_received,
+            frames: st[0].frames_sent + st[0].frames_received,
+            poll_us: median(&polls),
+        }
+    })
+}
+
+/// The baseline: automerge's sync protocol from a document holding `saved` to an empty one,
+/// in memory, every message encoded and decoded. Returns ms, message bytes, messages.
+fn automerge_sync(saved: &[u8]) -> (f64, usize, usize) {
+    let mut a = Automerge::load(saved).expect("the partition loads");
+    let mut b = Automerge::new();
+    let (mut sa, mut sb) = (State::new(), State::new());
+    let mut bytes = 0;
+    let mut messages = 0;
+    let s = Instant::now();
+    loop {
+        let mut sent = false;
+        // The fresh partner speaks first, as B dials A.
+        if let Some(m) = b.generate_sync_message(&mut sb) {
+            let wire = m.encode();
+            bytes += wire.len();
+            messages += 1;
+            let m = Message::decode(&wire).expect("the message decodes");
+            a.receive_sync_message(&mut sa, m).expect("A applies");
+            sent = true;
+        }
+        if let Some(m) = a.generate_sync_message(&mut sa) {
+            let wire = m.encode();
+            bytes += wire.len();
+            messages += 1;
+            let m = Message::decode(&wire).expect("the message decodes");
+            b.receive_sync_message(&mut sb, m).expect("B applies");
+            sent = true;
+        }
+        if !sent {
+            break;
+        }
+    }
+    let ms = s.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(a.get_heads(), b.get_heads(), "the baseline converged");
+    (ms, bytes, messages)
+}
+
+/// B's replica work alone: a fresh member ingesting A's envelopes in order, no network.
+fn ingest_alone(a_dir: &Path, tmp: &Path, run: usize, envelopes: &[Vec<u8>]) -> f64 {
+    let mut a = Replica::open(a_dir, PASS).expect("A reopens");
+    let name = format!("Ingest {run}");
+    let mut c = init(&tmp.join(format!("c{run}")), &name);
+    admit(&mut a, &mut c, &name);
+    a.close().expect("close");
+    let offers = c.view().offer_count();
+    let s = Instant::now();
+    for e in envelopes {
+        c.ingest(e).expect("the envelope is accepted");
+    }
+    let ms = s.elapsed().as_secs_f64() * 1e3;
+    assert!(c.view().offer_count() > offers, "the offers arrived");
+    c.close().expect("close");
+    ms
+}
+
+struct IngestSteps {
+    verify_ms: f64,
+    apply_ms: f64,
+    view_ms: f64,
+    raw_apply_ms: f64,
+    raw_apply_each_ms: f64,
+    view_once_ms: f64,
+}
+
+/// The steps of `Replica::ingest` that can be run through public APIs, one envelope (one
+/// change) at a time as B receives them: parse and verify the signature, apply the change to
+/// the partition (`Partition::apply_changes`, which also works out what it touched), refresh
+/// the view; and automerge applying every change at once, for comparison.
+fn ingest_steps(org: OrgId, saved: &[u8], envelopes: &[Vec<u8>]) -> IngestSteps {
+    let s = Instant::now();
+    for e in envelopes {
+        let env = Envelope::from_bytes(e).expect("the envelope parses");
+        env.verify_signature().expect("the signature verifies");
+    }
+    let verify_ms = s.elapsed().as_secs_f64() * 1e3;
+    let changes = Automerge::load(saved)
+        .expect("the partition loads")
+        .get_changes(&[]);
+    assert_eq!(changes.len(), envelopes.len(), "one change per envelope");
+    let copy = |c: &Change| Change::from_bytes(c.raw_bytes().to_vec()).expect("a change");
+    let mut p = Partition::new(org, &[2; 32]);
+    let mut view = View::new();
+    let mut apply_ms = 0.0;
+    let mut view_ms = 0.0;
+    for c in &changes {
+        let c = copy(c);
+        let s = Instant::now();
+        let touched = p.apply_changes(vec![c]).expect("the change applies");
+        apply_ms += s.elapsed().as_secs_f64() * 1e3;
+        let s = Instant::now();
+        view.refresh(&p, &touched);
+        view_ms += s.elapsed().as_secs_f64() * 1e3;
+    }
+    black_box(view.offer_count());
+    let all: Vec<Change> = changes.iter().map(copy).collect();
+    let s = Instant::now();
+    let mut fresh = Automerge::new();
+    fresh.apply_changes(all).expect("the changes apply");
+    let raw_apply_ms = s.elapsed().as_secs_f64() * 1e3;
+    black_box(&fresh);
+    let mut fresh = Automerge::new();
+    let s = Instant::now();
+    for c in &changes {
+        fresh.apply_changes([copy(c)]).expect("the change applies");
+    }
+    let raw_apply_each_ms = s.elapsed().as_secs_f64() * 1e3;
+    black_box(&fresh);
+    let s = Instant::now();
+    let mut whole = View::new();
+    whole.refresh(
+        &p,
+        &Touched {
+            all: true,
+            ..Touched::default()
+        },
+    );
+    let view_once_ms = s.elapsed().as_secs_f64() * 1e3;
+    black_box(whole.offer_count());
+    IngestSteps {
+        verify_ms,
+        apply_ms,
+        view_ms,
+        raw_apply_ms,
+        raw_apply_each_ms,
+        view_once_ms,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// §2 One edit reaching every node.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Topology {
+    /// Every node connected to every other; writers round-robin.
+    Mesh,
+    /// Node i connected to i - 1 and i + 1; every edit written at node 0.
+    Line,
+}
+
+fn bench_mesh(base: &Path, cfg: &Config, rt: &Runtime, topology: Topology, t: &mut Table) {
+    let n = cfg.nodes;
+    let tmp = tempdir(base, "puente-mesh-");
+    let mut replicas: Vec<Replica> = (0..n)
+        .map(|i| init(&tmp.path().join(format!("n{i}")), &format!("Org {i}")))
+        .collect();
+    let (first, rest) = replicas.split_first_mut().expect("at least one node");
+    first
+        .create_network(NETWORK, NOW)
+        .expect("the network is founded");
+    for (i, r) in rest.iter_mut().enumerate() {
+        first
+            .admit_org(
+                &format!("Org {}", i + 1),
+                Role::Member,
+                r.device_keys(),
+                NOW,
+            )
+            .expect("admitted");
+    }
+    for r in rest {
+        r.join(&first.membership_ops(), NETWORK).expect("joins");
+    }
+    let keys: Vec<PublicKey> = replicas.iter().map(Replica::public_key).collect();
+    let sessions = |i: usize| match topology {
+        Topology::Mesh => n - 1,
+        Topology::Line => usize::from(i > 0) + usize::from(i + 1 < n),
+    };
+    let nodes = rt.block_on(async {
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut addrs: Vec<String> = Vec::new();
+        for (i, replica) in replicas.into_iter().enumerate() {
+            let dial: Vec<usize> = match topology {
+                Topology::Mesh => (0..i).collect(),
+                Topology::Line => (i.saturating_sub(1)..i).collect(),
+            };
+            let peers = dial.iter().map(|&j| (keys[j], addrs[j].clone())).collect();
+            let node = spawn(replica, peers).await;
+            addrs.push(listen_addr(&node).await);
+            nodes.push(node);
+        }
+        let start = Instant::now();
+        loop {
+            let mut formed = true;
+            for (i, node) in nodes.iter().enumerate() {
+                let st = node.status().await.expect("the node runs");
+                formed &=
+                    st.sessions.len() == sessions(i) && st.peers.iter().all(|p| p.established);
+            }
+            if formed {
+                break;
+            }
+            assert!(start.elapsed() < MESH_TIMEOUT, "the nodes did not connect");
+            tokio::time::sleep(QUIET_POLL).await;
+        }
+        quiet(&nodes, MESH_TIMEOUT).await;
+        nodes
+    });
+
+    let writer = |k: usize| match topology {
+        Topology::Mesh => k % n,
+        Topology::Line => 0,
+    };
+    // One untimed round first: every writer's first edit.
+    let warmup = match topology {
+        Topology::Mesh => n,
+        Topology::Line => 2,
+    };
+    let mut latency = Vec::new();
+    let mut first = Vec::new();
+    let mut messages = Vec::new();
+    let mut rounds = Vec::new();
+    let mut write = Vec::new();
+    for k in 0..warmup + cfg.edits {
+        let w = writer(k);
+        let before: u64 = rt
+            .block_on(quiet(&nodes, MESH_TIMEOUT))
+            .iter()
+            .map(|s| s.frames_sent)
+            .sum();
+        let handle = format!("edit-{}", letters(k as u64));
+        let s = Instant::now();
+        rt.block_on(nodes[w].add_offer(edit_offer(&handle), NOW))
+            .expect("the edit is written");
+        let start = Instant::now();
+        let wrote = (start - s).as_secs_f64() * 1e3;
+        let mut pending: Vec<usize> = (0..n).filter(|&i| i != w).collect();
+        let mut arrived = Vec::with_capacity(n);
+        while !pending.is_empty() {
+            // One request to every node still waiting, all in flight at once, each answer
+            // timed when it arrives (so a busy node does not delay seeing another's).
+            let round = Instant::now();
+            let asks: Vec<(usize, tokio::task::JoinHandle<(bool, Instant)>)> = pending
+                .iter()
+                .map(|&i| {
+                    let node = nodes[i].clone();
+                    let handle = handle.clone();
+                    let ask = rt.spawn(async move {
+                        let handles = node.offer_handles().await.expect("the node runs");
+                        (handles.binary_search(&handle).is_ok(), Instant::now())
+                    });
+                    (i, ask)
+                })
+                .collect();
+            pending.clear();
+            for (i, ask) in asks {
+                let (has, at) = rt.block_on(ask).expect("the poll task runs");
+                if has {
+                    arrived.push((at - start).as_secs_f64() * 1e3);
+                } else {
+                    pending.push(i);
+                }
+            }
+            rounds.push(round.elapsed().as_secs_f64() * 1e3);
+            if !pending.is_empty() {
+                assert!(
+                    start.elapsed() < MESH_TIMEOUT,
+                    "edit {k} did not reach every node"
+                );
+                std::thread::sleep(MESH_POLL);
+            }
+        }
+        let after: u64 = rt
+            .block_on(quiet(&nodes, MESH_TIMEOUT))
+            .iter()
+            .map(|s| s.frames_sent)
+            .sum();
+        if k >= warmup {
+            latency.push(max(&arrived));
+            first.push(arrived.iter().copied().fold(f64::MAX, f64::min));
+            messages.push((after - before) as f64);
+            write.push(wrote);
+        }
+    }
+    // CPU per edit without any polling: the process idle for a while, then edits spaced
+    // apart with nobody asking the nodes anything until the last one, minus the idle rate.
+    let (cpu_per_edit, cpu_idle) = rt.block_on(async {
+        let s = Instant::now();
+        let c = process_cpu_ms();
+        tokio::time::sleep(CPU_IDLE).await;
+        let idle_rate = (process_cpu_ms() - c) / s.elapsed().as_secs_f64();
+        let s = Instant::now();
+        let c = process_cpu_ms();
+        let mut last = String::new();
+        for k in 0..CPU_EDITS {
+            last = format!("cpu-{}", letters(k as u64));
+            nodes[writer(k)]
+                .add_offer(edit_offer(&last), NOW)
+                .await
+                .expect("the edit is written");
+            tokio::time::sleep(CPU_EDIT_SPACING).await;
+        }
+        for node in &nodes {
+            let handles = node.offer_handles().await.expect("the node runs");
+            assert!(handles.binary_search(&last).is_ok(), "the edits arrived");
+        }
+        let used = process_cpu_ms() - c - idle_rate * s.elapsed().as_secs_f64();
+        (used / CPU_EDITS as f64, idle_rate / 1e3)
+    });
+    rt.block_on(async {
+        for node in &nodes {
+            node.shutdown().await;
+        }
+    });
+
+    let p50 = median(&latency);
+    let mean_msgs = messages.iter().sum::<f64>() / messages.len() as f64;
+    match topology {
+        Topology::Mesh => {
+            t.row(
+                "2 full mesh: edit to every node, p50",
+                format!("{p50:.2} ms"),
+                "~140 ms naive (issue)".into(),
+                None,
+                "p50 <= 10 ms",
+                Some(p50 <= 10.0),
+            );
+            t.row(
+                "2 full mesh: messages per edit",
+                format!("{:.0} median, {:.0} max", median(&messages), max(&messages)),
+                "~800 naive (issue)".into(),
+                None,
+                "<= 36",
+                Some(max(&messages) <= 36.0),
+            );
+        }
+        Topology::Line => {
+            t.row(
+                "2 line: edit to the far end (9 hops), p50",
+                format!("{p50:.2} ms"),
+                "~4 ms (issue)".into(),
+                None,
+                "(report)",
+                None,
+            );
+            t.info(
+                "2 line: messages per edit",
+                format!("{:.0} median, {:.0} max", median(&messages), max(&messages)),
+            );
+        }
+    }
+    t.info(
+        "  p50 / p90 / p99 / max",
+        format!(
+            "{:.2} / {:.2} / {:.2} / {:.2} ms over {} edits; first node p50 {:.2} ms",
+            p50,
+            pct(&latency, 0.9),
+            pct(&latency, 0.99),
+            max(&latency),
+            latency.len(),
+            median(&first)
+        ),
+    );
+    t.info(
+        "  writer's add_offer (durable write) p50",
+        format!("{:.2} ms, p99 {:.2} ms", median(&write), pct(&write, 0.99)),
+    );
+    t.info(
+        "  CPU per edit, all nodes, not polled",
+        format!(
+            "{cpu_per_edit:.1} ms ({CPU_EDITS} edits {} ms apart; idle {:.1}% of a core)",
+            CPU_EDIT_SPACING.as_millis(),
+            cpu_idle * 100.0
+        ),
+    );
+    t.info(
+        "  messages mean / poll round p50, p99",
+        format!(
+            "{mean_msgs:.1} / {:.3}, {:.3} ms",
+            median(&rounds),
+            pct(&rounds, 0.99)
+        ),
+    );
+}
+
+/// The two parts of one hop, each alone: a small frame between two transports on loopback
+/// (half a round trip, `Net` only), and `Replica::ingest` of a one-offer envelope (verify,
+/// open, apply, durable commit, view) on the same disk as the nodes'.
+fn bench_hop(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
+    let rounds = cfg.edits.max(1);
+    let frame = vec![0x5A; HOP_FRAME_BYTES];
+    let half_rtt = rt.block_on(async {
+        let (ka, kb) = (SecretKey::generate(), SecretKey::generate());
+        let (pa, pb) = (ka.public(), kb.public());
+        let transport = |key: SecretKey, allowed: PublicKey, known: Vec<(PublicKey, String)>| {
+            Net::spawn(NetConfig {
+                key,
+                listen: vec![LOOPBACK.into()],
+                allowed: vec![allowed],
+                known_addresses: known,
+                mdns: false,
+                limits: NetLimits::default(),
+            })
+        };
+        let (a, mut ea) = transport(ka, pb, Vec::new()).await.expect("A's transport");
+        let addr = a.listen_addrs().await.expect("A runs")[0].clone();
+        let (b, mut eb) = transport(kb, pa, vec![(pa, addr)])
+            .await
+            .expect("B's transport");
+        next_event(&mut ea, |e| matches!(e, NetEvent::Connected(_))).await;
+        next_event(&mut eb, |e| matches!(e, NetEvent::Connected(_))).await;
+        let mut half = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let s = Instant::now();
+            send_frame(&a, pb, &frame).await;
+            next_event(&mut eb, |e| matches!(e, NetEvent::Frame { .. })).await;
+            send_frame(&b, pa, &frame).await;
+            next_event(&mut ea, |e| matches!(e, NetEvent::Frame { .. })).await;
+            half.push(s.elapsed().as_secs_f64() * 1e3 / 2.0);
+        }
+        a.shutdown().await;
+        b.shutdown().await;
+        half
+    });
+    t.info(
+        "  one hop: frame over loopback p50/p99",
+        format!(
+            "{:.2} / {:.2} ms (Net alone, {HOP_FRAME_BYTES} B, half a round trip)",
+            median(&half_rtt),
+            pct(&half_rtt, 0.99)
+        ),
+    );
+
+    let tmp = tempdir(base, "puente-hop-");
+    let mut x = init(&tmp.path().join("x"), "Writer");
+    x.create_network(NETWORK, NOW)
+        .expect("the network is founded");
+    let mut y = init(&tmp.path().join("y"), "Reader");
+    admit(&mut x, &mut y, "Reader");
+    let key = x.public_key();
+    for env in x
+        .envelopes_after(&key, 0, usize::MAX, usize::MAX)
+        .expect("the log is readable")
+    {
+        y.ingest(&env).expect("the writer's profile is accepted");
+    }
+    let mut ingest = Vec::with_capacity(rounds);
+    for k in 0..rounds {
+        x.add_offer(edit_offer(&format!("hop-{}", letters(k as u64))), NOW)
+            .expect("written");
+        let seq = x.version_vector()[&key];
+        let env = x
+            .envelopes_after(&key, seq - 1, 1, usize::MAX)
+            .expect("the log is readable");
+        let s = Instant::now();
+        let outcome = y.ingest(&env[0]).expect("the envelope is accepted");
+        ingest.push(s.elapsed().as_secs_f64() * 1e3);
+        assert!(
+            matches!(outcome, IngestOutcome::Applied(1)),
+            "the envelope is applied"
+        );
+    }
+    t.info(
+        "  one hop: Replica::ingest p50/p99",
+        format!(
+            "{:.2} / {:.2} ms (one-offer envelope, durable)",
+            median(&ingest),
+            pct(&ingest, 0.99)
+        ),
+    );
+    x.close().expect("close");
+    y.close().expect("close");
+}
+
+async fn send_frame(net: &Net, to: PublicKey, frame: &[u8]) {
+    loop {
+        match net.send(to, frame.to_vec()).await {
+            Ok(()) => return,
+            Err(NetError::Busy { .. }) => tokio::task::yield_now().await,
+            Err(e) => panic!("the frame cannot be sent: {e}"),
+        }
+    }
+}
+
+async fn next_event(
+    events: &mut tokio::sync::mpsc::Receiver<NetEvent>,
+    want: impl Fn(&NetEvent) -> bool,
+) {
+    let wait = async {
+        while let Some(e) = events.recv().await {
+            if want(&e) {
+                return;
+            }
+        }
+        panic!("the transport stopped");
+    };
+    tokio::time::timeout(MESH_TIMEOUT, wait)
+        .await
+        .expect("the transport delivers in time");
+}
+
+/// The offer each edit writes: a host-home offer like the ones coordinators add one at a time.
+fn edit_offer(handle: &str) -> NewOffer {
+    NewOffer {
+        fields: OfferFields {
+            kind: Kind::HostHome,
+            handle: handle.into(),
+            subject: SubjectType::Household,
+            counties: vec!["06067".parse().expect("a county")],
+            zone: Some("south-sac".into()),
+            languages: vec![
+                "es".parse().expect("a language"),
+                "en".parse().expect("a language"),
+            ],
+            accepts: vec![Accepts::TransWomen],
+            affirming: vec![],
+            accessibility: vec![],
+            household: vec![],
+            capabilities: vec![],
+            unit: Kind::HostHome.default_unit(),
+            lead_time: Some(72 * 3_600),
+            max_stay: Some(30 * 86_400),
+            vetting: Vetting::OrgVetted,
+            status: StatusHint::Capacity,
+            label: "quiet room, bus line nearby".into(),
+            bond_band: None,
+            post_within: None,
+        },
+        windows: vec![NewWindow {
+            start: NOW.plus(2 * 86_400),
+            end: NOW.plus(30 * 86_400),
+            tz: TZ.into(),
+            weekly: false,
+            total: 1,
+        }],
+        expires_in: Some(14 * 86_400),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// §3 Memory of a node holding N offers.
+
+fn bench_memory(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
+    let tmp = tempdir(base, "puente-memory-");
+    let dir = tmp.path().join("node");
+    let s = Instant::now();
+    run_child("prepare", &dir, &[&n.to_string()]);
+    t.info(
+        "prepare (import, snapshot)",
+        format!("{:.1} s", s.elapsed().as_secs_f64()),
+    );
+    let doc = dir.with_extension("automerge");
+    let mut runtime_hwm = Vec::new();
+    let mut idle_hwm = Vec::new();
+    let mut idle_rss = Vec::new();
+    let mut active_hwm = Vec::new();
+    let mut active_rss = Vec::new();
+    let mut am_held = Vec::new();
+    let mut am_peak = Vec::new();
+    for _ in 0..cfg.mem_runs {
+        let r = run_child("runtime", &dir, &[]);
+        runtime_hwm.push(r["hwm_kib"]);
+        // A fresh copy each time: the child's write must not reach the next child's store
+        // (an envelope after the snapshot makes the open load the partition to replay it).
+        let copy = tmp.path().join("copy");
+        copy_store(&dir, &copy);
+        let node = run_child("node", &copy, &[]);
+        std::fs::remove_dir_all(&copy).expect("the copy is removed");
+        assert!(node["offers"] as usize >= n, "the node holds every offer");
+        idle_hwm.push(node["idle_hwm_kib"]);
+        idle_rss.push(node["idle_rss_kib"]);
+        active_hwm.push(node["active_hwm_kib"]);
+        active_rss.push(node["rss_kib"]);
+        let am = run_child("automerge", &doc, &[]);
+        am_held.push(am["rss_kib"] - am["rss_before_kib"]);
+        am_peak.push(am["hwm_kib"] - am["rss_before_kib"]);
+    }
+    let base_hwm = median(&runtime_hwm);
+    let held = median(&am_held) * 1024.0;
+    let bound = 4.0 * held + 64.0 * 1024.0 * 1024.0;
+    let goal = format!("<= {} (4x+64)", mib(bound));
+    for (name, hwm) in [
+        ("3 running node, after a write: peak", &active_hwm),
+        ("3 running node, idle: peak", &idle_hwm),
+    ] {
+        let node = (median(hwm) - base_hwm) * 1024.0;
+        t.row(
+            name,
+            mib(node),
+            format!("{} am held", mib(held)),
+            Some(node / held),
+            &goal,
+            Some(node <= bound),
+        );
+    }
+    for (name, rss) in [
+        ("  after a write: resident now", &active_rss),
+        ("  idle: resident now", &idle_rss),
+    ] {
+        t.info(
+            name,
+            format!(
+                "{} over the runtime child's peak",
+                mib((median(rss) - base_hwm) * 1024.0)
+            ),
+        );
+    }
+    t.info("  runtime-only child: peak", mib(base_hwm * 1024.0));
+    t.info(
+        "  automerge load(): peak over before",
+        mib(median(&am_peak) * 1024.0),
+    );
+    t.info(
+        "  partition save() bytes",
+        mib(std::fs::metadata(&doc).expect("the partition file").len() as f64),
+    );
+}
+
+/// Copies the data directory `from` to `to` (private, as the store requires).
+fn copy_store(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(to).expect("the copy's directory can be created");
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
+        .expect("the copy's directory can be made private");
+    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
+        let entry = entry.expect("a directory entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes.
+
+fn run_child(mode: &str, path: &Path, extra: &[&str]) -> BTreeMap<String, f64> {
+    let exe = std::env::current_exe().expect("the benchmark binary's path");
+    let out = Command::new(exe)
+        .arg("--child")
+        .arg(mode)
+        .arg(path)
+        .args(extra)
+        .output()
+        .expect("the child runs");
+    assert!(
+        out.status.success(),
+        "child {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+fn child(mode: &str, path: &Path, extra: &[String]) {
+    let mut out = String::new();
+    match mode {
+        // A founder's store of N offers at `path` and its partition at `path.automerge`.
+        "prepare" => {
+            let n = extra
+                .first()
+                .map_or(10_000, |s| s.parse().expect("an offer count"));
+            prepare_founder(path, n);
+            let org = {
+                let r = Replica::open(path, PASS).expect("the store opens");
+                let org = r.org();
+                r.close().expect("close");
+                org
+            };
+            let own = own_partition(path, org);
+            std::fs::write(path.with_extension("automerge"), own).expect("writable");
+        }
+        // The process and the runtime the node runs on, nothing else.
+        "runtime" => {
+            let rt = runtime();
+            rt.block_on(async {
+                let task = tokio::spawn(async { tokio::time::sleep(MEMORY_SETTLE).await });
+                task.await.expect("the task runs");
+            });
+            let _ = writeln!(out, "rss_kib={}", proc_status_kib("VmRSS:"));
+        }
+        // A running node: opened from the store at `path`, listening on loopback; idle, then
+        // after one local write (which loads the own partition into automerge).
+        "node" => {
+            let rt = runtime();
+            let s = Instant::now();
+            let replica = Replica::open(path, PASS).expect("the store opens");
+            let _ = writeln!(out, "open_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let _ = writeln!(out, "offers={}", replica.view().offer_count());
+            rt.block_on(async {
+                let node = spawn(replica, vec![]).await;
+                listen_addr(&node).await;
+                tokio::time::sleep(MEMORY_SETTLE).await;
+                let _ = writeln!(out, "idle_rss_kib={}", proc_status_kib("VmRSS:"));
+                let _ = writeln!(out, "idle_hwm_kib={}", proc_status_kib("VmHWM:"));
+                node.add_offer(edit_offer("memory-write"), NOW)
+                    .await
+                    .expect("the write succeeds");
+                tokio::time::sleep(MEMORY_SETTLE).await;
+                let _ = writeln!(out, "rss_kib={}", proc_status_kib("VmRSS:"));
+                let _ = writeln!(out, "active_hwm_kib={}", proc_status_kib("VmHWM:"));
+                node.shutdown().await;
+            });
+        }
+        // The baseline: automerge holding the same partition.
+        "automerge" => {
+            let bytes = std::fs::read(path).expect("the partition file is readable");
+            let before = proc_status_kib("VmRSS:");
+            let s = Instant::now();
+            let doc = Automerge::load(&bytes).expect("the partition loads");
+            let _ = writeln!(out, "load_ms={}", s.elapsed().as_secs_f64() * 1e3);
+            let _ = writeln!(out, "rss_before_kib={before}");
+            let _ = writeln!(out, "rss_kib={}", proc_status_kib("VmRSS:"));
+            black_box(&doc);
+        }
+        other => panic!("unknown child mode {other}"),
+    }
+    let _ = writeln!(out, "hwm_kib={}", proc_status_kib("VmHWM:"));
+    print!("{out}");
+}
+
+/// CPU time this process used so far, all threads, user and system (`/proc/self/stat`, in
+/// clock ticks of 10 ms).
+fn process_cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat is readable");
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+    let ticks: f64 =
+        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    ticks * 10.0
+}
+
+/// A figure in KiB from `/proc/self/status` (`VmRSS:`, `VmHWM:`).
+fn proc_status_kib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("/proc/self/status is readable (Linux)")
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("the field is reported")
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+        })
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or("?".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
+    format!("machine: {cores} cores ({cpu}), {mem} RAM; load average {load} at start")
+}
+
+fn kb(bytes: f64) -> String {
+    format!("{:.0} KB", bytes / 1e3)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deterministic data generator, the same as the issue 2 benchmark's (bench targets share
+// no code), so that both benchmarks measure the same kind of data.
+
+/// SplitMix64: small, fast, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, row: u64) -> Self {
+        let mut r = Rng(seed ^ row.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        r.next();
+        r
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+
+    /// Each element with probability `percent`, in order.
+    fn some<'a>(&mut self, xs: &[&'a str], percent: u64) -> Vec<&'a str> {
+        xs.iter()
+            .copied()
+            .filter(|_| self.chance(percent))
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Windows {
+    /// A stay: `+Ad..+Bd=1..3`.
+    Stay,
+    /// Beds from today: `today..+Nd=1..10`.
+    Beds,
+    /// Weekly hours: one or two `+dTHH:00..+dTHH:00=N/weekly`.
+    Weekly,
+    /// One or two dated shifts.
+    Shifts,
+    /// No windows (bond funds).
+    None,
+}
+
+struct KindSpec {
+    kind: &'static str,
+    prefix: &'static str,
+    weight: u64,
+    subjects: &'static [&'static str],
+    unit: &'static str,
+    windows: Windows,
+    lead: &'static str,
+    max_stay: &'static str,
+    vetting: &'static str,
+    expires: &'static str,
+    labels: &'static [&'static str],
+}
+
+const KINDS: &[KindSpec] = &[
+    KindSpec {
+        kind: "host-home",
+        prefix: "host",
+        weight: 24,
+        subjects: &["household", "household", "org-facility"],
+        unit: "room",
+        windows: Windows::Stay,
+        lead: "72h",
+        max_stay: "30d",
+        vetting: "org-vetted",
+        expires: "14d",
+        labels: &[
+            "quiet room, bus line nearby",
+            "Spanish-speaking family home",
+            "congregation family, room for a parent and child",
+            "retired couple, can drive to check-ins",
+            "downstairs bedroom, own entrance",
+        ],
+    },
+    KindSpec {
+        kind: "shelter-bed",
+        prefix: "shelter",
+        weight: 10,
+        subjects: &["org-facility"],
+        unit: "bed",
+        windows: Windows::Beds,
+        lead: "2h",
+        max_stay: "30d",
+        vetting: "org-vetted",
+        expires: "3d",
+        labels: &[
+            "women's dorm beds, evening check-in",
+            "overflow cots, nights only",
+            "family beds, cribs and a play room",
+        ],
+    },
+    KindSpec {
+        kind: "dv-confidential-shelter",
+        prefix: "dv",
+        weight: 5,
+        subjects: &["org-facility"],
+        unit: "room",
+        windows: Windows::Beds,
+        lead: "2h",
+        max_stay: "45d",
+        vetting: "org-vetted-trained",
+        expires: "3d",
+        labels: &[
+            "family room at a confidential site, intake by hotline",
+            "single beds, safety screen by phone first",
+        ],
+    },
+    KindSpec {
+        kind: "accompany-court",
+        prefix: "court",
+        weight: 14,
+        subjects: &["person-volunteer", "person-volunteer", "org-program"],
+        unit: "shift",
+        windows: Windows::Weekly,
+        lead: "48h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "14d",
+        labels: &[
+            "court volunteer, knows the hearing room routine",
+            "court accompaniment team, afternoon docket",
+        ],
+    },
+    KindSpec {
+        kind: "accompany-ice-checkin",
+        prefix: "checkin",
+        weight: 8,
+        subjects: &["person-volunteer"],
+        unit: "shift",
+        windows: Windows::Shifts,
+        lead: "48h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "14d",
+        labels: &[
+            "check-in accompaniment, early mornings",
+            "check-in accompaniment, can give a ride",
+        ],
+    },
+    KindSpec {
+        kind: "legal-consult",
+        prefix: "legal",
+        weight: 8,
+        subjects: &["org-program"],
+        unit: "slot",
+        windows: Windows::Weekly,
+        lead: "24h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "14d",
+        labels: &[
+            "weekly clinic, walk-ins until full",
+            "evening clinic for working families",
+        ],
+    },
+    KindSpec {
+        kind: "interpretation",
+        prefix: "interp",
+        weight: 9,
+        subjects: &["person-volunteer"],
+        unit: "shift",
+        windows: Windows::Weekly,
+        lead: "24h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "30d",
+        labels: &[
+            "Mam by phone, mornings",
+            "K'iche' interpretation for appointments",
+        ],
+    },
+    KindSpec {
+        kind: "transport-driver",
+        prefix: "ride",
+        weight: 7,
+        subjects: &["person-volunteer"],
+        unit: "seat",
+        windows: Windows::Shifts,
+        lead: "24h",
+        max_stay: "",
+        vetting: "org-vetted",
+        expires: "14d",
+        labels: &[
+            "rides to hearings and check-ins",
+            "weekend rides, car seat available",
+        ],
+    },
+    KindSpec {
+        kind: "parole-sponsor",
+        prefix: "parole",
+        weight: 4,
+        subjects: &["person-volunteer", "household"],
+        unit: "slot",
+        windows: Windows::Beds,
+        lead: "7d",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "60d",
+        labels: &[
+            "parole sponsor, paperwork ready",
+            "sponsor household, can host as well",
+        ],
+    },
+    KindSpec {
+        kind: "gender-affirming-care",
+        prefix: "gac",
+        weight: 6,
+        subjects: &["org-program"],
+        unit: "slot",
+        windows: Windows::Weekly,
+        lead: "48h",
+        max_stay: "",
+        vetting: "org-vetted-trained",
+        expires: "30d",
+        labels: &[
+            "informed-consent hormone clinic, new patients",
+            "Spanish-first hormone clinic",
+        ],
+    },
+    KindSpec {
+        kind: "bond-fund",
+        prefix: "bond",
+        weight: 5,
+        subjects: &["org-program"],
+        unit: "usd",
+        windows: Windows::None,
+        lead: "",
+        max_stay: "",
+        vetting: "org-vetted",
+        expires: "7d",
+        labels: &["community bond fund", "bond fund for detained parents"],
+    },
+];
+
+const COUNTIES: &[&str] = &["06067", "06067", "06067", "06113", "06061", "06017"];
+const ZONES: &[&str] = &[
+    "south-sac",
+    "midtown",
+    "natomas",
+    "elk-grove",
+    "davis",
+    "woodland",
+    "roseville",
+    "rocklin",
+    "auburn",
+    "placerville",
+];
+const ACCEPTS: &[&str] = &[
+    "adult-women",
+    "adult-men",
+    "trans-women",
+    "trans-men",
+    "nonbinary",
+    "families-with-children",
+    "youth-18-24",
+    "couples",
+];
+
+/// `count` rows of the import format starting at row `first`, with a header. Each row depends
+/// only on `seed` and its index, so chunks of one data set are the same however it is split.
+fn offers_csv(seed: u64, first: usize, count: usize) -> String {
+    let total_weight: u64 = KINDS.iter().map(|k| k.weight).sum();
+    let mut out = String::with_capacity(count * 260 + 256);
+    out.push_str("handle,kind,subject,counties,zone,languages,accepts,affirming,accessibility,household,capabilities,unit,windows,lead_time,max_stay,vetting,status,expires_in,label,bond_band,post_within\n");
+    for row in first..first + count {
+        let mut g = Rng::new(seed, row as u64);
+        let mut w = g.below(total_weight);
+        let spec = KINDS
+            .iter()
+            .find(|k| {
+                if w < k.weight {
+                    true
+                } else {
+                    w -= k.weight;
+                    false
+                }
+            })
+            .expect("the weights cover the range");
+        let housing = matches!(spec.windows, Windows::Stay | Windows::Beds) && spec.unit != "slot";
+        let mut counties = vec![*g.pick(COUNTIES)];
+        if g.chance(20) {
+            counties.push(*g.pick(COUNTIES));
+        }
+        counties.dedup();
+        let zone = if g.chance(60) { *g.pick(ZONES) } else { "" };
+        let mut langs: Vec<&str> = Vec::new();
+        if g.chance(80) {
+            langs.push("es");
+        }
+        if g.chance(70) {
+            langs.push("en");
+        }
+        if g.chance(12) {
+            langs.push(*g.pick(&["mam:relay-via-es", "mam", "mam:phone"]));
+        }
+        if g.chance(8) {
+            langs.push(*g.pick(&["quc:conversational", "quc:relay-via-es"]));
+        }
+        if g.chance(5) {
+            langs.push(*g.pick(&["kjb:phone", "kjb:relay-via-es"]));
+        }
+        if langs.is_empty() {
+            langs.push("es");
+        }
+        let accepts = if housing {
+            g.some(ACCEPTS, 30)
+        } else {
+            Vec::new()
+        };
+        let affirming = match g.below(100) {
+            0..=29 => "lgbtq;trans",
+            30..=44 => "lgbtq",
+            _ => "",
+        };
+        let accessibility = if housing && g.chance(15) {
+            *g.pick(&["step-free", "ground-floor-bedroom", "service-animal-ok"])
+        } else {
+            ""
+        };
+        let household = if spec.kind == "host-home" && g.chance(20) {
+            *g.pick(&["pets", "children-in-home", "smokers"])
+        } else {
+            ""
+        };
+        let capabilities = if spec.subjects.contains(&"person-volunteer") {
+            g.some(&["has-car", "car-seat"], 30)
+        } else {
+            Vec::new()
+        };
+        let windows = windows(&mut g, spec.windows);
+        let status = match g.below(100) {
+            0..=79 => "",
+            80..=87 => "waitlist",
+            88..=94 => "no-capacity",
+            _ => "assessment-required",
+        };
+        let (bond_band, post_within) = if spec.kind == "bond-fund" {
+            (
+                *g.pick(&["under-1k", "1k-5k", "5k-15k", "over-15k"]),
+                *g.pick(&["24h", "48h", "72h"]),
+            )
+        } else {
+            ("", "")
+        };
+        let _ = writeln!(
+            out,
+            "{}-{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},\"{}\",{},{}",
+            spec.prefix,
+            letters(seed.wrapping_mul(1_000_003).wrapping_add(row as u64) % 26u64.pow(7)),
+            spec.kind,
+            g.pick(spec.subjects),
+            counties.join(";"),
+            zone,
+            langs.join(";"),
+            accepts.join(";"),
+            affirming,
+            accessibility,
+            household,
+            capabilities.join(";"),
+            spec.unit,
+            windows,
+            spec.lead,
+            spec.max_stay,
+            spec.vetting,
+            status,
+            spec.expires,
+            g.pick(spec.labels),
+            bond_band,
+            post_within,
+        );
+    }
+    out
+}
+
+fn windows(g: &mut Rng, style: Windows) -> String {
+    match style {
+        Windows::Stay => {
+            let a = g.below(8);
+            let b = a + 14 + g.below(76);
+            let start = if a == 0 {
+                "today".to_string()
+            } else {
+                format!("+{a}d")
+            };
+            format!("{start}..+{b}d={}", 1 + g.below(3))
+        }
+        Windows::Beds => format!("today..+{}d={}", 7 + g.below(24), 1 + g.below(10)),
+        Windows::Weekly => {
+            let n = 1 + g.below(2);
+            (0..n)
+                .map(|_| {
+                    let d = 1 + g.below(7);
+                    let h = 8 + g.below(9);
+                    format!(
+                        "+{d}dT{h:02}:00..+{d}dT{:02}:00={}/weekly",
+                        h + 3,
+                        1 + g.below(8)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        }
+        Windows::Shifts => {
+            let n = 1 + g.below(2);
+            (0..n)
+                .map(|i| {
+                    let d = 1 + i * 7 + g.below(7);
+                    let h = 7 + g.below(10);
+                    format!("+{d}dT{h:02}:30..+{d}dT{:02}:00=1", h + 3)
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        }
+        Windows::None => String::new(),
+    }
+}
+
+/// `i` in base 26 with lowercase letters (handles may hold at most six digits).
+fn letters(mut i: u64) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'a' + (i % 26) as u8);
+        i /= 26;
+        if i == 0 {
+            break;
+        }
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ascii letters")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and the table.
+
+fn median(v: &[f64]) -> f64 {
+    pct(v, 0.5)
+}
+
+/// Nearest-rank percentile.
+fn pct(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[rank - 1]
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::MIN, f64::max)
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
+}
+
+struct Row {
+    name: String,
+    figure: String,
+    baseline: String,
+    ratio: Option<f64>,
+    goal: String,
+    pass: Option<bool>,
+}
+
+struct Table {
+    title: String,
+    rows: Vec<Row>,
+}
+
+impl Table {
+    fn new(title: &str) -> Self {
+        Table {
+            title: title.into(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(
+        &mut self,
+        name: &str,
+        figure: String,
+        baseline: String,
+        ratio: Option<f64>,
+        goal: &str,
+        pass: Option<bool>,
+    ) {
+        self.rows.push(Row {
+            name: name.into(),
+            figure,
+            baseline,
+            ratio,
+            goal: goal.into(),
+            pass,
+        });
+    }
+
+    fn info(&mut self, name: &str, figure: String) {
+        self.row(name, figure, String::new(), None, "", None);
+    }
+
+    fn print(&self) {
+        println!();
+        println!("== {} ==", self.title);
+        println!(
+            "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
+            "figure", "puente", "baseline", "ratio", "goal", ""
+        );
+        for r in &self.rows {
+            if r.baseline.is_empty() && r.goal.is_empty() {
+                println!("{:<40} {}", r.name, r.figure);
+                continue;
+            }
+            println!(
+                "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
+                r.name,
+                r.figure,
+                r.baseline,
+                r.ratio.map_or("-".into(), |x| format!("{x:.2}x")),
+                r.goal,
+                match r.pass {
+                    Some(true) => "PASS",
+                    Some(false) => "MISS",
+                    None => "",
+                }
+            );
+        }
+    }
+}
