@@ -4,9 +4,11 @@
 //!
 //! This module is sans-I/O: it owns the byte layouts, their bounds, the signature and AEAD
 //! checks and the per-author sequence bookkeeping. It must not touch the disk or the network,
-//! read the clock, or interpret automerge changes beyond their chunk header (the replica decides
-//! whether the changes really only touch the envelope's partition). Every length read from input
-//! is checked against a bound before anything is allocated, and no input can make it panic.
+//! read the clock, or interpret automerge changes beyond their layout as `crate::chunk` reads it
+//! (chunk header, column metadata, run lengths: enough to refuse compressed changes and
+//! run-length bombs before automerge parses them; the replica decides whether the changes really
+//! only touch the envelope's partition). Every length and count read from input is checked
+//! against a bound before anything is allocated, and no input can make it panic.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -17,6 +19,7 @@ use puente_crdt::OrgId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::chunk::{self, ChunkError};
 use crate::identity::{PublicKey, SecretKey, Signature};
 use crate::seal::{
     NONCE_LEN, SymmetricKey, TAG_LEN, fill_random, open_with_nonce, random_nonce, seal_with_nonce,
@@ -79,20 +82,21 @@ const ENVELOPE_SIG_DOMAIN: &[u8] = b"puente/envelope/v1";
 /// Domain separator of snapshot signatures.
 const SNAPSHOT_SIG_DOMAIN: &[u8] = b"puente/snapshot/v1";
 
-/// First four bytes of every automerge chunk.
-const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-
-/// Automerge chunk type of a whole document (`save()`).
-const CHUNK_DOCUMENT: u8 = 0;
-
-/// Automerge chunk type of an uncompressed change (`Change::raw_bytes()`).
-const CHUNK_CHANGE: u8 = 1;
-
-/// Automerge chunk type of a DEFLATE-compressed change: refused, it could be a decompression bomb.
-const CHUNK_COMPRESSED_CHANGE: u8 = 2;
-
 /// Shortest automerge chunk: magic (4), checksum (4), type (1), and a one-byte LEB128 length.
 const MIN_CHUNK_LEN: usize = 10;
+
+/// Most rows the change chunks of one envelope may claim together (for each change, the rows of
+/// its largest column: its operations). Automerge columns are run-length encoded, so a few
+/// bytes can claim billions of operations, and automerge iterates and allocates per operation
+/// when it parses and applies a change; the claims are counted, and refused past this bound,
+/// before automerge sees the change. Honest changes: a 1 000-offer import batch
+/// (`IMPORT_BATCH_ROWS`, one change) of ordinary offers is 24 000 operations in 411 KB, about
+/// 17 bytes per operation; at that density a full envelope (4 MiB) holds under 250 000, and even
+/// 1 000 offers with every list full and 64 windows each are 405 000 (7.5 MB, too large for one
+/// envelope anyway). 2^20 leaves four times what fits in an envelope and forty times an import
+/// batch, and bounds a hostile envelope: applying a million operations takes about a second and
+/// 100-odd MiB. The same figure as a snapshot document's row bound.
+pub const MAX_ENVELOPE_ROWS: u64 = 1 << 20;
 
 /// Why an envelope or snapshot was refused. Every variant leaves [`Admission`] unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -165,9 +169,24 @@ pub enum EnvelopeError {
     /// The buffer for out-of-order envelopes is full; resend in order.
     #[error("too many out-of-order envelopes are waiting; send them in order")]
     PendingFull,
-    /// A change inside the envelope is DEFLATE-compressed, which could be a decompression bomb.
+    /// A change inside the envelope is DEFLATE-compressed (as a whole or a column), which could
+    /// be a decompression bomb.
     #[error("envelope carries a compressed automerge change, which is refused")]
     CompressedChange,
+    /// The changes inside the envelope claim more rows (operations) than
+    /// [`MAX_ENVELOPE_ROWS`]: a run-length bomb.
+    #[error("envelope's changes claim more than {max} operations")]
+    TooManyRows {
+        /// The bound.
+        max: u64,
+    },
+    /// The string columns of the changes inside the envelope expand to more than `max` bytes
+    /// (a long map key repeated by a run).
+    #[error("envelope's changes repeat strings to more than {max} bytes")]
+    TooManyStringBytes {
+        /// The bound.
+        max: u64,
+    },
     /// An item inside the body is not an automerge change (or a snapshot body is not a document).
     #[error("record body does not hold automerge {0}")]
     NotAutomerge(&'static str),
@@ -373,15 +392,47 @@ impl crate::codec::Truncation for EnvelopeError {
     }
 }
 
-/// Checks that `bytes` is an uncompressed automerge change chunk.
-fn check_change(bytes: &[u8]) -> Result<(), EnvelopeError> {
-    if bytes.len() < MIN_CHUNK_LEN || bytes[..4] != AUTOMERGE_MAGIC {
-        return Err(EnvelopeError::NotAutomerge("changes"));
+/// Checks the change chunks of one envelope, in order: each an uncompressed automerge change
+/// chunk (see [`crate::chunk::change_claims`]), all together within [`MAX_ENVELOPE_ROWS`] and
+/// [`chunk::MAX_STRING_BYTES`]. Runs before automerge parses anything and allocates nothing.
+#[derive(Debug)]
+struct ChangeCheck {
+    left: chunk::Bounds,
+}
+
+impl ChangeCheck {
+    fn new() -> Self {
+        ChangeCheck {
+            left: chunk::Bounds {
+                rows: MAX_ENVELOPE_ROWS,
+                string_bytes: chunk::MAX_STRING_BYTES,
+            },
+        }
     }
-    match bytes[8] {
-        CHUNK_CHANGE => Ok(()),
-        CHUNK_COMPRESSED_CHANGE => Err(EnvelopeError::CompressedChange),
-        _ => Err(EnvelopeError::NotAutomerge("changes")),
+
+    fn check(&mut self, bytes: &[u8]) -> Result<(), EnvelopeError> {
+        if bytes.len() < MIN_CHUNK_LEN || bytes[..4] != chunk::MAGIC {
+            return Err(EnvelopeError::NotAutomerge("changes"));
+        }
+        match bytes[8] {
+            chunk::CHUNK_CHANGE => {}
+            chunk::CHUNK_COMPRESSED_CHANGE => return Err(EnvelopeError::CompressedChange),
+            _ => return Err(EnvelopeError::NotAutomerge("changes")),
+        }
+        let claims = chunk::change_claims(bytes, self.left).map_err(|e| match e {
+            ChunkError::Malformed(_) => EnvelopeError::NotAutomerge("changes"),
+            ChunkError::CompressedColumns => EnvelopeError::CompressedChange,
+            ChunkError::TooManyRows { .. } => EnvelopeError::TooManyRows {
+                max: MAX_ENVELOPE_ROWS,
+            },
+            ChunkError::TooManyStringBytes { .. } => EnvelopeError::TooManyStringBytes {
+                max: chunk::MAX_STRING_BYTES,
+            },
+        })?;
+        // Within the bounds left, so these never underflow.
+        self.left.rows -= claims.rows;
+        self.left.string_bytes -= claims.string_bytes;
+        Ok(())
     }
 }
 
@@ -401,9 +452,10 @@ fn encode_changes<C: AsRef<[u8]>>(changes: &[C]) -> Result<Vec<u8>, EnvelopeErro
         })?;
     let body_max = (MAX_ENVELOPE_BODY as usize) - TAG_LEN;
     let mut total: usize = 4;
+    let mut check = ChangeCheck::new();
     for change in changes {
         let change = change.as_ref();
-        check_change(change)?;
+        check.check(change)?;
         total = total.saturating_add(4).saturating_add(change.len());
     }
     if total > body_max {
@@ -439,13 +491,14 @@ fn decode_changes(plaintext: &[u8]) -> Result<Vec<Vec<u8>>, EnvelopeError> {
         });
     }
     let mut changes = Vec::new();
+    let mut check = ChangeCheck::new();
     for _ in 0..count {
         let len = r.u32()? as usize;
         if len > r.remaining() {
             return Err(EnvelopeError::Malformed("change length exceeds the body"));
         }
         let change = r.take(len)?;
-        check_change(change)?;
+        check.check(change)?;
         changes.push(change.to_vec());
     }
     if r.remaining() != 0 {
@@ -495,8 +548,8 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Seals `changes` (uncompressed automerge change chunks, `Change::raw_bytes()`) into an
-    /// envelope signed by `author` with sequence number `seq` (1, 2, 3... per author key; the
+    /// Seals `changes` (uncompressed automerge change chunks, `Change::raw_bytes()`, together
+    /// within [`MAX_ENVELOPE_ROWS`]) into an envelope signed by `author` with sequence number `seq` (1, 2, 3... per author key; the
     /// caller must store an envelope before sending it and never reuse a number, or peers will
     /// see equivocation).
     pub fn seal<C: AsRef<[u8]>>(
@@ -512,7 +565,22 @@ impl Envelope {
             return Err(EnvelopeError::Malformed("sequence number out of range"));
         }
         let plaintext = zeroize::Zeroizing::new(encode_changes(changes)?);
-        // encode_changes bounds the plaintext so that the ciphertext fits MAX_ENVELOPE_BODY.
+        Ok(Self::seal_plaintext(
+            network, partition, author, seq, epoch, key, &plaintext,
+        ))
+    }
+
+    /// Seals an encoded change list as it is. `plaintext` must fit [`MAX_ENVELOPE_BODY`] with
+    /// the tag, as `encode_changes` ensures (tests use this to play a writer that skips it).
+    fn seal_plaintext(
+        network: NetworkId,
+        partition: OrgId,
+        author: &SecretKey,
+        seq: u64,
+        epoch: Epoch,
+        key: &SymmetricKey,
+        plaintext: &[u8],
+    ) -> Envelope {
         let body_len = (plaintext.len() + TAG_LEN) as u32;
         let nonce = random_nonce();
         let author_key = author.public();
@@ -527,10 +595,10 @@ impl Envelope {
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&body_len.to_be_bytes());
         debug_assert_eq!(bytes.len(), ENVELOPE_HEADER_LEN);
-        let ciphertext = seal_with_nonce(key, &nonce, &bytes, &plaintext);
+        let ciphertext = seal_with_nonce(key, &nonce, &bytes, plaintext);
         bytes.extend_from_slice(&ciphertext);
         append_signature(author, ENVELOPE_SIG_DOMAIN, &mut bytes);
-        Ok(Envelope {
+        Envelope {
             bytes,
             network,
             partition,
@@ -538,7 +606,26 @@ impl Envelope {
             seq,
             epoch,
             nonce,
-        })
+        }
+    }
+
+    /// [`Envelope::seal`] without checking the changes: what a hostile writer can send.
+    #[cfg(test)]
+    pub(crate) fn seal_unchecked(
+        network: NetworkId,
+        partition: OrgId,
+        author: &SecretKey,
+        seq: u64,
+        epoch: Epoch,
+        key: &SymmetricKey,
+        changes: &[Vec<u8>],
+    ) -> Envelope {
+        let mut plaintext = (changes.len() as u32).to_be_bytes().to_vec();
+        for change in changes {
+            plaintext.extend_from_slice(&(change.len() as u32).to_be_bytes());
+            plaintext.extend_from_slice(change);
+        }
+        Self::seal_plaintext(network, partition, author, seq, epoch, key, &plaintext)
     }
 
     /// Parses an envelope. Checks the layout and every bound before copying anything, and
@@ -653,8 +740,9 @@ impl Envelope {
         verify_trailer(&self.author, ENVELOPE_SIG_DOMAIN, &self.bytes)
     }
 
-    /// Decrypts the body and decodes the change list (checking every change is an uncompressed
-    /// automerge change). Does not check the signature.
+    /// Decrypts the body and decodes the change list, checking every change is an uncompressed
+    /// automerge change chunk and that together they claim at most [`MAX_ENVELOPE_ROWS`] rows
+    /// and [`chunk::MAX_STRING_BYTES`] of strings. Does not check the signature.
     pub fn open(&self, keys: &impl EpochKeys) -> Result<Vec<Vec<u8>>, EnvelopeError> {
         let key = keys
             .key(self.epoch)
@@ -1275,7 +1363,10 @@ impl fmt::Debug for Snapshot {
 
 /// Checks that `bytes` starts like an automerge document chunk.
 fn check_document(bytes: &[u8]) -> Result<(), EnvelopeError> {
-    if bytes.len() < MIN_CHUNK_LEN || bytes[..4] != AUTOMERGE_MAGIC || bytes[8] != CHUNK_DOCUMENT {
+    if bytes.len() < MIN_CHUNK_LEN
+        || bytes[..4] != chunk::MAGIC
+        || bytes[8] != chunk::CHUNK_DOCUMENT
+    {
         return Err(EnvelopeError::NotAutomerge("a document"));
     }
     Ok(())
@@ -1299,13 +1390,10 @@ mod tests {
             .to_vec()
     }
 
-    /// Bytes with the header of an uncompressed change chunk and `len` bytes in all: enough for
-    /// the envelope, which looks only at the chunk header, and cheap to make large.
+    /// A well-formed change chunk with no operations and `len` bytes in all, cheap to make
+    /// large.
     fn fake_change(len: usize) -> Vec<u8> {
-        let mut bytes = vec![0u8; len.max(MIN_CHUNK_LEN)];
-        bytes[..4].copy_from_slice(&AUTOMERGE_MAGIC);
-        bytes[8] = CHUNK_CHANGE;
-        bytes
+        chunk::build::padded_change(len)
     }
 
     struct Fixture {
@@ -1825,7 +1913,7 @@ mod tests {
             .expect("put");
         let mut big = doc.get_last_local_change().expect("a change");
         let compressed = big.bytes().to_vec();
-        assert_eq!(compressed[8], CHUNK_COMPRESSED_CHANGE);
+        assert_eq!(compressed[8], chunk::CHUNK_COMPRESSED_CHANGE);
         let org = f.org(&f.alice);
         assert_eq!(
             Envelope::seal(
@@ -1869,6 +1957,198 @@ mod tests {
         // The uncompressed bytes of the same change are fine.
         let raw = big.raw_bytes().to_vec();
         assert!(Envelope::seal(NET, org, &f.alice, 1, Epoch(1), f.key.key(), &[raw]).is_ok());
+    }
+
+    /// Hand-built change chunks whose columns claim more rows than [`MAX_ENVELOPE_ROWS`] in a
+    /// few bytes, one per kind of run: a repeat run (actions), a literal run (keys), null runs
+    /// (object counters) and boolean runs (insert flags). No values follow the claims, so a
+    /// scanner that read them, or automerge, would fail differently or run for hours.
+    fn bombs() -> Vec<(&'static str, Vec<u8>)> {
+        use chunk::build::{change, sleb, spec, uleb};
+        let max = i64::try_from(MAX_ENVELOPE_ROWS).expect("fits");
+        let mut repeat = Vec::new();
+        sleb(1 << 40, &mut repeat);
+        uleb(1, &mut repeat);
+        let mut literal = Vec::new();
+        sleb(-(max + 1), &mut literal);
+        let mut nulls = Vec::new();
+        for _ in 0..2 {
+            sleb(0, &mut nulls);
+            uleb(MAX_ENVELOPE_ROWS / 2 + 1, &mut nulls);
+        }
+        let mut booleans = Vec::new();
+        uleb(MAX_ENVELOPE_ROWS, &mut booleans);
+        uleb(1, &mut booleans);
+        let actor = [1u8; 32];
+        vec![
+            ("repeat", change(&actor, &[(spec(4, 2), repeat)])),
+            (
+                "literal",
+                change(&actor, &[(spec(1, chunk::COLUMN_STRING), literal)]),
+            ),
+            ("null", change(&actor, &[(spec(0, 2), nulls)])),
+            (
+                "boolean",
+                change(&actor, &[(spec(3, chunk::COLUMN_BOOLEAN), booleans)]),
+            ),
+        ]
+    }
+
+    #[test]
+    fn run_length_bombs_are_refused_before_automerge_sees_them() {
+        let f = Fixture::new();
+        let org = f.org(&f.alice);
+        for (run, bomb) in bombs() {
+            assert!(bomb.len() < 120, "{run}: {} bytes", bomb.len());
+            let too_many = Err(EnvelopeError::TooManyRows {
+                max: MAX_ENVELOPE_ROWS,
+            });
+            // This node never seals one.
+            let sealed = Envelope::seal(NET, org, &f.alice, 1, Epoch(1), f.key.key(), &[&bomb]);
+            assert_eq!(sealed.map(|_| ()), too_many, "{run}");
+            // A hostile writer's is refused by admission, which changes nothing: the sync
+            // session counts it as invalid and penalises the sender.
+            let env = Envelope::seal_unchecked(
+                NET,
+                org,
+                &f.alice,
+                1,
+                Epoch(1),
+                f.key.key(),
+                std::slice::from_ref(&bomb),
+            );
+            let mut adm = Admission::new(NET);
+            let started = std::time::Instant::now();
+            assert_eq!(
+                adm.admit(env, &f.authority(), &f.key).map(|_| ()),
+                too_many,
+                "{run}"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(1),
+                "{run}"
+            );
+            assert_eq!(adm.next_seq(&f.alice.public()), 1);
+            assert_eq!(adm.pending_count(), 0);
+        }
+    }
+
+    #[test]
+    fn the_row_bound_is_for_the_whole_envelope() {
+        use chunk::build::{change, sleb, spec, uleb};
+        let f = Fixture::new();
+        let org = f.org(&f.alice);
+        let actions = |rows: u64| {
+            let mut column = Vec::new();
+            sleb(i64::try_from(rows).expect("fits"), &mut column);
+            uleb(1, &mut column);
+            change(&[1; 32], &[(spec(4, 2), column)])
+        };
+        // A quarter of the bound per change: four fit, five do not.
+        let quarter = actions(MAX_ENVELOPE_ROWS / 4);
+        let four = vec![quarter.clone(); 4];
+        let five = vec![quarter; 5];
+        let seal = |changes: &[Vec<u8>]| {
+            Envelope::seal(NET, org, &f.alice, 1, Epoch(1), f.key.key(), changes).map(|_| ())
+        };
+        assert_eq!(seal(&four), Ok(()));
+        assert_eq!(
+            seal(&five),
+            Err(EnvelopeError::TooManyRows {
+                max: MAX_ENVELOPE_ROWS
+            })
+        );
+        let env = Envelope::seal_unchecked(NET, org, &f.alice, 1, Epoch(1), f.key.key(), &five);
+        assert_eq!(
+            env.open(&f.key).map(|_| ()),
+            Err(EnvelopeError::TooManyRows {
+                max: MAX_ENVELOPE_ROWS
+            })
+        );
+        // A long map key repeated by a run: few rows, a gigabyte of keys to hash.
+        let mut keys = Vec::new();
+        sleb(1 << 20, &mut keys);
+        uleb(1 << 10, &mut keys);
+        keys.extend_from_slice(&[b'k'; 1 << 10]);
+        let long_keys = change(&[1; 32], &[(spec(1, chunk::COLUMN_STRING), keys)]);
+        assert_eq!(
+            seal(&[long_keys]),
+            Err(EnvelopeError::TooManyStringBytes {
+                max: chunk::MAX_STRING_BYTES
+            })
+        );
+    }
+
+    #[test]
+    fn an_import_batch_is_far_below_the_row_bound() {
+        use puente_crdt::{
+            Accepts, Kind, NewOffer, NewWindow, OfferFields, OfferId, Partition, StatusHint,
+            SubjectType, Time, Vetting, WindowId,
+        };
+        let f = Fixture::new();
+        let now = Time(1_795_000_000);
+        let mut offer = NewOffer {
+            fields: OfferFields {
+                kind: Kind::HostHome,
+                handle: "host-7f3k".into(),
+                subject: SubjectType::Household,
+                counties: vec!["06067".parse().expect("county")],
+                zone: None,
+                languages: vec!["es".parse().expect("language")],
+                accepts: vec![Accepts::TransWomen],
+                affirming: vec![],
+                accessibility: vec![],
+                household: vec![],
+                capabilities: vec![],
+                unit: Kind::HostHome.default_unit(),
+                lead_time: None,
+                max_stay: None,
+                vetting: Vetting::OrgVetted,
+                status: StatusHint::Capacity,
+                label: "quiet room".into(),
+                bond_band: None,
+                post_within: None,
+            },
+            windows: vec![NewWindow {
+                start: now,
+                end: now.plus(14 * 86_400),
+                tz: "America/Los_Angeles".into(),
+                weekly: false,
+                total: 2,
+            }],
+            expires_in: None,
+        };
+        offer.validate().expect("valid");
+        // One change, as `Replica::import_offers` makes per `IMPORT_BATCH_ROWS` offers.
+        let mut partition = Partition::new(f.org(&f.alice), f.alice.public().as_bytes());
+        for i in 0..crate::replica::IMPORT_BATCH_ROWS as u32 {
+            let mut id = [0u8; 10];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            let mut window = id;
+            window[9] = 1;
+            partition
+                .add_offer(
+                    OfferId::from_bytes(id),
+                    &offer,
+                    &[WindowId::from_bytes(window)],
+                    now,
+                )
+                .expect("adds");
+        }
+        let change = partition.commit().expect("a change");
+        let ops = automerge::Change::from_bytes(change.clone())
+            .expect("parses")
+            .len() as u64;
+        assert_eq!(ops, 24_000, "the figure MAX_ENVELOPE_ROWS documents");
+        assert!(MAX_ENVELOPE_ROWS >= 40 * ops);
+        let org = f.org(&f.alice);
+        let env = Envelope::seal(NET, org, &f.alice, 1, Epoch(1), f.key.key(), &[&change])
+            .expect("an honest batch seals");
+        let mut adm = Admission::new(NET);
+        let Ok(Admitted::Apply(accepted)) = adm.admit(env, &f.authority(), &f.key) else {
+            panic!("an honest batch is admitted");
+        };
+        assert_eq!(accepted[0].1, vec![change]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! the AEAD and the passphrase KDF.
 
 pub mod actor;
+mod chunk;
 mod codec;
 pub mod envelope;
 pub mod identity;

@@ -7,9 +7,10 @@
 //! envelope log is the source of truth; the local snapshot (every partition's `save()`, sealed
 //! in the store) only shortens start-up.
 //!
-//! Envelopes from elsewhere go through [`Admission`] (signature, authority, sequence) before
-//! anything is applied; a change inside must also name its signer as its automerge actor, so
-//! one device cannot write under another device's actor.
+//! Envelopes from elsewhere go through [`Admission`] (signature, authority, sequence, and the
+//! change chunks' layout and run-length row bound, `MAX_ENVELOPE_ROWS`) before anything is
+//! applied; a change inside must also name its signer as its automerge actor, so one device
+//! cannot write under another device's actor.
 //!
 //! Boundary: no networking and no clock reads here; `now` is passed in. Sync (issue 3) drives
 //! [`Replica::ingest`] and [`Replica::envelopes_missing_from`].
@@ -475,7 +476,10 @@ impl Replica {
             if index >= covers {
                 // The log was verified before it was written and the store authenticates it,
                 // so replay only decrypts; a change that does not apply was quarantined when it
-                // arrived and is skipped the same way now.
+                // arrived and is skipped the same way now. Every entry passed the change chunks'
+                // row bound on its way in (sealed here, or admitted from a peer or a bundle,
+                // buffered ones included), so replay does not rely on it; `open` checks it
+                // again anyway, a linear pass that allocates nothing.
                 if let Some(d) = env
                     .open(&keys)
                     .ok()
@@ -1312,5 +1316,74 @@ impl Partitions {
                 Slot::Loaded(p) => (*org, p.save()),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_length_bomb_from_a_peer_is_refused_as_an_invalid_envelope() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let options = InitOptions {
+            name: "Sacramento Accompaniment".into(),
+            counties: vec!["06067".parse().expect("county")],
+            intake: "hotline".into(),
+            tz: "America/Los_Angeles".into(),
+        };
+        let now = Time(1_795_000_000);
+        let mut r = Replica::init(
+            &tmp.path().join("r"),
+            b"a long test passphrase",
+            options,
+            now,
+        )
+        .expect("init");
+        let mallory = SecretKey::from_bytes(&[4; 32]);
+        let org = org_id_for(&mallory.public());
+        r.trust(mallory.public(), org).expect("trusted");
+        let (network, epoch) = (r.node.network, Epoch(r.node.epoch));
+        let key = r.keys.key(epoch).expect("epoch key").clone();
+        // A billion rows claimed by a few bytes: one run of "put" actions.
+        let mut actions = Vec::new();
+        crate::chunk::build::sleb(1 << 30, &mut actions);
+        crate::chunk::build::uleb(1, &mut actions);
+        let bomb = crate::chunk::build::change(
+            mallory.public().as_bytes(),
+            &[(crate::chunk::build::spec(4, 2), actions)],
+        );
+        let env = Envelope::seal_unchecked(network, org, &mallory, 1, epoch, &key, &[bomb]);
+        let log_len = r.log_len;
+        // `ReplicaError::Envelope` is what the actor counts as invalid (the sync session then
+        // penalises the peer); nothing was kept.
+        assert!(matches!(
+            r.ingest(env.as_bytes()),
+            Err(ReplicaError::Envelope(EnvelopeError::TooManyRows { .. }))
+        ));
+        assert_eq!(r.log_len, log_len);
+        assert_eq!(r.admission.next_seq(&mallory.public()), 1);
+        // Mallory's honest envelope 1 is still welcome.
+        let mut doc = puente_crdt::automerge::AutoCommit::new().with_actor(
+            puente_crdt::automerge::ActorId::from(mallory.public().as_bytes().as_slice()),
+        );
+        puente_crdt::automerge::transaction::Transactable::put(
+            &mut doc,
+            puente_crdt::automerge::ROOT,
+            "k",
+            "v",
+        )
+        .expect("put");
+        let change = doc
+            .get_last_local_change()
+            .expect("a change")
+            .raw_bytes()
+            .to_vec();
+        let honest =
+            Envelope::seal(network, org, &mallory, 1, epoch, &key, &[change]).expect("seals");
+        assert!(matches!(
+            r.ingest(honest.as_bytes()),
+            Ok(IngestOutcome::Applied(1))
+        ));
     }
 }
