@@ -99,6 +99,9 @@ pub enum NodeError {
     /// The replica refused.
     #[error(transparent)]
     Replica(#[from] ReplicaError),
+    /// The operating system would not start the node's thread.
+    #[error("cannot start the node's thread: {0}; free some memory and try again")]
+    Thread(String),
 }
 
 /// A snapshot of the node's state, for status and tests.
@@ -226,7 +229,18 @@ impl Node {
             last_sync: BTreeMap::new(),
             traffic: Traffic::default(),
         };
-        tokio::spawn(actor.run(shutdown_rx, command_rx, events));
+        // The actor gets a thread and a single-threaded runtime of its own: its replica calls
+        // block on the disk (durable commits), which must not stall the runtime the transport
+        // and the caller run on, and a dedicated thread avoids handing worker queues around on
+        // every event as `block_in_place` would.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| NodeError::Thread(e.to_string()))?;
+        std::thread::Builder::new()
+            .name("puente-node".into())
+            .spawn(move || runtime.block_on(actor.run(shutdown_rx, command_rx, events)))
+            .map_err(|e| NodeError::Thread(e.to_string()))?;
         Ok(Node {
             commands: command_tx,
             shutdown: shutdown_tx,
@@ -322,16 +336,6 @@ fn allowed_peers(replica: &Replica, now: Time) -> Vec<PublicKey> {
     keys.sort_unstable();
     keys.dedup();
     keys
-}
-
-/// Runs `f` where blocking is allowed: inside `block_in_place` on a multi-thread runtime,
-/// directly otherwise.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
-    }
 }
 
 /// What a session reads: the replica, the table of sessions, and the partition snapshots the
@@ -467,21 +471,21 @@ impl NodeActor {
                 biased;
                 reply = shutdown.recv() => break reply,
                 command = commands.recv() => match command {
-                    Some(command) => blocking(|| self.on_command(command)),
+                    Some(command) => self.on_command(command),
                     None => break None,
                 },
                 event = events.recv() => match event {
-                    Some(event) => blocking(|| self.on_event(event)),
+                    Some(event) => self.on_event(event),
                     None => break None,
                 },
                 _ = tick.tick() => {
                     let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
-                    blocking(|| self.feed(peers, Input::Tick));
+                    self.feed(peers, Input::Tick);
                 }
             }
         };
         let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
-        blocking(|| self.feed(peers, Input::Shutdown));
+        self.feed(peers, Input::Shutdown);
         // Let the sender tasks hand over the Byes before the transport stops: dropping their
         // channels ends each task once its queue is empty.
         self.senders.clear();
@@ -490,7 +494,7 @@ impl NodeActor {
         }
         self.net.shutdown().await;
         let replica = self.replica;
-        if let Err(e) = blocking(|| replica.close()) {
+        if let Err(e) = replica.close() {
             tracing::warn!(error = %e, "closing the replica failed");
         }
         if let Some(reply) = done {
@@ -541,22 +545,14 @@ impl NodeActor {
         }
     }
 
-    /// Notes when each session's peer last acknowledged something.
-    fn note_acks(&mut self) {
-        let now = self.now();
-        let wall = (self.clock)();
-        let src = Src {
-            replica: &self.replica,
-            network: self.network,
-            peers: Vec::new(),
-            snapshots: Vec::new(),
+    /// Notes when `peer` last acknowledged something (node clock), for status.
+    fn note_ack(&mut self, peer: &PublicKey) {
+        let Some(at) = self.sessions.get(peer).and_then(PeerSync::last_ack) else {
+            return;
         };
-        for (key, session) in &self.sessions {
-            if let Some(at) = session.status(&src).last_ack {
-                let ago = i64::try_from(now.saturating_sub(at).as_secs()).unwrap_or(0);
-                self.last_sync.insert(*key, Time(wall.0 - ago));
-            }
-        }
+        let ago = i64::try_from(self.now().saturating_sub(at).as_secs()).unwrap_or(0);
+        let wall = (self.clock)();
+        self.last_sync.insert(*peer, Time(wall.0 - ago));
     }
 
     fn now(&self) -> Duration {
@@ -654,7 +650,7 @@ impl NodeActor {
                 self.traffic.frames_received += 1;
                 self.traffic.bytes_received += bytes.len() as u64;
                 self.feed(vec![from], Input::Received(&bytes));
-                self.note_acks();
+                self.note_ack(&from);
             }
             NetEvent::Refused { peer } => {
                 self.refused += 1;

@@ -244,6 +244,11 @@ impl PeerSync {
         &self.confirmed
     }
 
+    /// When the peer last acknowledged a batch (the caller's clock).
+    pub fn last_ack(&self) -> Option<Duration> {
+        self.last_ack
+    }
+
     /// Whether the session ended (after an [`Effect::Disconnect`]).
     pub fn is_closed(&self) -> bool {
         self.closed
