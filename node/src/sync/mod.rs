@@ -6,8 +6,9 @@
 //! It must not do I/O, read the clock or a random source (time is passed in as a monotonic
 //! [`Duration`] since an origin the actor picks), verify signatures, or interpret membership
 //! operations: ops are opaque byte strings with opaque 32-byte ids ([`OpId`]), envelopes are
-//! opaque except for the author and sequence number in their header. What the node has is read
-//! through the [`Source`] trait the actor implements over the replica and the membership log.
+//! opaque except for the author and sequence number in their header, snapshots except for the
+//! cover in theirs. What the node has is read through the [`Source`] trait the actor implements
+//! over the replica and the membership log.
 //!
 //! # Protocol
 //! 1. `Hello { network, heads, vector }` both ways (the frame's first byte is the protocol
@@ -22,12 +23,18 @@
 //!    applied it ([`Input::Applied`]), with `Ack { batch, heads, vector }`: its state after
 //!    applying, which is both the acknowledgement and the flow control.
 //! 4. A far-behind peer gets a signed partition snapshot ([`Source::snapshots`]) first, when
-//!    it covers at least [`SNAPSHOT_MIN_BEHIND`] envelopes the peer lacks.
+//!    it covers at least [`SNAPSHOT_MIN_BEHIND`] envelopes the peer lacks. So does a peer
+//!    behind by fewer on a covered author when this node cannot send the envelope it needs
+//!    next ([`Source::envelopes_after`] offers nothing): a node that caught up from a snapshot
+//!    holds none of the envelopes it covers, and relays the snapshot instead, so the peer does
+//!    not wait for a node that holds them. Envelopes this node holds go first; the snapshot
+//!    follows once they are acknowledged and the next one is missing.
 //! 5. Afterwards [`Input::LocalChanged`] (a local write, or anything applied from another
 //!    peer: that is the relay) pushes what the peer lacks.
 //!
 //! What the session knows a peer has, per author, is the maximum of: its Hello and Acks
-//! (`confirmed`), what it sent us (it holds whatever it sends), what we sent it and is not yet
+//! (`confirmed`), what it sent us (it holds whatever it sends, a snapshot's whole cover
+//! included, so a relayed snapshot is never sent back), what we sent it and is not yet
 //! acknowledged (`sent`), and hints (below). Nothing at or below that is ever sent. When every
 //! batch is acknowledged and the peer still lacks some of what we sent, we send it again from
 //! its acknowledged state if it made progress for that author, and otherwise mark the author
@@ -154,7 +161,8 @@ pub const RETRANSMIT_AFTER: Duration = Duration::from_secs(60);
 pub const ANTI_ENTROPY_INTERVAL: Duration = Duration::from_secs(300);
 
 /// How many envelopes a peer must lack from those a snapshot covers before it is sent the
-/// snapshot instead: below that, envelopes cost about as much and need no extra trust.
+/// snapshot instead: below that, envelopes cost about as much and need no extra trust. (A peer
+/// that lacks fewer gets the snapshot anyway when this node cannot send them.)
 pub const SNAPSHOT_MIN_BEHIND: u64 = 1024;
 
 const _: () =

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::envelope::{MAX_SEQ, NetworkId};
 use crate::identity::PublicKey;
 
-use super::wire::{Ack, ByeReason, DecodeError, Hello, Message, envelope_id};
+use super::wire::{Ack, ByeReason, DecodeError, Hello, Message, envelope_id, snapshot_covers};
 use super::{
     ANTI_ENTROPY_INTERVAL, MAX_BATCH_BYTES, MAX_BATCH_ENVELOPES, MAX_BATCH_OPS, MAX_DIRECT_PEERS,
     MAX_ENVELOPE_LEN, MAX_FRAME_BYTES, MAX_HEADS, MAX_IN_FLIGHT_BATCHES, MAX_PENDING_APPLY,
@@ -393,6 +393,11 @@ impl PeerSync {
                 }
             }
             Message::Snapshot { batch, snapshot } => {
+                // The peer holds what its snapshot covers (it signed or ingested it), so it is
+                // not sent back to it.
+                if let Some(covers) = snapshot_covers(&snapshot) {
+                    self.merge_confirmed(&covers);
+                }
                 if let Some(token) = self.register_batch(batch, out) {
                     out.push(Effect::ApplySnapshot { token, snapshot });
                 }
@@ -645,7 +650,12 @@ impl PeerSync {
                 .iter()
                 .map(|(author, seq)| seq.saturating_sub(self.known(author)))
                 .fold(0u64, u64::saturating_add);
-            if behind >= SNAPSHOT_MIN_BEHIND && best.is_none_or(|(_, b)| behind > b) {
+            // Far behind, or behind where this node holds the snapshot but not the envelope the
+            // peer needs next (it caught up from the snapshot itself): without the snapshot the
+            // peer would wait for a node that holds those envelopes.
+            let wanted = behind >= SNAPSHOT_MIN_BEHIND
+                || (behind > 0 && self.cannot_send_covered(&info.covers, src));
+            if wanted && best.is_none_or(|(_, b)| behind > b) {
                 best = Some((info.id, behind));
             }
         }
@@ -663,6 +673,22 @@ impl PeerSync {
         let batch = self.next_batch(now, Kind::Snapshot(id));
         out.push(Effect::Send(Message::Snapshot { batch, snapshot }.encode()));
         true
+    }
+
+    /// Whether, for an author of `covers` the peer is behind on, this node cannot send the
+    /// envelope the peer needs next (`Source::envelopes_after` offers nothing usable).
+    fn cannot_send_covered(&self, covers: &Vector, src: &impl Source) -> bool {
+        covers.iter().any(|(author, &seq)| {
+            let from = self.known(author);
+            from < seq
+                && !src
+                    .envelopes_after(author, from, 1, MAX_ENVELOPE_LEN)
+                    .first()
+                    .is_some_and(|env| {
+                        env.len() <= MAX_ENVELOPE_LEN
+                            && envelope_id(env) == Some((*author, from + 1))
+                    })
+        })
     }
 
     fn push_envelopes(&mut self, now: Duration, src: &impl Source, out: &mut Vec<Effect>) -> bool {

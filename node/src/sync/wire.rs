@@ -470,6 +470,34 @@ pub(crate) fn envelope_id(bytes: &[u8]) -> Option<(PublicKey, u64)> {
         .then_some((PublicKey::from_bytes(author), seq))
 }
 
+/// The version vector a snapshot's header says it covers (format v1: the count at bytes
+/// 64..66, then 40 bytes per author), without copying or verifying anything else; `None` if the
+/// bytes are not a v1 snapshot header or claim more authors than the format allows. Entries
+/// with a sequence number out of range are left out.
+pub(crate) fn snapshot_covers(bytes: &[u8]) -> Option<Vector> {
+    use crate::envelope::{FORMAT_VERSION, MAX_SNAPSHOT_COVERS, RECORD_SNAPSHOT};
+    if bytes.first() != Some(&FORMAT_VERSION) || bytes.get(1) != Some(&RECORD_SNAPSHOT) {
+        return None;
+    }
+    let n = u16::from_be_bytes(bytes.get(64..66)?.try_into().ok()?);
+    if n > MAX_SNAPSHOT_COVERS {
+        return None;
+    }
+    let entries = bytes.get(66..66 + usize::from(n) * 40)?;
+    Some(
+        entries
+            .chunks_exact(40)
+            .filter_map(|entry| {
+                let author: [u8; 32] = entry[..32].try_into().ok()?;
+                let seq = u64::from_be_bytes(entry[32..].try_into().ok()?);
+                (1..=MAX_SEQ)
+                    .contains(&seq)
+                    .then_some((PublicKey::from_bytes(author), seq))
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,6 +651,32 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_snapshots_cover_is_read_from_its_header() {
+        use crate::envelope::{Epoch, Snapshot};
+        use crate::identity::{SecretKey, org_id_for};
+        let signer = SecretKey::from_bytes(&[4; 32]);
+        let covers: Vector = [(key(1), 7), (signer.public(), 1500)].into_iter().collect();
+        let document = [0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0, 0];
+        let snapshot = Snapshot::seal(
+            NET,
+            org_id_for(&signer.public()),
+            &signer,
+            Epoch(1),
+            &crate::seal::SymmetricKey::from_bytes(&[9; 32]),
+            &covers,
+            &[[3; 32]],
+            &document,
+        )
+        .expect("seals");
+        assert_eq!(snapshot_covers(snapshot.as_bytes()), Some(covers));
+        let bytes = snapshot.as_bytes();
+        assert_eq!(snapshot_covers(&bytes[..66 + 40]), None, "cut short");
+        let mut envelope = bytes.to_vec();
+        envelope[1] = crate::envelope::RECORD_CHANGES;
+        assert_eq!(snapshot_covers(&envelope), None);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -632,6 +686,17 @@ mod tests {
             if let Ok(m) = Message::decode(&bytes) {
                 prop_assert_eq!(m.encode(), bytes);
             }
+        }
+
+        /// Reading a snapshot's cover from arbitrary bytes never panics.
+        #[test]
+        fn snapshot_covers_never_panics(mut bytes in proptest::collection::vec(any::<u8>(), 0..600), head in any::<bool>()) {
+            if head && bytes.len() >= 66 {
+                bytes[0] = crate::envelope::FORMAT_VERSION;
+                bytes[1] = crate::envelope::RECORD_SNAPSHOT;
+                bytes[64] = 0;
+            }
+            let _ = snapshot_covers(&bytes);
         }
 
         /// Valid frames with one byte changed or cut never panic, and stay canonical.
