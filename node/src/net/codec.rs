@@ -11,7 +11,12 @@
 //! silently (no event names the peer), so the codec returns [`WireFrame::Refused`] instead and
 //! the actor, which knows the peer and the connection, reports it and closes the connection.
 //!
-//! It must not interpret frame contents: they are opaque bytes for the layer above.
+//! It must not interpret frame contents: they are opaque bytes for the layer above. It does own
+//! their *encoding* on the wire: the body starts with one encoding byte, raw (0) or deflate (1).
+//! Frames of at least [`COMPRESS_MIN_BYTES`] are deflated when that makes them smaller (sync
+//! batches carry automerge changes with uncompressed columns, which shrink several-fold). A
+//! deflate body is inflated with the frame limit as a hard cap: the first byte beyond it stops
+//! inflation and refuses the frame, so a decompression bomb costs at most the limit.
 
 use std::io;
 
@@ -35,6 +40,15 @@ const ACK: u8 = 0x06;
 /// 8 MiB frame needs only a handful of reallocations, small enough that a peer that stalls after
 /// a large length prefix pins no more than this beyond what it actually sent.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Encoding byte: the body follows as is.
+const ENCODING_RAW: u8 = 0;
+
+/// Encoding byte: the body is a raw deflate stream (RFC 1951).
+const ENCODING_DEFLATE: u8 = 1;
+
+/// Frames shorter than this are sent raw: compressing them saves too little to pay for itself.
+pub(super) const COMPRESS_MIN_BYTES: usize = 512;
 
 /// One request on `/puente/sync/1`, as read by the codec.
 #[derive(Clone, PartialEq, Eq)]
@@ -87,8 +101,9 @@ where
         Err(e) => return Err(e),
     }
     let claimed = u32::from_be_bytes(prefix);
+    // The encoding byte comes on top of a raw body of at most the limit.
     let len = match usize::try_from(claimed) {
-        Ok(len) if len <= max_frame_bytes => len,
+        Ok(len) if len <= max_frame_bytes.saturating_add(1) => len,
         _ => {
             return Ok(WireFrame::Refused(Misbehaviour::FrameTooLarge {
                 claimed: u64::from(claimed),
@@ -120,7 +135,58 @@ where
     if io.read(&mut extra).await? != 0 {
         return Ok(WireFrame::Refused(Misbehaviour::TrailingBytes));
     }
-    Ok(WireFrame::Data(body))
+    Ok(decode_body(body, max_frame_bytes))
+}
+
+/// The frame an encoded body carries (see the module docs).
+fn decode_body(mut body: Vec<u8>, max_frame_bytes: usize) -> WireFrame {
+    match body.first() {
+        Some(&ENCODING_RAW) if body.len() <= max_frame_bytes.saturating_add(1) => {
+            body.remove(0);
+            WireFrame::Data(body)
+        }
+        Some(&ENCODING_RAW) => WireFrame::Refused(Misbehaviour::FrameTooLarge {
+            claimed: body.len() as u64 - 1,
+            limit: max_frame_bytes,
+        }),
+        Some(&ENCODING_DEFLATE) => {
+            use std::io::Read as _;
+            let cap = max_frame_bytes as u64 + 1;
+            let mut out = Vec::new();
+            let inflated = flate2::read::DeflateDecoder::new(&body[1..])
+                .take(cap)
+                .read_to_end(&mut out);
+            match inflated {
+                Err(_) => WireFrame::Refused(Misbehaviour::BadEncoding),
+                Ok(_) if out.len() > max_frame_bytes => {
+                    WireFrame::Refused(Misbehaviour::InflatesTooLarge {
+                        limit: max_frame_bytes,
+                    })
+                }
+                Ok(_) => WireFrame::Data(out),
+            }
+        }
+        _ => WireFrame::Refused(Misbehaviour::BadEncoding),
+    }
+}
+
+/// The encoded body of a frame: deflated when it is long enough and that makes it smaller.
+fn encode_body(bytes: &[u8]) -> Vec<u8> {
+    if bytes.len() >= COMPRESS_MIN_BYTES {
+        use std::io::Write as _;
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(vec![ENCODING_DEFLATE], flate2::Compression::fast());
+        if encoder.write_all(bytes).is_ok()
+            && let Ok(out) = encoder.finish()
+            && out.len() < bytes.len()
+        {
+            return out;
+        }
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.push(ENCODING_RAW);
+    out.extend_from_slice(bytes);
+    out
 }
 
 /// Writes one frame: length prefix and body. The caller closes the stream afterwards.
@@ -130,11 +196,12 @@ where
 {
     match frame {
         WireFrame::Data(bytes) => {
-            let len = u32::try_from(bytes.len()).map_err(|_| {
+            let body = encode_body(bytes);
+            let len = u32::try_from(body.len()).map_err(|_| {
                 io::Error::new(io::ErrorKind::InvalidInput, "frame longer than 4 GiB")
             })?;
             io.write_all(&len.to_be_bytes()).await?;
-            io.write_all(bytes).await?;
+            io.write_all(&body).await?;
         }
         WireFrame::Refused(_) => {
             return Err(io::Error::new(
@@ -214,25 +281,78 @@ mod tests {
             .expect("in-memory reads do not fail")
     }
 
-    fn framed(body: &[u8]) -> Vec<u8> {
-        let mut out = u32::try_from(body.len())
+    /// A frame as it is on the wire: length prefix, then the encoded body as given.
+    fn framed(encoded: &[u8]) -> Vec<u8> {
+        let mut out = u32::try_from(encoded.len())
             .expect("small")
             .to_be_bytes()
             .to_vec();
+        out.extend_from_slice(encoded);
+        out
+    }
+
+    /// A raw-encoded body.
+    fn raw(body: &[u8]) -> Vec<u8> {
+        let mut out = vec![ENCODING_RAW];
         out.extend_from_slice(body);
         out
     }
 
+    /// A deflate-encoded body.
+    fn deflated(body: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut e =
+            flate2::write::DeflateEncoder::new(vec![ENCODING_DEFLATE], flate2::Compression::best());
+        e.write_all(body).expect("in memory");
+        e.finish().expect("in memory")
+    }
+
+    async fn written(body: &[u8]) -> Vec<u8> {
+        let mut wire = Cursor::new(Vec::new());
+        write_frame(&mut wire, &WireFrame::Data(body.to_vec()))
+            .await
+            .expect("in-memory writes do not fail");
+        wire.into_inner()
+    }
+
     #[tokio::test]
     async fn frames_round_trip() {
-        for body in [&b""[..], b"x", &[7u8; LIMIT][..]] {
-            let mut wire = Cursor::new(Vec::new());
-            write_frame(&mut wire, &WireFrame::Data(body.to_vec()))
-                .await
-                .expect("in-memory writes do not fail");
-            assert_eq!(wire.get_ref(), &framed(body));
-            assert_eq!(read(wire.get_ref()).await, WireFrame::Data(body.to_vec()));
+        let random: Vec<u8> = (0..LIMIT as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for body in [&b""[..], b"x", &[7u8; LIMIT][..], &random[..]] {
+            let wire = written(body).await;
+            assert_eq!(read(&wire).await, WireFrame::Data(body.to_vec()));
         }
+        // Short frames go raw; a compressible long one is deflated and much smaller.
+        assert_eq!(written(b"x").await, framed(&raw(b"x")));
+        assert!(written(&[7u8; LIMIT]).await.len() < LIMIT / 10);
+    }
+
+    #[tokio::test]
+    async fn a_deflate_bomb_stops_at_the_limit() {
+        // 16 MiB of zeros deflate to about 16 KiB; inflating stops one byte past the limit.
+        let bomb = deflated(&vec![0u8; 16 << 20]);
+        assert!(bomb.len() < 64 * 1024);
+        let frame = read_frame(&mut Cursor::new(framed(&bomb)), 64 * 1024)
+            .await
+            .expect("no I/O error");
+        assert_eq!(
+            frame,
+            WireFrame::Refused(Misbehaviour::InflatesTooLarge { limit: 64 * 1024 })
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_encodings_and_corrupt_deflate_are_refused() {
+        let bad = WireFrame::Refused(Misbehaviour::BadEncoding);
+        assert_eq!(read(&framed(&[9, 1, 2, 3])).await, bad);
+        assert_eq!(read(&framed(&[])).await, bad, "no encoding byte");
+        let mut corrupt = deflated(&[5u8; 600]);
+        let n = corrupt.len();
+        corrupt.truncate(n - 2);
+        corrupt.push(0xff);
+        assert_eq!(read(&framed(&corrupt)).await, bad);
     }
 
     /// A reader that yields a fixed prefix and then fails the test if read again: proves the
@@ -276,13 +396,19 @@ mod tests {
 
     #[tokio::test]
     async fn one_byte_over_the_limit_is_refused() {
-        let body = vec![0u8; LIMIT + 1];
+        // The prefix counts the encoding byte: a raw body one byte over claims LIMIT + 2.
+        let body = raw(&vec![0u8; LIMIT + 1]);
         assert_eq!(
             read(&framed(&body)).await,
             WireFrame::Refused(Misbehaviour::FrameTooLarge {
-                claimed: (LIMIT + 1) as u64,
+                claimed: (LIMIT + 2) as u64,
                 limit: LIMIT,
             })
+        );
+        assert_eq!(
+            read(&framed(&raw(&vec![0u8; LIMIT]))).await,
+            WireFrame::Data(vec![0u8; LIMIT]),
+            "exactly the limit passes"
         );
     }
 
@@ -291,10 +417,10 @@ mod tests {
         let truncated = WireFrame::Refused(Misbehaviour::TruncatedFrame);
         assert_eq!(read(b"").await, truncated);
         assert_eq!(read(&[0, 0]).await, truncated);
-        let mut short = framed(b"hello");
+        let mut short = framed(&raw(b"hello"));
         short.pop();
         assert_eq!(read(&short).await, truncated);
-        let mut long = framed(b"hello");
+        let mut long = framed(&raw(b"hello"));
         long.push(0);
         assert_eq!(
             read(&long).await,

@@ -180,6 +180,14 @@ pub enum Misbehaviour {
     TruncatedFrame,
     /// Bytes followed the frame on its stream.
     TrailingBytes,
+    /// The frame's encoding byte is unknown, or its compressed body is not valid deflate.
+    BadEncoding,
+    /// The compressed body inflates beyond the frame limit (a decompression bomb); inflating
+    /// stopped at the limit.
+    InflatesTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for Misbehaviour {
@@ -190,6 +198,15 @@ impl fmt::Display for Misbehaviour {
             }
             Self::TruncatedFrame => f.write_str("truncated frame"),
             Self::TrailingBytes => f.write_str("bytes after the end of a frame"),
+            Self::BadEncoding => {
+                f.write_str("frame encoding is unknown or its deflate body is invalid")
+            }
+            Self::InflatesTooLarge { limit } => {
+                write!(
+                    f,
+                    "compressed frame inflates beyond the limit of {limit} bytes"
+                )
+            }
         }
     }
 }
