@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::crypto::open_epoch_key;
-use super::op::{Body, Op, VerifiedOp};
-use super::state::{Judged, MemberState, View};
+use super::op::{Body, Op, RevokeTarget, VerifiedOp};
+use super::state::{InvalidReason, Judged, MemberState, Verdict, View, covers};
 use super::{
     MAX_OPS, MAX_PENDING_BYTES, MAX_PENDING_OPS, MembershipError, OpId, STATE_CACHE_LEN,
     SUMMARY_SAMPLES,
@@ -30,7 +30,8 @@ pub struct Inserted {
     pub duplicate: bool,
 }
 
-/// An accepted op, its judgement and how many accepted ops name it as a parent.
+/// An accepted op, its judgement in the current set of ops and how many accepted ops name it
+/// as a parent.
 #[derive(Debug)]
 struct Entry {
     op: Op,
@@ -51,7 +52,8 @@ pub struct MembershipLog {
     heads: BTreeSet<OpId>,
     /// The resolved state of all accepted ops, with their verdicts.
     state: MemberState,
-    /// The state of each recently accepted op's causal past including the op.
+    /// The state of each recently accepted op's causal past including the op, with the
+    /// verdicts of the current set of ops (cleared when a revocation changes verdicts).
     cache: HashMap<OpId, View>,
     cache_order: VecDeque<OpId>,
     /// Verified ops with a missing parent.
@@ -213,6 +215,13 @@ impl MembershipLog {
     }
 
     /// Accepts an op whose parents are all accepted.
+    ///
+    /// Every op but a `Revoke` is judged against the state of its causal past with the verdicts
+    /// of the current set, and nullified if an effective revocation already in the log covers
+    /// its author (the op is new, so it cannot be an ancestor of that revocation). A `Revoke`
+    /// is judged against the state of its causal past alone; if it is effective and covers
+    /// valid ops that are not its ancestors, those are nullified and every verdict recomputed.
+    /// Nothing else changes the verdicts of ops already accepted.
     fn accept(&mut self, op: Op) {
         let id = op.id();
         let depth = op
@@ -221,16 +230,47 @@ impl MembershipLog {
             .filter_map(|parent| self.depths.get(parent))
             .max()
             .map_or(0, |d| d + 1);
-        let judged = if op.parents().iter().eq(self.heads.iter()) {
+        let at_heads = op.parents().iter().eq(self.heads.iter());
+        let is_revoke = matches!(op.body(), Body::Revoke { .. });
+        let mut recompute = false;
+        let judged = if at_heads {
             // The op's causal past is everything accepted: judge against the final state and
-            // cache the result (sharing its parts) rather than copying the state first.
+            // cache the result (sharing its parts) rather than copying the state first. Every
+            // effective revocation is an ancestor, so nothing is nullified.
             let judged = self.state.view().judge(&op);
             self.state.apply(&op, &judged);
             self.cache_put(id, self.state.view().clone());
             judged
         } else {
             let mut view = self.state_before(&op);
-            let judged = view.judge(&op);
+            let judged = if is_revoke {
+                let past = self.ancestors(&op);
+                let outside = self
+                    .state
+                    .view()
+                    .revocation_targets()
+                    .any(|(revocation, _)| !past.contains(revocation));
+                // An effective revocation outside the op's past may have nullified ops inside
+                // it: the state of the past alone is then resolved afresh.
+                let judged = if outside {
+                    self.resolve(Some(&past)).1.judge(&op)
+                } else {
+                    view.judge(&op)
+                };
+                recompute = judged.verdict.is_valid() && self.has_concurrent_ops_of(&op, &past);
+                judged
+            } else {
+                let judged = view.judge(&op);
+                if self
+                    .state
+                    .view()
+                    .is_covered(&op.author(), judged.author_org)
+                {
+                    judged.nullified(view.burns(&op))
+                } else {
+                    judged
+                }
+            };
             view.absorb(&op, &judged);
             self.cache_put(id, view);
             self.state.apply(&op, &judged);
@@ -253,6 +293,130 @@ impl MembershipLog {
                 children: 0,
             },
         );
+        if recompute {
+            self.recompute();
+        }
+    }
+
+    /// The strict ancestors of an op whose parents are accepted.
+    fn ancestors(&self, op: &Op) -> HashSet<OpId> {
+        let mut past = HashSet::new();
+        let mut stack = op.parents().to_vec();
+        while let Some(id) = stack.pop() {
+            if past.insert(id) {
+                stack.extend_from_slice(self.entries[&id].op.parents());
+            }
+        }
+        past
+    }
+
+    /// Whether the effective revocation `op` covers the author of an op that is not in `past`
+    /// (its ancestors) and is not nullified yet: its verdict changes. If there is none, no
+    /// verdict changes (the states of every op's past stay the same).
+    fn has_concurrent_ops_of(&self, op: &Op, past: &HashSet<OpId>) -> bool {
+        let Body::Revoke { target, .. } = op.body() else {
+            return false;
+        };
+        self.entries.iter().any(|(id, entry)| {
+            entry.judged.verdict != Verdict::Invalid(InvalidReason::RevokedConcurrently)
+                && !matches!(entry.op.body(), Body::Revoke { .. } | Body::Create { .. })
+                && covers(target, &entry.op.author(), entry.judged.author_org)
+                && !past.contains(id)
+        })
+    }
+
+    /// Resolves a causally closed set of accepted ops (all of them, or `within`) from scratch,
+    /// by the rule in the module docs: in canonical (causal) order, each op is judged against
+    /// the join of its parents' states; a `Revoke` keeps its verdict (judged in its own causal
+    /// past when accepted); any other op whose author is a member device in its state is
+    /// nullified if an effective revocation of the set covers that author and does not have the
+    /// op as an ancestor. Returns every op's judgement and the state of the set. O(n·s) plus one
+    /// walk per effective revocation that covers an op's author.
+    fn resolve(&self, within: Option<&HashSet<OpId>>) -> (HashMap<OpId, Judged>, View) {
+        let included = |id: &OpId| within.is_none_or(|set| set.contains(id));
+        let ids: Vec<OpId> = self
+            .order
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| included(id))
+            .collect();
+        let revocations: Vec<(OpId, RevokeTarget)> = ids
+            .iter()
+            .filter_map(|id| match self.entries[id].op.body() {
+                Body::Revoke { target, .. } if self.entries[id].judged.verdict.is_valid() => {
+                    Some((*id, *target))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut children: HashMap<OpId, usize> = HashMap::new();
+        for id in &ids {
+            for parent in self.entries[id].op.parents() {
+                *children.entry(*parent).or_default() += 1;
+            }
+        }
+        // The states of the ops whose children are not all resolved yet, each including the op.
+        let mut states: HashMap<OpId, View> = HashMap::new();
+        let mut pasts: HashMap<OpId, HashSet<OpId>> = HashMap::new();
+        let mut judgements = HashMap::with_capacity(ids.len());
+        let mut all = View::default();
+        for id in ids {
+            let entry = &self.entries[&id];
+            let op = &entry.op;
+            let mut view = View::default();
+            for parent in op.parents() {
+                view.join(&states[parent]);
+            }
+            let judged = match op.body() {
+                Body::Create { .. } | Body::Revoke { .. } => entry.judged.clone(),
+                _ => {
+                    let judged = view.judge(op);
+                    let nullified = revocations.iter().any(|(revocation, target)| {
+                        covers(target, &op.author(), judged.author_org)
+                            && !pasts
+                                .entry(*revocation)
+                                .or_insert_with(|| self.ancestors(&self.entries[revocation].op))
+                                .contains(&id)
+                    });
+                    if nullified {
+                        judged.nullified(view.burns(op))
+                    } else {
+                        judged
+                    }
+                }
+            };
+            all.absorb(op, &judged);
+            if children.get(&id).is_some_and(|n| *n > 0) {
+                view.absorb(op, &judged);
+                states.insert(id, view);
+            }
+            for parent in op.parents() {
+                if let Some(left) = children.get_mut(parent) {
+                    *left -= 1;
+                    if *left == 0 {
+                        states.remove(parent);
+                    }
+                }
+            }
+            judgements.insert(id, judged);
+        }
+        (judgements, all)
+    }
+
+    /// Recomputes every verdict and the final state after a revocation nullified ops: the
+    /// cached states may hold contributions that are gone, so they are dropped.
+    fn recompute(&mut self) {
+        let (judgements, view) = self.resolve(None);
+        let mut verdicts = BTreeMap::new();
+        for (id, judged) in judgements {
+            verdicts.insert(id, judged.verdict);
+            if let Some(entry) = self.entries.get_mut(&id) {
+                entry.judged = judged;
+            }
+        }
+        self.state.reset(view, verdicts);
+        self.cache.clear();
+        self.cache_order.clear();
     }
 
     /// The state of the op's strict ancestors, when they are not all accepted ops: a walk of
@@ -400,9 +564,14 @@ impl MembershipLog {
         &self.state
     }
 
-    /// Every epoch key sealed to `my_device` by a valid `EpochKey` op that opens with
-    /// `my_agreement` and matches its commitment. If this device holds two keys of one epoch
-    /// (concurrent rotations), the keyring gets the current one.
+    /// Every epoch key sealed to `my_device` by a valid `EpochKey` op, or by a burned rotation
+    /// ([`MemberState::burned_keys`]: valid in its causal past, nullified by a concurrent
+    /// revocation of its author), that opens with `my_agreement` and matches its commitment.
+    /// Burned keys are for opening what was sealed under them before the revocation was known:
+    /// seal new envelopes under [`MemberState::current_epoch`] only, never under
+    /// [`EpochKeyring::latest`], which may be a burned epoch until the next rotation. If this
+    /// device holds two keys of one epoch (concurrent rotations), the keyring gets the current
+    /// one, and a valid key before a burned one.
     pub fn epoch_keys(
         &self,
         my_device: &PublicKey,
@@ -413,16 +582,20 @@ impl MembershipLog {
             winners.entry(info.epoch).or_insert(info.commitment);
         }
         let mut chosen: BTreeMap<Epoch, (bool, EpochKey)> = BTreeMap::new();
-        for op in self.ops() {
+        // Valid ops first, so that a valid key of an epoch wins over a burned one.
+        let valid = |op: &&Op| self.entries[&op.id()].judged.verdict.is_valid();
+        let burned = |op: &&Op| {
+            let judged = &self.entries[&op.id()].judged;
+            judged.rotation
+                && judged.verdict == Verdict::Invalid(InvalidReason::RevokedConcurrently)
+        };
+        for op in self.ops().filter(valid).chain(self.ops().filter(burned)) {
             let Body::EpochKey {
                 epoch, commitment, ..
             } = op.body()
             else {
                 continue;
             };
-            if !self.entries[&op.id()].judged.verdict.is_valid() {
-                continue;
-            }
             let is_winner = winners.get(epoch) == Some(commitment);
             if chosen.get(epoch).is_some_and(|(won, _)| *won || !is_winner) {
                 continue;
@@ -463,10 +636,11 @@ mod tests {
 
     use super::*;
     use crate::envelope::Authority as _;
+    use crate::membership::epoch_key_commitment;
     use crate::membership::fixture::{Dev, NET, accept, genesis};
     use crate::membership::{
-        DeviceKeys, EPOCH_KEY_BOX_LEN, InvalidReason, MAX_DEVICES_PER_ORG, MAX_OP_LEN, MAX_SEALED,
-        Role, SealedKey, Verdict,
+        Cut, DeviceKeys, EPOCH_KEY_BOX_LEN, InvalidReason, MAX_DEVICES_PER_ORG, MAX_OP_LEN,
+        MAX_SEALED, Role, SealedKey, Verdict, WriteLimit,
     };
     use crate::seal::SymmetricKey;
 
@@ -989,6 +1163,810 @@ mod tests {
         );
     }
 
+    /// The cuts `log`'s state gives a revocation of `target`: every device it removes, each
+    /// with sequence number `seq`.
+    fn cuts_for(log: &MembershipLog, target: RevokeTarget, seq: u64) -> Vec<Cut> {
+        let devices = match target {
+            RevokeTarget::Org(org) => log
+                .state()
+                .org(&org)
+                .map(|org| org.devices)
+                .unwrap_or_default(),
+            RevokeTarget::Device(device) => vec![device],
+        };
+        devices
+            .into_iter()
+            .map(|device| Cut { device, seq })
+            .collect()
+    }
+
+    /// A revocation of `target` by `author` on `parents`, with the cuts `log` knows.
+    fn revoke(
+        log: &MembershipLog,
+        author: &Dev,
+        parents: &[OpId],
+        target: RevokeTarget,
+        seq: u64,
+    ) -> Op {
+        let cuts = cuts_for(log, target, seq);
+        Op::revoke(NET, &author.key, parents, target, &cuts, "test", 20).expect("op")
+    }
+
+    /// A log holding `ops`, inserted in this order (parents may come after children).
+    fn log_of<'a>(g: &Op, ops: impl IntoIterator<Item = &'a Op>) -> MembershipLog {
+        let mut log = unverified_log(g);
+        for op in ops {
+            log.insert_verified(VerifiedOp::assume(op.clone()))
+                .expect("inserts");
+        }
+        assert_eq!(log.pending_count(), 0);
+        log
+    }
+
+    /// Builds logs from `ops` in several arrival orders, checks that they all resolve to the
+    /// same state and that it is the one the rule defines; returns one of them.
+    fn resolve_in_any_order(g: &Op, ops: &[&Op]) -> MembershipLog {
+        let first = log_of(g, ops.iter().copied());
+        let expected = reference(&first);
+        assert_eq!(first.state().verdicts(), &expected.verdicts);
+        assert_eq!(first.state().view(), &expected.all);
+        let mut orders: Vec<Vec<&Op>> = vec![ops.iter().rev().copied().collect()];
+        for seed in 1..6 {
+            let mut order = ops.to_vec();
+            shuffle(&mut order, seed);
+            orders.push(order);
+        }
+        for order in orders {
+            let log = log_of(g, order);
+            assert_eq!(log.state(), first.state());
+            assert_eq!(log.heads(), first.heads());
+        }
+        first
+    }
+
+    #[test]
+    fn organisations_and_devices_are_revoked_by_those_allowed_to() {
+        let (a, b, b2, c, nobody) = (
+            Dev::new(1),
+            Dev::new(2),
+            Dev::new(3),
+            Dev::new(4),
+            Dev::new(5),
+        );
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        for op in [
+            Op::add_org(NET, &a.key, &[g.id()], "B", Role::Member, b.keys(), 2),
+            Op::add_org(NET, &a.key, &[g.id()], "C", Role::Member, c.keys(), 2),
+        ] {
+            log.insert(op.expect("op").as_bytes()).expect("inserts");
+        }
+        accept(
+            &Op::add_device(NET, &b.key, &log.heads(), b.org(), b2.keys(), 3).expect("op"),
+            &mut log,
+        );
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &key(1, 1), &members(&log), 4).expect("op"),
+            &mut log,
+        );
+        assert_eq!(log.state().admins(), vec![a.org()]);
+        assert!(!log.state().needs_rotation());
+        let heads = log.heads();
+        let cut = |dev: &Dev, seq| Cut {
+            device: dev.public(),
+            seq,
+        };
+        let attempts = [
+            // A member organisation cannot revoke another organisation or its devices.
+            (
+                revoke(&log, &c, &heads, RevokeTarget::Org(b.org()), 1),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                revoke(&log, &c, &heads, RevokeTarget::Device(b.public()), 1),
+                InvalidReason::NotOrgOrAdmin,
+            ),
+            (
+                revoke(&log, &a, &heads, RevokeTarget::Org(nobody.org()), 1),
+                InvalidReason::UnknownOrg,
+            ),
+            (
+                revoke(&log, &a, &heads, RevokeTarget::Device(nobody.public()), 1),
+                InvalidReason::UnknownDevice,
+            ),
+            (
+                revoke(&log, &nobody, &heads, RevokeTarget::Device(c.public()), 1),
+                InvalidReason::NotAMember,
+            ),
+            // The cuts name exactly the member devices of the organisation.
+            (
+                Op::revoke(
+                    NET,
+                    &a.key,
+                    &heads,
+                    RevokeTarget::Org(b.org()),
+                    &[cut(&b, 1)],
+                    "",
+                    5,
+                )
+                .expect("op"),
+                InvalidReason::CutsMismatch,
+            ),
+            (
+                Op::revoke(
+                    NET,
+                    &a.key,
+                    &heads,
+                    RevokeTarget::Org(b.org()),
+                    &[cut(&b, 1), cut(&b2, 1), cut(&c, 1)],
+                    "",
+                    5,
+                )
+                .expect("op"),
+                InvalidReason::CutsMismatch,
+            ),
+        ];
+        for (op, reason) in attempts {
+            log.insert(op.as_bytes()).expect("accepted");
+            assert_eq!(invalid(&log, &op), Some(reason), "{op:?}");
+        }
+        assert_eq!(log.state().devices().len(), 4);
+        assert!(log.state().revocations().iter().all(|r| !r.effective));
+
+        // B's own device revokes its sibling, the lost laptop: B and its other device stay.
+        let lost = revoke(&log, &b, &log.heads(), RevokeTarget::Device(b2.public()), 7);
+        accept(&lost, &mut log);
+        let state = log.state();
+        assert!(!state.is_member_device(&b2.public()));
+        assert!(state.is_revoked_device(&b2.public()));
+        assert_eq!(state.device(&b2.public()), None);
+        assert_eq!(
+            state
+                .revoked_devices()
+                .iter()
+                .map(|d| d.key)
+                .collect::<Vec<_>>(),
+            vec![b2.public()]
+        );
+        assert_eq!(
+            state.org(&b.org()).map(|o| o.devices),
+            Some(vec![b.public()])
+        );
+        assert!(!state.is_revoked_org(&b.org()));
+        assert_eq!(
+            state.write_limit(&b2.public(), &b.org()),
+            WriteLimit::Revoked { cut: 7 }
+        );
+        assert_eq!(state.write_limit(&b.public(), &b.org()), WriteLimit::Member);
+        assert_eq!(
+            state.write_limit(&b2.public(), &a.org()),
+            WriteLimit::NotMember
+        );
+        assert_eq!(
+            state.write_limit(&nobody.public(), &nobody.org()),
+            WriteLimit::NotMember
+        );
+        assert!(!state.may_write(&b2.public(), &b.org()));
+        assert!(state.may_write(&b.public(), &b.org()));
+        // The epoch 1 key reached B's lost laptop: a new rotation is needed.
+        assert_eq!(state.current_key_exposed_to(), vec![b2.public()]);
+        assert!(state.needs_rotation());
+        assert!(state.devices_without_current_key().is_empty());
+        let info = state.revocation(&lost.id()).expect("listed");
+        assert_eq!(
+            (
+                info.author,
+                info.target,
+                info.reason.as_str(),
+                info.effective
+            ),
+            (b.public(), RevokeTarget::Device(b2.public()), "test", true)
+        );
+
+        // An admin revokes C: C and its device are gone, kept for audit.
+        let revoke_c = revoke(&log, &a, &log.heads(), RevokeTarget::Org(c.org()), 3);
+        assert!(
+            !log.state()
+                .would_leave_without_admin(&RevokeTarget::Org(c.org()))
+        );
+        assert!(
+            log.state()
+                .would_leave_without_admin(&RevokeTarget::Org(a.org()))
+        );
+        assert!(
+            log.state()
+                .would_leave_without_admin(&RevokeTarget::Device(a.public()))
+        );
+        accept(&revoke_c, &mut log);
+        let state = log.state();
+        assert_eq!(state.org(&c.org()), None);
+        assert_eq!(state.role(&c.org()), None);
+        assert!(state.is_revoked_org(&c.org()));
+        assert_eq!(
+            state
+                .revoked_orgs()
+                .into_iter()
+                .map(|o| (o.id, o.role, o.devices))
+                .collect::<Vec<_>>(),
+            vec![(c.org(), Role::Member, vec![c.public()])]
+        );
+        assert_eq!(
+            state.orgs().iter().map(|o| o.id).collect::<BTreeSet<_>>(),
+            BTreeSet::from([a.org(), b.org()])
+        );
+        assert!(state.is_revoked_device(&c.public()));
+        assert_eq!(
+            state.write_limit(&c.public(), &c.org()),
+            WriteLimit::Revoked { cut: 3 }
+        );
+        assert_eq!(state.devices().len(), 2);
+        let effective: Vec<OpId> = state
+            .revocations()
+            .into_iter()
+            .filter(|r| r.effective)
+            .map(|r| r.id)
+            .collect();
+        let mut expected = vec![lost.id(), revoke_c.id()];
+        expected.sort();
+        assert_eq!(effective, expected);
+        assert_eq!(state.revocations().len(), 9);
+
+        // Neither can be revoked a second time, nor can B's lost laptop be revoked with it.
+        for op in [
+            revoke(&log, &a, &log.heads(), RevokeTarget::Org(c.org()), 9),
+            Op::revoke(
+                NET,
+                &a.key,
+                &log.heads(),
+                RevokeTarget::Device(c.public()),
+                &[cut(&c, 9)],
+                "",
+                9,
+            )
+            .expect("op"),
+            Op::revoke(
+                NET,
+                &b.key,
+                &log.heads(),
+                RevokeTarget::Device(b2.public()),
+                &[cut(&b2, 9)],
+                "",
+                9,
+            )
+            .expect("op"),
+        ] {
+            log.insert(op.as_bytes()).expect("accepted");
+            assert_eq!(invalid(&log, &op), Some(InvalidReason::Revoked));
+        }
+        // An organisation revocation cuts only the devices still members.
+        let revoke_b = revoke(&log, &a, &log.heads(), RevokeTarget::Org(b.org()), 4);
+        let Body::Revoke { cuts, .. } = revoke_b.body() else {
+            panic!("a revoke op");
+        };
+        assert_eq!(cuts, &[cut(&b, 4)]);
+        accept(&revoke_b, &mut log);
+        assert_eq!(log.state().device_cut(&b2.public()).map(|c| c.cut), Some(7));
+        assert_eq!(log.state().devices().len(), 1);
+    }
+
+    #[test]
+    fn replayed_or_re_signed_grants_after_a_revocation_change_nothing() {
+        let (a, b, b2, fresh) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(4));
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        let add_b =
+            Op::add_org(NET, &a.key, &log.heads(), "B", Role::Admin, b.keys(), 2).expect("op");
+        accept(&add_b, &mut log);
+        let k1 = key(1, 1);
+        let rotation =
+            Op::epoch_key(NET, &a.key, &log.heads(), &k1, &members(&log), 3).expect("op");
+        accept(&rotation, &mut log);
+        let add_b2 = Op::add_device(NET, &b.key, &log.heads(), b.org(), b2.keys(), 4).expect("op");
+        accept(&add_b2, &mut log);
+        let share = Op::epoch_key(NET, &a.key, &log.heads(), &k1, &[b2.keys()], 5).expect("op");
+        accept(&share, &mut log);
+        let promote = Op::set_role(NET, &a.key, &log.heads(), b.org(), Role::Admin, 6).expect("op");
+        accept(&promote, &mut log);
+        let before_revocation = log.heads();
+        accept(
+            &revoke(&log, &a, &log.heads(), RevokeTarget::Org(b.org()), 1),
+            &mut log,
+        );
+        let revoked = log.state().clone();
+
+        // The same bytes again are duplicates.
+        for op in [&add_b, &add_b2, &rotation, &share, &promote] {
+            assert!(log.insert(op.as_bytes()).expect("inserts").duplicate);
+        }
+        assert_eq!(log.state(), &revoked);
+
+        // The same grants signed anew after the revocation are invalid.
+        let heads = log.heads();
+        let again = [
+            Op::add_org(NET, &a.key, &heads, "B", Role::Admin, b.keys(), 7),
+            Op::add_org(NET, &a.key, &heads, "B2", Role::Member, b2.keys(), 7),
+            Op::add_device(NET, &a.key, &heads, a.org(), b2.keys(), 7),
+            Op::add_device(NET, &a.key, &heads, b.org(), fresh.keys(), 7),
+            Op::set_role(NET, &a.key, &heads, b.org(), Role::Admin, 7),
+        ];
+        for op in again {
+            let op = op.expect("op");
+            log.insert(op.as_bytes()).expect("accepted");
+            assert_eq!(invalid(&log, &op), Some(InvalidReason::Revoked), "{op:?}");
+        }
+        let reshare = Op::epoch_key(NET, &a.key, &heads, &k1, &[b2.keys()], 7).expect("op");
+        log.insert(reshare.as_bytes()).expect("accepted");
+        assert_eq!(
+            invalid(&log, &reshare),
+            Some(InvalidReason::RecipientNotAMember)
+        );
+        // Re-signed by the admin on the old parents, concurrent with the revocation: valid in
+        // its causal past, but the organisation's tombstone covers whatever it adds.
+        let backdated =
+            Op::add_device(NET, &a.key, &before_revocation, b.org(), fresh.keys(), 8).expect("op");
+        log.insert(backdated.as_bytes()).expect("accepted");
+        assert_eq!(log.state().verdict(&backdated.id()), Some(Verdict::Valid));
+        assert!(!log.state().is_member_device(&fresh.public()));
+        assert_eq!(
+            log.state().write_limit(&fresh.public(), &b.org()),
+            WriteLimit::Revoked { cut: 0 }
+        );
+        assert_eq!(log.state().orgs(), revoked.orgs());
+        assert_eq!(log.state().devices(), revoked.devices());
+        assert_eq!(
+            log.epoch_keys(&b.public(), &b.agreement).epochs().count(),
+            1
+        );
+
+        // Coming back takes a new key, hence a new organisation id.
+        let new_b = Dev::new(9);
+        accept(
+            &Op::add_org(
+                NET,
+                &a.key,
+                &log.heads(),
+                "B",
+                Role::Member,
+                new_b.keys(),
+                9,
+            )
+            .expect("op"),
+            &mut log,
+        );
+        assert!(log.state().is_member_device(&new_b.public()));
+        assert_ne!(new_b.org(), b.org());
+        assert!(log.state().is_revoked_org(&b.org()));
+    }
+
+    #[test]
+    fn admins_revoking_each_other_across_a_partition_both_lose_membership() {
+        let (a, a2, b, c, c2) = (
+            Dev::new(1),
+            Dev::new(2),
+            Dev::new(3),
+            Dev::new(4),
+            Dev::new(5),
+        );
+        let g = genesis(&a);
+        let mut base = unverified_log(&g);
+        let add_b =
+            Op::add_org(NET, &a.key, &base.heads(), "B", Role::Member, b.keys(), 2).expect("op");
+        accept(&add_b, &mut base);
+        let add_c =
+            Op::add_org(NET, &a.key, &base.heads(), "C", Role::Admin, c.keys(), 3).expect("op");
+        accept(&add_c, &mut base);
+        // The partition: A revokes C and then adds a device; C revokes A and then adds one.
+        let heads = base.heads();
+        let a_revokes_c = revoke(&base, &a, &heads, RevokeTarget::Org(c.org()), 1);
+        let c_revokes_a = revoke(&base, &c, &heads, RevokeTarget::Org(a.org()), 2);
+        let a_adds =
+            Op::add_device(NET, &a.key, &[a_revokes_c.id()], a.org(), a2.keys(), 4).expect("op");
+        let c_adds =
+            Op::add_device(NET, &c.key, &[c_revokes_a.id()], c.org(), c2.keys(), 4).expect("op");
+        // B saw both sides and writes a receipt for each.
+        let b_receipt = Op::receipt(
+            NET,
+            &b.key,
+            &[a_adds.id(), c_adds.id()],
+            a_revokes_c.id(),
+            Epoch(0),
+            5,
+        )
+        .expect("op");
+        let log = resolve_in_any_order(
+            &g,
+            &[
+                &add_b,
+                &add_c,
+                &a_revokes_c,
+                &c_revokes_a,
+                &a_adds,
+                &c_adds,
+                &b_receipt,
+            ],
+        );
+        let state = log.state();
+        for revocation in [&a_revokes_c, &c_revokes_a] {
+            assert_eq!(state.verdict(&revocation.id()), Some(Verdict::Valid));
+        }
+        for concurrent in [&a_adds, &c_adds] {
+            assert_eq!(
+                invalid(&log, concurrent),
+                Some(InvalidReason::RevokedConcurrently)
+            );
+        }
+        assert_eq!(state.verdict(&b_receipt.id()), Some(Verdict::Valid));
+        assert!(state.is_revoked_org(&a.org()) && state.is_revoked_org(&c.org()));
+        assert_eq!(
+            state.orgs().iter().map(|o| o.id).collect::<Vec<_>>(),
+            vec![b.org()]
+        );
+        assert!(state.admins().is_empty());
+        assert!(state.admin_devices().is_empty());
+        for key in [a.public(), a2.public(), c.public(), c2.public()] {
+            assert!(!state.is_member_device(&key));
+        }
+        assert_eq!(
+            state.receipts(&a_revokes_c.id()),
+            BTreeMap::from([(b.public(), Epoch(0))])
+        );
+    }
+
+    #[test]
+    fn an_admin_revoked_concurrently_loses_its_ops_and_what_builds_on_them() {
+        let (a, x, x2, b, d, d2) = (
+            Dev::new(1),
+            Dev::new(2),
+            Dev::new(3),
+            Dev::new(4),
+            Dev::new(5),
+            Dev::new(6),
+        );
+        let g = genesis(&a);
+        let mut base = unverified_log(&g);
+        let add_x =
+            Op::add_org(NET, &a.key, &base.heads(), "X", Role::Admin, x.keys(), 2).expect("op");
+        accept(&add_x, &mut base);
+        let add_b =
+            Op::add_org(NET, &a.key, &base.heads(), "B", Role::Member, b.keys(), 3).expect("op");
+        accept(&add_b, &mut base);
+        // X's op that A has seen when revoking X stays.
+        let x_seen = Op::add_device(NET, &x.key, &base.heads(), x.org(), x2.keys(), 4).expect("op");
+        accept(&x_seen, &mut base);
+        let heads = base.heads();
+        let revoke_x = revoke(&base, &a, &heads, RevokeTarget::Org(x.org()), 1);
+        // Concurrently, X adds D as an admin and rotates the key; D adds a device and revokes
+        // B; A, having seen X's addition of D (but not yet its own revocation of X, on
+        // another device of A's in a real network), names D an admin again.
+        let add_d = Op::add_org(NET, &x.key, &heads, "D", Role::Admin, d.keys(), 5).expect("op");
+        let mut with_d = base.state().devices();
+        with_d.push(crate::membership::Device {
+            key: d.public(),
+            org: d.org(),
+            agreement: d.agreement.public(),
+            added_by: add_d.id(),
+        });
+        let recipients: Vec<DeviceKeys> = with_d
+            .iter()
+            .map(|dev| DeviceKeys {
+                device: dev.key,
+                agreement: dev.agreement,
+            })
+            .collect();
+        let x_rotates =
+            Op::epoch_key(NET, &x.key, &[add_d.id()], &key(5, 5), &recipients, 6).expect("op");
+        let d_adds =
+            Op::add_device(NET, &d.key, &[x_rotates.id()], d.org(), d2.keys(), 7).expect("op");
+        let d_revokes_b = Op::revoke(
+            NET,
+            &d.key,
+            &[d_adds.id()],
+            RevokeTarget::Org(b.org()),
+            &[Cut {
+                device: b.public(),
+                seq: 3,
+            }],
+            "",
+            8,
+        )
+        .expect("op");
+        let a_promotes_d =
+            Op::set_role(NET, &a.key, &[add_d.id()], d.org(), Role::Admin, 9).expect("op");
+        let ops = [
+            &add_x,
+            &add_b,
+            &x_seen,
+            &revoke_x,
+            &add_d,
+            &x_rotates,
+            &d_adds,
+            &d_revokes_b,
+            &a_promotes_d,
+        ];
+        // Before the revocation arrives, X's branch is valid.
+        let unaware = log_of(
+            &g,
+            ops.iter().copied().filter(|op| op.id() != revoke_x.id()),
+        );
+        assert!(unaware.state().verdicts().values().all(Verdict::is_valid));
+        assert_eq!(
+            unaware.state().current_epoch().map(|e| e.epoch),
+            Some(Epoch(5))
+        );
+        assert!(unaware.state().is_member_device(&d2.public()));
+
+        let log = resolve_in_any_order(&g, &ops);
+        let state = log.state();
+        assert_eq!(state.verdict(&x_seen.id()), Some(Verdict::Valid));
+        assert_eq!(state.verdict(&revoke_x.id()), Some(Verdict::Valid));
+        for op in [&add_d, &x_rotates] {
+            assert_eq!(invalid(&log, op), Some(InvalidReason::RevokedConcurrently));
+        }
+        // Descendants are judged again without the nullified ops.
+        assert_eq!(invalid(&log, &d_adds), Some(InvalidReason::NotAMember));
+        assert_eq!(
+            invalid(&log, &a_promotes_d),
+            Some(InvalidReason::UnknownOrg)
+        );
+        // A revocation keeps the verdict of its own causal past, where D was an admin.
+        assert_eq!(state.verdict(&d_revokes_b.id()), Some(Verdict::Valid));
+        assert!(state.is_revoked_org(&b.org()));
+        assert_eq!(state.org(&d.org()), None);
+        assert!(!state.is_member_device(&d2.public()));
+        assert_eq!(
+            state.write_limit(&d.public(), &d.org()),
+            WriteLimit::NotMember
+        );
+        // X's rotation is burned: never current, its epoch taken, its key still opens for its
+        // recipients (what they sealed under it before they knew stays readable).
+        assert!(state.current_epoch().is_none());
+        assert_eq!(
+            state.burned_keys(),
+            vec![(
+                Epoch(5),
+                epoch_key_commitment(NET, &key(5, 5)),
+                x_rotates.id()
+            )]
+        );
+        assert_eq!(state.next_epoch(), Some(Epoch(1)));
+        assert_eq!(
+            log.epoch_keys(&a.public(), &a.agreement)
+                .epochs()
+                .collect::<Vec<_>>(),
+            vec![Epoch(5)]
+        );
+        assert_eq!(
+            state
+                .devices()
+                .iter()
+                .map(|dev| dev.key)
+                .collect::<Vec<_>>(),
+            vec![a.public()]
+        );
+        // What the log computes incrementally on top of it is judged in the same state: D's
+        // key was never added validly, so it may join now; a rotation must go above the burned
+        // epoch, and a share of the burned key is refused.
+        let mut log = log;
+        let later =
+            Op::add_org(NET, &a.key, &log.heads(), "D", Role::Member, d.keys(), 10).expect("op");
+        accept(&later, &mut log);
+        assert!(log.state().is_member_device(&d.public()));
+        let heads = log.heads();
+        let share = Op::epoch_key(NET, &a.key, &heads, &key(5, 5), &[d.keys()], 11).expect("op");
+        let reused =
+            Op::epoch_key(NET, &a.key, &heads, &key(5, 6), &members(&log), 11).expect("op");
+        for op in [&share, &reused] {
+            log.insert(op.as_bytes()).expect("inserts");
+            assert_eq!(invalid(&log, op), Some(InvalidReason::BurnedEpoch));
+        }
+        // Epochs below or above the burned one are free.
+        assert_eq!(log.state().next_epoch(), Some(Epoch(1)));
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &key(4, 4), &members(&log), 12).expect("op"),
+            &mut log,
+        );
+        assert_eq!(log.state().next_epoch(), Some(Epoch(6)));
+        accept(
+            &Op::epoch_key(NET, &a.key, &log.heads(), &key(6, 6), &members(&log), 13).expect("op"),
+            &mut log,
+        );
+        assert_eq!(log.state().current_epoch().map(|e| e.epoch), Some(Epoch(6)));
+        assert_eq!(
+            log.epoch_keys(&a.public(), &a.agreement)
+                .epochs()
+                .collect::<Vec<_>>(),
+            vec![Epoch(4), Epoch(5), Epoch(6)]
+        );
+    }
+
+    #[test]
+    fn concurrent_revocations_of_a_device_keep_the_highest_cut() {
+        let (a, c, b) = (Dev::new(1), Dev::new(2), Dev::new(3));
+        let g = genesis(&a);
+        let mut base = unverified_log(&g);
+        for op in [
+            Op::add_org(NET, &a.key, &base.heads(), "C", Role::Admin, c.keys(), 2),
+            Op::add_org(NET, &a.key, &base.heads(), "B", Role::Member, b.keys(), 2),
+        ] {
+            base.insert_verified(VerifiedOp::assume(op.expect("op")))
+                .expect("inserts");
+        }
+        let mut ops: Vec<Op> = base.ops().skip(1).cloned().collect();
+        let heads = base.heads();
+        let by_a = revoke(&base, &a, &heads, RevokeTarget::Device(b.public()), 5);
+        let by_c = revoke(&base, &c, &heads, RevokeTarget::Device(b.public()), 9);
+        ops.extend([by_a.clone(), by_c.clone()]);
+        let refs: Vec<&Op> = ops.iter().collect();
+        let log = resolve_in_any_order(&g, &refs);
+        let cut = log.state().device_cut(&b.public()).expect("revoked");
+        let mut both = vec![by_a.id(), by_c.id()];
+        both.sort();
+        assert_eq!(
+            (cut.cut, cut.revocations, cut.cut_by),
+            (9, both, vec![by_c.id()])
+        );
+        assert_eq!(
+            log.state().write_limit(&b.public(), &b.org()),
+            WriteLimit::Revoked { cut: 9 }
+        );
+        // An organisation revocation concurrent with both counts too.
+        let org_wide = revoke(&base, &a, &heads, RevokeTarget::Org(b.org()), 12);
+        ops.push(org_wide.clone());
+        let refs: Vec<&Op> = ops.iter().collect();
+        let log = resolve_in_any_order(&g, &refs);
+        let cut = log.state().device_cut(&b.public()).expect("revoked");
+        assert_eq!((cut.cut, cut.revocations.len()), (12, 3));
+        assert_eq!(cut.cut_by, vec![org_wide.id()]);
+        // A device that no cut names, added concurrently with its organisation's revocation,
+        // keeps nothing.
+        let b2 = Dev::new(4);
+        let late = Op::add_device(NET, &b.key, &heads, b.org(), b2.keys(), 3).expect("op");
+        ops.push(late.clone());
+        let refs: Vec<&Op> = ops.iter().collect();
+        let log = resolve_in_any_order(&g, &refs);
+        assert_eq!(
+            invalid(&log, &late),
+            Some(InvalidReason::RevokedConcurrently)
+        );
+        assert_eq!(
+            log.state().write_limit(&b2.public(), &b.org()),
+            WriteLimit::NotMember
+        );
+    }
+
+    #[test]
+    fn rotations_after_a_revocation_leave_the_revoked_devices_out() {
+        let (a, c, b, b2) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(4));
+        let g = genesis(&a);
+        let mut log = unverified_log(&g);
+        for op in [
+            Op::add_org(NET, &a.key, &log.heads(), "C", Role::Admin, c.keys(), 2),
+            Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2),
+        ] {
+            log.insert_verified(VerifiedOp::assume(op.expect("op")))
+                .expect("inserts");
+        }
+        accept(
+            &Op::add_device(NET, &b.key, &log.heads(), b.org(), b2.keys(), 3).expect("op"),
+            &mut log,
+        );
+        let everyone = members(&log);
+        let heads = log.heads();
+        // A revokes B's second device while C, not knowing, rotates to epoch 2 for everyone.
+        let lost = revoke(&log, &a, &heads, RevokeTarget::Device(b2.public()), 0);
+        let k2 = key(2, 2);
+        let rot_c = Op::epoch_key(NET, &c.key, &heads, &k2, &everyone, 4).expect("op");
+        for op in [&lost, &rot_c] {
+            log.insert(op.as_bytes()).expect("inserts");
+        }
+        let state = log.state();
+        assert_eq!(state.verdict(&rot_c.id()), Some(Verdict::Valid));
+        assert_eq!(state.current_epoch().map(|e| e.epoch), Some(Epoch(2)));
+        assert_eq!(state.current_key_exposed_to(), vec![b2.public()]);
+        assert!(state.needs_rotation());
+        assert!(state.devices_without_current_key().is_empty());
+        // The revoked device gets nothing later: no share, no rotation that includes it.
+        let heads = log.heads();
+        let share = Op::epoch_key(NET, &a.key, &heads, &k2, &[b2.keys()], 5).expect("op");
+        let k3 = key(3, 3);
+        let with_b2 = Op::epoch_key(NET, &a.key, &heads, &k3, &everyone, 5).expect("op");
+        for (op, reason) in [
+            (&share, InvalidReason::RecipientNotAMember),
+            (&with_b2, InvalidReason::RecipientNotAMember),
+        ] {
+            log.insert(op.as_bytes()).expect("inserts");
+            assert_eq!(invalid(&log, op), Some(reason));
+        }
+        let rotation =
+            Op::epoch_key(NET, &a.key, &log.heads(), &k3, &members(&log), 6).expect("op");
+        assert_eq!(members(&log).len(), 3);
+        accept(&rotation, &mut log);
+        assert!(!log.state().needs_rotation());
+        assert_eq!(
+            log.epoch_keys(&b2.public(), &b2.agreement)
+                .epochs()
+                .collect::<Vec<_>>(),
+            vec![Epoch(2)]
+        );
+        assert_eq!(
+            log.epoch_keys(&b.public(), &b.agreement)
+                .epochs()
+                .collect::<Vec<_>>(),
+            vec![Epoch(2), Epoch(3)]
+        );
+    }
+
+    #[test]
+    fn receipts_are_kept_per_device_and_need_the_revocation_in_their_past() {
+        let (a, b, c, d) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(4));
+        let g = genesis(&a);
+        let mut log = unverified_log(&g);
+        for op in [
+            Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2),
+            Op::add_org(NET, &a.key, &log.heads(), "C", Role::Member, c.keys(), 2),
+            Op::add_org(NET, &a.key, &log.heads(), "D", Role::Member, d.keys(), 2),
+        ] {
+            log.insert_verified(VerifiedOp::assume(op.expect("op")))
+                .expect("inserts");
+        }
+        let before = log.heads();
+        let not_a_revocation = before[0];
+        let failed = revoke(&log, &b, &before, RevokeTarget::Org(d.org()), 0);
+        let revoke_c = revoke(&log, &a, &before, RevokeTarget::Org(c.org()), 0);
+        for op in [&failed, &revoke_c] {
+            log.insert(op.as_bytes()).expect("inserts");
+        }
+        assert_eq!(invalid(&log, &failed), Some(InvalidReason::NotAdmin));
+        let after = log.heads();
+        let receipt = |who: &Dev, parents: &[OpId], revocation: OpId, epoch: u32| {
+            Op::receipt(NET, &who.key, parents, revocation, Epoch(epoch), 3).expect("op")
+        };
+        let b1 = receipt(&b, &after, revoke_c.id(), 1);
+        let b2 = receipt(&b, &[b1.id()], revoke_c.id(), 2);
+        let a7 = receipt(&a, &after, revoke_c.id(), 7);
+        // Concurrent receipts of one device: the highest epoch is its latest.
+        let d4 = receipt(&d, &after, revoke_c.id(), 4);
+        let d3 = receipt(&d, &after, revoke_c.id(), 3);
+        for op in [&b1, &b2, &a7, &d4, &d3] {
+            log.insert(op.as_bytes()).expect("inserts");
+            assert_eq!(log.state().verdict(&op.id()), Some(Verdict::Valid));
+        }
+        let invalid_receipts = [
+            // The revocation is not in its causal past.
+            (
+                receipt(&b, &before, revoke_c.id(), 1),
+                InvalidReason::UnknownRevocation,
+            ),
+            (
+                receipt(&b, &after, not_a_revocation, 1),
+                InvalidReason::UnknownRevocation,
+            ),
+            (
+                receipt(&b, &after, failed.id(), 1),
+                InvalidReason::UnknownRevocation,
+            ),
+            (
+                receipt(&c, &after, revoke_c.id(), 1),
+                InvalidReason::NotAMember,
+            ),
+        ];
+        for (op, reason) in invalid_receipts {
+            log.insert(op.as_bytes()).expect("inserts");
+            assert_eq!(invalid(&log, &op), Some(reason));
+        }
+        assert_eq!(
+            log.state().receipts(&revoke_c.id()),
+            BTreeMap::from([
+                (a.public(), Epoch(7)),
+                (b.public(), Epoch(2)),
+                (d.public(), Epoch(4)),
+            ])
+        );
+        assert!(log.state().receipts(&failed.id()).is_empty());
+        // A receipt has no membership effect.
+        assert_eq!(log.state().devices().len(), 3);
+    }
+
     /// A chain g ← x ← y ← z and a branch x ← w, built by the founder.
     fn chain(a: &Dev) -> (Op, [Op; 4]) {
         let g = genesis(a);
@@ -1288,36 +2266,108 @@ mod tests {
         assert_eq!(log.summary(), expected);
     }
 
-    /// What the incremental log must match, recomputed from scratch: the state of each op's
-    /// causal past (its ancestors folded in canonical order), each verdict, and the final state.
+    /// What the incremental log must match, recomputed from scratch by the rule's definition:
+    /// the state of each op's causal past with the final verdicts, each verdict, and the final
+    /// state.
     struct Reference {
         before: HashMap<OpId, View>,
         verdicts: BTreeMap<OpId, Verdict>,
         all: View,
     }
 
+    /// Resolves the causally closed set `set` of `ops` (canonical order) by definition: each op
+    /// is judged against the fold of its ancestors' contributions; a `Revoke` keeps its verdict
+    /// from `local`; any other valid op is nullified if an effective revocation of the set
+    /// covers its author and does not have it as an ancestor.
+    fn resolve_by_definition(
+        ops: &[&Op],
+        set: &HashSet<OpId>,
+        past: &HashMap<OpId, HashSet<OpId>>,
+        local: &HashMap<OpId, Judged>,
+    ) -> HashMap<OpId, Judged> {
+        let in_set: Vec<&Op> = ops
+            .iter()
+            .filter(|op| set.contains(&op.id()))
+            .copied()
+            .collect();
+        let effective: Vec<(OpId, RevokeTarget)> = in_set
+            .iter()
+            .filter_map(|op| match op.body() {
+                Body::Revoke { target, .. } if local[&op.id()].verdict.is_valid() => {
+                    Some((op.id(), *target))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut judged: HashMap<OpId, Judged> = HashMap::new();
+        for op in &in_set {
+            let mut view = View::default();
+            for ancestor in in_set.iter().filter(|o| past[&op.id()].contains(&o.id())) {
+                view.absorb(ancestor, &judged[&ancestor.id()]);
+            }
+            let verdict = match op.body() {
+                Body::Create { .. } | Body::Revoke { .. } => local[&op.id()].clone(),
+                _ => {
+                    let j = view.judge(op);
+                    let nullified = effective.iter().any(|(r, target)| {
+                        covers(target, &op.author(), j.author_org) && !past[r].contains(&op.id())
+                    });
+                    if nullified {
+                        // A rotation that was valid leaves its key burned.
+                        Judged {
+                            verdict: Verdict::Invalid(InvalidReason::RevokedConcurrently),
+                            supersedes: Vec::new(),
+                            rotation: view.burns(op),
+                            author_org: j.author_org,
+                        }
+                    } else {
+                        j
+                    }
+                }
+            };
+            judged.insert(op.id(), verdict);
+        }
+        judged
+    }
+
     fn reference(log: &MembershipLog) -> Reference {
         let ops: Vec<&Op> = log.ops().collect();
         let by_id: HashMap<OpId, &Op> = ops.iter().map(|op| (op.id(), *op)).collect();
-        let mut judged: HashMap<OpId, Judged> = HashMap::new();
-        let mut before = HashMap::new();
+        let mut past: HashMap<OpId, HashSet<OpId>> = HashMap::new();
         for op in &ops {
-            let mut past = HashSet::new();
+            let mut ancestors = HashSet::new();
             let mut stack = op.parents().to_vec();
             while let Some(id) = stack.pop() {
-                if past.insert(id) {
+                if ancestors.insert(id) {
                     stack.extend_from_slice(by_id[&id].parents());
                 }
             }
+            past.insert(op.id(), ancestors);
+        }
+        // Each revocation (and the genesis) is judged in the resolved state of its causal past.
+        let mut local: HashMap<OpId, Judged> = HashMap::new();
+        for op in &ops {
+            if !matches!(op.body(), Body::Create { .. } | Body::Revoke { .. }) {
+                continue;
+            }
+            let set = &past[&op.id()];
+            let judged = resolve_by_definition(&ops, set, &past, &local);
             let mut view = View::default();
-            for ancestor in ops.iter().filter(|o| past.contains(&o.id())) {
+            for ancestor in ops.iter().filter(|o| set.contains(&o.id())) {
                 view.absorb(ancestor, &judged[&ancestor.id()]);
             }
-            judged.insert(op.id(), view.judge(op));
-            before.insert(op.id(), view);
+            local.insert(op.id(), view.judge(op));
         }
+        let everything: HashSet<OpId> = by_id.keys().copied().collect();
+        let judged = resolve_by_definition(&ops, &everything, &past, &local);
+        let mut before = HashMap::new();
         let mut all = View::default();
         for op in &ops {
+            let mut view = View::default();
+            for ancestor in ops.iter().filter(|o| past[&op.id()].contains(&o.id())) {
+                view.absorb(ancestor, &judged[&ancestor.id()]);
+            }
+            before.insert(op.id(), view);
             all.absorb(op, &judged[&op.id()]);
         }
         Reference {
@@ -1335,14 +2385,44 @@ mod tests {
 
     const ACTORS: usize = 6;
 
-    /// Runs a script of ops and syncs among `ACTORS` replicas, one per device; device 0 founds
-    /// the network. Returns every replica's log. Signatures are real but not re-verified.
+    /// Runs a script of ops and syncs among `ACTORS` replicas, one per device. Device 0 founds
+    /// the network and adds the organisations of devices 1 and 2 as admins and 3 to 5 as
+    /// members, which every replica knows at the start; keys 6 to 11 are new. A step's target
+    /// (0..2·`ACTORS`) names the key an op is about, and the replica `target % ACTORS` for a
+    /// sync. Returns every replica's log. Signatures are real but not re-verified.
     fn simulate(script: &[(u8, usize, usize, bool)]) -> (Vec<MembershipLog>, HashMap<OpId, Op>) {
         static DEVS: std::sync::OnceLock<Vec<Dev>> = std::sync::OnceLock::new();
-        let devs = DEVS.get_or_init(|| (1..=ACTORS as u8).map(Dev::new).collect());
+        let devs = DEVS.get_or_init(|| (1..=2 * ACTORS as u8).map(Dev::new).collect());
         let g = genesis(&devs[0]);
         let mut all = HashMap::from([(g.id(), g.clone())]);
-        let mut logs: Vec<MembershipLog> = (0..ACTORS).map(|_| unverified_log(&g)).collect();
+        let mut founding = unverified_log(&g);
+        for (i, dev) in devs.iter().enumerate().take(ACTORS).skip(1) {
+            let role = if i < 3 { Role::Admin } else { Role::Member };
+            let op = Op::add_org(
+                NET,
+                &devs[0].key,
+                &founding.heads(),
+                &format!("Org {i}"),
+                role,
+                dev.keys(),
+                0,
+            )
+            .expect("builds");
+            all.insert(op.id(), op.clone());
+            founding
+                .insert_verified(VerifiedOp::assume(op))
+                .expect("inserts");
+        }
+        let mut logs: Vec<MembershipLog> = (0..ACTORS)
+            .map(|_| {
+                let mut log = unverified_log(&g);
+                for op in founding.ops().skip(1) {
+                    log.insert_verified(VerifiedOp::assume(op.clone()))
+                        .expect("inserts");
+                }
+                log
+            })
+            .collect();
         for (step, &(kind, actor, target, flag)) in script.iter().enumerate() {
             let state = logs[actor].state();
             let role = if flag { Role::Admin } else { Role::Member };
@@ -1370,6 +2450,10 @@ mod tests {
                         state.devices().into_iter().map(|d| d.key).collect();
                     if flag {
                         recipients.truncate(recipients.len().saturating_sub(1).max(1));
+                    }
+                    if recipients.is_empty() {
+                        // Everyone was revoked: there is nobody to seal a key to.
+                        continue;
                     }
                     let sealed = recipients
                         .into_iter()
@@ -1399,11 +2483,59 @@ mod tests {
                         sealed,
                     }
                 }
+                // Revoke an organisation: its member devices as cuts (all but one if `flag`
+                // and it has several, which is invalid).
+                5 => {
+                    let mut devices: Vec<_> = state
+                        .org(&them.org())
+                        .map(|org| org.devices)
+                        .unwrap_or_default();
+                    if flag && devices.len() > 1 {
+                        devices.pop();
+                    }
+                    Body::Revoke {
+                        target: RevokeTarget::Org(them.org()),
+                        cuts: devices
+                            .into_iter()
+                            .map(|device| Cut {
+                                device,
+                                seq: step as u64,
+                            })
+                            .collect(),
+                        reason: format!("step {step}"),
+                    }
+                }
+                6 => Body::Revoke {
+                    target: RevokeTarget::Device(them.public()),
+                    cuts: vec![Cut {
+                        device: them.public(),
+                        seq: (step as u64) % 4,
+                    }],
+                    reason: String::new(),
+                },
+                // A receipt for one of the revocations this replica knows, effective or not
+                // (the latter is invalid), on its current epoch (or a made-up one if `flag`).
+                7 => {
+                    let revocations = state.revocations();
+                    let Some(revocation) = revocations.get(target % revocations.len().max(1))
+                    else {
+                        continue;
+                    };
+                    let epoch = match (flag, state.current_epoch()) {
+                        (false, Some(current)) => current.epoch,
+                        _ => Epoch(step as u32),
+                    };
+                    Body::Receipt {
+                        revocation: revocation.id,
+                        epoch,
+                    }
+                }
                 _ => {
-                    let batch = logs[actor].ops_missing_from(&logs[target].heads());
+                    let peer = target % ACTORS;
+                    let batch = logs[actor].ops_missing_from(&logs[peer].heads());
                     for bytes in batch {
                         let op = all[&OpId::from_bytes(Sha256::digest(&bytes).into())].clone();
-                        logs[target]
+                        logs[peer]
                             .insert_verified(VerifiedOp::assume(op))
                             .expect("syncs");
                     }
@@ -1434,11 +2566,11 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
+        #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
         fn resolution_is_independent_of_arrival_order(
-            script in proptest::collection::vec((0u8..8, 0..ACTORS, 0..ACTORS, any::<bool>()), 1..48),
+            script in proptest::collection::vec((0u8..11, 0..ACTORS, 0..2 * ACTORS, any::<bool>()), 1..48),
             seeds in proptest::collection::vec(any::<u64>(), 3),
         ) {
             let (mut logs, all) = simulate(&script);
@@ -1534,6 +2666,7 @@ mod tests {
             }
         };
         sync(&mut logs, &all);
+        let before_writes = logs[0].heads();
         let mut epoch = 0;
         for step in 0..2000usize {
             let who = step % 3;
@@ -1587,5 +2720,34 @@ mod tests {
         assert_eq!(reversed.pending_count(), 0);
         assert_eq!(reversed.state(), logs[0].state());
         assert!(logs[0].state().verdicts().values().all(Verdict::is_valid));
+
+        // A revocation of the third admin made before the 2000 writes: its hundreds of ops are
+        // lost and every verdict is recomputed once, the same in both logs.
+        let revocation = Op::revoke(
+            NET,
+            &admins[0].key,
+            &before_writes,
+            RevokeTarget::Org(admins[2].org()),
+            &[Cut {
+                device: admins[2].public(),
+                seq: 0,
+            }],
+            "",
+            0,
+        )
+        .expect("op");
+        for log in [&mut logs[0], &mut reversed] {
+            log.insert_verified(VerifiedOp::assume(revocation.clone()))
+                .expect("inserts");
+        }
+        assert_eq!(reversed.state(), logs[0].state());
+        let lost = logs[0]
+            .state()
+            .verdicts()
+            .values()
+            .filter(|v| **v == Verdict::Invalid(InvalidReason::RevokedConcurrently))
+            .count();
+        assert_eq!(lost, 2000 / 3);
+        assert!(!logs[0].state().is_member_device(&admins[2].public()));
     }
 }
