@@ -585,7 +585,7 @@ fn puente_sync(
         b.shutdown().await;
         SyncRun {
             ms,
-            bytes: st[0].bytes_sent + st[0].bytes_received,
+            bytes: st[0].wire_bytes_sent + st[0].wire_bytes_received,
             frames: st[0].frames_sent + st[0].frames_received,
             poll_us: median(&polls),
         }

@@ -124,6 +124,10 @@ pub struct NodeStatus {
     pub frames_received: u64,
     /// Bytes of those frames.
     pub bytes_received: u64,
+    /// Bytes that crossed the wire for all frames (compressed, with framing), sent.
+    pub wire_bytes_sent: u64,
+    /// The same, received.
+    pub wire_bytes_received: u64,
 }
 
 /// Where sync with one connected peer stands.
@@ -542,6 +546,8 @@ impl NodeActor {
             bytes_sent: self.traffic.bytes_sent,
             frames_received: self.traffic.frames_received,
             bytes_received: self.traffic.bytes_received,
+            wire_bytes_sent: self.net.wire_bytes().0,
+            wire_bytes_received: self.net.wire_bytes().1,
         }
     }
 

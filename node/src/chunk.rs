@@ -426,7 +426,15 @@ pub(crate) mod build {
                 out.push(if i + 1 < k { byte | 0x80 } else { byte });
             }
             out.extend_from_slice(&fixed);
-            out.resize(len, 0);
+            // Pseudo-random padding (the change's extra bytes): incompressible, so a padded
+            // change is as large sealed as it is here.
+            let mut x: u32 = 0x9e37_79b9;
+            while out.len() < len {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                out.push(x as u8);
+            }
             return out;
         }
         panic!("no padded change of {len} bytes")

@@ -436,6 +436,64 @@ impl ChangeCheck {
     }
 }
 
+/// First plaintext byte of a compressed body: `0x01` then a raw deflate stream. An
+/// uncompressed change list starts with the high byte of its count (at most 4 096), which is
+/// always `0x00`, and a document with automerge's magic `0x85`, so the tag is unambiguous.
+const PLAINTEXT_DEFLATE: u8 = 0x01;
+
+/// Bodies shorter than this are sealed uncompressed.
+const COMPRESS_MIN_BYTES: usize = 512;
+
+/// The plaintext to seal: `body` deflated behind [`PLAINTEXT_DEFLATE`] when it is long enough
+/// and that makes it smaller, else `body` itself. Compressing before encrypting is what makes
+/// sync and storage small: ciphertext does not compress. Each body holds one author's own
+/// changes to its own organisation's records, so no outsider's chosen text shares a body with
+/// anyone else's (no compression oracle across organisations).
+fn compress_body(body: zeroize::Zeroizing<Vec<u8>>) -> zeroize::Zeroizing<Vec<u8>> {
+    use std::io::Write as _;
+    if body.len() < COMPRESS_MIN_BYTES {
+        return body;
+    }
+    // Reserved up front so the buffer is not reallocated (which would leave plaintext copies
+    // behind that are not zeroized).
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(body.len() + 64));
+    out.push(PLAINTEXT_DEFLATE);
+    let done = {
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(&mut *out, flate2::Compression::default());
+        encoder.write_all(&body).is_ok() && encoder.finish().is_ok()
+    };
+    if done && out.len() < body.len() {
+        return out;
+    }
+    body
+}
+
+/// The body a decrypted plaintext carries: inflated if it is tagged [`PLAINTEXT_DEFLATE`],
+/// with `cap` bytes as a hard limit (inflation stops one byte past it and the body is refused,
+/// so a decompression bomb costs at most `cap`).
+fn expand_body(
+    plaintext: zeroize::Zeroizing<Vec<u8>>,
+    cap: usize,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, EnvelopeError> {
+    use std::io::Read as _;
+    if plaintext.first() != Some(&PLAINTEXT_DEFLATE) {
+        return Ok(plaintext);
+    }
+    let mut out = zeroize::Zeroizing::new(Vec::new());
+    flate2::read::DeflateDecoder::new(&plaintext[1..])
+        .take(cap as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| EnvelopeError::Malformed("compressed body is not valid deflate"))?;
+    if out.len() > cap {
+        return Err(EnvelopeError::TooLarge {
+            len: out.len() as u64,
+            max: cap as u64,
+        });
+    }
+    Ok(out)
+}
+
 /// Encodes the change list: `u32 N`, then `N × (u32 len, bytes)`.
 fn encode_changes<C: AsRef<[u8]>>(changes: &[C]) -> Result<Vec<u8>, EnvelopeError> {
     if changes.is_empty() {
@@ -564,7 +622,7 @@ impl Envelope {
         if seq == 0 || seq > MAX_SEQ {
             return Err(EnvelopeError::Malformed("sequence number out of range"));
         }
-        let plaintext = zeroize::Zeroizing::new(encode_changes(changes)?);
+        let plaintext = compress_body(zeroize::Zeroizing::new(encode_changes(changes)?));
         Ok(Self::seal_plaintext(
             network, partition, author, seq, epoch, key, &plaintext,
         ))
@@ -755,7 +813,8 @@ impl Envelope {
             &self.bytes[ENVELOPE_HEADER_LEN..end],
         )
         .map_err(|_| EnvelopeError::Undecryptable)?;
-        decode_changes(&plaintext)
+        let list = expand_body(plaintext, MAX_ENVELOPE_BODY as usize)?;
+        decode_changes(&list)
     }
 }
 
@@ -1117,6 +1176,14 @@ impl Snapshot {
                 len: heads.len() as u64,
                 max: u64::from(MAX_SNAPSHOT_HEADS),
             })?;
+        if document.len() > MAX_SNAPSHOT_BODY as usize {
+            return Err(EnvelopeError::TooLarge {
+                len: document.len() as u64,
+                max: u64::from(MAX_SNAPSHOT_BODY),
+            });
+        }
+        let document = compress_body(zeroize::Zeroizing::new(document.to_vec()));
+        let document: &[u8] = &document;
         let body_len = document.len().saturating_add(TAG_LEN);
         if body_len > MAX_SNAPSHOT_BODY as usize {
             return Err(EnvelopeError::TooLarge {
@@ -1343,6 +1410,7 @@ impl Snapshot {
             &self.bytes[self.header_len..end],
         )
         .map_err(|_| EnvelopeError::Undecryptable)?;
+        let document = expand_body(document, MAX_SNAPSHOT_BODY as usize)?;
         check_document(&document)?;
         Ok(document.to_vec())
     }
@@ -1903,6 +1971,62 @@ mod tests {
             Envelope::from_bytes(&v2),
             Err(EnvelopeError::UnsupportedVersion(2))
         );
+    }
+
+    #[test]
+    fn bodies_are_deflated_before_sealing_and_inflated_with_a_cap() {
+        let f = Fixture::new();
+        // A real change with a long repetitive value compresses well.
+        let change = change("label", &"quiet room, bus line nearby; ".repeat(400));
+        let env = Envelope::seal(
+            NET,
+            f.org(&f.alice),
+            &f.alice,
+            1,
+            Epoch(1),
+            f.key.key(),
+            std::slice::from_ref(&change),
+        )
+        .expect("seals");
+        assert!(
+            env.len() < change.len() / 4,
+            "{} sealed vs {} plain",
+            env.len(),
+            change.len()
+        );
+        assert_eq!(env.open(&f.key).expect("opens"), vec![change]);
+
+        // A hostile writer's body that inflates to 64 MiB stops at the cap and is refused.
+        use std::io::Write as _;
+        let mut bomb = vec![PLAINTEXT_DEFLATE];
+        let mut e = flate2::write::DeflateEncoder::new(&mut bomb, flate2::Compression::best());
+        e.write_all(&vec![0u8; 64 << 20]).expect("in memory");
+        e.finish().expect("in memory");
+        assert!(bomb.len() < 128 * 1024);
+        let env = Envelope::seal_plaintext(
+            NET,
+            f.org(&f.alice),
+            &f.alice,
+            1,
+            Epoch(1),
+            f.key.key(),
+            &bomb,
+        );
+        assert!(matches!(
+            env.open(&f.key),
+            Err(EnvelopeError::TooLarge { .. })
+        ));
+        // Corrupt deflate is refused, never a panic.
+        let env = Envelope::seal_plaintext(
+            NET,
+            f.org(&f.alice),
+            &f.alice,
+            1,
+            Epoch(1),
+            f.key.key(),
+            &[PLAINTEXT_DEFLATE, 0xff, 0xff, 0xff],
+        );
+        assert!(env.open(&f.key).is_err());
     }
 
     #[test]

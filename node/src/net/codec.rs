@@ -19,6 +19,8 @@
 //! inflation and refuses the frame, so a decompression bomb costs at most the limit.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use libp2p::StreamProtocol;
 use libp2p::futures::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
@@ -74,21 +76,46 @@ impl std::fmt::Debug for WireFrame {
     }
 }
 
+/// Bytes of frames (length prefixes and encoded bodies) written and read, as they crossed the
+/// wire: what compression actually saved shows here, not in the frames the layer above sees.
+#[derive(Debug, Default)]
+pub(super) struct WireCounters {
+    pub(super) sent: AtomicU64,
+    pub(super) received: AtomicU64,
+}
+
 /// The request-response codec. Cloned into every connection handler; carries the frame limit.
 #[derive(Debug, Clone)]
 pub(super) struct FrameCodec {
     max_frame_bytes: usize,
+    counters: Arc<WireCounters>,
 }
 
 impl FrameCodec {
-    /// A codec that refuses frames longer than `max_frame_bytes`.
-    pub(super) fn new(max_frame_bytes: usize) -> Self {
-        Self { max_frame_bytes }
+    /// A codec that refuses frames longer than `max_frame_bytes` and counts into `counters`.
+    pub(super) fn new(max_frame_bytes: usize, counters: Arc<WireCounters>) -> Self {
+        Self {
+            max_frame_bytes,
+            counters,
+        }
     }
 }
 
 /// Reads one frame: length prefix, body, end of stream.
+#[cfg(test)]
 pub(super) async fn read_frame<T>(io: &mut T, max_frame_bytes: usize) -> io::Result<WireFrame>
+where
+    T: AsyncRead + Unpin,
+{
+    read_frame_counted(io, max_frame_bytes, &mut 0).await
+}
+
+/// [`read_frame`], adding the bytes read to `wire`.
+async fn read_frame_counted<T>(
+    io: &mut T,
+    max_frame_bytes: usize,
+    wire: &mut u64,
+) -> io::Result<WireFrame>
 where
     T: AsyncRead + Unpin,
 {
@@ -100,6 +127,7 @@ where
         }
         Err(e) => return Err(e),
     }
+    *wire += LENGTH_PREFIX_BYTES as u64;
     let claimed = u32::from_be_bytes(prefix);
     // The encoding byte comes on top of a raw body of at most the limit.
     let len = match usize::try_from(claimed) {
@@ -135,6 +163,7 @@ where
     if io.read(&mut extra).await? != 0 {
         return Ok(WireFrame::Refused(Misbehaviour::TrailingBytes));
     }
+    *wire += body.len() as u64;
     Ok(decode_body(body, max_frame_bytes))
 }
 
@@ -170,9 +199,24 @@ fn decode_body(mut body: Vec<u8>, max_frame_bytes: usize) -> WireFrame {
     }
 }
 
+/// Bytes of a frame compressed first to see whether the rest is worth compressing: sync frames
+/// that carry sealed envelopes are ciphertext and do not compress at all.
+const COMPRESS_SAMPLE_BYTES: usize = 4096;
+
+/// Whether the start of `bytes` shrinks by at least a tenth under fast deflate.
+fn looks_compressible(bytes: &[u8]) -> bool {
+    use std::io::Write as _;
+    let sample = &bytes[..bytes.len().min(COMPRESS_SAMPLE_BYTES)];
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    match e.write_all(sample).and_then(|()| e.finish()) {
+        Ok(out) => out.len() * 10 < sample.len() * 9,
+        Err(_) => false,
+    }
+}
+
 /// The encoded body of a frame: deflated when it is long enough and that makes it smaller.
 fn encode_body(bytes: &[u8]) -> Vec<u8> {
-    if bytes.len() >= COMPRESS_MIN_BYTES {
+    if bytes.len() >= COMPRESS_MIN_BYTES && looks_compressible(bytes) {
         use std::io::Write as _;
         let mut encoder =
             flate2::write::DeflateEncoder::new(vec![ENCODING_DEFLATE], flate2::Compression::fast());
@@ -189,12 +233,13 @@ fn encode_body(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes one frame: length prefix and body. The caller closes the stream afterwards.
-pub(super) async fn write_frame<T>(io: &mut T, frame: &WireFrame) -> io::Result<()>
+/// Writes one frame: length prefix and body. The caller closes the stream afterwards. Returns
+/// the bytes written.
+pub(super) async fn write_frame<T>(io: &mut T, frame: &WireFrame) -> io::Result<u64>
 where
     T: AsyncWrite + Unpin,
 {
-    match frame {
+    let written = match frame {
         WireFrame::Data(bytes) => {
             let body = encode_body(bytes);
             let len = u32::try_from(body.len()).map_err(|_| {
@@ -202,6 +247,7 @@ where
             })?;
             io.write_all(&len.to_be_bytes()).await?;
             io.write_all(&body).await?;
+            (LENGTH_PREFIX_BYTES + body.len()) as u64
         }
         WireFrame::Refused(_) => {
             return Err(io::Error::new(
@@ -210,9 +256,13 @@ where
             ));
         }
         #[cfg(test)]
-        WireFrame::Raw(bytes) => io.write_all(bytes).await?,
-    }
-    io.flush().await
+        WireFrame::Raw(bytes) => {
+            io.write_all(bytes).await?;
+            bytes.len() as u64
+        }
+    };
+    io.flush().await?;
+    Ok(written)
 }
 
 impl libp2p::request_response::Codec for FrameCodec {
@@ -224,7 +274,10 @@ impl libp2p::request_response::Codec for FrameCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, self.max_frame_bytes).await
+        let mut wire = 0;
+        let frame = read_frame_counted(io, self.max_frame_bytes, &mut wire).await;
+        self.counters.received.fetch_add(wire, Ordering::Relaxed);
+        frame
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<()>
@@ -252,7 +305,9 @@ impl libp2p::request_response::Codec for FrameCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &frame).await
+        let written = write_frame(io, &frame).await?;
+        self.counters.sent.fetch_add(written, Ordering::Relaxed);
+        Ok(())
     }
 
     async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, (): ()) -> io::Result<()>
@@ -442,7 +497,7 @@ mod tests {
     #[tokio::test]
     async fn acknowledgements_round_trip_and_garbage_is_an_error() {
         use libp2p::request_response::Codec as _;
-        let mut codec = FrameCodec::new(LIMIT);
+        let mut codec = FrameCodec::new(LIMIT, Arc::default());
         let mut wire = Cursor::new(Vec::new());
         codec
             .write_response(&PROTOCOL, &mut wire, ())

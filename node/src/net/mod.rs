@@ -359,6 +359,7 @@ pub struct Net {
     commands: mpsc::Sender<Command>,
     local: PublicKey,
     max_frame_bytes: usize,
+    counters: Arc<codec::WireCounters>,
     _task: Arc<ActorTask>,
 }
 
@@ -386,10 +387,12 @@ impl Net {
 
         let (event_tx, event_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
-        let mut actor = NetActor::new(&config, allowed, known, event_tx)?;
+        let counters = Arc::new(codec::WireCounters::default());
+        let mut actor = NetActor::new(&config, counters.clone(), allowed, known, event_tx)?;
         actor.listen(listen).await?;
         let task = tokio::spawn(actor.run(command_rx));
         let net = Net {
+            counters,
             commands: command_tx,
             local,
             max_frame_bytes,
@@ -401,6 +404,19 @@ impl Net {
     /// This device's key.
     pub fn local_key(&self) -> PublicKey {
         self.local
+    }
+
+    /// Bytes of sync frames written and read on the wire since start (after compression,
+    /// with length prefixes), as `(sent, received)`.
+    pub fn wire_bytes(&self) -> (u64, u64) {
+        (
+            self.counters
+                .sent
+                .load(std::sync::atomic::Ordering::Relaxed),
+            self.counters
+                .received
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Queues `frame` for `peer` on a connection that is up. Returns once it is handed to the
