@@ -7,6 +7,7 @@
 //! outbox, which is what bounds it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::io;
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::codec::{FrameCodec, PROTOCOL, WireFrame};
+use super::codec::{FrameCodec, PROTOCOL, WireCounters, WireFrame};
 use super::peers::PeerBook;
 use super::{NetConfig, NetError, NetEvent, NetLimits, check_address, public_key};
 use crate::identity::PublicKey;
@@ -129,12 +130,13 @@ impl NetActor {
     /// Builds the swarm; does not listen or dial yet.
     pub(super) fn new(
         config: &NetConfig,
+        counters: Arc<WireCounters>,
         allowed: Vec<PeerId>,
         known: Vec<(PeerId, Multiaddr)>,
         events: mpsc::Sender<NetEvent>,
     ) -> Result<Self, NetError> {
         let limits = &config.limits;
-        let mut swarm = build_swarm(config, limits)?;
+        let mut swarm = build_swarm(config, limits, counters)?;
         let mut book = PeerBook::new(limits.initial_backoff, limits.max_backoff);
         for (peer, addr) in known {
             book.add_configured(peer, addr);
@@ -611,7 +613,11 @@ fn frames_in_flight(limits: &NetLimits) -> usize {
         .clamp(1, super::MAX_FRAMES_IN_FLIGHT)
 }
 
-fn build_swarm(config: &NetConfig, limits: &NetLimits) -> Result<Swarm<Behaviour>, NetError> {
+fn build_swarm(
+    config: &NetConfig,
+    limits: &NetLimits,
+    counters: Arc<WireCounters>,
+) -> Result<Swarm<Behaviour>, NetError> {
     let setup = |what: &'static str| {
         move |e: Box<dyn std::error::Error + Send + Sync>| NetError::Setup { what, source: e }
     };
@@ -666,7 +672,7 @@ fn build_swarm(config: &NetConfig, limits: &NetLimits) -> Result<Swarm<Behaviour
             ),
             ping: ping::Behaviour::new(ping::Config::new()),
             sync: request_response::Behaviour::with_codec(
-                FrameCodec::new(max_frame_bytes),
+                FrameCodec::new(max_frame_bytes, counters.clone()),
                 [(PROTOCOL, ProtocolSupport::Full)],
                 sync_config,
             ),
