@@ -7,8 +7,8 @@
 //! outbox, which is what bounds it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::allow_block_list::{self, AllowedPeers, NotAllowed};
