@@ -6,9 +6,12 @@
 //!   greedy rule never promises more than a window holds.
 //! - `query`: what coordinators ask, on a small hand-built data set.
 //! - `malformed`: hostile or newer records are reported, never a panic or an invalid offer.
+//! - `touched`: refreshing a view from what `apply_changes` reports touched gives the view a
+//!   full rebuild gives, for random batches of edits from several devices.
 
 mod devices;
 mod holds;
 mod malformed;
 mod query;
 mod support;
+mod touched;
