@@ -217,6 +217,12 @@ impl Node {
         .await?;
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let (shutdown_tx, shutdown_rx) = mpsc::channel(1);
+        // Receipts or a rotation the log asked for while the node was not running (a bundle
+        // imported offline, a crash between applying a revocation and answering it).
+        let mut replica = replica;
+        if let Err(e) = replica.membership_follow_up(clock()) {
+            tracing::warn!(error = %e, "cannot answer a membership change");
+        }
         let actor = NodeActor {
             network: replica.network_secret().0,
             replica,
@@ -911,6 +917,10 @@ impl NodeActor {
                 );
                 if accepted > 0 {
                     self.membership_changed = true;
+                    // A revocation asks for a rotation (admins) and a receipt (everyone).
+                    if let Err(e) = self.replica.membership_follow_up((self.clock)()) {
+                        tracing::warn!(error = %e, "cannot answer a membership change");
+                    }
                 }
                 accepted > 0
             }

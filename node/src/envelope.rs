@@ -326,8 +326,14 @@ impl EpochKey {
 
 /// Finds the key of an epoch: the node's view of the epoch keys it holds.
 pub trait EpochKeys {
-    /// The key of `epoch`, if this node has it.
+    /// The key to seal under for `epoch` (the current one when several exist), if held.
     fn key(&self, epoch: Epoch) -> Option<&SymmetricKey>;
+
+    /// Every key held for `epoch`, the preferred one first. Two keys can share an epoch number
+    /// (concurrent rotations, a burned rotation): a body is opened with whichever decrypts it.
+    fn keys(&self, epoch: Epoch) -> Vec<&SymmetricKey> {
+        self.key(epoch).into_iter().collect()
+    }
 }
 
 impl EpochKeys for EpochKey {
@@ -336,10 +342,11 @@ impl EpochKeys for EpochKey {
     }
 }
 
-/// The epoch keys a node holds: a simple [`EpochKeys`] implementation.
+/// The epoch keys a node holds: for each epoch, the preferred key first and any others that
+/// share its number.
 #[derive(Debug, Clone, Default)]
 pub struct EpochKeyring {
-    keys: BTreeMap<Epoch, SymmetricKey>,
+    keys: BTreeMap<Epoch, Vec<SymmetricKey>>,
 }
 
 impl EpochKeyring {
@@ -348,34 +355,66 @@ impl EpochKeyring {
         Self::default()
     }
 
-    /// Adds (or replaces) the key of an epoch.
+    /// Adds a key of an epoch after the ones held (nothing if it is already held).
     pub fn insert(&mut self, key: EpochKey) {
-        self.keys.insert(key.epoch, key.key);
+        let list = self.keys.entry(key.epoch).or_default();
+        if !list.iter().any(|k| k.as_bytes() == key.key.as_bytes()) {
+            list.push(key.key);
+        }
     }
 
-    /// The newest epoch and its key, used to seal new envelopes.
+    /// Adds a key of an epoch as the one to seal under (moving it first if already held).
+    pub fn insert_preferred(&mut self, key: EpochKey) {
+        let list = self.keys.entry(key.epoch).or_default();
+        list.retain(|k| k.as_bytes() != key.key.as_bytes());
+        list.insert(0, key.key);
+    }
+
+    /// The newest epoch and its preferred key.
     pub fn latest(&self) -> Option<EpochKey> {
         self.keys
-            .last_key_value()
-            .map(|(epoch, key)| EpochKey::new(*epoch, key.clone()))
+            .iter()
+            .next_back()
+            .and_then(|(epoch, keys)| keys.first().map(|k| EpochKey::new(*epoch, k.clone())))
     }
 
     /// The epochs held, oldest first.
     pub fn epochs(&self) -> impl Iterator<Item = Epoch> + '_ {
         self.keys.keys().copied()
     }
+
+    /// Every key held, epoch by epoch, preferred first (for storing the ring).
+    pub fn all(&self) -> impl Iterator<Item = EpochKey> + '_ {
+        self.keys
+            .iter()
+            .flat_map(|(epoch, keys)| keys.iter().map(move |k| EpochKey::new(*epoch, k.clone())))
+    }
 }
 
 impl EpochKeys for EpochKeyring {
     fn key(&self, epoch: Epoch) -> Option<&SymmetricKey> {
-        self.keys.get(&epoch)
+        self.keys.get(&epoch).and_then(|keys| keys.first())
+    }
+
+    fn keys(&self, epoch: Epoch) -> Vec<&SymmetricKey> {
+        self.keys
+            .get(&epoch)
+            .map(|keys| keys.iter().collect())
+            .unwrap_or_default()
     }
 }
 
 /// Decides whether a key may write an organisation's records: the node's view of membership.
 pub trait Authority {
-    /// Whether `author` may write records of the organisation `partition`.
+    /// Whether `author` may write records of the organisation `partition` now.
     fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool;
+
+    /// Whether `author`'s envelope number `seq` for `partition` may be accepted: a revoked key
+    /// is still accepted up to the cut its revocation names. By default, [`Self::may_write`].
+    fn may_write_seq(&self, author: &PublicKey, partition: &OrgId, seq: u64) -> bool {
+        let _ = seq;
+        self.may_write(author, partition)
+    }
 }
 
 impl<F: Fn(&PublicKey, &OrgId) -> bool> Authority for F {
@@ -802,17 +841,23 @@ impl Envelope {
     /// automerge change chunk and that together they claim at most [`MAX_ENVELOPE_ROWS`] rows
     /// and [`chunk::MAX_STRING_BYTES`] of strings. Does not check the signature.
     pub fn open(&self, keys: &impl EpochKeys) -> Result<Vec<Vec<u8>>, EnvelopeError> {
-        let key = keys
-            .key(self.epoch)
-            .ok_or(EnvelopeError::UnknownEpoch(self.epoch))?;
+        let candidates = keys.keys(self.epoch);
+        if candidates.is_empty() {
+            return Err(EnvelopeError::UnknownEpoch(self.epoch));
+        }
         let end = self.bytes.len() - SIGNATURE_LEN;
-        let plaintext = open_with_nonce(
-            key,
-            &self.nonce,
-            &self.bytes[..ENVELOPE_HEADER_LEN],
-            &self.bytes[ENVELOPE_HEADER_LEN..end],
-        )
-        .map_err(|_| EnvelopeError::Undecryptable)?;
+        let plaintext = candidates
+            .into_iter()
+            .find_map(|key| {
+                open_with_nonce(
+                    key,
+                    &self.nonce,
+                    &self.bytes[..ENVELOPE_HEADER_LEN],
+                    &self.bytes[ENVELOPE_HEADER_LEN..end],
+                )
+                .ok()
+            })
+            .ok_or(EnvelopeError::Undecryptable)?;
         let list = expand_body(plaintext, MAX_ENVELOPE_BODY as usize)?;
         decode_changes(&list)
     }
@@ -953,7 +998,7 @@ impl Admission {
             });
         }
         env.verify_signature()?;
-        if !authority.may_write(&env.author, &env.partition) {
+        if !authority.may_write_seq(&env.author, &env.partition, env.seq) {
             return Err(EnvelopeError::NotAuthorized {
                 author: env.author,
                 partition: env.partition,
@@ -1025,7 +1070,7 @@ impl Admission {
             let size = buffered.0.len();
             state.pending_bytes -= size;
             self.pending_bytes -= size;
-            if !authority.may_write(&author, &buffered.0.partition) {
+            if !authority.may_write_seq(&author, &buffered.0.partition, buffered.0.seq) {
                 self.pending_bytes -= state.pending_bytes;
                 state.pending_bytes = 0;
                 state.pending.clear();
@@ -1399,17 +1444,23 @@ impl Snapshot {
     /// Decrypts the document bytes (checking they are an automerge document chunk). Does not
     /// check the signature: call [`Snapshot::verify`] first.
     pub fn open(&self, keys: &impl EpochKeys) -> Result<Vec<u8>, EnvelopeError> {
-        let key = keys
-            .key(self.epoch)
-            .ok_or(EnvelopeError::UnknownEpoch(self.epoch))?;
+        let candidates = keys.keys(self.epoch);
+        if candidates.is_empty() {
+            return Err(EnvelopeError::UnknownEpoch(self.epoch));
+        }
         let end = self.bytes.len() - SIGNATURE_LEN;
-        let document = open_with_nonce(
-            key,
-            &self.nonce,
-            &self.bytes[..self.header_len],
-            &self.bytes[self.header_len..end],
-        )
-        .map_err(|_| EnvelopeError::Undecryptable)?;
+        let document = candidates
+            .into_iter()
+            .find_map(|key| {
+                open_with_nonce(
+                    key,
+                    &self.nonce,
+                    &self.bytes[..self.header_len],
+                    &self.bytes[self.header_len..end],
+                )
+                .ok()
+            })
+            .ok_or(EnvelopeError::Undecryptable)?;
         let document = expand_body(document, MAX_SNAPSHOT_BODY as usize)?;
         check_document(&document)?;
         Ok(document.to_vec())

@@ -30,7 +30,7 @@ use crate::envelope::{
     EpochKeys, NetworkId,
 };
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
-use crate::membership::{MembershipError, MembershipLog};
+use crate::membership::{MembershipError, MembershipLog, WriteLimit};
 use crate::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::store::{Store, StoreError, WriteBatch};
 
@@ -249,16 +249,27 @@ impl Authority for Writers<'_> {
             None => self.members.may_write(author, partition),
         }
     }
+
+    /// A revoked key's envelopes are accepted up to the cut of its revocation (what the
+    /// revoker had accepted), never beyond.
+    fn may_write_seq(&self, author: &PublicKey, partition: &OrgId, seq: u64) -> bool {
+        match self.log {
+            Some(log) => match log.state().write_limit(author, partition) {
+                WriteLimit::Member => true,
+                WriteLimit::Revoked { cut } => seq <= cut,
+                WriteLimit::NotMember => false,
+            },
+            None => self.members.may_write(author, partition),
+        }
+    }
 }
 
 /// Encodes epoch keys for the sealed `epoch-keys` record: per key, the epoch (u32) and 32 bytes.
 fn encode_keys(ring: &EpochKeyring) -> Vec<u8> {
     let mut out = Vec::new();
-    for e in ring.epochs() {
-        if let Some(k) = ring.key(e) {
-            out.extend_from_slice(&e.0.to_be_bytes());
-            out.extend_from_slice(k.as_bytes());
-        }
+    for k in ring.all() {
+        out.extend_from_slice(&k.epoch().0.to_be_bytes());
+        out.extend_from_slice(k.key().as_bytes());
     }
     out
 }

@@ -582,6 +582,7 @@ impl MembershipLog {
             winners.entry(info.epoch).or_insert(info.commitment);
         }
         let mut chosen: BTreeMap<Epoch, (bool, EpochKey)> = BTreeMap::new();
+        let mut others: Vec<EpochKey> = Vec::new();
         // Valid ops first, so that a valid key of an epoch wins over a burned one.
         let valid = |op: &&Op| self.entries[&op.id()].judged.verdict.is_valid();
         let burned = |op: &&Op| {
@@ -597,15 +598,21 @@ impl MembershipLog {
                 continue;
             };
             let is_winner = winners.get(epoch) == Some(commitment);
-            if chosen.get(epoch).is_some_and(|(won, _)| *won || !is_winner) {
-                continue;
-            }
             if let Some(key) = open_epoch_key(op, my_device, my_agreement) {
-                chosen.insert(*epoch, (is_winner, key));
+                if is_winner {
+                    chosen.insert(*epoch, (true, key));
+                } else {
+                    others.push(key);
+                }
             }
         }
+        // The current key of each epoch first (what this device seals under); every other key
+        // opened (a concurrent rotation's, a burned one's) after it, so their envelopes open.
         let mut ring = EpochKeyring::new();
         for (_, key) in chosen.into_values() {
+            ring.insert_preferred(key);
+        }
+        for key in others {
             ring.insert(key);
         }
         ring

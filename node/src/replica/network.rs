@@ -21,7 +21,9 @@ use super::{
 use crate::envelope::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::identity::{AgreementSecret, PublicKey};
 use crate::invite::{Invitation, InviteState, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase};
-use crate::membership::{Body, DeviceKeys, MembershipLog, Op, Role};
+use crate::membership::{
+    Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
+};
 use crate::store::WriteBatch;
 
 /// HKDF info that derives a device's X25519 key from its Ed25519 seed.
@@ -48,6 +50,21 @@ const MEMBERSHIP_RECORD_VERSION: u8 = 1;
 
 /// Version of the `peers` record.
 const PEERS_RECORD_VERSION: u8 = 1;
+
+/// What [`Replica::revoke`] did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Revoked {
+    /// The revocation op.
+    pub revocation: OpId,
+    /// Every op this node wrote (the revocation, the rotation, its receipt), applied and
+    /// durable, for pushing to peers.
+    pub ops: Vec<Vec<u8>>,
+    /// The epoch new envelopes are sealed under now.
+    pub epoch: Epoch,
+    /// Whether this node rotated the key (an admin does; otherwise an admin node will).
+    pub rotated: bool,
+}
 
 /// Where partner devices can be reached: what the user configured, what invitations carried,
 /// what members said about themselves.
@@ -406,8 +423,13 @@ impl Replica {
         if let Some(log) = &self.membership {
             let opened = log.epoch_keys(&self.public, &self.agreement_secret());
             for e in opened.epochs() {
-                if let Some(k) = opened.key(e) {
-                    ring.insert(EpochKey::new(e, k.clone()));
+                for (i, k) in opened.keys(e).into_iter().enumerate() {
+                    let key = EpochKey::new(e, k.clone());
+                    if i == 0 {
+                        ring.insert_preferred(key);
+                    } else {
+                        ring.insert(key);
+                    }
                 }
             }
             if let Some(current) = log.state().current_epoch()
@@ -698,6 +720,184 @@ impl Replica {
 
 fn refused(reason: &str) -> JoinReply {
     JoinReply::Refused(reason.to_string())
+}
+
+impl Replica {
+    /// Revokes an organisation (admins) or one device (admins, or a device of the same
+    /// organisation): a signed `Revoke` op naming, per revoked device, the last envelope this
+    /// node accepted from it (the cut); then, if this device is an admin, a new epoch key sealed
+    /// to every remaining member and not to the revoked ones; then this device's receipt. All
+    /// applied and durable before this returns.
+    pub fn revoke(
+        &mut self,
+        target: RevokeTarget,
+        reason: &str,
+        now: Time,
+    ) -> Result<Revoked, ReplicaError> {
+        let log = self.membership.as_ref().ok_or_else(|| {
+            ReplicaError::Refused("this node is not part of a network yet".into())
+        })?;
+        let state = log.state();
+        let me = state.device(&self.public).ok_or_else(|| {
+            ReplicaError::Refused("this device is no longer a member of its network".into())
+        })?;
+        let vector = self.version_vector();
+        let devices: Vec<PublicKey> = match &target {
+            RevokeTarget::Org(org) => {
+                if state.is_revoked_org(org) {
+                    return Err(ReplicaError::Refused(
+                        "that organisation is already revoked".into(),
+                    ));
+                }
+                let found = state.org(org).ok_or_else(|| {
+                    ReplicaError::Refused(
+                        "no member organisation has that id; see `puente status`".into(),
+                    )
+                })?;
+                if !state.is_admin_device(&self.public) {
+                    return Err(ReplicaError::Refused(
+                        "only an admin organisation can revoke an organisation; ask an admin of your network".into(),
+                    ));
+                }
+                found.devices
+            }
+            RevokeTarget::Device(key) => {
+                if state.is_revoked_device(key) {
+                    return Err(ReplicaError::Refused(
+                        "that device is already revoked".into(),
+                    ));
+                }
+                let device = state.device(key).ok_or_else(|| {
+                    ReplicaError::Refused(
+                        "no member device has that key; see `puente peer list`".into(),
+                    )
+                })?;
+                if device.org != me.org && !state.is_admin_device(&self.public) {
+                    return Err(ReplicaError::Refused(
+                        "only a device of the same organisation or an admin can revoke a device"
+                            .into(),
+                    ));
+                }
+                vec![*key]
+            }
+        };
+        let cuts: Vec<Cut> = devices
+            .iter()
+            .map(|d| Cut {
+                device: *d,
+                seq: vector.get(d).copied().unwrap_or(0),
+            })
+            .collect();
+        let op = Op::revoke(
+            log.network(),
+            &self.key,
+            &log.heads(),
+            target,
+            &cuts,
+            reason.trim(),
+            claimed(now),
+        )?;
+        let revocation = op.id();
+        let first = vec![op.to_bytes()];
+        let update = self.apply_membership(&first)?;
+        if update.accepted == 0 {
+            return Err(ReplicaError::Refused(
+                "the membership log did not accept the revocation; check `puente audit log`".into(),
+            ));
+        }
+        let epoch_before = self.epoch();
+        let follow = self.follow_up(now, true)?;
+        let epoch = self.epoch();
+        let mut ops = first;
+        ops.extend(follow);
+        Ok(Revoked {
+            revocation,
+            ops,
+            epoch,
+            rotated: epoch != epoch_before,
+        })
+    }
+
+    /// What the membership log asks of this device after it changed: an admin rotates the epoch
+    /// key when the current one was sealed to a revoked device (the admin device with the lowest
+    /// key does, or the revoker itself, so that concurrent rotations stay rare), and every member
+    /// publishes a receipt for each effective revocation once, and again when it moves to a newer
+    /// epoch. Returns the ops written (applied and durable), for pushing to peers.
+    pub fn membership_follow_up(&mut self, now: Time) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.follow_up(now, false)
+    }
+
+    fn follow_up(&mut self, now: Time, revoker: bool) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let mut written = Vec::new();
+        let Some(log) = self.membership.as_ref() else {
+            return Ok(written);
+        };
+        let state = log.state();
+        if !state.is_member_device(&self.public) {
+            return Ok(written);
+        }
+        let designated = state.admin_devices().into_iter().min() == Some(self.public);
+        if state.needs_rotation()
+            && state.is_admin_device(&self.public)
+            && (revoker || designated)
+            && let Some(epoch) = state.next_epoch()
+        {
+            let recipients: Vec<DeviceKeys> = state
+                .devices()
+                .iter()
+                .map(|d| DeviceKeys {
+                    device: d.key,
+                    agreement: d.agreement,
+                })
+                .collect();
+            let key = EpochKey::generate(epoch);
+            let op = Op::epoch_key(
+                log.network(),
+                &self.key,
+                &log.heads(),
+                &key,
+                &recipients,
+                claimed(now),
+            )?;
+            let bytes = vec![op.to_bytes()];
+            self.apply_membership(&bytes)?;
+            written.extend(bytes);
+        }
+        let Some(log) = self.membership.as_ref() else {
+            return Ok(written);
+        };
+        let state = log.state();
+        let epoch = self.epoch();
+        let due: Vec<OpId> = state
+            .revocations()
+            .iter()
+            .filter(|r: &&RevocationInfo| r.effective)
+            .filter(|r| {
+                state
+                    .receipts(&r.id)
+                    .get(&self.public)
+                    .is_none_or(|e| *e < epoch)
+            })
+            .map(|r| r.id)
+            .collect();
+        for revocation in due {
+            let Some(log) = self.membership.as_ref() else {
+                break;
+            };
+            let op = Op::receipt(
+                log.network(),
+                &self.key,
+                &log.heads(),
+                revocation,
+                epoch,
+                claimed(now),
+            )?;
+            let bytes = vec![op.to_bytes()];
+            self.apply_membership(&bytes)?;
+            written.extend(bytes);
+        }
+        Ok(written)
+    }
 }
 
 /// The time an op claims (for people; never used for a decision).

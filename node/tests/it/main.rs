@@ -6,4 +6,5 @@ mod snapshot;
 mod support;
 
 mod network;
+mod revocation;
 mod testnet;

@@ -18,18 +18,18 @@ use puente_node::sync::{ByeReason, Hello, Message};
 use crate::network::{addr, has, network, settle, spawn};
 use crate::support::{NOW, PASS, offer};
 
-struct TestNet {
+pub(crate) struct TestNet {
     _tmp: tempfile::TempDir,
-    dirs: Vec<PathBuf>,
-    keys: Vec<PublicKey>,
-    orgs: Vec<OrgId>,
+    pub(crate) dirs: Vec<PathBuf>,
+    pub(crate) keys: Vec<PublicKey>,
+    pub(crate) orgs: Vec<OrgId>,
     nodes: Vec<Option<Node>>,
     addrs: Vec<Option<String>>,
 }
 
 impl TestNet {
     /// `n` nodes in a full mesh.
-    async fn new(n: usize) -> TestNet {
+    pub(crate) async fn new(n: usize) -> TestNet {
         let tmp = tempfile::tempdir().expect("tempdir");
         let replicas = network(tmp.path(), n);
         let dirs = replicas.iter().map(|r| r.dir().to_path_buf()).collect();
@@ -51,12 +51,12 @@ impl TestNet {
         net
     }
 
-    fn node(&self, i: usize) -> &Node {
+    pub(crate) fn node(&self, i: usize) -> &Node {
         self.nodes[i].as_ref().expect("node running")
     }
 
     /// Starts node `i` from its store, dialling the running nodes among `peers`.
-    async fn start(&mut self, i: usize, peers: &[usize]) {
+    pub(crate) async fn start(&mut self, i: usize, peers: &[usize]) {
         let replica = Replica::open(&self.dirs[i], PASS).expect("reopens");
         let known = peers
             .iter()
@@ -69,7 +69,7 @@ impl TestNet {
     }
 
     /// Stops node `i` cleanly (its store is flushed and closed).
-    async fn stop(&mut self, i: usize) {
+    pub(crate) async fn stop(&mut self, i: usize) {
         if let Some(node) = self.nodes[i].take() {
             node.shutdown().await;
         }
@@ -77,7 +77,7 @@ impl TestNet {
     }
 
     /// Splits the network: every node restarts knowing only the addresses of its own group.
-    async fn partition(&mut self, groups: &[&[usize]]) {
+    pub(crate) async fn partition(&mut self, groups: &[&[usize]]) {
         for i in 0..self.nodes.len() {
             self.stop(i).await;
         }
@@ -89,7 +89,7 @@ impl TestNet {
     }
 
     /// Lets every running node reach every other.
-    async fn heal(&self) {
+    pub(crate) async fn heal(&self) {
         for (i, node) in self.nodes.iter().enumerate() {
             let Some(node) = node else { continue };
             for (j, addr) in self.addrs.iter().enumerate() {
@@ -103,7 +103,7 @@ impl TestNet {
     }
 
     /// Runs `f` on node `i`'s replica.
-    async fn with<R: Send + 'static>(
+    pub(crate) async fn with<R: Send + 'static>(
         &self,
         i: usize,
         f: impl FnOnce(&mut Replica) -> R + Send + 'static,
@@ -114,12 +114,12 @@ impl TestNet {
             .expect("running")
     }
 
-    async fn handles(&self, i: usize) -> Vec<String> {
+    pub(crate) async fn handles(&self, i: usize) -> Vec<String> {
         self.node(i).offer_handles().await.expect("running")
     }
 
     /// Every hold's verdict on node `i`, for offer `offer` of organisation `owner`.
-    async fn verdicts(
+    pub(crate) async fn verdicts(
         &self,
         i: usize,
         owner: OrgId,
