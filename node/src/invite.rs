@@ -440,6 +440,10 @@ pub struct Invitation {
     pub expires: Time,
     /// Confirm without asking (`--yes`).
     pub auto_confirm: bool,
+    /// For a new device of this organisation (`puente device add`) rather than a new
+    /// organisation.
+    #[serde(default)]
+    pub device_of: Option<puente_crdt::OrgId>,
     /// Where it stands.
     pub state: InviteState,
 }
@@ -455,6 +459,7 @@ impl Invitation {
             created: now,
             expires,
             auto_confirm,
+            device_of: None,
             state: InviteState::Open,
         }
     }

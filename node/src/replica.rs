@@ -208,6 +208,9 @@ struct NodeRecord {
     /// The network's name, once the node is part of one (founded or joined).
     #[serde(default)]
     network_name: Option<String>,
+    /// Created with `init --device`: waits to join an existing organisation as its device.
+    #[serde(default)]
+    device_pending: bool,
 }
 
 /// The keys and organisations allowed to write, as this node knows them. Until the signed
@@ -327,9 +330,32 @@ impl Replica {
             counties: opts.counties,
             kinds: Vec::new(),
             intake: opts.intake,
-            tz: opts.tz,
+            tz: opts.tz.clone(),
         };
         profile.validate()?;
+        Self::create(dir, passphrase, &opts.tz, Some(profile), now)
+    }
+
+    /// Creates the identity and store of a new device for an organisation that already exists
+    /// elsewhere: no organisation of its own, nothing written; it becomes that organisation's
+    /// device by joining with a device invitation ([`Replica::join`]).
+    pub fn init_device(
+        dir: &Path,
+        passphrase: &[u8],
+        tz: &str,
+        now: Time,
+    ) -> Result<Replica, ReplicaError> {
+        puente_crdt::time::zone(tz).map_err(|e| ReplicaError::Refused(e.to_string()))?;
+        Self::create(dir, passphrase, tz, None, now)
+    }
+
+    fn create(
+        dir: &Path,
+        passphrase: &[u8],
+        tz: &str,
+        profile: Option<OrgProfile>,
+        now: Time,
+    ) -> Result<Replica, ReplicaError> {
         let store = Store::create(dir, passphrase, KdfParams::default())?;
         let key = SecretKey::generate();
         let public = key.public();
@@ -342,8 +368,9 @@ impl Replica {
             founding_key: public,
             network: NetworkId::from_bytes(network),
             epoch: 0,
-            tz: profile.tz.clone(),
+            tz: tz.to_string(),
             network_name: None,
+            device_pending: profile.is_none(),
         };
         let mut keys = EpochKeyring::new();
         keys.insert(EpochKey::generate(Epoch(0)));
@@ -377,7 +404,9 @@ impl Replica {
             snapshots: snapshot::SnapshotState::default(),
             poisoned: false,
         };
-        replica.write(now, |p| p.set_profile(&profile).map(|t| ((), t)))?;
+        if let Some(profile) = profile {
+            replica.write(now, |p| p.set_profile(&profile).map(|t| ((), t)))?;
+        }
         Ok(replica)
     }
 
@@ -622,9 +651,7 @@ impl Replica {
         edit: impl FnOnce(&mut Partition) -> Result<(T, Touched), PartitionError>,
     ) -> Result<T, ReplicaError> {
         let _ = now;
-        if self.poisoned {
-            return Err(ReplicaError::Poisoned);
-        }
+        self.check_writable()?;
         let p = self.own_partition()?;
         let (out, touched) = match edit(p) {
             Ok(v) => v,
@@ -636,8 +663,28 @@ impl Replica {
         let Some(change) = p.commit() else {
             return Ok(out);
         };
-        self.persist_own(vec![change], &touched)?;
+        if let Err(e) = self.persist_own(vec![change], &touched) {
+            // The change is in the in-memory document but in no envelope: anything built on
+            // it would depend on a change peers never get, so refuse further work.
+            self.poisoned = true;
+            return Err(e);
+        }
         Ok(out)
+    }
+
+    /// Whether a local write can be sealed now: not poisoned, and holding the key of the
+    /// epoch it would be sealed under. Checked before the document is touched.
+    fn check_writable(&self) -> Result<(), ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        if self.keys.key(Epoch(self.node.epoch)).is_none() {
+            return Err(ReplicaError::Refused(
+                "this device has not received the network's key yet; keep `puente run` running until an admin's node shares it, then try again"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Seals `changes` (already applied to our partition) into envelopes, commits them in one
@@ -647,10 +694,12 @@ impl Replica {
         changes: Vec<Vec<u8>>,
         touched: &Touched,
     ) -> Result<(), ReplicaError> {
-        let key = self
-            .keys
-            .key(Epoch(self.node.epoch))
-            .ok_or(ReplicaError::Damaged("epoch key"))?;
+        let key = self.keys.key(Epoch(self.node.epoch)).ok_or_else(|| {
+            ReplicaError::Refused(
+                "this device has not received the network's key yet; keep `puente run` running until an admin's node shares it, then try again"
+                    .into(),
+            )
+        })?;
         let mut batch = WriteBatch::default();
         let mut envs = Vec::with_capacity(changes.len());
         let first = self.admission.next_seq(&self.public);
@@ -710,6 +759,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
+        self.check_writable()?;
         // Validate everything first so that a bad row cannot leave half an import in memory.
         let mut offers = offers;
         for o in &mut offers {
@@ -747,8 +797,11 @@ impl Replica {
             done += chunk.len();
             progress(done);
         }
-        if !changes.is_empty() {
-            self.persist_own(changes, &touched)?;
+        if !changes.is_empty()
+            && let Err(e) = self.persist_own(changes, &touched)
+        {
+            self.poisoned = true;
+            return Err(e);
         }
         Ok(ids)
     }
@@ -973,18 +1026,19 @@ impl Replica {
                 "this node already holds partners' records: it is part of a network".into(),
             ));
         }
-        let key = ring
-            .key(epoch)
-            .ok_or(ReplicaError::Damaged("epoch key"))?
-            .clone();
-        let key = EpochKey::new(epoch, key);
+        let changes = self.own_partition()?.all_changes();
+        let key = match ring.key(epoch) {
+            Some(key) => EpochKey::new(epoch, key.clone()),
+            // A new device with nothing of its own to re-seal can wait for the key.
+            None if changes.is_empty() => EpochKey::new(epoch, SymmetricKey::from_bytes(&[0; 32])),
+            None => return Err(ReplicaError::Damaged("epoch key")),
+        };
         let mut node = self.node.clone();
         node.network = network;
         node.epoch = epoch.0;
         if name.is_some() {
             node.network_name = name;
         }
-        let changes = self.own_partition()?.all_changes();
         let mut envs = Vec::new();
         let mut chunk: Vec<Vec<u8>> = Vec::new();
         let mut chunk_bytes = 0usize;

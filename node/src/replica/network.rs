@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use hkdf::Hkdf;
-use puente_crdt::Time;
+use puente_crdt::{OrgId, Time};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -287,9 +287,70 @@ impl Replica {
         let claimed = claimed(now);
         let add = Op::add_org(network, &self.key, &log.heads(), name, role, new, claimed)?;
         let mut ops = vec![add.to_bytes()];
-        let mut parents = vec![add.id()];
-        // Share every epoch key the log names that this node holds, oldest first, so the new
-        // member can read the history as well as what comes next.
+        ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
+        let update = self.apply_membership(&ops)?;
+        if update.accepted != ops.len() {
+            return Err(ReplicaError::Refused(
+                "the membership log did not accept the new organisation; check `puente status`"
+                    .into(),
+            ));
+        }
+        Ok(ops)
+    }
+
+    /// Adds `new` as a device of this device's own organisation (or, for an admin, of `org`),
+    /// and shares the epoch keys with it when this device may (admins). Returns the new ops.
+    pub fn admit_device(
+        &mut self,
+        org: OrgId,
+        new: DeviceKeys,
+        now: Time,
+    ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let log = self.membership.as_ref().ok_or_else(|| {
+            ReplicaError::Refused("this node is not part of a network yet".into())
+        })?;
+        let state = log.state();
+        let mine = state.device(&self.public).map(|d| d.org);
+        if mine != Some(org) && !state.is_admin_device(&self.public) {
+            return Err(ReplicaError::Refused(
+                "only a device of that organisation or an admin can add a device to it".into(),
+            ));
+        }
+        if state.device(&new.device).is_some() || state.is_revoked_device(&new.device) {
+            return Err(ReplicaError::Refused(format!(
+                "device {} is already known to the network",
+                new.device
+            )));
+        }
+        let network = log.network();
+        let claimed = claimed(now);
+        let add = Op::add_device(network, &self.key, &log.heads(), org, new, claimed)?;
+        let mut ops = vec![add.to_bytes()];
+        if state.is_admin_device(&self.public) {
+            ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
+        }
+        let update = self.apply_membership(&ops)?;
+        if update.accepted != ops.len() {
+            return Err(ReplicaError::Refused(
+                "the membership log did not accept the new device; check `puente status`".into(),
+            ));
+        }
+        Ok(ops)
+    }
+
+    /// `EpochKey` shares of every epoch key the log names that this node holds, for `new`,
+    /// chained after `parents`, oldest first, so a new device reads the history as well as what
+    /// comes next.
+    fn shares_for(
+        &self,
+        new: DeviceKeys,
+        parents: Vec<OpId>,
+        claimed: u64,
+    ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let Some(log) = self.membership.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let network = log.network();
         let mut epochs: Vec<(Epoch, [u8; 32])> = log
             .state()
             .epochs()
@@ -297,24 +358,21 @@ impl Replica {
             .map(|e| (e.epoch, e.commitment))
             .collect();
         epochs.sort();
+        let mut ops = Vec::new();
+        let mut parents = parents;
         for (epoch, commitment) in epochs {
-            let Some(key) = self.keys.key(epoch) else {
+            let Some(key) = self
+                .keys
+                .keys(epoch)
+                .into_iter()
+                .map(|k| EpochKey::new(epoch, k.clone()))
+                .find(|k| crate::membership::epoch_key_commitment(network, k) == commitment)
+            else {
                 continue;
             };
-            let key = EpochKey::new(epoch, key.clone());
-            if crate::membership::epoch_key_commitment(network, &key) != commitment {
-                continue;
-            }
             let share = Op::epoch_key(network, &self.key, &parents, &key, &[new], claimed)?;
             parents = vec![share.id()];
             ops.push(share.to_bytes());
-        }
-        let update = self.apply_membership(&ops)?;
-        if update.accepted != ops.len() {
-            return Err(ReplicaError::Refused(
-                "the membership log did not accept the new organisation; check `puente status`"
-                    .into(),
-            ));
         }
         Ok(ops)
     }
@@ -394,7 +452,28 @@ impl Replica {
         let current = log.state().current_epoch().ok_or_else(|| {
             ReplicaError::Refused("the inviter's network has no epoch key yet".into())
         })?;
-        if ring.key(current.epoch).is_none() {
+        let org = log
+            .state()
+            .device(&self.public)
+            .map(|d| d.org)
+            .ok_or(ReplicaError::Damaged("membership"))?;
+        let as_device = org != self.node.org;
+        if as_device && !self.node.device_pending {
+            return Err(ReplicaError::Refused(
+                "this invitation adds a device to an existing organisation: use it on a new store made with `puente init --device`"
+                    .into(),
+            ));
+        }
+        if !as_device && self.node.device_pending {
+            return Err(ReplicaError::Refused(
+                "this store was made with `puente init --device`: it can only join as a device of an existing organisation (`puente device add` on that organisation's node)"
+                    .into(),
+            ));
+        }
+        // A new organisation needs the key to re-seal what it wrote alone; a new device of an
+        // existing one has nothing to re-seal, and gets the key from an admin if its inviter
+        // could not share it.
+        if !as_device && ring.key(current.epoch).is_none() {
             return Err(ReplicaError::Refused(
                 "the inviter did not share the network's key with this device; ask them to try again"
                     .into(),
@@ -403,15 +482,55 @@ impl Replica {
         let network = log.network();
         let mut batch = WriteBatch::default();
         batch.put_record(REC_MEMBERSHIP, &encode_log(&log));
-        self.adopt_network(
+        let before = self.node.clone();
+        if as_device {
+            // This device writes for the organisation that added it from now on.
+            self.node.org = org;
+            self.node.device_pending = false;
+        }
+        if let Err(e) = self.adopt_network(
             network,
             ring,
             current.epoch,
             Some(network_name.to_string()),
             batch,
-        )?;
+        ) {
+            self.node = before;
+            return Err(e);
+        }
         self.membership = Some(log);
         Ok(())
+    }
+
+    /// Creates an invitation for a new device of this device's organisation (`puente device
+    /// add`), valid until `expires`.
+    pub fn create_device_invitation(
+        &mut self,
+        expires: Time,
+        auto_confirm: bool,
+        now: Time,
+    ) -> Result<Invitation, ReplicaError> {
+        let log = self.membership.as_ref().ok_or_else(|| {
+            ReplicaError::Refused(
+                "this node is not part of a network yet; a device is added through a network"
+                    .into(),
+            )
+        })?;
+        let me = log.state().device(&self.public).ok_or_else(|| {
+            ReplicaError::Refused("this device is no longer a member of its network".into())
+        })?;
+        if expires <= now {
+            return Err(ReplicaError::Refused(
+                "--expires-in must be in the future".into(),
+            ));
+        }
+        let name = log.state().org(&me.org).map(|o| o.name).unwrap_or_default();
+        let mut invitation = Invitation::new(&name, Role::Member, now, expires, auto_confirm);
+        invitation.device_of = Some(me.org);
+        let mut all = self.invitations.clone();
+        all.push(invitation.clone());
+        self.store_invitations(all)?;
+        Ok(invitation)
     }
 
     /// The keyring to keep after the log changed: every key already held, with the keys the
@@ -649,12 +768,11 @@ impl Replica {
                 inv.id()
             )));
         }
-        self.admit_org(
-            &inv.org_name,
-            inv.role(),
-            DeviceKeys { device, agreement },
-            now,
-        )?;
+        let keys = DeviceKeys { device, agreement };
+        match inv.device_of {
+            Some(org) => self.admit_device(org, keys, now)?,
+            None => self.admit_org(&inv.org_name, inv.role(), keys, now)?,
+        };
         let mut all = self.invitations.clone();
         all[index].state = InviteState::Confirmed { device, phrase };
         self.store_invitations(all)?;
@@ -862,6 +980,33 @@ impl Replica {
             let bytes = vec![op.to_bytes()];
             self.apply_membership(&bytes)?;
             written.extend(bytes);
+        }
+        // Devices added by a member organisation (which cannot share keys) get them from the
+        // designated admin.
+        if let Some(log) = self.membership.as_ref()
+            && designated
+            && log.state().is_admin_device(&self.public)
+        {
+            let lacking: Vec<DeviceKeys> = log
+                .state()
+                .devices_without_current_key()
+                .iter()
+                .filter_map(|k| log.state().device(k))
+                .map(|d| DeviceKeys {
+                    device: d.key,
+                    agreement: d.agreement,
+                })
+                .collect();
+            for new in lacking {
+                let Some(log) = self.membership.as_ref() else {
+                    break;
+                };
+                let ops = self.shares_for(new, log.heads(), claimed(now))?;
+                if !ops.is_empty() {
+                    self.apply_membership(&ops)?;
+                    written.extend(ops);
+                }
+            }
         }
         let Some(log) = self.membership.as_ref() else {
             return Ok(written);

@@ -156,3 +156,108 @@ async fn a_revoked_organisation_is_cut_off_and_reads_nothing_written_afterwards(
     );
     let _ = PASS;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_laptop_is_revoked_and_its_organisation_goes_on() {
+    use puente_node::joiner::{JoinTimeouts, join};
+    let net = TestNet::new(3).await;
+    let (key_b, org_b) = (net.keys[1], net.orgs[1]);
+    let network = net.with(0, |r| r.network()).await;
+
+    // B (a member organisation) adds a second device: a laptop made with `init --device`.
+    let addr_b = net.node(1).listen_addrs().await.expect("running")[0].clone();
+    let token = net
+        .with(1, move |r| {
+            // TestNet nodes judge expiry by the system clock: far in the future.
+            r.create_device_invitation(NOW.plus(100 * 365 * 86_400), true, NOW)
+                .expect("invitation")
+                .token(network, key_b, &[addr_b])
+        })
+        .await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut laptop =
+        Replica::init_device(&tmp.path().join("laptop"), PASS, "America/Los_Angeles", NOW)
+            .expect("device store");
+    let timeouts = JoinTimeouts {
+        connect: std::time::Duration::from_secs(5),
+        confirm: std::time::Duration::from_secs(20),
+    };
+    join(&mut laptop, &token, "Org 1", timeouts, |_| {})
+        .await
+        .expect("joins as B's device");
+    assert_eq!(laptop.org(), org_b, "the laptop writes for B");
+    let key_laptop = laptop.public_key();
+    let laptop_dir = laptop.dir().to_path_buf();
+    let laptop = crate::network::spawn(laptop, vec![]).await;
+    laptop
+        .add_peer(
+            key_b,
+            &net.node(1).listen_addrs().await.expect("running")[0],
+        )
+        .await
+        .expect("running");
+
+    // An admin's node shares the network's key with it (B cannot); then it writes for B.
+    let mut wrote = false;
+    for _ in 0..200 {
+        if laptop
+            .add_offer(offer("from-the-laptop"), NOW)
+            .await
+            .is_ok()
+        {
+            wrote = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(wrote, "the laptop received the key and wrote");
+    settle("A has the laptop's offer, owned by B", || async {
+        net.with(0, move |r| {
+            r.view()
+                .offers()
+                .any(|o| o.fields.handle == "from-the-laptop" && o.owner == org_b)
+        })
+        .await
+    })
+    .await;
+
+    // The laptop is lost: B's other device revokes it. The designated admin rotates the key.
+    let epoch_before = net.with(0, |r| r.epoch()).await;
+    net.with(1, move |r| {
+        r.revoke(RevokeTarget::Device(key_laptop), "laptop lost", NOW)
+            .expect("revoked")
+    })
+    .await;
+    settle("everyone applied it and moved to a new key", || async {
+        let mut ok = true;
+        for i in 0..3 {
+            ok &= net
+                .with(i, move |r| {
+                    let state = r.membership().expect("network").state();
+                    state.is_revoked_device(&key_laptop)
+                        && !state.is_revoked_org(&org_b)
+                        && r.epoch() > epoch_before
+                })
+                .await;
+        }
+        ok
+    })
+    .await;
+    // B's organisation, its offers (the laptop's included) and its other device stay.
+    net.node(1)
+        .add_offer(offer("from-b-after"), NOW)
+        .await
+        .expect("B's first device still writes");
+    settle("A has B's new offer and still the laptop's", || async {
+        let h = net.handles(0).await;
+        h.contains(&"from-b-after".to_string()) && h.contains(&"from-the-laptop".to_string())
+    })
+    .await;
+    // What the laptop writes now is refused everywhere.
+    let _ = laptop.add_offer(offer("thief-writes"), NOW).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!net.handles(0).await.contains(&"thief-writes".to_string()));
+    assert!(!net.handles(1).await.contains(&"thief-writes".to_string()));
+    laptop.shutdown().await;
+    let _ = laptop_dir;
+}
