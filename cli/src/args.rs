@@ -117,7 +117,8 @@ Examples:
 Repeated --kind, --county and --lang mean any of them; repeated --accepts, --affirming,
 --accessibility and --capability mean all of them. Dates are YYYY-MM-DD, YYYY-MM-DDTHH:MM,
 today, tomorrow, +Nd or +NdTHH:MM in your organisation's time zone; --to is exclusive.
-Expired and withdrawn offers are hidden unless asked for.")]
+Expired and withdrawn offers, and offers of revoked organisations, are hidden unless asked
+for.")]
     Query(QueryArgs),
 
     /// Import offers from a CSV file (all valid rows or none)
@@ -187,9 +188,17 @@ Examples:
 Connection details come from the running node; without one, only what the store knows.")]
     Status,
 
-    /// Partners' devices: list them, or tell puente where one can be reached now
+    /// Partners' devices: list them, tell puente where one can be reached, revoke one
     #[command(subcommand)]
     Peer(PeerCommand),
+
+    /// This organisation's devices: revoke a lost or seized one
+    #[command(subcommand)]
+    Device(DeviceCommand),
+
+    /// What a revoked partner could read, and the membership history, verified
+    #[command(subcommand)]
+    Audit(AuditCommand),
 
     /// Offline transfer: what a disconnected partner lacks, in a file for a USB stick
     #[command(subcommand)]
@@ -332,6 +341,112 @@ Examples:
 KEY is the device key from `puente peer list` (the first characters are enough). A running
 node dials the new address at once.")]
     AddAddress(AddAddressArgs),
+
+    /// Cut a partner organisation (admins) or one device off the network, at once
+    #[command(after_help = "\
+Examples:
+  puente peer revoke \"Yolo Trans Health\" --reason \"coordinator left on bad terms\"
+  puente peer revoke f4afi4cj --reason \"laptop seized\"
+
+ORG is an organisation's name (any case) or id: it and every device it has are cut off
+(admins only). KEY is a device key from `puente peer list` (at least its first 8
+characters): only that device is cut off, as with `puente device revoke`.
+
+Every node that receives the revocation refuses the revoked keys at once, and an admin's
+node replaces the network's encryption key with one the revoked party never gets. It cannot
+take back what was already synced (the exposure report printed afterwards lists it), partners
+that are offline keep trusting the key until the revocation reaches them (watch
+`puente peer revocations`), and it cannot stop a partner that is still trusted from leaking.
+
+It asks nothing and acts at once, except when it would leave the network without an admin:
+then it stops unless --yes is given.")]
+    Revoke(PeerRevokeArgs),
+
+    /// Revocations, and which member devices have confirmed each one
+    #[command(after_help = "\
+Examples:
+  puente peer revocations
+  puente peer revocations --format json
+
+A member device confirms a revocation when its node applies it. One that has not confirmed
+may still trust the revoked key, since the time the revocation was made.")]
+    Revocations,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerRevokeArgs {
+    /// The organisation (name or id) or device key (at least its first 8 characters)
+    #[arg(value_name = "ORG|KEY")]
+    pub target: String,
+
+    /// Why, shown to every partner and kept in the membership log (a short label)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Go ahead even if the network would be left without an admin
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Cut one device off (a lost laptop): the organisation, its offers and its other devices stay
+    #[command(after_help = "\
+Examples:
+  puente device revoke f4afi4cj --reason \"laptop lost\"
+
+KEY is the device key (see `puente peer list`, or `puente whoami` on that device), at least
+its first 8 characters. A device of the same organisation or an admin can revoke it. The
+same promises and limits as `puente peer revoke` apply; the exposure report follows.")]
+    Revoke(DeviceRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceRevokeArgs {
+    /// The device key (at least its first 8 characters)
+    #[arg(value_name = "KEY")]
+    pub key: String,
+
+    /// Why, shown to every partner and kept in the membership log (a short label)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Go ahead even if the network would be left without an admin
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// What an organisation or device could read (when it was cut off, if revoked)
+    #[command(after_help = "\
+Examples:
+  puente audit exposure \"Yolo Trans Health\"
+  puente audit exposure f4afi4cj --format json
+
+Per organisation, the offers (handle, kind, counties) and holds the party could read, so
+that each organisation can decide whom to warn. For a revoked party, the list errs on the
+side of including too much: every record created up to 1 hour after the revocation, or
+after the organisation confirmed it; everything for one that has not confirmed yet. For a
+party that is not revoked, everything it can read now.")]
+    Exposure(ExposureArgs),
+
+    /// The membership history: who added, revoked or changed what, signed by which key
+    #[command(after_help = "\
+Examples:
+  puente audit log
+  puente audit log --format json
+
+Every operation in the same order on every node, checked again end to end (signature,
+parents present), with the time its author's computer claims and whether it took effect.")]
+    Log,
+}
+
+#[derive(Debug, Args)]
+pub struct ExposureArgs {
+    /// The organisation (name or id) or device key (at least its first 8 characters)
+    #[arg(value_name = "ORG|KEY")]
+    pub target: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -663,6 +778,10 @@ pub struct OfferListArgs {
     /// Include withdrawn offers
     #[arg(long)]
     pub include_withdrawn: bool,
+
+    /// Include offers of revoked organisations (kept for audit)
+    #[arg(long)]
+    pub include_revoked: bool,
 }
 
 #[derive(Debug, Args)]
@@ -818,6 +937,10 @@ pub struct QueryArgs {
     /// Include withdrawn offers
     #[arg(long)]
     pub include_withdrawn: bool,
+
+    /// Include offers of revoked organisations (kept for audit)
+    #[arg(long)]
+    pub include_revoked: bool,
 
     /// Show at most N offers
     #[arg(long, value_name = "N")]

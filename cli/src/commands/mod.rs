@@ -8,20 +8,22 @@
 //! Invariant: a command that fails leaves the store as it was: every check runs before the
 //! single write, and the replica acknowledges a write only once it is durable.
 
+mod audit;
 mod bundle;
 mod hold;
 mod identity;
 mod network;
 pub mod offer;
 mod query;
+mod revoke;
 mod run;
 mod transfer;
 
 use anyhow::{Result, bail};
 
 use crate::args::{
-    BundleCommand, Cli, Command, HoldCommand, InviteCommand, NetworkCommand, OfferCommand,
-    PeerCommand,
+    AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HoldCommand, InviteCommand,
+    NetworkCommand, OfferCommand, PeerCommand,
 };
 use crate::context::Ctx;
 use crate::control;
@@ -92,6 +94,11 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status => network::status(ctx),
         Command::Peer(PeerCommand::List) => network::peer_list(ctx),
         Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
+        Command::Peer(PeerCommand::Revoke(a)) => revoke::peer_revoke(ctx, a),
+        Command::Peer(PeerCommand::Revocations) => revoke::revocations(ctx),
+        Command::Device(DeviceCommand::Revoke(a)) => revoke::device_revoke(ctx, a),
+        Command::Audit(AuditCommand::Exposure(a)) => audit::exposure(ctx, a),
+        Command::Audit(AuditCommand::Log) => audit::log(ctx),
         Command::Bundle(BundleCommand::Export(a)) => bundle::export(ctx, a),
         Command::Bundle(BundleCommand::Import(a)) => bundle::import(ctx, a),
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),

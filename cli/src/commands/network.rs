@@ -367,6 +367,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         "invitations_waiting": replica.invitations().iter().filter(|i| matches!(i.state, InviteState::Requested { .. }) && ctx.now < i.expires).count(),
         "offers_by_owner": offers,
         "refused_connections": node.map(|n| n.status.refused),
+        "revocations": crate::commands::revoke::status_json(&replica),
     });
     let text = match format {
         Format::Json => output::json(&v)?,
@@ -474,6 +475,11 @@ fn status_text(
         out.push_str(&format!(
             "\n{n} invitation(s) waiting for confirmation: see `puente invite list`.\n"
         ));
+    }
+    let revocations = crate::commands::revoke::status_lines(replica, now, tz);
+    if !revocations.is_empty() {
+        out.push('\n');
+        out.push_str(&revocations);
     }
     out
 }

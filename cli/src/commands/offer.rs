@@ -283,6 +283,9 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
         .filter(|o| !a.mine || o.owner == me)
         .filter(|o| a.include_withdrawn || !o.withdrawn)
         .filter(|o| a.include_expired || !render::is_expired(o, ctx.now))
+        .filter(|o| {
+            a.include_revoked || !crate::commands::revoke::is_revoked_org(&replica, &o.owner)
+        })
         .collect();
     offers.sort_by_key(|o| (o.expires_at, o.owner, o.id));
     let tz = zone(&replica)?;

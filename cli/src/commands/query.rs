@@ -57,6 +57,9 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
         include_withdrawn: a.include_withdrawn,
     };
     let mut hits = view.query(&q, ctx.now);
+    if !a.include_revoked {
+        hits.retain(|h| !crate::commands::revoke::is_revoked_org(&replica, &h.offer.owner));
+    }
     if let Some(n) = a.limit {
         hits.truncate(n);
     }

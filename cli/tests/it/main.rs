@@ -12,5 +12,6 @@ mod import;
 mod network;
 mod offers;
 mod queries;
+mod revocation;
 mod snapshots;
 mod support;

@@ -11,7 +11,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Waits until `cond` holds, failing with `what` after [`DEADLINE`].
 #[track_caller]
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
@@ -19,7 +19,7 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-fn handles(n: &Node) -> Vec<String> {
+pub(crate) fn handles(n: &Node) -> Vec<String> {
     let mut h: Vec<String> = n
         .json(&["query", "--kind", "host-home"])
         .as_array()
@@ -31,7 +31,7 @@ fn handles(n: &Node) -> Vec<String> {
     h
 }
 
-fn add_home(n: &Node, handle: &str) {
+pub(crate) fn add_home(n: &Node, handle: &str) {
     n.add(&[
         "--kind",
         "host-home",

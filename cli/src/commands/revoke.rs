@@ -1,0 +1,604 @@
+//! `puente peer revoke`, `puente device revoke` and `puente peer revocations`: cutting off a
+//! partner organisation or one device, saying plainly what that does and what it cannot do,
+//! and showing whether every remaining member has confirmed it.
+//!
+//! A revocation is urgent (a seized laptop, a compromised partner), so it asks for nothing
+//! unless it would leave the network without an admin: then it needs `--yes`, on a terminal or
+//! not, and never prompts (the same whether a running node serves the command or not).
+//!
+//! Boundary: who may revoke, the cut, the new key and the receipts are the library's
+//! ([`Replica::revoke`], the membership log); this module resolves names, checks `--yes` and
+//! prints.
+
+use anyhow::{Result, bail};
+use jiff::tz::TimeZone;
+use puente_crdt::label::check_label;
+use puente_crdt::{OrgId, Time};
+use puente_node::identity::PublicKey;
+use puente_node::membership::{MemberState, RevocationInfo, RevokeTarget};
+use puente_node::replica::Replica;
+use serde_json::{Value, json};
+
+use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs};
+use crate::commands::audit::{
+    Names, exposure_report, exposure_text, indent, key_prefix, state_of, table_or_json,
+};
+use crate::commands::offer::zone;
+use crate::context::Ctx;
+use crate::output::{self, Table, pairs, short};
+use crate::render;
+
+/// Shortest device-key prefix accepted: 8 base32 characters (40 bits) make an accidental
+/// match among a network's few hundred devices practically impossible, and an ambiguous one is
+/// refused anyway.
+const MIN_KEY_PREFIX: usize = 8;
+
+/// What a command names: an organisation or one device.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// An organisation.
+    Org {
+        /// Its id.
+        id: OrgId,
+    },
+    /// One device key.
+    Device {
+        /// The key.
+        key: PublicKey,
+        /// Its organisation (if the log names one).
+        org: Option<OrgId>,
+    },
+}
+
+impl Target {
+    fn revoke_target(&self) -> RevokeTarget {
+        match self {
+            Target::Org { id, .. } => RevokeTarget::Org(*id),
+            Target::Device { key, .. } => RevokeTarget::Device(*key),
+        }
+    }
+}
+
+/// Resolves ORG|KEY: an organisation by its name (any case) or full id, or a device by its
+/// key or the key's first [`MIN_KEY_PREFIX`] or more characters. Revoked organisations and
+/// devices count too (so that the error for them can say so); `orgs` false accepts devices
+/// only.
+pub fn resolve_target(
+    state: &MemberState,
+    names: &Names,
+    text: &str,
+    orgs: bool,
+) -> Result<Target> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let mut found: Vec<Target> = Vec::new();
+    if orgs {
+        let known = state.orgs().into_iter().chain(state.revoked_orgs());
+        for org in known {
+            let by_id = org.id.to_string() == lower;
+            let by_name =
+                org.name.eq_ignore_ascii_case(t) || names.org(&org.id).eq_ignore_ascii_case(t);
+            if (by_id || by_name)
+                && !found
+                    .iter()
+                    .any(|f| matches!(f, Target::Org { id, .. } if *id == org.id))
+            {
+                found.push(Target::Org { id: org.id });
+            }
+        }
+    }
+    if t.len() >= MIN_KEY_PREFIX {
+        let devices = state.devices().into_iter().chain(state.revoked_devices());
+        for d in devices {
+            if d.key.to_string().starts_with(&lower) {
+                found.push(Target::Device {
+                    key: d.key,
+                    org: Some(d.org),
+                });
+            }
+        }
+    }
+    let shown: String = t.chars().take(60).collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 if orgs => bail!(
+            "no organisation or device matches `{shown}`; give an organisation's name or id (see `puente status`) or at least the first {MIN_KEY_PREFIX} characters of a device key (see `puente peer list`)"
+        ),
+        0 => bail!(
+            "no device key starts with `{shown}`; give at least the first {MIN_KEY_PREFIX} characters of a key from `puente peer list` or `puente whoami`"
+        ),
+        _ => bail!(
+            "`{shown}` matches several organisations or devices; give more of the device key, or the organisation's full id"
+        ),
+    }
+}
+
+/// Checks the reason before it is signed into the membership log for good: the same check as
+/// every shared label.
+fn check_reason(reason: &str) -> Result<()> {
+    if let Err(e) = check_label(reason) {
+        let why = e.to_string().replacen("label ", "", 1);
+        bail!(
+            "--reason is shared with every partner and kept in the membership log for good, and it {why}"
+        );
+    }
+    Ok(())
+}
+
+pub fn peer_revoke(ctx: &Ctx, a: PeerRevokeArgs) -> Result<()> {
+    revoke(ctx, &a.target, a.reason.as_deref(), a.yes, true)
+}
+
+pub fn device_revoke(ctx: &Ctx, a: DeviceRevokeArgs) -> Result<()> {
+    revoke(ctx, &a.key, a.reason.as_deref(), a.yes, false)
+}
+
+fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) -> Result<()> {
+    let format = table_or_json(ctx)?;
+    let reason = reason.unwrap_or_default().trim().to_string();
+    check_reason(&reason)?;
+    let mut replica = ctx.open()?;
+    let state = state_of(&replica)?;
+    let names = Names::new(&replica);
+    let target = resolve_target(state, &names, text, orgs)?;
+    let rt = target.revoke_target();
+    let desc = names.target(&rt);
+    let own = replica.public_key();
+    let admin = state.is_admin_device(&own);
+    match &target {
+        Target::Org { id, .. } => {
+            if state.is_revoked_org(id) {
+                bail!("{desc} is already revoked; see `puente peer revocations`");
+            }
+            if !admin {
+                bail!(
+                    "only an admin organisation can revoke an organisation; ask an admin of your network (see `puente status`)"
+                );
+            }
+        }
+        Target::Device { key, org } => {
+            if state.is_revoked_device(key) {
+                bail!("{desc} is already revoked; see `puente peer revocations`");
+            }
+            if !admin && *org != Some(replica.org()) {
+                bail!(
+                    "only a device of the same organisation or an admin can revoke a device; ask an admin of your network (see `puente status`)"
+                );
+            }
+        }
+    }
+    let leaves_no_admin = state.would_leave_without_admin(&rt);
+    if leaves_no_admin && !yes {
+        bail!(
+            "revoking {desc} would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; if that is really what you want, run the command again with --yes"
+        );
+    }
+    let revoking_self = match &target {
+        Target::Org { id, .. } => *id == replica.org(),
+        Target::Device { key, .. } => *key == own,
+    };
+    let revoked = replica
+        .revoke(rt, &reason, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    let names = Names::new(&replica);
+    let report = exposure_report(&replica, &names, &target, ctx.now);
+    let tz = zone(&replica)?;
+    let epoch = revoked.epoch.0;
+    let text = match format {
+        Format::Json => output::json(&json!({
+            "revocation": revoked.revocation.to_string(),
+            "target": names.target_json(&rt),
+            "reason": reason,
+            "epoch": epoch,
+            "rotated": revoked.rotated,
+            "left_without_admin": leaves_no_admin,
+            "node_running": ctx.node().is_some(),
+            "does": DOES,
+            "cannot": CANNOT,
+            "exposure": report,
+        }))?,
+        _ => {
+            let mut out = format!("Revoked {desc}.");
+            if !reason.is_empty() {
+                out.push_str(&format!(" Reason: {reason}."));
+            }
+            out.push_str(&format!(
+                "\nRevocation {}; new writes are encrypted under epoch {epoch}.\n",
+                short(&revoked.revocation)
+            ));
+            if leaves_no_admin {
+                out.push_str(
+                    "WARNING: the network has no admin now: nobody can invite or revoke anyone, or replace the encryption key, any more.\n",
+                );
+            }
+            if revoking_self {
+                out.push_str(
+                    "WARNING: you revoked this computer's own key: it is cut off from the network like any revoked party.\n",
+                );
+            }
+            out.push_str(&does_and_cannot(revoked.rotated, epoch));
+            out.push('\n');
+            out.push_str(if ctx.node().is_some() {
+                "Your node is sending the revocation to every partner it is connected to now, and has cut the revoked keys off.\n"
+            } else {
+                "Your node is not running: start `puente run` now. Until partners receive the revocation from it, they keep trusting the revoked key.\n"
+            });
+            out.push('\n');
+            out.push_str(&exposure_text(&report, ctx.now, &tz));
+            out
+        }
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
+}
+
+/// What a revocation does, in plain words (SECURITY.md, promise 6).
+const DOES: &[&str] = &[
+    "Every node that has received the revocation refuses the revoked keys at once: no connection, nothing sent to them, none of their new changes accepted.",
+    "Everything written from now on is encrypted under a new key that the revoked party never receives.",
+    "The revocation spreads to every partner your node reaches, and replaying old grants cannot undo it.",
+];
+
+/// What a revocation cannot do, in plain words (SECURITY.md, "What revocation cannot do").
+const CANNOT: &[&str] = &[
+    "It cannot take back what the revoked party already synced: the exposure report below lists what it could read.",
+    "Partners that are offline keep trusting the revoked key until the revocation reaches them: watch `puente peer revocations` until every partner has confirmed.",
+    "It cannot stop a partner that is still trusted from leaking. The defence is sharing less: coarse places, pseudonyms and short expiry.",
+];
+
+fn does_and_cannot(rotated: bool, epoch: u32) -> String {
+    let mut out = String::from("\nWhat revocation does:\n");
+    for line in DOES {
+        out.push_str(&format!("- {line}\n"));
+    }
+    if !rotated {
+        out.push_str(&format!(
+            "- This computer is not an admin's, so the key was not replaced yet (still epoch {epoch}): an admin's node replaces it as soon as it receives the revocation. Until then, what is written can be read with the key the revoked party holds.\n"
+        ));
+    }
+    out.push_str("What revocation cannot do:\n");
+    for line in CANNOT {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out
+}
+
+/// One revocation with who has confirmed it.
+#[derive(Debug)]
+pub struct Confirmations {
+    /// The revocation.
+    pub info: RevocationInfo,
+    /// Per member device: its key, its organisation's name, and the epoch its receipt reports
+    /// (`None`: not heard from).
+    pub devices: Vec<(PublicKey, String, Option<u32>)>,
+}
+
+impl Confirmations {
+    /// Member devices that have not confirmed.
+    pub fn missing(&self) -> usize {
+        self.devices.iter().filter(|d| d.2.is_none()).count()
+    }
+
+    /// When it was made, by its author's clock.
+    pub fn claimed(&self) -> Time {
+        Time(i64::try_from(self.info.claimed_time).unwrap_or(i64::MAX))
+    }
+}
+
+/// Every revocation of the log, oldest claimed first, with each member device's receipt.
+pub fn confirmations(replica: &Replica, names: &Names) -> Vec<Confirmations> {
+    let Some(state) = replica.membership().map(|l| l.state()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Confirmations> = state
+        .revocations()
+        .into_iter()
+        .map(|info| {
+            let receipts = state.receipts(&info.id);
+            let devices = if info.effective {
+                state
+                    .devices()
+                    .iter()
+                    .map(|d| (d.key, names.org(&d.org), receipts.get(&d.key).map(|e| e.0)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Confirmations { info, devices }
+        })
+        .collect();
+    out.sort_by_key(|c| (c.info.claimed_time, c.info.id));
+    out
+}
+
+fn confirmations_json(c: &Confirmations, names: &Names) -> Value {
+    let author_org = names.device_org(&c.info.author);
+    json!({
+        "revocation": c.info.id.to_string(),
+        "target": names.target_json(&c.info.target),
+        "by": {
+            "key": c.info.author.to_string(),
+            "org": author_org.map(|o| o.to_string()),
+            "name": author_org.map(|o| names.org(&o)),
+        },
+        "reason": c.info.reason,
+        "claimed_time": c.claimed().rfc3339(),
+        "effective": c.info.effective,
+        "invalid_reason": match c.info.verdict {
+            puente_node::membership::Verdict::Invalid(r) => Some(r.to_string()),
+            _ => None,
+        },
+        "devices": c.devices.iter().map(|(key, name, epoch)| json!({
+            "key": key.to_string(),
+            "name": name,
+            "confirmed": epoch.is_some(),
+            "epoch": epoch,
+            "not_heard_from_since": if epoch.is_none() { Some(c.claimed().rfc3339()) } else { None },
+        })).collect::<Vec<_>>(),
+        "missing": c.missing(),
+    })
+}
+
+pub fn revocations(ctx: &Ctx) -> Result<()> {
+    let format = table_or_json(ctx)?;
+    let replica = ctx.open()?;
+    let names = Names::new(&replica);
+    let all = confirmations(&replica, &names);
+    let tz = zone(&replica)?;
+    let text = match format {
+        Format::Json => output::json(&Value::Array(
+            all.iter().map(|c| confirmations_json(c, &names)).collect(),
+        ))?,
+        _ if replica.membership().is_none() => {
+            "This node is not part of a network yet; there are no revocations.\n".to_string()
+        }
+        _ if all.is_empty() => "No revocations in this network.\n".to_string(),
+        _ => {
+            let own = replica.public_key();
+            let mut out = String::new();
+            for (n, c) in all.iter().enumerate() {
+                if n > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&revocation_text(c, &names, own, ctx.now, &tz));
+            }
+            out
+        }
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
+}
+
+fn revocation_text(
+    c: &Confirmations,
+    names: &Names,
+    own: PublicKey,
+    now: Time,
+    tz: &TimeZone,
+) -> String {
+    let mut out = format!(
+        "Revocation {}: {}\n",
+        short(&c.info.id),
+        names.target(&c.info.target)
+    );
+    let effective = match c.info.verdict {
+        puente_node::membership::Verdict::Invalid(r) => format!("no: {r}"),
+        _ => "yes".to_string(),
+    };
+    let reason = if c.info.reason.is_empty() {
+        "-".to_string()
+    } else {
+        c.info.reason.clone()
+    };
+    out.push_str(&indent(&pairs(&[
+        ("by", names.device(&c.info.author)),
+        ("reason", reason),
+        ("claimed", render::when(c.claimed(), now, tz)),
+        ("effective", effective),
+    ])));
+    if !c.info.effective {
+        return out;
+    }
+    let mut t = Table::new(&["ORGANISATION", "DEVICE", "CONFIRMED"]);
+    for (key, name, epoch) in &c.devices {
+        t.row(vec![
+            name.clone(),
+            if *key == own {
+                format!("{} (this device)", key_prefix(key))
+            } else {
+                key_prefix(key)
+            },
+            match epoch {
+                Some(e) => format!("yes, on epoch {e}"),
+                None => format!(
+                    "not heard from since {}",
+                    render::when(c.claimed(), now, tz)
+                ),
+            },
+        ]);
+    }
+    out.push_str(&indent(&t.render()));
+    let missing = c.missing();
+    out.push_str(&indent(&if missing == 0 {
+        "Every remaining member device has confirmed.\n".to_string()
+    } else {
+        format!(
+            "{missing} of {} remaining member device(s) not heard from yet: until they are, they may still trust the revoked key.\n",
+            c.devices.len()
+        )
+    }));
+    out
+}
+
+/// For `puente status`: one line naming what is revoked, and one line per effective
+/// revocation that some member device has not confirmed yet.
+pub fn status_lines(replica: &Replica, now: Time, tz: &TimeZone) -> String {
+    let names = Names::new(replica);
+    let all = confirmations(replica, &names);
+    let mut out = String::new();
+    let revoked: Vec<String> = all
+        .iter()
+        .filter(|c| c.info.effective)
+        .map(|c| names.target(&c.info.target))
+        .collect();
+    if !revoked.is_empty() {
+        out.push_str(&format!("Revoked: {}.\n", revoked.join(", ")));
+    }
+    for c in all.iter().filter(|c| c.info.effective && c.missing() > 0) {
+        out.push_str(&format!(
+            "Revocation of {}: {} of {} member device(s) not heard from since {}; see `puente peer revocations`.\n",
+            names.target(&c.info.target),
+            c.missing(),
+            c.devices.len(),
+            render::when(c.claimed(), now, tz)
+        ));
+    }
+    out
+}
+
+/// For `puente status --format json`.
+pub fn status_json(replica: &Replica) -> Value {
+    let names = Names::new(replica);
+    let all = confirmations(replica, &names);
+    Value::Array(
+        all.iter()
+            .filter(|c| c.info.effective)
+            .map(|c| {
+                json!({
+                    "revocation": c.info.id.to_string(),
+                    "target": names.target_json(&c.info.target),
+                    "claimed_time": c.claimed().rfc3339(),
+                    "missing": c.missing(),
+                    "devices": c.devices.len(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Whether organisation `org` has been revoked (its offers are hidden from queries unless
+/// `--include-revoked`).
+pub fn is_revoked_org(replica: &Replica, org: &OrgId) -> bool {
+    replica
+        .membership()
+        .is_some_and(|l| l.state().is_revoked_org(org))
+}
+
+#[cfg(test)]
+mod tests {
+    use puente_node::envelope::NetworkId;
+    use puente_node::identity::{AgreementSecret, SecretKey, org_id_for};
+    use puente_node::membership::{Cut, DeviceKeys, MembershipLog, Op, Role};
+
+    use super::*;
+
+    const NET: NetworkId = NetworkId::from_bytes([7; 16]);
+
+    fn keys(seed: u8) -> (SecretKey, DeviceKeys) {
+        let secret = SecretKey::from_bytes(&[seed; 32]);
+        let device = DeviceKeys {
+            device: secret.public(),
+            agreement: AgreementSecret::from_bytes(&[seed.wrapping_add(100); 32]).public(),
+        };
+        (secret, device)
+    }
+
+    /// River Refuge (admin) founds the network and adds Yolo Trans Health and Placer Pride.
+    fn network() -> (MembershipLog, SecretKey, [DeviceKeys; 3]) {
+        let (river, r) = keys(1);
+        let (_, y) = keys(2);
+        let (_, p) = keys(3);
+        let create = Op::create(NET, &river, r.agreement, "River Refuge", 1).expect("create");
+        let mut log = MembershipLog::new(create.as_bytes()).expect("log");
+        for (name, d) in [("Yolo Trans Health", y), ("Placer Pride", p)] {
+            let add =
+                Op::add_org(NET, &river, &log.heads(), name, Role::Member, d, 2).expect("add");
+            log.insert_op(add).expect("inserted");
+        }
+        (log, river, [r, y, p])
+    }
+
+    fn names(log: &MembershipLog) -> Names {
+        let mut n = Names::default();
+        n.add_log(log);
+        n
+    }
+
+    #[test]
+    fn targets_resolve_by_name_id_or_key_prefix() {
+        let (log, _, [_, yolo, _]) = network();
+        let (state, n) = (log.state(), names(&log));
+        let org = |t: &str, orgs| match resolve_target(state, &n, t, orgs) {
+            Ok(Target::Org { id }) => Ok(id),
+            Ok(Target::Device { .. }) => Err("a device".to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let yolo_org = org_id_for(&yolo.device);
+        assert_eq!(org("yolo trans HEALTH", true), Ok(yolo_org));
+        assert_eq!(org(&format!(" {yolo_org} "), true), Ok(yolo_org));
+        let key = yolo.device.to_string();
+        match resolve_target(state, &n, &key[..8].to_uppercase(), true) {
+            Ok(Target::Device { key: k, org }) => {
+                assert_eq!((k, org), (yolo.device, Some(yolo_org)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let short = org(&key[..7], true).expect_err("7 characters are not enough");
+        assert!(short.contains("at least the first 8 characters"), "{short}");
+        let devices_only = org("Yolo Trans Health", false).expect_err("a device is needed");
+        assert!(
+            devices_only.contains("no device key starts with"),
+            "{devices_only}"
+        );
+    }
+
+    #[test]
+    fn revoked_targets_still_resolve_and_the_last_admin_is_noticed() {
+        let (mut log, river, [r, yolo, _]) = network();
+        let yolo_org = org_id_for(&yolo.device);
+        let revoke = Op::revoke(
+            NET,
+            &river,
+            &log.heads(),
+            RevokeTarget::Org(yolo_org),
+            &[Cut {
+                device: yolo.device,
+                seq: 0,
+            }],
+            "coordinator left",
+            3,
+        )
+        .expect("revoke");
+        log.insert_op(revoke).expect("inserted");
+        let (state, n) = (log.state(), names(&log));
+        assert!(state.is_revoked_org(&yolo_org));
+        assert!(matches!(
+            resolve_target(state, &n, "Yolo Trans Health", true),
+            Ok(Target::Org { id }) if id == yolo_org
+        ));
+        assert_eq!(n.org(&yolo_org), "Yolo Trans Health");
+        assert_eq!(
+            n.target(&RevokeTarget::Device(yolo.device)),
+            format!(
+                "device {} of \"Yolo Trans Health\"",
+                &yolo.device.to_string()[..12]
+            )
+        );
+        let river_org = org_id_for(&r.device);
+        assert!(state.would_leave_without_admin(&RevokeTarget::Org(river_org)));
+        assert!(!state.would_leave_without_admin(&RevokeTarget::Org(yolo_org)));
+    }
+
+    #[test]
+    fn reasons_are_checked_like_labels() {
+        assert!(check_reason("").is_ok());
+        assert!(check_reason("laptop seized at the office").is_ok());
+        let e = check_reason("call 916 555 0100").expect_err("a phone number");
+        assert!(
+            e.to_string()
+                .starts_with("--reason is shared with every partner"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("phone number"), "{e}");
+    }
+}

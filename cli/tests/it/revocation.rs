@@ -1,0 +1,229 @@
+//! Revocation with three real `puente run` nodes on loopback: only an admin revokes, never
+//! silently the last admin; the revoked node is cut off and learns nothing new; the others
+//! confirm with receipts; the command says what it cannot do and what was exposed; the audit
+//! log shows it all as valid; queries hide the revoked organisation's offers unless asked.
+
+use serde_json::Value;
+
+use crate::daemon::Daemon;
+use crate::network::{add_home, eventually, handles};
+use crate::support::Node;
+
+/// The offer the query on `n` finds with `handle`.
+#[track_caller]
+fn hit(n: &Node, handle: &str) -> Value {
+    n.json(&["query", "--kind", "host-home"])
+        .as_array()
+        .and_then(|hits| hits.iter().find(|h| h["handle"] == handle).cloned())
+        .unwrap_or_else(|| panic!("no hit for {handle}"))
+}
+
+fn all_handles(n: &Node, args: &[&str]) -> Vec<String> {
+    let mut h: Vec<String> = n
+        .json(args)
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|o| o["handle"].as_str().map(str::to_string))
+        .collect();
+    h.sort();
+    h
+}
+
+#[test]
+fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
+    let a = Node::init("River Refuge");
+    a.ok(&["network", "create", "--name", "Valley Network"]);
+    add_home(&a, "host-river");
+    let mut node_a = Daemon::start(&a, "a");
+    let b = Node::init("Yolo Trans Health");
+    add_home(&b, "host-yolo");
+    let c = Node::init("Placer Pride");
+    add_home(&c, "host-placer");
+    for (n, name) in [(&b, "Yolo Trans Health"), (&c, "Placer Pride")] {
+        let token = a.ok(&["invite", "create", "--org", name, "--yes"]);
+        n.ok(&["join", token.trim(), "--wait", "1m"]);
+    }
+    let node_b = Daemon::start(&b, "b");
+    let node_c = Daemon::start(&c, "c");
+    let all = ["host-placer", "host-river", "host-yolo"];
+    eventually("every node sees every offer", || {
+        handles(&a) == all && handles(&b) == all && handles(&c) == all
+    });
+    // Placer Pride holds River Refuge's room: the revoked partner can read that hold too.
+    let river = hit(&c, "host-river");
+    let hold = c.json(&[
+        "hold",
+        "place",
+        river["offer_id"].as_str().expect("offer id"),
+        "--window",
+        river["window_id"].as_str().expect("window id"),
+        "--qty",
+        "1",
+    ])["hold_id"]
+        .as_str()
+        .expect("hold id")
+        .to_string();
+    eventually("A sees the hold on its offer", || {
+        a.json(&["hold", "list", "--on-mine"])
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h["hold_id"] == hold.as_str()))
+    });
+
+    // A member cannot revoke another organisation; the only admin cannot silently revoke
+    // itself. One line each, nothing changes.
+    let err = c.fails(&["peer", "revoke", "Yolo Trans Health"]);
+    assert!(err.contains("only an admin"), "{err}");
+    let err = a.fails(&["peer", "revoke", "river refuge"]);
+    assert!(
+        err.contains("without an admin") && err.contains("nobody could invite or revoke"),
+        "{err}"
+    );
+    assert!(err.contains("--yes"), "{err}");
+    let err = a.fails(&["peer", "revoke", "nobody-here"]);
+    assert!(err.contains("no organisation or device matches"), "{err}");
+
+    // The admin revokes Yolo Trans Health while every node runs.
+    let out = a.ok(&[
+        "peer",
+        "revoke",
+        "yolo trans health",
+        "--reason",
+        "coordinator left",
+    ]);
+    for needle in [
+        "Revoked \"Yolo Trans Health\" (organisation). Reason: coordinator left.",
+        "refuses the revoked keys at once",
+        "encrypted under a new key that the revoked party never receives",
+        "cannot take back what the revoked party already synced",
+        "offline keep trusting the revoked key until the revocation reaches them",
+        "`puente peer revocations`",
+        "cannot stop a partner that is still trusted from leaking",
+        "Your node is sending the revocation",
+        "Exposure report: what \"Yolo Trans Health\" could read when it was cut off",
+        "errs on the side of including too much",
+        "host-river",
+        "host-placer",
+        &hold[..8],
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains("host-yolo"),
+        "its own offers are not exposure:\n{out}"
+    );
+    let err = a.fails(&["peer", "revoke", "Yolo Trans Health"]);
+    assert!(err.contains("already revoked"), "{err}");
+
+    // Every remaining member device confirms; the others' status shows the revocation.
+    eventually("A sees every remaining device confirm", || {
+        let r = a.json(&["peer", "revocations"]);
+        r[0]["missing"] == 0 && r[0]["devices"].as_array().map(Vec::len) == Some(2)
+    });
+    let r = a.json(&["peer", "revocations"]);
+    assert_eq!(r[0]["target"]["name"], "Yolo Trans Health");
+    assert_eq!(r[0]["by"]["name"], "River Refuge");
+    assert_eq!(r[0]["reason"], "coordinator left");
+    assert_eq!(r[0]["effective"], true);
+    for d in r[0]["devices"].as_array().expect("devices") {
+        assert_eq!(d["confirmed"], true, "{d}");
+        assert!(d["epoch"].as_u64() >= Some(1), "{d}");
+    }
+    let text = a.ok(&["peer", "revocations"]);
+    assert!(
+        text.contains("Every remaining member device has confirmed"),
+        "{text}"
+    );
+    eventually("C's status shows Yolo revoked", || {
+        let s = c.json(&["status"]);
+        s["revocations"][0]["target"]["name"] == "Yolo Trans Health"
+            && s["members"].as_array().map(Vec::len) == Some(2)
+    });
+    let status = a.ok(&["status"]);
+    assert!(
+        status.contains("Revoked: \"Yolo Trans Health\" (organisation)."),
+        "{status}"
+    );
+
+    // The revoked node is cut off: what A writes now reaches C, never B, and B's new offer
+    // reaches nobody.
+    add_home(&b, "host-yolo-late");
+    add_home(&a, "host-after");
+    eventually("C sees A's new offer", || {
+        handles(&c).contains(&"host-after".to_string())
+    });
+    let everything = ["query", "--kind", "host-home", "--include-revoked"];
+    assert!(!all_handles(&b, &everything).contains(&"host-after".to_string()));
+    assert!(!all_handles(&c, &everything).contains(&"host-yolo-late".to_string()));
+    assert!(!all_handles(&a, &everything).contains(&"host-yolo-late".to_string()));
+
+    // Queries and lists hide the revoked organisation's offers unless asked for.
+    // (host-river's one room is held, so the query leaves it out.)
+    assert_eq!(handles(&a), ["host-after", "host-placer"]);
+    assert_eq!(
+        all_handles(&a, &everything),
+        ["host-after", "host-placer", "host-yolo"]
+    );
+    assert_eq!(
+        all_handles(&c, &["offer", "list"]),
+        ["host-after", "host-placer", "host-river"]
+    );
+    assert_eq!(
+        all_handles(&c, &["offer", "list", "--include-revoked"]),
+        ["host-after", "host-placer", "host-river", "host-yolo"]
+    );
+
+    // The audit log lists the revocation and the receipts, verified and valid.
+    let log = a.json(&["audit", "log"]);
+    let ops = log.as_array().expect("ops");
+    assert_eq!(ops[0]["kind"], "create");
+    assert!(
+        ops.iter()
+            .all(|o| o["signature_ok"] == true && o["parents_present"] == true)
+    );
+    let revoke: Vec<&Value> = ops.iter().filter(|o| o["kind"] == "revoke").collect();
+    assert_eq!(revoke.len(), 1);
+    assert_eq!(revoke[0]["verdict"], "valid");
+    assert_eq!(revoke[0]["author_name"], "River Refuge");
+    assert!(
+        revoke[0]["what"]
+            .as_str()
+            .is_some_and(|w| w.contains("Yolo Trans Health") && w.contains("coordinator left")),
+        "{}",
+        revoke[0]
+    );
+    let receipts: Vec<&Value> = ops.iter().filter(|o| o["kind"] == "receipt").collect();
+    assert!(receipts.len() >= 2, "{log}");
+    assert!(receipts.iter().all(|r| r["verdict"] == "valid"));
+    let text = a.ok(&["audit", "log"]);
+    assert!(text.contains("Verified end to end"), "{text}");
+
+    // The exposure report, again and for scripts.
+    let e = a.json(&["audit", "exposure", "Yolo Trans Health"]);
+    assert_eq!(e["revoked"], true);
+    assert_eq!(e["errs_on_the_side_of_including_too_much"], true);
+    let orgs = e["organisations"].as_array().expect("organisations");
+    let names: Vec<&str> = orgs.iter().filter_map(|o| o["name"].as_str()).collect();
+    assert_eq!(names, ["Placer Pride", "River Refuge"]);
+    assert!(orgs.iter().all(|o| o["confirmed_at"].is_string()), "{e}");
+    assert!(orgs[0]["holds"][0]["hold_id"] == hold.as_str(), "{e}");
+
+    // A lost laptop: the device alone is revoked; its organisation stays a member.
+    let key = c.json(&["whoami"])["public_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let out = a.ok(&["device", "revoke", &key[..10], "--reason", "laptop lost"]);
+    assert!(out.contains("Revoked device"), "{out}");
+    assert!(out.contains("Placer Pride"), "{out}");
+    let members = a.json(&["status"])["members"].clone();
+    assert!(
+        members
+            .as_array()
+            .is_some_and(|m| m.iter().any(|m| m["name"] == "Placer Pride")),
+        "{members}"
+    );
+
+    assert!(node_a.signal_and_wait("TERM").success());
+    drop((node_b, node_c));
+}
