@@ -283,11 +283,12 @@ async fn an_invitation_admits_a_partner_once_the_inviter_confirms() {
 
     let mut rb = init(&tmp.path().join("b"), "Org B");
     rb.add_offer(offer("host-b"), NOW).expect("added");
-    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
+    // The joiner reports progress once (the phrase); a small bounded channel is plenty.
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::channel(4);
     let joining_token = token.clone();
     let joining = tokio::spawn(async move {
         let result = join(&mut rb, &joining_token, "Org B", short_timeouts(), |p| {
-            let _ = progress_tx.send(p);
+            let _ = progress_tx.try_send(p);
         })
         .await;
         (rb, result)
