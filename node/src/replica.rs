@@ -41,7 +41,8 @@ mod snapshot;
 pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use network::{MembershipUpdate, PeerBook};
 pub use snapshot::{
-    MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, SnapshotError, SnapshotOffer, SnapshotOutcome,
+    MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, OWN_SNAPSHOT_MIN_BYTES, SnapshotError, SnapshotOffer,
+    SnapshotOutcome,
 };
 
 /// Offers per automerge change when importing: per-record changes make loading and sync of a
@@ -475,6 +476,7 @@ impl Replica {
             }
             view = image.and_then(View::decode);
         }
+        let lacks_view = has_local && view.is_none();
         let mut view = match view {
             Some(v) => v,
             None => {
@@ -494,7 +496,8 @@ impl Replica {
 
         // An ingested peer snapshot is in the local snapshot written with it; admission skips
         // what it covered at the log index it was ingested at.
-        let snapshots = snapshot::SnapshotState::load(&store)?;
+        let mut snapshots = snapshot::SnapshotState::load(&store)?;
+        snapshots.local_lacks_view = lacks_view;
         if snapshots
             .last_mark_index()
             .is_some_and(|i| !has_local || i > covers)
@@ -1182,19 +1185,25 @@ impl Replica {
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
         let parts = self.partitions.save_all();
-        let bytes = encode_snapshot(&parts, &self.view.encode());
+        let bytes = encode_snapshot(&parts, Some(&self.view.encode()));
         let mut batch = WriteBatch::default();
         batch.put_snapshot(SNAPSHOT_NAME, self.log_len, bytes);
         self.store.commit(batch)?;
         self.snapshot_covers = self.log_len;
+        self.snapshots.local_lacks_view = false;
         Ok(())
     }
 
     /// Closes the replica, writing a snapshot first if enough has been appended since the
-    /// last one.
+    /// last one or the stored one has no view, and the own partition snapshot if it is due and
+    /// the partition was written to.
     pub fn close(mut self) -> Result<(), ReplicaError> {
-        if !self.poisoned && self.log_len - self.snapshot_covers >= SNAPSHOT_EVERY_ENVELOPES {
+        let stale = self.log_len - self.snapshot_covers >= SNAPSHOT_EVERY_ENVELOPES;
+        if !self.poisoned && (stale || self.snapshots.local_lacks_view) {
             self.snapshot()?;
+        }
+        if !self.poisoned {
+            self.own_snapshot_if_loaded()?;
         }
         Ok(())
     }
@@ -1269,19 +1278,21 @@ fn decode_json<T: for<'de> Deserialize<'de>>(
 
 /// Local snapshot encoding (v2): version byte, partition count (u32), then per partition the
 /// 10-byte organisation id, a u32 length and the automerge `save()` bytes; then a u32 length and
-/// the encoded view derived from exactly those partitions (v1 had no view).
-fn encode_snapshot(parts: &[(OrgId, Vec<u8>)], view: &[u8]) -> Vec<u8> {
+/// the encoded view derived from exactly those partitions. Without a view, v1 (no view section).
+fn encode_snapshot(parts: &[(OrgId, Vec<u8>)], view: Option<&[u8]>) -> Vec<u8> {
     let len: usize = parts.iter().map(|(_, b)| b.len() + 14).sum();
-    let mut out = Vec::with_capacity(len + 9 + view.len());
-    out.push(SNAPSHOT_VERSION);
+    let mut out = Vec::with_capacity(len + 9 + view.map_or(0, <[u8]>::len));
+    out.push(if view.is_some() { SNAPSHOT_VERSION } else { 1 });
     out.extend_from_slice(&u32::try_from(parts.len()).unwrap_or(u32::MAX).to_be_bytes());
     for (org, bytes) in parts {
         out.extend_from_slice(org.as_bytes());
         out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
         out.extend_from_slice(bytes);
     }
-    out.extend_from_slice(&u32::try_from(view.len()).unwrap_or(u32::MAX).to_be_bytes());
-    out.extend_from_slice(view);
+    if let Some(view) = view {
+        out.extend_from_slice(&u32::try_from(view.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(view);
+    }
     out
 }
 

@@ -7,16 +7,33 @@
 //! - This device signs a snapshot of its own organisation's partition only, and only while every
 //!   change in that document is its own: a snapshot's document names one automerge actor, its
 //!   signer, so every change stays attributable to the key that vouched for it, as in envelopes.
+//! - The own snapshot is rebuilt when [`OWN_SNAPSHOT_EVERY`] own envelopes were written since
+//!   the last one, or when the own envelopes written since weigh at least a quarter of it and
+//!   at least [`OWN_SNAPSHOT_MIN_BYTES`] (an import of 10 000 offers is 11 envelopes, and a
+//!   stale snapshot would leave a fresh partner applying them one by one). It is built lazily:
+//!   when a session asks for the snapshots, or when the replica closes with its own partition
+//!   loaded (it was written to), never on the write path.
 //! - A received snapshot changes nothing unless it passes every check, in this order: format,
 //!   network, signature, the signer's authority over the partition (the membership log, as for
 //!   envelopes), a cover that names the signer alone, the epoch key and AEAD, then the document
 //!   chunk itself ([`MAX_DOCUMENT_ROWS`], no DEFLATE-compressed column, nothing after the chunk,
-//!   the signer as its only actor) before automerge parses it, then automerge's own load, the
-//!   loaded heads against the signed heads, and every change's actor against the signer.
+//!   the signer as its only actor) before automerge parses it, then automerge's own load and the
+//!   loaded heads against the signed heads. Every change of the document is the signer's
+//!   because the chunk's actor table names the signer alone and automerge refuses a document
+//!   whose columns index an actor outside its table, so no change is listed to check it.
+//! - A partition this node holds nothing of (a fresh partner) becomes the loaded document
+//!   itself; otherwise the document's changes are merged into a copy of the partition, which
+//!   replaces it only if automerge accepts them all.
 //! - What an ingested snapshot did is durable in one transaction: the envelopes it released, the
 //!   fast-forward mark (log index, author, sequence number), the relayed copy and a new local
-//!   snapshot that includes the merged document. Start-up therefore never loads a received
-//!   document: it replays the log and fast-forwards admission at each mark's log index.
+//!   snapshot that includes the merged document. Start-up therefore never opens a received
+//!   snapshot: it takes the partitions from the local snapshot, replays the log and
+//!   fast-forwards admission at each mark's log index.
+//! - An adopted document goes into that local snapshot as received (uncompressed; `save()`
+//!   would encode the whole document again) and without the view (local snapshot encoding v1),
+//!   so that the transaction commits on a helper thread while the view is built: the view is a
+//!   start-up cache, derived from the partitions when it is missing, and closing the replica
+//!   stores it again.
 //!
 //! Boundary: no networking and no clock; the actor decides what is offered to whom (through
 //! `sync::Source`). The document check reads automerge's chunk layout (actors, heads, and
@@ -25,11 +42,14 @@
 
 use std::collections::BTreeMap;
 
-use puente_crdt::automerge::{Automerge, Change};
+use puente_crdt::automerge::{Automerge, ChangeHash};
 use puente_crdt::{OrgId, Partition, Touched};
 use zeroize::Zeroizing;
 
-use super::{Replica, ReplicaError, SNAPSHOT_NAME, Slot, Writers, encode_snapshot, signed_changes};
+use super::{
+    Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, Writers, encode_snapshot,
+    signed_changes,
+};
 use crate::chunk::{self, ChunkError};
 use crate::envelope::{
     Accepted, Admission, Authority, EnvelopeError, Epoch, EpochKeys, MAX_SNAPSHOT_HEADS, NetworkId,
@@ -43,6 +63,19 @@ use crate::sync::MAX_SNAPSHOT_BYTES;
 /// then gets at most 255 envelopes after the snapshot, and the own partition is saved for it at
 /// most once per 256 writes (the rhythm of the local snapshot, `SNAPSHOT_EVERY_ENVELOPES`).
 pub const OWN_SNAPSHOT_EVERY: u64 = 256;
+
+/// Own envelope bytes (as sealed, deflated) written since the cached own snapshot from which it
+/// is rebuilt however few envelopes they are, when they also weigh at least a quarter of the
+/// snapshot ([`OWN_SNAPSHOT_GROWTH`]). 64 KiB is the size from which sync sends a snapshot to a
+/// partner holding none of its envelopes (`sync::SNAPSHOT_FRESH_MIN_BYTES`): the first own
+/// snapshot exists as soon as one would be sent. Envelope and snapshot bodies are deflated
+/// alike, so the bytes written measure how much the snapshot would grow.
+pub const OWN_SNAPSHOT_MIN_BYTES: u64 = 64 * 1024;
+
+/// A rebuild saves the whole partition, so by bytes it waits until the own envelopes since the
+/// last one weigh a quarter of that snapshot: the cost of rebuilding stays proportional to what
+/// was written, and a partner sent the snapshot applies at most that quarter as envelopes.
+const OWN_SNAPSHOT_GROWTH: u64 = 4;
 
 /// Most rows one column of a received snapshot's document may hold. Automerge run-length
 /// encodes its columns, so a few bytes can claim billions of operations (a decompression bomb
@@ -210,12 +243,19 @@ pub(super) struct SnapshotState {
     own_loaded: bool,
     /// Network, epoch and own sequence number of the last build attempt, so that a partition
     /// that cannot be offered (another device's changes in it, too large) is not saved again
-    /// before [`OWN_SNAPSHOT_EVERY`] more writes.
+    /// before [`OWN_SNAPSHOT_EVERY`] more writes (or as many bytes as a rebuild waits for).
     attempt: Option<(NetworkId, Epoch, u64)>,
+    /// The own envelope bytes written after `base` (the last attempt's sequence number in this
+    /// network and epoch, else 0), counted up to sequence number `upto`: so each own envelope
+    /// is read from the log at most once to decide on a rebuild.
+    written: Written,
     /// Every ingested snapshot's mark, in log order.
     marks: Vec<Mark>,
     /// Received snapshots kept to relay, by partition; read from the store on first use.
     relay: Option<BTreeMap<OrgId, SnapshotOffer>>,
+    /// Whether the stored local snapshot has no view (an adopted snapshot was committed without
+    /// one, or start-up found none): closing writes one with the view then.
+    pub(super) local_lacks_view: bool,
 }
 
 impl SnapshotState {
@@ -249,21 +289,30 @@ impl SnapshotState {
     }
 }
 
-/// A received snapshot that passed every check, with its document's changes.
+/// Own envelope bytes written since a base sequence number, counted so far.
+#[derive(Debug, Default, Clone, Copy)]
+struct Written {
+    base: u64,
+    upto: u64,
+    bytes: u64,
+}
+
+/// A received snapshot that passed every check but automerge's load: its document, inspected.
 struct Checked {
     snapshot: Snapshot,
     covered: u64,
-    changes: Vec<Change>,
+    document: Zeroizing<Vec<u8>>,
 }
 
 impl Replica {
     /// The signed snapshot of this organisation's partition, covering this device's envelopes
     /// up to its latest sequence number, sealed under the current epoch key, to offer peers
     /// that are far behind. It is rebuilt (and stored) only when [`OWN_SNAPSHOT_EVERY`] own
-    /// envelopes were written since the last one, so calling this often is cheap. `None` while
-    /// there is none: fewer own envelopes than that, another device's changes in the
-    /// partition (only documents with the signer's changes alone are accepted), or a document
-    /// too large for one sync frame.
+    /// envelopes were written since the last one, or own envelopes weighing a quarter of it
+    /// and at least [`OWN_SNAPSHOT_MIN_BYTES`]; each own envelope is weighed once, so calling
+    /// this often is cheap. `None` while there is none: fewer own envelopes than that, another
+    /// device's changes in the partition (only documents with the signer's changes alone are
+    /// accepted), or a document too large for one sync frame.
     pub fn own_snapshot(&mut self) -> Result<Option<SnapshotOffer>, ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
@@ -272,11 +321,7 @@ impl Replica {
         let network = self.node.network;
         let epoch = Epoch(self.node.epoch);
         let seq = self.admission.next_seq(&self.public).saturating_sub(1);
-        let due = seq >= OWN_SNAPSHOT_EVERY
-            && self.snapshots.attempt.is_none_or(|(n, e, s)| {
-                n != network || e != epoch || seq >= s.saturating_add(OWN_SNAPSHOT_EVERY)
-            });
-        if due {
+        if self.own_due(network, epoch, seq)? {
             self.snapshots.attempt = Some((network, epoch, seq));
             self.build_own(network, epoch, seq)?;
         }
@@ -286,6 +331,62 @@ impl Replica {
             .as_ref()
             .filter(|own| own.network == network && own.epoch == epoch)
             .map(|own| own.offer.clone()))
+    }
+
+    /// Builds the own snapshot if it is due and the own partition is loaded anyway (it was
+    /// written to): called when the replica closes, so that a command-line import leaves a
+    /// fresh snapshot for the next partner without costing a load of the partition.
+    pub(super) fn own_snapshot_if_loaded(&mut self) -> Result<(), ReplicaError> {
+        if self.partitions.loaded(self.node.org).is_some() {
+            self.own_snapshot()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the own snapshot at `seq` should be (re)built: see [`Replica::own_snapshot`].
+    fn own_due(
+        &mut self,
+        network: NetworkId,
+        epoch: Epoch,
+        seq: u64,
+    ) -> Result<bool, ReplicaError> {
+        let current = |n: NetworkId, e: Epoch| n == network && e == epoch;
+        let base = match self.snapshots.attempt {
+            Some((n, e, s)) if current(n, e) => s,
+            _ => 0,
+        };
+        if seq <= base {
+            return Ok(false);
+        }
+        if seq - base >= OWN_SNAPSHOT_EVERY {
+            return Ok(true);
+        }
+        let own_len = self
+            .snapshots
+            .own
+            .as_ref()
+            .filter(|own| current(own.network, own.epoch))
+            .map_or(0, |own| own.offer.len as u64);
+        let threshold = OWN_SNAPSHOT_MIN_BYTES.max(own_len / OWN_SNAPSHOT_GROWTH);
+        let mut written = self.snapshots.written;
+        if written.base != base || written.upto < base {
+            written = Written {
+                base,
+                upto: base,
+                bytes: 0,
+            };
+        }
+        while written.upto < seq && written.bytes < threshold {
+            let next = written.upto + 1;
+            let Some(&index) = self.log_index.get(&(self.public, next)) else {
+                break;
+            };
+            let len = self.store.read_log_entry(index)?.map_or(0, |e| e.len());
+            written.bytes = written.bytes.saturating_add(len as u64);
+            written.upto = next;
+        }
+        self.snapshots.written = written;
+        Ok(written.bytes >= threshold)
     }
 
     /// Every snapshot this node can send: its own (see [`Replica::own_snapshot`]) and the
@@ -321,9 +422,10 @@ impl Replica {
     /// Verifies a partition snapshot from a peer and merges it: its document's changes into the
     /// partition and the view, admission fast-forwarded so that the signer's envelopes up to
     /// the covered sequence number are duplicates from now on (and buffered successors apply),
-    /// all durable before this returns, together with a copy kept to relay. A snapshot that
-    /// covers nothing new is [`SnapshotOutcome::Stale`]; a refused one is
-    /// [`ReplicaError::Snapshot`] and changes nothing.
+    /// all durable before this returns, together with a copy kept to relay. A partition this
+    /// node holds nothing of becomes the document itself. A snapshot that covers nothing new is
+    /// [`SnapshotOutcome::Stale`]; a refused one is [`ReplicaError::Snapshot`] and changes
+    /// nothing.
     pub fn ingest_snapshot(&mut self, bytes: &[u8]) -> Result<SnapshotOutcome, ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
@@ -335,7 +437,7 @@ impl Replica {
         let Some(Checked {
             snapshot,
             covered,
-            changes,
+            mut document,
         }) = check_snapshot(
             bytes,
             self.node.network,
@@ -348,13 +450,31 @@ impl Replica {
         };
         let org = snapshot.partition();
         let signer = snapshot.signer();
-        // What can fail without changing anything comes first: merging into a copy of the
-        // partition (automerge refuses changes that conflict with the signer's changes held
-        // already, and may have applied some of them by then) and reading the relayed copies.
-        let mut merged = self.partitions.get_mut(org)?.clone();
-        let touched = merged
-            .apply_changes(changes)
-            .map_err(|_| SnapshotError::Conflicting)?;
+        // What can fail without changing anything comes first: loading the document and
+        // comparing its heads, merging it into a copy of the partition (automerge refuses
+        // changes that conflict with the signer's changes held already, and may have applied
+        // some of them by then), and reading the relayed copies.
+        let adopt = holds_nothing_of(&mut self.partitions, org);
+        let (merged, touched) = if adopt {
+            let mut p = Partition::load(org, &document, self.public.as_bytes())
+                .map_err(|_| SnapshotError::Unloadable)?;
+            check_heads(&p.heads(), &snapshot)?;
+            let all = Touched {
+                all: true,
+                ..Touched::default()
+            };
+            (p, all)
+        } else {
+            let doc = Automerge::load(&document).map_err(|_| SnapshotError::Unloadable)?;
+            check_heads(&doc.get_heads(), &snapshot)?;
+            let changes = doc.get_changes(&[]);
+            drop(doc);
+            let mut merged = self.partitions.get_mut(org)?.clone();
+            let touched = merged
+                .apply_changes(changes)
+                .map_err(|_| SnapshotError::Conflicting)?;
+            (merged, touched)
+        };
         // This device's own snapshots are offered as its own, not relayed.
         let relay = if signer == self.public {
             None
@@ -372,39 +492,124 @@ impl Replica {
 
         // From here on memory changes; a failed commit poisons the replica.
         let released = self.admission.fast_forward(snapshot.covers(), &writers);
-        let mut batch = WriteBatch::default();
         let n = released.len();
-        let result = self.merge_snapshot(merged, &touched, released, &mut batch);
+        let result = if adopt && released.is_empty() {
+            let document = std::mem::take(&mut *document);
+            self.commit_adopted(merged, &touched, document, &marks, relay.as_ref())
+        } else {
+            self.commit_merged(merged, &touched, released, &marks, relay.as_ref())
+        };
         if let Err(e) = result {
             self.poisoned = true;
             return Err(e);
         }
-        batch.put_snapshot(MARKS_NAME, self.log_len, encode_marks(&marks));
-        if let Some(relay) = &relay {
-            batch.put_snapshot(RELAY_NAME, self.log_len, encode_relay(relay));
-        }
-        let parts = self.partitions.save_all();
-        batch.put_snapshot(
-            SNAPSHOT_NAME,
-            self.log_len,
-            encode_snapshot(&parts, &self.view.encode()),
-        );
-        if let Err(e) = self.store.commit(batch) {
-            self.poisoned = true;
-            return Err(e.into());
-        }
         self.snapshot_covers = self.log_len;
         self.snapshots.marks = marks;
-        if let Some(infos) = &mut self.snapshots.relay
-            && relay.is_some()
-        {
-            infos.insert(org, SnapshotOffer::of(&snapshot));
+        if let Some(mut relay) = relay {
+            // The relayed list as stored now, without reading it back (a session asks next).
+            // (One that does not parse is left to `load_relay` to report.)
+            let infos = match self.snapshots.relay.take() {
+                Some(infos) => Some(infos),
+                None => {
+                    relay.remove(&org);
+                    relay_offers(&relay).ok()
+                }
+            };
+            if let Some(mut infos) = infos {
+                infos.insert(org, SnapshotOffer::of(&snapshot));
+                self.snapshots.relay = Some(infos);
+            }
         }
         Ok(SnapshotOutcome::Applied {
             partition: org,
             covered,
             released: n,
         })
+    }
+
+    /// Makes an adopted document (nothing released after it) the partition and durable: the
+    /// local snapshot stores it as received, and leaves the view out (encoding v1, which
+    /// start-up derives the view for), so that the commit runs on a helper thread while this one
+    /// builds the view, instead of after it. The view is a start-up cache: [`Replica::close`]
+    /// writes a local snapshot with it again.
+    fn commit_adopted(
+        &mut self,
+        adopted: Partition,
+        touched: &Touched,
+        document: Vec<u8>,
+        marks: &[Mark],
+        relay: Option<&BTreeMap<OrgId, Vec<u8>>>,
+    ) -> Result<(), ReplicaError> {
+        let org = adopted.org();
+        self.partitions
+            .slots
+            .insert(org, Slot::Loaded(Box::new(adopted)));
+        let mut batch = WriteBatch::default();
+        batch.put_snapshot(MARKS_NAME, self.log_len, encode_marks(marks));
+        if let Some(relay) = relay {
+            batch.put_snapshot(RELAY_NAME, self.log_len, encode_relay(relay));
+        }
+        let parts = self.save_partitions(org, Some(document));
+        batch.put_snapshot(SNAPSHOT_NAME, self.log_len, encode_snapshot(&parts, None));
+        drop(parts);
+        let Some(Slot::Loaded(partition)) = self.partitions.slots.get(&org) else {
+            return Err(ReplicaError::Damaged("snapshot"));
+        };
+        let store = &self.store;
+        let view = &mut self.view;
+        let committed = std::thread::scope(|scope| {
+            let commit = scope.spawn(move || store.commit(batch));
+            view.refresh(partition, touched);
+            commit.join()
+        });
+        if let Err(e) = committed.unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+            return Err(e.into());
+        }
+        self.snapshots.local_lacks_view = true;
+        Ok(())
+    }
+
+    /// Puts the merged partition in place, applies the envelopes the snapshot released and
+    /// commits all of it with a local snapshot that includes the merged partition and the view.
+    fn commit_merged(
+        &mut self,
+        merged: Partition,
+        touched: &Touched,
+        released: Vec<Accepted>,
+        marks: &[Mark],
+        relay: Option<&BTreeMap<OrgId, Vec<u8>>>,
+    ) -> Result<(), ReplicaError> {
+        let mut batch = WriteBatch::default();
+        self.merge_snapshot(merged, touched, released, &mut batch)?;
+        batch.put_snapshot(MARKS_NAME, self.log_len, encode_marks(marks));
+        if let Some(relay) = relay {
+            batch.put_snapshot(RELAY_NAME, self.log_len, encode_relay(relay));
+        }
+        let parts = self.partitions.save_all();
+        let view = self.view.encode();
+        batch.put_snapshot(
+            SNAPSHOT_NAME,
+            self.log_len,
+            encode_snapshot(&parts, Some(&view)),
+        );
+        self.store.commit(batch)?;
+        self.snapshots.local_lacks_view = false;
+        Ok(())
+    }
+
+    /// Every partition's saved bytes for the local snapshot, with `received` (a document as it
+    /// arrived, which loads as it is) standing for `org`'s instead of saving it again.
+    fn save_partitions(&mut self, org: OrgId, received: Option<Vec<u8>>) -> Vec<(OrgId, Vec<u8>)> {
+        let mut received = received;
+        self.partitions
+            .slots
+            .iter_mut()
+            .map(|(o, slot)| match (slot, received.take_if(|_| *o == org)) {
+                (_, Some(bytes)) => (*o, bytes),
+                (Slot::Saved(bytes), None) => (*o, bytes.clone()),
+                (Slot::Loaded(p), None) => (*o, p.save()),
+            })
+            .collect()
     }
 
     /// Puts the merged partition in place and applies the envelopes the snapshot released, to
@@ -520,13 +725,7 @@ impl Replica {
         if self.snapshots.relay.is_some() {
             return Ok(());
         }
-        let mut infos = BTreeMap::new();
-        for (org, bytes) in self.read_relay()? {
-            let snapshot =
-                Snapshot::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("snapshot"))?;
-            infos.insert(org, SnapshotOffer::of(&snapshot));
-        }
-        self.snapshots.relay = Some(infos);
+        self.snapshots.relay = Some(relay_offers(&self.read_relay()?)?);
         Ok(())
     }
 
@@ -539,8 +738,10 @@ impl Replica {
     }
 }
 
-/// Every check of a received snapshot, in order; `None` when it covers nothing new (checked
-/// after the signature and authority, so a forged stale snapshot is still refused).
+/// Every check of a received snapshot before automerge parses its document, in order; `None`
+/// when it covers nothing new (checked after the signature and authority, so a forged stale
+/// snapshot is still refused). The caller loads the document and checks its heads
+/// ([`check_heads`]).
 fn check_snapshot(
     bytes: &[u8],
     network: NetworkId,
@@ -559,25 +760,47 @@ fn check_snapshot(
         return Ok(None);
     }
     let document = Zeroizing::new(snapshot.open(keys)?);
+    // The document's only actor is the signer: so is every change's (automerge refuses an
+    // actor index outside the table), and no change needs listing to check it.
     inspect_document(&document, &signer)?;
-    let doc = Automerge::load(&document).map_err(|_| SnapshotError::Unloadable)?;
-    let mut heads: Vec<[u8; 32]> = doc.get_heads().iter().map(|h| h.0).collect();
+    Ok(Some(Checked {
+        snapshot,
+        covered,
+        document,
+    }))
+}
+
+/// What each relayed snapshot offers.
+fn relay_offers(
+    relay: &BTreeMap<OrgId, Vec<u8>>,
+) -> Result<BTreeMap<OrgId, SnapshotOffer>, ReplicaError> {
+    relay
+        .iter()
+        .map(|(org, bytes)| {
+            let snapshot =
+                Snapshot::from_bytes(bytes).map_err(|_| ReplicaError::Damaged("snapshot"))?;
+            Ok((*org, SnapshotOffer::of(&snapshot)))
+        })
+        .collect()
+}
+
+/// Whether this node holds nothing of `org`'s partition: no slot, or an empty document.
+fn holds_nothing_of(partitions: &mut Partitions, org: OrgId) -> bool {
+    match partitions.slots.get_mut(&org) {
+        None => true,
+        Some(Slot::Loaded(p)) => p.heads().is_empty(),
+        Some(Slot::Saved(_)) => false,
+    }
+}
+
+/// The loaded document's heads against the signed heads (sorted, as sealed).
+fn check_heads(heads: &[ChangeHash], snapshot: &Snapshot) -> Result<(), SnapshotError> {
+    let mut heads: Vec<[u8; 32]> = heads.iter().map(|h| h.0).collect();
     heads.sort_unstable();
     if heads != snapshot.heads() {
         return Err(SnapshotError::HeadsMismatch);
     }
-    let changes = doc.get_changes(&[]);
-    if changes
-        .iter()
-        .any(|c| c.actor_id().to_bytes() != signer.as_bytes())
-    {
-        return Err(SnapshotError::ForeignActor);
-    }
-    Ok(Some(Checked {
-        snapshot,
-        covered,
-        changes,
-    }))
+    Ok(())
 }
 
 /// Checks an automerge document chunk before automerge parses it: exactly one chunk, of type
@@ -875,6 +1098,246 @@ mod tests {
             decode_relay(&encode_relay(&BTreeMap::new())),
             Some(BTreeMap::new())
         );
+    }
+
+    const PASS: &[u8] = b"a long test passphrase";
+    const NOW: puente_crdt::Time = puente_crdt::Time(1_795_000_000);
+
+    fn replica(dir: &std::path::Path, name: &str) -> Replica {
+        let options = super::super::InitOptions {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("county")],
+            intake: "hotline".into(),
+            tz: "America/Los_Angeles".into(),
+        };
+        Replica::init(dir, PASS, options, NOW).expect("init")
+    }
+
+    /// A founder and a member of its network.
+    fn pair(dir: &std::path::Path) -> (Replica, Replica) {
+        let mut a = replica(&dir.join("a"), "Founder");
+        let mut b = replica(&dir.join("b"), "Partner");
+        a.create_network("Test Network", NOW).expect("founded");
+        a.admit_org(
+            "Partner",
+            crate::membership::Role::Member,
+            b.device_keys(),
+            NOW,
+        )
+        .expect("admitted");
+        b.join(&a.membership_ops(), "Test Network").expect("joins");
+        (a, b)
+    }
+
+    /// `len` letters from a small generator seeded with `seed`, so that labels and handles do
+    /// not deflate to nothing and an import weighs what real ones do.
+    fn letters(seed: u64, len: usize) -> String {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect()
+    }
+
+    /// `n` valid offers with varied handles and labels.
+    fn offers(n: usize) -> Vec<puente_crdt::NewOffer> {
+        use puente_crdt::{
+            Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Vetting,
+        };
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        (0..n)
+            .map(|_| NewOffer {
+                fields: OfferFields {
+                    kind: Kind::HostHome,
+                    handle: letters(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), 32),
+                    subject: SubjectType::Household,
+                    counties: vec!["06067".parse().expect("county")],
+                    zone: None,
+                    languages: vec!["es".parse().expect("language")],
+                    accepts: vec![Accepts::TransWomen],
+                    affirming: vec![],
+                    accessibility: vec![],
+                    household: vec![],
+                    capabilities: vec![],
+                    unit: Kind::HostHome.default_unit(),
+                    lead_time: None,
+                    max_stay: None,
+                    vetting: Vetting::OrgVetted,
+                    status: StatusHint::Capacity,
+                    label: letters(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), 80),
+                    bond_band: None,
+                    post_within: None,
+                },
+                windows: vec![NewWindow {
+                    start: NOW,
+                    end: NOW.plus(14 * 86_400),
+                    tz: "America/Los_Angeles".into(),
+                    weekly: false,
+                    total: 2,
+                }],
+                expires_in: None,
+            })
+            .collect()
+    }
+
+    /// Imports offers in a few envelopes until they weigh [`OWN_SNAPSHOT_MIN_BYTES`]; returns
+    /// how many envelopes that took.
+    fn import_enough(r: &mut Replica) -> u64 {
+        let key = r.public_key();
+        let first = r.admission.next_seq(&key);
+        loop {
+            r.import_offers(offers(250), NOW, &mut |_| {})
+                .expect("imported");
+            let bytes: usize = r
+                .envelopes_after(&key, first - 1, usize::MAX, usize::MAX)
+                .expect("reads")
+                .iter()
+                .map(Vec::len)
+                .sum();
+            if bytes as u64 >= OWN_SNAPSHOT_MIN_BYTES {
+                return r.admission.next_seq(&key) - first;
+            }
+        }
+    }
+
+    fn handles(r: &Replica) -> Vec<String> {
+        let mut out: Vec<String> = r.view().offers().map(|o| o.fields.handle.clone()).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn an_import_is_followed_by_an_own_snapshot_built_at_close() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut a, _) = pair(tmp.path());
+        let key = a.public_key();
+        let envelopes = import_enough(&mut a);
+        assert!(envelopes < OWN_SNAPSHOT_EVERY / 8, "{envelopes} envelopes");
+        let seq = a.admission.next_seq(&key) - 1;
+        // Closing builds it (the partition is loaded, having been written to)...
+        let dir = a.dir().to_path_buf();
+        a.snapshot()
+            .expect("a local snapshot, so that opening loads no partition");
+        a.close().expect("closes");
+        let mut a = Replica::open(&dir, PASS).expect("reopens");
+        let stored = a.store.get_snapshot(OWN_NAME).expect("reads");
+        let stored = Snapshot::from_bytes(&stored.expect("built at close").bytes).expect("parses");
+        assert_eq!(stored.covers(), &BTreeMap::from([(key, seq)]));
+        // ...and it is offered as it is, without loading the partition.
+        let offer = a.own_snapshot().expect("checks").expect("an own snapshot");
+        assert_eq!(offer.id, stored.digest());
+        assert!(a.partitions.loaded(a.org()).is_none());
+        // A few small writes since do not make it stale enough to rebuild.
+        for i in 0..3 {
+            a.add_offer(offers(1).remove(0), NOW.plus(i))
+                .expect("added");
+        }
+        assert_eq!(a.own_snapshot().expect("checks"), Some(offer.clone()));
+        // Another import as large as a quarter of it does.
+        import_enough(&mut a);
+        let rebuilt = a.own_snapshot().expect("checks").expect("an own snapshot");
+        assert_ne!(rebuilt.id, offer.id);
+        assert_eq!(rebuilt.covers[&key], a.admission.next_seq(&key) - 1);
+    }
+
+    #[test]
+    fn a_fresh_partner_adopts_the_document_and_keeps_it_across_a_restart() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut a, mut b) = pair(tmp.path());
+        let key = a.public_key();
+        import_enough(&mut a);
+        let offer = a.own_snapshot().expect("builds").expect("due by bytes");
+        let bytes = a.snapshot_bytes(&offer.id).expect("reads").expect("listed");
+        let b_log = b.stats().log_len;
+        let covered = offer.covers[&key];
+        assert_eq!(
+            b.ingest_snapshot(&bytes).expect("applies"),
+            SnapshotOutcome::Applied {
+                partition: a.org(),
+                covered,
+                released: 0,
+            }
+        );
+        assert_eq!(handles(&b), handles(&a));
+        assert_eq!(
+            b.stats().log_len,
+            b_log,
+            "no envelope of A's entered B's log"
+        );
+        // The local snapshot holds the document as it came, and no view: closing adds it.
+        let local = b.store.get_snapshot(SNAPSHOT_NAME).expect("reads");
+        let local = local.expect("written with the ingest");
+        assert_eq!(local.log_index, b.stats().log_len);
+        let (parts, view) = super::super::decode_snapshot(&local.bytes).expect("decodes");
+        let document = Snapshot::from_bytes(&bytes)
+            .expect("parses")
+            .open(&a.keys)
+            .expect("opens");
+        assert!(
+            parts
+                .iter()
+                .any(|(org, doc)| *org == a.org() && *doc == document)
+        );
+        assert_eq!(view, None);
+        assert!(b.snapshots.local_lacks_view);
+
+        // A later envelope applies on top; everything survives a restart.
+        a.add_offer(offers(1).remove(0), NOW).expect("added");
+        let next = a
+            .envelopes_after(&key, covered, 1, usize::MAX)
+            .expect("reads");
+        assert_eq!(
+            b.ingest(&next[0]).expect("applies"),
+            super::super::IngestOutcome::Applied(1)
+        );
+        let dir = b.dir().to_path_buf();
+        b.close().expect("closes");
+        let mut b = Replica::open(&dir, PASS).expect("reopens");
+        assert!(!b.snapshots.local_lacks_view, "closing stored the view");
+        assert_eq!(handles(&b), handles(&a));
+        assert_eq!(b.version_vector()[&key], covered + 1);
+        assert_eq!(
+            b.ingest_snapshot(&bytes).expect("checks"),
+            SnapshotOutcome::Stale
+        );
+        a.add_offer(offers(1).remove(0), NOW).expect("added");
+        let next = a
+            .envelopes_after(&key, covered + 1, 1, usize::MAX)
+            .expect("reads");
+        assert_eq!(
+            b.ingest(&next[0]).expect("applies"),
+            super::super::IngestOutcome::Applied(1)
+        );
+        assert_eq!(handles(&b), handles(&a));
+    }
+
+    #[test]
+    fn an_adopted_snapshot_survives_a_crash_before_its_view_is_stored() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut a, mut b) = pair(tmp.path());
+        import_enough(&mut a);
+        let offer = a.own_snapshot().expect("builds").expect("due by bytes");
+        let bytes = a.snapshot_bytes(&offer.id).expect("reads").expect("listed");
+        assert!(matches!(
+            b.ingest_snapshot(&bytes).expect("applies"),
+            SnapshotOutcome::Applied { released: 0, .. }
+        ));
+        // Dropped without closing: the view was never stored.
+        let dir = b.dir().to_path_buf();
+        drop(b);
+        let b = Replica::open(&dir, PASS).expect("reopens");
+        assert!(b.snapshots.local_lacks_view, "derived from the partitions");
+        assert_eq!(handles(&b), handles(&a));
+        let key = a.public_key();
+        assert_eq!(b.version_vector()[&key], offer.covers[&key]);
+        b.close().expect("closes");
+        let b = Replica::open(&dir, PASS).expect("reopens");
+        assert!(!b.snapshots.local_lacks_view, "closing stored it");
+        assert_eq!(handles(&b), handles(&a));
     }
 
     proptest! {

@@ -23,12 +23,15 @@
 //!    applied it ([`Input::Applied`]), with `Ack { batch, heads, vector }`: its state after
 //!    applying, which is both the acknowledgement and the flow control.
 //! 4. A far-behind peer gets a signed partition snapshot ([`Source::snapshots`]) first, when
-//!    it covers at least [`SNAPSHOT_MIN_BEHIND`] envelopes the peer lacks. So does a peer
-//!    behind by fewer on a covered author when this node cannot send the envelope it needs
-//!    next ([`Source::envelopes_after`] offers nothing): a node that caught up from a snapshot
-//!    holds none of the envelopes it covers, and relays the snapshot instead, so the peer does
-//!    not wait for a node that holds them. Envelopes this node holds go first; the snapshot
-//!    follows once they are acknowledged and the next one is missing.
+//!    it covers at least [`SNAPSHOT_MIN_BEHIND`] envelopes the peer lacks, or when the peer
+//!    holds none of the envelopes it covers and the snapshot is at least
+//!    [`SNAPSHOT_FRESH_MIN_BYTES`] long (far behind by content: a coordinator's import of
+//!    10 000 offers is only 11 envelopes). So does a peer behind by fewer on a covered author
+//!    when this node cannot send the envelope it needs next ([`Source::envelopes_after`]
+//!    offers nothing): a node that caught up from a snapshot holds none of the envelopes it
+//!    covers, and relays the snapshot instead, so the peer does not wait for a node that holds
+//!    them. Envelopes this node holds go first; the snapshot follows once they are
+//!    acknowledged and the next one is missing.
 //! 5. Afterwards [`Input::LocalChanged`] (a local write, or anything applied from another
 //!    peer: that is the relay) pushes what the peer lacks.
 //!
@@ -162,8 +165,23 @@ pub const ANTI_ENTROPY_INTERVAL: Duration = Duration::from_secs(300);
 
 /// How many envelopes a peer must lack from those a snapshot covers before it is sent the
 /// snapshot instead: below that, envelopes cost about as much and need no extra trust. (A peer
-/// that lacks fewer gets the snapshot anyway when this node cannot send them.)
+/// that lacks fewer gets the snapshot anyway when this node cannot send them, or when it holds
+/// none of them and the snapshot is large: [`SNAPSHOT_FRESH_MIN_BYTES`].)
 pub const SNAPSHOT_MIN_BEHIND: u64 = 1024;
+
+/// Encoded length from which a snapshot goes to a peer that holds none of the envelopes it
+/// covers, however few envelopes those are. Counting envelopes misjudges imports: 10 000
+/// offers arrive as 11 envelopes (1 000 offers per change), which the receiver applies change
+/// by change (automerge's `apply_changes`, then working out what each touched), while the
+/// snapshot's document is loaded in one columnar pass (about half the time of applying the
+/// same changes) and adopted whole by a receiver whose partition is empty. For a peer that
+/// holds nothing of the author the snapshot resends nothing it has, so it costs no more bytes
+/// than the envelopes (both are deflated). Holding *some* envelopes is left to the count rule:
+/// the snapshot would resend them, and the receiver then merges it change by change. Below
+/// 64 KiB (about 1 000 offers as a snapshot, deflated) the envelopes are applied in well under
+/// a tenth of a second, and are worth more to the peer than the snapshot: it can relay them
+/// and carry them in bundles, which it cannot do with envelopes it never held.
+pub const SNAPSHOT_FRESH_MIN_BYTES: usize = 64 * 1024;
 
 const _: () =
     assert!(MAX_IN_FLIGHT_BATCHES as u64 * MAX_BATCH_ENVELOPES as u64 <= MAX_PENDING_AHEAD);

@@ -10,8 +10,8 @@ use super::wire::{Ack, ByeReason, DecodeError, Hello, Message, envelope_id, snap
 use super::{
     ANTI_ENTROPY_INTERVAL, MAX_BATCH_BYTES, MAX_BATCH_ENVELOPES, MAX_BATCH_OPS, MAX_DIRECT_PEERS,
     MAX_ENVELOPE_LEN, MAX_FRAME_BYTES, MAX_HEADS, MAX_IN_FLIGHT_BATCHES, MAX_PENDING_APPLY,
-    MAX_SNAPSHOT_BYTES, MAX_VECTOR_ENTRIES, OpId, RETRANSMIT_AFTER, SNAPSHOT_MIN_BEHIND, Source,
-    Vector,
+    MAX_SNAPSHOT_BYTES, MAX_VECTOR_ENTRIES, OpId, RETRANSMIT_AFTER, SNAPSHOT_FRESH_MIN_BYTES,
+    SNAPSHOT_MIN_BEHIND, Source, Vector,
 };
 
 /// Most snapshot ids remembered as sent in one session; past it no more snapshots are sent.
@@ -650,11 +650,14 @@ impl PeerSync {
                 .iter()
                 .map(|(author, seq)| seq.saturating_sub(self.known(author)))
                 .fold(0u64, u64::saturating_add);
-            // Far behind, or behind where this node holds the snapshot but not the envelope the
-            // peer needs next (it caught up from the snapshot itself): without the snapshot the
-            // peer would wait for a node that holds those envelopes.
+            // Far behind (by envelopes, or holding none of a large snapshot's), or behind
+            // where this node holds the snapshot but not the envelope the peer needs next (it
+            // caught up from the snapshot itself): without the snapshot the peer would wait for
+            // a node that holds those envelopes.
+            let fresh = info.len >= SNAPSHOT_FRESH_MIN_BYTES
+                && info.covers.keys().all(|author| self.known(author) == 0);
             let wanted = behind >= SNAPSHOT_MIN_BEHIND
-                || (behind > 0 && self.cannot_send_covered(&info.covers, src));
+                || (behind > 0 && (fresh || self.cannot_send_covered(&info.covers, src)));
             if wanted && best.is_none_or(|(_, b)| behind > b) {
                 best = Some((info.id, behind));
             }

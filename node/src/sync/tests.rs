@@ -53,8 +53,19 @@ struct Model {
 /// A signed snapshot by `signer` of its envelopes up to `seq`, with its bytes. Its document is a
 /// bare chunk header: the sync never looks inside.
 fn snapshot_of(signer: &SecretKey, seq: u64) -> (SnapshotInfo, Vec<u8>) {
+    sized_snapshot_of(signer, seq, 0)
+}
+
+/// [`snapshot_of`] with `padding` incompressible bytes after the chunk header, so that its
+/// encoded length is about that much (bodies are deflated before sealing).
+fn sized_snapshot_of(signer: &SecretKey, seq: u64, padding: usize) -> (SnapshotInfo, Vec<u8>) {
     let covers: Vector = [(signer.public(), seq)].into_iter().collect();
-    let document = [0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0, 0];
+    let mut document = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0, 0];
+    let mut block = [0u8; 32];
+    while document.len() < 10 + padding {
+        block = Sha256::digest(block).into();
+        document.extend_from_slice(&block);
+    }
     let snapshot = Snapshot::seal(
         NET,
         org_id_for(&signer.public()),
@@ -1079,6 +1090,120 @@ fn a_snapshot_the_peer_cannot_use_is_not_sent_again() {
     assert!(sim.disconnects.is_empty(), "{:?}", sim.disconnects);
     sim.assert_quiescent();
     assert_eq!(snapshots_sent(&sim), 1);
+}
+
+/// Node 0 imported a lot in a few envelopes (`seq` of them, the first `snapshot_seq` covered by
+/// its own snapshot of `padding` bytes); node 1 holds the first `peer_holds` of them.
+fn imported(seq: u64, snapshot_seq: u64, padding: usize, peer_holds: usize) -> Sim {
+    let mut sim = Sim::new(2);
+    let author = sim.keys[0];
+    let envelopes: Vec<Vec<u8>> = (1..=seq).map(|s| seal(&sim.nodes[0].key, s, 10)).collect();
+    sim.nodes[0].model.hold(author, envelopes.clone());
+    let snapshot = sized_snapshot_of(&sim.nodes[0].key, snapshot_seq, padding);
+    sim.nodes[0].model.snapshots.push(snapshot);
+    sim.nodes[1]
+        .model
+        .hold(author, envelopes[..peer_holds].to_vec());
+    sim
+}
+
+#[test]
+fn a_fresh_peer_gets_a_large_snapshot_instead_of_a_few_envelopes() {
+    // Eleven envelopes (an import of 10 000 offers) are far fewer than SNAPSHOT_MIN_BEHIND, but
+    // the peer holds none of them and the snapshot is large: it gets the snapshot alone.
+    const { assert!(11 < SNAPSHOT_MIN_BEHIND) };
+    let mut sim = imported(11, 11, SNAPSHOT_FRESH_MIN_BYTES, 0);
+    let author = sim.keys[0];
+    assert!(sim.nodes[0].model.snapshots[0].0.len >= SNAPSHOT_FRESH_MIN_BYTES);
+    sim.connect(0, 1);
+    sim.run_until_quiet();
+    assert_eq!(sim.vector(1).get(&author), Some(&11));
+    assert!(matches!(
+        data_frames(&sim, 0, 1).as_slice(),
+        [Message::Snapshot { .. }]
+    ));
+    assert_eq!(sim.snapshots_applied, 1);
+    sim.assert_quiescent();
+    assert_eq!(snapshots_sent(&sim), 1);
+
+    // A newer envelope than the snapshot covers follows it; a later write goes as an envelope.
+    let mut sim = imported(13, 11, SNAPSHOT_FRESH_MIN_BYTES, 0);
+    sim.connect(0, 1);
+    sim.run_until_quiet();
+    assert_eq!(sim.vector(1).get(&author), Some(&13));
+    let sent = data_frames(&sim, 0, 1);
+    assert!(
+        matches!(
+            sent.as_slice(),
+            [Message::Snapshot { .. }, Message::Envelopes { envelopes, .. }] if envelopes.len() == 2
+        ),
+        "{sent:?}"
+    );
+    sim.write(0, 10);
+    sim.run_until_quiet();
+    assert_eq!(sim.vector(1).get(&author), Some(&14));
+    assert_eq!(snapshots_sent(&sim), 1);
+    sim.assert_quiescent();
+}
+
+#[test]
+fn a_small_snapshot_or_a_peer_holding_some_of_it_gets_envelopes() {
+    let author = SecretKey::from_bytes(&[1; 32]).public();
+    // A fresh peer, but a snapshot below the size rule: the envelopes cost as little.
+    let mut sim = imported(11, 11, SNAPSHOT_FRESH_MIN_BYTES / 2, 0);
+    assert!(sim.nodes[0].model.snapshots[0].0.len < SNAPSHOT_FRESH_MIN_BYTES);
+    sim.connect(0, 1);
+    sim.run_until_quiet();
+    assert_eq!(sim.vector(1).get(&author), Some(&11));
+    assert!(matches!(
+        data_frames(&sim, 0, 1).as_slice(),
+        [Message::Envelopes { envelopes, .. }] if envelopes.len() == 11
+    ));
+    assert_eq!(snapshots_sent(&sim), 0);
+    sim.assert_quiescent();
+
+    // A large snapshot, but the peer holds one of the envelopes: the snapshot would resend it
+    // and be merged change by change, so the ten it lacks go as envelopes.
+    let mut sim = imported(11, 11, SNAPSHOT_FRESH_MIN_BYTES, 1);
+    sim.connect(0, 1);
+    sim.run_until_quiet();
+    assert_eq!(sim.vector(1).get(&author), Some(&11));
+    assert!(matches!(
+        data_frames(&sim, 0, 1).as_slice(),
+        [Message::Envelopes { envelopes, .. }] if envelopes.len() == 10
+    ));
+    assert_eq!(snapshots_sent(&sim), 0);
+    sim.assert_quiescent();
+
+    // A peer that holds everything the snapshot covers gets only what is newer.
+    let mut sim = imported(13, 11, SNAPSHOT_FRESH_MIN_BYTES, 11);
+    sim.connect(0, 1);
+    sim.run_until_quiet();
+    assert!(matches!(
+        data_frames(&sim, 0, 1).as_slice(),
+        [Message::Envelopes { envelopes, .. }] if envelopes.len() == 2
+    ));
+    assert_eq!(snapshots_sent(&sim), 0);
+}
+
+#[test]
+fn a_fresh_peer_that_cannot_use_the_snapshot_gets_the_envelopes() {
+    // The peer lacks the epoch key (say) and acknowledges the snapshot unchanged; once it can
+    // use the author's records, the envelopes follow and the snapshot is not sent again.
+    let mut sim = imported(11, 11, SNAPSHOT_FRESH_MIN_BYTES, 0);
+    let author = sim.keys[0];
+    sim.nodes[1].model.refuse.insert(author);
+    sim.connect(0, 1);
+    sim.run_until_quiet();
+    assert_eq!(snapshots_sent(&sim), 1);
+    assert_eq!(sim.vector(1).get(&author), None);
+    sim.nodes[1].model.refuse.clear();
+    sim.add_op(1, b"the epoch key arrives");
+    sim.settle();
+    assert_eq!(sim.vector(1).get(&author), Some(&11));
+    assert_eq!(snapshots_sent(&sim), 1);
+    assert!(sim.disconnects.is_empty(), "{:?}", sim.disconnects);
+    sim.assert_quiescent();
 }
 
 /// What a schedule step does to the queue.
