@@ -30,7 +30,7 @@
 //!
 //! This module does no I/O and reads no clock or random source: ids and times are passed in.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
@@ -307,6 +307,49 @@ impl Partition {
             self.touched_since(&before, sets.iter().flatten(), stats.num_ops)
         };
         (touched, results)
+    }
+
+    /// Takes the changes `drop` out of the document, with every change that depends on one of
+    /// them (directly or through others), by rebuilding it from the rest; returns how many
+    /// changes were taken out. A change in `drop` that the document does not hold is ignored.
+    /// The node uses this when envelopes of a revoked key it had applied turn out to lie beyond
+    /// the key's limit. Costs a rebuild of the whole partition; rare by design.
+    pub fn rebuild_without(&mut self, drop: &HashSet<ChangeHash>) -> Result<usize, PartitionError> {
+        // Cheap first: none of them in the document (already taken out) means nothing to do.
+        let wanted: Vec<ChangeHash> = drop.iter().copied().collect();
+        let missing: HashSet<ChangeHash> = self.doc.get_missing_deps(&wanted).into_iter().collect();
+        if wanted.iter().all(|h| missing.contains(h)) {
+            return Ok(0);
+        }
+        let all = self.doc.get_changes(&[]);
+        let mut gone: HashSet<ChangeHash> = HashSet::new();
+        // Dependencies come before their dependents in automerge's history, but the closure is
+        // computed to a fixed point so that nothing relies on that order.
+        loop {
+            let before = gone.len();
+            for change in &all {
+                let hash = change.hash();
+                if !gone.contains(&hash)
+                    && (drop.contains(&hash) || change.deps().iter().any(|d| gone.contains(d)))
+                {
+                    gone.insert(hash);
+                }
+            }
+            if gone.len() == before {
+                break;
+            }
+        }
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        let keep: Vec<Change> = all
+            .into_iter()
+            .filter(|c| !gone.contains(&c.hash()))
+            .collect();
+        let mut doc = AutoCommit::new().with_actor(self.doc.get_actor().clone());
+        doc.apply_changes(keep)?;
+        self.doc = doc;
+        Ok(gone.len())
     }
 
     /// What the changes applied since `before` touched. `pool` holds the changes passed in;
@@ -1272,6 +1315,42 @@ mod tests {
             b.offer(offer_id(9)).expect("present").last_confirmed_at,
             Time(950)
         );
+    }
+
+    #[test]
+    fn rebuilding_without_changes_takes_out_their_dependents_and_keeps_the_rest() {
+        let (mut a, first) = with_offers(1, 20);
+        let c1 = confirm(&mut a, 4, 900);
+        let mut b = Partition::new(org(1), &[2; 32]);
+        b.apply_changes(vec![first.clone(), c1.clone()])
+            .expect("applies");
+        // b builds on c1; d's change, made without c1, does not.
+        let c2 = confirm(&mut b, 5, 950);
+        let mut d = Partition::new(org(1), &[4; 32]);
+        d.apply_changes(vec![first.clone()]).expect("applies");
+        let c3 = confirm(&mut d, 6, 960);
+        let mut c = Partition::new(org(1), &[3; 32]);
+        c.apply_changes(vec![first, c1.clone(), c2, c3])
+            .expect("applies");
+        assert_eq!(
+            c.rebuild_without(&HashSet::from([c1.hash()]))
+                .expect("rebuilds"),
+            2,
+            "c1 and b's change that depends on it"
+        );
+        let at = |p: &Partition, id| p.offer(offer_id(id)).expect("present").last_confirmed_at;
+        assert_eq!(at(&c, 4), Time(500));
+        assert_eq!(at(&c, 5), Time(500));
+        assert_eq!(at(&c, 6), Time(960), "the concurrent change stays");
+        // Nothing left to take out: a no-op.
+        assert_eq!(
+            c.rebuild_without(&HashSet::from([c1.hash()]))
+                .expect("rebuilds"),
+            0
+        );
+        // The change can come back (a limit rose).
+        c.apply_changes(vec![c1]).expect("applies");
+        assert_eq!(at(&c, 4), Time(900));
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub const MAX_PENDING_BYTES_PER_AUTHOR: usize = 2 * MAX_ENVELOPE_BODY as usize;
 /// the memory): 16 MiB bounds what out-of-order peers can make a node hold.
 pub const MAX_PENDING_BYTES: usize = 16 * 1024 * 1024;
 
+/// Most other authors an envelope may say it builds on: the other devices of its organisation
+/// whose envelopes are in the partition. An organisation has a handful of devices.
+pub const MAX_BUILDS_ON: u16 = 256;
+
 /// Domain separator of envelope signatures.
 const ENVELOPE_SIG_DOMAIN: &[u8] = b"puente/envelope/v1";
 
@@ -415,6 +419,15 @@ pub trait Authority {
         let _ = seq;
         self.may_write(author, partition)
     }
+
+    /// Whether an envelope of `author` for `partition` that [`Self::may_write_seq`] refuses now
+    /// may become acceptable later: a revoked key's envelope beyond its limit waits (bounded,
+    /// never applied) in case a still-valid key's change turns out to build on it. By default,
+    /// never.
+    fn may_write_later(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        let _ = (author, partition);
+        false
+    }
 }
 
 impl<F: Fn(&PublicKey, &OrgId) -> bool> Authority for F {
@@ -533,8 +546,13 @@ fn expand_body(
     Ok(out)
 }
 
-/// Encodes the change list: `u32 N`, then `N × (u32 len, bytes)`.
-fn encode_changes<C: AsRef<[u8]>>(changes: &[C]) -> Result<Vec<u8>, EnvelopeError> {
+/// Encodes the body: the change list (`u32 N`, then `N × (u32 len, bytes)`), then, when
+/// `builds_on` is not empty, `u16 M` and `M × (32-byte author key, u64 sequence number)` in
+/// ascending key order.
+fn encode_body<C: AsRef<[u8]>>(
+    changes: &[C],
+    builds_on: &BuildsOn,
+) -> Result<Vec<u8>, EnvelopeError> {
     if changes.is_empty() {
         return Err(EnvelopeError::Malformed(
             "an envelope carries at least one change",
@@ -547,8 +565,21 @@ fn encode_changes<C: AsRef<[u8]>>(changes: &[C]) -> Result<Vec<u8>, EnvelopeErro
             len: changes.len() as u64,
             max: u64::from(MAX_CHANGES_PER_ENVELOPE),
         })?;
+    let entries = u16::try_from(builds_on.len())
+        .ok()
+        .filter(|m| *m <= MAX_BUILDS_ON)
+        .ok_or(EnvelopeError::TooLarge {
+            len: builds_on.len() as u64,
+            max: u64::from(MAX_BUILDS_ON),
+        })?;
+    if builds_on.values().any(|seq| *seq == 0 || *seq > MAX_SEQ) {
+        return Err(EnvelopeError::Malformed("sequence number out of range"));
+    }
     let body_max = (MAX_ENVELOPE_BODY as usize) - TAG_LEN;
     let mut total: usize = 4;
+    if entries > 0 {
+        total += 2 + usize::from(entries) * BUILDS_ON_ENTRY_LEN;
+    }
     let mut check = ChangeCheck::new();
     for change in changes {
         let change = change.as_ref();
@@ -569,11 +600,22 @@ fn encode_changes<C: AsRef<[u8]>>(changes: &[C]) -> Result<Vec<u8>, EnvelopeErro
         out.extend_from_slice(&(change.len() as u32).to_be_bytes());
         out.extend_from_slice(change);
     }
+    if entries > 0 {
+        out.extend_from_slice(&entries.to_be_bytes());
+        for (author, seq) in builds_on {
+            out.extend_from_slice(author.as_bytes());
+            out.extend_from_slice(&seq.to_be_bytes());
+        }
+    }
     Ok(out)
 }
 
-/// Decodes the change list, checking every length against what is left before copying.
-fn decode_changes(plaintext: &[u8]) -> Result<Vec<Vec<u8>>, EnvelopeError> {
+/// Bytes of one builds-on entry: author key and sequence number.
+const BUILDS_ON_ENTRY_LEN: usize = 32 + 8;
+
+/// Decodes the body (see [`encode_body`]), checking every length against what is left before
+/// copying.
+fn decode_body(plaintext: &[u8]) -> Result<Opened, EnvelopeError> {
     let mut r = Reader::new(plaintext);
     let count = r.u32()?;
     if count == 0 {
@@ -598,12 +640,37 @@ fn decode_changes(plaintext: &[u8]) -> Result<Vec<Vec<u8>>, EnvelopeError> {
         check.check(change)?;
         changes.push(change.to_vec());
     }
+    let mut builds_on = BuildsOn::new();
     if r.remaining() != 0 {
-        return Err(EnvelopeError::Malformed(
-            "trailing bytes after the last change",
-        ));
+        let entries = r.u16()?;
+        if entries == 0 || entries > MAX_BUILDS_ON {
+            return Err(EnvelopeError::Malformed(
+                "builds-on list is empty or too long",
+            ));
+        }
+        if r.remaining() != usize::from(entries) * BUILDS_ON_ENTRY_LEN {
+            return Err(EnvelopeError::Malformed(
+                "builds-on list does not fill the rest of the body",
+            ));
+        }
+        for _ in 0..entries {
+            let author = PublicKey::from_bytes(r.array()?);
+            let seq = r.u64()?;
+            if seq == 0 || seq > MAX_SEQ {
+                return Err(EnvelopeError::Malformed("sequence number out of range"));
+            }
+            if builds_on
+                .last_key_value()
+                .is_some_and(|(last, _)| *last >= author)
+            {
+                return Err(EnvelopeError::Malformed(
+                    "builds-on authors are not in ascending order",
+                ));
+            }
+            builds_on.insert(author, seq);
+        }
     }
-    Ok(changes)
+    Ok(Opened { changes, builds_on })
 }
 
 /// Signs `domain || signed` and appends the signature to `signed`.
@@ -661,14 +728,49 @@ impl Envelope {
         if seq == 0 || seq > MAX_SEQ {
             return Err(EnvelopeError::Malformed("sequence number out of range"));
         }
-        let plaintext = compress_body(zeroize::Zeroizing::new(encode_changes(changes)?));
+        Self::seal_building_on(
+            network,
+            partition,
+            author,
+            seq,
+            epoch,
+            key,
+            changes,
+            &BuildsOn::new(),
+        )
+    }
+
+    /// [`Envelope::seal`] for a partition other keys write too (the organisation's other
+    /// devices): `builds_on` names, per other author, the highest sequence number of its
+    /// envelopes whose changes are in the document the new changes were made on. A revoked
+    /// key's envelopes named there stay accepted (see [`Authority::may_write_later`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_building_on<C: AsRef<[u8]>>(
+        network: NetworkId,
+        partition: OrgId,
+        author: &SecretKey,
+        seq: u64,
+        epoch: Epoch,
+        key: &SymmetricKey,
+        changes: &[C],
+        builds_on: &BuildsOn,
+    ) -> Result<Envelope, EnvelopeError> {
+        if seq == 0 || seq > MAX_SEQ {
+            return Err(EnvelopeError::Malformed("sequence number out of range"));
+        }
+        if builds_on.contains_key(&author.public()) {
+            return Err(EnvelopeError::Malformed(
+                "an envelope cannot build on its own author",
+            ));
+        }
+        let plaintext = compress_body(zeroize::Zeroizing::new(encode_body(changes, builds_on)?));
         Ok(Self::seal_plaintext(
             network, partition, author, seq, epoch, key, &plaintext,
         ))
     }
 
     /// Seals an encoded change list as it is. `plaintext` must fit [`MAX_ENVELOPE_BODY`] with
-    /// the tag, as `encode_changes` ensures (tests use this to play a writer that skips it).
+    /// the tag, as `encode_body` ensures (tests use this to play a writer that skips it).
     fn seal_plaintext(
         network: NetworkId,
         partition: OrgId,
@@ -841,6 +943,12 @@ impl Envelope {
     /// automerge change chunk and that together they claim at most [`MAX_ENVELOPE_ROWS`] rows
     /// and [`chunk::MAX_STRING_BYTES`] of strings. Does not check the signature.
     pub fn open(&self, keys: &impl EpochKeys) -> Result<Vec<Vec<u8>>, EnvelopeError> {
+        self.open_body(keys).map(|opened| opened.changes)
+    }
+
+    /// [`Envelope::open`], with the other authors' envelopes the changes build on. An envelope
+    /// that names its own author there is malformed.
+    pub fn open_body(&self, keys: &impl EpochKeys) -> Result<Opened, EnvelopeError> {
         let candidates = keys.keys(self.epoch);
         if candidates.is_empty() {
             return Err(EnvelopeError::UnknownEpoch(self.epoch));
@@ -859,7 +967,13 @@ impl Envelope {
             })
             .ok_or(EnvelopeError::Undecryptable)?;
         let list = expand_body(plaintext, MAX_ENVELOPE_BODY as usize)?;
-        decode_changes(&list)
+        let opened = decode_body(&list)?;
+        if opened.builds_on.contains_key(&self.author) {
+            return Err(EnvelopeError::Malformed(
+                "an envelope cannot build on its own author",
+            ));
+        }
+        Ok(opened)
     }
 }
 
@@ -875,9 +989,31 @@ impl fmt::Debug for Envelope {
     }
 }
 
+/// Per other author of the same partition, the highest sequence number of its envelopes that
+/// an envelope's changes build on.
+pub type BuildsOn = BTreeMap<PublicKey, u64>;
+
+/// A decrypted envelope body.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// The automerge changes: uncompressed change chunks, in order.
+    pub changes: Vec<Vec<u8>>,
+    /// Other authors' envelopes these changes build on.
+    pub builds_on: BuildsOn,
+}
+
+impl fmt::Debug for Opened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("changes", &self.changes.len())
+            .field("builds_on", &self.builds_on)
+            .finish()
+    }
+}
+
 /// An envelope accepted by [`Admission`] (to append to the stored log) with its decrypted
-/// automerge changes (uncompressed change chunks, in order), ready to apply.
-pub type Accepted = (Envelope, Vec<Vec<u8>>);
+/// body, ready to apply.
+pub type Accepted = (Envelope, Opened);
 
 /// What [`Admission::admit`] decided.
 #[derive(Debug, Clone)]
@@ -905,8 +1041,9 @@ struct AuthorState {
     /// Digest of every envelope accepted one by one: `digests[i]` is sequence number
     /// `base + i + 1`, so the next expected sequence number is `base + digests.len() + 1`.
     digests: Vec<[u8; 32]>,
-    /// Verified, decrypted envelopes waiting for a gap to fill, by sequence number (all greater
-    /// than the next expected one).
+    /// Verified, decrypted envelopes waiting for a gap to fill (all greater than the next
+    /// expected number) or for a revoked author's limit to rise (from the next expected number
+    /// on), by sequence number.
     pending: BTreeMap<u64, Accepted>,
     /// Encoded bytes of `pending`.
     pending_bytes: usize,
@@ -998,7 +1135,10 @@ impl Admission {
             });
         }
         env.verify_signature()?;
-        if !authority.may_write_seq(&env.author, &env.partition, env.seq) {
+        // A revoked key's envelope beyond its current limit waits in the buffer like one that
+        // arrived early, and is released only if the limit rises to it.
+        let beyond_limit = !authority.may_write_seq(&env.author, &env.partition, env.seq);
+        if beyond_limit && !authority.may_write_later(&env.author, &env.partition) {
             return Err(EnvelopeError::NotAuthorized {
                 author: env.author,
                 partition: env.partition,
@@ -1022,7 +1162,7 @@ impl Admission {
                 Err(EnvelopeError::Equivocation { author, seq })
             };
         }
-        if seq > next {
+        if seq > next || beyond_limit {
             if seq - next > MAX_PENDING_AHEAD {
                 return Err(EnvelopeError::TooFarAhead {
                     author,
@@ -1037,9 +1177,9 @@ impl Admission {
             {
                 return Err(EnvelopeError::PendingFull);
             }
-            let changes = env.open(keys)?;
+            let opened = env.open_body(keys)?;
             let state = self.authors.entry(author).or_default();
-            state.pending.insert(seq, (env, changes));
+            state.pending.insert(seq, (env, opened));
             state.pending_bytes += size;
             self.pending_bytes += size;
             return Ok(Admitted::Waiting {
@@ -1047,16 +1187,25 @@ impl Admission {
                 expected_seq: next,
             });
         }
-        let changes = env.open(keys)?;
+        let opened = env.open_body(keys)?;
         self.authors.entry(author).or_default().digests.push(digest);
-        let mut accepted = vec![(env, changes)];
+        let mut accepted = vec![(env, opened)];
         self.drain(author, authority, &mut accepted);
         Ok(Admitted::Apply(accepted))
     }
 
-    /// Moves buffered envelopes that follow the author's accepted ones into `accepted`. A
-    /// buffered envelope whose author may no longer write is dropped with the rest of that
-    /// author's buffer.
+    /// Releases what `author`'s buffer holds that may be accepted now (after the author's
+    /// limit rose: a still-valid key's change builds on envelopes of a revoked key), in order.
+    pub fn release(&mut self, author: &PublicKey, authority: &impl Authority) -> Vec<Accepted> {
+        let mut accepted = Vec::new();
+        self.drain(*author, authority, &mut accepted);
+        accepted
+    }
+
+    /// Moves buffered envelopes that follow the author's accepted ones into `accepted`, while
+    /// the authority accepts them. One beyond a revoked author's limit stays buffered
+    /// ([`Authority::may_write_later`]); one whose author may no longer write at all is
+    /// dropped with the rest of that author's buffer.
     fn drain(
         &mut self,
         author: PublicKey,
@@ -1066,16 +1215,25 @@ impl Admission {
         let Some(state) = self.authors.get_mut(&author) else {
             return;
         };
-        while let Some(buffered) = state.pending.remove(&state.next_seq()) {
+        while let Some(next) = state.pending.first_key_value().map(|(seq, _)| *seq) {
+            if next != state.next_seq() {
+                return;
+            }
+            let partition = state.pending[&next].0.partition;
+            if !authority.may_write_seq(&author, &partition, next) {
+                if !authority.may_write_later(&author, &partition) {
+                    self.pending_bytes -= state.pending_bytes;
+                    state.pending_bytes = 0;
+                    state.pending.clear();
+                }
+                return;
+            }
+            let Some(buffered) = state.pending.remove(&next) else {
+                return;
+            };
             let size = buffered.0.len();
             state.pending_bytes -= size;
             self.pending_bytes -= size;
-            if !authority.may_write_seq(&author, &buffered.0.partition, buffered.0.seq) {
-                self.pending_bytes -= state.pending_bytes;
-                state.pending_bytes = 0;
-                state.pending.clear();
-                return;
-            }
             state.digests.push(buffered.0.digest());
             accepted.push(buffered);
         }
@@ -1560,6 +1718,158 @@ mod tests {
         }
     }
 
+    /// Alice's envelopes count up to `cap` (a revoked key's limit) and wait beyond it.
+    struct Capped<'a> {
+        f: &'a Fixture,
+        cap: u64,
+    }
+
+    impl Authority for Capped<'_> {
+        fn may_write(&self, author: &PublicKey, org: &OrgId) -> bool {
+            crate::identity::org_id_for(author) == *org
+        }
+        fn may_write_seq(&self, author: &PublicKey, org: &OrgId, seq: u64) -> bool {
+            self.may_write(author, org) && (*author != self.f.alice.public() || seq <= self.cap)
+        }
+        fn may_write_later(&self, author: &PublicKey, org: &OrgId) -> bool {
+            *author == self.f.alice.public() && self.may_write(author, org)
+        }
+    }
+
+    #[test]
+    fn builds_on_travels_sealed_and_old_bodies_still_open() {
+        let f = Fixture::new();
+        let builds_on = BuildsOn::from([(f.bob.public(), 7)]);
+        let c = change("k", "v");
+        let env = Envelope::seal_building_on(
+            NET,
+            f.org(&f.alice),
+            &f.alice,
+            1,
+            f.key.epoch(),
+            f.key.key(),
+            std::slice::from_ref(&c),
+            &builds_on,
+        )
+        .expect("seals");
+        let opened = env.open_body(&f.key).expect("opens");
+        assert_eq!(opened.builds_on, builds_on);
+        assert_eq!(opened.changes, vec![c]);
+        // Without the list, the body is exactly the change list (what older writers sealed).
+        assert!(
+            f.env(&f.alice, 1, "v")
+                .open_body(&f.key)
+                .expect("opens")
+                .builds_on
+                .is_empty()
+        );
+        // An author cannot name itself.
+        assert!(
+            Envelope::seal_building_on(
+                NET,
+                f.org(&f.alice),
+                &f.alice,
+                1,
+                f.key.epoch(),
+                f.key.key(),
+                &[change("k", "v")],
+                &BuildsOn::from([(f.alice.public(), 1)]),
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_malformed_builds_on_list_is_refused() {
+        let f = Fixture::new();
+        let list = encode_body(&[change("k", "v")], &BuildsOn::new()).expect("encodes");
+        let entry = |key: &SecretKey, seq: u64| {
+            let mut e = key.public().as_bytes().to_vec();
+            e.extend_from_slice(&seq.to_be_bytes());
+            e
+        };
+        let with = |count: u16, entries: &[Vec<u8>], extra: &[u8]| {
+            let mut b = list.clone();
+            b.extend_from_slice(&count.to_be_bytes());
+            for e in entries {
+                b.extend_from_slice(e);
+            }
+            b.extend_from_slice(extra);
+            decode_body(&b)
+        };
+        let (a, b) = (entry(&f.alice, 3), entry(&f.bob, 4));
+        let sorted = if f.alice.public() < f.bob.public() {
+            vec![a.clone(), b.clone()]
+        } else {
+            vec![b.clone(), a.clone()]
+        };
+        let unsorted: Vec<Vec<u8>> = sorted.iter().rev().cloned().collect();
+        assert_eq!(with(2, &sorted, &[]).expect("decodes").builds_on.len(), 2);
+        for (what, bad) in [
+            ("unsorted", with(2, &unsorted, &[])),
+            ("repeated", with(2, &[a.clone(), a.clone()], &[])),
+            ("empty", with(0, &[], &[])),
+            ("short", with(2, &sorted[..1], &[])),
+            ("trailing", with(1, &sorted[..1], &[0])),
+            ("zero seq", with(1, &[entry(&f.bob, 0)], &[])),
+            ("too long", with(MAX_BUILDS_ON + 1, &[], &[])),
+        ] {
+            assert!(
+                matches!(bad, Err(EnvelopeError::Malformed(_))),
+                "{what}: {bad:?}"
+            );
+        }
+        // A lone byte after the changes is not a list.
+        let mut b = list.clone();
+        b.push(1);
+        assert!(decode_body(&b).is_err());
+    }
+
+    #[test]
+    fn beyond_a_revoked_keys_limit_envelopes_wait_and_are_released_when_it_rises() {
+        let f = Fixture::new();
+        let mut adm = Admission::new(NET);
+        let alice = f.alice.public();
+        let at_2 = Capped { f: &f, cap: 2 };
+        assert_eq!(
+            applied(adm.admit(f.env(&f.alice, 1, "a"), &at_2, &f.key)),
+            vec![1]
+        );
+        // 3 arrives before 2: buffered as usual; 2 releases nothing beyond the limit.
+        assert!(matches!(
+            adm.admit(f.env(&f.alice, 3, "c"), &at_2, &f.key),
+            Ok(Admitted::Waiting { .. })
+        ));
+        assert_eq!(
+            applied(adm.admit(f.env(&f.alice, 2, "b"), &at_2, &f.key)),
+            vec![2]
+        );
+        // At the next expected number but beyond the limit: waits, never applied.
+        assert!(matches!(
+            adm.admit(f.env(&f.alice, 4, "d"), &at_2, &f.key),
+            Ok(Admitted::Waiting { .. })
+        ));
+        assert_eq!(adm.next_seq(&alice), 3);
+        assert_eq!(adm.pending_count(), 2);
+        assert!(adm.release(&alice, &at_2).is_empty());
+        // A different envelope for a waiting number is still equivocation.
+        assert!(matches!(
+            adm.admit(f.env(&f.alice, 3, "other"), &at_2, &f.key),
+            Err(EnvelopeError::Equivocation { .. })
+        ));
+        // The limit rises to 3: only 3 is released.
+        let at_3 = Capped { f: &f, cap: 3 };
+        let released = adm.release(&alice, &at_3);
+        assert_eq!(released.iter().map(|a| a.0.seq()).collect::<Vec<_>>(), [3]);
+        assert_eq!(adm.next_seq(&alice), 4);
+        assert_eq!(adm.pending_count(), 1);
+        // A key that may never write again loses its buffer.
+        let never = |_: &PublicKey, _: &OrgId| false;
+        assert!(adm.release(&alice, &never).is_empty());
+        assert_eq!(adm.pending_count(), 0);
+        assert_eq!(adm.pending_bytes(), 0);
+    }
+
     #[test]
     fn envelope_round_trip() {
         let f = Fixture::new();
@@ -1771,8 +2081,8 @@ mod tests {
             vec![1, 2, 3, 4]
         );
         for a in &list {
-            assert_eq!(a.0.open(&f.key).as_ref(), Ok(&a.1));
-            assert_eq!(a.1.len(), 1);
+            assert_eq!(a.0.open(&f.key).as_ref(), Ok(&a.1.changes));
+            assert_eq!(a.1.changes.len(), 1);
         }
         assert_eq!(adm.pending_count(), 0);
         assert_eq!(adm.pending_bytes(), 0);
@@ -1985,13 +2295,13 @@ mod tests {
         let mut plaintext = u32::MAX.to_be_bytes().to_vec();
         plaintext.extend_from_slice(&[0; 16]);
         assert!(matches!(
-            decode_changes(&plaintext),
+            decode_body(&plaintext).map(|o| o.changes),
             Err(EnvelopeError::TooLarge { .. })
         ));
         let mut plaintext = 1u32.to_be_bytes().to_vec();
         plaintext.extend_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(
-            decode_changes(&plaintext),
+            decode_body(&plaintext).map(|o| o.changes),
             Err(EnvelopeError::Malformed("change length exceeds the body"))
         );
     }
@@ -2126,7 +2436,7 @@ mod tests {
         plaintext.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
         plaintext.extend_from_slice(&compressed);
         assert_eq!(
-            decode_changes(&plaintext),
+            decode_body(&plaintext).map(|o| o.changes),
             Err(EnvelopeError::CompressedChange)
         );
         // The uncompressed bytes of the same change are fine.
@@ -2323,7 +2633,7 @@ mod tests {
         let Ok(Admitted::Apply(accepted)) = adm.admit(env, &f.authority(), &f.key) else {
             panic!("an honest batch is admitted");
         };
-        assert_eq!(accepted[0].1, vec![change]);
+        assert_eq!(accepted[0].1.changes, vec![change]);
     }
 
     #[test]
@@ -2542,8 +2852,8 @@ mod tests {
         }
 
         #[test]
-        fn decode_changes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = decode_changes(&bytes);
+        fn decode_body_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = decode_body(&bytes);
         }
     }
 }

@@ -26,8 +26,8 @@ use puente_crdt::{
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::{
-    Admission, Admitted, Authority, Envelope, EnvelopeError, Epoch, EpochKey, EpochKeyring,
-    EpochKeys, NetworkId,
+    Accepted, Admission, Admitted, Authority, BuildsOn, Envelope, EnvelopeError, Epoch, EpochKey,
+    EpochKeyring, EpochKeys, NetworkId,
 };
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
 use crate::membership::{MembershipError, MembershipLog, WriteLimit};
@@ -35,6 +35,7 @@ use crate::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::store::{Store, StoreError, WriteBatch};
 
 mod bundle;
+mod limits;
 mod network;
 mod snapshot;
 
@@ -240,10 +241,12 @@ impl Authority for Members {
     }
 }
 
-/// Who may write: the membership log's member set once there is one, else the local list.
+/// Who may write: the membership log's member set once there is one, else the local list;
+/// `caps` are the revoked keys' limits ([`limits`]).
 struct Writers<'a> {
     members: &'a Members,
     log: Option<&'a MembershipLog>,
+    caps: &'a BTreeMap<PublicKey, u64>,
 }
 
 impl Authority for Writers<'_> {
@@ -254,17 +257,28 @@ impl Authority for Writers<'_> {
         }
     }
 
-    /// A revoked key's envelopes are accepted up to the cut of its revocation (what the
-    /// revoker had accepted), never beyond.
+    /// A revoked key's envelopes are accepted up to its limit: the cut of its revocation (what
+    /// the revoker had accepted), or further where a still-valid key's change builds on them.
     fn may_write_seq(&self, author: &PublicKey, partition: &OrgId, seq: u64) -> bool {
         match self.log {
             Some(log) => match log.state().write_limit(author, partition) {
                 WriteLimit::Member => true,
-                WriteLimit::Revoked { cut } => seq <= cut,
+                WriteLimit::Revoked { cut } => seq <= self.caps.get(author).copied().unwrap_or(cut),
                 WriteLimit::NotMember => false,
             },
             None => self.members.may_write(author, partition),
         }
+    }
+
+    /// A revoked key's envelope beyond its limit waits, in case a still-valid key's change
+    /// turns out to build on it.
+    fn may_write_later(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        self.log.is_some_and(|log| {
+            matches!(
+                log.state().write_limit(author, partition),
+                WriteLimit::Revoked { .. }
+            )
+        })
     }
 }
 
@@ -315,6 +329,8 @@ pub struct Replica {
     snapshot_covers: u64,
     /// Own snapshot for far-behind peers, received ones to relay, fast-forward marks.
     snapshots: snapshot::SnapshotState,
+    /// How far revoked keys' envelopes count.
+    limits: limits::Limits,
     poisoned: bool,
 }
 
@@ -403,6 +419,7 @@ impl Replica {
             log_len: 0,
             snapshot_covers: 0,
             snapshots: snapshot::SnapshotState::default(),
+            limits: limits::Limits::default(),
             poisoned: false,
         };
         if let Some(profile) = profile {
@@ -461,6 +478,11 @@ impl Replica {
             Some(bytes) => decode_json(&bytes, "invitation")?,
             None => Vec::new(),
         };
+        let limits_record = store.get_record(limits::REC_WRITE_LIMITS)?;
+        let mut limits = limits::Limits::decode(limits_record.as_ref().map(|b| b.as_slice()))?;
+        if let Some(log) = &membership {
+            limits.caps = limits.computed(log.state());
+        }
 
         let mut partitions = Partitions::new(public);
         let mut covers = 0u64;
@@ -516,7 +538,10 @@ impl Replica {
                 .restore(&env)
                 .map_err(|_| ReplicaError::Damaged("log"))?;
             log_index.insert((env.author(), env.seq()), index);
-            if index >= covers {
+            // A revoked key's envelope beyond its limit stays in the log but not in the
+            // partition (`enforce_limits` below settles a limit that changed since).
+            let within = limits.cap(&env.author()).is_none_or(|cap| env.seq() <= cap);
+            if index >= covers && within {
                 // The log was verified before it was written and the store authenticates it,
                 // so replay only decrypts; a change that does not apply was quarantined when it
                 // arrived and is skipped the same way now. Every entry passed the change chunks'
@@ -541,7 +566,7 @@ impl Replica {
                 view.refresh(p, &t);
             }
         }
-        Ok(Replica {
+        let mut replica = Replica {
             dir: dir.to_path_buf(),
             store,
             key,
@@ -559,8 +584,11 @@ impl Replica {
             log_len,
             snapshot_covers: covers,
             snapshots,
+            limits,
             poisoned: false,
-        })
+        };
+        replica.enforce_limits(true)?;
+        Ok(replica)
     }
 
     /// The data directory.
@@ -637,9 +665,37 @@ impl Replica {
         }
     }
 
-    /// The highest contiguous sequence number accepted per author.
+    /// The highest contiguous sequence number accepted per author; for a revoked key, at most
+    /// its limit (envelopes beyond it are kept but count for nothing).
     pub fn version_vector(&self) -> BTreeMap<PublicKey, u64> {
-        self.admission.version_vector()
+        let mut vector = self.admission.version_vector();
+        for (author, cap) in &self.limits.caps {
+            if let Some(seq) = vector.get_mut(author) {
+                *seq = (*seq).min(*cap);
+            }
+        }
+        vector
+    }
+
+    /// Whether `author`'s envelope `seq` counts: not beyond a revoked key's limit.
+    fn counts(&self, author: &PublicKey, seq: u64) -> bool {
+        self.limits.cap(author).is_none_or(|cap| seq <= cap)
+    }
+
+    /// What this device's next envelope builds on: the other authors of its organisation's
+    /// partition, each up to what of theirs counts here (the document holds exactly that).
+    fn builds_on(&self) -> BuildsOn {
+        let Some(log) = &self.membership else {
+            return BuildsOn::new();
+        };
+        let state = log.state();
+        let org = self.node.org;
+        self.version_vector()
+            .into_iter()
+            .filter(|(author, _)| {
+                *author != self.public && state.write_limit(author, &org) != WriteLimit::NotMember
+            })
+            .collect()
     }
 
     fn own_partition(&mut self) -> Result<&mut Partition, ReplicaError> {
@@ -703,11 +759,12 @@ impl Replica {
                     .into(),
             )
         })?;
+        let builds_on = self.builds_on();
         let mut batch = WriteBatch::default();
         let mut envs = Vec::with_capacity(changes.len());
         let first = self.admission.next_seq(&self.public);
         for (seq, change) in (first..).zip(changes) {
-            let env = Envelope::seal(
+            let env = Envelope::seal_building_on(
                 self.node.network,
                 self.node.org,
                 &self.key,
@@ -715,6 +772,7 @@ impl Replica {
                 Epoch(self.node.epoch),
                 key,
                 &[change],
+                &builds_on,
             )?;
             batch.append_log(env.to_bytes());
             envs.push(env);
@@ -1094,26 +1152,36 @@ impl Replica {
         let writers = Writers {
             members: &self.members,
             log: self.membership.as_ref(),
+            caps: &self.limits.caps,
         };
         let applied = match self.admission.admit(env, &writers, &self.keys)? {
             Admitted::Duplicate => return Ok(IngestOutcome::Duplicate),
             Admitted::Waiting { .. } => return Ok(IngestOutcome::Waiting),
             Admitted::Apply(list) => list,
         };
+        let n = applied.len();
+        if self.accept(applied)? {
+            // They build on a revoked key's envelopes beyond its cut: its limit rises.
+            self.enforce_limits(false)?;
+        }
+        Ok(IngestOutcome::Applied(n))
+    }
+
+    /// Makes envelopes admission accepted durable, then applies them; returns whether they
+    /// claim envelopes of a revoked key beyond its limit (see [`limits`]), which the caller
+    /// then settles.
+    fn accept(&mut self, applied: Vec<Accepted>) -> Result<bool, ReplicaError> {
         let mut batch = WriteBatch::default();
         for (env, _) in &applied {
             batch.append_log(env.to_bytes());
         }
-        if let Err(e) = self.store.commit(batch) {
-            self.poisoned = true;
-            return Err(e.into());
-        }
-        let n = applied.len();
-        for (env, changes) in applied {
+        let claims = self.record_claims(&applied, &mut batch);
+        self.commit_or_poison(batch)?;
+        for (env, opened) in applied {
             self.log_index
                 .insert((env.author(), env.seq()), self.log_len);
             self.log_len += 1;
-            let Some(decoded) = signed_changes(&env.author(), changes) else {
+            let Some(decoded) = signed_changes(&env.author(), opened.changes) else {
                 // Quarantined: signed and in order, but not valid changes by their signer.
                 tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
                 continue;
@@ -1125,7 +1193,16 @@ impl Replica {
                 Err(e) => tracing::warn!(partition = %org, error = %e, "a change did not apply"),
             }
         }
-        Ok(IngestOutcome::Applied(n))
+        Ok(claims)
+    }
+
+    /// Commits `batch`; a failure poisons the replica (memory is then ahead of the disk).
+    fn commit_or_poison(&mut self, batch: WriteBatch) -> Result<(), ReplicaError> {
+        if let Err(e) = self.store.commit(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// The envelopes (as stored bytes) that a peer with version vector `have` lacks, in log
@@ -1137,7 +1214,9 @@ impl Replica {
         let mut indices: Vec<u64> = self
             .log_index
             .iter()
-            .filter(|((author, seq), _)| have.get(author).is_none_or(|h| seq > h))
+            .filter(|((author, seq), _)| {
+                have.get(author).is_none_or(|h| seq > h) && self.counts(author, *seq)
+            })
             .map(|(_, i)| *i)
             .collect();
         indices.sort_unstable();
@@ -1167,6 +1246,9 @@ impl Replica {
                 Some(s) => s,
                 None => break,
             };
+            if !self.counts(author, seq) {
+                break;
+            }
             let Some(&index) = self.log_index.get(&(*author, seq)) else {
                 break;
             };

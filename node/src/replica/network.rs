@@ -421,6 +421,8 @@ impl Replica {
         }
         self.keys = ring;
         self.node = node;
+        // A revocation may take out envelopes applied before it arrived (see `limits`).
+        self.enforce_limits(false)?;
         Ok(update)
     }
 

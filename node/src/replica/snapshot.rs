@@ -433,6 +433,7 @@ impl Replica {
         let writers = Writers {
             members: &self.members,
             log: self.membership.as_ref(),
+            caps: &self.limits.caps,
         };
         let Some(Checked {
             snapshot,
@@ -625,12 +626,12 @@ impl Replica {
         self.partitions
             .slots
             .insert(merged.org(), Slot::Loaded(Box::new(merged)));
-        for (env, changes) in released {
+        for (env, opened) in released {
             batch.append_log(env.to_bytes());
             self.log_index
                 .insert((env.author(), env.seq()), self.log_len);
             self.log_len += 1;
-            let Some(decoded) = signed_changes(&env.author(), changes) else {
+            let Some(decoded) = signed_changes(&env.author(), opened.changes) else {
                 tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
                 continue;
             };
