@@ -15,6 +15,10 @@
 //! The joiner receives the whole log in [`JoinReply::Accepted`], checks that it names its
 //! device, and re-seals what it wrote alone for the network.
 //!
+//! A device invitation (`puente device add`) works the same way, except that confirming it adds
+//! the joiner as one more device of the inviter's organisation; its token says so, so that a
+//! store can refuse the wrong kind before it asks to join.
+//!
 //! A token is single-use: the first joiner device to present it is bound to it, any other is
 //! refused, and once the answer is delivered the invitation key is refused too. Expiry uses the
 //! inviter's clock: it bounds how long a leaked token is worth anything, and decides nothing
@@ -34,8 +38,17 @@ use crate::identity::{AgreementPublic, PublicKey, SecretKey, Signature};
 use crate::membership::{DeviceKeys, Role};
 use crate::seal::fill_random;
 
-/// Token format version.
+/// Token format version of an organisation's invitation: no kind byte.
 const TOKEN_VERSION: u8 = 1;
+
+/// Token format version that carries a kind byte after the version. Only device invitations
+/// are written with it, so an organisation's token is what it always was, and a binary that
+/// predates devices refuses a device token instead of joining with it as a new organisation.
+const TOKEN_VERSION_KIND: u8 = 2;
+
+/// Token kinds (version 2).
+const TOKEN_KIND_ORG: u8 = 0;
+const TOKEN_KIND_DEVICE: u8 = 1;
 
 /// What every token starts with, so that a pasted token is recognisable.
 pub const TOKEN_PREFIX: &str = "puente-invite:";
@@ -503,6 +516,7 @@ impl Invitation {
             inviter,
             secret: self.secret.clone(),
             expires: self.expires,
+            device: self.device_of.is_some(),
             addresses: addresses
                 .iter()
                 .take(MAX_TOKEN_ADDRESSES)
@@ -512,8 +526,8 @@ impl Invitation {
     }
 }
 
-/// What a coordinator pastes into a message: `puente-invite:` and base64url of version ‖
-/// network (16) ‖ inviter device key (32) ‖ secret (32) ‖ expiry (i64 seconds) ‖ address count
+/// What a coordinator pastes into a message: `puente-invite:` and base64url of version (1 for
+/// an organisation; 2 followed by a kind byte, 1 for a device) ‖ network (16) ‖ inviter device key (32) ‖ secret (32) ‖ expiry (i64 seconds) ‖ address count
 /// (u8) ‖ per address a u8 length and the text ‖ the first 4 bytes of SHA-256 of everything
 /// before (so a damaged copy is recognised as such).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -526,13 +540,20 @@ pub struct Token {
     pub secret: InviteSecret,
     /// When the inviter stops accepting it.
     pub expires: Time,
+    /// Whether it adds a device to the inviter's organisation (`puente device add`) rather
+    /// than a new organisation.
+    pub device: bool,
     /// Where the inviter listens.
     pub addresses: Vec<String>,
 }
 
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut b = vec![TOKEN_VERSION];
+        let mut b = if self.device {
+            vec![TOKEN_VERSION_KIND, TOKEN_KIND_DEVICE]
+        } else {
+            vec![TOKEN_VERSION]
+        };
         b.extend_from_slice(self.network.as_bytes());
         b.extend_from_slice(self.inviter.as_bytes());
         b.extend_from_slice(&self.secret.0);
@@ -575,9 +596,15 @@ impl FromStr for Token {
         }
         let bad = |_| InviteError::BadToken;
         let mut r: Reader<'_, InviteError> = Reader::new(content);
-        if r.u8().map_err(bad)? != TOKEN_VERSION {
-            return Err(InviteError::BadToken);
-        }
+        let device = match r.u8().map_err(bad)? {
+            TOKEN_VERSION => false,
+            TOKEN_VERSION_KIND => match r.u8().map_err(bad)? {
+                TOKEN_KIND_ORG => false,
+                TOKEN_KIND_DEVICE => true,
+                _ => return Err(InviteError::BadToken),
+            },
+            _ => return Err(InviteError::BadToken),
+        };
         let network = NetworkId::from_bytes(r.array().map_err(bad)?);
         let inviter = PublicKey::from_bytes(r.array().map_err(bad)?);
         let secret = InviteSecret(r.array().map_err(bad)?);
@@ -601,6 +628,7 @@ impl FromStr for Token {
             inviter,
             secret,
             expires,
+            device,
             addresses,
         })
     }
@@ -855,6 +883,7 @@ mod tests {
             inviter: SecretKey::from_bytes(&[1; 32]).public(),
             secret: InviteSecret([2; 32]),
             expires: Time(1_795_000_000),
+            device: false,
             addresses: vec![
                 "/ip4/127.0.0.1/tcp/4737".into(),
                 "/ip4/127.0.0.1/udp/4737/quic-v1".into(),
@@ -872,6 +901,36 @@ mod tests {
         // Line breaks and spaces from a messaging app are ignored.
         let wrapped = format!("  {}\n{}  ", &text[..40], &text[40..]);
         assert_eq!(wrapped.parse::<Token>(), Ok(t));
+    }
+
+    #[test]
+    fn a_device_token_says_so_and_an_organisation_token_keeps_version_1() {
+        let org = token();
+        let device = Token {
+            device: true,
+            ..token()
+        };
+        let bytes = |t: &Token| {
+            BASE64URL_NOPAD
+                .decode(&t.to_string().as_bytes()[TOKEN_PREFIX.len()..])
+                .expect("base64url")
+        };
+        assert_eq!(bytes(&org)[0], TOKEN_VERSION);
+        assert_eq!(bytes(&device)[..2], [TOKEN_VERSION_KIND, TOKEN_KIND_DEVICE]);
+        assert_eq!(device.to_string().parse::<Token>(), Ok(device.clone()));
+        assert_eq!(org.to_string().parse::<Token>(), Ok(org.clone()));
+        // Version 2 with the organisation kind reads as an organisation's token; an unknown
+        // kind is refused like any damaged token.
+        let reencode = |kind: u8| {
+            let mut b = bytes(&device);
+            b[1] = kind;
+            let end = b.len() - 4;
+            let check = Sha256::digest(&b[..end]);
+            b[end..].copy_from_slice(&check[..4]);
+            format!("{TOKEN_PREFIX}{}", BASE64URL_NOPAD.encode(&b))
+        };
+        assert_eq!(reencode(TOKEN_KIND_ORG).parse::<Token>(), Ok(org));
+        assert_eq!(reencode(7).parse::<Token>(), Err(InviteError::BadToken));
     }
 
     #[test]

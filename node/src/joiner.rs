@@ -1,6 +1,12 @@
 //! The joining side of an invitation (see [`crate::invite`]): connect to the inviter as the
 //! invitation key, send the signed request, show the safety phrase, wait for the answer, and
 //! join the network with the membership log it carries.
+//!
+//! A store made with [`Replica::init`] joins as a new organisation; one made with
+//! [`Replica::init_device`] joins as one more device of the inviter's organisation. The token
+//! says which it is for ([`Token::device`]), and a store refuses the other kind before it
+//! connects: once the inviter confirms, the joiner's key is in the network's membership log for
+//! good, so a request that could only end in a refusal must never be sent.
 
 use std::time::Duration;
 
@@ -69,6 +75,21 @@ pub enum JoinError {
         "the inviter did not confirm within {0} minutes; ask them to run `puente invite confirm`, then join again"
     )]
     NotConfirmed(u64),
+    /// A device invitation used on an organisation's own store.
+    #[error(
+        "this invitation adds a device to an existing organisation, and this data directory holds an organisation's own store; on the new device run `puente init --device` (with an empty data directory), then `puente join TOKEN` there"
+    )]
+    DeviceInvitation,
+    /// An organisation's invitation used on a store made to become a device.
+    #[error(
+        "this invitation is for a new organisation, but this store was made with `puente init --device` to become a device of an existing one; ask a device of your organisation for a device invitation (`puente device add`) and join with that"
+    )]
+    OrganisationInvitation,
+    /// A store made to become a device that wrote records of its own before joining.
+    #[error(
+        "this store was made with `puente init --device` but holds records written before joining; a new device must start empty: run `puente init --device` with another, empty data directory and join from there"
+    )]
+    DeviceNotEmpty,
     /// This node cannot join.
     #[error(transparent)]
     Replica(#[from] ReplicaError),
@@ -77,8 +98,36 @@ pub enum JoinError {
     Net(#[from] NetError),
 }
 
-/// Joins the network `token` invites to, as the organisation `name`. On success the replica is
-/// part of the network, knows the inviter's addresses, and returns the network's name.
+/// Whether `replica` is a store made with [`Replica::init_device`] that has not joined its
+/// organisation yet: it belongs to no network and has no organisation profile of its own (a
+/// store made with [`Replica::init`] writes its profile when it is created, and a device takes
+/// its organisation's when it joins).
+pub fn waits_to_join_as_device(replica: &Replica) -> bool {
+    replica.membership().is_none() && !replica.view().profiles().contains_key(&replica.org())
+}
+
+/// Checks, before anything is sent, that `token` is the kind of invitation this store can join
+/// with: a device invitation for a store made with [`Replica::init_device`] that is still
+/// empty, an organisation's invitation for any other. [`join`] checks it first; a caller may
+/// check it earlier too.
+pub fn check_kind(replica: &Replica, token: &Token) -> Result<(), JoinError> {
+    let as_device = waits_to_join_as_device(replica);
+    if token.device && !as_device {
+        return Err(JoinError::DeviceInvitation);
+    }
+    if !token.device && as_device {
+        return Err(JoinError::OrganisationInvitation);
+    }
+    if as_device && replica.stats().log_len > 0 {
+        return Err(JoinError::DeviceNotEmpty);
+    }
+    Ok(())
+}
+
+/// Joins the network `token` invites to, as the organisation `name` (or, with a device
+/// invitation, as a device of the inviter's organisation; `name` is then only shown to the
+/// inviter). On success the replica is part of the network, knows the inviter's addresses, and
+/// returns the network's name.
 pub async fn join(
     replica: &mut Replica,
     token: &Token,
@@ -92,6 +141,7 @@ pub async fn join(
             log.network()
         ))));
     }
+    check_kind(replica, token)?;
     if token.addresses.is_empty() {
         return Err(JoinError::Refused(
             "the invitation carries no address; ask the inviter for a token made while their node runs, or with --address".into(),
