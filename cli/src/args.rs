@@ -76,14 +76,19 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create this organisation's identity and encrypted store
+    /// Create this organisation's identity and encrypted store (or a new device's, --device)
     #[command(after_help = "\
 Examples:
   puente init --org \"River Refuge\" --county 06067 --county 06113 --intake \"hotline, ask for intake\"
   puente init --org \"Placer Pride\" --county 06061 --tz America/Los_Angeles --passphrase-file ~/.puente-pass
+  puente init --device
 
 Prints the organisation id and the key fingerprint. Read the fingerprint aloud to partner
-coordinators (by phone or in person) so that they can check they hold your real key.")]
+coordinators (by phone or in person) so that they can check they hold your real key.
+
+With --device, the store is for one more computer of an organisation that already exists:
+get a device invitation from one of its devices (`puente device add`) and run
+`puente join TOKEN` on this computer.")]
     Init(InitArgs),
 
     /// Show this organisation's id, key and fingerprint
@@ -192,7 +197,7 @@ Connection details come from the running node; without one, only what the store 
     #[command(subcommand)]
     Peer(PeerCommand),
 
-    /// This organisation's devices: revoke a lost or seized one
+    /// This organisation's devices: add a computer, list them, revoke a lost or seized one
     #[command(subcommand)]
     Device(DeviceCommand),
 
@@ -390,6 +395,29 @@ pub struct PeerRevokeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
+    /// Create a single-use invitation for one more computer of this organisation
+    #[command(after_help = "\
+Examples:
+  puente device add
+  puente device add --expires-in 2h
+  puente device add --address /ip4/192.0.2.10/tcp/4737
+
+On the new computer, run `puente init --device`, then `puente join TOKEN` with the token this
+prints. You both see a safety phrase: check it is the same before `puente invite confirm ID`
+(`puente invite list` shows it). The new device then reads and writes this organisation's
+offers like this one. Any device of the organisation can add one; an admin organisation's
+device also hands it the network's key at once, otherwise an admin's node does when it next
+connects. The token carries the addresses of your running node; without a running node, give
+--address.")]
+    Add(DeviceAddArgs),
+
+    /// This organisation's devices, which one is this, and which are revoked
+    #[command(after_help = "\
+Examples:
+  puente device list
+  puente device list --format json")]
+    List,
+
     /// Cut one device off (a lost laptop): the organisation, its offers and its other devices stay
     #[command(after_help = "\
 Examples:
@@ -399,6 +427,21 @@ KEY is the device key (see `puente peer list`, or `puente whoami` on that device
 its first 8 characters. A device of the same organisation or an admin can revoke it. The
 same promises and limits as `puente peer revoke` apply; the exposure report follows.")]
     Revoke(DeviceRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceAddArgs {
+    /// How long the token stays valid
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "24h")]
+    pub expires_in: i64,
+
+    /// Confirm automatically when the device joins (for scripts; skips the phrase check)
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Where the new device reaches your node (repeatable) [default: the running node's addresses]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub address: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -425,10 +468,11 @@ Examples:
   puente audit exposure f4afi4cj --format json
 
 Per organisation, the offers (handle, kind, counties) and holds the party could read, so
-that each organisation can decide whom to warn. For a revoked party, the list errs on the
-side of including too much: every record created up to 1 hour after the revocation, or
-after the organisation confirmed it; everything for one that has not confirmed yet. For a
-party that is not revoked, everything it can read now.")]
+that each organisation can decide whom to warn: every record with content encrypted under a
+key that was given to one of the party's devices (not a guess by time: records written under
+the key that replaced it are not listed). puente cannot tell which of those reached the party,
+so the list errs on the side of including too much. For a party that is not revoked, that is
+everything it can read now.")]
     Exposure(ExposureArgs),
 
     /// The membership history: who added, revoked or changed what, signed by which key
@@ -514,8 +558,8 @@ pub struct AddAddressArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Organisation display name (a code name is fine)
-    #[arg(long, value_name = "NAME")]
-    pub org: String,
+    #[arg(long, value_name = "NAME", required_unless_present = "device")]
+    pub org: Option<String>,
 
     /// County served, as a 5-digit FIPS code (repeatable; Sacramento 06067, Yolo 06113)
     #[arg(long, value_name = "FIPS", value_delimiter = ',')]
@@ -524,6 +568,11 @@ pub struct InitArgs {
     /// How partners reach you about an offer: a hotline, a Signal handle or a secure form
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub intake: String,
+
+    /// A store for one more device of an organisation that already exists; it joins with a
+    /// device invitation (`puente device add` on a device of that organisation)
+    #[arg(long, conflicts_with_all = ["org", "county", "intake"])]
+    pub device: bool,
 
     /// IANA time zone your coordinators enter dates in
     #[arg(long, value_name = "ZONE", default_value = time::DEFAULT_TZ)]

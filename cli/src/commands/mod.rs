@@ -96,6 +96,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
         Command::Peer(PeerCommand::Revoke(a)) => revoke::peer_revoke(ctx, a),
         Command::Peer(PeerCommand::Revocations) => revoke::revocations(ctx),
+        Command::Device(DeviceCommand::Add(a)) => network::device_add(ctx, a),
+        Command::Device(DeviceCommand::List) => network::device_list(ctx),
         Command::Device(DeviceCommand::Revoke(a)) => revoke::device_revoke(ctx, a),
         Command::Audit(AuditCommand::Exposure(a)) => audit::exposure(ctx, a),
         Command::Audit(AuditCommand::Log) => audit::log(ctx),

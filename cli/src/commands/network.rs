@@ -1,10 +1,15 @@
 //! Network commands: `network create`, `invite create|list|confirm|cancel`, `join`,
-//! `status`, `peer list|add-address`.
+//! `status`, `peer list|add-address`, `device add|list`.
 //!
-//! Everything here works with or without a running node. Served by a node, `status` and
-//! `peer list` add what only the node knows (who is connected, what is pending), `invite
-//! create` puts the node's listen addresses in the token, and `peer add-address` dials at once.
-//! `join` needs the store itself and runs only while no node runs on the data directory.
+//! Everything here works with or without a running node. Served by a node, `status`, `peer
+//! list` and `device list` add what only the node knows (who is connected, what is pending),
+//! `invite create` and `device add` put the node's listen addresses in the token, and `peer
+//! add-address` dials at once. `join` needs the store itself and runs only while no node runs
+//! on the data directory.
+//!
+//! A device invitation (`device add`) is an invitation like an organisation's: the same token,
+//! phrase, `invite list|confirm|cancel` and `join`; confirming it adds the joiner as one more
+//! device of this organisation instead of a new organisation.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,15 +18,19 @@ use anyhow::{Result, bail};
 use puente_crdt::{OrgId, Time};
 use puente_node::identity::PublicKey;
 use puente_node::invite::{Invitation, InviteState, Token};
-use puente_node::joiner::{JoinProgress, JoinTimeouts, join as join_network};
+use puente_node::joiner::{
+    JoinProgress, JoinTimeouts, check_kind, join as join_network, waits_to_join_as_device,
+};
 use puente_node::membership::Role;
 use puente_node::net::validate_address;
 use puente_node::replica::Replica;
 use serde_json::{Value, json};
 
 use crate::args::{
-    AddAddressArgs, Format, InviteCreateArgs, InviteIdArgs, JoinArgs, NetworkCreateArgs, RoleArg,
+    AddAddressArgs, DeviceAddArgs, Format, InviteCreateArgs, InviteIdArgs, JoinArgs,
+    NetworkCreateArgs, RoleArg,
 };
+use crate::commands::identity::{DEVICE_PENDING, devices_line, identity, org_name};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
 use crate::output::{self, Table, pairs};
@@ -32,6 +41,11 @@ const TOKEN_ADDRESSES: usize = 3;
 
 pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
     let mut replica = ctx.open()?;
+    if waits_to_join_as_device(&replica) {
+        bail!(
+            "this store was made with `puente init --device` to join an existing organisation: run `puente join TOKEN` with a device invitation from one of its devices; to found a network, make an organisation's store with `puente init --org NAME` in another data directory"
+        );
+    }
     let network = replica
         .create_network(&a.name, ctx.now)
         .map_err(|e| ctx.err(e))?;
@@ -44,9 +58,10 @@ pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
     ))
 }
 
-pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
+/// The addresses a new token carries: `--address` values, else the running node's.
+fn invitation_addresses(ctx: &Ctx, given: &[String]) -> Result<Vec<String>> {
     let mut addresses = Vec::new();
-    for addr in &a.address {
+    for addr in given {
         addresses.push(validate_address(addr).map_err(|e| anyhow::anyhow!("--address: {e}"))?);
     }
     if addresses.is_empty() {
@@ -62,6 +77,11 @@ pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
             );
         }
     }
+    Ok(addresses)
+}
+
+pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
+    let addresses = invitation_addresses(ctx, &a.address)?;
     let role = match a.role {
         RoleArg::Member => Role::Member,
         RoleArg::Admin => Role::Admin,
@@ -98,6 +118,62 @@ pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
         inv.id(),
         inv.org_name,
         inv.role(),
+        render::when(expires, ctx.now, &tz),
+    ));
+    // The token alone on standard output, so that scripts can capture it.
+    ctx.emit(&format!("{token}\n"))
+}
+
+pub fn device_add(ctx: &Ctx, a: DeviceAddArgs) -> Result<()> {
+    let addresses = invitation_addresses(ctx, &a.address)?;
+    let mut replica = ctx.open()?;
+    if waits_to_join_as_device(&replica) {
+        bail!(
+            "this device has not joined its organisation yet, so it cannot add others: run `puente device add` on a device that has, or join first with `puente join TOKEN`"
+        );
+    }
+    if replica.membership().is_none() {
+        bail!(
+            "devices are added through a network, and this organisation is in none yet: found one with `puente network create --name NAME` (or join one with `puente join TOKEN`), then add the device"
+        );
+    }
+    let expires = ctx.now.plus(a.expires_in);
+    let inv = replica
+        .create_device_invitation(expires, a.yes, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    let token = inv.token(replica.network(), replica.public_key(), &addresses);
+    let tz = zone(&replica)?;
+    let admin = replica.is_admin();
+    replica.close().map_err(|e| ctx.err(e))?;
+    if ctx.format == Some(Format::Json) {
+        return ctx.emit(&output::json(&json!({
+            "id": inv.id(),
+            "org": inv.org_name,
+            "kind": "device",
+            "expires": expires.local(&tz).to_string(),
+            "auto_confirm": inv.auto_confirm,
+            "token": token.to_string(),
+        }))?);
+    }
+    let next = if a.yes {
+        "It will be confirmed as soon as the device joins (--yes): no phrase check.".to_string()
+    } else {
+        format!(
+            "When it joins, both screens show a safety phrase. Check they are the same, then run:\n  puente invite confirm {}",
+            inv.id()
+        )
+    };
+    let key = if admin {
+        ""
+    } else {
+        "Your organisation is not an admin: the new device gets the network's key from an admin's node when it first connects to one.\n"
+    };
+    ctx.note(&format!(
+        "Device invitation {} for a new device of \"{}\", valid until {}.\n\
+         On the new computer run `puente init --device`, then `puente join TOKEN` with this token (it works once).\n\
+         {next}\n{key}",
+        inv.id(),
+        inv.org_name,
         render::when(expires, ctx.now, &tz),
     ));
     // The token alone on standard output, so that scripts can capture it.
@@ -184,7 +260,7 @@ pub fn invite_list(ctx: &Ctx) -> Result<()> {
                     t.row(vec![
                         i.id(),
                         i.org_name.clone(),
-                        i.role().to_string(),
+                        v["role"].as_str().unwrap_or_default().to_string(),
                         v["state"].as_str().unwrap_or_default().to_string(),
                         render::when(i.expires, ctx.now, &tz),
                         v["phrase"].as_str().unwrap_or("-").to_string(),
@@ -214,10 +290,16 @@ fn invitation_json(i: &Invitation, now: Time) -> Value {
         InviteState::Used { .. } => ("used", None, None),
         InviteState::Cancelled => ("cancelled", None, None),
     };
+    // A device invitation adds a device to this organisation: it has no role of its own.
+    let (kind, role) = match i.device_of {
+        Some(_) => ("device", "device".to_string()),
+        None => ("organisation", i.role().to_string()),
+    };
     json!({
         "id": i.id(),
         "org": i.org_name,
-        "role": i.role().to_string(),
+        "kind": kind,
+        "role": role,
         "state": state,
         "expires": i.expires.0.to_string(),
         "phrase": phrase,
@@ -231,6 +313,17 @@ pub fn invite_confirm(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
         .confirm_invitation(&a.id, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
+    if inv.device_of.is_some() {
+        let delivery = if ctx.node().is_some() {
+            "The node is sending it the network's membership now; it then reads and writes this organisation's offers."
+        } else {
+            "Start `puente run`: the device receives the network's membership when it runs `puente join` again."
+        };
+        return ctx.emit(&format!(
+            "Confirmed: the new device is now a device of \"{}\".\n{delivery}\n",
+            inv.org_name
+        ));
+    }
     let delivery = if ctx.node().is_some() {
         "The node is sending them the network's membership and keys now."
     } else {
@@ -257,7 +350,14 @@ pub fn invite_cancel(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
 pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
     let token: Token = a.token.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut replica = ctx.open()?;
-    let name = replica.whoami().name;
+    check_kind(&replica, &token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let as_device = waits_to_join_as_device(&replica);
+    // A device has no name of its own; the inviter sees this one next to the phrase.
+    let name = if as_device {
+        "new device".to_string()
+    } else {
+        replica.whoami().name
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -276,6 +376,11 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         &name,
         timeouts,
         |progress| match progress {
+            JoinProgress::Waiting { phrase } if as_device => ctx.note(&format!(
+                "Safety phrase: {phrase}\n\
+                 `puente invite list` on the device that made the invitation shows four words too. Confirm there (`puente invite confirm ID`) only if they are the same.\n\
+                 Waiting for the confirmation ...\n"
+            )),
             JoinProgress::Waiting { phrase } => ctx.note(&format!(
                 "Safety phrase: {phrase}\n\
                  Read these four words to the inviter. They confirm only if they see the same words.\n\
@@ -286,10 +391,26 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
     drop(runtime);
     let network_name = result.map_err(|e| anyhow::anyhow!("{e}"))?;
     let network = replica.network();
+    let org = org_name(&replica);
+    let own = replica.public_key();
+    let has_key = replica
+        .membership()
+        .is_some_and(|log| !log.state().devices_without_current_key().contains(&own));
     replica.close().map_err(|e| ctx.err(e))?;
+    if !as_device {
+        return ctx.emit(&format!(
+            "Joined network \"{network_name}\" ({network}).\n\
+             Start your node with `puente run` to exchange offers with your partners.\n"
+        ));
+    }
+    let key = if has_key {
+        ""
+    } else {
+        "Your organisation is not an admin, so this device does not hold the network's key yet: an admin's node shares it when your node connects to it. Until then it can neither read nor write offers.\n"
+    };
     ctx.emit(&format!(
-        "Joined network \"{network_name}\" ({network}).\n\
-         Start your node with `puente run` to exchange offers with your partners.\n"
+        "Joined network \"{network_name}\" ({network}) as a device of \"{org}\".\n\
+         Start your node with `puente run`: it fetches your organisation's offers, and you can then update them from here.\n{key}"
     ))
 }
 
@@ -356,8 +477,12 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         .iter()
         .map(|(o, n)| (names.get(o).cloned().unwrap_or_else(|| o.to_string()), *n))
         .collect();
+    let me = identity(&replica);
     let v = json!({
-        "organisation": replica.whoami().name,
+        "organisation": org_name(&replica),
+        "device_pending": me["device_pending"],
+        "devices": me["devices"],
+        "waiting_for_key": me["waiting_for_key"],
         "network": replica.membership().map(|_| replica.network().to_string()),
         "network_name": replica.network_name(),
         "epoch": replica.epoch().0,
@@ -388,6 +513,9 @@ fn status_text(
     let mut out = String::new();
     let network = match (replica.network_name(), replica.membership()) {
         (Some(name), Some(_)) => format!("{name} ({})", replica.network()),
+        _ if v["device_pending"] == true => {
+            "none yet: it joins its organisation's with `puente join TOKEN`".into()
+        }
         _ => "none yet: `puente network create --name NAME`, or `puente join TOKEN`".into(),
     };
     let node = if running {
@@ -405,15 +533,21 @@ fn status_text(
     } else {
         "not running (start it with `puente run`)".into()
     };
-    out.push_str(&pairs(&[
-        (
-            "organisation",
-            v["organisation"].as_str().unwrap_or("-").to_string(),
-        ),
+    let organisation = if v["device_pending"] == true {
+        DEVICE_PENDING.to_string()
+    } else {
+        v["organisation"].as_str().unwrap_or("-").to_string()
+    };
+    let mut rows = vec![("organisation", organisation)];
+    if let Some(line) = devices_line(v) {
+        rows.push(("devices", line));
+    }
+    rows.extend([
         ("network", network),
         ("epoch", replica.epoch().0.to_string()),
         ("node", node),
-    ]));
+    ]);
+    out.push_str(&pairs(&rows));
     if let Some(members) = v["members"].as_array()
         && !members.is_empty()
     {
@@ -547,6 +681,136 @@ pub fn peer_list(ctx: &Ctx) -> Result<()> {
                 ]);
             }
             t.render()
+        }
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
+}
+
+pub fn device_list(ctx: &Ctx) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    if waits_to_join_as_device(&replica) {
+        bail!(
+            "this device has not joined its organisation yet: run `puente device add` on one of its devices, then `puente join TOKEN` here"
+        );
+    }
+    let tz = zone(&replica)?;
+    let own = replica.public_key();
+    let org = replica.org();
+    let connected: Vec<PublicKey> = ctx
+        .node()
+        .map(|n| n.status.sessions.clone())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    match replica.membership().map(|log| log.state()) {
+        None => rows.push(json!({
+            "key": own.to_string(),
+            "fingerprint": own.fingerprint().to_string(),
+            "this_device": true,
+            "revoked": false,
+            "connected": Value::Null,
+        })),
+        Some(state) => {
+            let members = state.org(&org).map(|o| o.devices).unwrap_or_default();
+            for d in members {
+                rows.push(json!({
+                    "key": d.to_string(),
+                    "fingerprint": d.fingerprint().to_string(),
+                    "this_device": d == own,
+                    "revoked": false,
+                    "connected": ctx.node().map(|_| d == own || connected.contains(&d)),
+                }));
+            }
+            for d in state.revoked_devices().into_iter().filter(|d| d.org == org) {
+                let revocation = state
+                    .device_cut(&d.key)
+                    .and_then(|cut| cut.revocations.first().copied())
+                    .and_then(|id| state.revocation(&id));
+                let at = revocation
+                    .as_ref()
+                    .and_then(|r| i64::try_from(r.claimed_time).ok())
+                    .map(Time);
+                rows.push(json!({
+                    "key": d.key.to_string(),
+                    "fingerprint": d.key.fingerprint().to_string(),
+                    "this_device": d.key == own,
+                    "revoked": true,
+                    "revoked_at": at.map(|t| t.local(&tz).to_string()),
+                    "reason": revocation.map(|r| r.reason),
+                    "connected": ctx.node().map(|_| false),
+                }));
+            }
+        }
+    }
+    // This device first, then the other members, then the revoked ones.
+    rows.sort_by_key(|r| (r["revoked"] == true, r["this_device"] != true));
+    let text = match format {
+        Format::Json => output::json(&Value::Array(rows))?,
+        Format::Csv => output::csv(
+            &[
+                "key",
+                "this_device",
+                "revoked",
+                "revoked_at",
+                "reason",
+                "connected",
+            ],
+            &rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r["key"].as_str().unwrap_or_default().to_string(),
+                        r["this_device"].as_bool().unwrap_or(false).to_string(),
+                        r["revoked"].as_bool().unwrap_or(false).to_string(),
+                        r["revoked_at"].as_str().unwrap_or_default().to_string(),
+                        r["reason"].as_str().unwrap_or_default().to_string(),
+                        r["connected"]
+                            .as_bool()
+                            .map_or(String::new(), |b| b.to_string()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )?,
+        _ => {
+            let mut t = Table::new(&["DEVICE KEY", "STATE", "CONNECTED"]);
+            for r in &rows {
+                let state = if r["revoked"] == true {
+                    let mut s = "revoked".to_string();
+                    if let Some(at) = r["revoked_at"].as_str() {
+                        s.push(' ');
+                        s.push_str(at);
+                    }
+                    if let Some(reason) = r["reason"].as_str().filter(|r| !r.is_empty()) {
+                        s.push_str(&format!(" ({reason})"));
+                    }
+                    s
+                } else if r["this_device"] == true {
+                    "this device".to_string()
+                } else {
+                    "member".to_string()
+                };
+                let connected = if r["this_device"] == true {
+                    "-".to_string()
+                } else {
+                    r["connected"]
+                        .as_bool()
+                        .map_or("-".into(), |b| if b { "yes" } else { "no" }.to_string())
+                };
+                t.row(vec![
+                    r["key"].as_str().unwrap_or_default().to_string(),
+                    state,
+                    connected,
+                ]);
+            }
+            let mut text = format!("Devices of \"{}\":\n", org_name(&replica));
+            text.push_str(&t.render());
+            if replica.membership().is_some() {
+                text.push_str(
+                    "Add one with `puente device add`; cut a lost one off with `puente device revoke KEY`.\n",
+                );
+            }
+            text
         }
     };
     replica.close().map_err(|e| ctx.err(e))?;

@@ -55,6 +55,13 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         .into_owned()
         .context("a node cannot be started from within a node")?;
     let who = replica.whoami();
+    // A device that joined names its organisation from the membership log until the profile
+    // arrives; one that has not joined has no organisation yet.
+    let name = if puente_node::joiner::waits_to_join_as_device(&replica) {
+        "a device that has not joined its organisation yet".to_string()
+    } else {
+        super::identity::org_name(&replica)
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,7 +105,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         };
         let mut text = format!(
             "puente node for {} ({}) is running on {}.\n",
-            who.name,
+            name,
             who.org,
             ctx.dir.display()
         );

@@ -7,6 +7,7 @@
 mod bad_input;
 mod canary;
 mod daemon;
+mod devices;
 mod identity;
 mod import;
 mod network;
