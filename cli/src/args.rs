@@ -468,10 +468,11 @@ Examples:
   puente audit exposure f4afi4cj --format json
 
 Per organisation, the offers (handle, kind, counties) and holds the party could read, so
-that each organisation can decide whom to warn. For a revoked party, the list errs on the
-side of including too much: every record created up to 1 hour after the revocation, or
-after the organisation confirmed it; everything for one that has not confirmed yet. For a
-party that is not revoked, everything it can read now.")]
+that each organisation can decide whom to warn: every record with content encrypted under a
+key that was given to one of the party's devices (not a guess by time: records written under
+the key that replaced it are not listed). puente cannot tell which of those reached the party,
+so the list errs on the side of including too much. For a party that is not revoked, that is
+everything it can read now.")]
     Exposure(ExposureArgs),
 
     /// The membership history: who added, revoked or changed what, signed by which key

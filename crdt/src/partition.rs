@@ -309,6 +309,18 @@ impl Partition {
         (touched, results)
     }
 
+    /// The records `changes` touched, attributed as [`Partition::apply_changes`] does; the
+    /// changes must be in this document, given in the order they were applied. For an audit of
+    /// what a set of envelopes revealed.
+    pub fn touched_by<'a>(&self, changes: impl IntoIterator<Item = &'a Change>) -> Touched {
+        let mut roots = Roots::default();
+        let mut t = Touched::default();
+        for change in changes {
+            roots.attribute(&self.doc, change, &mut t);
+        }
+        t
+    }
+
     /// Takes the changes `drop` out of the document, with every change that depends on one of
     /// them (directly or through others), by rebuilding it from the rest; returns how many
     /// changes were taken out. A change in `drop` that the document does not hold is ignored.

@@ -34,11 +34,13 @@ use crate::membership::{MembershipError, MembershipLog, WriteLimit};
 use crate::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::store::{Store, StoreError, WriteBatch};
 
+mod audit;
 mod bundle;
 mod limits;
 mod network;
 mod snapshot;
 
+pub use audit::Exposure;
 pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use network::{MembershipUpdate, PeerBook};
 pub use snapshot::{

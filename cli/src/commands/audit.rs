@@ -11,7 +11,7 @@ use jiff::tz::TimeZone;
 use puente_crdt::{Offer, OrgId, Time};
 use puente_node::identity::PublicKey;
 use puente_node::membership::{Body, MemberState, MembershipLog, OpId, RevokeTarget, Verdict};
-use puente_node::replica::Replica;
+use puente_node::replica::{Exposure, Replica};
 use serde_json::{Value, json};
 
 use crate::args::{ExposureArgs, Format};
@@ -20,12 +20,6 @@ use crate::commands::revoke::{Target, resolve_target};
 use crate::context::Ctx;
 use crate::output::{self, Table, short};
 use crate::render;
-
-/// How long after a revocation (or an organisation's confirmation of it) offers and holds are
-/// still counted as exposed: the times compared are claimed by different computers' clocks,
-/// which can be off by minutes or, on a badly set laptop, more. An hour errs on the side of
-/// listing too much, which is the safe side for deciding whom to warn.
-pub const EXPOSURE_TOLERANCE_SECS: i64 = 3_600;
 
 /// The start of a device key, enough to tell devices apart in tables and sentences.
 pub fn key_prefix(key: &PublicKey) -> String {
@@ -143,11 +137,13 @@ pub fn state_of(replica: &Replica) -> Result<&MemberState> {
 
 pub fn exposure(ctx: &Ctx, a: ExposureArgs) -> Result<()> {
     let format = table_or_json(ctx)?;
-    let replica = ctx.open()?;
+    let mut replica = ctx.open()?;
     let state = state_of(&replica)?;
     let names = Names::new(&replica);
     let target = resolve_target(state, &names, &a.target, true)?;
-    let report = exposure_report(&replica, &names, &target, ctx.now);
+    let party = party_of(state, &target);
+    let exposure = replica.exposure(&party).map_err(|e| ctx.err(e))?;
+    let report = exposure_report(&replica, &names, &target, &exposure, ctx.now);
     let tz = zone(&replica)?;
     let text = match format {
         Format::Json => output::json(&report)?,
@@ -209,10 +205,35 @@ fn to_time(secs: u64) -> Time {
     Time(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
-/// What `target` could read: per organisation, the offers and holds this node holds that were
-/// created before the target was cut off (with [`EXPOSURE_TOLERANCE_SECS`]); everything, if it
-/// is not revoked. JSON, which the text form is rendered from.
-pub fn exposure_report(replica: &Replica, names: &Names, target: &Target, now: Time) -> Value {
+/// Every device key of `target`, member or revoked: the party whose reading is audited.
+pub fn party_of(state: &MemberState, target: &Target) -> Vec<PublicKey> {
+    match target {
+        Target::Device { key, .. } => vec![*key],
+        Target::Org { id, .. } => {
+            let mut keys: Vec<PublicKey> = state
+                .devices()
+                .into_iter()
+                .chain(state.revoked_devices())
+                .filter(|d| d.org == *id)
+                .map(|d| d.key)
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        }
+    }
+}
+
+/// What `target` could read: per organisation, the offers and holds this node holds with
+/// content sealed under an encryption key that was sealed to one of its devices (`exposure`,
+/// from [`Replica::exposure`]). JSON, which the text form is rendered from.
+pub fn exposure_report(
+    replica: &Replica,
+    names: &Names,
+    target: &Target,
+    exposure: &Exposure,
+    now: Time,
+) -> Value {
     let view = replica.view();
     let Some(state) = replica.membership().map(|l| l.state()) else {
         return Value::Null;
@@ -247,18 +268,9 @@ pub fn exposure_report(replica: &Replica, names: &Names, target: &Target, now: T
                 .and_then(|t| t.into_iter().max()),
             _ => None,
         };
-        let until: Option<Time> = match (first, confirmed) {
-            (Some((_, rev)), Some(conf)) => {
-                Some(to_time(rev.max(conf)).plus(EXPOSURE_TOLERANCE_SECS))
-            }
-            // Revoked, but this organisation has not confirmed (or was itself cut off
-            // earlier): everything it wrote may still have reached the target.
-            _ => None,
-        };
-        let in_range = |t: Time| until.is_none_or(|u| t <= u);
         let mut offers: Vec<&Offer> = view
             .offers()
-            .filter(|o| o.owner == org && in_range(o.created_at))
+            .filter(|o| o.owner == org && exposure.offer(o.owner, o.id))
             .collect();
         offers.sort_by_key(|o| (o.created_at, o.id));
         let offers: Vec<Value> = offers
@@ -278,7 +290,7 @@ pub fn exposure_report(replica: &Replica, names: &Names, target: &Target, now: T
         let holds: Vec<Value> = view
             .holds(now, Some(org), None)
             .iter()
-            .filter(|h| in_range(h.hold.created_at))
+            .filter(|h| exposure.hold(h.hold.requester, h.hold.id))
             .map(|h| {
                 let hold = &h.hold;
                 json!({
@@ -302,8 +314,7 @@ pub fn exposure_report(replica: &Replica, names: &Names, target: &Target, now: T
                 "name": name,
                 "confirmed_at": confirmed.map(|t| to_time(t).rfc3339()),
                 "confirmed_unix": confirmed,
-                "listed_until": until.map(Time::rfc3339),
-                "listed_until_unix": until.map(|t| t.0),
+                "listed_whole": exposure.whole.contains(&org),
                 "offers": offers,
                 "holds": holds,
             }),
@@ -320,11 +331,29 @@ pub fn exposure_report(replica: &Replica, names: &Names, target: &Target, now: T
         "revocation": first.map(|(id, _)| id.to_string()),
         "claimed_time": first.map(|(_, t)| to_time(t).rfc3339()),
         "claimed_unix": first.map(|(_, t)| t),
-        "tolerance_secs": EXPOSURE_TOLERANCE_SECS,
+        "epochs_held": exposure.epochs.iter().map(|e| e.0).collect::<Vec<_>>(),
         "own_records_listed": own_listed,
         "errs_on_the_side_of_including_too_much": true,
         "organisations": sections.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
     })
+}
+
+/// "epoch 1" or "epochs 1, 2 and 3".
+fn epochs_text(v: &Value) -> String {
+    let list: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_u64)
+                .map(|e| e.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    match list.as_slice() {
+        [] => "no epoch".to_string(),
+        [one] => format!("epoch {one}"),
+        [init @ .., last] => format!("epochs {} and {last}", init.join(", ")),
+    }
 }
 
 fn unix(v: &Value) -> Option<Time> {
@@ -360,13 +389,12 @@ pub fn exposure_text(report: &Value, now: Time, tz: &TimeZone) -> String {
                 .take(8)
                 .collect::<String>()
         ));
-        out.push_str(
-            "This list errs on the side of including too much. puente cannot tell which records \
-             reached the revoked party, so it lists every offer and hold created up to 1 hour \
-             after the revocation or after the organisation confirmed it, whichever is later, \
-             and everything for an organisation that has not confirmed yet (its node may still \
-             be sending to the revoked party). Use it to decide whom to warn.\n",
-        );
+        out.push_str(&format!(
+            "It lists every offer and hold with content encrypted under a key the revoked party \
+             held ({}). puente cannot tell which of those reached it, so the list errs on the \
+             side of including too much. Use it to decide whom to warn.\n",
+            epochs_text(&report["epochs_held"])
+        ));
     } else {
         out.push_str(&format!(
             "Exposure report: {who} is not revoked, so it can read everything below now, and \
@@ -383,19 +411,19 @@ pub fn exposure_text(report: &Value, now: Time, tz: &TimeZone) -> String {
     }
     for s in sections {
         let name = s["name"].as_str().unwrap_or("?");
-        let head = match (
-            revoked,
-            unix(&s["confirmed_unix"]),
-            unix(&s["listed_until_unix"]),
-        ) {
-            (false, _, _) => format!("{name}:"),
-            (true, Some(c), Some(u)) => format!(
-                "{name}: confirmed the revocation {}; records created up to {} listed:",
+        let whole = if s["listed_whole"].as_bool() == Some(true) {
+            " (all of it: part came in a snapshot that cannot be told apart)"
+        } else {
+            ""
+        };
+        let head = match (revoked, unix(&s["confirmed_unix"])) {
+            (false, _) => format!("{name}:"),
+            (true, Some(c)) => format!(
+                "{name}: confirmed the revocation {}{whole}:",
                 render::when(c, now, tz),
-                u.local(tz)
             ),
-            (true, _, _) => format!(
-                "{name}: has not confirmed the revocation yet; everything listed, and what it writes until it confirms is exposed too:"
+            (true, None) => format!(
+                "{name}: has not confirmed the revocation yet; what it writes until it does is exposed too{whole}:"
             ),
         };
         out.push('\n');

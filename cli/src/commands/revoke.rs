@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs};
 use crate::commands::audit::{
-    Names, exposure_report, exposure_text, indent, key_prefix, state_of, table_or_json,
+    Names, exposure_report, exposure_text, indent, key_prefix, party_of, state_of, table_or_json,
 };
 use crate::commands::offer::zone;
 use crate::context::Ctx;
@@ -181,7 +181,15 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
         .revoke(rt, &reason, ctx.now)
         .map_err(|e| ctx.err(e))?;
     let names = Names::new(&replica);
-    let report = exposure_report(&replica, &names, &target, ctx.now);
+    let party = party_of(
+        replica
+            .membership()
+            .map(|l| l.state())
+            .ok_or_else(|| anyhow::anyhow!("this node is not part of a network"))?,
+        &target,
+    );
+    let exposure = replica.exposure(&party).map_err(|e| ctx.err(e))?;
+    let report = exposure_report(&replica, &names, &target, &exposure, ctx.now);
     let tz = zone(&replica)?;
     let epoch = revoked.epoch.0;
     let text = match format {

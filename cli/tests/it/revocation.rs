@@ -207,6 +207,23 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
     assert_eq!(names, ["Placer Pride", "River Refuge"]);
     assert!(orgs.iter().all(|o| o["confirmed_at"].is_string()), "{e}");
     assert!(orgs[0]["holds"][0]["hold_id"] == hold.as_str(), "{e}");
+    // Per record, by the key it was sealed under: what River wrote before the rotation is
+    // listed, what it wrote under the new key is not.
+    let river: Vec<&str> = orgs[1]["offers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .filter_map(|o| o["handle"].as_str())
+        .collect();
+    assert!(river.contains(&"host-river"), "{e}");
+    assert!(
+        !river.contains(&"host-after"),
+        "sealed under the new key: {e}"
+    );
+    assert!(
+        e["epochs_held"].as_array().is_some_and(|a| !a.is_empty()),
+        "{e}"
+    );
 
     // A lost laptop: the device alone is revoked; its organisation stays a member.
     let key = c.json(&["whoami"])["public_key"]

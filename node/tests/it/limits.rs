@@ -246,3 +246,36 @@ fn without_a_building_change_everything_beyond_the_cut_goes_even_if_applied_firs
     let o = Replica::open(&dir, PASS).expect("reopens");
     assert_eq!(handles(&o), ["before-cut"], "still gone after a restart");
 }
+
+#[test]
+fn the_exposure_report_lists_records_sealed_under_keys_the_party_held() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut w = world(tmp.path(), 1);
+    let org_x = w.x.org();
+    w.x.add_offer(offer("x-before"), NOW).expect("writes");
+    let s = story(&mut w);
+    w.x.add_offer(offer("x-after"), NOW).expect("writes");
+    let exposure = w.x.exposure(&[s.a1_key]).expect("audits");
+    let exposed = |handle: &str| {
+        let o =
+            w.x.view()
+                .offers()
+                .find(|o| o.fields.handle == handle)
+                .expect("held")
+                .clone();
+        exposure.offer(o.owner, o.id)
+    };
+    assert!(exposed("x-before"), "sealed under a key A1 held");
+    assert!(
+        !exposed("x-after"),
+        "sealed under the key after the rotation"
+    );
+    assert!(!exposed("before-cut"), "A1's own offers are not listed");
+    assert!(exposure.whole.is_empty());
+    assert!(!exposure.epochs.is_empty());
+    assert!(
+        !exposure.epochs.contains(&w.x.epoch()),
+        "the current key was never sealed to A1"
+    );
+    let _ = org_x;
+}
