@@ -593,6 +593,15 @@ impl Replica {
         Ok(replica)
     }
 
+    /// What a store made with [`Replica::init_device`] says until it joined its organisation.
+    const DEVICE_PENDING: &str = "this device has not joined its organisation yet: on a computer of your organisation run `puente device add`, then here `puente join TOKEN`";
+
+    /// Whether this store was made with [`Replica::init_device`] and has not joined its
+    /// organisation yet: it writes nothing until then.
+    pub fn waits_to_join_as_device(&self) -> bool {
+        self.node.device_pending
+    }
+
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -738,6 +747,9 @@ impl Replica {
     fn check_writable(&self) -> Result<(), ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
+        }
+        if self.node.device_pending {
+            return Err(ReplicaError::Refused(Self::DEVICE_PENDING.into()));
         }
         if self.keys.key(Epoch(self.node.epoch)).is_none() {
             return Err(ReplicaError::Refused(

@@ -217,6 +217,11 @@ impl Replica {
     /// the first epoch key (the key this node already seals under, so nothing written so far
     /// needs re-sealing), in one durable transaction.
     pub fn create_network(&mut self, name: &str, now: Time) -> Result<NetworkId, ReplicaError> {
+        if self.node.device_pending {
+            return Err(ReplicaError::Refused(
+                "this store was made for a new device of an existing organisation (`puente init --device`): it joins with `puente join TOKEN` and cannot found a network".into(),
+            ));
+        }
         if let Some(log) = &self.membership {
             return Err(ReplicaError::Refused(format!(
                 "this node is already part of network {}; a node belongs to one network",

@@ -476,3 +476,28 @@ fn a_network_admits_partners_through_its_membership_log() {
     let again = a.apply_membership(&b.membership_ops()).expect("applies");
     assert_eq!(again.accepted, 0);
 }
+
+#[test]
+fn a_store_made_for_a_new_device_writes_nothing_until_it_joins() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut d = Replica::init_device(&tmp.path().join("d"), PASS, "America/Los_Angeles", NOW)
+        .expect("device store");
+    assert!(d.waits_to_join_as_device());
+    let err = d.add_offer(offer("too-early"), NOW).expect_err("refused");
+    assert!(err.to_string().contains("puente join TOKEN"), "{err}");
+    let err = d
+        .create_network("Valley Network", NOW)
+        .expect_err("refused");
+    assert!(err.to_string().contains("init --device"), "{err}");
+    assert_eq!(d.view().offers().count(), 0);
+    // Joining as a device of an organisation lifts it.
+    let mut a = init(&tmp.path().join("a"), "Org A");
+    a.create_network("Valley Network", NOW).expect("network");
+    a.admit_device(a.org(), d.device_keys(), NOW)
+        .expect("device added");
+    d.join(&a.membership_ops(), "Valley Network")
+        .expect("joins as A's device");
+    assert!(!d.waits_to_join_as_device());
+    d.add_offer(offer("from-the-new-device"), NOW)
+        .expect("writes for A");
+}
