@@ -284,7 +284,7 @@ Examples:
 pub enum RoleArg {
     /// Publishes its own offers and holds
     Member,
-    /// Also invites organisations
+    /// Also invites and revokes organisations and changes roles
     Admin,
 }
 
@@ -367,6 +367,19 @@ It asks nothing and acts at once, except when it would leave the network without
 then it stops unless --yes is given.")]
     Revoke(PeerRevokeArgs),
 
+    /// Make a member organisation an admin, or an admin a member (admins only)
+    #[command(after_help = "\
+Examples:
+  puente peer role \"Placer Pride\" admin
+  puente peer role \"Placer Pride\" member
+
+An admin organisation invites organisations, revokes them and changes roles; a member
+publishes its own offers and holds. The change is signed into the membership log and reaches
+every partner. If two admins change the same organisation's role at once, every node settles
+on the same one (see docs/network.md). It stops, unless --yes is given, when it would leave
+the network without an admin.")]
+    Role(PeerRoleArgs),
+
     /// Revocations, and which member devices have confirmed each one
     #[command(after_help = "\
 Examples:
@@ -387,6 +400,21 @@ pub struct PeerRevokeArgs {
     /// Why, shown to every partner and kept in the membership log (a short label)
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+
+    /// Go ahead even if the network would be left without an admin
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerRoleArgs {
+    /// The organisation (name or id)
+    #[arg(value_name = "ORG")]
+    pub org: String,
+
+    /// Its new role
+    #[arg(value_enum)]
+    pub role: RoleArg,
 
     /// Go ahead even if the network would be left without an admin
     #[arg(long, short = 'y')]

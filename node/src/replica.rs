@@ -38,6 +38,7 @@ mod audit;
 mod bundle;
 mod limits;
 mod network;
+mod roles;
 mod snapshot;
 
 pub use audit::Exposure;

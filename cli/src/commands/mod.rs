@@ -96,6 +96,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
         Command::Peer(PeerCommand::Revoke(a)) => revoke::peer_revoke(ctx, a),
         Command::Peer(PeerCommand::Revocations) => revoke::revocations(ctx),
+        Command::Peer(PeerCommand::Role(a)) => revoke::peer_role(ctx, a),
         Command::Device(DeviceCommand::Add(a)) => network::device_add(ctx, a),
         Command::Device(DeviceCommand::List) => network::device_list(ctx),
         Command::Device(DeviceCommand::Revoke(a)) => revoke::device_revoke(ctx, a),

@@ -15,11 +15,11 @@ use jiff::tz::TimeZone;
 use puente_crdt::label::check_label;
 use puente_crdt::{OrgId, Time};
 use puente_node::identity::PublicKey;
-use puente_node::membership::{MemberState, RevocationInfo, RevokeTarget};
+use puente_node::membership::{MemberState, RevocationInfo, RevokeTarget, Role};
 use puente_node::replica::Replica;
 use serde_json::{Value, json};
 
-use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs};
+use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs, PeerRoleArgs, RoleArg};
 use crate::commands::audit::{
     Names, exposure_report, exposure_text, indent, key_prefix, party_of, state_of, table_or_json,
 };
@@ -127,6 +127,56 @@ fn check_reason(reason: &str) -> Result<()> {
 
 pub fn peer_revoke(ctx: &Ctx, a: PeerRevokeArgs) -> Result<()> {
     revoke(ctx, &a.target, a.reason.as_deref(), a.yes, true)
+}
+
+/// `puente peer role ORG admin|member`.
+pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
+    let mut replica = ctx.open()?;
+    let state = state_of(&replica)?;
+    let names = Names::new(&replica);
+    let Target::Org { id } = resolve_target(state, &names, &a.org, true)? else {
+        bail!(
+            "a role belongs to an organisation: give its name or id (see `puente status`), not a device key"
+        );
+    };
+    let name = names.org(&id);
+    let role = match a.role {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::Member => Role::Member,
+    };
+    let leaves_no_admin = role == Role::Member && replica.would_leave_without_admin(id);
+    if leaves_no_admin && !a.yes {
+        bail!(
+            "making \"{name}\" a member would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; make another organisation an admin first, or run the command again with --yes"
+        );
+    }
+    replica
+        .set_role(id, role, ctx.now)
+        .map_err(|e| ctx.err(e))?;
+    let what = match role {
+        Role::Admin => "an admin: it can now invite and revoke organisations and change roles",
+        Role::Member => "a member: it publishes its own offers and holds",
+    };
+    let mut out = format!("\"{name}\" is now {what}.\n");
+    if leaves_no_admin {
+        out.push_str("WARNING: the network has no admin now.\n");
+    }
+    out.push_str(if ctx.node().is_some() {
+        "Your node is sending the change to every partner it is connected to now.\n"
+    } else {
+        "Your node is not running: partners learn of the change when you start `puente run`.\n"
+    });
+    let text = match ctx.format()? {
+        Format::Json => output::json(&json!({
+            "org": id.to_string(),
+            "name": name,
+            "role": match role { Role::Admin => "admin", Role::Member => "member" },
+            "left_without_admin": leaves_no_admin,
+        }))?,
+        _ => out,
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&text)
 }
 
 pub fn device_revoke(ctx: &Ctx, a: DeviceRevokeArgs) -> Result<()> {

@@ -14,5 +14,6 @@ mod network;
 mod offers;
 mod queries;
 mod revocation;
+mod roles;
 mod snapshots;
 mod support;
