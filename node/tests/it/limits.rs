@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use puente_crdt::OrgId;
+use puente_crdt::{OrgId, Time};
 use puente_node::identity::PublicKey;
 use puente_node::membership::{RevokeTarget, Role};
 use puente_node::replica::Replica;
@@ -100,9 +100,24 @@ struct Story {
     cut: u64,
 }
 
-fn story(w: &mut World) -> Story {
+/// Each device's clock in the story: they may be hours apart.
+#[derive(Clone, Copy)]
+struct Clocks {
+    a1: Time,
+    a2: Time,
+    x: Time,
+}
+
+const SAME: Clocks = Clocks {
+    a1: NOW,
+    a2: NOW,
+    x: NOW,
+};
+
+fn story(w: &mut World, clocks: Clocks) -> Story {
     let a1_key = w.a1.public_key();
-    w.a1.add_offer(offer("before-cut"), NOW).expect("writes");
+    w.a1.add_offer(offer("before-cut"), clocks.a1)
+        .expect("writes");
     sync(&w.a1, &mut w.a2);
     sync(&w.a1, &mut w.x);
     for o in &mut w.observers {
@@ -112,16 +127,17 @@ fn story(w: &mut World) -> Story {
 
     // The laptop is seized; before anyone hears, it writes twice and A2 receives both and
     // builds on them; then it writes once more.
-    w.a1.add_offer(offer("after-cut-built-on-1"), NOW)
+    w.a1.add_offer(offer("after-cut-built-on-1"), clocks.a1)
         .expect("writes");
-    w.a1.add_offer(offer("after-cut-built-on-2"), NOW)
+    w.a1.add_offer(offer("after-cut-built-on-2"), clocks.a1)
         .expect("writes");
     sync(&w.a1, &mut w.a2);
     let a2_before = w.a2.version_vector();
-    w.a2.add_offer(offer("from-a2"), NOW).expect("A2 writes");
+    w.a2.add_offer(offer("from-a2"), clocks.a2)
+        .expect("A2 writes");
     let a2_building = w.a2.envelopes_missing_from(&a2_before).expect("reads");
     assert_eq!(a2_building.len(), 1);
-    w.a1.add_offer(offer("after-cut-nobody-built-on"), NOW)
+    w.a1.add_offer(offer("after-cut-nobody-built-on"), clocks.a1)
         .expect("writes");
     let a1_after_cut: Vec<Vec<u8>> =
         w.a1.envelopes_after(&a1_key, cut, usize::MAX, usize::MAX)
@@ -129,7 +145,7 @@ fn story(w: &mut World) -> Story {
     assert_eq!(a1_after_cut.len(), 3);
 
     // The admin, who has A1 only up to the cut, revokes it.
-    w.x.revoke(RevokeTarget::Device(a1_key), "laptop seized", NOW)
+    w.x.revoke(RevokeTarget::Device(a1_key), "laptop seized", clocks.x)
         .expect("revoked");
     Story {
         revocation: w.x.membership_ops(),
@@ -174,7 +190,7 @@ fn assert_verdict(r: &Replica, s: &Story, who: &str) {
 fn envelopes_beyond_the_cut_count_only_where_a_valid_change_builds_on_them_in_any_order() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut w = world(tmp.path(), 4);
-    let s = story(&mut w);
+    let s = story(&mut w, SAME);
     let orders: [[usize; 3]; 4] = [[0, 1, 2], [1, 0, 2], [2, 0, 1], [2, 1, 0]];
     let parts = [&s.revocation, &s.a1_after_cut, &s.a2_building];
     for (o, order) in w.observers.iter_mut().zip(orders) {
@@ -219,7 +235,7 @@ fn envelopes_beyond_the_cut_count_only_where_a_valid_change_builds_on_them_in_an
 fn without_a_building_change_everything_beyond_the_cut_goes_even_if_applied_first() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut w = world(tmp.path(), 2);
-    let s = story(&mut w);
+    let s = story(&mut w, SAME);
     // Observer 0 applied A1's later envelopes before it heard; observer 1 hears first.
     deliver(&mut w.observers[0], &s.a1_after_cut);
     assert_eq!(handles(&w.observers[0]).len(), 4, "applied before it heard");
@@ -253,7 +269,7 @@ fn the_exposure_report_lists_records_sealed_under_keys_the_party_held() {
     let mut w = world(tmp.path(), 1);
     let org_x = w.x.org();
     w.x.add_offer(offer("x-before"), NOW).expect("writes");
-    let s = story(&mut w);
+    let s = story(&mut w, SAME);
     w.x.add_offer(offer("x-after"), NOW).expect("writes");
     let exposure = w.x.exposure(&[s.a1_key]).expect("audits");
     let exposed = |handle: &str| {
@@ -278,4 +294,32 @@ fn the_exposure_report_lists_records_sealed_under_keys_the_party_held() {
         "the current key was never sealed to A1"
     );
     let _ = org_x;
+}
+
+#[test]
+fn clocks_hours_apart_change_no_verdict() {
+    // The admin's clock is 9 hours behind, the seized laptop's 9 hours ahead: the revocation
+    // claims a time long before every write of the laptop, after the cut or not.
+    let hours = |h: i64| Time(NOW.0 + h * 3_600);
+    let clocks = Clocks {
+        a1: hours(9),
+        a2: hours(-5),
+        x: hours(-9),
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut w = world(tmp.path(), 2);
+    let s = story(&mut w, clocks);
+    let parts = [&s.revocation, &s.a1_after_cut, &s.a2_building];
+    for (o, order) in w.observers.iter_mut().zip([[0, 1, 2], [2, 1, 0]]) {
+        for part in order {
+            if part == 0 {
+                o.apply_membership(parts[0]).expect("membership applies");
+            } else {
+                deliver(o, parts[part]);
+            }
+        }
+    }
+    for (i, o) in w.observers.iter().enumerate() {
+        assert_verdict(o, &s, &format!("observer {i} with skewed clocks"));
+    }
 }
