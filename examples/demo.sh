@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 echo "==> building puente (release)"
 cargo build --release --locked --quiet -p puente
-PUENTE="$PWD/target/release/puente"
+PUENTE="${CARGO_TARGET_DIR:-$PWD/target}/release/puente"
 
 work="$(mktemp -d)"
 chmod 700 "$work"
