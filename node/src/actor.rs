@@ -25,7 +25,7 @@ use puente_crdt::{NewOffer, OfferId, Time};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::envelope::NetworkId;
+use crate::envelope::{Envelope, EnvelopeError, NetworkId};
 use crate::identity::PublicKey;
 use crate::invite::{InviteState, JoinMessage, JoinReply};
 use crate::membership;
@@ -116,6 +116,14 @@ pub struct NodeStatus {
     pub last_sync: BTreeMap<PublicKey, Time>,
     /// Non-members the transport refused since start.
     pub refused: u64,
+    /// Sync sessions this node ended since start because the peer misbehaved (sent invalid
+    /// data or broke the protocol's limits).
+    pub penalties: u64,
+    /// Envelopes of revoked keys that peers sent since start and this node did not apply:
+    /// beyond the revocation's limit they wait (bounded) in case a still-valid key's change
+    /// builds on them, or are refused once the buffer is full. A partner that had not heard of
+    /// the revocation relays them in good faith, so the sender is not blamed.
+    pub revoked_held_back: u64,
     /// Sync frames handed to the transport since start, and their bytes.
     pub frames_sent: u64,
     /// Bytes of those frames.
@@ -232,6 +240,8 @@ impl Node {
             sender_tasks: Vec::new(),
             origin: Instant::now(),
             refused: 0,
+            revoked_held_back: 0,
+            penalties: 0,
             membership_changed: false,
             allowed,
             clock,
@@ -448,6 +458,8 @@ struct NodeActor {
     sender_tasks: Vec<tokio::task::JoinHandle<()>>,
     origin: Instant,
     refused: u64,
+    revoked_held_back: u64,
+    penalties: u64,
     /// The membership log accepted ops since the allow-list was last set.
     membership_changed: bool,
     /// The allow-list last given to the transport.
@@ -548,6 +560,8 @@ impl NodeActor {
             peers,
             last_sync: self.last_sync.clone(),
             refused: self.refused,
+            revoked_held_back: self.revoked_held_back,
+            penalties: self.penalties,
             frames_sent: self.traffic.frames_sent,
             bytes_sent: self.traffic.bytes_sent,
             frames_received: self.traffic.frames_received,
@@ -630,6 +644,11 @@ impl NodeActor {
                 self.joiners.insert(peer, tx);
                 self.sender_tasks.retain(|t| !t.is_finished());
                 self.sender_tasks.push(task);
+            }
+            NetEvent::Connected(peer) if !self.allowed.contains(&peer) => {
+                // Established before the transport heard that the key was removed (a
+                // revocation applied a moment ago): no session, nothing sent.
+                self.hang_up(peer);
             }
             NetEvent::Connected(peer) => {
                 // A fresh connection starts a fresh session (a stale one is replaced).
@@ -743,13 +762,26 @@ impl NodeActor {
         self.feed(peers, Input::Refresh);
     }
 
-    /// Gives the transport the allow-list if it changed.
+    /// Gives the transport the allow-list if it changed, and ends at once the sessions of keys
+    /// no longer on it (a revocation just applied): their senders are dropped before anything
+    /// else is queued, so nothing written from now on reaches them, whatever the transport has
+    /// not processed yet.
     fn update_allowed(&mut self) {
         let mut allowed = allowed_peers(&self.replica, (self.clock)());
         // A joiner stays connected until it has its answer and hangs up.
         allowed.extend(self.joiners.keys().copied());
         allowed.sort_unstable();
         allowed.dedup();
+        let removed: Vec<PublicKey> = self
+            .sessions
+            .keys()
+            .filter(|k| allowed.binary_search(k).is_err())
+            .copied()
+            .collect();
+        for peer in removed {
+            self.end_session(&peer);
+            self.hang_up(peer);
+        }
         if allowed != self.allowed {
             self.allowed = allowed.clone();
             let net = self.net.clone();
@@ -759,6 +791,25 @@ impl NodeActor {
                 }
             });
         }
+    }
+
+    /// Closes the connection with `peer` without a word (it is not, or no longer, a member).
+    fn hang_up(&self, peer: PublicKey) {
+        let net = self.net.clone();
+        tokio::spawn(async move {
+            let _ = net.disconnect(peer).await;
+        });
+    }
+
+    /// Whether `envelope` (as received) is signed by a revoked key: what a partner that has not
+    /// heard of the revocation may still relay.
+    fn is_revoked_author(&self, envelope: &[u8]) -> bool {
+        let Ok(env) = Envelope::from_bytes(envelope) else {
+            return false;
+        };
+        self.replica
+            .membership()
+            .is_some_and(|log| log.state().is_revoked_device(&env.author()))
     }
 
     /// A frame on an invitation connection: the join request, answered at once (or once the
@@ -888,7 +939,22 @@ impl NodeActor {
                 for envelope in &envelopes {
                     match self.replica.ingest(envelope) {
                         Ok(IngestOutcome::Applied(n)) => applied += n,
+                        Ok(IngestOutcome::Waiting) if self.is_revoked_author(envelope) => {
+                            self.revoked_held_back += 1;
+                        }
                         Ok(IngestOutcome::Duplicate | IngestOutcome::Waiting) => {}
+                        Err(ReplicaError::Envelope(
+                            e @ (EnvelopeError::NotAuthorized { .. }
+                            | EnvelopeError::TooFarAhead { .. }
+                            | EnvelopeError::PendingFull),
+                        )) if self.is_revoked_author(envelope) => {
+                            // A partner that had not heard of the revocation when it accepted
+                            // the envelope relays it in good faith: refused, not misbehaviour
+                            // (the session stops offering that author once we acknowledge
+                            // without it).
+                            tracing::debug!(%peer, error = %e, "refused a revoked key's envelope");
+                            self.revoked_held_back += 1;
+                        }
                         Err(ReplicaError::Envelope(e)) => {
                             tracing::debug!(%peer, error = %e, "refused an envelope");
                             invalid += 1;
@@ -921,6 +987,10 @@ impl NodeActor {
                     if let Err(e) = self.replica.membership_follow_up((self.clock)()) {
                         tracing::warn!(error = %e, "cannot answer a membership change");
                     }
+                    // A revoked key is cut off before anything else is sent or relayed: not
+                    // even the revocation reaches it from this node. (The other sessions get
+                    // `Refresh` when the feed ends, in `on_membership_changed`.)
+                    self.update_allowed();
                 }
                 accepted > 0
             }
@@ -951,6 +1021,7 @@ impl NodeActor {
             Effect::Disconnect { reason, penalty } => {
                 tracing::debug!(%peer, ?reason, ?penalty, "sync session ended");
                 if let Some(penalty) = penalty {
+                    self.penalties += 1;
                     tracing::warn!(?penalty, "ended the sync session of a misbehaving member");
                     // After the frames already queued (the Bye saying why).
                     if let Some(tx) = self.senders.get(&peer)

@@ -244,3 +244,110 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
     assert!(node_a.signal_and_wait("TERM").success());
     drop((node_b, node_c));
 }
+
+/// The device entries of the first revocation in `peer revocations`, by organisation name:
+/// whether each has confirmed.
+fn confirmed(n: &Node) -> Vec<(String, bool)> {
+    let r = n.json(&["peer", "revocations"]);
+    let mut out: Vec<(String, bool)> = r[0]["devices"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|d| {
+                    (
+                        d["name"].as_str().unwrap_or_default().to_string(),
+                        d["confirmed"] == true,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn refused_connections(n: &Node) -> u64 {
+    n.json(&["status"])["refused_connections"]
+        .as_u64()
+        .expect("a running node reports refusals")
+}
+
+#[test]
+fn a_revoked_node_keeps_dialling_and_an_offline_member_shows_as_missing_until_it_returns() {
+    let a = Node::init("River Refuge");
+    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let _node_a = Daemon::start(&a, "a");
+    let b = Node::init("Yolo Trans Health");
+    let c = Node::init("Placer Pride");
+    let d = Node::init("Delta Shelter");
+    for (n, name) in [
+        (&b, "Yolo Trans Health"),
+        (&c, "Placer Pride"),
+        (&d, "Delta Shelter"),
+    ] {
+        let token = a.ok(&["invite", "create", "--org", name, "--yes"]);
+        n.ok(&["join", token.trim(), "--wait", "1m"]);
+    }
+    // B and C run; D is offline.
+    let _node_b = Daemon::start(&b, "b");
+    let _node_c = Daemon::start(&c, "c");
+    add_home(&c, "host-placer");
+    eventually("A has C's offer", || {
+        handles(&a).contains(&"host-placer".to_string())
+    });
+
+    a.ok(&[
+        "peer",
+        "revoke",
+        "placer pride",
+        "--reason",
+        "laptop seized",
+    ]);
+    eventually("B confirms; D, offline, is not heard from", || {
+        confirmed(&a)
+            == [
+                ("Delta Shelter".to_string(), false),
+                ("River Refuge".to_string(), true),
+                ("Yolo Trans Health".to_string(), true),
+            ]
+    });
+    let r = a.json(&["peer", "revocations"]);
+    assert_eq!(r[0]["missing"], 1, "{r}");
+    let delta = r[0]["devices"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["name"] == "Delta Shelter").cloned())
+        .expect("D listed");
+    assert!(delta["not_heard_from_since"].is_string(), "{delta}");
+    let text = a.ok(&["peer", "revocations"]);
+    assert!(
+        text.contains("1 of 3 remaining member device(s) not heard from yet"),
+        "{text}"
+    );
+
+    // C's `puente run` goes on dialling A, which refuses it again and again; C gets nothing.
+    let before = refused_connections(&a);
+    eventually("A refuses C's dials again and again", || {
+        refused_connections(&a) >= before + 3
+    });
+    add_home(&a, "host-after");
+    add_home(&c, "host-placer-late");
+    let before = refused_connections(&a);
+    eventually("A refuses C's dials after both wrote", || {
+        refused_connections(&a) >= before + 2
+    });
+    let everything = ["offer", "list", "--include-revoked"];
+    assert!(!all_handles(&c, &everything).contains(&"host-after".to_string()));
+    assert!(!all_handles(&a, &everything).contains(&"host-placer-late".to_string()));
+    // D comes back: it applies the revocation, confirms, and nobody is missing any more.
+    let _node_d = Daemon::start(&d, "d");
+    eventually("D confirms", || confirmed(&a).iter().all(|(_, ok)| *ok));
+    let text = a.ok(&["peer", "revocations"]);
+    assert!(
+        text.contains("Every remaining member device has confirmed"),
+        "{text}"
+    );
+    assert!(
+        !all_handles(&d, &everything).contains(&"host-placer-late".to_string()),
+        "D got C's late offer"
+    );
+}

@@ -5,9 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use puente_crdt::{OrgId, WindowId};
 use puente_node::envelope::{Envelope, EnvelopeError, Epoch, EpochKey, EpochKeyring};
-use puente_node::membership::RevokeTarget;
-use puente_node::replica::Replica;
+use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
+use puente_node::membership::{Body, DeviceKeys, MemberState, Op, OpId, RevokeTarget};
+use puente_node::replica::{HoldRequest, IngestOutcome, Replica};
 use puente_node::seal::SymmetricKey;
 
 use crate::network::{has, settle};
@@ -260,4 +262,527 @@ async fn a_lost_laptop_is_revoked_and_its_organisation_goes_on() {
     assert!(!net.handles(1).await.contains(&"thief-writes".to_string()));
     laptop.shutdown().await;
     let _ = laptop_dir;
+}
+
+/// Member devices of `state` that have not confirmed `revocation` with a receipt: what
+/// `puente peer revocations` lists as not heard from.
+fn missing(state: &MemberState, revocation: &OpId) -> Vec<PublicKey> {
+    let receipts = state.receipts(revocation);
+    state
+        .devices()
+        .iter()
+        .map(|d| d.key)
+        .filter(|k| !receipts.contains_key(k))
+        .collect()
+}
+
+/// Revokes organisation `org` on node `by`: the revocation and the epoch `by` is on after it.
+async fn revoke_org(net: &TestNet, by: usize, org: OrgId, reason: &'static str) -> (OpId, Epoch) {
+    net.with(by, move |r| {
+        let revoked = r
+            .revoke(RevokeTarget::Org(org), reason, NOW)
+            .expect("revoked");
+        (revoked.revocation, revoked.epoch)
+    })
+    .await
+}
+
+/// Waits until node `i`'s transport has refused at least `n` connections since it started.
+async fn refused_at_least(net: &TestNet, i: usize, n: u64) {
+    settle(&format!("node {i} refused {n} connections"), || async {
+        net.status(i).await.refused >= n
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_node_dialling_every_partner_is_refused_and_gets_nothing() {
+    let mut net = TestNet::new(4).await;
+    let (key_c, org_c) = (net.keys[2], net.orgs[2]);
+    let partners = [0, 1, 3];
+    settle("a full mesh", || async {
+        let mut ok = true;
+        for i in 0..4 {
+            ok &= net.status(i).await.sessions.len() == 3;
+        }
+        ok
+    })
+    .await;
+
+    // A revokes C while C is connected to everyone.
+    let (revocation, _) = revoke_org(&net, 0, org_c, "compromised").await;
+    settle("every partner applied it and cut C off", || async {
+        let mut ok = true;
+        for i in partners {
+            ok &= net.state(i).await.is_revoked_org(&org_c);
+            ok &= !net.status(i).await.sessions.contains(&key_c);
+        }
+        ok
+    })
+    .await;
+    // A node that applied the revocation sent C nothing more, not even the revocation.
+    assert!(
+        !net.with(2, move |r| r
+            .membership()
+            .expect("network")
+            .contains(&revocation))
+            .await,
+        "the revocation itself reached the revoked node"
+    );
+    let c_handles = net.handles(2).await;
+
+    // C restarts and dials every partner again and again: each is refused right after the
+    // handshake, so C receives no frame at all and no session starts anywhere.
+    let mut refused = Vec::new();
+    for i in partners {
+        refused.push(net.status(i).await.refused);
+    }
+    net.stop(2).await;
+    net.start(2, &partners).await;
+    for (i, before) in partners.iter().zip(&refused) {
+        refused_at_least(&net, *i, before + 3).await;
+    }
+    // Its new offer reaches nobody: every partner refuses it again afterwards.
+    net.node(2)
+        .add_offer(offer("from-the-revoked-node"), NOW)
+        .await
+        .expect("C still writes locally");
+    for i in partners {
+        let now = net.status(i).await.refused;
+        refused_at_least(&net, i, now + 2).await;
+    }
+    let c = net.status(2).await;
+    assert_eq!(c.frames_received, 0, "a partner sent C a frame");
+    assert!(c.last_sync.is_empty());
+    for i in partners {
+        assert!(!net.status(i).await.sessions.contains(&key_c));
+        assert!(
+            !net.handles(i)
+                .await
+                .contains(&"from-the-revoked-node".to_string())
+        );
+    }
+    let mut expected = c_handles;
+    expected.push("from-the-revoked-node".to_string());
+    expected.sort();
+    assert_eq!(net.handles(2).await, expected, "C learned nothing new");
+    assert!(
+        !net.with(2, move |r| r
+            .membership()
+            .expect("network")
+            .contains(&revocation))
+            .await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_node_relaying_through_an_uninformed_partner_gets_nothing_past_its_cut() {
+    // A (0) revokes C (2); B (1) hears of it; D (3) has not heard when C's envelopes reach it.
+    let mut net = TestNet::new(4).await;
+    let (key_c, org_c) = (net.keys[2], net.orgs[2]);
+    let (key_a, key_d) = (net.keys[0], net.keys[3]);
+    net.node(2)
+        .add_offer(offer("c-before-the-cut"), NOW)
+        .await
+        .expect("added");
+    settle("everyone has C's first offer", || async {
+        let mut ok = true;
+        for i in 0..4 {
+            ok &= has(net.node(i), &["c-before-the-cut"]).await;
+        }
+        ok
+    })
+    .await;
+
+    // C and D are out of the admin's reach. C writes again: only D accepts it.
+    net.partition(&[&[0, 1], &[2, 3]]).await;
+    net.node(2)
+        .add_offer(offer("c-beyond-the-cut"), NOW)
+        .await
+        .expect("added");
+    settle("D has C's second offer", || async {
+        has(net.node(3), &["c-before-the-cut", "c-beyond-the-cut"]).await
+    })
+    .await;
+    let (_, epoch) = revoke_org(&net, 0, org_c, "compromised").await;
+    let cut = net
+        .with(0, move |r| r.version_vector().get(&key_c).copied())
+        .await
+        .expect("A accepted C's first envelope");
+    settle("B applied the revocation", || async {
+        net.state(1).await.is_revoked_org(&org_c)
+    })
+    .await;
+    assert_eq!(
+        net.state(1).await.device_cut(&key_c).map(|c| c.cut),
+        Some(cut),
+        "the cut is what the revoker had accepted"
+    );
+    let d_vector = net.with(3, |r| r.version_vector()).await;
+    assert!(
+        d_vector[&key_c] > cut,
+        "D holds C's envelope beyond the cut"
+    );
+    assert!(
+        !net.state(3).await.is_revoked_org(&org_c),
+        "D has not heard"
+    );
+
+    // D meets B: it relays C's envelope beyond the cut, which B holds back (unapplied) without
+    // blaming D; B tells D of the revocation, and D cuts C off.
+    net.connect(3, 1).await;
+    settle(
+        "B held back the relayed envelope; D applied the revocation",
+        || async {
+            net.status(1).await.revoked_held_back >= 1
+                && net.state(3).await.is_revoked_org(&org_c)
+                && net.with(3, |r| r.epoch()).await == epoch
+                && !net.status(3).await.sessions.contains(&key_c)
+        },
+    )
+    .await;
+    // D keeps nothing of it either: it rebuilt C's partition without the envelope it had
+    // applied before it heard, so every node holds the same.
+    settle("D dropped C's envelope beyond the cut", || async {
+        !net.handles(3)
+            .await
+            .contains(&"c-beyond-the-cut".to_string())
+    })
+    .await;
+    for i in [0, 1, 3] {
+        assert_eq!(
+            net.with(i, move |r| r.version_vector().get(&key_c).copied())
+                .await,
+            Some(cut),
+            "node {i} accepted nothing of C beyond the cut"
+        );
+        assert!(
+            !net.handles(i)
+                .await
+                .contains(&"c-beyond-the-cut".to_string())
+        );
+    }
+    // D was not taken for a misbehaving peer: its session with B goes on and its offer flows
+    // on to A.
+    net.node(3)
+        .add_offer(offer("d-after"), NOW)
+        .await
+        .expect("added");
+    settle("A has D's offer through B", || async {
+        net.handles(0).await.contains(&"d-after".to_string())
+    })
+    .await;
+    assert!(net.status(1).await.sessions.contains(&key_d));
+    assert_eq!(net.status(1).await.penalties, 0, "B blamed D for relaying");
+
+    // Nothing more flows from C: it keeps dialling D and is refused; what it writes reaches
+    // nobody.
+    net.node(2)
+        .add_offer(offer("c-after-the-revocation"), NOW)
+        .await
+        .expect("C still writes locally");
+    let before = net.status(3).await.refused;
+    refused_at_least(&net, 3, before + 2).await;
+    // Once healed, D syncs with A directly and offers it nothing of C beyond the cut.
+    net.heal().await;
+    settle("D and A synced directly, nothing pending", || async {
+        net.status(3).await.peers.iter().any(|p| {
+            p.key == key_a && p.established && p.in_flight == 0 && p.envelopes_pending == 0
+        })
+    })
+    .await;
+    assert_eq!(
+        net.status(0).await.revoked_held_back,
+        0,
+        "D offered C's envelope beyond the cut after it heard of the revocation"
+    );
+    for i in [0, 1, 3] {
+        assert_eq!(
+            net.status(i).await.penalties,
+            0,
+            "node {i} blamed a partner"
+        );
+    }
+    for i in [0, 1, 3] {
+        assert!(
+            !net.handles(i)
+                .await
+                .contains(&"c-after-the-revocation".to_string()),
+            "node {i}"
+        );
+        assert!(!net.status(i).await.sessions.contains(&key_c));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_grants_keys_and_envelopes_change_nothing_after_a_revocation() {
+    let mut net = TestNet::new(3).await;
+    let (key_c, org_c) = (net.keys[2], net.orgs[2]);
+    // C gets a second device (AddDevice, and key shares from the admin) and writes.
+    let laptop = DeviceKeys {
+        device: SecretKey::generate().public(),
+        agreement: AgreementSecret::generate().public(),
+    };
+    net.with(0, move |r| {
+        r.admit_device(org_c, laptop, NOW).expect("added")
+    })
+    .await;
+    net.node(2)
+        .add_offer(offer("c-old"), NOW)
+        .await
+        .expect("added");
+    settle("everyone has C's offer and its second device", || async {
+        let mut ok = true;
+        for i in 0..3 {
+            ok &= has(net.node(i), &["c-old"]).await;
+            ok &= net.state(i).await.device(&laptop.device).is_some();
+        }
+        ok
+    })
+    .await;
+
+    // What an adversary captured before the revocation: every grant and key so far, and C's
+    // envelopes.
+    let old_ops = net.with(0, |r| r.membership_ops()).await;
+    let kinds: Vec<&'static str> = old_ops
+        .iter()
+        .map(|b| match Op::from_bytes(b).expect("an op").body() {
+            Body::AddOrg { .. } => "add-org",
+            Body::AddDevice { .. } => "add-device",
+            Body::EpochKey { .. } => "epoch-key",
+            _ => "other",
+        })
+        .collect();
+    for kind in ["add-org", "add-device", "epoch-key"] {
+        assert!(kinds.contains(&kind), "captured no {kind} op");
+    }
+    let old_envelopes = net
+        .with(0, move |r| {
+            r.envelopes_after(&key_c, 0, 1_000, usize::MAX)
+                .expect("log readable")
+        })
+        .await;
+    assert!(!old_envelopes.is_empty());
+
+    let (revocation, epoch) = revoke_org(&net, 0, org_c, "compromised").await;
+    let members = [0, 1];
+    settle("A and B applied it, moved on and confirmed", || async {
+        let mut ok = true;
+        for i in members {
+            let state = net.state(i).await;
+            ok &= missing(&state, &revocation).is_empty();
+            ok &= net.with(i, |r| r.epoch()).await == epoch;
+        }
+        ok
+    })
+    .await;
+
+    // Every member gets the captured bytes again, the ops in reverse order.
+    for i in members {
+        let before = snapshot(&net, i).await;
+        let ops: Vec<Vec<u8>> = old_ops.iter().rev().cloned().collect();
+        let envelopes = old_envelopes.clone();
+        let (update, outcomes) = net
+            .with(i, move |r| {
+                let update = r.apply_membership(&ops).expect("applies");
+                let outcomes: Vec<_> = envelopes.iter().map(|e| r.ingest(e)).collect();
+                (update, outcomes)
+            })
+            .await;
+        assert_eq!((update.accepted, update.refused), (0, 0), "node {i}");
+        for outcome in outcomes {
+            assert!(
+                matches!(outcome, Ok(IngestOutcome::Duplicate)),
+                "node {i}: {outcome:?}"
+            );
+        }
+        let after = snapshot(&net, i).await;
+        assert!(after == before, "node {i} changed after the replay");
+        assert!(!after.1.contains(&key_c) && !after.1.contains(&laptop.device));
+    }
+
+    // The transport's allow-list did not change either: C, restarted, is refused by both.
+    let refused: Vec<u64> = vec![net.status(0).await.refused, net.status(1).await.refused];
+    net.stop(2).await;
+    net.start(2, &members).await;
+    for i in members {
+        refused_at_least(&net, i, refused[i] + 2).await;
+    }
+    assert_eq!(net.status(2).await.frames_received, 0);
+}
+
+/// What a replay must not change on node `i`: the resolved membership (members, roles,
+/// epochs, revocations, receipts, verdicts), the transport's allow-list, the epoch new
+/// envelopes use, every key held, the log's heads, the envelopes held and the offers.
+async fn snapshot(
+    net: &TestNet,
+    i: usize,
+) -> (
+    MemberState,
+    Vec<PublicKey>,
+    Epoch,
+    Vec<u8>,
+    Vec<OpId>,
+    BTreeMap<PublicKey, u64>,
+    Vec<String>,
+) {
+    let handles = net.handles(i).await;
+    net.with(i, move |r| {
+        let log = r.membership().expect("network");
+        (
+            log.state().clone(),
+            r.member_devices(),
+            r.epoch(),
+            r.network_secret().1,
+            log.heads(),
+            r.version_vector(),
+            handles,
+        )
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_revoking_each_other_across_a_partition_both_leave_everywhere() {
+    // Admins A (0) and C (2) on either side of a partition; E (4), a third admin, is with A.
+    let mut net = TestNet::with_admins(5, &[2, 4]).await;
+    let (org_a, org_c) = (net.orgs[0], net.orgs[2]);
+    let (key_a, key_c) = (net.keys[0], net.keys[2]);
+    let owner = net.orgs[1];
+    let offer_id = net
+        .node(1)
+        .add_offer(offer("shared-room"), NOW)
+        .await
+        .expect("added");
+    settle("everyone has the offer", || async {
+        let mut ok = true;
+        for i in 0..5 {
+            ok &= has(net.node(i), &["shared-room"]).await;
+        }
+        ok
+    })
+    .await;
+    let window: WindowId = net
+        .with(3, move |r| {
+            r.view().offer(owner, offer_id).expect("synced").windows[0].id
+        })
+        .await;
+
+    net.partition(&[&[0, 1, 4], &[2, 3]]).await;
+    let (by_a, _) = revoke_org(&net, 0, org_c, "A revokes C").await;
+    let (by_c, _) = revoke_org(&net, 2, org_a, "C revokes A").await;
+    settle("each side applied its own revocation", || async {
+        net.state(1).await.is_revoked_org(&org_c)
+            && net.state(4).await.is_revoked_org(&org_c)
+            && net.state(3).await.is_revoked_org(&org_a)
+    })
+    .await;
+    // Each side holds a bed of B's room meanwhile, sealed under the key its side rotated to.
+    let hold = |qty: u32, at: i64| {
+        move |r: &mut Replica| {
+            r.place_hold(
+                HoldRequest {
+                    owner,
+                    offer: offer_id,
+                    window,
+                    qty,
+                    interval: None,
+                },
+                NOW.plus(at),
+            )
+            .expect("held")
+        }
+    };
+    net.with(4, hold(1, 10)).await;
+    net.with(3, hold(2, 20)).await;
+
+    net.heal().await;
+    let members = [1, 3, 4];
+    settle("every member reached the same state", || async {
+        let reference = net.state(1).await;
+        let mut ok = reference.is_revoked_org(&org_a)
+            && reference.is_revoked_org(&org_c)
+            && !reference.needs_rotation();
+        let epoch = net.with(1, |r| r.epoch()).await;
+        let verdicts = net.verdicts(1, owner, offer_id).await;
+        ok &= verdicts.len() == 2;
+        for i in members {
+            ok &= net.state(i).await == reference;
+            ok &= net.with(i, |r| r.epoch()).await == epoch;
+            ok &= net.verdicts(i, owner, offer_id).await == verdicts;
+        }
+        ok
+    })
+    .await;
+
+    // The documented rule: both revocations are effective, so both admins are out; the key
+    // every member is on was sealed to neither.
+    let state = net.state(1).await;
+    for r in [by_a, by_c] {
+        assert!(state.revocation(&r).expect("in the log").effective);
+    }
+    let orgs: Vec<OrgId> = state.orgs().iter().map(|o| o.id).collect();
+    let mut expected: Vec<OrgId> = members.iter().map(|i| net.orgs[*i]).collect();
+    expected.sort();
+    assert_eq!(orgs, expected);
+    let current = state.current_epoch().expect("an epoch");
+    assert_eq!(net.with(1, |r| r.epoch()).await, current.epoch);
+    assert!(!current.recipients.contains(&key_a) && !current.recipients.contains(&key_c));
+    for i in members {
+        let sessions = net.status(i).await.sessions;
+        assert!(
+            !sessions.contains(&key_a) && !sessions.contains(&key_c),
+            "node {i}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_show_who_is_missing_until_offline_members_return() {
+    let mut net = TestNet::new(5).await;
+    let org_c = net.orgs[2];
+    let (key_d, key_e) = (net.keys[3], net.keys[4]);
+    net.stop(3).await;
+    net.stop(4).await;
+    let (revocation, epoch) = revoke_org(&net, 0, org_c, "compromised").await;
+    let sorted = |mut keys: Vec<PublicKey>| {
+        keys.sort();
+        keys
+    };
+    settle("A and B confirmed; D and E are missing", || async {
+        let mut ok = true;
+        for i in [0, 1] {
+            ok &= missing(&net.state(i).await, &revocation) == sorted(vec![key_d, key_e]);
+        }
+        ok
+    })
+    .await;
+
+    // D returns, knowing only B's address: it applies the revocation and confirms.
+    net.start(3, &[1]).await;
+    settle("only E is missing", || async {
+        let mut ok = true;
+        for i in [0, 1, 3] {
+            ok &= missing(&net.state(i).await, &revocation) == [key_e];
+        }
+        ok
+    })
+    .await;
+    assert_eq!(net.state(0).await.receipts(&revocation)[&key_d], epoch);
+    assert_eq!(net.with(3, |r| r.epoch()).await, epoch);
+
+    // E returns too: nobody is missing anywhere.
+    net.start(4, &[0]).await;
+    settle("everyone confirmed", || async {
+        let mut ok = true;
+        for i in [0, 1, 3, 4] {
+            ok &= missing(&net.state(i).await, &revocation).is_empty();
+        }
+        ok
+    })
+    .await;
+    let receipts = net.state(0).await.receipts(&revocation);
+    for i in [0, 1, 3, 4] {
+        assert_eq!(receipts[&net.keys[i]], epoch, "node {i}");
+    }
 }

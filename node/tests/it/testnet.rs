@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use puente_crdt::{HoldId, HoldStatus, OfferId, OrgId, Partition, WindowId};
-use puente_node::actor::Node;
+use puente_node::actor::{Node, NodeStatus};
 use puente_node::envelope::{Envelope, Epoch};
 use puente_node::identity::PublicKey;
+use puente_node::membership::{MemberState, Role};
 use puente_node::net::{Net, NetConfig, NetEvent, NetLimits};
 use puente_node::replica::{HoldRequest, Replica};
 use puente_node::sync::{ByeReason, Hello, Message};
 
 use crate::network::{addr, has, network, settle, spawn};
-use crate::support::{NOW, PASS, offer};
+use crate::support::{NOW, PASS, init, offer};
 
 pub(crate) struct TestNet {
     _tmp: tempfile::TempDir,
@@ -32,6 +33,37 @@ impl TestNet {
     pub(crate) async fn new(n: usize) -> TestNet {
         let tmp = tempfile::tempdir().expect("tempdir");
         let replicas = network(tmp.path(), n);
+        TestNet::from_replicas(tmp, replicas).await
+    }
+
+    /// `n` nodes in a full mesh; node 0 founded the network and the organisations of the nodes
+    /// in `admins` were admitted as admins too.
+    pub(crate) async fn with_admins(n: usize, admins: &[usize]) -> TestNet {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut replicas: Vec<Replica> = (0..n)
+            .map(|i| init(&tmp.path().join(format!("n{i}")), &format!("Org {i}")))
+            .collect();
+        let (first, rest) = replicas.split_first_mut().expect("at least one");
+        first.create_network("Test Network", NOW).expect("founded");
+        for (i, r) in rest.iter_mut().enumerate() {
+            let role = if admins.contains(&(i + 1)) {
+                Role::Admin
+            } else {
+                Role::Member
+            };
+            first
+                .admit_org(&format!("Org {}", i + 1), role, r.device_keys(), NOW)
+                .expect("admitted");
+        }
+        let ops = first.membership_ops();
+        for r in rest {
+            r.join(&ops, "Test Network").expect("joins");
+        }
+        TestNet::from_replicas(tmp, replicas).await
+    }
+
+    async fn from_replicas(tmp: tempfile::TempDir, replicas: Vec<Replica>) -> TestNet {
+        let n = replicas.len();
         let dirs = replicas.iter().map(|r| r.dir().to_path_buf()).collect();
         let keys = replicas.iter().map(Replica::public_key).collect();
         let orgs = replicas.iter().map(Replica::org).collect();
@@ -86,6 +118,26 @@ impl TestNet {
                 self.start(i, group).await;
             }
         }
+    }
+
+    /// Lets running node `i` reach running node `j` (they connect; nobody else is told).
+    pub(crate) async fn connect(&self, i: usize, j: usize) {
+        let addr = self.addrs[j].as_deref().expect("node j running");
+        self.node(i)
+            .add_peer(self.keys[j], addr)
+            .await
+            .expect("running");
+    }
+
+    /// Node `i`'s status.
+    pub(crate) async fn status(&self, i: usize) -> NodeStatus {
+        self.node(i).status().await.expect("running")
+    }
+
+    /// Node `i`'s resolved membership.
+    pub(crate) async fn state(&self, i: usize) -> MemberState {
+        self.with(i, |r| r.membership().expect("network").state().clone())
+            .await
     }
 
     /// Lets every running node reach every other.
