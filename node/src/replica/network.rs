@@ -1024,11 +1024,14 @@ impl Replica {
             .revocations()
             .iter()
             .filter(|r: &&RevocationInfo| r.effective)
-            .filter(|r| {
-                state
-                    .receipts(&r.id)
-                    .get(&self.public)
-                    .is_none_or(|e| *e < epoch)
+            .filter(|r| match state.receipts(&r.id).get(&self.public) {
+                None => true,
+                // Again only while the epoch this device reported was one the revoked
+                // devices could read (the rotation had not reached it yet): a later rotation
+                // is no news for a revocation already confirmed on a key they never had, and
+                // answering every past revocation at every rotation would grow the log by
+                // (revocations x devices) ops per rotation.
+                Some(reported) => *reported < epoch && readable_by_revoked(state, *reported, r),
             })
             .map(|r| r.id)
             .collect();
@@ -1050,6 +1053,30 @@ impl Replica {
         }
         Ok(written)
     }
+}
+
+/// Whether a key of `epoch` was sealed to a device that `revocation` removed (or the epoch is
+/// no valid rotation's, a burned key's: counted as readable, to be safe).
+fn readable_by_revoked(
+    state: &crate::membership::MemberState,
+    epoch: Epoch,
+    revocation: &RevocationInfo,
+) -> bool {
+    let mut removed: Vec<PublicKey> = revocation.cuts.iter().map(|c| c.device).collect();
+    if let RevokeTarget::Org(org) = revocation.target
+        && let Some(record) = state.revoked_orgs().into_iter().find(|o| o.id == org)
+    {
+        removed.extend(record.devices);
+    }
+    let keys: Vec<_> = state
+        .epochs()
+        .into_iter()
+        .filter(|info| info.epoch == epoch)
+        .collect();
+    keys.is_empty()
+        || keys
+            .iter()
+            .any(|info| info.recipients.iter().any(|k| removed.contains(k)))
 }
 
 /// The time an op claims (for people; never used for a decision).

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use puente_crdt::{OrgId, WindowId};
 use puente_node::envelope::{Envelope, EnvelopeError, Epoch, EpochKey, EpochKeyring};
 use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
-use puente_node::membership::{Body, DeviceKeys, MemberState, Op, OpId, RevokeTarget};
+use puente_node::membership::{Body, DeviceKeys, MemberState, Op, OpId, RevokeTarget, Role};
 use puente_node::replica::{HoldRequest, IngestOutcome, Replica};
 use puente_node::seal::SymmetricKey;
 
@@ -784,5 +784,72 @@ async fn receipts_show_who_is_missing_until_offline_members_return() {
     let receipts = net.state(0).await.receipts(&revocation);
     for i in [0, 1, 3, 4] {
         assert_eq!(receipts[&net.keys[i]], epoch, "node {i}");
+    }
+}
+
+#[test]
+fn a_member_confirms_each_revocation_again_only_while_its_key_was_readable_by_the_revoked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = crate::network::network(tmp.path(), 2);
+    let mut b = rs.pop().expect("b");
+    let mut a = rs.pop().expect("a");
+    let org_b = b.org();
+    // B's second device (never running), shared the key by the admin; and three organisations
+    // whose devices never run.
+    let laptop = DeviceKeys {
+        device: SecretKey::generate().public(),
+        agreement: AgreementSecret::generate().public(),
+    };
+    let ops = b.admit_device(org_b, laptop, NOW).expect("added");
+    a.apply_membership(&ops).expect("applies");
+    let shares = a.membership_follow_up(NOW).expect("shares");
+    assert!(
+        !shares.is_empty(),
+        "the admin shares the key with the laptop"
+    );
+    let mut orgs = Vec::new();
+    for k in 0..3 {
+        let device = DeviceKeys {
+            device: SecretKey::generate().public(),
+            agreement: AgreementSecret::generate().public(),
+        };
+        a.admit_org(&format!("Absent {k}"), Role::Member, device, NOW)
+            .expect("admitted");
+        orgs.push(puente_node::identity::org_id_for(&device.device));
+    }
+    b.apply_membership(&a.membership_ops()).expect("applies");
+
+    // B revokes its lost laptop: no rotation yet, so B confirms on the key the laptop had.
+    let lost = b
+        .revoke(RevokeTarget::Device(laptop.device), "lost", NOW)
+        .expect("revoked");
+    assert!(!lost.rotated);
+    a.apply_membership(&lost.ops).expect("applies");
+    let rotation = a.membership_follow_up(NOW).expect("the admin rotates");
+    b.apply_membership(&rotation).expect("applies");
+    assert_eq!(b.epoch(), a.epoch());
+    let again = b.membership_follow_up(NOW).expect("a receipt");
+    assert_eq!(
+        again.len(),
+        1,
+        "B confirms the laptop's revocation on the new key"
+    );
+    a.apply_membership(&again).expect("applies");
+
+    // Each later revocation (with its rotation) asks B for one receipt: its own, not one per
+    // past revocation confirmed already on a key the revoked never had.
+    for org in orgs {
+        let revoked = a
+            .revoke(RevokeTarget::Org(org), "gone", NOW)
+            .expect("revoked");
+        assert!(revoked.rotated);
+        b.apply_membership(&revoked.ops).expect("applies");
+        let receipts = b.membership_follow_up(NOW).expect("receipts");
+        assert_eq!(receipts.len(), 1);
+        a.apply_membership(&receipts).expect("applies");
+    }
+    let state = a.membership().expect("network").state().clone();
+    for r in state.revocations() {
+        assert!(state.receipts(&r.id).contains_key(&b.public_key()));
     }
 }
