@@ -1,0 +1,366 @@
+//! Helpers for the benchmarks that run real nodes over libp2p on loopback: stores, admission,
+//! spawning, a full mesh, waiting for quiet and for a condition on every node, statistics, the
+//! machine line and the results table. A benchmark takes it in with
+//! `#[path = "common/net.rs"] mod net;`; each uses a part of it.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use puente_crdt::Time;
+use puente_node::actor::{Node, NodeConfig, NodeStatus};
+use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
+use puente_node::membership::{DeviceKeys, Role};
+use puente_node::replica::{InitOptions, Replica};
+use tokio::runtime::Runtime;
+
+/// The passphrase of every benchmark store.
+pub const PASS: &[u8] = b"a long benchmark passphrase";
+
+/// The benchmarks' "now" (2026-11-18).
+pub const NOW: Time = Time(1_795_000_000);
+
+/// The organisations' time zone.
+pub const TZ: &str = "America/Los_Angeles";
+
+/// The network every benchmark node belongs to.
+pub const NETWORK: &str = "Bench";
+
+/// Where nodes listen: loopback, a port the system picks.
+pub const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// Worker threads of the runtime the nodes run on: the machine's two cores, as in the tests.
+pub const WORKER_THREADS: usize = 2;
+
+/// The pause between two status rounds while waiting for quiet.
+const QUIET_POLL: Duration = Duration::from_millis(5);
+
+/// Status rounds in a row with no new frame and nothing in flight that count as quiet.
+const QUIET_ROUNDS: usize = 3;
+
+/// The pause between two rounds of [`arrivals`]: a figure is late by at most one round.
+pub const ARRIVAL_POLL: Duration = Duration::from_micros(250);
+
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().map_or(default, |v| {
+        v.parse().expect("benchmark settings are whole numbers")
+    })
+}
+
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+pub fn tempdir(base: &Path, prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(base)
+        .expect("a temporary directory")
+}
+
+/// Where benchmark stores go: `PUENTE_BENCH_DIR`, else cargo's target tmp directory (a real
+/// disk, so `fsync` costs what it costs).
+pub fn bench_dir() -> std::path::PathBuf {
+    std::env::var_os("PUENTE_BENCH_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_TARGET_TMPDIR").into())
+}
+
+pub fn init(dir: &Path, name: &str) -> Replica {
+    Replica::init(
+        dir,
+        PASS,
+        InitOptions {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("a county")],
+            intake: "hotline".into(),
+            tz: TZ.into(),
+        },
+        NOW,
+    )
+    .expect("init succeeds")
+}
+
+/// Admits `joiner` to the network of `admin` with `role` and has it join.
+pub fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str, role: Role) {
+    admin
+        .admit_org(name, role, joiner.device_keys(), NOW)
+        .expect("the organisation is admitted");
+    joiner
+        .join(&admin.membership_ops(), NETWORK)
+        .expect("the organisation joins");
+}
+
+/// Keys of a device that never runs: enough to admit (and later revoke) an organisation.
+pub fn absent_device() -> DeviceKeys {
+    DeviceKeys {
+        device: SecretKey::generate().public(),
+        agreement: AgreementSecret::generate().public(),
+    }
+}
+
+pub async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
+    Node::spawn(
+        replica,
+        NodeConfig {
+            listen: vec![LOOPBACK.into()],
+            peers,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the node starts")
+}
+
+pub async fn listen_addr(node: &Node) -> String {
+    node.listen_addrs()
+        .await
+        .expect("the node runs")
+        .into_iter()
+        .next()
+        .expect("the node listens")
+}
+
+/// Starts `replicas` as nodes in a full mesh (each dials the ones started before it) and
+/// waits until every node has an established session with every other.
+pub async fn full_mesh(replicas: Vec<Replica>, timeout: Duration) -> Vec<Node> {
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut known: Vec<(PublicKey, String)> = Vec::new();
+    for replica in replicas {
+        let key = replica.public_key();
+        let node = spawn(replica, known.clone()).await;
+        known.push((key, listen_addr(&node).await));
+        nodes.push(node);
+    }
+    let n = nodes.len();
+    let start = Instant::now();
+    loop {
+        let mut formed = true;
+        for node in &nodes {
+            let s = node.status().await.expect("the node runs");
+            formed &= s.peers.iter().filter(|p| p.established).count() == n - 1;
+        }
+        if formed {
+            return nodes;
+        }
+        assert!(start.elapsed() < timeout, "the mesh did not form");
+        tokio::time::sleep(QUIET_POLL).await;
+    }
+}
+
+/// Waits until no node has a batch in flight and no node sent or received a frame for
+/// [`QUIET_ROUNDS`] status rounds; returns the statuses then.
+pub async fn quiet(nodes: &[Node], timeout: Duration) -> Vec<NodeStatus> {
+    let start = Instant::now();
+    let mut last: Option<Vec<(u64, u64)>> = None;
+    let mut rounds = 0;
+    loop {
+        let mut statuses = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            statuses.push(node.status().await.expect("the node runs"));
+        }
+        let counters: Vec<(u64, u64)> = statuses
+            .iter()
+            .map(|s| (s.frames_sent, s.frames_received))
+            .collect();
+        let idle = statuses
+            .iter()
+            .all(|s| s.peers.iter().all(|p| p.in_flight == 0));
+        if idle && last.as_ref() == Some(&counters) {
+            rounds += 1;
+            if rounds >= QUIET_ROUNDS {
+                return statuses;
+            }
+        } else {
+            rounds = 0;
+        }
+        last = Some(counters);
+        assert!(start.elapsed() < timeout, "the nodes did not fall quiet");
+        tokio::time::sleep(QUIET_POLL).await;
+    }
+}
+
+/// Asks every node of `pending` whether `check` holds, in rounds: the requests of a round all
+/// in flight at once and each answer timed as it arrives (so a busy node does not delay seeing
+/// another's), [`ARRIVAL_POLL`] between rounds, until it holds on every one. Returns, per node
+/// in the order they got there, the milliseconds since `start`. Panics with `what` after
+/// `timeout`.
+pub fn arrivals<F, Fut>(
+    rt: &Runtime,
+    nodes: &[Node],
+    mut pending: Vec<usize>,
+    start: Instant,
+    timeout: Duration,
+    what: &str,
+    check: F,
+) -> Vec<f64>
+where
+    F: Fn(Node) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let mut arrived = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let asks: Vec<(usize, tokio::task::JoinHandle<(bool, Instant)>)> = pending
+            .iter()
+            .map(|&i| {
+                let ask = check(nodes[i].clone());
+                (i, rt.spawn(async move { (ask.await, Instant::now()) }))
+            })
+            .collect();
+        pending.clear();
+        for (i, ask) in asks {
+            let (done, at) = rt.block_on(ask).expect("the poll task runs");
+            if done {
+                arrived.push((at - start).as_secs_f64() * 1e3);
+            } else {
+                pending.push(i);
+            }
+        }
+        if !pending.is_empty() {
+            assert!(
+                start.elapsed() < timeout,
+                "{what}: not every node got there"
+            );
+            std::thread::sleep(ARRIVAL_POLL);
+        }
+    }
+    arrived
+}
+
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+        })
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or("?".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into());
+    format!(
+        "machine: {cores} cores ({cpu}), {mem} RAM; load average {} at start",
+        load_average()
+    )
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+pub fn median(v: &[f64]) -> f64 {
+    pct(v, 0.5)
+}
+
+/// Nearest-rank percentile.
+pub fn pct(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[rank - 1]
+}
+
+pub fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::MIN, f64::max)
+}
+
+/// "p50 / p90 / max" in milliseconds.
+pub fn spread(v: &[f64]) -> String {
+    format!("{:.1} / {:.1} / {:.1} ms", median(v), pct(v, 0.9), max(v))
+}
+
+struct Row {
+    name: String,
+    figure: String,
+    baseline: String,
+    ratio: Option<f64>,
+    goal: String,
+    pass: Option<bool>,
+}
+
+/// A table of figures, each with its baseline, ratio and goal.
+pub struct Table {
+    title: String,
+    rows: Vec<Row>,
+}
+
+impl Table {
+    pub fn new(title: &str) -> Self {
+        Table {
+            title: title.into(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(
+        &mut self,
+        name: &str,
+        figure: String,
+        baseline: String,
+        ratio: Option<f64>,
+        goal: &str,
+        pass: Option<bool>,
+    ) {
+        self.rows.push(Row {
+            name: name.into(),
+            figure,
+            baseline,
+            ratio,
+            goal: goal.into(),
+            pass,
+        });
+    }
+
+    pub fn info(&mut self, name: &str, figure: String) {
+        self.row(name, figure, String::new(), None, "", None);
+    }
+
+    pub fn print(&self) {
+        println!();
+        println!("== {} ==", self.title);
+        println!(
+            "{:<44} {:>26} {:>26} {:>8} {:>14} {:>6}",
+            "figure", "puente", "baseline", "ratio", "goal", ""
+        );
+        for r in &self.rows {
+            if r.baseline.is_empty() && r.goal.is_empty() {
+                println!("{:<44} {}", r.name, r.figure);
+                continue;
+            }
+            println!(
+                "{:<44} {:>26} {:>26} {:>8} {:>14} {:>6}",
+                r.name,
+                r.figure,
+                r.baseline,
+                r.ratio.map_or("-".into(), |x| format!("{x:.2}x")),
+                r.goal,
+                match r.pass {
+                    Some(true) => "PASS",
+                    Some(false) => "MISS",
+                    None => "",
+                }
+            );
+        }
+    }
+}

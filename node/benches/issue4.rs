@@ -1,0 +1,431 @@
+//! The benchmark of issue 4 §7: a revocation plus key rotation reaching every node of a
+//! 10-node network over libp2p on loopback, next to one edit through the same network (the
+//! baseline, measured in the same run, interleaved).
+//!
+//! ```text
+//! cargo bench -p puente-node --bench issue4
+//! PUENTE_BENCH_SAMPLES=50 PUENTE_BENCH_RUNNING_SAMPLES=10 cargo bench -p puente-node --bench issue4
+//! ```
+//!
+//! Measured:
+//! 1. **revoking an absent member**: 10 running nodes in a full mesh; node 0 founded the
+//!    network (admin). Besides the 10, the log admits `samples + warmup` organisations whose
+//!    devices never run, so every sample revokes a fresh one without shrinking the network.
+//!    A sample times from the call to `Replica::revoke` on node 0 (inside
+//!    `Node::with_control`: the `Revoke` op, the new epoch key sealed to every remaining
+//!    member device, node 0's receipt, each durable) until every other node has applied the
+//!    revocation **and** moved to the new epoch (it opened the key sealed to it). Also: until
+//!    node 0 holds every remaining device's receipt (what `puente peer revocations` shows).
+//! 2. **baseline, one edit**: before each revocation, one node (round-robin) adds an offer;
+//!    timed from the `Node::add_offer` call (its durable write included, like the revocation's)
+//!    until every other node's view holds it.
+//! 3. **revoking a running node**: per sample an 11th node is started, admitted and joined
+//!    to the mesh, then revoked: until the 10 others applied it and moved to the new epoch, and
+//!    until none of them has a session with it any more.
+//! 4. **where the time goes**: the same operations on stores alone (no network), the log of
+//!    the same size: `Replica::revoke` on the admin, and a member's `apply_membership` of the
+//!    three ops plus its receipt (`membership_follow_up`); against `add_offer` and `ingest`.
+//!
+//! The network is quiet (no frame sent, nothing in flight) before each timed operation.
+//! Arrival is polled through the nodes' public handles (`Node::with_control`,
+//! `Node::offer_handles`), see `common/net.rs`, [`net::arrivals`].
+//!
+//! Environment: `PUENTE_BENCH_NODES` (default 10), `PUENTE_BENCH_SAMPLES` (§1/§2, default 30),
+//! `PUENTE_BENCH_RUNNING_SAMPLES` (§3, default 10), `PUENTE_BENCH_DIR`. Results are in
+//! `docs/performance.md`, "Issue 4: revocation".
+
+#[path = "common/net.rs"]
+mod net;
+
+use std::time::{Duration, Instant};
+
+use puente_crdt::{
+    Accepts, Kind, NewOffer, NewWindow, OfferFields, OrgId, StatusHint, SubjectType, Vetting,
+};
+use puente_node::actor::Node;
+use puente_node::membership::{RevokeTarget, Role};
+use puente_node::replica::Replica;
+
+use net::{
+    NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, env_usize, full_mesh, init,
+    listen_addr, load_average, machine, median, quiet, runtime, spawn, spread, tempdir,
+};
+
+/// How long one revocation or edit may take to reach every node before the run gives up.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Untimed rounds first (caches, connections, the first rotation).
+const WARMUP: usize = 3;
+
+/// The goal of issue 4 §7, in milliseconds.
+const GOAL_MS: f64 = 50.0;
+
+fn main() {
+    let n = env_usize("PUENTE_BENCH_NODES", 10);
+    let samples = env_usize("PUENTE_BENCH_SAMPLES", 30);
+    let running_samples = env_usize("PUENTE_BENCH_RUNNING_SAMPLES", 10);
+    println!("{}", machine());
+    let base = bench_dir();
+    std::fs::create_dir_all(&base).expect("the benchmark directory");
+    let rt = runtime();
+    let tmp = tempdir(&base, "issue4-");
+
+    // The network: n running organisations and `absent` that never run.
+    let absent = samples + WARMUP;
+    let mut replicas: Vec<Replica> = (0..n)
+        .map(|i| init(&tmp.path().join(format!("n{i}")), &format!("Org {i}")))
+        .collect();
+    let (first, rest) = replicas.split_first_mut().expect("nodes");
+    first
+        .create_network(NETWORK, NOW)
+        .expect("the network is founded");
+    let mut absent_orgs: Vec<OrgId> = Vec::new();
+    for k in 0..absent {
+        let device = absent_device();
+        first
+            .admit_org(&format!("Absent {k}"), Role::Member, device, NOW)
+            .expect("admitted");
+        absent_orgs.push(puente_node::identity::org_id_for(&device.device));
+    }
+    for (i, r) in rest.iter_mut().enumerate() {
+        admit(first, r, &format!("Org {}", i + 1), Role::Member);
+    }
+    let ops_at_start = first.membership_ops().len();
+    let nodes = rt.block_on(full_mesh(replicas, TIMEOUT));
+
+    let mut t = Table::new(&format!(
+        "Issue 4: revocation and key rotation, {n} nodes in a full mesh on loopback"
+    ));
+    // The running devices: the absent ones never confirm.
+    let running: Vec<puente_node::identity::PublicKey> =
+        nodes.iter().map(Node::public_key).collect();
+    let mut edit = Vec::new();
+    let mut revoke = Vec::new();
+    let mut revoke_first = Vec::new();
+    let mut receipts = Vec::new();
+    let mut revoke_call = Vec::new();
+    let mut sealed_to = Vec::new();
+    for (k, &org) in absent_orgs.iter().enumerate() {
+        // Baseline: one edit, from the add_offer call until every other node has it.
+        rt.block_on(quiet(&nodes, TIMEOUT));
+        let writer = k % n;
+        let handle = format!("edit-{k}");
+        let start = Instant::now();
+        rt.block_on(nodes[writer].add_offer(edit_offer(&handle), NOW))
+            .expect("the edit is written");
+        let others: Vec<usize> = (0..n).filter(|&i| i != writer).collect();
+        let got = arrivals(&rt, &nodes, others, start, TIMEOUT, "an edit", |node| {
+            let handle = handle.clone();
+            async move {
+                let handles = node.offer_handles().await.expect("the node runs");
+                handles.binary_search(&handle).is_ok()
+            }
+        });
+        if k >= WARMUP {
+            edit.push(net::max(&got));
+        }
+
+        // A revocation of a fresh absent organisation, from the revoke call until every
+        // other node applied it and moved to the new epoch.
+        rt.block_on(quiet(&nodes, TIMEOUT));
+        let start = Instant::now();
+        let (revocation, epoch, call, devices) = rt
+            .block_on(nodes[0].with_control(move |c| {
+                let s = Instant::now();
+                let r = c.replica();
+                let revoked = r
+                    .revoke(RevokeTarget::Org(org), "benchmark", NOW)
+                    .expect("revoked");
+                assert!(revoked.rotated, "the admin rotates at once");
+                let devices = r.member_devices().len() + 1;
+                (revoked.revocation, revoked.epoch, s.elapsed(), devices)
+            }))
+            .expect("the node runs");
+        let got = arrivals(
+            &rt,
+            &nodes,
+            (1..n).collect(),
+            start,
+            TIMEOUT,
+            "a revocation",
+            |node| applied(node, org, epoch),
+        );
+        let all_receipts = arrivals(&rt, &nodes, vec![0], start, TIMEOUT, "receipts", |node| {
+            let running = running.clone();
+            async move {
+                node.with_control(move |c| {
+                    let state = c.replica().membership().expect("a network").state();
+                    let receipts = state.receipts(&revocation);
+                    running
+                        .iter()
+                        .all(|key| receipts.get(key).is_some_and(|e| *e == epoch))
+                })
+                .await
+                .expect("the node runs")
+            }
+        });
+        if k >= WARMUP {
+            revoke.push(net::max(&got));
+            revoke_first.push(got.iter().copied().fold(f64::MAX, f64::min));
+            receipts.push(all_receipts[0]);
+            revoke_call.push(call.as_secs_f64() * 1e3);
+            sealed_to.push(devices as f64);
+        }
+    }
+    let ops_at_end = rt
+        .block_on(nodes[0].with_control(|c| c.replica().membership_ops().len()))
+        .expect("the node runs");
+
+    let (p50, base50) = (median(&revoke), median(&edit));
+    t.row(
+        "revocation + rotation reaches every node",
+        spread(&revoke),
+        spread(&edit),
+        Some(p50 / base50),
+        "p50 <= 50 ms",
+        Some(p50 <= GOAL_MS),
+    );
+    t.info("  first node there (p50/p90/max)", spread(&revoke_first));
+    t.info("  the revoke call on the admin", spread(&revoke_call));
+    t.info("  every receipt back at the admin", spread(&receipts));
+    t.info(
+        "  new key sealed to (devices, first..last)",
+        format!(
+            "{:.0}..{:.0}",
+            sealed_to.first().copied().unwrap_or(0.0),
+            sealed_to.last().copied().unwrap_or(0.0)
+        ),
+    );
+    t.info(
+        "  membership log (ops, start..end)",
+        format!("{ops_at_start}..{ops_at_end}"),
+    );
+    let third = (revoke.len() / 3).max(1);
+    t.info(
+        "  p50 of the first / last third of samples",
+        format!(
+            "{:.1} / {:.1} ms",
+            median(&revoke[..third]),
+            median(&revoke[revoke.len() - third..])
+        ),
+    );
+    t.info(
+        "samples",
+        format!("{samples} (+{WARMUP} warm-up), interleaved"),
+    );
+
+    // §3: revoking a running node.
+    let mut running_revoke = Vec::new();
+    let mut cut = Vec::new();
+    let addrs: Vec<(puente_node::identity::PublicKey, String)> = nodes
+        .iter()
+        .map(|node| (node.public_key(), rt.block_on(listen_addr(node))))
+        .collect();
+    for k in 0..running_samples + 1 {
+        let mut joiner = init(
+            &tmp.path().join(format!("victim{k}")),
+            &format!("Victim {k}"),
+        );
+        let keys = joiner.device_keys();
+        let ops = rt
+            .block_on(nodes[0].with_control(move |c| {
+                let r = c.replica();
+                r.admit_org(&format!("Victim {k}"), Role::Member, keys, NOW)
+                    .expect("admitted");
+                r.membership_ops()
+            }))
+            .expect("the node runs");
+        joiner.join(&ops, NETWORK).expect("joins");
+        let org = joiner.org();
+        let key = joiner.public_key();
+        let victim = rt.block_on(spawn(joiner, addrs.clone()));
+        rt.block_on(async {
+            let start = Instant::now();
+            loop {
+                let mut all = true;
+                for node in &nodes {
+                    let s = node.status().await.expect("the node runs");
+                    all &= s.peers.iter().any(|p| p.key == key && p.established);
+                }
+                if all {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < TIMEOUT,
+                    "the victim did not join the mesh"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let mut everyone = nodes.clone();
+        everyone.push(victim.clone());
+        rt.block_on(quiet(&everyone, TIMEOUT));
+        let start = Instant::now();
+        let epoch = rt
+            .block_on(nodes[0].with_control(move |c| {
+                c.replica()
+                    .revoke(RevokeTarget::Org(org), "benchmark", NOW)
+                    .expect("revoked")
+                    .epoch
+            }))
+            .expect("the node runs");
+        let got = arrivals(
+            &rt,
+            &nodes,
+            (1..n).collect(),
+            start,
+            TIMEOUT,
+            "a running node's revocation",
+            |node| applied(node, org, epoch),
+        );
+        let gone = arrivals(
+            &rt,
+            &nodes,
+            (0..n).collect(),
+            start,
+            TIMEOUT,
+            "cut off",
+            |node| async move {
+                let s = node.status().await.expect("the node runs");
+                !s.sessions.contains(&key)
+            },
+        );
+        rt.block_on(victim.shutdown());
+        if k > 0 {
+            running_revoke.push(net::max(&got));
+            cut.push(net::max(&gone));
+        }
+    }
+    if running_samples > 0 {
+        t.row(
+            "revoking a running node reaches every node",
+            spread(&running_revoke),
+            spread(&edit),
+            Some(median(&running_revoke) / base50),
+            "p50 <= 50 ms",
+            Some(median(&running_revoke) <= GOAL_MS),
+        );
+        t.info("  the revoked node cut off everywhere", spread(&cut));
+        t.info("samples", format!("{running_samples} (+1 warm-up)"));
+    }
+    for node in &nodes {
+        rt.block_on(node.shutdown());
+    }
+
+    // §4: the same operations on stores alone.
+    let [revoke_alone, apply_alone, add_alone, ingest_alone] =
+        alone(&tmp.path().join("alone"), n, absent, samples);
+    t.info("stores alone (no network), p50:", String::new());
+    t.info(
+        "  admin: revoke (op, rotation, receipt)",
+        format!("{:.2} ms", median(&revoke_alone)),
+    );
+    t.info(
+        "  member: apply the 3 ops + its receipt",
+        format!("{:.2} ms", median(&apply_alone)),
+    );
+    t.info(
+        "  writer: add_offer",
+        format!("{:.2} ms", median(&add_alone)),
+    );
+    t.info(
+        "  member: ingest the edit",
+        format!("{:.2} ms", median(&ingest_alone)),
+    );
+    t.info("load average at the end", load_average());
+    t.print();
+}
+
+/// Whether `node` applied the revocation of `org` and moved to `epoch`.
+async fn applied(node: Node, org: OrgId, epoch: puente_node::envelope::Epoch) -> bool {
+    node.with_control(move |c| {
+        let r = c.replica();
+        r.epoch() == epoch
+            && r.membership()
+                .is_some_and(|log| log.state().is_revoked_org(&org))
+    })
+    .await
+    .expect("the node runs")
+}
+
+/// §4: an admin and a member store with the same number of organisations as the network; per
+/// sample the admin revokes an absent organisation and the member applies the ops and writes
+/// its receipt, and the admin adds an offer that the member ingests. Milliseconds each.
+fn alone(dir: &std::path::Path, n: usize, absent: usize, samples: usize) -> [Vec<f64>; 4] {
+    std::fs::create_dir_all(dir).expect("a directory");
+    let mut admin = init(&dir.join("admin"), "Org 0");
+    let mut member = init(&dir.join("member"), "Org 1");
+    admin.create_network(NETWORK, NOW).expect("founded");
+    let mut orgs = Vec::new();
+    for k in 0..absent + n - 2 {
+        let device = absent_device();
+        admin
+            .admit_org(&format!("Absent {k}"), Role::Member, device, NOW)
+            .expect("admitted");
+        orgs.push(puente_node::identity::org_id_for(&device.device));
+    }
+    admit(&mut admin, &mut member, "Org 1", Role::Member);
+    let mut out: [Vec<f64>; 4] = Default::default();
+    for (k, org) in orgs.into_iter().take(samples).enumerate() {
+        let s = Instant::now();
+        let revoked = admin
+            .revoke(RevokeTarget::Org(org), "benchmark", NOW)
+            .expect("revoked");
+        out[0].push(s.elapsed().as_secs_f64() * 1e3);
+        let s = Instant::now();
+        member.apply_membership(&revoked.ops).expect("applies");
+        let receipt = member.membership_follow_up(NOW).expect("a receipt");
+        out[1].push(s.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(receipt.len(), 1, "one receipt, for this revocation only");
+        admin.apply_membership(&receipt).expect("applies");
+
+        let before = admin.version_vector();
+        let s = Instant::now();
+        admin
+            .add_offer(edit_offer(&format!("alone-{k}")), NOW)
+            .expect("added");
+        out[2].push(s.elapsed().as_secs_f64() * 1e3);
+        let envelopes = admin.envelopes_missing_from(&before).expect("log");
+        let s = Instant::now();
+        for e in &envelopes {
+            member.ingest(e).expect("ingested");
+        }
+        out[3].push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    out
+}
+
+/// A small offer, as one edit writes.
+fn edit_offer(handle: &str) -> NewOffer {
+    NewOffer {
+        fields: OfferFields {
+            kind: Kind::HostHome,
+            handle: handle.into(),
+            subject: SubjectType::Household,
+            counties: vec!["06067".parse().expect("a county")],
+            zone: None,
+            languages: vec!["es".parse().expect("a language")],
+            accepts: vec![Accepts::TransWomen],
+            affirming: vec![],
+            accessibility: vec![],
+            household: vec![],
+            capabilities: vec![],
+            unit: Kind::HostHome.default_unit(),
+            lead_time: None,
+            max_stay: None,
+            vetting: Vetting::OrgVetted,
+            status: StatusHint::Capacity,
+            label: "quiet room".into(),
+            bond_band: None,
+            post_within: None,
+        },
+        windows: vec![NewWindow {
+            start: NOW,
+            end: NOW.plus(14 * 86_400),
+            tz: net::TZ.into(),
+            weekly: false,
+            total: 2,
+        }],
+        expires_in: None,
+    }
+}
