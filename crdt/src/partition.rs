@@ -309,6 +309,12 @@ impl Partition {
         (touched, results)
     }
 
+    /// Whether changes wait in the document for dependencies it does not hold yet: automerge
+    /// queues them (a saved document keeps them; a rebuilt one does not).
+    pub fn has_queued(&mut self) -> bool {
+        !self.doc.get_missing_deps(&[]).is_empty()
+    }
+
     /// The records `changes` touched, attributed as [`Partition::apply_changes`] does; the
     /// changes must be in this document, given in the order they were applied. For an audit of
     /// what a set of envelopes revealed.

@@ -1211,6 +1211,32 @@ impl Replica {
         Ok(claims)
     }
 
+    /// Applies again the changes of every envelope of `org` in the log that counts (changes
+    /// the partition holds already are skipped): after its document was rebuilt, changes that
+    /// waited there for dependencies (automerge's queue, which a rebuild does not carry over)
+    /// are found again.
+    pub(super) fn reapply_all(&mut self, org: OrgId) -> Result<(), ReplicaError> {
+        let mut changes = Vec::new();
+        for (_, bytes) in self.store.read_log(0, usize::MAX)? {
+            let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
+            if env.partition() != org || !self.counts(&env.author(), env.seq()) {
+                continue;
+            }
+            if let Some(decoded) = env
+                .open(&self.keys)
+                .ok()
+                .and_then(|c| signed_changes(&env.author(), c))
+            {
+                changes.extend(decoded);
+            }
+        }
+        let p = self.partitions.get_mut(org)?;
+        if let Ok(t) = p.apply_changes(changes) {
+            self.view.refresh(p, &t);
+        }
+        Ok(())
+    }
+
     /// Commits `batch`; a failure poisons the replica (memory is then ahead of the disk).
     fn commit_or_poison(&mut self, batch: WriteBatch) -> Result<(), ReplicaError> {
         if let Err(e) = self.store.commit(batch) {

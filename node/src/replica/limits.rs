@@ -331,6 +331,7 @@ impl Replica {
         if beyond.is_empty() {
             return Ok(false);
         }
+        let had_queue = p.has_queued();
         let taken = p.rebuild_without(&beyond)?;
         if taken == 0 {
             return Ok(false);
@@ -339,6 +340,12 @@ impl Replica {
             changes = taken,
             "took out changes of a revoked device beyond its cut"
         );
+        // The rebuilt document starts with an empty queue: changes that were waiting for
+        // dependencies are found again in the log.
+        if had_queue {
+            self.reapply_all(org)?;
+        }
+        let p = self.partitions.get_mut(org)?;
         self.view.refresh(
             p,
             &Touched {

@@ -323,3 +323,35 @@ fn clocks_hours_apart_change_no_verdict() {
         assert_verdict(o, &s, &format!("observer {i} with skewed clocks"));
     }
 }
+
+#[test]
+fn a_change_waiting_for_another_devices_change_survives_a_snapshot_and_a_restart() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut w = world(tmp.path(), 1);
+    let a1_key = w.a1.public_key();
+    sync(&w.a1, &mut w.a2);
+    sync(&w.a1, &mut w.observers[0]);
+    let a1_had = w.a1.version_vector()[&a1_key];
+    w.a1.add_offer(offer("from-a1"), NOW).expect("writes");
+    let a1_new =
+        w.a1.envelopes_after(&a1_key, a1_had, usize::MAX, usize::MAX)
+            .expect("reads");
+    sync(&w.a1, &mut w.a2);
+    let a2_had = w.a2.version_vector();
+    w.a2.add_offer(offer("from-a2"), NOW).expect("writes");
+    let a2_new = w.a2.envelopes_missing_from(&a2_had).expect("reads");
+
+    // The observer gets A2's envelope first: its change waits for A1's. A local snapshot and
+    // a restart must not lose it.
+    let mut o = w.observers.remove(0);
+    deliver(&mut o, &a2_new);
+    assert!(!handles(&o).contains(&"from-a2".to_string()), "waits");
+    o.snapshot().expect("snapshot");
+    let dir = o.dir().to_path_buf();
+    o.close().expect("closes");
+    let mut o = Replica::open(&dir, PASS).expect("reopens");
+    deliver(&mut o, &a1_new);
+    let h = handles(&o);
+    assert!(h.contains(&"from-a1".to_string()), "{h:?}");
+    assert!(h.contains(&"from-a2".to_string()), "{h:?}");
+}
