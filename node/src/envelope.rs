@@ -565,16 +565,7 @@ fn encode_body<C: AsRef<[u8]>>(
             len: changes.len() as u64,
             max: u64::from(MAX_CHANGES_PER_ENVELOPE),
         })?;
-    let entries = u16::try_from(builds_on.len())
-        .ok()
-        .filter(|m| *m <= MAX_BUILDS_ON)
-        .ok_or(EnvelopeError::TooLarge {
-            len: builds_on.len() as u64,
-            max: u64::from(MAX_BUILDS_ON),
-        })?;
-    if builds_on.values().any(|seq| *seq == 0 || *seq > MAX_SEQ) {
-        return Err(EnvelopeError::Malformed("sequence number out of range"));
-    }
+    let entries = vector_len(builds_on, MAX_BUILDS_ON)?;
     let body_max = (MAX_ENVELOPE_BODY as usize) - TAG_LEN;
     let mut total: usize = 4;
     if entries > 0 {
@@ -608,6 +599,22 @@ fn encode_body<C: AsRef<[u8]>>(
         }
     }
     Ok(out)
+}
+
+/// The number of entries of a version vector (per author key, a sequence number) that is
+/// sealed into a record, checked: at most `max` entries, every number in 1 ..= [`MAX_SEQ`].
+fn vector_len(vector: &BTreeMap<PublicKey, u64>, max: u16) -> Result<u16, EnvelopeError> {
+    let n = u16::try_from(vector.len())
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or(EnvelopeError::TooLarge {
+            len: vector.len() as u64,
+            max: u64::from(max),
+        })?;
+    if vector.values().any(|seq| *seq == 0 || *seq > MAX_SEQ) {
+        return Err(EnvelopeError::Malformed("sequence number out of range"));
+    }
+    Ok(n)
 }
 
 /// Bytes of one builds-on entry: author key and sequence number.
@@ -1359,16 +1366,7 @@ impl Snapshot {
         document: &[u8],
     ) -> Result<Snapshot, EnvelopeError> {
         check_document(document)?;
-        let n_covers = u16::try_from(covers.len())
-            .ok()
-            .filter(|n| *n <= MAX_SNAPSHOT_COVERS)
-            .ok_or(EnvelopeError::TooLarge {
-                len: covers.len() as u64,
-                max: u64::from(MAX_SNAPSHOT_COVERS),
-            })?;
-        if covers.values().any(|seq| *seq == 0 || *seq > MAX_SEQ) {
-            return Err(EnvelopeError::Malformed("sequence number out of range"));
-        }
+        let n_covers = vector_len(covers, MAX_SNAPSHOT_COVERS)?;
         let mut heads = heads.to_vec();
         heads.sort_unstable();
         heads.dedup();

@@ -67,20 +67,13 @@ impl Replica {
         }
         // Authors some of whose envelopes came inside a snapshot: their first one is not in
         // the log. The snapshot's envelopes cannot be told apart, so the partition counts whole.
+        let owners = super::limits::device_orgs(state);
         for author in self.admission.version_vector().keys() {
-            if !party.contains(author) && !self.log_index.contains_key(&(*author, 1)) {
-                let org = state
-                    .device(author)
-                    .or_else(|| {
-                        state
-                            .revoked_devices()
-                            .into_iter()
-                            .find(|d| d.key == *author)
-                    })
-                    .map(|d| d.org);
-                if let Some(org) = org {
-                    out.whole.insert(org);
-                }
+            if !party.contains(author)
+                && !self.log_index.contains_key(&(*author, 1))
+                && let Some(org) = owners.get(author)
+            {
+                out.whole.insert(*org);
             }
         }
         let mut indices: Vec<u64> = self

@@ -93,6 +93,16 @@ impl Limits {
     }
 }
 
+/// The organisation of every device key `state` knows, member or revoked.
+pub(super) fn device_orgs(state: &MemberState) -> std::collections::HashMap<PublicKey, OrgId> {
+    state
+        .devices()
+        .into_iter()
+        .chain(state.revoked_devices())
+        .map(|d| (d.key, d.org))
+        .collect()
+}
+
 /// Every revoked device key of `state` with its organisation and cut.
 fn revoked_of(state: &MemberState) -> Revoked {
     state
@@ -247,24 +257,17 @@ impl Replica {
         if orgs.is_empty() {
             return Ok(claims);
         }
-        let mut indices: Vec<u64> = Vec::new();
-        for ((author, _), index) in &self.log_index {
-            let org = self.membership.as_ref().and_then(|log| {
-                let state = log.state();
-                state
-                    .device(author)
-                    .or_else(|| {
-                        state
-                            .revoked_devices()
-                            .into_iter()
-                            .find(|d| d.key == *author)
-                    })
-                    .map(|d| d.org)
-            });
-            if org.is_some_and(|o| orgs.contains(&o)) {
-                indices.push(*index);
-            }
-        }
+        let owners = self
+            .membership
+            .as_ref()
+            .map(|log| device_orgs(log.state()))
+            .unwrap_or_default();
+        let mut indices: Vec<u64> = self
+            .log_index
+            .iter()
+            .filter(|((author, _), _)| owners.get(author).is_some_and(|o| orgs.contains(o)))
+            .map(|(_, index)| *index)
+            .collect();
         indices.sort_unstable();
         for index in indices {
             let Some(bytes) = self.store.read_log_entry(index)? else {

@@ -100,6 +100,23 @@ struct Story {
     cut: u64,
 }
 
+impl Story {
+    /// Delivers the end of the story to `o` in `order`: 0 the revocation, 1 A1's envelopes
+    /// after the cut, 2 A2's building envelope.
+    fn play(&self, o: &mut Replica, order: [usize; 3]) {
+        for part in order {
+            match part {
+                0 => {
+                    o.apply_membership(&self.revocation)
+                        .expect("membership applies");
+                }
+                1 => deliver(o, &self.a1_after_cut),
+                _ => deliver(o, &self.a2_building),
+            }
+        }
+    }
+}
+
 /// Each device's clock in the story: they may be hours apart.
 #[derive(Clone, Copy)]
 struct Clocks {
@@ -192,15 +209,8 @@ fn envelopes_beyond_the_cut_count_only_where_a_valid_change_builds_on_them_in_an
     let mut w = world(tmp.path(), 4);
     let s = story(&mut w, SAME);
     let orders: [[usize; 3]; 4] = [[0, 1, 2], [1, 0, 2], [2, 0, 1], [2, 1, 0]];
-    let parts = [&s.revocation, &s.a1_after_cut, &s.a2_building];
     for (o, order) in w.observers.iter_mut().zip(orders) {
-        for part in order {
-            if part == 0 {
-                o.apply_membership(parts[0]).expect("membership applies");
-            } else {
-                deliver(o, parts[part]);
-            }
-        }
+        s.play(o, order);
     }
     for (i, o) in w.observers.iter().enumerate() {
         assert_verdict(o, &s, &format!("observer {i} (order {:?})", orders[i]));
@@ -309,15 +319,8 @@ fn clocks_hours_apart_change_no_verdict() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut w = world(tmp.path(), 2);
     let s = story(&mut w, clocks);
-    let parts = [&s.revocation, &s.a1_after_cut, &s.a2_building];
     for (o, order) in w.observers.iter_mut().zip([[0, 1, 2], [2, 1, 0]]) {
-        for part in order {
-            if part == 0 {
-                o.apply_membership(parts[0]).expect("membership applies");
-            } else {
-                deliver(o, parts[part]);
-            }
-        }
+        s.play(o, order);
     }
     for (i, o) in w.observers.iter().enumerate() {
         assert_verdict(o, &s, &format!("observer {i} with skewed clocks"));
