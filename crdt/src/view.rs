@@ -181,6 +181,35 @@ impl OfferTable {
         }
     }
 
+    /// Adds offers read together. Into an empty table (a partner's first partition, or
+    /// start-up) the vector itself becomes the rows, without moving each offer again.
+    fn extend(&mut self, offers: Vec<Offer>) {
+        if !self.rows.is_empty() {
+            self.rows.reserve(offers.len());
+            self.index.reserve(offers.len());
+            for o in offers {
+                self.insert(o);
+            }
+            return;
+        }
+        self.rows = offers;
+        self.index.clear();
+        self.index.reserve(self.rows.len());
+        let mut unique = true;
+        for (i, o) in self.rows.iter().enumerate() {
+            unique &= self.index.insert((o.owner, o.id), i).is_none();
+        }
+        if !unique {
+            // One key twice (not from one partition, whose keys are unique): the later wins,
+            // as inserting one by one does.
+            let rows = std::mem::take(&mut self.rows);
+            self.index.clear();
+            for o in rows {
+                self.insert(o);
+            }
+        }
+    }
+
     fn remove(&mut self, key: &(OrgId, OfferId)) -> Option<Offer> {
         let i = self.index.remove(key)?;
         let o = self.rows.swap_remove(i);
@@ -256,9 +285,7 @@ impl View {
         if let Some(p) = c.profile {
             self.profiles.insert(org, p);
         }
-        for o in c.offers {
-            self.offers.insert(o);
-        }
+        self.offers.extend(c.offers);
         for h in c.holds {
             self.holds_on
                 .entry((h.owner, h.offer))
@@ -331,9 +358,7 @@ impl View {
             return None;
         }
         let mut view = View::new();
-        for o in image.offers {
-            view.offers.insert(o);
-        }
+        view.offers.extend(image.offers);
         for h in image.holds {
             view.holds_on
                 .entry((h.owner, h.offer))
