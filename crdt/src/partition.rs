@@ -60,6 +60,9 @@ pub const SCHEMA_VERSION: u64 = 1;
 /// 0.45 µs per operation (automerge's `Change::decode`), an incremental view refresh about
 /// 20 µs per touched record, a full one about 18 µs per record. A batch of new offers that is
 /// half of the document costs about the same either way; a smaller one is cheaper attributed.
+/// (The full read has since become one pass over the document, about 9 µs per record in the
+/// issue 3 benchmark, which favours `Touched::all` somewhat more; the share was not measured
+/// again.)
 const BULK_SHARE: u64 = 2;
 
 const OFFER: &str = "offer:";
