@@ -47,6 +47,8 @@ pub struct MembershipLog {
     entries: HashMap<OpId, Entry>,
     /// Accepted ops in canonical order: by depth, then id. A topological order.
     order: BTreeSet<(u64, OpId)>,
+    /// Accepted ops in the order this log accepted them: each after its parents.
+    accepted: Vec<OpId>,
     /// Depth of each accepted op: the longest path from the genesis.
     depths: HashMap<OpId, u64>,
     heads: BTreeSet<OpId>,
@@ -61,6 +63,25 @@ pub struct MembershipLog {
     /// For each missing parent, the pending ops that name it.
     waiting: HashMap<OpId, Vec<OpId>>,
     pending_bytes: usize,
+    /// What each `EpochKey` op opened to for one device ([`MembershipLog::epoch_keys_memo`]).
+    opened: Opened,
+}
+
+/// The epoch keys `EpochKey` ops opened to for one device, by op id (`None`: the op seals
+/// nothing this device can open). An op's bytes are fixed by its id, so what it opens to never
+/// changes; only which of the keys count (verdicts, each epoch's winner) is decided afresh.
+#[derive(Default)]
+struct Opened {
+    device: Option<PublicKey>,
+    keys: HashMap<OpId, Option<EpochKey>>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("ops", &self.keys.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MembershipLog {
@@ -82,6 +103,7 @@ impl MembershipLog {
             genesis: op.id(),
             entries: HashMap::new(),
             order: BTreeSet::new(),
+            accepted: Vec::new(),
             depths: HashMap::new(),
             heads: BTreeSet::new(),
             state: MemberState::new(op.network(), op.id()),
@@ -90,6 +112,7 @@ impl MembershipLog {
             pending: HashMap::new(),
             waiting: HashMap::new(),
             pending_bytes: 0,
+            opened: Opened::default(),
         };
         log.accept(op);
         Ok(log)
@@ -284,6 +307,7 @@ impl MembershipLog {
         }
         self.heads.insert(id);
         self.order.insert((depth, id));
+        self.accepted.push(id);
         self.depths.insert(id, depth);
         self.entries.insert(
             id,
@@ -485,6 +509,18 @@ impl MembershipLog {
         self.order.iter().map(|(_, id)| &self.entries[id].op)
     }
 
+    /// The accepted ops from the `from`-th on, in the order this log accepted them (each after
+    /// its parents, so re-inserting them in this order rebuilds the log). Ops are never taken
+    /// out of a log, so a copy of the first `from` stays a prefix: a store appends what was
+    /// accepted since it last wrote, instead of the whole log.
+    pub fn accepted_since(&self, from: usize) -> impl Iterator<Item = &Op> + '_ {
+        self.accepted
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|id| &self.entries[id].op)
+    }
+
     /// Ids that tell a peer what this log holds, for its [`MembershipLog::ops_missing_from`]:
     /// the heads; one op at each of the 8 greatest depths, then 16, 32, 64 ... levels back; and
     /// the genesis. Heads alone are enough when the peer knows them; when both sides wrote
@@ -577,6 +613,39 @@ impl MembershipLog {
         my_device: &PublicKey,
         my_agreement: &AgreementSecret,
     ) -> EpochKeyring {
+        self.keyring_with(|op| open_epoch_key(op, my_device, my_agreement))
+    }
+
+    /// [`MembershipLog::epoch_keys`], remembering what each op opened to: only `EpochKey` ops
+    /// not seen before are opened (one X25519 agreement, HKDF and AEAD open each), so a
+    /// replica that calls this after every change pays for the new ops, not for the whole log.
+    /// The keyring is the same as [`MembershipLog::epoch_keys`] gives: verdicts and winners
+    /// are read afresh each time. Asking for another device starts over.
+    pub fn epoch_keys_memo(
+        &mut self,
+        my_device: &PublicKey,
+        my_agreement: &AgreementSecret,
+    ) -> EpochKeyring {
+        if self.opened.device != Some(*my_device) {
+            self.opened = Opened {
+                device: Some(*my_device),
+                keys: HashMap::new(),
+            };
+        }
+        let mut opened = std::mem::take(&mut self.opened.keys);
+        let ring = self.keyring_with(|op| {
+            opened
+                .entry(op.id())
+                .or_insert_with(|| open_epoch_key(op, my_device, my_agreement))
+                .clone()
+        });
+        self.opened.keys = opened;
+        ring
+    }
+
+    /// The keyring of [`MembershipLog::epoch_keys`], with `open` giving what an `EpochKey` op
+    /// opens to for this device.
+    fn keyring_with(&self, mut open: impl FnMut(&Op) -> Option<EpochKey>) -> EpochKeyring {
         let mut winners: BTreeMap<Epoch, [u8; 32]> = BTreeMap::new();
         for info in self.state.epochs() {
             winners.entry(info.epoch).or_insert(info.commitment);
@@ -598,7 +667,7 @@ impl MembershipLog {
                 continue;
             };
             let is_winner = winners.get(epoch) == Some(commitment);
-            if let Some(key) = open_epoch_key(op, my_device, my_agreement) {
+            if let Some(key) = open(op) {
                 if is_winner {
                     chosen.insert(*epoch, (true, key));
                 } else {
@@ -1210,6 +1279,27 @@ mod tests {
         log
     }
 
+    /// Inserts `ops` in this order and checks after each that the keyring opened with the memo
+    /// (kept across the inserts, so filled before later ops change verdicts and winners) is the
+    /// one opened from scratch, for each of `devs`.
+    fn memo_matches_from_scratch<'a>(g: &Op, ops: impl IntoIterator<Item = &'a Op>, devs: &[&Dev]) {
+        let flat = |ring: EpochKeyring| -> Vec<(Epoch, Vec<u8>)> {
+            ring.all()
+                .map(|k| (k.epoch(), k.key().as_bytes().to_vec()))
+                .collect()
+        };
+        let mut logs: Vec<MembershipLog> = devs.iter().map(|_| unverified_log(g)).collect();
+        for op in ops {
+            for (log, dev) in logs.iter_mut().zip(devs) {
+                log.insert_verified(VerifiedOp::assume(op.clone()))
+                    .expect("inserts");
+                let memo = log.epoch_keys_memo(&dev.public(), &dev.agreement);
+                let scratch = log.epoch_keys(&dev.public(), &dev.agreement);
+                assert_eq!(flat(memo), flat(scratch));
+            }
+        }
+    }
+
     /// Builds logs from `ops` in several arrival orders, checks that they all resolve to the
     /// same state and that it is the one the rule defines; returns one of them.
     fn resolve_in_any_order(g: &Op, ops: &[&Op]) -> MembershipLog {
@@ -1701,6 +1791,16 @@ mod tests {
             Some(Epoch(5))
         );
         assert!(unaware.state().is_member_device(&d2.public()));
+        // The keys opened once are kept, and still the revocation that burns X's rotation
+        // changes the keyring exactly as opening everything again does, in either order.
+        let late: Vec<&Op> = ops
+            .iter()
+            .copied()
+            .filter(|op| op.id() != revoke_x.id())
+            .chain([&revoke_x])
+            .collect();
+        memo_matches_from_scratch(&g, late.iter().copied(), &[&a, &b, &d]);
+        memo_matches_from_scratch(&g, late.iter().rev().copied(), &[&a, &b, &d]);
 
         let log = resolve_in_any_order(&g, &ops);
         let state = log.state();

@@ -209,6 +209,9 @@ pub struct StoredSnapshot {
     pub bytes: Vec<u8>,
 }
 
+/// A record's name and its opened value.
+pub type NamedRecord = (String, Zeroizing<Vec<u8>>);
+
 /// Writes to apply together in one durable transaction: all or nothing.
 #[derive(Default)]
 pub struct WriteBatch {
@@ -618,6 +621,32 @@ impl Store {
         })
     }
 
+    /// Every record whose name starts with `prefix`, sorted by name, opened.
+    pub fn records_with_prefix(&self, prefix: &str) -> Result<Vec<NamedRecord>, StoreError> {
+        let map = |e: redb::Error| self.db_error(e);
+        let txn = self.db.begin_read().map_err(|e| map(e.into()))?;
+        let table = txn.open_table(RECORDS).map_err(|e| map(e.into()))?;
+        let mut out = Vec::new();
+        for entry in table.range(prefix..).map_err(|e| map(e.into()))? {
+            let (key, sealed) = entry.map_err(|e| map(e.into()))?;
+            let name = key.value();
+            if !name.starts_with(prefix) {
+                break;
+            }
+            let value = seal::open(
+                &self.data_key,
+                &value_aad(RECORDS_NAME, name.as_bytes()),
+                sealed.value(),
+            )
+            .map_err(|_| StoreError::Corrupt {
+                table: RECORDS_NAME,
+                key: name.to_owned(),
+            })?;
+            out.push((name.to_owned(), value));
+        }
+        Ok(out)
+    }
+
     /// Names of all records, sorted.
     pub fn record_names(&self) -> Result<Vec<String>, StoreError> {
         let map = |e: redb::Error| self.db_error(e);
@@ -1025,6 +1054,33 @@ mod tests {
             Store::open(&dir.join("elsewhere"), PASS),
             Err(StoreError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn records_with_a_prefix_are_read_in_name_order_and_no_others() {
+        let (_tmp, _dir, store) = new_store();
+        let mut batch = WriteBatch::new();
+        batch
+            .put_record("row/00000001", b"second")
+            .put_record("row", b"not a row")
+            .put_record("row/00000000", b"first")
+            .put_record("rows", b"other")
+            .put_record("a", b"before");
+        store.commit(batch).expect("commits");
+        let rows: Vec<(String, Vec<u8>)> = store
+            .records_with_prefix("row/")
+            .expect("reads")
+            .into_iter()
+            .map(|(name, value)| (name, value.to_vec()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("row/00000000".to_owned(), b"first".to_vec()),
+                ("row/00000001".to_owned(), b"second".to_vec()),
+            ]
+        );
+        assert!(store.records_with_prefix("zzz").expect("reads").is_empty());
     }
 
     #[test]
