@@ -966,13 +966,17 @@ impl NodeActor {
                 applied > 0
             }
             Effect::ApplyOps { token, ops } => {
-                let (accepted, refused) = match self.replica.apply_membership(&ops) {
-                    Ok(update) => (update.accepted, update.refused),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot apply membership ops");
-                        (0, 0)
-                    }
-                };
+                // A revocation asks for a rotation (admins) and a receipt (everyone): written
+                // in the same durable transaction as the ops that asked for them.
+                let now = (self.clock)();
+                let (accepted, refused) =
+                    match self.replica.apply_membership_and_follow_up(&ops, now) {
+                        Ok((update, _written)) => (update.accepted, update.refused),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot apply membership ops");
+                            (0, 0)
+                        }
+                    };
                 self.handle(
                     peer,
                     Input::Applied {
@@ -983,10 +987,6 @@ impl NodeActor {
                 );
                 if accepted > 0 {
                     self.membership_changed = true;
-                    // A revocation asks for a rotation (admins) and a receipt (everyone).
-                    if let Err(e) = self.replica.membership_follow_up((self.clock)()) {
-                        tracing::warn!(error = %e, "cannot answer a membership change");
-                    }
                     // A revoked key is cut off before anything else is sent or relayed: not
                     // even the revocation reaches it from this node. (The other sessions get
                     // `Refresh` when the feed ends, in `on_membership_changed`.)

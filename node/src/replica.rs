@@ -468,9 +468,7 @@ impl Replica {
             "members",
         )?;
         let membership = match store.get_record(REC_MEMBERSHIP)? {
-            Some(bytes) => {
-                Some(network::decode_log(&bytes).ok_or(ReplicaError::Damaged("membership"))?)
-            }
+            Some(bytes) => Some(network::load_log(&store, &bytes)?),
             None => None,
         };
         let peers: PeerBook = match store.get_record(REC_PEERS)? {

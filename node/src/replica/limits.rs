@@ -199,6 +199,26 @@ impl Replica {
         true
     }
 
+    /// When the set of revoked keys changed, collects the claims again and puts the
+    /// write-limits record into `batch` (whether it did), so that the caller can make it durable
+    /// with the membership change that caused it. The limits in memory change at once: if the
+    /// batch is not committed, the replica must refuse further work.
+    pub(super) fn stage_limits(&mut self, batch: &mut WriteBatch) -> Result<bool, ReplicaError> {
+        let Some(log) = self.membership.as_ref() else {
+            return Ok(false);
+        };
+        let revoked = revoked_of(log.state());
+        let listed: Vec<(PublicKey, OrgId, u64)> =
+            revoked.iter().map(|(k, (o, c))| (*k, *o, *c)).collect();
+        if listed == self.limits.revoked {
+            return Ok(false);
+        }
+        self.limits.claims = self.scan_claims(&revoked)?;
+        self.limits.revoked = listed;
+        batch.put_record(REC_WRITE_LIMITS, &encode_json(&self.limits));
+        Ok(true)
+    }
+
     /// Brings the limits up to date with the membership log and the claims, and every
     /// partition in line with them (see the module documentation). `all` settles every revoked
     /// key, not only those whose limit changed (start-up: the local snapshot may predate a
@@ -208,13 +228,8 @@ impl Replica {
             return Ok(());
         };
         let revoked = revoked_of(log.state());
-        let listed: Vec<(PublicKey, OrgId, u64)> =
-            revoked.iter().map(|(k, (o, c))| (*k, *o, *c)).collect();
-        if listed != self.limits.revoked {
-            self.limits.claims = self.scan_claims(&revoked)?;
-            self.limits.revoked = listed;
-            let mut batch = WriteBatch::default();
-            batch.put_record(REC_WRITE_LIMITS, &encode_json(&self.limits));
+        let mut batch = WriteBatch::default();
+        if self.stage_limits(&mut batch)? {
             self.commit_or_poison(batch)?;
         }
         let mut settle_all = all;

@@ -1,10 +1,14 @@
 //! The replica's place in a network: the membership log it keeps (founded here or received when
 //! joining), the epoch keys it opens from that log, and the addresses it knows partners at.
 //!
-//! The membership log is stored as one sealed record (the ops in canonical order, each with a
-//! length prefix) and rewritten whole when ops are accepted: a network's log is a few hundred
-//! ops at most, and one record keeps the log, the keys opened from it and the current epoch in
-//! the same durable transaction.
+//! The membership log is stored one sealed record per op, in the order the log accepted them
+//! (each after its parents), plus the `membership` record that says how many there are: a
+//! change appends the ops it accepted and rewrites that count, the keyring and the node record
+//! (the current epoch) in one durable transaction, instead of the whole log. A log grows by a
+//! dozen ops per revocation (the op, a rotation sealed to every device, a receipt per device),
+//! so rewriting it whole made every membership change cost more as the network aged. The
+//! version 1 record (the whole log in one record) is still read, and is replaced by rows at the
+//! first change.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +28,7 @@ use crate::invite::{Invitation, InviteState, JoinReply, JoinRequest, MAX_NAME_LE
 use crate::membership::{
     Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
 };
-use crate::store::WriteBatch;
+use crate::store::{Store, WriteBatch};
 
 /// HKDF info that derives a device's X25519 key from its Ed25519 seed.
 const AGREEMENT_DOMAIN: &[u8] = b"puente/device-agreement/v1";
@@ -45,8 +49,16 @@ pub struct MembershipUpdate {
     pub refused: usize,
 }
 
-/// Version of the `membership` record's encoding.
-const MEMBERSHIP_RECORD_VERSION: u8 = 1;
+/// Version of the `membership` record: 2 holds how many op records there are; 1 held the whole
+/// log (still read, see [`load_log`]).
+const MEMBERSHIP_RECORD_VERSION: u8 = 2;
+
+/// The version 1 `membership` record: the whole log.
+const MEMBERSHIP_RECORD_V1: u8 = 1;
+
+/// Names of the op records: this prefix and the op's position in the order accepted, as 8
+/// hexadecimal digits, so that names sort in that order (a log holds at most 65 536 ops).
+const MEMBERSHIP_OP_PREFIX: &str = "membership-op/";
 
 /// Version of the `peers` record.
 const PEERS_RECORD_VERSION: u8 = 1;
@@ -111,40 +123,92 @@ impl PeerBook {
     }
 }
 
-/// The stored form of a log: a version byte, then per op a u32 length and the op's bytes, in
-/// canonical order.
-pub(super) fn encode_log(log: &MembershipLog) -> Vec<u8> {
-    let mut out = vec![MEMBERSHIP_RECORD_VERSION];
-    for op in log.ops() {
-        let bytes = op.as_bytes();
-        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend_from_slice(bytes);
-    }
-    out
+/// The name of the record holding the `index`-th op accepted.
+fn op_record(index: usize) -> String {
+    format!("{MEMBERSHIP_OP_PREFIX}{index:08x}")
 }
 
-/// Rebuilds a stored log; `None` if any op does not parse or verify.
-pub(super) fn decode_log(bytes: &[u8]) -> Option<MembershipLog> {
-    let (&version, mut bytes) = bytes.split_first()?;
-    if version != MEMBERSHIP_RECORD_VERSION {
-        return None;
+/// Puts the ops of `log` the store does not hold yet (it holds the first `stored` in the order
+/// accepted) into `batch`, each in a record of its own, and the `membership` record with the
+/// new count.
+pub(super) fn put_log(batch: &mut WriteBatch, log: &MembershipLog, stored: usize) {
+    let mut count = stored;
+    for op in log.accepted_since(stored) {
+        batch.put_record(op_record(count), op.as_bytes());
+        count += 1;
     }
-    let mut log: Option<MembershipLog> = None;
-    while !bytes.is_empty() {
-        let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-        let op = bytes.get(4..4 + len)?;
-        bytes = &bytes[4 + len..];
-        match log.as_mut() {
-            None => log = Some(MembershipLog::new(op).ok()?),
-            Some(l) => {
-                let inserted = l.insert(op).ok()?;
-                if !inserted.missing.is_empty() {
-                    return None;
-                }
+    let mut header = vec![MEMBERSHIP_RECORD_VERSION];
+    header.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
+    batch.put_record(REC_MEMBERSHIP, &header);
+}
+
+/// How many op records the store holds: the count in a version 2 `membership` record; none
+/// for a version 1 record (the first change writes them all) or no record.
+fn stored_ops(store: &Store) -> Result<usize, ReplicaError> {
+    let Some(record) = store.get_record(REC_MEMBERSHIP)? else {
+        return Ok(0);
+    };
+    match record.split_first() {
+        Some((&MEMBERSHIP_RECORD_VERSION, count)) => Ok(u32::from_be_bytes(
+            count
+                .try_into()
+                .map_err(|_| ReplicaError::Damaged("membership"))?,
+        ) as usize),
+        Some((&MEMBERSHIP_RECORD_V1, _)) => Ok(0),
+        _ => Err(ReplicaError::Damaged("membership")),
+    }
+}
+
+/// Rebuilds the stored log from its `membership` record: version 2, the count of op records
+/// there must be, read in order (exactly those, each at its position); version 1, the ops in
+/// the record itself (per op a u32 length and the op's bytes, in canonical order). Every op
+/// is parsed and its signature verified again, and each must be accepted where it stands.
+pub(super) fn load_log(store: &Store, record: &[u8]) -> Result<MembershipLog, ReplicaError> {
+    let damaged = || ReplicaError::Damaged("membership");
+    match record.split_first() {
+        Some((&MEMBERSHIP_RECORD_VERSION, count)) => {
+            let count = u32::from_be_bytes(count.try_into().map_err(|_| damaged())?) as usize;
+            let rows = store.records_with_prefix(MEMBERSHIP_OP_PREFIX)?;
+            if rows.len() != count
+                || rows
+                    .iter()
+                    .enumerate()
+                    .any(|(i, (name, _))| *name != op_record(i))
+            {
+                return Err(damaged());
             }
+            log_of(rows.iter().map(|(_, op)| op.as_slice())).ok_or_else(damaged)
+        }
+        Some((&MEMBERSHIP_RECORD_V1, mut bytes)) => {
+            let mut ops = Vec::new();
+            while !bytes.is_empty() {
+                let len = u32::from_be_bytes(
+                    bytes
+                        .get(..4)
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or_else(damaged)?,
+                ) as usize;
+                let op = bytes.get(4..4 + len).ok_or_else(damaged)?;
+                ops.push(op);
+                bytes = &bytes[4 + len..];
+            }
+            log_of(ops.into_iter()).ok_or_else(damaged)
+        }
+        _ => Err(damaged()),
+    }
+}
+
+/// A log from ops in a causal order, the founding op first; `None` if any op does not parse,
+/// verify or is not accepted where it stands.
+fn log_of<'a>(mut ops: impl Iterator<Item = &'a [u8]>) -> Option<MembershipLog> {
+    let mut log = MembershipLog::new(ops.next()?).ok()?;
+    for op in ops {
+        let inserted = log.insert(op).ok()?;
+        if inserted.accepted.is_empty() {
+            return None;
         }
     }
-    log
+    Some(log)
 }
 
 impl Replica {
@@ -263,7 +327,7 @@ impl Replica {
         let mut node = self.node.clone();
         node.network_name = Some(name.to_string());
         let mut batch = WriteBatch::default();
-        batch.put_record(REC_MEMBERSHIP, &encode_log(&log));
+        put_log(&mut batch, &log, 0);
         batch.put_record(REC_NODE, &encode_json(&node));
         self.store.commit(batch)?;
         self.node = node;
@@ -387,9 +451,64 @@ impl Replica {
     /// key, and stores all of it in one durable transaction. Refused ops are counted, never
     /// applied.
     pub fn apply_membership(&mut self, ops: &[Vec<u8>]) -> Result<MembershipUpdate, ReplicaError> {
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed))
+    }
+
+    /// [`Replica::apply_membership`] followed by [`Replica::membership_follow_up`] when ops
+    /// were accepted, in **one** durable transaction: the peer's ops, this device's rotation,
+    /// key shares and receipts are durable together before this returns (a node applying a
+    /// revocation writes once, not once for the ops and once per op it answers with). A
+    /// follow-up that fails is logged and leaves the accepted ops applied. Returns what was
+    /// applied and the ops written here, for pushing to peers.
+    pub fn apply_membership_and_follow_up(
+        &mut self,
+        ops: &[Vec<u8>],
+        now: Time,
+    ) -> Result<(MembershipUpdate, Vec<Vec<u8>>), ReplicaError> {
+        self.membership_transaction(|r, changed| {
+            let update = r.stage_membership(ops, changed)?;
+            let mut written = Vec::new();
+            if update.accepted > 0 {
+                // The ops stay applied if answering them fails (as when the node runs
+                // `membership_follow_up` later, at start).
+                match r.follow_up(now, false, changed) {
+                    Ok(ops) => written = ops,
+                    Err(e) => tracing::warn!(error = %e, "cannot answer a membership change"),
+                }
+            }
+            Ok((update, written))
+        })
+    }
+
+    /// Runs `f`, which changes the membership log in memory only (through
+    /// [`Replica::stage_membership`], which sets the flag it is given when ops were accepted),
+    /// then makes the log, the epoch keys opened from it and the current epoch durable in one
+    /// transaction if anything changed, also when `f` failed half-way (what it accepted is
+    /// valid and stays). Nothing is acknowledged or pushed before this returns; if the commit
+    /// fails the replica refuses all further work (memory is ahead of the disk).
+    fn membership_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self, &mut bool) -> Result<T, ReplicaError>,
+    ) -> Result<T, ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
+        let mut changed = false;
+        let result = f(self, &mut changed);
+        if changed {
+            self.commit_membership()?;
+        }
+        result
+    }
+
+    /// Inserts ops into the log in memory and brings the keyring and the epoch up to date with
+    /// it (opening only the `EpochKey` ops not seen before); sets `changed` when ops were
+    /// accepted. Durable only once [`Replica::membership_transaction`] commits.
+    fn stage_membership(
+        &mut self,
+        ops: &[Vec<u8>],
+        changed: &mut bool,
+    ) -> Result<MembershipUpdate, ReplicaError> {
         let Some(log) = self.membership.as_mut() else {
             return Err(ReplicaError::Refused(
                 "this node is not part of a network yet; create one or join one first".into(),
@@ -405,30 +524,48 @@ impl Replica {
                 }
             }
         }
-        if update.accepted == 0 {
-            return Ok(update);
+        if update.accepted > 0 {
+            *changed = true;
+            self.refresh_keys();
         }
-        let (ring, epoch) = self.keys_from_log();
-        let mut node = self.node.clone();
-        node.epoch = epoch.0;
+        Ok(update)
+    }
+
+    /// Writes the log, the keyring, the node record (its epoch) and the write-limits record a
+    /// revocation changes in one durable transaction, then brings the partitions in line with
+    /// the limits (see `limits`).
+    fn commit_membership(&mut self) -> Result<(), ReplicaError> {
         let log = self
             .membership
             .as_ref()
             .ok_or(ReplicaError::Damaged("membership"))?;
+        let stored = match stored_ops(&self.store) {
+            Ok(n) if n > log.len() => Err(ReplicaError::Damaged("membership")),
+            other => other,
+        };
+        let stored = match stored {
+            Ok(n) => n,
+            Err(e) => {
+                // The log in memory is ahead of the disk: refuse further work.
+                self.poisoned = true;
+                return Err(e);
+            }
+        };
         let mut batch = WriteBatch::default();
-        batch.put_record(REC_MEMBERSHIP, &encode_log(log));
-        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
-        batch.put_record(REC_NODE, &encode_json(&node));
+        put_log(&mut batch, log, stored);
+        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&self.keys));
+        batch.put_record(REC_NODE, &encode_json(&self.node));
+        // The write limits a revocation changes go in the same transaction; if collecting
+        // them fails (it reads the log), the rest is committed and they are retried below.
+        let staged = self.stage_limits(&mut batch);
         if let Err(e) = self.store.commit(batch) {
             // The log in memory is ahead of the disk: refuse further work.
             self.poisoned = true;
             return Err(e.into());
         }
-        self.keys = ring;
-        self.node = node;
+        staged?;
         // A revocation may take out envelopes applied before it arrived (see `limits`).
-        self.enforce_limits(false)?;
-        Ok(update)
+        self.enforce_limits(false)
     }
 
     /// Joins the network whose membership log is `ops` (the founding op first, then the rest
@@ -488,7 +625,7 @@ impl Replica {
         }
         let network = log.network();
         let mut batch = WriteBatch::default();
-        batch.put_record(REC_MEMBERSHIP, &encode_log(&log));
+        put_log(&mut batch, &log, 0);
         let before = self.node.clone();
         if as_device {
             // This device writes for the organisation that added it from now on.
@@ -540,31 +677,31 @@ impl Replica {
         Ok(invitation)
     }
 
-    /// The keyring to keep after the log changed: every key already held, with the keys the
-    /// log seals to this device taking precedence, and the epoch to seal under (the log's
-    /// current epoch when this node holds its key, else the one it is on).
-    fn keys_from_log(&self) -> (crate::envelope::EpochKeyring, Epoch) {
-        let mut ring = self.keys.clone();
-        let mut epoch = self.epoch();
-        if let Some(log) = &self.membership {
-            let opened = log.epoch_keys(&self.public, &self.agreement_secret());
-            for e in opened.epochs() {
-                for (i, k) in opened.keys(e).into_iter().enumerate() {
-                    let key = EpochKey::new(e, k.clone());
-                    if i == 0 {
-                        ring.insert_preferred(key);
-                    } else {
-                        ring.insert(key);
-                    }
+    /// Brings the keyring up to date after the log changed (in memory): every key already
+    /// held stays, the keys the log seals to this device take precedence, and the epoch to
+    /// seal under becomes the log's current epoch when this node holds its key (else it stays).
+    fn refresh_keys(&mut self) {
+        let agreement = self.agreement_secret();
+        let public = self.public;
+        let Some(log) = self.membership.as_mut() else {
+            return;
+        };
+        let opened = log.epoch_keys_memo(&public, &agreement);
+        for e in opened.epochs() {
+            for (i, k) in opened.keys(e).into_iter().enumerate() {
+                let key = EpochKey::new(e, k.clone());
+                if i == 0 {
+                    self.keys.insert_preferred(key);
+                } else {
+                    self.keys.insert(key);
                 }
             }
-            if let Some(current) = log.state().current_epoch()
-                && ring.key(current.epoch).is_some()
-            {
-                epoch = current.epoch;
-            }
         }
-        (ring, epoch)
+        if let Some(current) = log.state().current_epoch()
+            && self.keys.key(current.epoch).is_some()
+        {
+            self.node.epoch = current.epoch.0;
+        }
     }
 
     fn admin_log(&self) -> Result<&MembershipLog, ReplicaError> {
@@ -852,7 +989,7 @@ impl Replica {
     /// organisation): a signed `Revoke` op naming, per revoked device, the last envelope this
     /// node accepted from it (the cut); then, if this device is an admin, a new epoch key sealed
     /// to every remaining member and not to the revoked ones; then this device's receipt. All
-    /// applied and durable before this returns.
+    /// applied and durable, in one transaction, before this returns.
     pub fn revoke(
         &mut self,
         target: RevokeTarget,
@@ -924,17 +1061,22 @@ impl Replica {
         )?;
         let revocation = op.id();
         let first = vec![op.to_bytes()];
-        let update = self.apply_membership(&first)?;
-        if update.accepted == 0 {
-            return Err(ReplicaError::Refused(
-                "the membership log did not accept the revocation; check `puente audit log`".into(),
-            ));
-        }
         let epoch_before = self.epoch();
-        let follow = self.follow_up(now, true)?;
+        // The revocation, the rotation and the receipt: one durable transaction.
+        let ops = self.membership_transaction(|r, changed| {
+            let update = r.stage_membership(&first, changed)?;
+            if update.accepted == 0 {
+                return Err(ReplicaError::Refused(
+                    "the membership log did not accept the revocation; check `puente audit log`"
+                        .into(),
+                ));
+            }
+            let follow = r.follow_up(now, true, changed)?;
+            let mut ops = first;
+            ops.extend(follow);
+            Ok(ops)
+        })?;
         let epoch = self.epoch();
-        let mut ops = first;
-        ops.extend(follow);
         Ok(Revoked {
             revocation,
             ops,
@@ -949,10 +1091,17 @@ impl Replica {
     /// publishes a receipt for each effective revocation once, and again when it moves to a newer
     /// epoch. Returns the ops written (applied and durable), for pushing to peers.
     pub fn membership_follow_up(&mut self, now: Time) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        self.follow_up(now, false)
+        self.membership_transaction(|r, changed| r.follow_up(now, false, changed))
     }
 
-    fn follow_up(&mut self, now: Time, revoker: bool) -> Result<Vec<Vec<u8>>, ReplicaError> {
+    /// The ops [`Replica::membership_follow_up`] writes, applied in memory (`changed` set when
+    /// any were); the caller's [`Replica::membership_transaction`] makes them durable.
+    fn follow_up(
+        &mut self,
+        now: Time,
+        revoker: bool,
+        changed: &mut bool,
+    ) -> Result<Vec<Vec<u8>>, ReplicaError> {
         let mut written = Vec::new();
         let Some(log) = self.membership.as_ref() else {
             return Ok(written);
@@ -985,7 +1134,7 @@ impl Replica {
                 claimed(now),
             )?;
             let bytes = vec![op.to_bytes()];
-            self.apply_membership(&bytes)?;
+            self.stage_membership(&bytes, changed)?;
             written.extend(bytes);
         }
         // Devices added by a member organisation (which cannot share keys) get them from the
@@ -1010,7 +1159,7 @@ impl Replica {
                 };
                 let ops = self.shares_for(new, log.heads(), claimed(now))?;
                 if !ops.is_empty() {
-                    self.apply_membership(&ops)?;
+                    self.stage_membership(&ops, changed)?;
                     written.extend(ops);
                 }
             }
@@ -1048,7 +1197,7 @@ impl Replica {
                 claimed(now),
             )?;
             let bytes = vec![op.to_bytes()];
-            self.apply_membership(&bytes)?;
+            self.stage_membership(&bytes, changed)?;
             written.extend(bytes);
         }
         Ok(written)
@@ -1082,4 +1231,169 @@ fn readable_by_revoked(
 /// The time an op claims (for people; never used for a decision).
 fn claimed(now: Time) -> u64 {
     u64::try_from(now.0).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::SecretKey;
+
+    const PASS: &[u8] = b"a long test passphrase";
+    const NOW: Time = Time(1_795_000_000);
+
+    fn replica(dir: &std::path::Path, name: &str) -> Replica {
+        let options = super::super::InitOptions {
+            name: name.into(),
+            counties: vec!["06067".parse().expect("county")],
+            intake: "hotline".into(),
+            tz: "America/Los_Angeles".into(),
+        };
+        Replica::init(dir, PASS, options, NOW).expect("init")
+    }
+
+    /// An organisation whose device never runs.
+    fn absent(admin: &mut Replica, name: &str) -> OrgId {
+        let keys = DeviceKeys {
+            device: SecretKey::generate().public(),
+            agreement: AgreementSecret::generate().public(),
+        };
+        admin
+            .admit_org(name, Role::Member, keys, NOW)
+            .expect("admitted");
+        crate::identity::org_id_for(&keys.device)
+    }
+
+    fn op_records(r: &Replica) -> Vec<String> {
+        r.store
+            .records_with_prefix(MEMBERSHIP_OP_PREFIX)
+            .expect("reads")
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// What a reopened replica must have kept of the log.
+    fn log_image(r: &Replica) -> (Vec<Vec<u8>>, Vec<OpId>, Epoch) {
+        let log = r.membership().expect("a network");
+        (r.membership_ops(), log.heads(), r.epoch())
+    }
+
+    #[test]
+    fn a_change_appends_its_ops_and_a_log_stored_whole_is_still_read() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (dir_a, dir_b) = (tmp.path().join("a"), tmp.path().join("b"));
+        let mut a = replica(&dir_a, "Founder");
+        let mut b = replica(&dir_b, "Partner");
+        a.create_network("Net", NOW).expect("founded");
+        a.admit_org("Partner", Role::Member, b.device_keys(), NOW)
+            .expect("admitted");
+        b.join(&a.membership_ops(), "Net").expect("joins");
+        let gone = [absent(&mut a, "Gone 0"), absent(&mut a, "Gone 1")];
+        b.apply_membership(&a.membership_ops()).expect("applies");
+        assert_eq!(op_records(&a).len(), a.membership().expect("log").len());
+
+        // One revocation appends exactly its ops (the revocation, the rotation, the receipt)
+        // to the records; the member applies them and writes its receipt in one go.
+        let records = op_records(&a).len();
+        let revoked = a
+            .revoke(RevokeTarget::Org(gone[0]), "test", NOW)
+            .expect("revoked");
+        assert!(revoked.rotated);
+        assert_eq!(revoked.ops.len(), 3);
+        assert_eq!(op_records(&a).len(), records + 3);
+        let (update, receipt) = b
+            .apply_membership_and_follow_up(&revoked.ops, NOW)
+            .expect("applies");
+        assert_eq!((update.accepted, update.refused), (3, 0));
+        assert_eq!(receipt.len(), 1);
+        assert_eq!(b.epoch(), revoked.epoch);
+        let image_b = log_image(&b);
+        drop(b);
+        let b = Replica::open(&dir_b, PASS).expect("reopens");
+        assert_eq!(log_image(&b), image_b);
+        let receipts = b
+            .membership()
+            .expect("log")
+            .state()
+            .receipts(&revoked.revocation);
+        assert_eq!(receipts.get(&b.public_key()), Some(&revoked.epoch));
+
+        // An older version's store: the whole log in one version 1 record, no op records.
+        let image = log_image(&a);
+        let mut whole = vec![MEMBERSHIP_RECORD_V1];
+        for op in a.membership().expect("log").ops() {
+            let bytes = op.as_bytes();
+            whole.extend_from_slice(&u32::try_from(bytes.len()).expect("short").to_be_bytes());
+            whole.extend_from_slice(bytes);
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_record(REC_MEMBERSHIP, &whole);
+        for name in op_records(&a) {
+            batch.delete_record(name);
+        }
+        a.store.commit(batch).expect("commits");
+        drop(a);
+        let mut a = Replica::open(&dir_a, PASS).expect("reopens");
+        assert_eq!(log_image(&a), image);
+        assert!(op_records(&a).is_empty(), "opening writes nothing");
+        // The next change writes every op as a record of its own, and the record says so.
+        a.revoke(RevokeTarget::Org(gone[1]), "test", NOW)
+            .expect("revoked");
+        let len = a.membership().expect("log").len();
+        assert_eq!(op_records(&a).len(), len);
+        assert_eq!(stored_ops(&a.store).expect("reads"), len);
+        let image = log_image(&a);
+        drop(a);
+        let a = Replica::open(&dir_a, PASS).expect("reopens");
+        assert_eq!(log_image(&a), image);
+    }
+
+    #[test]
+    fn a_missing_or_misplaced_op_record_is_reported_as_damage() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("a");
+        let mut a = replica(&dir, "Founder");
+        a.create_network("Net", NOW).expect("founded");
+        absent(&mut a, "Gone");
+        let records = op_records(&a);
+        let last = records.last().expect("records").clone();
+        let value = a
+            .store
+            .get_record(&last)
+            .expect("reads")
+            .expect("there")
+            .to_vec();
+        let damaged = |r: Result<Replica, ReplicaError>| {
+            matches!(r, Err(ReplicaError::Damaged("membership")))
+        };
+
+        // The last op missing.
+        a.store
+            .commit({
+                let mut batch = WriteBatch::default();
+                batch.delete_record(last.clone());
+                batch
+            })
+            .expect("commits");
+        drop(a);
+        assert!(damaged(Replica::open(&dir, PASS)));
+
+        // The op one position further on: a gap.
+        let store = Store::open(&dir, PASS).expect("opens");
+        let mut batch = WriteBatch::default();
+        batch.put_record(op_record(records.len()), &value);
+        store.commit(batch).expect("commits");
+        drop(store);
+        assert!(damaged(Replica::open(&dir, PASS)));
+
+        // Back where it was: the store opens again.
+        let store = Store::open(&dir, PASS).expect("opens");
+        let mut batch = WriteBatch::default();
+        batch.delete_record(op_record(records.len()));
+        batch.put_record(last, &value);
+        store.commit(batch).expect("commits");
+        drop(store);
+        let a = Replica::open(&dir, PASS).expect("reopens");
+        assert_eq!(a.membership().expect("log").len(), records.len());
+    }
 }
