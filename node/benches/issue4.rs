@@ -13,9 +13,10 @@
 //!    devices never run, so every sample revokes a fresh one without shrinking the network.
 //!    A sample times from the call to `Replica::revoke` on node 0 (inside
 //!    `Node::with_control`: the `Revoke` op, the new epoch key sealed to every remaining
-//!    member device, node 0's receipt, each durable) until every other node has applied the
-//!    revocation **and** moved to the new epoch (it opened the key sealed to it). Also: until
-//!    node 0 holds every remaining device's receipt (what `puente peer revocations` shows).
+//!    member device and node 0's receipt, in one durable transaction) until every other node
+//!    has applied the revocation **and** moved to the new epoch (it opened the key sealed to
+//!    it). Also: until node 0 holds every remaining device's receipt (what `puente peer
+//!    revocations` shows).
 //! 2. **baseline, one edit**: before each revocation, one node (round-robin) adds an offer;
 //!    timed from the `Node::add_offer` call (its durable write included, like the revocation's)
 //!    until every other node's view holds it.
@@ -23,8 +24,9 @@
 //!    to the mesh, then revoked: until the 10 others applied it and moved to the new epoch, and
 //!    until none of them has a session with it any more.
 //! 4. **where the time goes**: the same operations on stores alone (no network), the log of
-//!    the same size: `Replica::revoke` on the admin, and a member's `apply_membership` of the
-//!    three ops plus its receipt (`membership_follow_up`); against `add_offer` and `ingest`.
+//!    the same size: `Replica::revoke` on the admin, and a member applying the three ops and
+//!    writing its receipt (`apply_membership_and_follow_up`, as the node does); against
+//!    `add_offer` and `ingest`.
 //!
 //! The network is quiet (no frame sent, nothing in flight) before each timed operation.
 //! Arrival is polled through the nodes' public handles (`Node::with_control`,
@@ -373,8 +375,10 @@ fn alone(dir: &std::path::Path, n: usize, absent: usize, samples: usize) -> [Vec
             .expect("revoked");
         out[0].push(s.elapsed().as_secs_f64() * 1e3);
         let s = Instant::now();
-        member.apply_membership(&revoked.ops).expect("applies");
-        let receipt = member.membership_follow_up(NOW).expect("a receipt");
+        // As the node does: the ops and its receipt in one durable transaction.
+        let (_, receipt) = member
+            .apply_membership_and_follow_up(&revoked.ops, NOW)
+            .expect("applies");
         out[1].push(s.elapsed().as_secs_f64() * 1e3);
         assert_eq!(receipt.len(), 1, "one receipt, for this revocation only");
         admin.apply_membership(&receipt).expect("applies");
