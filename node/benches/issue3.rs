@@ -53,6 +53,10 @@
 //! `--child automerge DIR.automerge` and `--child runtime X`. Results are in
 //! `docs/performance.md`, "Issue 3: sync".
 
+// Helpers shared with the issue 4 benchmark (this one does not use all of them).
+#[path = "common/net.rs"]
+mod net;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -65,38 +69,25 @@ use automerge::{Automerge, Change};
 use puente_crdt::time::{local_date, zone};
 use puente_crdt::{
     Accepts, Kind, NewOffer, NewWindow, OfferFields, OrgId, Partition, StatusHint, SubjectType,
-    Time, Touched, Vetting, View,
+    Touched, Vetting, View,
 };
-use puente_node::actor::{Node, NodeConfig, NodeStatus};
+use puente_node::actor::Node;
 use puente_node::envelope::Envelope;
 use puente_node::identity::{PublicKey, SecretKey};
 use puente_node::interchange::parse_offers_csv;
 use puente_node::membership::Role;
 use puente_node::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
-use puente_node::replica::{IngestOutcome, InitOptions, Replica};
+use puente_node::replica::{IngestOutcome, Replica};
 use puente_node::store::Store;
 use tokio::runtime::Runtime;
 
-/// The passphrase of every benchmark store.
-const PASS: &[u8] = b"a long benchmark passphrase";
-
-/// The benchmark's "now" (2026-11-18), as in the issue 2 benchmark.
-const NOW: Time = Time(1_795_000_000);
-
-/// The organisations' time zone.
-const TZ: &str = "America/Los_Angeles";
-
-/// The network every benchmark node belongs to.
-const NETWORK: &str = "Bench";
-
-/// Where nodes listen: loopback, a port the system picks.
-const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+use net::{
+    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, env_usize, init, listen_addr,
+    machine, max, median, pct, quiet, runtime, spawn, tempdir,
+};
 
 /// Rows per CSV file: the import refuses more than 50,000 rows per file.
 const CSV_CHUNK_ROWS: usize = 50_000;
-
-/// Worker threads of the runtime the nodes run on: the machine's two cores, as in the tests.
-const WORKER_THREADS: usize = 2;
 
 /// How often §1 asks B how many offers its view holds.
 const SYNC_POLL: Duration = Duration::from_millis(2);
@@ -123,12 +114,6 @@ const CPU_EDIT_SPACING: Duration = Duration::from_millis(50);
 
 /// How long §2 measures the nodes' CPU time while idle (ticks, pings).
 const CPU_IDLE: Duration = Duration::from_secs(2);
-
-/// The pause between two status rounds while waiting for quiet.
-const QUIET_POLL: Duration = Duration::from_millis(5);
-
-/// Status rounds in a row with no new frame and nothing in flight that count as quiet.
-const QUIET_ROUNDS: usize = 3;
 
 /// How long a memory child lets its node run before reading its resident set.
 const MEMORY_SETTLE: Duration = Duration::from_millis(300);
@@ -237,106 +222,6 @@ impl Config {
 
     fn has(&self, section: &str) -> bool {
         self.sections.iter().any(|s| s == section)
-    }
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().map_or(default, |v| {
-        v.parse().expect("benchmark settings are whole numbers")
-    })
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKER_THREADS)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
-fn tempdir(base: &Path, prefix: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(base)
-        .expect("a temporary directory")
-}
-
-fn init(dir: &Path, name: &str) -> Replica {
-    Replica::init(
-        dir,
-        PASS,
-        InitOptions {
-            name: name.into(),
-            counties: vec!["06067".parse().expect("a county")],
-            intake: "hotline".into(),
-            tz: TZ.into(),
-        },
-        NOW,
-    )
-    .expect("init succeeds")
-}
-
-/// Admits `joiner` to the network of `admin` (a member organisation) and has it join.
-fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str) {
-    admin
-        .admit_org(name, Role::Member, joiner.device_keys(), NOW)
-        .expect("the organisation is admitted");
-    joiner
-        .join(&admin.membership_ops(), NETWORK)
-        .expect("the organisation joins");
-}
-
-async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
-    Node::spawn(
-        replica,
-        NodeConfig {
-            listen: vec![LOOPBACK.into()],
-            peers,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("the node starts")
-}
-
-async fn listen_addr(node: &Node) -> String {
-    node.listen_addrs()
-        .await
-        .expect("the node runs")
-        .into_iter()
-        .next()
-        .expect("the node listens")
-}
-
-/// Waits until no node has a batch in flight and no node sent or received a frame for
-/// [`QUIET_ROUNDS`] status rounds; returns the statuses then.
-async fn quiet(nodes: &[Node], timeout: Duration) -> Vec<NodeStatus> {
-    let start = Instant::now();
-    let mut last: Option<Vec<(u64, u64)>> = None;
-    let mut rounds = 0;
-    loop {
-        let mut statuses = Vec::with_capacity(nodes.len());
-        for node in nodes {
-            statuses.push(node.status().await.expect("the node runs"));
-        }
-        let counters: Vec<(u64, u64)> = statuses
-            .iter()
-            .map(|s| (s.frames_sent, s.frames_received))
-            .collect();
-        let idle = statuses
-            .iter()
-            .all(|s| s.peers.iter().all(|p| p.in_flight == 0));
-        if idle && last.as_ref() == Some(&counters) {
-            rounds += 1;
-            if rounds >= QUIET_ROUNDS {
-                return statuses;
-            }
-        } else {
-            rounds = 0;
-        }
-        last = Some(counters);
-        assert!(start.elapsed() < timeout, "the nodes did not fall quiet");
-        tokio::time::sleep(QUIET_POLL).await;
     }
 }
 
@@ -581,7 +466,7 @@ fn puente_sync(
     let mut a = Replica::open(a_dir, PASS).expect("A reopens");
     let name = format!("Partner {run}");
     let mut b = init(&tmp.join(format!("b{run}")), &name);
-    admit(&mut a, &mut b, &name);
+    admit(&mut a, &mut b, &name, Role::Member);
     rt.block_on(async move {
         let a = spawn(a, vec![]).await;
         let addr = listen_addr(&a).await;
@@ -659,7 +544,7 @@ fn ingest_alone(a_dir: &Path, tmp: &Path, run: usize, envelopes: &[Vec<u8>]) -> 
     let mut a = Replica::open(a_dir, PASS).expect("A reopens");
     let name = format!("Ingest {run}");
     let mut c = init(&tmp.join(format!("c{run}")), &name);
-    admit(&mut a, &mut c, &name);
+    admit(&mut a, &mut c, &name, Role::Member);
     a.close().expect("close");
     let offers = c.view().offer_count();
     let s = Instant::now();
@@ -1044,7 +929,7 @@ fn bench_hop(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
     x.create_network(NETWORK, NOW)
         .expect("the network is founded");
     let mut y = init(&tmp.path().join("y"), "Reader");
-    admit(&mut x, &mut y, "Reader");
+    admit(&mut x, &mut y, "Reader", Role::Member);
     let key = x.public_key();
     for env in x
         .envelopes_after(&key, 0, usize::MAX, usize::MAX)
@@ -1352,35 +1237,6 @@ fn proc_status_kib(field: &str) -> f64 {
         .expect("the field is reported")
 }
 
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .next()
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
-        })
-        .and_then(|kib| kib.parse::<u64>().ok())
-        .map_or("?".into(), |kib| {
-            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
-        });
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into());
-    format!("machine: {cores} cores ({cpu}), {mem} RAM; load average {load} at start")
-}
-
 fn kb(bytes: f64) -> String {
     format!("{:.0} KB", bytes / 1e3)
 }
@@ -1393,96 +1249,6 @@ include!("common/generator.rs");
 // ---------------------------------------------------------------------------------------------
 // Statistics and the table.
 
-fn median(v: &[f64]) -> f64 {
-    pct(v, 0.5)
-}
-
-/// Nearest-rank percentile.
-fn pct(v: &[f64], p: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
-    s[rank - 1]
-}
-
-fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::MIN, f64::max)
-}
-
 fn mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
-}
-
-struct Row {
-    name: String,
-    figure: String,
-    baseline: String,
-    ratio: Option<f64>,
-    goal: String,
-    pass: Option<bool>,
-}
-
-struct Table {
-    title: String,
-    rows: Vec<Row>,
-}
-
-impl Table {
-    fn new(title: &str) -> Self {
-        Table {
-            title: title.into(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn row(
-        &mut self,
-        name: &str,
-        figure: String,
-        baseline: String,
-        ratio: Option<f64>,
-        goal: &str,
-        pass: Option<bool>,
-    ) {
-        self.rows.push(Row {
-            name: name.into(),
-            figure,
-            baseline,
-            ratio,
-            goal: goal.into(),
-            pass,
-        });
-    }
-
-    fn info(&mut self, name: &str, figure: String) {
-        self.row(name, figure, String::new(), None, "", None);
-    }
-
-    fn print(&self) {
-        println!();
-        println!("== {} ==", self.title);
-        println!(
-            "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
-            "figure", "puente", "baseline", "ratio", "goal", ""
-        );
-        for r in &self.rows {
-            if r.baseline.is_empty() && r.goal.is_empty() {
-                println!("{:<40} {}", r.name, r.figure);
-                continue;
-            }
-            println!(
-                "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
-                r.name,
-                r.figure,
-                r.baseline,
-                r.ratio.map_or("-".into(), |x| format!("{x:.2}x")),
-                r.goal,
-                match r.pass {
-                    Some(true) => "PASS",
-                    Some(false) => "MISS",
-                    None => "",
-                }
-            );
-        }
-    }
 }

@@ -35,7 +35,7 @@ pub const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
 pub const WORKER_THREADS: usize = 2;
 
 /// The pause between two status rounds while waiting for quiet.
-const QUIET_POLL: Duration = Duration::from_millis(5);
+pub const QUIET_POLL: Duration = Duration::from_millis(5);
 
 /// Status rounds in a row with no new frame and nothing in flight that count as quiet.
 const QUIET_ROUNDS: usize = 3;
