@@ -99,11 +99,9 @@ pub enum JoinError {
 }
 
 /// Whether `replica` is a store made with [`Replica::init_device`] that has not joined its
-/// organisation yet: it belongs to no network and has no organisation profile of its own (a
-/// store made with [`Replica::init`] writes its profile when it is created, and a device takes
-/// its organisation's when it joins).
+/// organisation yet ([`Replica::waits_to_join_as_device`]).
 pub fn waits_to_join_as_device(replica: &Replica) -> bool {
-    replica.membership().is_none() && !replica.view().profiles().contains_key(&replica.org())
+    replica.waits_to_join_as_device()
 }
 
 /// Checks, before anything is sent, that `token` is the kind of invitation this store can join
