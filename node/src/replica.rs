@@ -38,6 +38,7 @@ mod audit;
 mod bundle;
 mod limits;
 mod network;
+mod relays;
 mod roles;
 mod snapshot;
 

@@ -716,7 +716,7 @@ mod tests {
     use crate::membership::fixture::{Dev, NET, accept, genesis};
     use crate::membership::{
         Cut, DeviceKeys, EPOCH_KEY_BOX_LEN, InvalidReason, MAX_DEVICES_PER_ORG, MAX_OP_LEN,
-        MAX_SEALED, Role, SealedKey, Verdict, WriteLimit,
+        MAX_SEALED, RelayEntry, Role, SealedKey, Verdict, WriteLimit,
     };
     use crate::seal::SymmetricKey;
 
@@ -2074,6 +2074,176 @@ mod tests {
         assert_eq!(log.state().devices().len(), 3);
     }
 
+    /// Relay addresses for the relay tests.
+    const TCP: &str = "/ip4/203.0.113.5/tcp/4738";
+    const QUIC: &str = "/ip4/203.0.113.5/udp/4738/quic-v1";
+    const OTHER: &str = "/ip4/198.51.100.7/tcp/4738";
+
+    /// A `Relay` op by `author` on `parents` about `relay`'s key.
+    fn relay_op(
+        author: &Dev,
+        parents: &[OpId],
+        relay: &Dev,
+        addresses: &[&str],
+        active: bool,
+    ) -> Op {
+        let addresses = addresses.iter().map(|a| (*a).to_owned()).collect();
+        Op::relay(
+            NET,
+            &author.key,
+            parents,
+            relay.public(),
+            addresses,
+            active,
+            30,
+        )
+        .expect("op")
+    }
+
+    /// A relay in use, as [`MemberState::relays`] lists it.
+    fn in_use(relay: &Dev, addresses: &[&str]) -> RelayEntry {
+        RelayEntry {
+            key: relay.public(),
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_admins_choose_the_relays() {
+        let (a, b, outsider, r) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(9));
+        let g = genesis(&a);
+        let mut log = MembershipLog::new(g.as_bytes()).expect("log");
+        accept(
+            &Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2).expect("op"),
+            &mut log,
+        );
+        let attempts = [
+            (
+                relay_op(&b, &log.heads(), &r, &[TCP], true),
+                InvalidReason::NotAdmin,
+            ),
+            (
+                relay_op(&outsider, &log.heads(), &r, &[TCP], true),
+                InvalidReason::NotAMember,
+            ),
+        ];
+        for (op, reason) in attempts {
+            // Accepted (peers hold it too), judged invalid, without effect.
+            let inserted = log.insert(op.as_bytes()).expect("accepted");
+            assert_eq!(inserted.accepted, vec![op.id()]);
+            assert_eq!(invalid(&log, &op), Some(reason));
+        }
+        assert!(log.state().relays().is_empty());
+        // A member cannot retire a relay an admin added either.
+        accept(&relay_op(&a, &log.heads(), &r, &[TCP], true), &mut log);
+        let retire = relay_op(&b, &log.heads(), &r, &[], false);
+        log.insert(retire.as_bytes()).expect("accepted");
+        assert_eq!(invalid(&log, &retire), Some(InvalidReason::NotAdmin));
+        assert_eq!(log.state().relays(), vec![in_use(&r, &[TCP])]);
+        // Once an admin, it can.
+        accept(
+            &Op::set_role(NET, &a.key, &log.heads(), b.org(), Role::Admin, 5).expect("op"),
+            &mut log,
+        );
+        accept(&relay_op(&b, &log.heads(), &r, &[], false), &mut log);
+        assert!(log.state().relays().is_empty());
+    }
+
+    #[test]
+    fn concurrent_relay_writes_resolve_the_same_way_in_any_order() {
+        let (a, c, r, s) = (Dev::new(1), Dev::new(3), Dev::new(9), Dev::new(10));
+        let g = genesis(&a);
+        let add_c = Op::add_org(NET, &a.key, &[g.id()], "C", Role::Admin, c.keys(), 2).expect("op");
+        let base = [add_c.id()];
+        // Admins A and C add relay R concurrently with different addresses; A adds S.
+        let by_a = relay_op(&a, &base, &r, &[TCP, QUIC], true);
+        let by_c = relay_op(&c, &base, &r, &[OTHER], true);
+        let s_by_a = relay_op(&a, &[by_a.id()], &s, &[QUIC], true);
+        for order in [
+            [&add_c, &by_a, &by_c, &s_by_a],
+            [&add_c, &by_c, &s_by_a, &by_a],
+        ] {
+            let log = log_of(&g, order);
+            assert!(log.state().verdicts().values().all(Verdict::is_valid));
+            // Both writes stay live; the lowest address list wins, whoever wrote it.
+            let mut expected = vec![in_use(&r, &[OTHER]), in_use(&s, &[QUIC])];
+            expected.sort_by_key(|entry| entry.key);
+            assert_eq!(log.state().relays(), expected);
+        }
+        let log = resolve_in_any_order(&g, &[&add_c, &by_a, &by_c, &s_by_a]);
+        assert_eq!(log.state().relays().len(), 2);
+
+        // Having seen both, A changes R's addresses while C retires R: the retirement wins,
+        // whatever the op ids, as a demotion wins over a concurrent promotion.
+        let seen = [by_a.id(), by_c.id(), s_by_a.id()];
+        let change = relay_op(&a, &seen, &r, &[TCP], true);
+        let retire = relay_op(&c, &seen, &r, &[OTHER], false);
+        let ops = [&add_c, &by_a, &by_c, &s_by_a, &change, &retire];
+        for order in [ops, [&retire, &change, &s_by_a, &by_c, &by_a, &add_c]] {
+            assert_eq!(
+                log_of(&g, order).state().relays(),
+                vec![in_use(&s, &[QUIC])]
+            );
+        }
+        resolve_in_any_order(&g, &ops);
+        // A write that saw both replaces them.
+        let again = relay_op(&c, &[change.id(), retire.id()], &r, &[QUIC], true);
+        let log = resolve_in_any_order(
+            &g,
+            &[&add_c, &by_a, &by_c, &s_by_a, &change, &retire, &again],
+        );
+        let mut expected = vec![in_use(&r, &[QUIC]), in_use(&s, &[QUIC])];
+        expected.sort_by_key(|entry| entry.key);
+        assert_eq!(log.state().relays(), expected);
+    }
+
+    #[test]
+    fn a_relay_write_supersedes_the_writes_it_saw() {
+        let (a, r) = (Dev::new(1), Dev::new(9));
+        let g = genesis(&a);
+        let add = relay_op(&a, &[g.id()], &r, &[TCP], true);
+        let retire = relay_op(&a, &[add.id()], &r, &[], false);
+        // A retirement that saw the add takes the relay out of use, in either arrival order.
+        let log = resolve_in_any_order(&g, &[&add, &retire]);
+        assert!(log.state().relays().is_empty());
+        assert!(log.state().verdicts().values().all(Verdict::is_valid));
+        // An add that saw the retirement brings it back (it would lose to a concurrent one);
+        // a change of addresses that saw it replaces it.
+        let back = relay_op(&a, &[retire.id()], &r, &[QUIC], true);
+        let log = resolve_in_any_order(&g, &[&add, &retire, &back]);
+        assert_eq!(log.state().relays(), vec![in_use(&r, &[QUIC])]);
+        let moved = relay_op(&a, &[back.id()], &r, &[QUIC, TCP], true);
+        let log = resolve_in_any_order(&g, &[&add, &retire, &back, &moved]);
+        assert_eq!(log.state().relays(), vec![in_use(&r, &[TCP, QUIC])]);
+    }
+
+    #[test]
+    fn a_revoked_admins_relay_writes_after_its_revocation_do_not_count() {
+        let (a, x, r) = (Dev::new(1), Dev::new(2), Dev::new(9));
+        let g = genesis(&a);
+        let mut base = unverified_log(&g);
+        let add_x =
+            Op::add_org(NET, &a.key, &base.heads(), "X", Role::Admin, x.keys(), 2).expect("op");
+        accept(&add_x, &mut base);
+        // X adds relay R; A had seen that when it revoked X, so it stays.
+        let x_adds = relay_op(&x, &base.heads(), &r, &[TCP], true);
+        accept(&x_adds, &mut base);
+        let heads = base.heads();
+        let revoke_x = revoke(&base, &a, &heads, RevokeTarget::Org(x.org()), 0);
+        // Concurrently with its revocation X moves R; on top of its revocation it retires R.
+        let x_concurrent = relay_op(&x, &heads, &r, &[OTHER], true);
+        let x_later = relay_op(&x, &[revoke_x.id(), x_concurrent.id()], &r, &[], false);
+        let log = resolve_in_any_order(&g, &[&add_x, &x_adds, &revoke_x, &x_concurrent, &x_later]);
+        let state = log.state();
+        assert_eq!(state.verdict(&x_adds.id()), Some(Verdict::Valid));
+        assert_eq!(
+            invalid(&log, &x_concurrent),
+            Some(InvalidReason::RevokedConcurrently)
+        );
+        assert_eq!(invalid(&log, &x_later), Some(InvalidReason::NotAMember));
+        assert_eq!(state.relays(), vec![in_use(&r, &[TCP])]);
+    }
+
     /// A chain g ← x ← y ← z and a branch x ← w, built by the founder.
     fn chain(a: &Dev) -> (Op, [Op; 4]) {
         let g = genesis(a);
@@ -2637,6 +2807,17 @@ mod tests {
                         epoch,
                     }
                 }
+                // A write for one of three relay keys: active at an address that depends on
+                // the target if `flag`, else a retirement.
+                8 => Body::Relay {
+                    relay: devs[target % 3].public(),
+                    addresses: if flag {
+                        vec![format!("/ip4/203.0.113.{target}/tcp/4738")]
+                    } else {
+                        Vec::new()
+                    },
+                    active: flag,
+                },
                 _ => {
                     let peer = target % ACTORS;
                     let batch = logs[actor].ops_missing_from(&logs[peer].heads());
@@ -2677,7 +2858,7 @@ mod tests {
 
         #[test]
         fn resolution_is_independent_of_arrival_order(
-            script in proptest::collection::vec((0u8..11, 0..ACTORS, 0..2 * ACTORS, any::<bool>()), 1..48),
+            script in proptest::collection::vec((0u8..12, 0..ACTORS, 0..2 * ACTORS, any::<bool>()), 1..48),
             seeds in proptest::collection::vec(any::<u64>(), 3),
         ) {
             let (mut logs, all) = simulate(&script);

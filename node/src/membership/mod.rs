@@ -177,10 +177,13 @@ use crate::envelope::NetworkId;
 
 pub use crypto::{EPOCH_KEY_BOX_LEN, epoch_key_commitment, open_epoch_key};
 pub use log::{Inserted, MembershipLog};
-pub use op::{Body, Cut, DeviceKeys, Op, RevokeTarget, SealedKey, VerifiedOp};
+pub use op::{
+    Body, Cut, DeviceKeys, MAX_RELAY_ADDRESS_LEN, MAX_RELAY_ADDRESSES, Op, RevokeTarget, SealedKey,
+    VerifiedOp,
+};
 pub use state::{
-    Device, DeviceCut, EpochInfo, InvalidReason, MemberState, Org, RevocationInfo, Role, Verdict,
-    WriteLimit,
+    Device, DeviceCut, EpochInfo, InvalidReason, MemberState, Org, RelayEntry, RevocationInfo,
+    Role, Verdict, WriteLimit,
 };
 
 /// Version byte of membership op format v1.

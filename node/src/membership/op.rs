@@ -3,9 +3,9 @@
 //!
 //! An [`Op`] value always holds bytes that parsed and passed the structural checks (a `Create`
 //! has no parents and every other op has some, organisation ids match their founding keys,
-//! names are printable, agreement keys are not of low order, lists are sorted); holding one does
-//! not mean its signature was checked ([`Op::verify_signature`]) or that its author was
-//! authorised (that is the log's verdict).
+//! names are printable, agreement keys are not of low order, lists are sorted, relay addresses
+//! are well formed); holding one does not mean its signature was checked
+//! ([`Op::verify_signature`]) or that its author was authorised (that is the log's verdict).
 
 use std::fmt;
 
@@ -38,6 +38,23 @@ const KIND_SET_ROLE: u8 = 4;
 const KIND_EPOCH_KEY: u8 = 5;
 const KIND_REVOKE: u8 = 6;
 const KIND_RECEIPT: u8 = 7;
+const KIND_RELAY: u8 = 8;
+
+/// Relay state bytes.
+const RELAY_RETIRED: u8 = 0;
+const RELAY_ACTIVE: u8 = 1;
+
+/// Most addresses one `Relay` op gives a relay: a relay listens on a handful (IPv4 and IPv6,
+/// TCP and QUIC, perhaps a DNS name), so eight leave room to spare while keeping the op small
+/// (about 2 KiB at most).
+pub const MAX_RELAY_ADDRESSES: usize = 8;
+
+/// Longest relay address in bytes: a multiaddress with a long DNS name (253 bytes at most) and
+/// a port fits, without its `/p2p/` suffix.
+pub const MAX_RELAY_ADDRESS_LEN: usize = 256;
+
+/// Bytes before a relay address's text: its u16 length.
+const RELAY_ADDRESS_PREFIX_LEN: usize = 2;
 
 /// Revocation target bytes.
 const TARGET_ORG: u8 = 1;
@@ -175,6 +192,19 @@ pub enum Body {
         /// The epoch the author's node uses after applying it (as the author claims).
         epoch: Epoch,
     },
+    /// Adds, changes or retires a relay the network's nodes use (by an admin).
+    Relay {
+        /// The relay's Ed25519 transport key.
+        relay: PublicKey,
+        /// Multiaddress texts without the `/p2p/` suffix, sorted (bytewise), each once:
+        /// 1 to [`MAX_RELAY_ADDRESSES`] when `active`, at most that many when retiring; each
+        /// 1 to [`MAX_RELAY_ADDRESS_LEN`] bytes of printable ASCII without spaces, starting
+        /// with `/`. Only this structure is checked here (the module does not know libp2p);
+        /// whether an address parses as a multiaddress is the caller's check.
+        addresses: Vec<String>,
+        /// Whether the network uses the relay (false: it is retired).
+        active: bool,
+    },
 }
 
 impl Body {
@@ -188,6 +218,7 @@ impl Body {
             Body::EpochKey { .. } => "epoch-key",
             Body::Revoke { .. } => "revoke",
             Body::Receipt { .. } => "receipt",
+            Body::Relay { .. } => "relay",
         }
     }
 }
@@ -407,6 +438,27 @@ impl Op {
         claimed_time: u64,
     ) -> Result<Op, MembershipError> {
         let body = Body::Receipt { revocation, epoch };
+        Op::new(network, author, parents, body, claimed_time)
+    }
+
+    /// Adds relay `relay` with `addresses` (sorted here), changes its addresses, or retires it
+    /// (`active` false; `addresses` may then be empty). Checks the addresses' structure only:
+    /// validating them as multiaddresses is the caller's job.
+    pub fn relay(
+        network: NetworkId,
+        author: &SecretKey,
+        parents: &[OpId],
+        relay: PublicKey,
+        mut addresses: Vec<String>,
+        active: bool,
+        claimed_time: u64,
+    ) -> Result<Op, MembershipError> {
+        addresses.sort_unstable();
+        let body = Body::Relay {
+            relay,
+            addresses,
+            active,
+        };
         Op::new(network, author, parents, body, claimed_time)
     }
 
@@ -645,7 +697,50 @@ fn check_structure(
             check_reason(reason)
         }
         Body::Receipt { .. } => Ok(()),
+        Body::Relay {
+            addresses, active, ..
+        } => check_relay_addresses(addresses, *active),
     }
+}
+
+/// Relay addresses: 1 to [`MAX_RELAY_ADDRESSES`] for an active relay (0 allowed when retiring
+/// it), each 1 to [`MAX_RELAY_ADDRESS_LEN`] bytes of printable ASCII without spaces starting
+/// with `/`, strictly ascending (so each once, and one set of addresses has one encoding).
+fn check_relay_addresses(addresses: &[String], active: bool) -> Result<(), MembershipError> {
+    if addresses.len() > MAX_RELAY_ADDRESSES {
+        return Err(MembershipError::TooLarge {
+            len: addresses.len() as u64,
+            max: MAX_RELAY_ADDRESSES as u64,
+        });
+    }
+    if active && addresses.is_empty() {
+        return Err(MembershipError::Malformed(
+            "an active relay has at least one address",
+        ));
+    }
+    for address in addresses {
+        check_relay_address(address)?;
+    }
+    if !addresses.windows(2).all(|w| w[0] < w[1]) {
+        return Err(MembershipError::Malformed(
+            "relay addresses are not sorted and distinct",
+        ));
+    }
+    Ok(())
+}
+
+fn check_relay_address(address: &str) -> Result<(), MembershipError> {
+    if address.is_empty() || address.len() > MAX_RELAY_ADDRESS_LEN {
+        return Err(MembershipError::Malformed(
+            "relay address must be 1 to 256 bytes",
+        ));
+    }
+    if !address.starts_with('/') || !address.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(MembershipError::Malformed(
+            "relay address must be printable ASCII without spaces, starting with /",
+        ));
+    }
+    Ok(())
 }
 
 fn check_founding(org: &OrgId, device: &PublicKey) -> Result<(), MembershipError> {
@@ -822,6 +917,23 @@ fn encode_body(body: &Body, out: &mut Vec<u8>) -> Result<(), MembershipError> {
             out.extend_from_slice(revocation.as_bytes());
             out.extend_from_slice(&epoch.0.to_be_bytes());
         }
+        Body::Relay {
+            relay,
+            addresses,
+            active,
+        } => {
+            check_relay_addresses(addresses, *active)?;
+            out.push(KIND_RELAY);
+            out.extend_from_slice(relay.as_bytes());
+            out.push(if *active { RELAY_ACTIVE } else { RELAY_RETIRED });
+            // check_relay_addresses bounds the count to MAX_RELAY_ADDRESSES (8) and each
+            // length to MAX_RELAY_ADDRESS_LEN (256), so they fit in a u8 and a u16.
+            out.push(addresses.len() as u8);
+            for address in addresses {
+                out.extend_from_slice(&(address.len() as u16).to_be_bytes());
+                out.extend_from_slice(address.as_bytes());
+            }
+        }
     }
     Ok(())
 }
@@ -935,6 +1047,45 @@ fn decode_body(r: &mut Reader<'_>) -> Result<Body, MembershipError> {
             revocation: OpId::from_bytes(r.array()?),
             epoch: Epoch(r.u32()?),
         },
+        KIND_RELAY => {
+            let relay = PublicKey::from_bytes(r.array()?);
+            let active = match r.u8()? {
+                RELAY_ACTIVE => true,
+                RELAY_RETIRED => false,
+                _ => return Err(MembershipError::Malformed("unknown relay state")),
+            };
+            let count = usize::from(r.u8()?);
+            if count > MAX_RELAY_ADDRESSES {
+                return Err(MembershipError::TooLarge {
+                    len: count as u64,
+                    max: MAX_RELAY_ADDRESSES as u64,
+                });
+            }
+            // Each address takes its length prefix and at least one byte.
+            if count * (RELAY_ADDRESS_PREFIX_LEN + 1) > r.remaining() {
+                return Err(MembershipError::Truncated);
+            }
+            let mut addresses = Vec::with_capacity(count);
+            for _ in 0..count {
+                let len = usize::from(r.u16()?);
+                if len == 0 || len > MAX_RELAY_ADDRESS_LEN {
+                    return Err(MembershipError::Malformed(
+                        "relay address must be 1 to 256 bytes",
+                    ));
+                }
+                let address = std::str::from_utf8(r.take(len)?).map_err(|_| {
+                    MembershipError::Malformed(
+                        "relay address must be printable ASCII without spaces, starting with /",
+                    )
+                })?;
+                addresses.push(address.to_owned());
+            }
+            Body::Relay {
+                relay,
+                addresses,
+                active,
+            }
+        }
         other => return Err(MembershipError::UnsupportedKind(other)),
     })
 }
@@ -977,8 +1128,22 @@ mod tests {
             )
             .expect("op"),
             Op::receipt(NET, &a.key, &[g], g, Epoch(3), 7).expect("op"),
+            Op::relay(
+                NET,
+                &a.key,
+                &[g],
+                b.public(),
+                vec![QUIC.to_owned(), TCP.to_owned()],
+                true,
+                8,
+            )
+            .expect("op"),
         ]
     }
+
+    /// A relay's TCP and QUIC addresses, as an admin types them.
+    const TCP: &str = "/ip4/203.0.113.5/tcp/4738";
+    const QUIC: &str = "/ip4/203.0.113.5/udp/4738/quic-v1";
 
     fn cut(dev: &Dev, seq: u64) -> Cut {
         Cut {
@@ -1044,7 +1209,8 @@ mod tests {
                 "set-role",
                 "epoch-key",
                 "revoke",
-                "receipt"
+                "receipt",
+                "relay"
             ]
         );
         // A device revocation and an empty reason round-trip as well.
@@ -1276,12 +1442,12 @@ mod tests {
             Op::from_bytes(&envelope),
             Err(MembershipError::Malformed(_))
         ));
-        // The kind byte follows the single parent; 8 is unknown.
+        // The kind byte follows the single parent; 9 is unknown.
         let mut unknown = ops[3].to_bytes();
-        unknown[92] = 8;
+        unknown[92] = 9;
         assert_eq!(
             Op::from_bytes(&unknown),
-            Err(MembershipError::UnsupportedKind(8))
+            Err(MembershipError::UnsupportedKind(9))
         );
         let mut role = ops[3].to_bytes();
         role[92 + 1 + 10] = 3;
@@ -1384,6 +1550,190 @@ mod tests {
         assert_eq!(receipt.as_bytes().len(), 93 + 36 + 64);
     }
 
+    #[test]
+    fn relay_ops_round_trip_through_bytes() {
+        let (a, b) = (Dev::new(1), Dev::new(2));
+        let g = genesis(&a).id();
+        // Addresses are sorted when building; the body reads back as built.
+        let op = &one_of_each(&a, &b)[7];
+        assert_eq!(
+            op.body(),
+            &Body::Relay {
+                relay: b.public(),
+                addresses: vec![TCP.to_owned(), QUIC.to_owned()],
+                active: true,
+            }
+        );
+        assert_eq!(op.body().kind_name(), "relay");
+        // Kind 8 follows the single parent: relay key, state byte, count, then each address
+        // with its u16 length.
+        let bytes = op.as_bytes();
+        assert_eq!(bytes[92], 8);
+        assert_eq!(&bytes[93..125], b.public().as_bytes());
+        assert_eq!(bytes[125..127], [1, 2]);
+        assert_eq!(
+            bytes.len(),
+            93 + 32 + 2 + 2 + TCP.len() + 2 + QUIC.len() + 64
+        );
+        // A retirement without addresses, and one that keeps them, round-trip too; so does the
+        // longest address.
+        for (addresses, active) in [
+            (vec![], false),
+            (vec![TCP.to_owned()], false),
+            (
+                vec![format!("/{}", "d".repeat(MAX_RELAY_ADDRESS_LEN - 1))],
+                true,
+            ),
+        ] {
+            let op =
+                Op::relay(NET, &a.key, &[g], b.public(), addresses.clone(), active, 9).expect("op");
+            let parsed = Op::from_bytes(op.as_bytes()).expect("parses");
+            assert_eq!(parsed.verify_signature(), Ok(()));
+            assert_eq!(
+                parsed.body(),
+                &Body::Relay {
+                    relay: b.public(),
+                    addresses,
+                    active
+                }
+            );
+            assert_eq!(parsed, op);
+        }
+    }
+
+    #[test]
+    fn malformed_relay_bodies_are_refused() {
+        let (a, b) = (Dev::new(1), Dev::new(2));
+        let g = genesis(&a).id();
+        let relay = |addresses: &[&str], active| {
+            let addresses = addresses.iter().map(|s| (*s).to_owned()).collect();
+            Op::relay(NET, &a.key, &[g], b.public(), addresses, active, 0)
+        };
+        let malformed =
+            |r: Result<Op, MembershipError>| matches!(r, Err(MembershipError::Malformed(_)));
+        let nine: Vec<String> = (0..=MAX_RELAY_ADDRESSES)
+            .map(|i| format!("/ip4/203.0.113.{i}/tcp/4738"))
+            .collect();
+        let nine: Vec<&str> = nine.iter().map(String::as_str).collect();
+        for active in [true, false] {
+            assert_eq!(
+                relay(&nine, active).err(),
+                Some(MembershipError::TooLarge {
+                    len: MAX_RELAY_ADDRESSES as u64 + 1,
+                    max: MAX_RELAY_ADDRESSES as u64
+                })
+            );
+            assert!(relay(&nine[..MAX_RELAY_ADDRESSES], active).is_ok());
+        }
+        // An active relay needs an address; a retired one does not.
+        assert!(malformed(relay(&[], true)));
+        assert!(relay(&[], false).is_ok());
+        let long = format!("/{}", "d".repeat(MAX_RELAY_ADDRESS_LEN));
+        for address in [
+            "",
+            "ip4/203.0.113.5/tcp/4738",
+            "/ip4/203.0.113.5/tcp/4738 ",
+            "/ip4/203.0.113.5/tcp /4738",
+            "/dns4/relé.example/tcp/4738",
+            "/dns4/relay.example/tcp/4738\n",
+            "/ip4/203.0.113.5/tcp/4738\n",
+            "/ip4/203.0.113.5/tcp/4738\u{7f}",
+            "/ip4/203.0.113.5/tcp/4738\u{200b}",
+            &long,
+        ] {
+            for active in [true, false] {
+                assert!(malformed(relay(&[TCP, address], active)), "{address:?}");
+            }
+        }
+        // Each address once.
+        assert!(malformed(relay(&[TCP, QUIC, TCP], true)));
+        assert!(malformed(relay(&[TCP, TCP], false)));
+        // Nor can the body be built unsorted by hand.
+        let unsorted = Body::Relay {
+            relay: b.public(),
+            addresses: vec![QUIC.to_owned(), TCP.to_owned()],
+            active: true,
+        };
+        assert!(malformed(Op::new(NET, &a.key, &[g], unsorted, 0)));
+
+        // Bytes: header 60, one parent 32, kind at 92, relay key 93..125, state at 125, count
+        // at 126, first length at 127..129.
+        let op = relay(&["/a", "/b"], true).expect("op");
+        let tampered = |at: usize, bytes: &[u8]| {
+            let mut out = op.to_bytes();
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            Op::from_bytes(&out)
+        };
+        assert_eq!(
+            tampered(125, &[2]),
+            Err(MembershipError::Malformed("unknown relay state"))
+        );
+        // An oversized count is refused before anything is read or allocated; a count within
+        // the bound that the bytes left cannot hold is truncated.
+        assert_eq!(
+            tampered(126, &[255]),
+            Err(MembershipError::TooLarge {
+                len: 255,
+                max: MAX_RELAY_ADDRESSES as u64
+            })
+        );
+        let mut short = op.as_bytes()[..127].to_vec();
+        short[126] = 8;
+        assert_eq!(Op::from_bytes(&short), Err(MembershipError::Truncated));
+        // A count below the addresses present leaves bytes after the signature.
+        assert_eq!(
+            tampered(126, &[1]),
+            Err(MembershipError::Malformed(
+                "trailing bytes after the signature"
+            ))
+        );
+        assert_eq!(
+            tampered(127, &[0, 0]),
+            Err(MembershipError::Malformed(
+                "relay address must be 1 to 256 bytes"
+            ))
+        );
+        assert_eq!(
+            tampered(127, &[1, 1]),
+            Err(MembershipError::Malformed(
+                "relay address must be 1 to 256 bytes"
+            ))
+        );
+        assert_eq!(tampered(127, &[0, 255]), Err(MembershipError::Truncated));
+        // Not UTF-8, not printable, not starting with a slash, duplicated, unsorted.
+        for (at, byte) in [(130, 0xff), (130, b' '), (129, b'a'), (130, 0x07)] {
+            assert_eq!(
+                tampered(at, &[byte]),
+                Err(MembershipError::Malformed(
+                    "relay address must be printable ASCII without spaces, starting with /"
+                )),
+                "{at} {byte:#x}"
+            );
+        }
+        assert_eq!(
+            tampered(134, b"a"),
+            Err(MembershipError::Malformed(
+                "relay addresses are not sorted and distinct"
+            ))
+        );
+        assert_eq!(
+            tampered(130, b"c"),
+            Err(MembershipError::Malformed(
+                "relay addresses are not sorted and distinct"
+            ))
+        );
+        // An active relay without addresses, in bytes: the count says none.
+        let retired = relay(&[], false).expect("op");
+        let mut bytes = retired.to_bytes();
+        bytes[125] = 1;
+        assert_eq!(
+            Op::from_bytes(&bytes),
+            Err(MembershipError::Malformed(
+                "an active relay has at least one address"
+            ))
+        );
+    }
+
     proptest! {
         #[test]
         fn from_bytes_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..700)) {
@@ -1391,7 +1741,7 @@ mod tests {
         }
 
         #[test]
-        fn mutated_ops_never_panic(which in 0usize..7, index in any::<usize>(), byte in any::<u8>(), cut in 0usize..64) {
+        fn mutated_ops_never_panic(which in 0usize..8, index in any::<usize>(), byte in any::<u8>(), cut in 0usize..64) {
             static OPS: std::sync::OnceLock<Vec<Op>> = std::sync::OnceLock::new();
             let op = &OPS.get_or_init(|| one_of_each(&Dev::new(1), &Dev::new(2)))[which];
             let mut bytes = op.to_bytes();

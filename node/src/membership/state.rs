@@ -2,9 +2,10 @@
 //! contributes to a state, how states are joined, and the resolved [`MemberState`].
 //!
 //! A state ([`View`]) is the join of the contributions of a set of ops with given verdicts. Every
-//! part of it is a union with an order-free tie-break (lowest op id, lowest role, highest epoch;
-//! revocations are tombstones, receipts keep the highest epoch), so folding contributions in any
-//! order, or joining the states of two sets, gives the state of their union. Which ops are
+//! part of it is a union with an order-free tie-break (lowest op id, lowest role, a relay's
+//! retirement before an add or change and then the lowest address list, highest epoch;
+//! revocations are tombstones, receipts keep the highest epoch), so folding contributions in
+//! any order, or joining the states of two sets, gives the state of their union. Which ops are
 //! valid in a set (revocation can nullify ops concurrent with it) is the log's final pass, see
 //! the module docs of `membership`. This module is pure: it never sees bytes, the clock or a
 //! random source.
@@ -114,6 +115,16 @@ impl Verdict {
     }
 }
 
+/// What a `Relay` op writes to its relay's register. Ordered `active` first (`false <
+/// true`), then by addresses: of concurrent live writes for one relay, the lowest wins, so a
+/// retirement is never lost to a concurrent add or change (as a demotion is never lost to a
+/// concurrent promotion), and of concurrent changes the lowest address list wins.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RelayWrite {
+    active: bool,
+    addresses: Vec<String>,
+}
+
 /// An op's verdict plus what resolution needs to know about it besides its body: the result of
 /// judging it against a state of its causal past. A `Revoke` op's is fixed once it is accepted;
 /// other ops' are recomputed when a revocation concurrent with them nullifies an op they build
@@ -121,7 +132,8 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Judged {
     pub(crate) verdict: Verdict,
-    /// For role writes: the role writes of the causal past that this one replaces.
+    /// For role and relay writes: the writes to the same register (the organisation's role,
+    /// the relay's settings) in the causal past that this one replaces.
     pub(crate) supersedes: Vec<OpId>,
     /// For `EpochKey` ops: a rotation (true) or a share of an existing key (false).
     pub(crate) rotation: bool,
@@ -203,25 +215,34 @@ struct KeyRecord {
     recipients: Arc<BTreeSet<PublicKey>>,
 }
 
-/// One organisation's role register.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Register {
-    /// The role writes no known write supersedes, with the role each sets. Never holds an id
-    /// of `superseded`, so that equal sets of ops give equal registers.
-    live: BTreeMap<OpId, Role>,
-    /// Every role write of this organisation that a known write supersedes, sorted: kept so
-    /// that joining a state in which such a write is still live cannot revive it. Grows by one
-    /// id per role change of this organisation; a sorted vector so that copies and joins are
-    /// one pass over contiguous memory.
+/// A multi-value register: one organisation's role, or one relay's settings. Its value is the
+/// lowest of its live writes (`V`'s order is the tie-break).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Register<V> {
+    /// The writes no known write supersedes, with the value each sets. Never holds an id of
+    /// `superseded`, so that equal sets of ops give equal registers.
+    live: BTreeMap<OpId, V>,
+    /// Every write to this register that a known write supersedes, sorted: kept so that
+    /// joining a state in which such a write is still live cannot revive it. Grows by one id
+    /// per write; a sorted vector so that copies and joins are one pass over contiguous memory.
     superseded: Vec<OpId>,
 }
 
-impl Register {
+impl<V> Default for Register<V> {
+    fn default() -> Self {
+        Self {
+            live: BTreeMap::new(),
+            superseded: Vec::new(),
+        }
+    }
+}
+
+impl<V: Clone + Ord> Register<V> {
     fn is_superseded(&self, id: &OpId) -> bool {
         self.superseded.binary_search(id).is_ok()
     }
 
-    fn write(&mut self, id: OpId, role: Role, supersedes: &[OpId]) {
+    fn write(&mut self, id: OpId, value: V, supersedes: &[OpId]) {
         for old in supersedes {
             self.live.remove(old);
             if let Err(at) = self.superseded.binary_search(old) {
@@ -229,20 +250,61 @@ impl Register {
             }
         }
         if !self.is_superseded(&id) {
-            self.live.insert(id, role);
+            self.live.insert(id, value);
         }
     }
 
-    fn join(&mut self, other: &Register) {
+    fn join(&mut self, other: &Register<V>) {
         if self.superseded != other.superseded {
             self.superseded = merge_sorted(&self.superseded, &other.superseded);
         }
         self.live
-            .extend(other.live.iter().map(|(id, role)| (*id, *role)));
+            .extend(other.live.iter().map(|(id, value)| (*id, value.clone())));
         let superseded = &self.superseded;
         self.live
             .retain(|id, _| superseded.binary_search(id).is_err());
     }
+
+    /// The register's value: the lowest of its live writes.
+    fn value(&self) -> Option<&V> {
+        self.live.values().min()
+    }
+}
+
+/// Registers by key, each shared between states until written.
+type Registers<K, V> = Arc<BTreeMap<K, Arc<Register<V>>>>;
+
+/// Joins `other`'s registers into `mine`, skipping the parts both share.
+fn join_registers<K: Ord + Clone, V: Clone + Ord>(
+    mine: &mut Registers<K, V>,
+    other: &Registers<K, V>,
+) {
+    if mine.is_empty() {
+        *mine = Arc::clone(other);
+    } else if !Arc::ptr_eq(mine, other) {
+        let registers = Arc::make_mut(mine);
+        for (key, register) in other.iter() {
+            match registers.get_mut(key) {
+                Some(existing) if Arc::ptr_eq(existing, register) => {}
+                Some(existing) => Arc::make_mut(existing).join(register),
+                None => {
+                    registers.insert(key.clone(), Arc::clone(register));
+                }
+            }
+        }
+    }
+}
+
+/// Writes `value` to `key`'s register in `registers`, superseding `supersedes`.
+fn write_register<K: Ord + Clone, V: Clone + Ord>(
+    registers: &mut Registers<K, V>,
+    key: K,
+    id: OpId,
+    value: V,
+    supersedes: &[OpId],
+) {
+    let register = Arc::make_mut(registers).entry(key).or_default();
+    Arc::make_mut(register).write(id, value, supersedes);
 }
 
 /// The sorted union of two sorted, duplicate-free slices.
@@ -281,7 +343,9 @@ pub(crate) struct View {
     orgs: Arc<BTreeMap<OrgId, OrgRecord>>,
     devices: Arc<BTreeMap<PublicKey, DeviceRecord>>,
     /// Per organisation, its role register (shared between states until a role write).
-    roles: Arc<BTreeMap<OrgId, Arc<Register>>>,
+    roles: Registers<OrgId, Role>,
+    /// Per relay key, its register (shared between states until a relay write).
+    relays: Registers<PublicKey, RelayWrite>,
     /// Every epoch key introduced by a valid rotation, by epoch and commitment.
     keys: Arc<BTreeMap<(Epoch, [u8; 32]), KeyRecord>>,
     /// Burned keys, by epoch and commitment, with the lowest op: nullified `EpochKey` ops above
@@ -395,6 +459,17 @@ impl View {
                 let latest = per_device.entry(op.author()).or_insert(*epoch);
                 *latest = (*latest).max(*epoch);
             }
+            Body::Relay {
+                relay,
+                addresses,
+                active,
+            } => {
+                let write = RelayWrite {
+                    active: *active,
+                    addresses: addresses.clone(),
+                };
+                write_register(&mut self.relays, *relay, id, write, &judged.supersedes);
+            }
         }
     }
 
@@ -418,8 +493,7 @@ impl View {
     }
 
     fn write_role(&mut self, org: OrgId, id: OpId, role: Role, supersedes: &[OpId]) {
-        let register = Arc::make_mut(&mut self.roles).entry(org).or_default();
-        Arc::make_mut(register).write(id, role, supersedes);
+        write_register(&mut self.roles, org, id, role, supersedes);
     }
 
     fn add_device(&mut self, id: OpId, org: OrgId, device: PublicKey, agreement: AgreementPublic) {
@@ -452,20 +526,8 @@ impl View {
                 keep_lowest(devices, device, record, |r| r.added_by);
             }
         }
-        if self.roles.is_empty() {
-            self.roles = Arc::clone(&other.roles);
-        } else if !Arc::ptr_eq(&self.roles, &other.roles) {
-            let roles = Arc::make_mut(&mut self.roles);
-            for (org, register) in other.roles.iter() {
-                match roles.get_mut(org) {
-                    Some(mine) if Arc::ptr_eq(mine, register) => {}
-                    Some(mine) => Arc::make_mut(mine).join(register),
-                    None => {
-                        roles.insert(*org, Arc::clone(register));
-                    }
-                }
-            }
-        }
+        join_registers(&mut self.roles, &other.roles);
+        join_registers(&mut self.relays, &other.relays);
         if self.keys.is_empty() {
             self.keys = Arc::clone(&other.keys);
         } else if !Arc::ptr_eq(&self.keys, &other.keys) {
@@ -532,7 +594,28 @@ impl View {
         if !self.orgs.contains_key(org) {
             return None;
         }
-        self.live_role_writes(org).map(|(_, role)| *role).min()
+        self.roles
+            .get(org)
+            .and_then(|register| register.value())
+            .copied()
+    }
+
+    /// The relay writes of `relay` that no known write supersedes.
+    fn live_relay_writes(&self, relay: &PublicKey) -> impl Iterator<Item = &OpId> {
+        self.relays
+            .get(relay)
+            .into_iter()
+            .flat_map(|register| register.live.keys())
+    }
+
+    /// The relays in use: those whose winning write is active, by key.
+    fn active_relays(&self) -> impl Iterator<Item = (&PublicKey, &RelayWrite)> {
+        self.relays.iter().filter_map(|(key, register)| {
+            register
+                .value()
+                .filter(|write| write.active)
+                .map(|write| (key, write))
+        })
     }
 
     /// A member organisation's role.
@@ -757,6 +840,10 @@ impl View {
                     Err(Judged::invalid(InvalidReason::UnknownRevocation))
                 }
             }
+            Body::Relay { relay, .. } => need_admin().map(|()| Judged {
+                supersedes: self.live_relay_writes(relay).copied().collect(),
+                ..Judged::valid()
+            }),
         };
         Judged {
             author_org: Some(author_org),
@@ -807,6 +894,16 @@ pub struct Device {
     pub agreement: AgreementPublic,
     /// The op that added it.
     pub added_by: OpId,
+}
+
+/// A relay the network's nodes use: its winning `Relay` write is active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayEntry {
+    /// The relay's Ed25519 transport key.
+    pub key: PublicKey,
+    /// Its multiaddress texts without the `/p2p/` suffix, sorted, each once (checked for
+    /// structure only; see [`super::Body::Relay`]).
+    pub addresses: Vec<String>,
 }
 
 /// An epoch key introduced by a valid rotation.
@@ -1146,6 +1243,19 @@ impl MemberState {
             }
             _ => WriteLimit::NotMember,
         }
+    }
+
+    /// The relays the network's nodes use, sorted by key: for each relay key, the winning
+    /// write of its register (a write replaces the writes it saw; of concurrent live writes a
+    /// retirement wins, then the lowest address list) if it is active.
+    pub fn relays(&self) -> Vec<RelayEntry> {
+        self.view
+            .active_relays()
+            .map(|(key, write)| RelayEntry {
+                key: *key,
+                addresses: write.addresses.clone(),
+            })
+            .collect()
     }
 
     /// The receipts for revocation `id`: per device, the highest epoch its valid receipts

@@ -501,3 +501,66 @@ fn a_store_made_for_a_new_device_writes_nothing_until_it_joins() {
     d.add_offer(offer("from-the-new-device"), NOW)
         .expect("writes for A");
 }
+
+#[test]
+fn admins_choose_the_relays_and_members_learn_them_through_the_log() {
+    use puente_node::membership::RelayEntry;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = crate::network::network(tmp.path(), 2);
+    let mut member = rs.pop().expect("a member");
+    let mut admin = rs.pop().expect("the founder");
+    let relay = SecretKey::from_bytes(&[42; 32]).public();
+    let tcp = "/ip4/203.0.113.5/tcp/4738".to_owned();
+    let quic = "/ip4/203.0.113.5/udp/4738/quic-v1".to_owned();
+    let refused =
+        |r: Result<Vec<Vec<u8>>, ReplicaError>| matches!(r, Err(ReplicaError::Refused(_)));
+
+    // Outside a network there are no relays to choose; a member cannot choose them.
+    let mut solo = init(&tmp.path().join("solo"), "Solo");
+    assert!(solo.relays().is_empty());
+    assert!(refused(solo.set_relay(relay, vec![tcp.clone()], true, NOW)));
+    assert!(refused(member.set_relay(
+        relay,
+        vec![tcp.clone()],
+        true,
+        NOW
+    )));
+    assert!(member.relays().is_empty());
+    // Retiring a relay that is not in use is a no-op, refused.
+    assert!(refused(admin.set_relay(relay, Vec::new(), false, NOW)));
+
+    let ops = admin
+        .set_relay(relay, vec![quic.clone(), tcp.clone()], true, NOW)
+        .expect("added");
+    assert_eq!(ops.len(), 1);
+    let expected = vec![RelayEntry {
+        key: relay,
+        addresses: vec![tcp.clone(), quic.clone()],
+    }];
+    assert_eq!(admin.relays(), expected);
+    assert_eq!(member.apply_membership(&ops).expect("applies").accepted, 1);
+    assert_eq!(member.relays(), expected);
+    // The same addresses again, in any order, are a no-op; a malformed address is the op's
+    // typed error.
+    assert!(refused(admin.set_relay(
+        relay,
+        vec![tcp.clone(), quic.clone()],
+        true,
+        NOW
+    )));
+    assert!(matches!(
+        admin.set_relay(relay, vec!["not an address".into()], true, NOW),
+        Err(ReplicaError::Membership(_))
+    ));
+    // The choice is durable.
+    member.close().expect("closes");
+    let mut member = Replica::open(&tmp.path().join("n1"), PASS).expect("reopens");
+    assert_eq!(member.relays(), expected);
+
+    let ops = admin
+        .set_relay(relay, Vec::new(), false, NOW)
+        .expect("retired");
+    assert_eq!(member.apply_membership(&ops).expect("applies").accepted, 1);
+    assert!(admin.relays().is_empty());
+    assert!(member.relays().is_empty());
+}
