@@ -208,6 +208,119 @@ Connection details come from the running node; without one, only what the store 
     /// Offline transfer: what a disconnected partner lacks, in a file for a USB stick
     #[command(subcommand)]
     Bundle(BundleCommand),
+
+    /// Run a relay (and mailbox) for partners behind home routers, or choose the network's relays
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "\
+Examples:
+  puente relay --listen /ip4/0.0.0.0/tcp/4738 --listen /ip4/0.0.0.0/udp/4738/quic-v1 \\
+      --announce /ip4/203.0.113.5/tcp/4738 --admit puente-relay:AQ...
+  puente relay ticket                      # on an admin's node: the line for the relay's operator
+  puente relay add /ip4/203.0.113.5/tcp/4738/p2p/12D3KooW...   # admins: the network uses it
+  puente relay list
+  puente relay remove 12D3KooW...
+
+Without a subcommand, `puente relay` runs the relay service itself (usually on a small rented
+server, or on a partner's machine with one port forwarded): libp2p's circuit relay for nodes
+that cannot dial each other, and a mailbox that keeps sealed changes for partners who are not
+online at the same time. It holds only what it cannot read, and only member devices of the
+networks it was admitted to (--admit) may use it. It keeps its key and mailbox in --relay-dir
+and runs until Ctrl-C or SIGTERM. See \"Connecting partners over the internet\" in the guide."
+    )]
+    Relay(RelayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    #[command(subcommand)]
+    pub command: Option<RelayCommand>,
+
+    #[command(flatten)]
+    pub serve: RelayServeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayServeArgs {
+    /// Multiaddress to listen on (repeatable) [default: port 4738, TCP and QUIC, every interface]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+
+    /// The public address members reach this relay at, when it differs from what it listens on
+    /// (a port forward, a cloud server's public IP); repeatable
+    #[arg(long, value_name = "MULTIADDR")]
+    pub announce: Vec<String>,
+
+    /// Serve a network: the ticket an admin printed with `puente relay ticket` (repeatable;
+    /// remembered, so give it once)
+    #[arg(long, value_name = "TICKET")]
+    pub admit: Vec<String>,
+
+    /// Where the relay keeps its key and mailbox [default: $XDG_DATA_HOME/puente-relay or
+    /// ~/.local/share/puente-relay]
+    #[arg(long, env = "PUENTE_RELAY_DIR", value_name = "DIR")]
+    pub relay_dir: Option<PathBuf>,
+
+    /// Mailbox quota per network, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub mailbox_mib: u64,
+
+    /// How long the mailbox keeps an entry, in days
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub mailbox_days: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RelayCommand {
+    /// Print the line a relay's operator passes to `puente relay --admit` (admins)
+    #[command(after_help = "\
+Examples:
+  puente relay ticket
+
+The ticket names your network only by an opaque tag and lists the admin devices' keys, so the
+relay can check that access updates come from your admins. It holds no secret and no name.")]
+    Ticket,
+
+    /// The network uses this relay from now on (admins; every member's node learns it)
+    #[command(after_help = "\
+Examples:
+  puente relay add /ip4/203.0.113.5/tcp/4738/p2p/12D3KooWRk...
+  puente relay add /ip4/203.0.113.5/tcp/4738/p2p/12D3KooWRk... --address /ip4/203.0.113.5/udp/4738/quic-v1
+
+Give the address `puente relay` printed when it started. Run it again with other addresses to
+change them.")]
+    Add(RelayAddArgs),
+
+    /// The network stops using a relay (admins)
+    #[command(after_help = "\
+Examples:
+  puente relay remove 12D3KooWRk...")]
+    Remove(RelayRemoveArgs),
+
+    /// The relays the network uses, and whether this node holds a reservation on each
+    #[command(after_help = "\
+Examples:
+  puente relay list
+  puente relay list --format json")]
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayAddArgs {
+    /// The relay's address ending in /p2p/ and its id, as `puente relay` printed it
+    #[arg(value_name = "MULTIADDR")]
+    pub address: String,
+
+    /// Another address of the same relay (repeatable), e.g. its QUIC address
+    #[arg(long = "address", value_name = "MULTIADDR")]
+    pub more: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayRemoveArgs {
+    /// The relay's id (from `puente relay list`; the first characters are enough)
+    #[arg(value_name = "RELAY")]
+    pub relay: String,
 }
 
 #[derive(Debug, Args)]

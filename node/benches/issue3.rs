@@ -892,6 +892,7 @@ fn bench_hop(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
                 allowed: vec![allowed],
                 known_addresses: known,
                 mdns: false,
+                relays: Vec::new(),
                 limits: NetLimits::default(),
             })
         };

@@ -29,8 +29,11 @@ use crate::envelope::{Envelope, EnvelopeError, NetworkId};
 use crate::identity::PublicKey;
 use crate::invite::{InviteState, JoinMessage, JoinReply};
 use crate::membership;
-use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
-use crate::replica::{IngestOutcome, Replica, ReplicaError, SnapshotOffer, SnapshotOutcome};
+use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits, PathKind, RelayConfig};
+use crate::relay::client::{Job, RelayClient, RelayReport};
+use crate::replica::{
+    IngestOutcome, Opened, Replica, ReplicaError, SnapshotOffer, SnapshotOutcome,
+};
 use crate::sync::{Effect, Input, OpId, PeerSync, SnapshotInfo, Source, Vector};
 
 /// Capacity of the command channel: callers await each reply, so this covers concurrent callers.
@@ -39,6 +42,13 @@ const COMMAND_CHANNEL_CAPACITY: usize = 64;
 /// Frames queued for one peer's sender task; beyond it frames are dropped (the sync protocol
 /// recovers lost frames on its tick).
 const PEER_QUEUE_CAPACITY: usize = 256;
+
+/// A relay job and its answer (or why there is none).
+type RelayAnswer = (Job, Result<Vec<u8>, String>);
+
+/// Answers from relays waiting for the actor: one job per relay at a time, so this covers a
+/// few dozen relays.
+const RELAY_ANSWERS_CAPACITY: usize = 64;
 
 /// How often sessions get [`Input::Tick`].
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
@@ -136,6 +146,46 @@ pub struct NodeStatus {
     pub wire_bytes_sent: u64,
     /// The same, received.
     pub wire_bytes_received: u64,
+    /// How each member device was last reached, and since when (node clock): direct, through
+    /// a relay, or unreachable (since it was lost, or since the node started).
+    pub paths: BTreeMap<PublicKey, PeerPath>,
+    /// The network's relays as this node sees them, and since when (node clock).
+    pub relays: BTreeMap<PublicKey, RelayView>,
+    /// Per relay: what this node deposited in and collected from its mailbox, and the last
+    /// problem it reported.
+    pub mailbox: BTreeMap<PublicKey, RelayReport>,
+    /// Mailbox entries collected that wait for an epoch key this node does not hold yet.
+    pub mailbox_waiting: usize,
+}
+
+/// How a member device is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reach {
+    /// A connection without a relay in between.
+    Direct,
+    /// Only through this relay.
+    Relayed(PublicKey),
+    /// No connection.
+    Unreachable,
+}
+
+/// A member device's path and since when it holds (node clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerPath {
+    /// How it is reached.
+    pub reach: Reach,
+    /// Since when.
+    pub since: Time,
+}
+
+/// A relay of the network as this node sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayView {
+    /// It holds a reservation for this node (members can reach us through it).
+    pub reserved: bool,
+    /// Since when that holds (node clock; the node's start if nothing happened yet).
+    pub since: Time,
 }
 
 /// Where sync with one connected peer stands.
@@ -220,9 +270,17 @@ impl Node {
             allowed: allowed.clone(),
             known_addresses: known,
             mdns: config.mdns,
+            relays: relay_configs(&replica),
             limits: NetLimits::default(),
         })
         .await?;
+        let started = clock();
+        let relays_now = relay_configs(&replica);
+        let started_with = TransportState {
+            allowed: allowed.clone(),
+            relays: relays_now.clone(),
+        };
+        let (transport_tx, transport_rx) = tokio::sync::watch::channel(started_with.clone());
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let (shutdown_tx, shutdown_rx) = mpsc::channel(1);
         // Receipts or a rotation the log asked for while the node was not running (a bundle
@@ -248,6 +306,15 @@ impl Node {
             joiners: BTreeMap::new(),
             last_sync: BTreeMap::new(),
             traffic: Traffic::default(),
+            started,
+            paths: BTreeMap::new(),
+            relay_views: BTreeMap::new(),
+            relays: relays_now,
+            transport: transport_tx,
+            transport_rx: Some((started_with, transport_rx)),
+            relay_client: RelayClient::default(),
+            relay_answers: None,
+            relay_tasks: tokio::task::JoinSet::new(),
         };
         // The actor gets a thread and a single-threaded runtime of its own: its replica calls
         // block on the disk (durable commits), which must not stall the runtime the transport
@@ -356,6 +423,59 @@ fn allowed_peers(replica: &Replica, now: Time) -> Vec<PublicKey> {
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// The relays the network chose, as the transport takes them.
+fn relay_configs(replica: &Replica) -> Vec<RelayConfig> {
+    replica
+        .relays()
+        .into_iter()
+        .filter(|relay| relay.key != replica.public_key())
+        .map(|relay| RelayConfig {
+            key: relay.key,
+            addresses: relay.addresses,
+        })
+        .collect()
+}
+
+/// What the transport is told: the allow-list and the relays. Kept in a `watch` channel read
+/// by one task, so the transport always ends up with the newest state: two updates can
+/// never reach it in the wrong order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TransportState {
+    allowed: Vec<PublicKey>,
+    relays: Vec<RelayConfig>,
+}
+
+/// Applies every new [`TransportState`] to the transport, in order, until the actor drops
+/// its sender.
+async fn apply_transport_state(
+    net: Net,
+    mut applied: TransportState,
+    mut rx: tokio::sync::watch::Receiver<TransportState>,
+) {
+    // `applied` is what the transport was started with: a state sent before this task first
+    // runs is seen as a change, never taken for the starting point.
+    loop {
+        let next = rx.borrow_and_update().clone();
+        if next == applied {
+            if rx.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        if next.allowed != applied.allowed
+            && let Err(e) = net.set_allowed(next.allowed.clone()).await
+        {
+            tracing::warn!(error = %e, "cannot update the member list of the transport");
+        }
+        if next.relays != applied.relays
+            && let Err(e) = net.set_relays(next.relays.clone()).await
+        {
+            tracing::warn!(error = %e, "cannot update the relays of the transport");
+        }
+        applied = next;
+    }
 }
 
 /// What a session reads: the replica, the table of sessions, and the partition snapshots the
@@ -469,6 +589,24 @@ struct NodeActor {
     joiners: BTreeMap<PublicKey, mpsc::Sender<Outgoing>>,
     last_sync: BTreeMap<PublicKey, Time>,
     traffic: Traffic,
+    /// When the node started (node clock): members not reached yet are unreachable since.
+    started: Time,
+    /// Per member device, how it was last reached and since when.
+    paths: BTreeMap<PublicKey, PeerPath>,
+    /// Per relay, whether it holds our reservation and since when.
+    relay_views: BTreeMap<PublicKey, RelayView>,
+    /// The relays last given to the transport.
+    relays: Vec<RelayConfig>,
+    /// The newest allow-list and relays for the transport (see [`TransportState`]).
+    transport: tokio::sync::watch::Sender<TransportState>,
+    /// Taken by `run`, which starts the task that applies it.
+    transport_rx: Option<(TransportState, tokio::sync::watch::Receiver<TransportState>)>,
+    /// Access updates and mailbox work for the network's relays.
+    relay_client: RelayClient,
+    /// Where relay requests' answers come back (set by `run`).
+    relay_answers: Option<mpsc::Sender<RelayAnswer>>,
+    /// The requests to relays in flight, owned here and aborted when the node stops.
+    relay_tasks: tokio::task::JoinSet<()>,
 }
 
 #[derive(Debug, Default)]
@@ -488,6 +626,13 @@ impl NodeActor {
     ) {
         let mut tick = tokio::time::interval(TICK_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Owned here and ended with the loop: it stops when the sender is dropped, and is
+        // aborted if it is still waiting on the transport then.
+        let transport_task = self.transport_rx.take().map(|(started, rx)| {
+            tokio::spawn(apply_transport_state(self.net.clone(), started, rx))
+        });
+        let (answers_tx, mut answers) = mpsc::channel(RELAY_ANSWERS_CAPACITY);
+        self.relay_answers = Some(answers_tx);
         let done = loop {
             tokio::select! {
                 biased;
@@ -500,9 +645,11 @@ impl NodeActor {
                     Some(event) => self.on_event(event),
                     None => break None,
                 },
+                Some((job, answer)) = answers.recv() => self.on_relay_answer(job, answer),
                 _ = tick.tick() => {
                     let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     self.feed(peers, Input::Tick);
+                    self.start_relay_jobs();
                 }
             }
         };
@@ -514,6 +661,10 @@ impl NodeActor {
         for task in std::mem::take(&mut self.sender_tasks) {
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
         }
+        if let Some(task) = transport_task {
+            task.abort();
+        }
+        self.relay_tasks.shutdown().await;
         self.net.shutdown().await;
         let replica = self.replica;
         if let Err(e) = replica.close() {
@@ -568,6 +719,35 @@ impl NodeActor {
             bytes_received: self.traffic.bytes_received,
             wire_bytes_sent: self.net.wire_bytes().0,
             wire_bytes_received: self.net.wire_bytes().1,
+            paths: self
+                .allowed
+                .iter()
+                .filter(|key| !self.joiners.contains_key(key) && !self.is_invitation(key))
+                .map(|key| {
+                    let path = self.paths.get(key).copied().unwrap_or(PeerPath {
+                        reach: Reach::Unreachable,
+                        since: self.started,
+                    });
+                    (*key, path)
+                })
+                .collect(),
+            mailbox: self.relay_client.reports(),
+            mailbox_waiting: self.relay_client.waiting(),
+            relays: self
+                .relays
+                .iter()
+                .map(|relay| {
+                    let view = self
+                        .relay_views
+                        .get(&relay.key)
+                        .copied()
+                        .unwrap_or(RelayView {
+                            reserved: false,
+                            since: self.started,
+                        });
+                    (relay.key, view)
+                })
+                .collect(),
         }
     }
 
@@ -666,6 +846,14 @@ impl NodeActor {
                 self.update_allowed();
             }
             NetEvent::Disconnected(peer) => {
+                let since = (self.clock)();
+                self.paths.insert(
+                    peer,
+                    PeerPath {
+                        reach: Reach::Unreachable,
+                        since,
+                    },
+                );
                 if self.end_session(&peer) {
                     let others: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     self.feed(others, Input::Refresh);
@@ -692,6 +880,37 @@ impl NodeActor {
                 // Who it was is partnership metadata: the key only at debug level.
                 tracing::warn!(%reason, "a member broke the framing rules; its connection was closed");
                 tracing::debug!(%peer, "the member that broke the framing rules");
+            }
+            NetEvent::PathChanged { peer, path } => {
+                let reach = match path {
+                    PathKind::Relayed { relay } => Reach::Relayed(relay),
+                    _ => Reach::Direct,
+                };
+                let since = (self.clock)();
+                self.paths.insert(peer, PeerPath { reach, since });
+            }
+            NetEvent::RelayReserved(relay) => {
+                let since = (self.clock)();
+                self.relay_views.insert(
+                    relay,
+                    RelayView {
+                        reserved: true,
+                        since,
+                    },
+                );
+                self.relay_client.reserved(relay, self.now());
+                self.start_relay_jobs();
+            }
+            NetEvent::RelayLost(relay) => {
+                let since = (self.clock)();
+                self.relay_views.insert(
+                    relay,
+                    RelayView {
+                        reserved: false,
+                        since,
+                    },
+                );
+                self.relay_client.lost(relay);
             }
             NetEvent::Learned { peer, addresses } => {
                 // Kept, so that after a restart this node can dial partners that so far only
@@ -756,6 +975,84 @@ impl NodeActor {
 
     /// The member set may have changed: give the transport the new allow-list (removed keys
     /// are cut off there at once) and let every session tell its peer our new heads.
+    /// Sends each relay its next request (see [`RelayClient`]); answers come back to
+    /// [`Self::on_relay_answer`].
+    fn start_relay_jobs(&mut self) {
+        let Some(answers) = self.relay_answers.clone() else {
+            return;
+        };
+        let jobs = self
+            .relay_client
+            .next_jobs(&self.replica, self.now(), (self.clock)());
+        for job in jobs {
+            let net = self.net.clone();
+            let answers = answers.clone();
+            self.relay_tasks.spawn(async move {
+                let answer = net
+                    .relay_request(job.relay, job.request.clone())
+                    .await
+                    .map_err(|e| e.to_string());
+                // The actor has stopped if this fails; nothing is lost (cursors move only
+                // when an answer is applied).
+                let _ = answers.send((job, answer)).await;
+            });
+        }
+        while self.relay_tasks.try_join_next().is_some() {}
+    }
+
+    /// Applies a relay's answer: moves the mailbox cursors and applies collected entries
+    /// (membership ops first, then envelopes), then asks for the next job.
+    fn on_relay_answer(&mut self, job: Job, answer: Result<Vec<u8>, String>) {
+        let now = self.now();
+        let collected = self
+            .relay_client
+            .finish(&mut self.replica, &job, answer, now);
+        self.apply_opened(collected.opened);
+        self.start_relay_jobs();
+    }
+
+    /// Applies entries opened from a mailbox, as if a peer had sent them.
+    fn apply_opened(&mut self, opened: Opened) {
+        let mut changed = false;
+        if !opened.ops.is_empty() {
+            let now = (self.clock)();
+            match self
+                .replica
+                .apply_membership_and_follow_up(&opened.ops, now)
+            {
+                Ok((update, _)) if update.accepted > 0 => {
+                    self.membership_changed = true;
+                    changed = true;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot apply membership ops from a mailbox"),
+            }
+        }
+        let mut applied = 0usize;
+        for envelope in &opened.envelopes {
+            match self.replica.ingest(envelope) {
+                Ok(IngestOutcome::Applied(n)) => applied += n,
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "refused an envelope from a mailbox"),
+            }
+        }
+        if opened.refused > 0 {
+            tracing::debug!(refused = opened.refused, "mailbox entries that do not open");
+        }
+        if std::mem::take(&mut self.membership_changed) {
+            self.on_membership_changed();
+            // Entries that waited for a key this change may have brought.
+            let again = self.relay_client.retry_waiting(&self.replica);
+            if !again.ops.is_empty() || !again.envelopes.is_empty() {
+                self.apply_opened(again);
+            }
+        }
+        if applied > 0 || changed {
+            let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
+            self.feed(peers, Input::LocalChanged);
+        }
+    }
+
     fn on_membership_changed(&mut self) {
         self.update_allowed();
         let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
@@ -782,14 +1079,16 @@ impl NodeActor {
             self.end_session(&peer);
             self.hang_up(peer);
         }
-        if allowed != self.allowed {
+        let relays = relay_configs(&self.replica);
+        if allowed != self.allowed || relays != self.relays {
             self.allowed = allowed.clone();
-            let net = self.net.clone();
-            tokio::spawn(async move {
-                if let Err(e) = net.set_allowed(allowed).await {
-                    tracing::warn!(error = %e, "cannot update the member list of the transport");
-                }
-            });
+            self.relays = relays.clone();
+            self.relay_views
+                .retain(|key, _| relays.iter().any(|relay| relay.key == *key));
+            let keys: Vec<PublicKey> = relays.iter().map(|relay| relay.key).collect();
+            self.relay_client.retain(&keys);
+            // Nobody listening only means the node is stopping.
+            let _ = self.transport.send(TransportState { allowed, relays });
         }
     }
 

@@ -166,6 +166,7 @@ pub async fn join(
             .map(|a| (token.inviter, a.clone()))
             .collect(),
         mdns: false,
+        relays: Vec::new(),
         limits: NetLimits::default(),
     })
     .await?;

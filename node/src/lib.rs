@@ -15,6 +15,7 @@ pub mod invite;
 pub mod joiner;
 pub mod membership;
 pub mod net;
+pub mod relay;
 pub mod replica;
 pub mod seal;
 pub mod store;

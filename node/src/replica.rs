@@ -37,6 +37,7 @@ use crate::store::{Store, StoreError, WriteBatch};
 mod audit;
 mod bundle;
 mod limits;
+mod mailbox;
 mod network;
 mod relays;
 mod roles;
@@ -44,6 +45,7 @@ mod snapshot;
 
 pub use audit::Exposure;
 pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
+pub use mailbox::{Deposit, MailboxCursor, Opened};
 pub use network::{MembershipUpdate, PeerBook};
 pub use snapshot::{
     MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, OWN_SNAPSHOT_MIN_BYTES, SnapshotError, SnapshotOffer,

@@ -15,6 +15,7 @@ mod identity;
 mod network;
 pub mod offer;
 mod query;
+mod relay;
 mod revoke;
 mod run;
 mod transfer;
@@ -23,7 +24,7 @@ use anyhow::{Result, bail};
 
 use crate::args::{
     AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HoldCommand, InviteCommand,
-    NetworkCommand, OfferCommand, PeerCommand,
+    NetworkCommand, OfferCommand, PeerCommand, RelayArgs, RelayCommand,
 };
 use crate::context::Ctx;
 use crate::control;
@@ -31,6 +32,14 @@ use crate::control;
 /// Runs the command the flags name: through the node running on the data directory if one
 /// answers on its control socket (no passphrase is asked), else directly.
 pub fn run(cli: Cli) -> Result<()> {
+    // The relay service keeps its own directory and never touches a node's store.
+    if let Command::Relay(RelayArgs {
+        command: None,
+        serve,
+    }) = cli.command
+    {
+        return relay::serve(serve);
+    }
     let ctx = Ctx::new(&cli)?;
     match &cli.command {
         Command::Init(_) => {}
@@ -104,6 +113,15 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Audit(AuditCommand::Log) => audit::log(ctx),
         Command::Bundle(BundleCommand::Export(a)) => bundle::export(ctx, a),
         Command::Bundle(BundleCommand::Import(a)) => bundle::import(ctx, a),
+        Command::Relay(RelayArgs { command, .. }) => match command {
+            Some(RelayCommand::Ticket) => relay::ticket(ctx),
+            Some(RelayCommand::Add(a)) => relay::add(ctx, a),
+            Some(RelayCommand::Remove(a)) => relay::remove(ctx, a),
+            Some(RelayCommand::List) => relay::list(ctx),
+            None => bail!(
+                "`puente relay` without a subcommand runs the relay service; run it on its own, not through a node"
+            ),
+        },
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
     }
 }

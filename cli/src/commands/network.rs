@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use puente_crdt::{OrgId, Time};
+use puente_node::actor::{PeerPath, Reach};
 use puente_node::identity::PublicKey;
 use puente_node::invite::{Invitation, InviteState, Token};
 use puente_node::joiner::{
@@ -38,6 +39,9 @@ use crate::render;
 
 /// Addresses a token carries at most.
 const TOKEN_ADDRESSES: usize = 3;
+
+/// With relays, direct and relayed addresses each get this many of a token's four.
+const TOKEN_RELAYED_ADDRESSES: usize = 2;
 
 pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
     let mut replica = ctx.open()?;
@@ -181,11 +185,15 @@ pub fn device_add(ctx: &Ctx, a: DeviceAddArgs) -> Result<()> {
 }
 
 /// The addresses to put in a token: concrete ones (not 0.0.0.0 or ::) that other machines can
-/// reach; loopback ones only when there is nothing else (a network on one machine, as in the
-/// demo). At most [`TOKEN_ADDRESSES`], to keep the token short.
+/// reach, loopback ones only when there is nothing else (a network on one machine, as in the
+/// demo); then the addresses through the network's relays, so that a partner behind a home
+/// router reaches this node even when neither side has a public address. At most
+/// [`TOKEN_ADDRESSES`] of each kind, to keep the token short.
 fn token_addresses(listen: &[String]) -> Vec<String> {
-    let concrete: Vec<&String> = listen
-        .iter()
+    let (relayed, direct): (Vec<&String>, Vec<&String>) =
+        listen.iter().partition(|a| a.contains("/p2p-circuit"));
+    let concrete: Vec<&String> = direct
+        .into_iter()
         .filter(|a| !a.contains("/0.0.0.0/") && !a.contains("/::/"))
         .collect();
     let is_loopback = |a: &&String| a.contains("/127.0.0.1/") || a.contains("/::1/");
@@ -200,7 +208,16 @@ fn token_addresses(listen: &[String]) -> Vec<String> {
         remote.into_iter().cloned().collect()
     };
     chosen.dedup();
-    chosen.truncate(TOKEN_ADDRESSES);
+    let mut through: Vec<String> = relayed.into_iter().cloned().collect();
+    through.dedup();
+    // A token carries at most four addresses: room for both kinds when there are relays.
+    if through.is_empty() {
+        chosen.truncate(TOKEN_ADDRESSES);
+    } else {
+        chosen.truncate(TOKEN_RELAYED_ADDRESSES);
+        through.truncate(TOKEN_RELAYED_ADDRESSES);
+    }
+    chosen.extend(through);
     chosen
 }
 
@@ -445,6 +462,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         })
         .unwrap_or_default();
     let last_sync = node.map(|n| n.status.last_sync.clone()).unwrap_or_default();
+    let paths = node.map(|n| n.status.paths.clone()).unwrap_or_default();
     let own = replica.public_key();
     let members: Vec<Value> = replica
         .member_orgs()
@@ -458,6 +476,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
                         "key": d.to_string(),
                         "this_device": *d == own,
                         "connected": connected.contains(d),
+                        "reach": paths.get(d).map(|p| reach_json(p, &tz)),
                         "last_sync": last_sync.get(d).map(|t| t.local(&tz).to_string()),
                         "envelopes_pending": pending.get(d),
                     })
@@ -492,6 +511,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         "invitations_waiting": replica.invitations().iter().filter(|i| matches!(i.state, InviteState::Requested { .. }) && ctx.now < i.expires).count(),
         "offers_by_owner": offers,
         "refused_connections": node.map(|n| n.status.refused),
+        "relays": relays_json(&replica, node.map(|n| &n.status), &tz),
         "revocations": crate::commands::revoke::status_json(&replica),
     });
     let text = match format {
@@ -500,6 +520,44 @@ pub fn status(ctx: &Ctx) -> Result<()> {
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
+}
+
+/// How a member device is reached, for `status --format json`.
+fn reach_json(path: &PeerPath, tz: &jiff::tz::TimeZone) -> Value {
+    let (how, relay) = match path.reach {
+        Reach::Direct => ("direct", None),
+        Reach::Relayed(relay) => ("relayed", Some(super::relay::short_id(&relay))),
+        _ => ("unreachable", None),
+    };
+    json!({ "how": how, "relay": relay, "since": path.since.local(tz).to_string() })
+}
+
+/// The network's relays and this node's view of each, for status.
+fn relays_json(
+    replica: &Replica,
+    status: Option<&puente_node::actor::NodeStatus>,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
+    Value::Array(
+        replica
+            .relays()
+            .iter()
+            .map(|relay| {
+                let view = status.and_then(|s| s.relays.get(&relay.key));
+                let mailbox = status.and_then(|s| s.mailbox.get(&relay.key));
+                json!({
+                    "id": puente_node::net::peer_id_text(&relay.key),
+                    "short": super::relay::short_id(&relay.key),
+                    "addresses": relay.addresses,
+                    "reserved": view.map(|v| v.reserved),
+                    "since": view.map(|v| v.since.local(tz).to_string()),
+                    "deposited": mailbox.map(|m| m.deposited),
+                    "collected": mailbox.map(|m| m.collected),
+                    "problem": mailbox.and_then(|m| m.problem.clone()),
+                })
+            })
+            .collect(),
+    )
 }
 
 fn status_text(
@@ -556,7 +614,7 @@ fn status_text(
             "MEMBER",
             "ROLE",
             "DEVICE",
-            "CONNECTED",
+            "REACHED",
             "LAST SYNC",
             "PENDING",
         ]);
@@ -568,10 +626,8 @@ fn status_text(
                     "this device".to_string()
                 } else if !running {
                     "-".to_string()
-                } else if d["connected"].as_bool().unwrap_or(false) {
-                    "yes".to_string()
                 } else {
-                    "no".to_string()
+                    reach_text(&d["reach"], d["connected"].as_bool().unwrap_or(false))
                 };
                 let last = key
                     .parse::<PublicKey>()
@@ -590,6 +646,33 @@ fn status_text(
                         .map_or_else(|| "-".into(), |n| n.to_string()),
                 ]);
             }
+        }
+        out.push_str(&t.render());
+    }
+    if let Some(relays) = v["relays"].as_array()
+        && !relays.is_empty()
+    {
+        out.push('\n');
+        let mut t = Table::new(&["RELAY", "THIS NODE", "MAILBOX"]);
+        for r in relays {
+            let state = match r["reserved"].as_bool() {
+                None => "-".to_string(),
+                Some(true) => format!("reachable through it since {}", since_text(&r["since"])),
+                Some(false) => format!("not connected since {}", since_text(&r["since"])),
+            };
+            let mailbox = match (r["problem"].as_str(), r["deposited"].as_u64()) {
+                (Some(problem), _) => problem.to_string(),
+                (None, Some(dep)) => format!(
+                    "{dep} deposited, {} collected",
+                    r["collected"].as_u64().unwrap_or(0)
+                ),
+                (None, None) => "-".to_string(),
+            };
+            t.row(vec![
+                r["short"].as_str().unwrap_or_default().to_string(),
+                state,
+                mailbox,
+            ]);
         }
         out.push_str(&t.render());
     }
@@ -862,6 +945,33 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
     ))
 }
 
+/// The clock time part of a `since` value ("2026-12-06T09:14:03-08:00[...]" → "09:14"), or
+/// the date when it is not today's; "-" when absent.
+fn since_text(v: &Value) -> String {
+    let Some(text) = v.as_str() else {
+        return "-".into();
+    };
+    match text.parse::<jiff::Zoned>() {
+        Ok(z) => z.strftime("%b %d %H:%M").to_string(),
+        Err(_) => text.chars().take(16).collect(),
+    }
+}
+
+/// "direct since 09:14", "via relay 12D3KooW… since 09:15", "unreachable since 09:20".
+fn reach_text(reach: &Value, connected: bool) -> String {
+    match reach["how"].as_str() {
+        Some("direct") => format!("direct since {}", since_text(&reach["since"])),
+        Some("relayed") => format!(
+            "via relay {} since {}",
+            reach["relay"].as_str().unwrap_or("?"),
+            since_text(&reach["since"])
+        ),
+        Some(_) => format!("unreachable since {}", since_text(&reach["since"])),
+        None if connected => "yes".into(),
+        None => "no".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::token_addresses;
@@ -884,6 +994,21 @@ mod tests {
         );
         let local = s(&["/ip4/127.0.0.1/tcp/40000"]);
         assert_eq!(token_addresses(&local), local);
+        let relayed = "/ip4/203.0.113.10/tcp/4738/p2p/12D3KooWRelay/p2p-circuit";
+        let behind_nat = s(&[
+            "/ip4/198.51.100.2/tcp/4737",
+            "/ip4/198.51.100.2/udp/4737/quic-v1",
+            "/ip4/127.0.0.1/tcp/4737",
+            relayed,
+        ]);
+        assert_eq!(
+            token_addresses(&behind_nat),
+            s(&[
+                "/ip4/198.51.100.2/tcp/4737",
+                "/ip4/198.51.100.2/udp/4737/quic-v1",
+                relayed
+            ])
+        );
         assert!(token_addresses(&s(&["/ip4/0.0.0.0/tcp/1"])).is_empty());
     }
 }

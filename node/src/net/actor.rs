@@ -13,20 +13,28 @@ use std::time::Duration;
 
 use libp2p::allow_block_list::{self, AllowedPeers, NotAllowed};
 use libp2p::connection_limits::{self, ConnectionLimits};
+use libp2p::core::ConnectedPoint;
+use libp2p::core::transport::ListenerId;
 use libp2p::futures::StreamExt as _;
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, ListenError, NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, identify, mdns, noise, ping, tcp, yamux};
+use libp2p::{
+    Multiaddr, PeerId, Swarm, SwarmBuilder, autonat, dcutr, identify, mdns, noise, ping, relay,
+    tcp, yamux,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::codec::{FrameCodec, PROTOCOL, WireCounters, WireFrame};
+use super::codec::{FrameCodec, PROTOCOL, RELAY_RPC_PROTOCOL, RpcCodec, WireCounters, WireFrame};
 use super::peers::PeerBook;
-use super::{NetConfig, NetError, NetEvent, NetLimits, check_address, public_key};
+use super::{
+    NetConfig, NetError, NetEvent, NetLimits, PathKind, RelayStatus, check_address, is_relayed,
+    public_key, relay_of,
+};
 use crate::identity::PublicKey;
 
 /// Substreams per connection for everything but frames: identify, identify push and ping,
@@ -90,6 +98,22 @@ pub(super) enum Command {
     Connected {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    SetRelays {
+        relays: Vec<(PeerId, Vec<Multiaddr>)>,
+        reply: oneshot::Sender<()>,
+    },
+    RelayRequest {
+        key: PublicKey,
+        peer: PeerId,
+        request: Vec<u8>,
+        reply: oneshot::Sender<oneshot::Receiver<Result<Vec<u8>, NetError>>>,
+    },
+    Paths {
+        reply: oneshot::Sender<Vec<(PublicKey, PathKind)>>,
+    },
+    Relays {
+        reply: oneshot::Sender<Vec<RelayStatus>>,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -105,7 +129,25 @@ struct Behaviour {
     ping: ping::Behaviour,
     sync: request_response::Behaviour<FrameCodec>,
     mdns: Toggle<mdns::tokio::Behaviour>,
+    relay_client: relay::client::Behaviour,
+    dcutr: dcutr::Behaviour,
+    autonat: autonat::v2::client::Behaviour,
+    rpc: request_response::Behaviour<RpcCodec>,
 }
+
+/// Where a relay's answer to one request goes.
+type RelayAnswer = oneshot::Sender<Result<Vec<u8>, NetError>>;
+
+/// How often connections are checked for a recent sign of life.
+const LIVENESS_CHECK: Duration = Duration::from_millis(500);
+
+/// How long a relayed connection stays after a direct one to the same member came up: frames
+/// already sent on it are answered first (the sync layer would resend them otherwise).
+const RELAYED_GRACE: Duration = Duration::from_secs(5);
+
+/// Relay requests awaiting an answer, at most this many at once: the node asks a relay for
+/// little at a time (an access update, one mailbox page), so more means a stuck relay.
+const MAX_RELAY_REQUESTS: usize = 64;
 
 pub(super) struct NetActor {
     swarm: Swarm<Behaviour>,
@@ -124,6 +166,30 @@ pub(super) struct NetActor {
     hanging_up: HashSet<PeerId>,
     /// Informational events dropped because the channel was full (reported at debug level).
     dropped_refusals: u64,
+    /// Member devices: the keys that get sync sessions. The allow-list also holds relays.
+    members: HashSet<PeerId>,
+    /// The network's relays and their plain addresses: reserved on and dialled through.
+    relays: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Relays named only inside configured relayed addresses (an invitation's): dialled
+    /// through, never reserved on.
+    via_relays: HashSet<PeerId>,
+    /// Reservation listeners per relay, and which of its addresses the last one used.
+    relay_listeners: HashMap<PeerId, ListenerId>,
+    relay_address_turn: HashMap<PeerId, usize>,
+    /// Relays that hold a reservation for us.
+    reserved: HashSet<PeerId>,
+    /// Each member's connections and the relay each goes through (`None`: direct).
+    conns: HashMap<PeerId, HashMap<ConnectionId, Option<PeerId>>>,
+    /// The path last reported per member, so a change is reported once.
+    paths: HashMap<PeerId, PathKind>,
+    /// When each connection last proved alive (established, or a ping answered).
+    alive: HashMap<ConnectionId, (PeerId, Instant)>,
+    /// A connection with no sign of life for this long is closed.
+    liveness: Duration,
+    /// Relayed connections to close once their grace is over (a direct one replaced them).
+    retiring: Vec<(Instant, PeerId, ConnectionId)>,
+    /// Relay requests in flight and where their answers go.
+    relay_requests: HashMap<OutboundRequestId, (PublicKey, RelayAnswer)>,
 }
 
 impl NetActor {
@@ -133,18 +199,48 @@ impl NetActor {
         counters: Arc<WireCounters>,
         allowed: Vec<PeerId>,
         known: Vec<(PeerId, Multiaddr)>,
+        relays: Vec<(PeerId, Vec<Multiaddr>)>,
         events: mpsc::Sender<NetEvent>,
     ) -> Result<Self, NetError> {
         let limits = &config.limits;
         let mut swarm = build_swarm(config, limits, counters)?;
-        let mut book = PeerBook::new(limits.initial_backoff, limits.max_backoff);
+        let mut book = PeerBook::new(limits.initial_backoff, limits.max_backoff)
+            .with_fast_retries(limits.fast_retry_backoff, limits.fast_retries);
+        let mut via_relays = HashSet::new();
         for (peer, addr) in known {
+            if let Some(relay) = relay_of(&addr) {
+                via_relays.insert(relay);
+            }
             book.add_configured(peer, addr);
         }
-        for peer in allowed {
-            swarm.behaviour_mut().allow.allow_peer(peer);
+        let members: HashSet<PeerId> = allowed.into_iter().collect();
+        for peer in &members {
+            swarm.behaviour_mut().allow.allow_peer(*peer);
+        }
+        for relay in &via_relays {
+            swarm.behaviour_mut().allow.allow_peer(*relay);
+        }
+        let mut relay_map = HashMap::new();
+        for (relay, addrs) in relays {
+            swarm.behaviour_mut().allow.allow_peer(relay);
+            for addr in &addrs {
+                book.add_configured(relay, addr.clone());
+            }
+            relay_map.insert(relay, addrs);
         }
         Ok(Self {
+            members,
+            relays: relay_map,
+            via_relays,
+            relay_listeners: HashMap::new(),
+            relay_address_turn: HashMap::new(),
+            reserved: HashSet::new(),
+            conns: HashMap::new(),
+            paths: HashMap::new(),
+            relay_requests: HashMap::new(),
+            alive: HashMap::new(),
+            liveness: limits.ping_interval + limits.ping_timeout,
+            retiring: Vec::new(),
             swarm,
             events,
             events_closed: false,
@@ -205,8 +301,13 @@ impl NetActor {
             self.handle_swarm_event(event);
         }
         let now = Instant::now();
-        let members: Vec<PeerId> = self.allowed().iter().copied().collect();
-        for peer in members {
+        let peers: Vec<PeerId> = self
+            .members
+            .iter()
+            .chain(self.relays.keys())
+            .copied()
+            .collect();
+        for peer in peers {
             self.book.dial_now(peer, now);
         }
         Ok(())
@@ -217,6 +318,8 @@ impl NetActor {
     pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         // A second sender, so that a reserved permit borrows this local rather than `self`.
         let events = self.events.clone();
+        let mut liveness = tokio::time::interval(LIVENESS_CHECK);
+        liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let shutdown = loop {
             let deadline = self.book.next_deadline();
             tokio::select! {
@@ -239,6 +342,7 @@ impl NetActor {
                 },
                 () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)),
                     if deadline.is_some() => self.handle_due_dials(),
+                _ = liveness.tick() => self.check_liveness(),
                 event = self.swarm.select_next_some(), if self.outbox.is_empty() => {
                     self.handle_swarm_event(event);
                 }
@@ -251,12 +355,19 @@ impl NetActor {
         }
     }
 
-    fn allowed(&self) -> &HashSet<PeerId> {
-        self.swarm.behaviour().allow.allowed_peers()
+    /// Whether `peer` is a member device (not merely a relay the allow-list lets in).
+    fn is_allowed(&self, peer: &PeerId) -> bool {
+        self.members.contains(peer)
     }
 
-    fn is_allowed(&self, peer: &PeerId) -> bool {
-        self.allowed().contains(peer)
+    /// Whether `peer` can be dialled through one of the network's relays.
+    fn can_relay(&self, peer: &PeerId) -> bool {
+        self.is_allowed(peer) && self.relays.keys().any(|relay| relay != peer)
+    }
+
+    /// Whether `peer` is a relay this node uses or dials through.
+    fn is_relay(&self, peer: &PeerId) -> bool {
+        self.relays.contains_key(peer) || self.via_relays.contains(peer)
     }
 
     /// Queues an event that must not be lost.
@@ -305,7 +416,7 @@ impl NetActor {
             Command::Dial { key, peer, reply } => {
                 let result = if !self.is_allowed(&peer) {
                     Err(NetError::NotAllowed { peer: key })
-                } else if !self.book.has_addresses(&peer) {
+                } else if !self.book.has_addresses(&peer) && !self.can_relay(&peer) {
                     Err(NetError::NoAddress { peer: key })
                 } else {
                     self.book.dial_now(peer, Instant::now());
@@ -327,7 +438,49 @@ impl NetActor {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
             Command::Connected { reply } => {
-                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+                let members = self
+                    .swarm
+                    .connected_peers()
+                    .filter(|peer| self.members.contains(peer))
+                    .copied()
+                    .collect();
+                let _ = reply.send(members);
+            }
+            Command::SetRelays { relays, reply } => {
+                self.handle_set_relays(relays);
+                let _ = reply.send(());
+            }
+            Command::RelayRequest {
+                key,
+                peer,
+                request,
+                reply,
+            } => {
+                let (tx, rx) = oneshot::channel();
+                self.handle_relay_request(key, peer, request, tx);
+                let _ = reply.send(rx);
+            }
+            Command::Paths { reply } => {
+                let paths = self
+                    .paths
+                    .iter()
+                    .filter_map(|(peer, path)| Some((public_key(peer)?, *path)))
+                    .collect();
+                let _ = reply.send(paths);
+            }
+            Command::Relays { reply } => {
+                let relays = self
+                    .relays
+                    .keys()
+                    .filter_map(|peer| {
+                        Some(RelayStatus {
+                            key: public_key(peer)?,
+                            connected: self.swarm.is_connected(peer),
+                            reserved: self.reserved.contains(peer),
+                        })
+                    })
+                    .collect();
+                let _ = reply.send(relays);
             }
             // Handled by the loop, which must stop.
             Command::Shutdown { reply } => {
@@ -375,13 +528,19 @@ impl NetActor {
 
     fn handle_set_allowed(&mut self, peers: Vec<PeerId>) {
         let new: HashSet<PeerId> = peers.into_iter().collect();
-        let old = self.allowed().clone();
+        let old = std::mem::take(&mut self.members);
+        self.members = new.clone();
         let now = Instant::now();
         for removed in old.difference(&new) {
+            if self.is_relay(removed) {
+                continue;
+            }
             self.swarm.behaviour_mut().allow.disallow_peer(*removed);
             // `disallow_peer` queues the close; closing here too makes it immediate.
             let _ = self.swarm.disconnect_peer_id(*removed);
             self.book.cancel(removed);
+            self.conns.remove(removed);
+            self.paths.remove(removed);
         }
         for added in new.difference(&old) {
             self.swarm.behaviour_mut().allow.allow_peer(*added);
@@ -389,9 +548,204 @@ impl NetActor {
         }
     }
 
+    /// Replaces the network's relays: a relay no longer listed loses its reservation and its
+    /// connections (unless it is also a member or an invitation's relay); a new one is dialled.
+    fn handle_set_relays(&mut self, relays: Vec<(PeerId, Vec<Multiaddr>)>) {
+        let new: HashMap<PeerId, Vec<Multiaddr>> = relays.into_iter().collect();
+        let old = std::mem::take(&mut self.relays);
+        let now = Instant::now();
+        for removed in old.keys().filter(|r| !new.contains_key(r)) {
+            if let Some(listener) = self.relay_listeners.remove(removed) {
+                self.swarm.remove_listener(listener);
+            }
+            self.reserved.remove(removed);
+            self.book.cancel(removed);
+            if !self.members.contains(removed) && !self.via_relays.contains(removed) {
+                self.swarm.behaviour_mut().allow.disallow_peer(*removed);
+                let _ = self.swarm.disconnect_peer_id(*removed);
+            }
+        }
+        for (relay, addrs) in &new {
+            self.swarm.behaviour_mut().allow.allow_peer(*relay);
+            for addr in addrs {
+                self.book.add_configured(*relay, addr.clone());
+            }
+            if old.get(relay) != Some(addrs) {
+                self.book.dial_now(*relay, now);
+            }
+        }
+        self.relays = new;
+        // Members not connected may now be reachable through a new relay.
+        let waiting: Vec<PeerId> = self
+            .members
+            .iter()
+            .filter(|peer| !self.swarm.is_connected(peer))
+            .copied()
+            .collect();
+        for peer in waiting {
+            self.book.dial_now(peer, now);
+        }
+    }
+
+    /// Closes connections that showed no sign of life (no ping answered) for longer than the
+    /// ping interval plus its timeout, and relayed connections whose grace is over.
+    fn check_liveness(&mut self) {
+        let now = Instant::now();
+        let dead: Vec<(ConnectionId, PeerId)> = self
+            .alive
+            .iter()
+            .filter(|(_, (_, at))| now.duration_since(*at) > self.liveness)
+            .map(|(id, (peer, _))| (*id, *peer))
+            .collect();
+        for (id, peer) in dead {
+            debug!(%peer, "no sign of life; closing the connection");
+            self.alive.remove(&id);
+            self.swarm.close_connection(id);
+        }
+        let due: Vec<(PeerId, ConnectionId)> = self
+            .retiring
+            .iter()
+            .filter(|(at, _, _)| *at <= now)
+            .map(|(_, peer, id)| (*peer, *id))
+            .collect();
+        self.retiring.retain(|(at, _, _)| *at > now);
+        for (peer, id) in due {
+            let still_direct = self
+                .conns
+                .get(&peer)
+                .is_some_and(|conns| conns.values().any(Option::is_none));
+            if still_direct {
+                self.swarm.close_connection(id);
+            }
+        }
+    }
+
+    fn handle_relay_request(
+        &mut self,
+        key: PublicKey,
+        peer: PeerId,
+        request: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>, NetError>>,
+    ) {
+        if !self.relays.contains_key(&peer) {
+            let _ = reply.send(Err(NetError::NotARelay { relay: key }));
+            return;
+        }
+        if !self.swarm.is_connected(&peer) {
+            let _ = reply.send(Err(NetError::NotConnected { peer: key }));
+            return;
+        }
+        if self.relay_requests.len() >= MAX_RELAY_REQUESTS {
+            let _ = reply.send(Err(NetError::Busy { peer: key }));
+            return;
+        }
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .rpc
+            .send_request(&peer, WireFrame::Data(request));
+        self.relay_requests.insert(id, (key, reply));
+    }
+
+    /// Keeps a reservation on `relay`: listens on a circuit address through it (which dials it
+    /// if needed). Each try uses the next of its addresses.
+    fn reserve(&mut self, relay: PeerId) {
+        if self.relay_listeners.contains_key(&relay) {
+            return;
+        }
+        let Some(addrs) = self.relays.get(&relay) else {
+            return;
+        };
+        if addrs.is_empty() {
+            return;
+        }
+        let turn = self.relay_address_turn.entry(relay).or_default();
+        let addr = addrs[*turn % addrs.len()].clone();
+        *turn = turn.wrapping_add(1);
+        let circuit = addr
+            .with(libp2p::multiaddr::Protocol::P2p(relay))
+            .with(libp2p::multiaddr::Protocol::P2pCircuit);
+        match self.swarm.listen_on(circuit) {
+            Ok(listener) => {
+                self.relay_listeners.insert(relay, listener);
+            }
+            Err(error) => {
+                debug!(%relay, %error, "cannot reserve on a relay");
+                self.book.retry_later(relay, Instant::now(), false);
+            }
+        }
+    }
+
+    /// The relayed addresses of `peer` through every relay of the network.
+    fn relayed_addresses(&self, peer: &PeerId) -> Vec<Multiaddr> {
+        let mut out = Vec::new();
+        for (relay, addrs) in &self.relays {
+            if relay == peer {
+                continue;
+            }
+            for addr in addrs {
+                out.push(
+                    addr.clone()
+                        .with(libp2p::multiaddr::Protocol::P2p(*relay))
+                        .with(libp2p::multiaddr::Protocol::P2pCircuit),
+                );
+            }
+        }
+        out
+    }
+
+    /// Reports the member's path if it changed: direct when any connection is direct, else
+    /// through the relay of its oldest relayed connection. When a direct connection exists,
+    /// relayed ones are closed: the hole punch (or a direct dial) succeeded.
+    fn update_path(&mut self, peer: PeerId) {
+        let Some(conns) = self.conns.get(&peer) else {
+            self.paths.remove(&peer);
+            return;
+        };
+        let direct = conns.values().any(Option::is_none);
+        let path = if direct {
+            let relayed: Vec<ConnectionId> = conns
+                .iter()
+                .filter(|(_, via)| via.is_some())
+                .map(|(id, _)| *id)
+                .collect();
+            let at = Instant::now() + RELAYED_GRACE;
+            for id in relayed {
+                if !self.retiring.iter().any(|(_, _, c)| *c == id) {
+                    debug!(%peer, "direct connection up; the relayed one closes after a grace");
+                    self.retiring.push((at, peer, id));
+                }
+            }
+            Some(PathKind::Direct)
+        } else {
+            let mut relays: Vec<(ConnectionId, PeerId)> = conns
+                .iter()
+                .filter_map(|(id, via)| via.map(|r| (*id, r)))
+                .collect();
+            relays.sort();
+            relays
+                .first()
+                .and_then(|(_, relay)| public_key(relay))
+                .map(|relay| PathKind::Relayed { relay })
+        };
+        let Some(path) = path else {
+            return;
+        };
+        if self.paths.get(&peer) != Some(&path) {
+            self.paths.insert(peer, path);
+            if let Some(key) = public_key(&peer) {
+                self.emit(NetEvent::PathChanged { peer: key, path });
+            }
+        }
+    }
+
     fn handle_due_dials(&mut self) {
         for peer in self.book.take_due(Instant::now()) {
-            self.dial(peer);
+            if self.relays.contains_key(&peer) {
+                self.reserve(peer);
+            } else {
+                self.dial(peer);
+            }
         }
     }
 
@@ -400,7 +754,12 @@ impl NetActor {
         if !self.is_allowed(&peer) || self.swarm.is_connected(&peer) {
             return;
         }
-        let addresses = self.book.addresses(&peer);
+        let mut addresses = self.book.addresses(&peer);
+        for relayed in self.relayed_addresses(&peer) {
+            if !addresses.contains(&relayed) {
+                addresses.push(relayed);
+            }
+        }
         if addresses.is_empty() {
             return;
         }
@@ -412,7 +771,8 @@ impl NetActor {
             Ok(()) | Err(DialError::DialPeerConditionFalse(_)) => {}
             Err(error) => {
                 debug!(%peer, %error, "dial not started");
-                self.book.retry_later(peer, Instant::now());
+                self.book
+                    .retry_later(peer, Instant::now(), self.can_relay(&peer));
             }
         }
     }
@@ -430,40 +790,61 @@ impl NetActor {
                 peer,
                 connection,
                 result: Err(error),
-            })) => {
-                // A peer that stopped answering is gone; closing starts the reconnect backoff.
-                if matches!(error, ping::Failure::Timeout) {
-                    debug!(%peer, "ping timed out; closing the connection");
-                    self.swarm.close_connection(connection);
-                }
+            })) if !matches!(error, ping::Failure::Unsupported) => {
+                // A peer that stopped answering (or whose ping stream broke) is gone: closing
+                // the connection now, rather than waiting for TCP to give up, starts the
+                // reconnect at once. A peer that does not speak ping keeps its connection.
+                debug!(%peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Ping(_)) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Ok(_),
+            })) => {
+                self.alive.insert(connection, (peer, Instant::now()));
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, addr) in found {
                     self.learn_addresses(peer, vec![addr]);
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Expired(_))) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::RelayClient(event)) => {
+                self.handle_relay_client_event(event);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Dcutr(dcutr::Event {
+                remote_peer_id,
+                result,
+            })) => match result {
+                Ok(_) => debug!(peer = %remote_peer_id, "hole punch succeeded"),
+                Err(error) => debug!(peer = %remote_peer_id, %error, "hole punch failed"),
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Autonat(event)) => {
+                debug!(address = %event.tested_addr, ok = event.result.is_ok(), "reachability test");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Rpc(event)) => self.handle_rpc_event(event),
+            SwarmEvent::ExternalAddrConfirmed { address } => {
+                debug!(%address, "reachable from outside at this address");
+            }
+            SwarmEvent::ListenerClosed { listener_id, .. } => {
+                self.handle_listener_closed(listener_id);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Allow(never)) => match never {},
             SwarmEvent::Behaviour(BehaviourEvent::Limits(never)) => match never {},
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 connection_id,
                 num_established,
+                endpoint,
                 ..
-            } => self.handle_established(peer_id, connection_id, num_established.get()),
+            } => self.handle_established(peer_id, connection_id, num_established.get(), &endpoint),
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                num_established,
                 ..
-            } => {
-                if let Some(key) = public_key(&peer_id) {
-                    self.emit(NetEvent::Disconnected(key));
-                }
-                if self.is_allowed(&peer_id) {
-                    self.book.retry_later(peer_id, Instant::now());
-                }
-            }
+            } => self.handle_closed(peer_id, connection_id, num_established),
             SwarmEvent::IncomingConnectionError { error, peer_id, .. } => {
                 self.handle_incoming_error(peer_id, error);
             }
@@ -473,8 +854,11 @@ impl NetActor {
                 ..
             } => {
                 debug!(%peer, %error, "dial failed");
-                if self.is_allowed(&peer) && !self.swarm.is_connected(&peer) {
-                    self.book.retry_later(peer, Instant::now());
+                if (self.is_allowed(&peer) || self.relays.contains_key(&peer))
+                    && !self.swarm.is_connected(&peer)
+                {
+                    self.book
+                        .retry_later(peer, Instant::now(), self.can_relay(&peer));
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => debug!(%address, "listening"),
@@ -483,7 +867,21 @@ impl NetActor {
         }
     }
 
-    fn handle_established(&mut self, peer: PeerId, connection: ConnectionId, count: u32) {
+    fn handle_established(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        count: u32,
+        endpoint: &ConnectedPoint,
+    ) {
+        self.alive.insert(connection, (peer, Instant::now()));
+        if !self.is_allowed(&peer) && self.is_relay(&peer) {
+            debug!(%peer, "connected to a relay");
+            if self.relays.contains_key(&peer) && !self.relay_listeners.contains_key(&peer) {
+                self.reserve(peer);
+            }
+            return;
+        }
         // The allow-list already refused non-members; this is defence in depth.
         let key = match public_key(&peer) {
             Some(key) if self.is_allowed(&peer) => key,
@@ -492,10 +890,133 @@ impl NetActor {
                 return;
             }
         };
-        debug!(%peer, count, "connection established");
+        let via = relay_of(match endpoint {
+            ConnectedPoint::Dialer { address, .. } => address,
+            ConnectedPoint::Listener { local_addr, .. } => local_addr,
+        });
+        debug!(%peer, count, relayed = via.is_some(), "connection established");
         self.book.connected(&peer);
+        self.conns.entry(peer).or_default().insert(connection, via);
         if count == 1 {
             self.emit(NetEvent::Connected(key));
+        }
+        self.update_path(peer);
+    }
+
+    fn handle_closed(&mut self, peer: PeerId, connection: ConnectionId, remaining: u32) {
+        self.alive.remove(&connection);
+        self.retiring.retain(|(_, _, id)| *id != connection);
+        if let Some(conns) = self.conns.get_mut(&peer) {
+            conns.remove(&connection);
+            if conns.is_empty() {
+                self.conns.remove(&peer);
+            }
+        }
+        if remaining > 0 {
+            if self.is_allowed(&peer) {
+                self.update_path(peer);
+            }
+            return;
+        }
+        if self.is_allowed(&peer) || !self.is_relay(&peer) {
+            // A member, or one that was until a moment ago (its removal closed this).
+            self.paths.remove(&peer);
+            if let Some(key) = public_key(&peer) {
+                self.emit(NetEvent::Disconnected(key));
+            }
+            if self.is_allowed(&peer) {
+                self.book
+                    .retry_later(peer, Instant::now(), self.can_relay(&peer));
+            }
+        } else if self.relays.contains_key(&peer) {
+            // Its reservation listener closes with the connection; redial it soon.
+            self.reserved.remove(&peer);
+            if let Some(key) = public_key(&peer) {
+                self.emit(NetEvent::RelayLost(key));
+            }
+            self.book
+                .retry_later(peer, Instant::now(), self.can_relay(&peer));
+        }
+    }
+
+    fn handle_listener_closed(&mut self, listener: ListenerId) {
+        let relay = self
+            .relay_listeners
+            .iter()
+            .find(|(_, id)| **id == listener)
+            .map(|(relay, _)| *relay);
+        if let Some(relay) = relay {
+            debug!(%relay, "reservation ended");
+            self.relay_listeners.remove(&relay);
+            self.reserved.remove(&relay);
+            if self.relays.contains_key(&relay) {
+                self.book.retry_later(relay, Instant::now(), false);
+            }
+        }
+    }
+
+    fn handle_relay_client_event(&mut self, event: relay::client::Event) {
+        match event {
+            relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                renewal,
+                ..
+            } => {
+                debug!(relay = %relay_peer_id, renewal, "reservation accepted");
+                self.book.connected(&relay_peer_id);
+                if self.reserved.insert(relay_peer_id)
+                    && let Some(key) = public_key(&relay_peer_id)
+                {
+                    self.emit(NetEvent::RelayReserved(key));
+                }
+            }
+            relay::client::Event::OutboundCircuitEstablished { relay_peer_id, .. } => {
+                debug!(relay = %relay_peer_id, "circuit opened through a relay");
+            }
+            relay::client::Event::InboundCircuitEstablished { src_peer_id, .. } => {
+                debug!(peer = %src_peer_id, "circuit accepted through a relay");
+            }
+        }
+    }
+
+    fn handle_rpc_event(&mut self, event: request_response::Event<WireFrame, WireFrame>) {
+        match event {
+            request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((relay, reply)) = self.relay_requests.remove(&request_id) {
+                    let answer = match response {
+                        WireFrame::Data(bytes) => Ok(bytes),
+                        other => Err(NetError::RelayUnanswered {
+                            relay,
+                            reason: format!("malformed answer ({other:?})"),
+                        }),
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some((relay, reply)) = self.relay_requests.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::RelayUnanswered {
+                        relay,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            // Members serve no relay requests (the protocol is outbound only here).
+            request_response::Event::Message {
+                message: request_response::Message::Request { .. },
+                ..
+            }
+            | request_response::Event::InboundFailure { .. }
+            | request_response::Event::ResponseSent { .. } => {}
         }
     }
 
@@ -574,7 +1095,10 @@ impl NetActor {
         }
         let mut learned = Vec::new();
         for addr in addrs {
+            // Relayed addresses are never learned: members are dialled through the network's
+            // own relays only, never through one a peer names.
             if let Ok(addr) = check_address(addr, Some(&peer))
+                && !is_relayed(&addr)
                 && is_dialable(&addr)
                 && self.book.add_learned(peer, addr.clone())
             {
@@ -597,7 +1121,7 @@ impl NetActor {
 }
 
 /// Whether an address names a concrete host and port (not `0.0.0.0`, `::` or port 0).
-fn is_dialable(addr: &Multiaddr) -> bool {
+pub(super) fn is_dialable(addr: &Multiaddr) -> bool {
     addr.iter().all(|part| match part {
         Protocol::Ip4(ip) => !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast(),
         Protocol::Ip6(ip) => !ip.is_unspecified() && !ip.is_multicast(),
@@ -661,7 +1185,13 @@ fn build_swarm(
             quic.max_concurrent_stream_limit = u32::try_from(max_streams).unwrap_or(u32::MAX);
             quic
         })
-        .with_behaviour(|key| Behaviour {
+        .with_relay_client(noise::Config::new, move || {
+            let mut config = yamux::Config::default();
+            config.set_max_num_streams(max_streams);
+            config
+        })
+        .map_err(|e| setup("relay client")(e.into()))?
+        .with_behaviour(|key, relay_client| Behaviour {
             allow: allow_block_list::Behaviour::default(),
             limits: connection_limits::Behaviour::new(connection_limits),
             identify: identify::Behaviour::new(
@@ -670,13 +1200,25 @@ fn build_swarm(
                     // Addresses go to our own book; identify must not feed dials by itself.
                     .with_cache_size(0),
             ),
-            ping: ping::Behaviour::new(ping::Config::new()),
+            ping: ping::Behaviour::new(
+                ping::Config::new()
+                    .with_interval(limits.ping_interval)
+                    .with_timeout(limits.ping_timeout),
+            ),
             sync: request_response::Behaviour::with_codec(
                 FrameCodec::new(max_frame_bytes, counters.clone()),
                 [(PROTOCOL, ProtocolSupport::Full)],
                 sync_config,
             ),
             mdns: Toggle::from(mdns),
+            relay_client,
+            dcutr: dcutr::Behaviour::new(local_peer),
+            autonat: autonat::v2::client::Behaviour::default(),
+            rpc: request_response::Behaviour::with_codec(
+                RpcCodec::new(max_frame_bytes),
+                [(RELAY_RPC_PROTOCOL, ProtocolSupport::Outbound)],
+                request_response::Config::default().with_request_timeout(limits.frame_timeout),
+            ),
         })
         .map_err(|e| match e {})?
         .with_swarm_config(|swarm| {

@@ -102,7 +102,6 @@ impl FrameCodec {
 }
 
 /// Reads one frame: length prefix, body, end of stream.
-#[cfg(test)]
 pub(super) async fn read_frame<T>(io: &mut T, max_frame_bytes: usize) -> io::Result<WireFrame>
 where
     T: AsyncRead + Unpin,
@@ -316,6 +315,69 @@ impl libp2p::request_response::Codec for FrameCodec {
     {
         io.write_all(&[ACK]).await?;
         io.flush().await
+    }
+}
+
+/// The protocol spoken between a member node and a relay it uses: access updates and the
+/// mailbox. Only relays serve it; members never accept it from each other.
+pub(super) const RELAY_RPC_PROTOCOL: StreamProtocol = StreamProtocol::new("/puente/relay/1");
+
+/// The codec of [`RELAY_RPC_PROTOCOL`]: a request frame answered by a response frame, both in
+/// the same framing as sync frames (length prefix checked before allocating, raw or deflate
+/// body inflated with the limit as a cap). Contents are opaque here.
+#[derive(Debug, Clone)]
+pub(super) struct RpcCodec {
+    max_frame_bytes: usize,
+}
+
+impl RpcCodec {
+    /// A codec that refuses requests and responses longer than `max_frame_bytes`.
+    pub(super) fn new(max_frame_bytes: usize) -> Self {
+        Self { max_frame_bytes }
+    }
+}
+
+impl libp2p::request_response::Codec for RpcCodec {
+    type Protocol = StreamProtocol;
+    type Request = WireFrame;
+    type Response = WireFrame;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<WireFrame>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        read_frame(io, self.max_frame_bytes).await
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<WireFrame>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        read_frame(io, self.max_frame_bytes).await
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        frame: WireFrame,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &frame).await.map(|_| ())
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        frame: WireFrame,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &frame).await.map(|_| ())
     }
 }
 

@@ -56,8 +56,14 @@
 mod actor;
 mod codec;
 mod peers;
+mod relay_server;
 #[cfg(test)]
 mod tests;
+
+pub use relay_server::{
+    RelayAccess, RelayCounters, RelayLimits, RelayServer, RelayServerConfig, RelayServerEvent,
+    RequestId,
+};
 
 use std::fmt;
 use std::sync::Arc;
@@ -111,7 +117,8 @@ pub struct NetLimits {
     pub max_pending_outgoing: u32,
     /// Established connections in total (all of them with members).
     pub max_established: u32,
-    /// Established connections with one peer: two allows a simultaneous dial from both sides.
+    /// Established connections with one peer: a relayed one, a direct one from a hole punch
+    /// and a simultaneous dial from both sides.
     pub max_established_per_peer: u32,
     /// Time allowed for a connection's transport handshake (TCP connect, Noise, Yamux).
     pub handshake_timeout: Duration,
@@ -121,6 +128,19 @@ pub struct NetLimits {
     pub initial_backoff: Duration,
     /// Longest reconnect delay; the delay doubles up to this.
     pub max_backoff: Duration,
+    /// Longest reconnect delay during the first [`NetLimits::fast_retries`] tries after a
+    /// connection was lost: a partner whose path comes back (a router rebooted, a cable
+    /// plugged in again) is redialled within seconds instead of after a long backoff.
+    pub fast_retry_backoff: Duration,
+    /// Tries made with at most [`NetLimits::fast_retry_backoff`] between them before the
+    /// delay grows to [`NetLimits::max_backoff`].
+    pub fast_retries: u32,
+    /// How often each connection is checked for life (a ping on its own substream).
+    pub ping_interval: Duration,
+    /// A ping not answered within this closes the connection: a path that died silently
+    /// (packets dropped, a NAT mapping expired, a laptop lid closed) is noticed within
+    /// `ping_interval + ping_timeout` instead of after TCP's retransmission timeout.
+    pub ping_timeout: Duration,
 }
 
 impl Default for NetLimits {
@@ -136,12 +156,22 @@ impl Default for NetLimits {
             max_pending_incoming: 64,
             max_pending_outgoing: 64,
             max_established: 256,
-            max_established_per_peer: 2,
+            // A relayed connection, the direct one a hole punch makes, and a simultaneous dial.
+            max_established_per_peer: 3,
             handshake_timeout: Duration::from_secs(5),
             // An 8 MiB frame over a 2 Mbit/s link takes about 34 s.
             frame_timeout: Duration::from_secs(60),
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
+            // With the 5 s handshake timeout, a dial every 2 s at most: a path that returns is
+            // used within about 2 s; thirty tries cover the first few minutes of an outage.
+            fast_retry_backoff: Duration::from_secs(2),
+            fast_retries: 30,
+            // Dead connections are closed within 2 + 5 = 7 s (the goal is 10 s). A ping is a
+            // 32-byte round trip, about 1 KiB a minute per connection. The timeout leaves room
+            // for a ping queued behind a sync batch on a slow link.
+            ping_interval: Duration::from_secs(2),
+            ping_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -161,8 +191,46 @@ pub struct NetConfig {
     pub known_addresses: Vec<(PublicKey, String)>,
     /// Discover members on the local network with mDNS (announces this node there too).
     pub mdns: bool,
+    /// The relays the network chose: this node keeps a reservation on each (so members can
+    /// reach it through them) and dials members through them when no direct path works.
+    pub relays: Vec<RelayConfig>,
     /// Limits; [`NetLimits::default`] unless tuning.
     pub limits: NetLimits,
+}
+
+/// A relay the network uses: its transport key and the addresses it listens on (without
+/// `/p2p/`), e.g. `/ip4/203.0.113.10/tcp/4738`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// The relay's Ed25519 key (its libp2p identity).
+    pub key: PublicKey,
+    /// Where it listens.
+    pub addresses: Vec<String>,
+}
+
+/// How a member is reached right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathKind {
+    /// At least one connection without a relay in between.
+    Direct,
+    /// Only through this relay (a circuit).
+    Relayed {
+        /// The relay's key.
+        relay: PublicKey,
+    },
+}
+
+/// One relay as the transport sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RelayStatus {
+    /// The relay's key.
+    pub key: PublicKey,
+    /// A connection to it is up.
+    pub connected: bool,
+    /// It holds a reservation for this node: members can reach us through it.
+    pub reserved: bool,
 }
 
 /// Why a peer's frame was refused.
@@ -239,6 +307,18 @@ pub enum NetEvent {
         /// What it did.
         reason: Misbehaviour,
     },
+    /// How a connected member is reached changed (a first connection, a hole punch that made
+    /// a relayed connection direct, or the direct one lost while a relayed one stays).
+    PathChanged {
+        /// The member.
+        peer: PublicKey,
+        /// How it is reached now.
+        path: PathKind,
+    },
+    /// A relay accepted this node's reservation: members can reach it through that relay.
+    RelayReserved(PublicKey),
+    /// The connection to a relay was lost (its reservation with it); it is redialled.
+    RelayLost(PublicKey),
     /// A member told us (identify) or mDNS showed addresses for it that we did not know.
     /// Informational (dropped when the channel is full), so the owner may keep them.
     Learned {
@@ -266,6 +346,13 @@ impl fmt::Debug for NetEvent {
                 .field("peer", peer)
                 .field("reason", reason)
                 .finish(),
+            Self::PathChanged { peer, path } => f
+                .debug_struct("PathChanged")
+                .field("peer", peer)
+                .field("path", path)
+                .finish(),
+            Self::RelayReserved(relay) => f.debug_tuple("RelayReserved").field(relay).finish(),
+            Self::RelayLost(relay) => f.debug_tuple("RelayLost").field(relay).finish(),
             Self::Learned { peer, addresses } => f
                 .debug_struct("Learned")
                 .field("peer", peer)
@@ -332,6 +419,20 @@ pub enum NetError {
         /// The key.
         peer: PublicKey,
     },
+    /// The key is not a relay this node uses.
+    #[error("{relay} is not a relay this node uses")]
+    NotARelay {
+        /// The key.
+        relay: PublicKey,
+    },
+    /// A relay did not answer a request: it is unreachable, refused the stream, or timed out.
+    #[error("the relay {relay} did not answer: {reason}")]
+    RelayUnanswered {
+        /// The relay.
+        relay: PublicKey,
+        /// What happened.
+        reason: String,
+    },
     /// The frame is longer than the limit.
     #[error("frame of {len} bytes exceeds the limit of {limit}")]
     FrameTooLarge {
@@ -384,11 +485,12 @@ impl Net {
             }
         }
         let allowed: Vec<PeerId> = config.allowed.iter().filter_map(peer_id).collect();
+        let relays = parse_relays(&config.relays)?;
 
         let (event_tx, event_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let counters = Arc::new(codec::WireCounters::default());
-        let mut actor = NetActor::new(&config, counters.clone(), allowed, known, event_tx)?;
+        let mut actor = NetActor::new(&config, counters.clone(), allowed, known, relays, event_tx)?;
         actor.listen(listen).await?;
         let task = tokio::spawn(actor.run(command_rx));
         let net = Net {
@@ -488,6 +590,49 @@ impl Net {
         .await?
     }
 
+    /// Replaces the relays this node uses: reservations on relays no longer listed are dropped
+    /// with their connections, new ones are dialled and reserved.
+    pub async fn set_relays(&self, relays: Vec<RelayConfig>) -> Result<(), NetError> {
+        let relays = parse_relays(&relays)?;
+        self.request(|reply| Command::SetRelays { relays, reply })
+            .await
+    }
+
+    /// Sends `request` to a relay this node uses on `/puente/relay/1` and waits for its answer
+    /// (bounded by the frame timeout). Contents are opaque here.
+    pub async fn relay_request(
+        &self,
+        relay: PublicKey,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, NetError> {
+        if request.len() > self.max_frame_bytes {
+            return Err(NetError::FrameTooLarge {
+                len: request.len(),
+                limit: self.max_frame_bytes,
+            });
+        }
+        let peer = peer_id(&relay).ok_or(NetError::NotARelay { relay })?;
+        let answer = self
+            .request(|reply| Command::RelayRequest {
+                key: relay,
+                peer,
+                request,
+                reply,
+            })
+            .await?;
+        answer.await.map_err(|_| NetError::Closed)?
+    }
+
+    /// How each connected member is reached now.
+    pub async fn paths(&self) -> Result<Vec<(PublicKey, PathKind)>, NetError> {
+        self.request(|reply| Command::Paths { reply }).await
+    }
+
+    /// The relays this node uses, and whether each is connected and holds a reservation.
+    pub async fn relays(&self) -> Result<Vec<RelayStatus>, NetError> {
+        self.request(|reply| Command::Relays { reply }).await
+    }
+
     /// The addresses actually bound (port 0 resolved; `0.0.0.0` expanded per interface).
     pub async fn listen_addrs(&self) -> Result<Vec<String>, NetError> {
         let addrs = self.request(|reply| Command::ListenAddrs { reply }).await?;
@@ -520,6 +665,12 @@ impl Net {
     }
 }
 
+/// A key as libp2p prints a peer id (`12D3KooW…`), the form relay addresses carry after
+/// `/p2p/`; `None` if the bytes are not an Ed25519 point.
+pub fn peer_id_text(key: &PublicKey) -> Option<String> {
+    peer_id(key).map(|id| id.to_string())
+}
+
 /// The libp2p peer id of a puente key, or `None` if the bytes are not an Ed25519 point.
 fn peer_id(key: &PublicKey) -> Option<PeerId> {
     let ed25519 = identity::ed25519::PublicKey::try_from_bytes(key.as_bytes()).ok()?;
@@ -541,13 +692,39 @@ fn public_key(peer: &PeerId) -> Option<PublicKey> {
 }
 
 /// Checks that `text` is an address the transport can dial or listen on (IPv4/IPv6 with TCP, or
-/// UDP + QUIC v1; no DNS names), for configuration typed by people; returns it normalised.
+/// UDP + QUIC v1; no DNS names), or a relayed address (such an address, then `/p2p/RELAY`
+/// and `/p2p-circuit`), for configuration typed by people; returns it normalised.
 pub fn validate_address(text: &str) -> Result<String, NetError> {
     parse_address(text.trim(), None).map(|a| a.to_string())
 }
 
-/// Parses and checks an address: IPv4/IPv6 with TCP or UDP + QUIC v1, optionally ending in
-/// `/p2p/<id>` (which must be `expected`'s when given; it is stripped).
+/// Checks a relay's own address as people type it (`/ip4/…/tcp/PORT/p2p/RELAY` or the same
+/// with `/udp/PORT/quic-v1`); returns the relay's key and the address without `/p2p/`.
+pub fn parse_relay_address(text: &str) -> Result<(PublicKey, String), NetError> {
+    let text = text.trim();
+    let invalid = |reason: &str| NetError::InvalidAddress {
+        addr: text.chars().take(200).collect(),
+        reason: reason.to_owned(),
+    };
+    let mut addr: Multiaddr = text.parse().map_err(|e| invalid(&format!("{e}")))?;
+    let Some(Protocol::P2p(id)) = addr.pop() else {
+        return Err(invalid(
+            "a relay address ends in /p2p/ and the relay's id, as `puente relay` prints it",
+        ));
+    };
+    let key = public_key(&id).ok_or_else(|| invalid("the /p2p/ id is not an Ed25519 key"))?;
+    let plain = check_address(addr, None).map_err(invalid)?;
+    if is_relayed(&plain) {
+        return Err(invalid(
+            "a relay is reached directly, not through another relay",
+        ));
+    }
+    Ok((key, plain.to_string()))
+}
+
+/// Parses and checks an address: IPv4/IPv6 with TCP or UDP + QUIC v1, or such an address
+/// followed by `/p2p/RELAY/p2p-circuit`; optionally ending in `/p2p/<id>` (which must be
+/// `expected`'s when given; it is stripped).
 fn parse_address(text: &str, expected: Option<&PeerId>) -> Result<Multiaddr, NetError> {
     let invalid = |reason: &str| NetError::InvalidAddress {
         addr: text.chars().take(200).collect(),
@@ -557,7 +734,7 @@ fn parse_address(text: &str, expected: Option<&PeerId>) -> Result<Multiaddr, Net
     check_address(addr, expected).map_err(invalid)
 }
 
-/// See [`parse_address`]; returns the address without its `/p2p` suffix.
+/// See [`parse_address`]; returns the address without its final `/p2p` suffix.
 fn check_address(
     mut addr: Multiaddr,
     expected: Option<&PeerId>,
@@ -569,13 +746,71 @@ fn check_address(
         addr.pop();
     }
     let parts: Vec<Protocol<'_>> = addr.iter().collect();
+    let transport = |parts: &[Protocol<'_>]| {
+        matches!(
+            parts,
+            [Protocol::Ip4(_) | Protocol::Ip6(_), Protocol::Tcp(_)]
+                | [
+                    Protocol::Ip4(_) | Protocol::Ip6(_),
+                    Protocol::Udp(_),
+                    Protocol::QuicV1,
+                ]
+        )
+    };
     match parts.as_slice() {
-        [Protocol::Ip4(_) | Protocol::Ip6(_), Protocol::Tcp(_)]
-        | [
-            Protocol::Ip4(_) | Protocol::Ip6(_),
-            Protocol::Udp(_),
-            Protocol::QuicV1,
-        ] => Ok(addr),
-        _ => Err("expected /ip4 or /ip6 with /tcp/PORT or /udp/PORT/quic-v1 (no DNS names)"),
+        plain if transport(plain) => Ok(addr),
+        [base @ .., Protocol::P2p(relay), Protocol::P2pCircuit] if transport(base) => {
+            if public_key(relay).is_none() {
+                return Err("the relay's /p2p/ id is not an Ed25519 key");
+            }
+            if expected == Some(relay) {
+                return Err("a peer cannot be reached through itself");
+            }
+            Ok(addr)
+        }
+        _ => Err(
+            "expected /ip4 or /ip6 with /tcp/PORT or /udp/PORT/quic-v1 (no DNS names), optionally followed by /p2p/RELAY/p2p-circuit",
+        ),
     }
+}
+
+/// Whether an address goes through a relay (it contains `/p2p-circuit`).
+fn is_relayed(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::P2pCircuit))
+}
+
+/// The relay an address goes through: the `/p2p/` id just before `/p2p-circuit`.
+fn relay_of(addr: &Multiaddr) -> Option<PeerId> {
+    let mut last = None;
+    for part in addr.iter() {
+        match part {
+            Protocol::P2p(id) => last = Some(id),
+            Protocol::P2pCircuit => return last,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The relays of a configuration as the actor keeps them: peer id and plain addresses.
+fn parse_relays(relays: &[RelayConfig]) -> Result<Vec<(PeerId, Vec<Multiaddr>)>, NetError> {
+    let mut out = Vec::with_capacity(relays.len());
+    for relay in relays {
+        let Some(id) = peer_id(&relay.key) else {
+            continue;
+        };
+        let mut addrs = Vec::new();
+        for text in &relay.addresses {
+            let addr = parse_address(text, Some(&id))?;
+            if is_relayed(&addr) {
+                return Err(NetError::InvalidAddress {
+                    addr: text.chars().take(200).collect(),
+                    reason: "a relay is reached directly, not through another relay".into(),
+                });
+            }
+            addrs.push(addr);
+        }
+        out.push((id, addrs));
+    }
+    Ok(out)
 }

@@ -43,6 +43,9 @@ pub(super) struct PeerBook {
     peers: HashMap<PeerId, Entry>,
     initial_backoff: Duration,
     max_backoff: Duration,
+    /// Cap on the delay during the first `fast_retries` tries after a loss.
+    fast_backoff: Duration,
+    fast_retries: u32,
 }
 
 impl PeerBook {
@@ -52,7 +55,17 @@ impl PeerBook {
             peers: HashMap::new(),
             initial_backoff,
             max_backoff: max_backoff.max(initial_backoff),
+            fast_backoff: max_backoff.max(initial_backoff),
+            fast_retries: 0,
         }
+    }
+
+    /// Caps the delay at `cap` for the first `tries` retries after a success, so that a path
+    /// that comes back after a short outage is used within about `cap`.
+    pub(super) fn with_fast_retries(mut self, cap: Duration, tries: u32) -> Self {
+        self.fast_backoff = cap.max(self.initial_backoff).min(self.max_backoff);
+        self.fast_retries = tries;
+        self
     }
 
     /// Records an address given by the local user. Returns whether it was new.
@@ -100,10 +113,9 @@ impl PeerBook {
     /// Schedules a dial at `now` and forgets earlier failures (a fresh address or an explicit
     /// request deserves an immediate try).
     pub(super) fn dial_now(&mut self, peer: PeerId, now: Instant) {
-        if let Some(entry) = self.peers.get_mut(&peer) {
-            entry.failures = 0;
-            entry.next_dial = Some(now);
-        }
+        let entry = self.peers.entry(peer).or_default();
+        entry.failures = 0;
+        entry.next_dial = Some(now);
     }
 
     /// A connection to `peer` is up: no dial is needed and the backoff starts over.
@@ -115,13 +127,20 @@ impl PeerBook {
     }
 
     /// A dial failed or the last connection was lost: schedules the next try after the current
-    /// backoff and doubles it. Does nothing for a peer without addresses.
-    pub(super) fn retry_later(&mut self, peer: PeerId, now: Instant) {
+    /// backoff and doubles it. Does nothing for a peer without addresses unless `via_relay`
+    /// (it can be dialled through a relay).
+    pub(super) fn retry_later(&mut self, peer: PeerId, now: Instant, via_relay: bool) {
         let (initial, max) = (self.initial_backoff, self.max_backoff);
+        let (fast, fast_tries) = (self.fast_backoff, self.fast_retries);
         if let Some(entry) = self.peers.get_mut(&peer)
-            && (!entry.configured.is_empty() || !entry.learned.is_empty())
+            && (via_relay || !entry.configured.is_empty() || !entry.learned.is_empty())
         {
-            let delay = backoff(initial, max, entry.failures);
+            let cap = if entry.failures < fast_tries {
+                fast
+            } else {
+                max
+            };
+            let delay = backoff(initial, cap, entry.failures);
             entry.failures = entry.failures.saturating_add(1);
             entry.next_dial = Some(now + delay);
         }
@@ -199,28 +218,48 @@ mod tests {
         let peer = PeerId::random();
         let t0 = Instant::now();
         // No address: nothing to schedule.
-        book.retry_later(peer, t0);
+        book.retry_later(peer, t0, false);
         assert_eq!(book.next_deadline(), None);
 
         book.add_configured(peer, addr(1));
-        book.retry_later(peer, t0);
+        book.retry_later(peer, t0, false);
         assert_eq!(book.next_deadline(), Some(t0 + SECOND));
         assert!(book.take_due(t0).is_empty());
         assert_eq!(book.take_due(t0 + SECOND), vec![peer]);
         assert_eq!(book.next_deadline(), None);
 
-        book.retry_later(peer, t0);
+        book.retry_later(peer, t0, false);
         assert_eq!(book.next_deadline(), Some(t0 + 2 * SECOND));
         book.connected(&peer);
         assert_eq!(book.next_deadline(), None);
-        book.retry_later(peer, t0);
+        book.retry_later(peer, t0, false);
         assert_eq!(book.next_deadline(), Some(t0 + SECOND));
 
         book.dial_now(peer, t0);
         assert_eq!(book.take_due(t0), vec![peer]);
-        book.retry_later(peer, t0);
+        book.retry_later(peer, t0, false);
         book.cancel(&peer);
         assert_eq!(book.next_deadline(), None);
+    }
+
+    #[test]
+    fn the_first_retries_after_a_loss_stay_fast() {
+        let mut book =
+            PeerBook::new(SECOND / 2, Duration::from_secs(60)).with_fast_retries(2 * SECOND, 4);
+        let peer = PeerId::random();
+        let t0 = Instant::now();
+        book.add_configured(peer, addr(1));
+        let mut delays = Vec::new();
+        for _ in 0..8 {
+            book.retry_later(peer, t0, false);
+            delays.push(book.next_deadline().expect("scheduled") - t0);
+        }
+        let ms: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [500, 1000, 2000, 2000, 8000, 16000, 32000, 60000]);
+        // A success starts the fast tries over.
+        book.connected(&peer);
+        book.retry_later(peer, t0, false);
+        assert_eq!(book.next_deadline(), Some(t0 + SECOND / 2));
     }
 
     #[test]

@@ -50,12 +50,24 @@ impl Node {
         known: Vec<(PublicKey, String)>,
         limits: NetLimits,
     ) -> Node {
+        Self::spawn_with_relays(seed, listen, allowed, known, Vec::new(), limits).await
+    }
+
+    async fn spawn_with_relays(
+        seed: u8,
+        listen: &[&str],
+        allowed: &[PublicKey],
+        known: Vec<(PublicKey, String)>,
+        relays: Vec<RelayConfig>,
+        limits: NetLimits,
+    ) -> Node {
         let (net, events) = Net::spawn(NetConfig {
             key: secret(seed),
             listen: listen.iter().map(|s| (*s).to_owned()).collect(),
             allowed: allowed.to_vec(),
             known_addresses: known,
             mdns: false,
+            relays,
             limits,
         })
         .await
@@ -575,4 +587,296 @@ async fn two_hundred_unauthenticated_dials_do_not_disturb_members() {
         .count();
     assert_eq!(strangers, 0);
     assert_eq!(a.net.connected().await.expect("running"), vec![b.key]);
+}
+
+/// A relay on loopback that lets `members` reserve and `circuit_only` open circuits.
+async fn relay(
+    seed: u8,
+    members: &[PublicKey],
+    circuit_only: &[PublicKey],
+) -> (RelayServer, RelayConfig) {
+    let (server, _events) = RelayServer::spawn(RelayServerConfig {
+        key: secret(seed),
+        listen: vec![TCP.to_owned()],
+        announce: Vec::new(),
+        limits: RelayLimits::default(),
+    })
+    .await
+    .expect("the relay starts");
+    let mut access: Vec<RelayAccess> = members
+        .iter()
+        .map(|key| RelayAccess {
+            key: *key,
+            reserve: true,
+        })
+        .collect();
+    access.extend(circuit_only.iter().map(|key| RelayAccess {
+        key: *key,
+        reserve: false,
+    }));
+    server.set_access(access).await.expect("running");
+    let addresses = server.listen_addrs().await.expect("running");
+    let config = RelayConfig {
+        key: server.local_key(),
+        addresses,
+    };
+    (server, config)
+}
+
+async fn path_of(node: &Node, peer: PublicKey) -> Option<PathKind> {
+    node.net
+        .paths()
+        .await
+        .expect("running")
+        .into_iter()
+        .find(|(key, _)| *key == peer)
+        .map(|(_, path)| path)
+}
+
+#[tokio::test]
+async fn members_that_know_no_address_of_each_other_connect_through_their_relay() {
+    let (ka, kb) = (secret(1).public(), secret(2).public());
+    let (server, relay_config) = relay(9, &[ka, kb], &[]).await;
+    let mut a = Node::spawn_with_relays(
+        1,
+        &[TCP],
+        &[kb],
+        Vec::new(),
+        vec![relay_config.clone()],
+        test_limits(),
+    )
+    .await;
+    let mut b = Node::spawn_with_relays(
+        2,
+        &[TCP],
+        &[ka],
+        Vec::new(),
+        vec![relay_config.clone()],
+        test_limits(),
+    )
+    .await;
+    a.wait_for("A's reservation", |e| {
+        *e == NetEvent::RelayReserved(relay_config.key)
+    })
+    .await;
+    b.wait_for("B's reservation", |e| {
+        *e == NetEvent::RelayReserved(relay_config.key)
+    })
+    .await;
+    a.wait_for("A reaches B", connected(kb)).await;
+    b.wait_for("B reaches A", connected(ka)).await;
+    exchange(&mut a, &mut b, "through the relay").await;
+    // The first path is through the relay (neither had the other's address); on loopback the
+    // hole punch then succeeds and the relayed connection gives way to a direct one.
+    a.drain();
+    let first = a.seen.iter().find_map(|e| match e {
+        NetEvent::PathChanged { peer, path } if *peer == kb => Some(*path),
+        _ => None,
+    });
+    assert_eq!(
+        first,
+        Some(PathKind::Relayed {
+            relay: relay_config.key
+        })
+    );
+    eventually("A and B connect directly after the hole punch", || {
+        let a = a.net.clone();
+        async move {
+            a.paths()
+                .await
+                .expect("running")
+                .contains(&(kb, PathKind::Direct))
+        }
+    })
+    .await;
+    exchange(&mut a, &mut b, "after the hole punch").await;
+    let relays = a.net.relays().await.expect("running");
+    assert_eq!(relays.len(), 1);
+    assert!(relays[0].reserved);
+    assert_eq!(path_of(&b, ka).await, Some(PathKind::Direct));
+    assert!(server.counters().await.expect("running").circuits_opened >= 1);
+}
+
+#[tokio::test]
+async fn a_relay_refuses_keys_it_was_not_given_and_drops_a_key_removed_later() {
+    let (ka, kb, kc) = (secret(1).public(), secret(2).public(), secret(3).public());
+    let (server, relay_config) = relay(9, &[ka, kb], &[]).await;
+    let mut a = Node::spawn_with_relays(
+        1,
+        &[TCP],
+        &[kb, kc],
+        Vec::new(),
+        vec![relay_config.clone()],
+        test_limits(),
+    )
+    .await;
+    a.wait_for("A's reservation", |e| {
+        *e == NetEvent::RelayReserved(relay_config.key)
+    })
+    .await;
+    // C is a member for A, but not for the relay: it gets no reservation and reaches no one.
+    let mut c = Node::spawn_with_relays(
+        3,
+        &[TCP],
+        &[ka],
+        Vec::new(),
+        vec![relay_config.clone()],
+        test_limits(),
+    )
+    .await;
+    eventually("the relay refuses C", || {
+        let server = server.clone();
+        async move { server.counters().await.expect("running").refused >= 2 }
+    })
+    .await;
+    c.drain();
+    assert!(!c.seen.contains(&NetEvent::RelayReserved(relay_config.key)));
+    assert!(!c.seen.contains(&NetEvent::Connected(ka)));
+    assert!(!c.net.relays().await.expect("running")[0].reserved);
+
+    // B reserves, then the relay hears B is revoked: B's connection and reservation end at
+    // once and B is refused from then on.
+    let mut b = Node::spawn_with_relays(
+        2,
+        &[TCP],
+        &[ka],
+        Vec::new(),
+        vec![relay_config.clone()],
+        test_limits(),
+    )
+    .await;
+    b.wait_for("B's reservation", |e| {
+        *e == NetEvent::RelayReserved(relay_config.key)
+    })
+    .await;
+    server
+        .set_access(vec![RelayAccess {
+            key: ka,
+            reserve: true,
+        }])
+        .await
+        .expect("running");
+    b.wait_for("B loses the relay", |e| {
+        *e == NetEvent::RelayLost(relay_config.key)
+    })
+    .await;
+    let refused = server.counters().await.expect("running").refused;
+    eventually("the relay refuses B's redial", || {
+        let server = server.clone();
+        async move { server.counters().await.expect("running").refused > refused }
+    })
+    .await;
+    assert!(!b.net.relays().await.expect("running")[0].reserved);
+}
+
+/// A TCP forwarder on loopback that can be cut (nothing is forwarded in either direction and
+/// sockets stay open: what a path that silently drops packets looks like to both ends) and
+/// healed.
+struct Blackhole {
+    addr: SocketAddr,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Blackhole {
+    async fn to(upstream: SocketAddr) -> Blackhole {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("bound");
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = cut.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let Ok(outbound) = tokio::net::TcpStream::connect(upstream).await else {
+                    continue;
+                };
+                let (ri, wi) = inbound.into_split();
+                let (ro, wo) = outbound.into_split();
+                for (mut r, mut w) in [(ri, wo), (ro, wi)] {
+                    let flag = flag.clone();
+                    tokio::spawn(async move {
+                        use tokio::io::AsyncReadExt as _;
+                        let mut buf = vec![0u8; 16 * 1024];
+                        loop {
+                            // While cut, nothing moves: bytes wait in the kernel's buffers as
+                            // packets a router drops wait for TCP's retransmission.
+                            while flag.load(Ordering::SeqCst) {
+                                tokio::time::sleep(POLL).await;
+                            }
+                            let n = match r.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            while flag.load(Ordering::SeqCst) {
+                                tokio::time::sleep(POLL).await;
+                            }
+                            if w.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Blackhole {
+            addr,
+            cut,
+            _task: task,
+        }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_silently_dead_path_is_noticed_by_ping_and_redialled_when_it_returns() {
+    let limits = NetLimits {
+        ping_interval: Duration::from_millis(300),
+        ping_timeout: Duration::from_millis(700),
+        initial_backoff: Duration::from_millis(100),
+        fast_retry_backoff: Duration::from_millis(300),
+        ..test_limits()
+    };
+    let (ka, kb) = (secret(1).public(), secret(2).public());
+    let mut b = Node::spawn(2, &[TCP], &[ka], vec![], limits.clone()).await;
+    let hole = Blackhole::to(socket_addr(&b.addr().await)).await;
+    // A listens nowhere, so B cannot dial it back: the only path is through the forwarder.
+    let mut a = Node::spawn(
+        1,
+        &[],
+        &[kb],
+        vec![(kb, format!("/ip4/127.0.0.1/tcp/{}", hole.addr.port()))],
+        limits,
+    )
+    .await;
+    a.wait_for("A sees B", connected(kb)).await;
+    b.wait_for("B sees A", connected(ka)).await;
+    exchange(&mut a, &mut b, "before the cut").await;
+
+    hole.set_cut(true);
+    let cut_at = Instant::now();
+    a.wait_for("A notices the dead path", disconnected(kb))
+        .await;
+    b.wait_for("B notices the dead path", disconnected(ka))
+        .await;
+    // Well within the ping interval plus timeout and the close, far from TCP's minutes.
+    assert!(
+        cut_at.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        cut_at.elapsed()
+    );
+
+    hole.set_cut(false);
+    let healed_at = Instant::now();
+    a.wait_for("A redials B", connected(kb)).await;
+    assert!(
+        healed_at.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        healed_at.elapsed()
+    );
+    exchange(&mut a, &mut b, "after the heal").await;
 }

@@ -7,5 +7,6 @@ mod snapshot;
 mod support;
 
 mod network;
+mod relay;
 mod revocation;
 mod testnet;

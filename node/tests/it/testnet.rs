@@ -357,6 +357,7 @@ async fn a_members_forged_and_tampered_envelopes_are_rejected() {
         allowed: vec![net.keys[0]],
         known_addresses: vec![(net.keys[0], net.addrs[0].clone().expect("running"))],
         mdns: false,
+        relays: Vec::new(),
         limits: NetLimits::default(),
     })
     .await

@@ -1,0 +1,169 @@
+//! Real nodes and a real relay service on loopback: nodes that know no address of each other
+//! sync through the relay, and the mailbox carries a change between two nodes that are never
+//! running at the same time.
+
+use puente_node::actor::{Node, NodeConfig};
+use puente_node::net::RelayLimits;
+use puente_node::relay::access::RelayTicket;
+use puente_node::relay::service::{RelayService, RelayServiceConfig};
+use puente_node::relay::store::{MailboxLimits, RelayStore};
+use puente_node::replica::Replica;
+
+use crate::network::{network, settle};
+use crate::support::{NOW, PASS, offer};
+
+const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// A relay on loopback serving the network `replicas[0]` founded; every replica learns it
+/// through the membership log (as after an earlier sync).
+async fn relay_for(dir: &std::path::Path, replicas: &mut [Replica]) -> RelayService {
+    let store = RelayStore::open(&dir.join("relay"), MailboxLimits::default()).expect("store");
+    let admins = replicas[0]
+        .membership()
+        .expect("in a network")
+        .state()
+        .admin_devices();
+    let ticket = RelayTicket::new(&replicas[0].network(), admins);
+    RelayService::admit(&store, &ticket).expect("admitted");
+    let service = RelayService::start(
+        store,
+        RelayServiceConfig {
+            listen: vec![LOOPBACK.into()],
+            announce: Vec::new(),
+            limits: RelayLimits::default(),
+        },
+    )
+    .await
+    .expect("relay starts");
+    let addresses = service.listen_addrs().await.expect("running");
+    let ops = replicas[0]
+        .set_relay(service.key(), addresses, true, NOW)
+        .expect("admin adds the relay");
+    for r in &mut replicas[1..] {
+        r.apply_membership(&ops).expect("learns the relay");
+    }
+    service
+}
+
+async fn start(replica: Replica) -> Node {
+    Node::spawn(
+        replica,
+        NodeConfig {
+            listen: vec![LOOPBACK.into()],
+            peers: Vec::new(),
+            mdns: false,
+            clock: None,
+        },
+    )
+    .await
+    .expect("node starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_reaches_a_partner_through_the_mailbox_though_they_never_run_together() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut replicas = network(tmp.path(), 2);
+    let relay = relay_for(tmp.path(), &mut replicas).await;
+    let b_dir = replicas[1].dir().to_path_buf();
+    let b = replicas.pop().expect("two");
+    b.close().expect("closed");
+    let a = start(replicas.pop().expect("two")).await;
+
+    // A (the admin) tells the relay who its members are, writes, deposits and stops.
+    a.add_offer(offer("mailbox-canary-7f3k"), NOW)
+        .await
+        .expect("written");
+    settle("A deposited its change", || {
+        let a = a.clone();
+        async move {
+            a.status().await.is_ok_and(|s| {
+                s.mailbox
+                    .values()
+                    .any(|m| m.deposited >= 2 && m.problem.is_none())
+            })
+        }
+    })
+    .await;
+    a.shutdown().await;
+
+    // B starts later, with no address for A and A gone: the mailbox is the only way.
+    let b = start(Replica::open(&b_dir, PASS).expect("opens")).await;
+    settle("B sees A's change", || {
+        let b = b.clone();
+        async move {
+            b.offer_handles()
+                .await
+                .is_ok_and(|h| h.iter().any(|h| h == "mailbox-canary-7f3k"))
+        }
+    })
+    .await;
+    let status = b.status().await.expect("running");
+    assert!(status.mailbox.values().any(|m| m.collected >= 1));
+    assert!(status.sessions.is_empty(), "B never had a session with A");
+    b.shutdown().await;
+
+    // The relay's disk holds none of it in the clear.
+    let counters = relay.counters().await.expect("running");
+    relay.stop().await.expect("stops");
+    assert!(counters.connections <= 2);
+    let mut found = false;
+    for entry in walk(&tmp.path().join("relay")) {
+        let bytes = std::fs::read(&entry).expect("readable");
+        for canary in [
+            &b"mailbox-canary-7f3k"[..],
+            b"Org 0",
+            b"Org 1",
+            b"Test Network",
+        ] {
+            found |= bytes.windows(canary.len()).any(|w| w == canary);
+        }
+    }
+    assert!(!found, "plaintext in the relay's data directory");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_that_know_no_address_of_each_other_sync_through_the_relay() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut replicas = network(tmp.path(), 2);
+    let _relay = relay_for(tmp.path(), &mut replicas).await;
+    let b = start(replicas.pop().expect("two")).await;
+    let a = start(replicas.pop().expect("two")).await;
+    let (ka, kb) = (a.public_key(), b.public_key());
+    settle("A and B hold a session", || {
+        let (a, b) = (a.clone(), b.clone());
+        async move {
+            a.status().await.is_ok_and(|s| s.sessions.contains(&kb))
+                && b.status().await.is_ok_and(|s| s.sessions.contains(&ka))
+        }
+    })
+    .await;
+    b.add_offer(offer("through-the-relay"), NOW)
+        .await
+        .expect("written");
+    settle("A sees B's offer", || {
+        let a = a.clone();
+        async move {
+            a.offer_handles()
+                .await
+                .is_ok_and(|h| h.iter().any(|h| h == "through-the-relay"))
+        }
+    })
+    .await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
