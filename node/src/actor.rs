@@ -264,22 +264,20 @@ impl Node {
         let allowed = allowed_peers(&replica, clock());
         let mut known = replica.peers().pairs();
         known.extend(config.peers);
+        let relays_now = relay_configs(&replica);
+        let started_with = TransportState::new(&replica, allowed.clone(), relays_now.clone());
         let (net, events) = Net::spawn(NetConfig {
             key: replica.device_key(),
             listen: config.listen,
-            allowed: allowed.clone(),
+            allowed: started_with.dial.clone(),
             known_addresses: known,
             mdns: config.mdns,
-            relays: relay_configs(&replica),
+            relays: relays_now.clone(),
+            accept_only: started_with.accept_only.clone(),
             limits: NetLimits::default(),
         })
         .await?;
         let started = clock();
-        let relays_now = relay_configs(&replica);
-        let started_with = TransportState {
-            allowed: allowed.clone(),
-            relays: relays_now.clone(),
-        };
         let (transport_tx, transport_rx) = tokio::sync::watch::channel(started_with.clone());
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let (shutdown_tx, shutdown_rx) = mpsc::channel(1);
@@ -443,8 +441,24 @@ fn relay_configs(replica: &Replica) -> Vec<RelayConfig> {
 /// never reach it in the wrong order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TransportState {
-    allowed: Vec<PublicKey>,
+    /// Member devices: dialled (or reached through the ring's targets) and let in.
+    dial: Vec<PublicKey>,
+    /// Let in, never dialled: invitation keys and joiners still connected.
+    accept_only: Vec<PublicKey>,
     relays: Vec<RelayConfig>,
+}
+
+impl TransportState {
+    /// Splits the allow-list into member devices and the rest.
+    fn new(replica: &Replica, allowed: Vec<PublicKey>, relays: Vec<RelayConfig>) -> Self {
+        let members = replica.member_devices();
+        let (dial, accept_only) = allowed.into_iter().partition(|k| members.contains(k));
+        Self {
+            dial,
+            accept_only,
+            relays,
+        }
+    }
 }
 
 /// Applies every new [`TransportState`] to the transport, in order, until the actor drops
@@ -464,8 +478,10 @@ async fn apply_transport_state(
             }
             continue;
         }
-        if next.allowed != applied.allowed
-            && let Err(e) = net.set_allowed(next.allowed.clone()).await
+        if (next.dial != applied.dial || next.accept_only != applied.accept_only)
+            && let Err(e) = net
+                .set_peers(next.dial.clone(), next.accept_only.clone())
+                .await
         {
             tracing::warn!(error = %e, "cannot update the member list of the transport");
         }
@@ -1088,7 +1104,9 @@ impl NodeActor {
             let keys: Vec<PublicKey> = relays.iter().map(|relay| relay.key).collect();
             self.relay_client.retain(&keys);
             // Nobody listening only means the node is stopping.
-            let _ = self.transport.send(TransportState { allowed, relays });
+            let _ = self
+                .transport
+                .send(TransportState::new(&self.replica, allowed, relays));
         }
     }
 

@@ -167,6 +167,7 @@ pub async fn join(
             .collect(),
         mdns: false,
         relays: Vec::new(),
+        accept_only: Vec::new(),
         limits: NetLimits::default(),
     })
     .await?;

@@ -30,6 +30,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use super::codec::{FrameCodec, PROTOCOL, RELAY_RPC_PROTOCOL, RpcCodec, WireCounters, WireFrame};
+use super::overlay;
 use super::peers::PeerBook;
 use super::{
     NetConfig, NetError, NetEvent, NetLimits, PathKind, RelayStatus, check_address, is_relayed,
@@ -76,6 +77,7 @@ pub(super) enum Command {
     },
     SetAllowed {
         peers: Vec<PeerId>,
+        accept_only: Vec<PeerId>,
         reply: oneshot::Sender<()>,
     },
     AddAddress {
@@ -188,6 +190,12 @@ pub(super) struct NetActor {
     liveness: Duration,
     /// Relayed connections to close once their grace is over (a direct one replaced them).
     retiring: Vec<(Instant, PeerId, ConnectionId)>,
+    /// Keys let in that are never dialled (invitation keys: their joiner dials).
+    accept_only: HashSet<PeerId>,
+    /// The dialled members on the ring, in order after this node ([`overlay::ring`]).
+    ring: Vec<PeerId>,
+    /// The members this node dials and redials ([`overlay::targets`]).
+    targets: HashSet<PeerId>,
     /// Relay requests in flight and where their answers go.
     relay_requests: HashMap<OutboundRequestId, (PublicKey, RelayAnswer)>,
 }
@@ -197,7 +205,7 @@ impl NetActor {
     pub(super) fn new(
         config: &NetConfig,
         counters: Arc<WireCounters>,
-        allowed: Vec<PeerId>,
+        (allowed, accept_only): (Vec<PeerId>, Vec<PeerId>),
         known: Vec<(PeerId, Multiaddr)>,
         relays: Vec<(PeerId, Vec<Multiaddr>)>,
         events: mpsc::Sender<NetEvent>,
@@ -213,7 +221,16 @@ impl NetActor {
             }
             book.add_configured(peer, addr);
         }
-        let members: HashSet<PeerId> = allowed.into_iter().collect();
+        let accept_only: HashSet<PeerId> = accept_only.into_iter().collect();
+        let members: HashSet<PeerId> = allowed
+            .into_iter()
+            .chain(accept_only.iter().copied())
+            .collect();
+        let ring = overlay::ring(
+            swarm.local_peer_id(),
+            members.iter().filter(|p| !accept_only.contains(p)).copied(),
+        );
+        let targets = overlay::targets(&ring, |_| false).into_iter().collect();
         for peer in &members {
             swarm.behaviour_mut().allow.allow_peer(*peer);
         }
@@ -238,6 +255,9 @@ impl NetActor {
             conns: HashMap::new(),
             paths: HashMap::new(),
             relay_requests: HashMap::new(),
+            accept_only,
+            ring,
+            targets,
             alive: HashMap::new(),
             liveness: limits.ping_interval + limits.ping_timeout,
             retiring: Vec::new(),
@@ -402,8 +422,12 @@ impl NetActor {
                 let result = self.handle_send(key, peer, frame);
                 let _ = reply.send(result);
             }
-            Command::SetAllowed { peers, reply } => {
-                self.handle_set_allowed(peers);
+            Command::SetAllowed {
+                peers,
+                accept_only,
+                reply,
+            } => {
+                self.handle_set_allowed(peers, accept_only);
                 let _ = reply.send(());
             }
             Command::AddAddress { peer, addr, reply } => {
@@ -526,8 +550,9 @@ impl NetActor {
         }
     }
 
-    fn handle_set_allowed(&mut self, peers: Vec<PeerId>) {
-        let new: HashSet<PeerId> = peers.into_iter().collect();
+    fn handle_set_allowed(&mut self, peers: Vec<PeerId>, accept_only: Vec<PeerId>) {
+        self.accept_only = accept_only.iter().copied().collect();
+        let new: HashSet<PeerId> = peers.into_iter().chain(accept_only).collect();
         let old = std::mem::take(&mut self.members);
         self.members = new.clone();
         let now = Instant::now();
@@ -544,8 +569,34 @@ impl NetActor {
         }
         for added in new.difference(&old) {
             self.swarm.behaviour_mut().allow.allow_peer(*added);
-            self.book.dial_now(*added, now);
+            if !self.accept_only.contains(added) {
+                self.book.dial_now(*added, now);
+            }
         }
+        let local = *self.swarm.local_peer_id();
+        self.ring = overlay::ring(
+            &local,
+            self.members
+                .iter()
+                .filter(|p| !self.accept_only.contains(p))
+                .copied(),
+        );
+        self.update_targets();
+    }
+
+    /// Recomputes the members to keep connections to ([`overlay::targets`]) and dials the new
+    /// ones now. A member is failing when it is not connected and its last dial failed.
+    fn update_targets(&mut self) {
+        let failing =
+            |peer: &PeerId| !self.swarm.is_connected(peer) && self.book.failures(peer) > 0;
+        let targets: HashSet<PeerId> = overlay::targets(&self.ring, failing).into_iter().collect();
+        let now = Instant::now();
+        for added in targets.difference(&self.targets) {
+            if !self.swarm.is_connected(added) {
+                self.book.dial_now(*added, now);
+            }
+        }
+        self.targets = targets;
     }
 
     /// Replaces the network's relays: a relay no longer listed loses its reservation and its
@@ -751,7 +802,11 @@ impl NetActor {
 
     /// Dials `peer` at every known address unless it is connected or already being dialled.
     fn dial(&mut self, peer: PeerId) {
-        if !self.is_allowed(&peer) || self.swarm.is_connected(&peer) {
+        if !self.is_allowed(&peer)
+            || self.swarm.is_connected(&peer)
+            || self.accept_only.contains(&peer)
+            || !self.targets.contains(&peer)
+        {
             return;
         }
         let mut addresses = self.book.addresses(&peer);
@@ -859,6 +914,9 @@ impl NetActor {
                 {
                     self.book
                         .retry_later(peer, Instant::now(), self.can_relay(&peer));
+                    if self.is_allowed(&peer) {
+                        self.update_targets();
+                    }
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => debug!(%address, "listening"),
@@ -897,6 +955,7 @@ impl NetActor {
         debug!(%peer, count, relayed = via.is_some(), "connection established");
         self.book.connected(&peer);
         self.conns.entry(peer).or_default().insert(connection, via);
+        self.update_targets();
         if count == 1 {
             self.emit(NetEvent::Connected(key));
         }
@@ -927,6 +986,7 @@ impl NetActor {
             if self.is_allowed(&peer) {
                 self.book
                     .retry_later(peer, Instant::now(), self.can_relay(&peer));
+                self.update_targets();
             }
         } else if self.relays.contains_key(&peer) {
             // Its reservation listener closes with the connection; redial it soon.

@@ -55,6 +55,7 @@
 
 mod actor;
 mod codec;
+mod overlay;
 mod peers;
 mod relay_server;
 #[cfg(test)]
@@ -187,6 +188,8 @@ pub struct NetConfig {
     pub listen: Vec<String>,
     /// Member device keys: the only keys that may connect, in either direction.
     pub allowed: Vec<PublicKey>,
+    /// Keys that may connect but are never dialled (invitation keys: the joiner dials).
+    pub accept_only: Vec<PublicKey>,
     /// Addresses to dial members at.
     pub known_addresses: Vec<(PublicKey, String)>,
     /// Discover members on the local network with mDNS (announces this node there too).
@@ -485,12 +488,20 @@ impl Net {
             }
         }
         let allowed: Vec<PeerId> = config.allowed.iter().filter_map(peer_id).collect();
+        let accept_only: Vec<PeerId> = config.accept_only.iter().filter_map(peer_id).collect();
         let relays = parse_relays(&config.relays)?;
 
         let (event_tx, event_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let counters = Arc::new(codec::WireCounters::default());
-        let mut actor = NetActor::new(&config, counters.clone(), allowed, known, relays, event_tx)?;
+        let mut actor = NetActor::new(
+            &config,
+            counters.clone(),
+            (allowed, accept_only),
+            known,
+            relays,
+            event_tx,
+        )?;
         actor.listen(listen).await?;
         let task = tokio::spawn(actor.run(command_rx));
         let net = Net {
@@ -553,9 +564,24 @@ impl Net {
     /// Replaces the member set. A removed key's connections are closed at once and it is refused
     /// from then on; an added key with a known address is dialled.
     pub async fn set_allowed(&self, peers: Vec<PublicKey>) -> Result<(), NetError> {
+        self.set_peers(peers, Vec::new()).await
+    }
+
+    /// Replaces the member set as [`Net::set_allowed`] does, and lets `accept_only` connect
+    /// too without ever dialling them (invitation keys: the joiner dials).
+    pub async fn set_peers(
+        &self,
+        peers: Vec<PublicKey>,
+        accept_only: Vec<PublicKey>,
+    ) -> Result<(), NetError> {
         let peers = peers.iter().filter_map(peer_id).collect();
-        self.request(|reply| Command::SetAllowed { peers, reply })
-            .await
+        let accept_only = accept_only.iter().filter_map(peer_id).collect();
+        self.request(|reply| Command::SetAllowed {
+            peers,
+            accept_only,
+            reply,
+        })
+        .await
     }
 
     /// Closes every connection to `peer` now (a session that broke the protocol); the peer

@@ -146,6 +146,11 @@ impl PeerBook {
         }
     }
 
+    /// Failed or lost connections to `peer` since its last success.
+    pub(super) fn failures(&self, peer: &PeerId) -> u32 {
+        self.peers.get(peer).map_or(0, |entry| entry.failures)
+    }
+
     /// Cancels any scheduled dial (the peer is no longer a member).
     pub(super) fn cancel(&mut self, peer: &PeerId) {
         if let Some(entry) = self.peers.get_mut(peer) {

@@ -68,6 +68,7 @@ impl Node {
             known_addresses: known,
             mdns: false,
             relays,
+            accept_only: Vec::new(),
             limits,
         })
         .await
