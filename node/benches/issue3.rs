@@ -893,6 +893,7 @@ fn bench_hop(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
                 known_addresses: known,
                 mdns: false,
                 relays: Vec::new(),
+                accept_only: Vec::new(),
                 limits: NetLimits::default(),
             })
         };

@@ -50,6 +50,10 @@ type RelayAnswer = (Job, Result<Vec<u8>, String>);
 /// few dozen relays.
 const RELAY_ANSWERS_CAPACITY: usize = 64;
 
+/// How long a stopping node waits for its last deposits and access update to reach the
+/// relays.
+const RELAY_FLUSH_GRACE: Duration = Duration::from_secs(3);
+
 /// How often sessions get [`Input::Tick`].
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -669,6 +673,9 @@ impl NodeActor {
                 }
             }
         };
+        // What this node wrote (and, on an admin's node, who may use the relay) reaches the
+        // relays' mailboxes before it goes: a laptop closed right after a change.
+        self.flush_relays(&mut answers).await;
         let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
         self.feed(peers, Input::Shutdown);
         // Let the sender tasks hand over the Byes before the transport stops: dropping their
@@ -747,7 +754,17 @@ impl NodeActor {
                     (*key, path)
                 })
                 .collect(),
-            mailbox: self.relay_client.reports(),
+            mailbox: self
+                .relay_client
+                .reports()
+                .into_iter()
+                .map(|(relay, mut report)| {
+                    report.pending = self
+                        .replica
+                        .mailbox_pending(&self.replica.mailbox_cursor(&relay));
+                    (relay, report)
+                })
+                .collect(),
             mailbox_waiting: self.relay_client.waiting(),
             relays: self
                 .relays
@@ -790,6 +807,7 @@ impl NodeActor {
                 if ok {
                     let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     self.feed(peers, Input::LocalChanged);
+                    self.start_relay_jobs();
                 }
             }
             Command::OfferHandles { reply } => {
@@ -829,6 +847,7 @@ impl NodeActor {
                 self.deliver_confirmed();
                 let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                 self.feed(peers, Input::LocalChanged);
+                self.start_relay_jobs();
             }
         }
     }
@@ -1016,6 +1035,18 @@ impl NodeActor {
         while self.relay_tasks.try_join_next().is_some() {}
     }
 
+    /// Runs relay jobs until none is due or [`RELAY_FLUSH_GRACE`] is over.
+    async fn flush_relays(&mut self, answers: &mut mpsc::Receiver<RelayAnswer>) {
+        let deadline = Instant::now() + RELAY_FLUSH_GRACE;
+        self.start_relay_jobs();
+        while self.relay_client.busy() {
+            match tokio::time::timeout_at(deadline, answers.recv()).await {
+                Ok(Some((job, answer))) => self.on_relay_answer(job, answer),
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+
     /// Applies a relay's answer: moves the mailbox cursors and applies collected entries
     /// (membership ops first, then envelopes), then asks for the next job.
     fn on_relay_answer(&mut self, job: Job, answer: Result<Vec<u8>, String>) {
@@ -1045,12 +1076,23 @@ impl NodeActor {
             }
         }
         let mut applied = 0usize;
+        let mut waiting = 0usize;
         for envelope in &opened.envelopes {
             match self.replica.ingest(envelope) {
                 Ok(IngestOutcome::Applied(n)) => applied += n,
+                Ok(IngestOutcome::Waiting) => waiting += 1,
                 Ok(_) => {}
                 Err(e) => tracing::debug!(error = %e, "refused an envelope from a mailbox"),
             }
+        }
+        if !opened.envelopes.is_empty() || !opened.ops.is_empty() {
+            tracing::debug!(
+                envelopes = opened.envelopes.len(),
+                ops = opened.ops.len(),
+                applied,
+                waiting,
+                "applied entries from a mailbox"
+            );
         }
         if opened.refused > 0 {
             tracing::debug!(refused = opened.refused, "mailbox entries that do not open");
@@ -1071,6 +1113,8 @@ impl NodeActor {
 
     fn on_membership_changed(&mut self) {
         self.update_allowed();
+        // Relays hear of a new member or a revocation now, not at the next tick.
+        self.start_relay_jobs();
         let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
         self.feed(peers, Input::Refresh);
     }

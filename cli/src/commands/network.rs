@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use puente_crdt::{OrgId, Time};
-use puente_node::actor::{PeerPath, Reach};
+use puente_node::actor::{NodeStatus, PeerPath, Reach};
 use puente_node::identity::PublicKey;
 use puente_node::invite::{Invitation, InviteState, Token};
 use puente_node::joiner::{
@@ -516,7 +516,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
     });
     let text = match format {
         Format::Json => output::json(&v)?,
-        _ => status_text(&replica, &v, node.is_some(), &last_sync, ctx.now, &tz),
+        _ => status_text(&replica, &v, node.map(|n| &n.status), ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
@@ -553,6 +553,7 @@ fn relays_json(
                     "since": view.map(|v| v.since.local(tz).to_string()),
                     "deposited": mailbox.map(|m| m.deposited),
                     "collected": mailbox.map(|m| m.collected),
+                    "pending": mailbox.map(|m| m.pending),
                     "problem": mailbox.and_then(|m| m.problem.clone()),
                 })
             })
@@ -563,11 +564,13 @@ fn relays_json(
 fn status_text(
     replica: &Replica,
     v: &Value,
-    running: bool,
-    last_sync: &BTreeMap<PublicKey, Time>,
+    status: Option<&NodeStatus>,
     now: Time,
     tz: &jiff::tz::TimeZone,
 ) -> String {
+    let running = status.is_some();
+    let empty = BTreeMap::new();
+    let last_sync = status.map_or(&empty, |s| &s.last_sync);
     let mut out = String::new();
     let network = match (replica.network_name(), replica.membership()) {
         (Some(name), Some(_)) => format!("{name} ({})", replica.network()),
@@ -627,7 +630,19 @@ fn status_text(
                 } else if !running {
                     "-".to_string()
                 } else {
-                    reach_text(&d["reach"], d["connected"].as_bool().unwrap_or(false))
+                    key.parse::<PublicKey>()
+                        .ok()
+                        .and_then(|k| status.and_then(|s| s.paths.get(&k)))
+                        .map_or_else(
+                            || {
+                                if d["connected"].as_bool().unwrap_or(false) {
+                                    "yes".to_string()
+                                } else {
+                                    "no".to_string()
+                                }
+                            },
+                            |p| reach_text(p, now, tz),
+                        )
                 };
                 let last = key
                     .parse::<PublicKey>()
@@ -654,17 +669,24 @@ fn status_text(
     {
         out.push('\n');
         let mut t = Table::new(&["RELAY", "THIS NODE", "MAILBOX"]);
-        for r in relays {
-            let state = match r["reserved"].as_bool() {
+        for (relay, r) in replica.relays().iter().zip(relays) {
+            let view = status.and_then(|s| s.relays.get(&relay.key));
+            let state = match view {
                 None => "-".to_string(),
-                Some(true) => format!("reachable through it since {}", since_text(&r["since"])),
-                Some(false) => format!("not connected since {}", since_text(&r["since"])),
+                Some(v) if v.reserved => {
+                    format!(
+                        "reachable through it since {}",
+                        render::when(v.since, now, tz)
+                    )
+                }
+                Some(v) => format!("not connected since {}", render::when(v.since, now, tz)),
             };
             let mailbox = match (r["problem"].as_str(), r["deposited"].as_u64()) {
                 (Some(problem), _) => problem.to_string(),
                 (None, Some(dep)) => format!(
-                    "{dep} deposited, {} collected",
-                    r["collected"].as_u64().unwrap_or(0)
+                    "{dep} deposited, {} collected, {} to send",
+                    r["collected"].as_u64().unwrap_or(0),
+                    r["pending"].as_u64().unwrap_or(0)
                 ),
                 (None, None) => "-".to_string(),
             };
@@ -945,30 +967,15 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
     ))
 }
 
-/// The clock time part of a `since` value ("2026-12-06T09:14:03-08:00[...]" → "09:14"), or
-/// the date when it is not today's; "-" when absent.
-fn since_text(v: &Value) -> String {
-    let Some(text) = v.as_str() else {
-        return "-".into();
-    };
-    match text.parse::<jiff::Zoned>() {
-        Ok(z) => z.strftime("%b %d %H:%M").to_string(),
-        Err(_) => text.chars().take(16).collect(),
-    }
-}
-
-/// "direct since 09:14", "via relay 12D3KooW… since 09:15", "unreachable since 09:20".
-fn reach_text(reach: &Value, connected: bool) -> String {
-    match reach["how"].as_str() {
-        Some("direct") => format!("direct since {}", since_text(&reach["since"])),
-        Some("relayed") => format!(
-            "via relay {} since {}",
-            reach["relay"].as_str().unwrap_or("?"),
-            since_text(&reach["since"])
-        ),
-        Some(_) => format!("unreachable since {}", since_text(&reach["since"])),
-        None if connected => "yes".into(),
-        None => "no".into(),
+/// "direct since 09:14 (2 min ago)", "via relay 12D3KooW… since …", "unreachable since …".
+fn reach_text(path: &PeerPath, now: Time, tz: &jiff::tz::TimeZone) -> String {
+    let since = render::when(path.since, now, tz);
+    match path.reach {
+        Reach::Direct => format!("direct since {since}"),
+        Reach::Relayed(relay) => {
+            format!("via relay {} since {since}", super::relay::short_id(&relay))
+        }
+        _ => format!("unreachable since {since}"),
     }
 }
 

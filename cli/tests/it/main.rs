@@ -13,6 +13,7 @@ mod import;
 mod network;
 mod offers;
 mod queries;
+mod relay;
 mod revocation;
 mod roles;
 mod snapshots;

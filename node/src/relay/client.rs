@@ -55,6 +55,18 @@ pub enum JobKind {
     Collect(u64),
 }
 
+impl JobKind {
+    /// For logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Access(_) => "access",
+            Self::Pass(..) => "pass",
+            Self::Deposit(_) => "deposit",
+            Self::Collect(_) => "collect",
+        }
+    }
+}
+
 /// One request for one relay.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -81,6 +93,9 @@ pub struct RelayReport {
     pub deposited: u64,
     /// Entries this node collected there since start.
     pub collected: u64,
+    /// What this node wrote that is not in that mailbox yet (its own envelopes and
+    /// membership ops after the cursor).
+    pub pending: u64,
     /// The last refusal or failure, in words, if the last request failed.
     pub problem: Option<String>,
 }
@@ -132,6 +147,11 @@ impl RelayClient {
             .iter()
             .map(|(k, r)| (*k, r.report.clone()))
             .collect()
+    }
+
+    /// Whether a request to some relay is in flight.
+    pub fn busy(&self) -> bool {
+        self.relays.values().any(|r| r.busy)
     }
 
     /// Entries waiting for an epoch key.
@@ -289,6 +309,7 @@ impl RelayClient {
             }
         };
         let mut cursor = replica.mailbox_cursor(&job.relay);
+        tracing::debug!(relay = %job.relay, job = job.kind.name(), answer = response.name(), "relay answered");
         match (&job.kind, response) {
             (_, Response::Refused(Refusal::UnknownNetwork)) => {
                 r.unknown_network = true;

@@ -246,6 +246,24 @@ impl Request {
 }
 
 impl Response {
+    /// For logs: the kind of answer (and for a refusal, why), never its contents.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Done => "done".into(),
+            Self::Deposited { first, last, .. } => {
+                format!("deposited {}", (last + 1).saturating_sub(*first))
+            }
+            Self::Entries { entries, more, .. } => {
+                format!(
+                    "{} entries{}",
+                    entries.len(),
+                    if *more { ", more" } else { "" }
+                )
+            }
+            Self::Refused(why) => format!("refused: {why}"),
+        }
+    }
+
     /// The bytes on the wire.
     pub fn to_bytes(&self) -> Vec<u8> {
         encode(self)

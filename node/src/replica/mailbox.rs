@@ -174,6 +174,24 @@ impl Replica {
         Ok(out)
     }
 
+    /// How many of this device's own envelopes and membership ops are after `cursor`: what is
+    /// still to be deposited.
+    pub fn mailbox_pending(&self, cursor: &MailboxCursor) -> u64 {
+        let envelopes = self
+            .version_vector()
+            .get(&self.public)
+            .copied()
+            .unwrap_or(0)
+            .saturating_sub(cursor.envelopes);
+        let ops = self.membership.as_ref().map_or(0, |log| {
+            let from = usize::try_from(cursor.ops).unwrap_or(usize::MAX);
+            log.accepted_since(from)
+                .filter(|op| op.author() == self.public)
+                .count() as u64
+        });
+        envelopes + ops
+    }
+
     /// Opens collected entries with the epoch keys held now.
     pub fn mailbox_open(&self, entries: Vec<Vec<u8>>) -> Opened {
         let mut out = Opened::default();

@@ -358,6 +358,7 @@ async fn a_members_forged_and_tampered_envelopes_are_rejected() {
         known_addresses: vec![(net.keys[0], net.addrs[0].clone().expect("running"))],
         mdns: false,
         relays: Vec::new(),
+        accept_only: Vec::new(),
         limits: NetLimits::default(),
     })
     .await
