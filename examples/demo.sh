@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The puente demo: three partner organisations of the Sacramento region on this machine, each
-# with its own node, data directory and port on 127.0.0.1. The first founds a network and
-# invites the other two (each invitation checked with its safety phrase, then confirmed); each
-# publishes its part of the example data set; then coordinators ask questions on one node and
-# get offers from all three. Everything it creates is removed, and every node stopped, when it
-# exits. The passphrase below is for this demo only.
+# with its own node, data directory and port on 127.0.0.1, and a relay (with its blind
+# mailbox) on 127.0.0.1 as a rented server would run it. The first founds a network, admits it
+# at the relay and invites the other two (each invitation checked with its safety phrase, then
+# confirmed); each publishes its part of the example data set; then coordinators ask questions
+# on one node and get offers from all three. Last, the mailbox at work: River Refuge withdraws
+# an offer and stops its node; Yolo Trans Health starts later, never at the same time, and sees
+# the change. Everything it creates is removed, and every node stopped, when it exits. The
+# passphrase below is for this demo only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -78,9 +81,26 @@ as river init --org "River Refuge" --county 06067 --county 06113 \
 as yolo init --org "Yolo Trans Health" --county 06113 --county 06067 \
     --intake "Signal the front desk" | grep fingerprint
 
-say "Sacramento Accompaniment founds the network and starts its node"
+say "Sacramento Accompaniment founds the network"
 as sac network create --name "Sacramento Valley Rapid Response"
+
+say "a relay for partners behind home routers (a small rented server in real life)"
+printf '[sac] $ puente relay ticket\n'
+ticket="$(quiet sac relay ticket 2>/dev/null)"
+echo "    ${ticket:0:60}... (sent to whoever runs the relay)"
+printf '[relay] $ puente relay --listen /ip4/127.0.0.1/tcp/0 --admit TICKET &\n'
+"$PUENTE" relay --relay-dir "$work/relay" --listen /ip4/127.0.0.1/tcp/0 --admit "$ticket" \
+    > "$work/relay.log" 2>&1 &
+pids+=("$!")
+until_true "the relay to start" grep -q "puente relay add" "$work/relay.log"
+sed -n 's/^Listening on /    listening on /p' "$work/relay.log"
+relay_addr="$(sed -n 's/^ *puente relay add //p' "$work/relay.log" | head -n 1)"
+as sac relay add "$relay_addr"
+
+say "Sacramento Accompaniment starts its node"
 start_node sac
+until_true "sac's node to reserve a slot at the relay" sh -c \
+    "'$PUENTE' --data-dir '$work/sac' status --format json | grep -q '\"reserved\": true'"
 
 invite_and_join river "River Refuge"
 invite_and_join yolo "Yolo Trans Health"
@@ -125,10 +145,42 @@ else
     echo "no plaintext found in any of the three data directories"
 fi
 
-say "stopping the three nodes"
-for pid in "${pids[@]}"; do kill -TERM "$pid"; done
-for pid in "${pids[@]}"; do wait "$pid"; done
-pids=()
+say "stopping the three nodes (the relay keeps running)"
+node_pids=("${pids[@]:1}")
+for pid in "${node_pids[@]}"; do kill -TERM "$pid"; done
+for pid in "${node_pids[@]}"; do wait "$pid"; done
+pids=("${pids[0]}")
 tail -q -n 1 "$work/sac.log" "$work/river.log" "$work/yolo.log" | sed 's/^/    /'
+
+say "the mailbox: River Refuge and Yolo Trans Health are never online at the same time"
+offer_id="$(quiet river offer list --mine --format csv | awk -F, 'NR==2 {print $1}')"
+printf '[river] morning: the room of offer %s was taken\n' "$offer_id"
+start_node river
+as river offer withdraw "$offer_id" --yes
+deposited() {
+    local s
+    s="$(quiet river status --format json)"
+    grep -Eq '"deposited": [1-9]' <<<"$s" && grep -q '"pending": 0' <<<"$s"
+}
+until_true "River Refuge's change to reach the relay's mailbox" deposited
+as river status | sed -n '/^RELAY/,/^$/p'
+kill -TERM "${pids[1]}"; wait "${pids[1]}"; pids=("${pids[0]}")
+echo "    [river] node stopped"
+printf '[yolo] evening: Yolo Trans Health starts its node; River Refuge is offline\n'
+start_node yolo
+withdrawn() {
+    quiet yolo offer show "$offer_id" --format json | grep -q '"withdrawn": true'
+}
+until_true "the withdrawal to arrive from the mailbox" withdrawn
+as yolo offer show "$offer_id" | head -n 4
+echo "    (it came through the relay's mailbox, which holds only what it cannot read)"
+kill -TERM "${pids[1]}"; wait "${pids[1]}"; pids=("${pids[0]}")
+
+say "the relay's data directory holds only ciphertext too"
+if grep -rqE "host-|River Refuge|Yolo Trans|Sacramento" "$work/relay"; then
+    echo "plaintext found!"; exit 1
+else
+    echo "no handle, organisation or network name in the relay's data directory"
+fi
 
 say "done; the temporary nodes are removed"
