@@ -167,3 +167,71 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A node reachable only through relays (it listens on no address of its own).
+async fn start_unreachable(replica: Replica) -> Node {
+    Node::spawn(
+        replica,
+        NodeConfig {
+            listen: Vec::new(),
+            peers: Vec::new(),
+            mdns: false,
+            clock: None,
+        },
+    )
+    .await
+    .expect("node starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_relay_carries_on_when_the_first_stops() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut replicas = network(tmp.path(), 2);
+    let first = relay_for(&tmp.path().join("one"), &mut replicas).await;
+    let second = relay_for(&tmp.path().join("two"), &mut replicas).await;
+    assert_eq!(replicas[1].relays().len(), 2);
+    // Neither node listens on an address of its own: relays are the only way between them.
+    let b = start_unreachable(replicas.pop().expect("two")).await;
+    let a = start_unreachable(replicas.pop().expect("two")).await;
+    let (ka, kb) = (a.public_key(), b.public_key());
+    let both_reserved = |node: Node| async move {
+        node.status()
+            .await
+            .is_ok_and(|s| s.relays.len() == 2 && s.relays.values().all(|v| v.reserved))
+    };
+    settle("both nodes hold reservations on both relays", || {
+        let (a, b) = (a.clone(), b.clone());
+        async move { both_reserved(a).await && both_reserved(b).await }
+    })
+    .await;
+    settle("A and B hold a session through a relay", || {
+        let (a, b) = (a.clone(), b.clone());
+        async move {
+            a.status().await.is_ok_and(|s| s.sessions.contains(&kb))
+                && b.status().await.is_ok_and(|s| s.sessions.contains(&ka))
+        }
+    })
+    .await;
+
+    first.stop().await.expect("the first relay stops");
+    b.add_offer(offer("after-the-first-relay-stopped"), NOW)
+        .await
+        .expect("written");
+    settle("A sees B's offer through the second relay", || {
+        let a = a.clone();
+        async move {
+            a.offer_handles()
+                .await
+                .is_ok_and(|h| h.iter().any(|h| h == "after-the-first-relay-stopped"))
+        }
+    })
+    .await;
+    let status = a.status().await.expect("running");
+    assert!(
+        status.relays.values().any(|v| !v.reserved),
+        "the stopped relay shows as not reserved"
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+    second.stop().await.expect("stops");
+}
