@@ -82,6 +82,8 @@ fn main() {
     let mut results = Vec::new();
     let mut edit_small: Vec<f64> = Vec::new();
     let mut edit_large: Vec<f64> = Vec::new();
+    let mut frames_small: Vec<f64> = Vec::new();
+    let mut frames_large: Vec<f64> = Vec::new();
     let mut idle = None;
     for &n in &sizes {
         let tmp = tempdir(&base, "issue9-scale-");
@@ -119,12 +121,14 @@ fn main() {
         });
 
         if n == largest || n == 10 {
-            let times = one_edit_each(&rt, &nodes, edits);
+            let (times, frames) = one_edit_each(&rt, &nodes, edits);
             if n == largest {
                 edit_large = times.clone();
+                frames_large = frames.clone();
             }
             if n == 10 {
                 edit_small = times;
+                frames_small = frames;
             }
         }
         if n == largest {
@@ -205,6 +209,16 @@ fn main() {
             format!("{:.1} ms", pct(&edit_large, 0.99)),
             format!("{:.1} ms (10 nodes)", pct(&edit_small, 0.99)),
             Some(pct(&edit_large, 0.99) / pct(&edit_small, 0.99)),
+            "",
+            None,
+        );
+    }
+    if !frames_large.is_empty() && !frames_small.is_empty() {
+        t.row(
+            &format!("one edit, frames sent by all {largest}"),
+            format!("{:.0}", median(&frames_large)),
+            format!("{:.0} (10 nodes)", median(&frames_small)),
+            Some(median(&frames_large) / median(&frames_small)),
             "",
             None,
         );
@@ -316,12 +330,21 @@ fn change(
     (net::max(&got), frames, bytes)
 }
 
-/// `edits` edits from rotating writers: per edit, milliseconds until every other node has it.
-fn one_edit_each(rt: &Runtime, nodes: &[Node], edits: usize) -> Vec<f64> {
+/// `edits` edits from rotating writers: per edit, milliseconds until every other node has it,
+/// and the frames all nodes sent for it (until quiet again).
+fn one_edit_each(rt: &Runtime, nodes: &[Node], edits: usize) -> (Vec<f64>, Vec<f64>) {
     let n = nodes.len();
     let mut out = Vec::with_capacity(edits);
+    let mut frames = Vec::with_capacity(edits);
+    let sent =
+        |s: &[puente_node::actor::NodeStatus]| -> u64 { s.iter().map(|s| s.frames_sent).sum() };
+    let mut before = sent(&rt.block_on(quiet(nodes, TIMEOUT)));
     for k in 0..edits + 2 {
-        rt.block_on(quiet(nodes, TIMEOUT));
+        let now = sent(&rt.block_on(quiet(nodes, TIMEOUT)));
+        if k >= 3 {
+            frames.push((now - before) as f64);
+        }
+        before = now;
         let writer = (k * 7) % n;
         let handle = format!("edit-{n}-{k}");
         let start = Instant::now();
@@ -340,7 +363,9 @@ fn one_edit_each(rt: &Runtime, nodes: &[Node], edits: usize) -> Vec<f64> {
             out.push(net::max(&got));
         }
     }
-    out
+    let last = sent(&rt.block_on(quiet(nodes, TIMEOUT)));
+    frames.push((last - before) as f64);
+    (out, frames)
 }
 
 /// CPU (percent of one core) and resident memory (MiB) per node over [`IDLE`] of quiet.

@@ -947,6 +947,10 @@ impl NodeActor {
                 );
                 self.relay_client.lost(relay);
             }
+            NetEvent::RelayRefused(relay) => {
+                tracing::debug!(%relay, "a relay turned this device away");
+                self.relay_client.refused(relay);
+            }
             NetEvent::Learned { peer, addresses } => {
                 // Kept, so that after a restart this node can dial partners that so far only
                 // dialled it, and new members receive them with their invitation.

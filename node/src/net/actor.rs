@@ -178,6 +178,8 @@ pub(super) struct NetActor {
     /// Reservation listeners per relay, and which of its addresses the last one used.
     relay_listeners: HashMap<PeerId, ListenerId>,
     relay_address_turn: HashMap<PeerId, usize>,
+    /// The address of each relay the current reservation was made through.
+    relay_address_used: HashMap<PeerId, Multiaddr>,
     /// Relays that hold a reservation for us.
     reserved: HashSet<PeerId>,
     /// Each member's connections and the relay each goes through (`None`: direct).
@@ -251,6 +253,7 @@ impl NetActor {
             via_relays,
             relay_listeners: HashMap::new(),
             relay_address_turn: HashMap::new(),
+            relay_address_used: HashMap::new(),
             reserved: HashSet::new(),
             conns: HashMap::new(),
             paths: HashMap::new(),
@@ -713,6 +716,7 @@ impl NetActor {
         let turn = self.relay_address_turn.entry(relay).or_default();
         let addr = addrs[*turn % addrs.len()].clone();
         *turn = turn.wrapping_add(1);
+        self.relay_address_used.insert(relay, addr.clone());
         let circuit = addr
             .with(libp2p::multiaddr::Protocol::P2p(relay))
             .with(libp2p::multiaddr::Protocol::P2pCircuit);
@@ -734,7 +738,11 @@ impl NetActor {
             if relay == peer {
                 continue;
             }
-            for addr in addrs {
+            // Through the address this node reserved on, when it did: every connection to a
+            // relay then uses one transport, so the addresses the relay observes (and a hole
+            // punch dials) are of that transport on both sides.
+            let used = self.relay_address_used.get(relay);
+            for addr in addrs.iter().filter(|a| used.is_none_or(|u| u == *a)) {
                 out.push(
                     addr.clone()
                         .with(libp2p::multiaddr::Protocol::P2p(*relay))
@@ -989,10 +997,16 @@ impl NetActor {
                 self.update_targets();
             }
         } else if self.relays.contains_key(&peer) {
-            // Its reservation listener closes with the connection; redial it soon.
-            self.reserved.remove(&peer);
+            // Its reservation listener closes with the connection; redial it soon. A relay
+            // that closes the connection before accepting a reservation turned this device
+            // away (it is no member of a network the relay serves, or it was revoked).
+            let had_reservation = self.reserved.remove(&peer);
             if let Some(key) = public_key(&peer) {
-                self.emit(NetEvent::RelayLost(key));
+                self.emit(if had_reservation {
+                    NetEvent::RelayLost(key)
+                } else {
+                    NetEvent::RelayRefused(key)
+                });
             }
             self.book
                 .retry_later(peer, Instant::now(), self.can_relay(&peer));

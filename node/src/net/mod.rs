@@ -322,6 +322,9 @@ pub enum NetEvent {
     RelayReserved(PublicKey),
     /// The connection to a relay was lost (its reservation with it); it is redialled.
     RelayLost(PublicKey),
+    /// A relay closed the connection before accepting a reservation: it does not let this
+    /// device in (no member of a network it serves, or revoked). It is redialled with backoff.
+    RelayRefused(PublicKey),
     /// A member told us (identify) or mDNS showed addresses for it that we did not know.
     /// Informational (dropped when the channel is full), so the owner may keep them.
     Learned {
@@ -356,6 +359,7 @@ impl fmt::Debug for NetEvent {
                 .finish(),
             Self::RelayReserved(relay) => f.debug_tuple("RelayReserved").field(relay).finish(),
             Self::RelayLost(relay) => f.debug_tuple("RelayLost").field(relay).finish(),
+            Self::RelayRefused(relay) => f.debug_tuple("RelayRefused").field(relay).finish(),
             Self::Learned { peer, addresses } => f
                 .debug_struct("Learned")
                 .field("peer", peer)

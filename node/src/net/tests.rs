@@ -730,6 +730,10 @@ async fn a_relay_refuses_keys_it_was_not_given_and_drops_a_key_removed_later() {
         async move { server.counters().await.expect("running").refused >= 2 }
     })
     .await;
+    c.wait_for("C hears the relay turned it away", |e| {
+        *e == NetEvent::RelayRefused(relay_config.key)
+    })
+    .await;
     c.drain();
     assert!(!c.seen.contains(&NetEvent::RelayReserved(relay_config.key)));
     assert!(!c.seen.contains(&NetEvent::Connected(ka)));

@@ -127,6 +127,7 @@ impl RelayClient {
         r.passes.clear();
         r.collect_due = Some(now);
         r.unknown_network = false;
+        r.report.problem = None;
     }
 
     /// The relay was lost; nothing is asked of it until it is reserved again.
@@ -134,6 +135,15 @@ impl RelayClient {
         if let Some(r) = self.relays.get_mut(&relay) {
             r.reserved = false;
         }
+    }
+
+    /// The relay closed the connection before accepting a reservation.
+    pub fn refused(&mut self, relay: PublicKey) {
+        let r = self.relays.entry(relay).or_default();
+        r.reserved = false;
+        r.report.problem = Some(
+            "the relay turns this device away: it does not know it as a member of a network it serves (an admin's node tells it when it runs; `puente relay ticket` and `--admit` admit the network), or this device was revoked".into(),
+        );
     }
 
     /// Forgets relays the network no longer uses.
