@@ -42,6 +42,12 @@ use crate::identity::PublicKey;
 /// with headroom.
 const CONTROL_STREAMS_PER_CONNECTION: usize = 8;
 
+/// Substreams per connection for relayed circuits: on the connection to a relay each circuit
+/// through it is one substream (the circuit's own frames are bounded inside it). 64 lets a
+/// node behind NAT hold its ring targets (14) through one relay several times over; a member
+/// connection never opens these (request-response still bounds sync frames per connection).
+const CIRCUIT_STREAMS_PER_CONNECTION: usize = 64;
+
 /// Frame substreams per connection, per unit of the in-flight window: our own outbound window
 /// plus the peer's (which an honest peer with the same limits keeps within its window). Frames
 /// beyond this are refused by the connection handler, so with the frame limit it bounds what
@@ -1038,6 +1044,18 @@ impl NetActor {
             } => {
                 debug!(relay = %relay_peer_id, renewal, "reservation accepted");
                 self.book.connected(&relay_peer_id);
+                // Dials through a relay made before its connection was up fail at once; the
+                // members still unreached are tried again now rather than after a backoff.
+                let now = Instant::now();
+                let waiting: Vec<PeerId> = self
+                    .targets
+                    .iter()
+                    .filter(|peer| !self.swarm.is_connected(peer))
+                    .copied()
+                    .collect();
+                for peer in waiting {
+                    self.book.dial_now(peer, now);
+                }
                 if self.reserved.insert(relay_peer_id)
                     && let Some(key) = public_key(&relay_peer_id)
                 {
@@ -1237,7 +1255,8 @@ fn build_swarm(
         .with_max_established(Some(limits.max_established))
         .with_max_established_per_peer(Some(limits.max_established_per_peer));
     let frame_streams = FRAME_STREAMS_PER_WINDOW * frames_in_flight(limits);
-    let max_streams = frame_streams + CONTROL_STREAMS_PER_CONNECTION;
+    let max_streams =
+        frame_streams + CONTROL_STREAMS_PER_CONNECTION + CIRCUIT_STREAMS_PER_CONNECTION;
     let sync_config = request_response::Config::default()
         .with_request_timeout(limits.frame_timeout)
         .with_max_concurrent_streams(frame_streams);

@@ -617,11 +617,27 @@ fn build_swarm(
     relay_config
         .reservation_rate_limiters
         .push(Box::new(may_reserve));
+    // libp2p's limiter gives each key (or IP) a bucket of `limit` tokens and adds one per
+    // `interval`: an interval of a minute divided by the limit makes it `limit` per minute,
+    // with bursts of up to `limit`.
+    let refill = |n: u32| minute / n.max(1);
     let relay_config = relay_config
-        .reservation_rate_per_peer(per_minute(limits.opens_per_peer_per_minute), minute)
-        .reservation_rate_per_ip(per_minute(limits.opens_per_ip_per_minute), minute)
-        .circuit_src_per_peer(per_minute(limits.opens_per_peer_per_minute), minute)
-        .circuit_src_per_ip(per_minute(limits.opens_per_ip_per_minute), minute);
+        .reservation_rate_per_peer(
+            per_minute(limits.opens_per_peer_per_minute),
+            refill(limits.opens_per_peer_per_minute),
+        )
+        .reservation_rate_per_ip(
+            per_minute(limits.opens_per_ip_per_minute),
+            refill(limits.opens_per_ip_per_minute),
+        )
+        .circuit_src_per_peer(
+            per_minute(limits.opens_per_peer_per_minute),
+            refill(limits.opens_per_peer_per_minute),
+        )
+        .circuit_src_per_ip(
+            per_minute(limits.opens_per_ip_per_minute),
+            refill(limits.opens_per_ip_per_minute),
+        );
     let connection_limits = ConnectionLimits::default()
         .with_max_pending_incoming(Some(limits.max_pending_incoming))
         .with_max_established(Some(limits.max_connections))

@@ -30,6 +30,9 @@ use crate::replica::{MailboxCursor, Opened, Replica};
 /// mailbox is for those who are not, so this need not be fast.
 pub const COLLECT_EVERY: Duration = Duration::from_secs(20);
 
+/// How long a relay is left alone after a request failed (no answer, a malformed one).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+
 /// Bytes of entries one deposit carries at most (the relay accepts entries up to 4 MiB; a
 /// request stays well inside the 8 MiB frame).
 const DEPOSIT_BYTES: usize = 4 * 1024 * 1024;
@@ -107,6 +110,9 @@ struct PerRelay {
     access_sent: Option<[u8; 32]>,
     passes: BTreeSet<[u8; 32]>,
     collect_due: Option<Duration>,
+    /// No request before this (after a failure or a refusal), so that a relay that fails or a
+    /// full mailbox is not asked again in a tight loop.
+    quiet_until: Option<Duration>,
     unknown_network: bool,
     report: RelayReport,
 }
@@ -127,6 +133,7 @@ impl RelayClient {
         r.passes.clear();
         r.collect_due = Some(now);
         r.unknown_network = false;
+        r.quiet_until = None;
         r.report.problem = None;
     }
 
@@ -212,7 +219,8 @@ impl RelayClient {
             .collect();
         let mut jobs = Vec::new();
         for (relay, r) in &mut self.relays {
-            if r.busy || !r.reserved || r.unknown_network {
+            if r.busy || !r.reserved || r.unknown_network || r.quiet_until.is_some_and(|t| t > now)
+            {
                 continue;
             }
             let job = |kind, request: Request| Job {
@@ -311,10 +319,12 @@ impl RelayClient {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
                 r.report.problem = Some(e.to_string());
+                r.quiet_until = Some(now + RETRY_AFTER_FAILURE);
                 return out;
             }
             Err(e) => {
                 r.report.problem = Some(e);
+                r.quiet_until = Some(now + RETRY_AFTER_FAILURE);
                 return out;
             }
         };
@@ -329,9 +339,9 @@ impl RelayClient {
             }
             (_, Response::Refused(refusal)) => {
                 r.report.problem = Some(refusal.to_string());
-                // A full mailbox or a relay that cannot write: try again at the next collection
-                // time rather than at once.
-                r.collect_due = Some(now + COLLECT_EVERY);
+                // A full mailbox or a relay that cannot write: ask again after a while, not at
+                // once (that would resend the same deposit in a loop).
+                r.quiet_until = Some(now + COLLECT_EVERY);
             }
             (JobKind::Access(digest), Response::Done) => {
                 r.access_sent = Some(*digest);
