@@ -175,7 +175,7 @@ async fn exchange(a: &mut Node, b: &mut Node, tag: &str) {
 /// a frame sent on a connection that closes is lost (the sync layer resends), so each side
 /// sends again until the other has it.
 async fn exchange_resending(a: &mut Node, b: &mut Node, tag: &str) {
-    for (from, to, what) in [(0, 1, "a to b"), (1, 0, "b to a")] {
+    for (from, what) in [(0, "a to b"), (1, "b to a")] {
         let bytes = format!("{tag}: {what}").into_bytes();
         let deadline = Instant::now() + STEP;
         loop {
@@ -658,16 +658,6 @@ async fn relay(
         addresses,
     };
     (server, config)
-}
-
-async fn path_of(node: &Node, peer: PublicKey) -> Option<PathKind> {
-    node.net
-        .paths()
-        .await
-        .expect("running")
-        .into_iter()
-        .find(|(key, _)| *key == peer)
-        .map(|(_, path)| path)
 }
 
 #[tokio::test]
