@@ -76,7 +76,10 @@ fn main() -> ExitCode {
 /// Logs go to stderr at WARN unless `RUST_LOG` says otherwise. Nothing logs payloads.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // AutoNAT's server warns each time it cannot dial a node back, which is the normal
+        // answer for a node behind a home router: on a relay that would be a warning every
+        // few seconds, so only its errors show unless RUST_LOG asks for more.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,libp2p_autonat=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
