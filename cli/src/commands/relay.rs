@@ -270,10 +270,12 @@ pub fn list(ctx: &Ctx) -> Result<()> {
         .iter()
         .map(|r| {
             let view = node.and_then(|n| n.status.relays.get(&r.key));
+            let mailbox = node.and_then(|n| n.status.mailbox.get(&r.key));
             json!({
                 "id": peer_id_text(&r.key),
                 "addresses": r.addresses,
                 "reserved": view.map(|v| v.reserved),
+                "problem": mailbox.and_then(|m| m.problem.clone()),
             })
         })
         .collect();
@@ -287,10 +289,12 @@ pub fn list(ctx: &Ctx) -> Result<()> {
     }
     let mut t = Table::new(&["RELAY", "ADDRESSES", "THIS NODE"]);
     for (r, row) in relays.iter().zip(&rows) {
-        let state = match row["reserved"].as_bool() {
-            None => "node not running".to_string(),
-            Some(true) => "reachable through it".to_string(),
-            Some(false) => "not connected".to_string(),
+        let state = match (row["reserved"].as_bool(), row["problem"].as_str()) {
+            (None, _) => "node not running".to_string(),
+            (Some(true), None) => "reachable through it".to_string(),
+            (Some(true), Some(problem)) => format!("reachable through it; {problem}"),
+            (Some(false), Some(problem)) => format!("not connected: {problem}"),
+            (Some(false), None) => "not connected".to_string(),
         };
         t.row(vec![short_id(&r.key), r.addresses.join(" "), state]);
     }
