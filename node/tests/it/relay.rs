@@ -235,3 +235,76 @@ async fn a_second_relay_carries_on_when_the_first_stops() {
     b.shutdown().await;
     second.stop().await.expect("stops");
 }
+
+#[test]
+fn a_full_mailbox_is_not_asked_again_at_once() {
+    use puente_node::identity::SecretKey;
+    use puente_node::relay::client::{JobKind, RelayClient};
+    use puente_node::relay::wire::{Refusal, Response};
+    use std::time::Duration;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut replicas = network(tmp.path(), 2);
+    let relay = SecretKey::generate().public();
+    replicas[0]
+        .set_relay(relay, vec!["/ip4/127.0.0.1/tcp/4738".into()], true, NOW)
+        .expect("admin adds the relay");
+    let admin = &mut replicas[0];
+    let mut client = RelayClient::default();
+    let t0 = Duration::from_secs(100);
+    client.reserved(relay, t0);
+    // First the access list (an admin's node), then the deposit of its own ops.
+    let jobs = client.next_jobs(admin, t0, NOW);
+    assert_eq!(jobs.len(), 1);
+    assert!(matches!(jobs[0].kind, JobKind::Access(_)));
+    client.finish(admin, &jobs[0], Ok(Response::Done.to_bytes()), t0);
+    let jobs = client.next_jobs(admin, t0, NOW);
+    assert!(
+        matches!(jobs[0].kind, JobKind::Deposit(_)),
+        "{:?}",
+        jobs[0].kind
+    );
+    let full = Response::Refused(Refusal::Full {
+        used_entries: 10,
+        used_bytes: 10,
+        max_entries: 10,
+        max_bytes: 10,
+    });
+    client.finish(admin, &jobs[0], Ok(full.to_bytes()), t0);
+    // Not again at once, nor a second later: the relay said it is full.
+    assert!(client.next_jobs(admin, t0, NOW).is_empty());
+    assert!(
+        client
+            .next_jobs(admin, t0 + Duration::from_secs(1), NOW)
+            .is_empty()
+    );
+    let reports = client.reports();
+    assert!(
+        reports[&relay]
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("full")),
+        "{reports:?}"
+    );
+    // After the pause it tries again.
+    let later = client.next_jobs(admin, t0 + Duration::from_secs(21), NOW);
+    assert!(matches!(later[0].kind, JobKind::Deposit(_)));
+    // A request that failed outright (no answer) pauses the relay too.
+    client.finish(
+        admin,
+        &later[0],
+        Err("timed out".into()),
+        t0 + Duration::from_secs(21),
+    );
+    assert!(
+        client
+            .next_jobs(admin, t0 + Duration::from_secs(22), NOW)
+            .is_empty()
+    );
+    assert_eq!(
+        client
+            .next_jobs(admin, t0 + Duration::from_secs(27), NOW)
+            .len(),
+        1
+    );
+}
