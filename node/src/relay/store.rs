@@ -56,6 +56,7 @@ use redb::{
 use zeroize::Zeroizing;
 
 use crate::seal::fill_random;
+use crate::store::private::{FILE_MODE, FsProblem, check_private, ensure_private_dir, sync_dir};
 
 /// An opaque per-network id chosen by the member nodes (the relay never learns what it names).
 pub type NetworkTag = [u8; 32];
@@ -75,12 +76,6 @@ pub const FORMAT_VERSION: u32 = 1;
 /// staying small on a cheap rented server (redb's default is 1 GiB). Entries are read once per
 /// collecting partner, so a larger cache buys little.
 const DB_CACHE_BYTES: usize = 32 * 1024 * 1024;
-
-/// Mode of the relay's directory: owner only.
-const DIR_MODE: u32 = 0o700;
-
-/// Mode of the database file: owner read and write only.
-const FILE_MODE: u32 = 0o600;
 
 /// Length of the relay's identity seed (an Ed25519 secret key seed).
 const SEED_LEN: usize = 32;
@@ -700,7 +695,7 @@ fn create_file(dir: &Path, path: &Path) -> Result<(), RelayStoreError> {
     let removed = fs::remove_file(&tmp).map_err(|e| io_error(&tmp, e));
     linked?;
     removed?;
-    sync_dir(dir)
+    Ok(sync_dir(dir)?)
 }
 
 /// Initialises a fresh database in `file` and closes it.
@@ -823,6 +818,17 @@ fn redb_error(path: &Path, e: redb::Error) -> RelayStoreError {
 
 /// Maps an I/O error on `path`, singling out a full disk and a file that is not a database (or
 /// is cut short).
+impl From<FsProblem> for RelayStoreError {
+    fn from(problem: FsProblem) -> Self {
+        match problem {
+            FsProblem::Loose { path, mode, fix } => {
+                RelayStoreError::LoosePermissions { path, mode, fix }
+            }
+            FsProblem::Io { path, source } => io_error(&path, source),
+        }
+    }
+}
+
 fn io_error(path: &Path, source: io::Error) -> RelayStoreError {
     let path = path.to_path_buf();
     match source.kind() {
@@ -832,76 +838,6 @@ fn io_error(path: &Path, source: io::Error) -> RelayStoreError {
             reason: source.to_string(),
         },
         _ => RelayStoreError::Io { path, source },
-    }
-}
-
-/// Makes a link or removal in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<(), RelayStoreError> {
-    #[cfg(unix)]
-    {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_error(dir, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
-
-/// Creates `dir` (and missing parents) with mode 0700, or checks that an existing one is private.
-fn ensure_private_dir(dir: &Path) -> Result<(), RelayStoreError> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => check_private(dir, true),
-        Ok(_) => Err(io_error(
-            dir,
-            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
-        )),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
-            builder.create(dir).map_err(|e| io_error(dir, e))?;
-            // The umask can only remove bits, but check anyway.
-            check_private(dir, true)
-        }
-        Err(e) => Err(io_error(dir, e)),
-    }
-}
-
-/// Refuses a directory or file that grants any permission to group or others.
-#[cfg(unix)]
-fn check_private(path: &Path, is_dir: bool) -> Result<(), RelayStoreError> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    let bits = if is_dir { DIR_MODE } else { FILE_MODE };
-    Err(RelayStoreError::LoosePermissions {
-        path: path.to_path_buf(),
-        mode,
-        fix: format!("chmod {bits:o} {}", shell_quote(path)),
-    })
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path, _is_dir: bool) -> Result<(), RelayStoreError> {
-    Ok(())
-}
-
-/// Quotes a path for a copy-and-paste shell command when it contains anything unusual.
-#[cfg(unix)]
-fn shell_quote(path: &Path) -> String {
-    let text = path.display().to_string();
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c));
-    if plain && !text.is_empty() {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 

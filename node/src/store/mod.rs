@@ -15,6 +15,7 @@
 //! so the database is opened (with a full integrity check) only after the passphrase is proven.
 
 mod header;
+pub(crate) mod private;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
@@ -25,6 +26,7 @@ use zeroize::Zeroizing;
 
 use crate::seal::{self, KdfError, KdfParams, SALT_LEN, SymmetricKey, fill_random};
 use header::{HEADER_LEN, Header, HeaderParseError};
+use private::{FsProblem, check_private, ensure_private_dir, sync_dir};
 
 /// Name of the database file in the data directory.
 pub const DB_FILE: &str = "puente.redb";
@@ -46,12 +48,6 @@ const CHECK_PLAINTEXT: &[u8] = b"puente/store/v1 check";
 /// redb's page cache: 64 MiB holds the working set of a large network's log while staying small
 /// on a laptop or phone (redb's default is 1 GiB).
 const DB_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
-/// Mode of the data directory: owner only.
-const DIR_MODE: u32 = 0o700;
-
-/// Mode of every file the store creates: owner read and write only.
-const FILE_MODE: u32 = 0o600;
 
 const META_NAME: &str = "meta";
 const RECORDS_NAME: &str = "records";
@@ -185,6 +181,17 @@ pub enum StoreError {
         /// What the database reported.
         reason: String,
     },
+}
+
+impl From<FsProblem> for StoreError {
+    fn from(problem: FsProblem) -> Self {
+        match problem {
+            FsProblem::Loose { path, mode, fix } => {
+                StoreError::LoosePermissions { path, mode, fix }
+            }
+            FsProblem::Io { path, source } => io_error(&path, source),
+        }
+    }
 }
 
 /// Maps an I/O error on `path`, singling out a full disk.
@@ -322,7 +329,7 @@ impl std::fmt::Debug for Store {
 /// a loose directory is reported before anyone types a passphrase.
 pub fn check_location(dir: &Path) -> Result<(), StoreError> {
     match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => check_private(dir, true),
+        Ok(meta) if meta.is_dir() => Ok(check_private(dir, true)?),
         Ok(_) => Err(io_error(
             dir,
             io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
@@ -850,76 +857,7 @@ fn write_header(dir: &Path, header_path: &Path, bytes: &[u8]) -> Result<(), Stor
     file.sync_all().map_err(|e| io_error(&tmp, e))?;
     drop(file);
     fs::rename(&tmp, header_path).map_err(|e| io_error(header_path, e))?;
-    sync_dir(dir)
-}
-
-/// Makes a rename or file creation in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    #[cfg(unix)]
-    {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_error(dir, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
-
-/// Creates `dir` (and missing parents) with mode 0700, or checks that an existing one is private.
-fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => check_private(dir, true),
-        Ok(_) => Err(io_error(
-            dir,
-            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
-        )),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
-            builder.create(dir).map_err(|e| io_error(dir, e))?;
-            // The umask can only remove bits, but check anyway.
-            check_private(dir, true)
-        }
-        Err(e) => Err(io_error(dir, e)),
-    }
-}
-
-/// Refuses a directory or file that grants any permission to group or others.
-#[cfg(unix)]
-fn check_private(path: &Path, is_dir: bool) -> Result<(), StoreError> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    let bits = if is_dir { DIR_MODE } else { FILE_MODE };
-    Err(StoreError::LoosePermissions {
-        path: path.to_path_buf(),
-        mode,
-        fix: format!("chmod {bits:o} {}", shell_quote(path)),
-    })
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path, _is_dir: bool) -> Result<(), StoreError> {
-    Ok(())
-}
-
-/// Quotes a path for a copy-and-paste shell command when it contains anything unusual.
-fn shell_quote(path: &Path) -> String {
-    let text = path.display().to_string();
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c));
-    if plain && !text.is_empty() {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
+    Ok(sync_dir(dir)?)
 }
 
 /// Sets mode 0600 on files the store creates.
@@ -930,7 +868,7 @@ trait OpenOptionsPrivate {
 impl OpenOptionsPrivate for OpenOptions {
     fn mode_0600(&mut self) -> &mut Self {
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(self, FILE_MODE);
+        std::os::unix::fs::OpenOptionsExt::mode(self, private::FILE_MODE);
         self
     }
 }
