@@ -41,16 +41,15 @@ mod net;
 
 use std::time::{Duration, Instant};
 
-use puente_crdt::{
-    Accepts, Kind, NewOffer, NewWindow, OfferFields, OrgId, StatusHint, SubjectType, Vetting,
-};
+use puente_crdt::OrgId;
 use puente_node::actor::Node;
 use puente_node::membership::{RevokeTarget, Role};
 use puente_node::replica::Replica;
 
 use net::{
-    NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, env_usize, full_mesh, init,
-    listen_addr, load_average, machine, median, quiet, runtime, spawn, spread, tempdir,
+    NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, edit_offer, env_usize,
+    full_mesh, init, listen_addr, load_average, machine, median, quiet, runtime, spawn, spread,
+    tempdir,
 };
 
 /// How long one revocation or edit may take to reach every node before the run gives up.
@@ -397,39 +396,4 @@ fn alone(dir: &std::path::Path, n: usize, absent: usize, samples: usize) -> [Vec
         out[3].push(s.elapsed().as_secs_f64() * 1e3);
     }
     out
-}
-
-/// A small offer, as one edit writes.
-fn edit_offer(handle: &str) -> NewOffer {
-    NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("a county")],
-            zone: None,
-            languages: vec!["es".parse().expect("a language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: NOW,
-            end: NOW.plus(14 * 86_400),
-            tz: net::TZ.into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    }
 }

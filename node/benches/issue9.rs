@@ -80,10 +80,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use puente_crdt::NewOffer;
 use puente_crdt::time::{local_date, zone};
-use puente_crdt::{
-    Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Vetting,
-};
 use puente_node::actor::{Node, NodeConfig, Reach};
 use puente_node::envelope::NetworkId;
 use puente_node::identity::{PublicKey, SecretKey};
@@ -102,8 +100,9 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::runtime::Runtime;
 
 use net::{
-    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, env_usize,
-    init, listen_addr, load_average, machine, median, pct, quiet, runtime, spawn, spread, tempdir,
+    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, edit_offer,
+    env_usize, init, listen_addr, load_average, machine, median, pct, quiet, runtime, spawn,
+    spread, tempdir,
 };
 
 /// How long one edit, a connection, a sync or a mailbox round may take before the run gives up.
@@ -1975,41 +1974,6 @@ fn direct_run(rt: &Runtime, dir: &Path, run: usize, n: usize) -> (f64, f64, f64)
 
 // ---------------------------------------------------------------------------------------------
 // Shared.
-
-/// A small offer, as one edit writes.
-fn edit_offer(handle: &str) -> NewOffer {
-    NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("a county")],
-            zone: None,
-            languages: vec!["es".parse().expect("a language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: NOW,
-            end: NOW.plus(14 * 86_400),
-            tz: TZ.into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    }
-}
 
 fn kb(bytes: f64) -> String {
     format!("{:.0} KB", bytes / 1e3)

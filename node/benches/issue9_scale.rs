@@ -30,9 +30,7 @@ mod net;
 
 use std::time::{Duration, Instant};
 
-use puente_crdt::{
-    Accepts, Kind, NewOffer, NewWindow, OfferFields, OrgId, StatusHint, SubjectType, Vetting,
-};
+use puente_crdt::OrgId;
 use puente_node::actor::Node;
 use puente_node::identity::org_id_for;
 use puente_node::membership::Role;
@@ -40,8 +38,8 @@ use puente_node::replica::Replica;
 use tokio::runtime::Runtime;
 
 use net::{
-    NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, env_usize, init, listen_addr,
-    load_average, machine, median, pct, quiet, runtime, spawn, tempdir,
+    NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, edit_offer, env_usize, init,
+    listen_addr, load_average, machine, median, pct, quiet, runtime, spawn, tempdir,
 };
 
 /// How long one change may take to reach every node before the run gives up.
@@ -392,39 +390,4 @@ fn idle_per_node(rt: &Runtime, nodes: &[Node]) -> (f64, f64) {
         .unwrap_or(0.0);
     let n = nodes.len() as f64;
     (cpu / n, rss_kib / 1024.0 / n)
-}
-
-/// A small offer, as one edit writes.
-fn edit_offer(handle: &str) -> NewOffer {
-    NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("a county")],
-            zone: None,
-            languages: vec!["es".parse().expect("a language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: NOW,
-            end: NOW.plus(14 * 86_400),
-            tz: net::TZ.into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    }
 }

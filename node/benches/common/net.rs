@@ -9,7 +9,9 @@ use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use puente_crdt::Time;
+use puente_crdt::{
+    Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Time, Vetting,
+};
 use puente_node::actor::{Node, NodeConfig, NodeStatus};
 use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
 use puente_node::membership::{DeviceKeys, Role};
@@ -362,5 +364,40 @@ impl Table {
                 }
             );
         }
+    }
+}
+
+/// A small offer, as one edit writes.
+pub fn edit_offer(handle: &str) -> NewOffer {
+    NewOffer {
+        fields: OfferFields {
+            kind: Kind::HostHome,
+            handle: handle.into(),
+            subject: SubjectType::Household,
+            counties: vec!["06067".parse().expect("a county")],
+            zone: None,
+            languages: vec!["es".parse().expect("a language")],
+            accepts: vec![Accepts::TransWomen],
+            affirming: vec![],
+            accessibility: vec![],
+            household: vec![],
+            capabilities: vec![],
+            unit: Kind::HostHome.default_unit(),
+            lead_time: None,
+            max_stay: None,
+            vetting: Vetting::OrgVetted,
+            status: StatusHint::Capacity,
+            label: "quiet room".into(),
+            bond_band: None,
+            post_within: None,
+        },
+        windows: vec![NewWindow {
+            start: NOW,
+            end: NOW.plus(14 * 86_400),
+            tz: TZ.into(),
+            weekly: false,
+            total: 2,
+        }],
+        expires_in: None,
     }
 }
