@@ -618,6 +618,8 @@ impl NetActor {
             if let Some(listener) = self.relay_listeners.remove(removed) {
                 self.swarm.remove_listener(listener);
             }
+            self.relay_address_used.remove(removed);
+            self.relay_address_turn.remove(removed);
             self.reserved.remove(removed);
             self.book.cancel(removed);
             if !self.members.contains(removed) && !self.via_relays.contains(removed) {

@@ -178,6 +178,13 @@ impl RelayClient {
 
     /// The next job for every reserved relay without one in flight.
     pub fn next_jobs(&mut self, replica: &Replica, now: Duration, wall: Time) -> Vec<Job> {
+        // Called on every tick: nothing is read or built unless some relay can be asked now.
+        let ready = |r: &PerRelay| {
+            !r.busy && r.reserved && !r.unknown_network && r.quiet_until.is_none_or(|t| t <= now)
+        };
+        if !self.relays.values().any(ready) {
+            return Vec::new();
+        }
         let Some(log) = replica.membership() else {
             return Vec::new();
         };
@@ -219,8 +226,7 @@ impl RelayClient {
             .collect();
         let mut jobs = Vec::new();
         for (relay, r) in &mut self.relays {
-            if r.busy || !r.reserved || r.unknown_network || r.quiet_until.is_some_and(|t| t > now)
-            {
+            if !ready(r) {
                 continue;
             }
             let job = |kind, request: Request| Job {
