@@ -317,6 +317,7 @@ impl Node {
             relay_client: RelayClient::default(),
             relay_answers: None,
             relay_tasks: tokio::task::JoinSet::new(),
+            transport_tasks: tokio::task::JoinSet::new(),
         };
         // The actor gets a thread and a single-threaded runtime of its own: its replica calls
         // block on the disk (durable commits), which must not stall the runtime the transport
@@ -465,10 +466,44 @@ impl TransportState {
     }
 }
 
+/// What [`apply_transport_state`] asks of the transport; a trait so that a test can watch the
+/// order in which updates arrive.
+trait TransportSink: Send + Sync + 'static {
+    /// Replaces the member devices to dial and the keys only let in.
+    fn set_peers(
+        &self,
+        dial: Vec<PublicKey>,
+        accept_only: Vec<PublicKey>,
+    ) -> impl Future<Output = Result<(), NetError>> + Send;
+    /// Replaces the relays.
+    fn set_relays(
+        &self,
+        relays: Vec<RelayConfig>,
+    ) -> impl Future<Output = Result<(), NetError>> + Send;
+}
+
+impl TransportSink for Net {
+    fn set_peers(
+        &self,
+        dial: Vec<PublicKey>,
+        accept_only: Vec<PublicKey>,
+    ) -> impl Future<Output = Result<(), NetError>> + Send {
+        Net::set_peers(self, dial, accept_only)
+    }
+
+    fn set_relays(
+        &self,
+        relays: Vec<RelayConfig>,
+    ) -> impl Future<Output = Result<(), NetError>> + Send {
+        Net::set_relays(self, relays)
+    }
+}
+
 /// Applies every new [`TransportState`] to the transport, in order, until the actor drops
-/// its sender.
-async fn apply_transport_state(
-    net: Net,
+/// its sender. Invariant: one update is applied at a time, and an update is never applied
+/// after a newer one (states in between may be skipped: only the newest matters).
+async fn apply_transport_state<T: TransportSink>(
+    net: T,
     mut applied: TransportState,
     mut rx: tokio::sync::watch::Receiver<TransportState>,
 ) {
@@ -627,6 +662,9 @@ struct NodeActor {
     relay_answers: Option<mpsc::Sender<RelayAnswer>>,
     /// The requests to relays in flight, owned here and aborted when the node stops.
     relay_tasks: tokio::task::JoinSet<()>,
+    /// One-off requests to the transport (hang up on a peer, use an address a command gave):
+    /// owned here, reaped every tick and ended with the node.
+    transport_tasks: tokio::task::JoinSet<()>,
 }
 
 #[derive(Debug, Default)]
@@ -667,6 +705,7 @@ impl NodeActor {
                 },
                 Some((job, answer)) = answers.recv() => self.on_relay_answer(job, answer),
                 _ = tick.tick() => {
+                    while self.transport_tasks.try_join_next().is_some() {}
                     let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     self.feed(peers, Input::Tick);
                     self.start_relay_jobs();
@@ -688,6 +727,13 @@ impl NodeActor {
             task.abort();
         }
         self.relay_tasks.shutdown().await;
+        // Hang-ups still waiting on the transport: the transport is about to close every
+        // connection anyway.
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while self.transport_tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.transport_tasks.shutdown().await;
         self.net.shutdown().await;
         let replica = self.replica;
         if let Err(e) = replica.close() {
@@ -834,7 +880,7 @@ impl NodeActor {
                 let addresses = control.addresses;
                 for (key, addr) in addresses {
                     let net = self.net.clone();
-                    tokio::spawn(async move {
+                    self.transport_tasks.spawn(async move {
                         if let Err(e) = net.add_address(key, &addr).await {
                             tracing::warn!(error = %e, "cannot use a peer address");
                         }
@@ -1159,9 +1205,9 @@ impl NodeActor {
     }
 
     /// Closes the connection with `peer` without a word (it is not, or no longer, a member).
-    fn hang_up(&self, peer: PublicKey) {
+    fn hang_up(&mut self, peer: PublicKey) {
         let net = self.net.clone();
-        tokio::spawn(async move {
+        self.transport_tasks.spawn(async move {
             let _ = net.disconnect(peer).await;
         });
     }
@@ -1392,10 +1438,7 @@ impl NodeActor {
                     if let Some(tx) = self.senders.get(&peer)
                         && tx.try_send(Outgoing::HangUp).is_err()
                     {
-                        let net = self.net.clone();
-                        tokio::spawn(async move {
-                            let _ = net.disconnect(peer).await;
-                        });
+                        self.hang_up(peer);
                     }
                 }
                 if self.end_session(&peer) {
@@ -1449,4 +1492,91 @@ fn spawn_sender(
         }
     });
     (tx, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::identity::SecretKey;
+
+    /// Records what reaches it, each call taking a different time, as a transport busy with
+    /// other work would.
+    #[derive(Clone, Default)]
+    struct Recorder {
+        calls: Arc<Mutex<Vec<usize>>>,
+    }
+
+    impl TransportSink for Recorder {
+        fn set_peers(
+            &self,
+            dial: Vec<PublicKey>,
+            _accept_only: Vec<PublicKey>,
+        ) -> impl Future<Output = Result<(), NetError>> + Send {
+            let calls = self.calls.clone();
+            async move {
+                let n = dial.len();
+                // Slow for some updates, quick for others.
+                tokio::time::sleep(Duration::from_millis(((n * 7) % 5) as u64)).await;
+                calls.lock().expect("not poisoned").push(n);
+                Ok(())
+            }
+        }
+
+        async fn set_relays(&self, _relays: Vec<RelayConfig>) -> Result<(), NetError> {
+            Ok(())
+        }
+    }
+
+    fn state(keys: &[PublicKey], n: usize) -> TransportState {
+        TransportState {
+            dial: keys[..n].to_vec(),
+            accept_only: Vec::new(),
+            relays: Vec::new(),
+        }
+    }
+
+    /// Allow-list updates made one after another reach the transport in the order they were
+    /// made, and the last one made is the last one applied, however long each takes.
+    #[tokio::test]
+    async fn allow_list_updates_reach_the_transport_in_order() {
+        let keys: Vec<PublicKey> = (0..40).map(|_| SecretKey::generate().public()).collect();
+        let sink = Recorder::default();
+        let (tx, rx) = tokio::sync::watch::channel(state(&keys, 0));
+        let task = tokio::spawn(apply_transport_state(sink.clone(), state(&keys, 0), rx));
+        for n in 1..=keys.len() {
+            tx.send(state(&keys, n)).expect("the task is listening");
+            // Let some updates land while one is being applied, others while it is idle.
+            if n % 3 == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            } else {
+                tokio::task::yield_now().await;
+            }
+        }
+        // Wait until the newest state is applied, then end the task by dropping the sender.
+        for _ in 0..1000 {
+            if sink.calls.lock().expect("not poisoned").last() == Some(&keys.len()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        drop(tx);
+        task.await
+            .expect("the task ends when the sender is dropped");
+        let calls = sink.calls.lock().expect("not poisoned").clone();
+        assert_eq!(
+            calls.last(),
+            Some(&keys.len()),
+            "the newest list is applied last: {calls:?}"
+        );
+        assert!(
+            calls.windows(2).all(|w| w[0] < w[1]),
+            "an older list reached the transport after a newer one: {calls:?}"
+        );
+        assert!(
+            calls.len() > 1,
+            "updates while idle are applied, not only the last: {calls:?}"
+        );
+    }
 }

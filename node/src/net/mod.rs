@@ -450,9 +450,10 @@ pub enum NetError {
     },
 }
 
-/// Stops the actor if every handle is gone before it noticed; the task never outlives its owner.
+/// Stops the actor if every handle is gone before it noticed; the task never outlives its owner
+/// (the node's transport and the relay's keep theirs in one of these).
 #[derive(Debug)]
-struct ActorTask(tokio::task::JoinHandle<()>);
+pub(crate) struct ActorTask(pub(crate) tokio::task::JoinHandle<()>);
 
 impl Drop for ActorTask {
     fn drop(&mut self) {

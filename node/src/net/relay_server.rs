@@ -32,7 +32,8 @@ use tracing::debug;
 
 use super::codec::{RELAY_RPC_PROTOCOL, RpcCodec, WireFrame};
 use super::{
-    MAX_FRAME_BYTES, NetError, check_address, is_relayed, parse_address, peer_id, public_key,
+    ActorTask, MAX_FRAME_BYTES, NetError, check_address, is_relayed, parse_address, peer_id,
+    public_key,
 };
 use crate::identity::{PublicKey, SecretKey};
 
@@ -222,16 +223,6 @@ struct Behaviour {
     relay: relay::Behaviour,
     autonat: autonat::v2::server::Behaviour,
     rpc: request_response::Behaviour<RpcCodec>,
-}
-
-/// Stops the actor when the last handle is dropped.
-#[derive(Debug)]
-struct ActorTask(tokio::task::JoinHandle<()>);
-
-impl Drop for ActorTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// A cheap, cloneable handle to the relay's transport.
