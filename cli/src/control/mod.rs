@@ -136,24 +136,47 @@ pub fn chunks(text: &str) -> Vec<&str> {
     out
 }
 
-/// Reads one frame of at most `max` bytes; `None` at a clean end of stream before a frame.
-/// A longer frame is refused from its length prefix, before anything is allocated.
-pub fn read_frame(r: &mut impl Read, max: u32) -> io::Result<Option<Vec<u8>>> {
-    let mut len = [0u8; 4];
-    match r.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let len = u32::from_be_bytes(len);
+/// The length a frame's prefix claims, refused when it is over `max`: every reader checks it
+/// here, before it allocates anything.
+pub fn frame_length(prefix: [u8; 4], max: u32) -> io::Result<usize> {
+    let len = u32::from_be_bytes(prefix);
     if len > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("a frame of {len} bytes is over the limit of {max}"),
         ));
     }
-    let mut buf = vec![0u8; len as usize];
+    Ok(len as usize)
+}
+
+/// Reads one frame of at most `max` bytes (the client's blocking reader); `None` at a clean
+/// end of stream before a frame.
+pub fn read_frame(r: &mut impl Read, max: u32) -> io::Result<Option<Vec<u8>>> {
+    let mut prefix = [0u8; 4];
+    match r.read_exact(&mut prefix) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut buf = vec![0u8; frame_length(prefix, max)?];
     r.read_exact(&mut buf)?;
+    Ok(Some(buf))
+}
+
+/// [`read_frame`] for the node's side of the socket, which serves connections as tasks.
+pub async fn read_frame_async(
+    r: &mut (impl tokio::io::AsyncRead + Unpin),
+    max: u32,
+) -> io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut prefix = [0u8; 4];
+    match r.read_exact(&mut prefix).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut buf = vec![0u8; frame_length(prefix, max)?];
+    r.read_exact(&mut buf).await?;
     Ok(Some(buf))
 }
 

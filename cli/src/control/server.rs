@@ -12,10 +12,12 @@ use anyhow::Result;
 use clap::Parser;
 use puente_crdt::Time;
 use puente_node::actor::Node;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
 
-use super::{MAX_REQUEST_BYTES, PROTOCOL_VERSION, Request, Response, chunks, frame};
+use super::{
+    MAX_REQUEST_BYTES, PROTOCOL_VERSION, Request, Response, chunks, frame, read_frame_async,
+};
 use crate::args::{Cli, Command};
 use crate::context::{Ctx, NodeView, Text};
 use crate::{commands, fail};
@@ -150,20 +152,17 @@ pub async fn serve(mut stream: UnixStream, node: Node, owner: u32) {
 /// Reads the request frame. `Err(None)`: the client left without sending one (nothing to
 /// answer); `Err(Some(reason))`: a request that is refused.
 async fn read_request(stream: &mut UnixStream) -> Result<Request, Option<String>> {
-    let mut len = [0u8; 4];
-    if stream.read_exact(&mut len).await.is_err() {
-        return Err(None);
-    }
-    let len = u32::from_be_bytes(len);
-    if len > MAX_REQUEST_BYTES {
-        return Err(Some(format!(
-            "a request of {len} bytes is over the limit of {MAX_REQUEST_BYTES}"
-        )));
-    }
-    let mut buf = vec![0u8; len as usize];
-    if stream.read_exact(&mut buf).await.is_err() {
-        return Err(Some("the request ended early".to_string()));
-    }
+    let buf = match read_frame_async(stream, MAX_REQUEST_BYTES).await {
+        Ok(Some(buf)) => buf,
+        Ok(None) => return Err(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(Some(e.to_string()));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(Some("the request ended early".to_string()));
+        }
+        Err(_) => return Err(None),
+    };
     let request: Request = serde_json::from_slice(&buf)
         .map_err(|_| Some("the request is not a puente control request".to_string()))?;
     if request.version != PROTOCOL_VERSION {
