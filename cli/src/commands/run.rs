@@ -12,11 +12,10 @@ use std::sync::Arc;
 use puente_node::actor::{Clock, Node, NodeConfig, NodeError};
 use puente_node::net::NetError;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::task::JoinSet;
 
 use crate::args::RunArgs;
 use crate::context::Ctx;
-use crate::control::server::{ControlSocket, MAX_CONNECTIONS, serve};
+use crate::control::server::{Connections, ControlSocket};
 use crate::control::socket_path;
 use crate::fail;
 
@@ -123,7 +122,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             return Err(e);
         }
 
-        let mut connections = JoinSet::new();
+        let mut connections = Connections::new();
         let signal_name = loop {
             tokio::select! {
                 biased;
@@ -131,12 +130,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
                 _ = terminate.recv() => break "SIGTERM",
                 accepted = socket.accept() => match accepted {
                     Ok(stream) => {
-                        while connections.try_join_next().is_some() {}
-                        if connections.len() >= MAX_CONNECTIONS {
-                            tracing::warn!("too many control connections at once; dropping one");
-                            continue;
-                        }
-                        connections.spawn(serve(stream, node.clone(), socket.owner()));
+                        connections.admit(stream, node.clone(), socket.owner());
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot accept a control connection");
@@ -148,11 +142,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         tracing::debug!(signal = signal_name, "stopping");
         // No new connections; commands already asked for get a moment to finish.
         socket.close();
-        let finish = async { while connections.join_next().await.is_some() {} };
-        if tokio::time::timeout(STOP_GRACE, finish).await.is_err() {
-            tracing::debug!("stopping with control connections still open");
-        }
-        connections.shutdown().await;
+        connections.finish(STOP_GRACE).await;
         node.shutdown().await;
         ctx.emit("Stopped the node; everything is saved.\n")?;
         Ok::<(), anyhow::Error>(())

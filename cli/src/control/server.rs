@@ -6,7 +6,8 @@
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Parser;
@@ -14,6 +15,7 @@ use puente_crdt::Time;
 use puente_node::actor::Node;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
+use tokio::task::{AbortHandle, JoinSet};
 
 use super::{
     MAX_REQUEST_BYTES, PROTOCOL_VERSION, Request, Response, chunks, frame, read_frame_async,
@@ -26,9 +28,104 @@ use crate::{commands, fail};
 /// so this only bounds connections that never speak.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connections served at once; more wait in the socket's backlog. Commands run one at a time
-/// on the node anyway, so this only bounds tasks and buffers.
+/// How long writing one frame of the answer may take: a client reads as the answer comes, so
+/// this only bounds connections that never read theirs.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections served at once. Commands run one at a time on the node anyway, so this only
+/// bounds tasks and buffers; when it is reached, a connection that is not running a command
+/// makes room (see [`Connections::admit`]).
 pub const MAX_CONNECTIONS: usize = 16;
+
+/// Where a connection is: waiting for its request, running its command on the node, or
+/// writing the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Waiting,
+    Running,
+    Writing,
+}
+
+/// A connection's phase and since when, shared between its task and [`Connections`].
+#[derive(Debug, Clone)]
+struct PhaseCell(Arc<Mutex<(Phase, Instant)>>);
+
+impl PhaseCell {
+    fn new() -> Self {
+        Self(Arc::new(Mutex::new((Phase::Waiting, Instant::now()))))
+    }
+
+    fn set(&self, phase: Phase) {
+        if let Ok(mut p) = self.0.lock() {
+            *p = (phase, Instant::now());
+        }
+    }
+
+    fn get(&self) -> (Phase, Instant) {
+        self.0
+            .lock()
+            .map(|p| *p)
+            .unwrap_or((Phase::Running, Instant::now()))
+    }
+}
+
+/// The connections being served, owned by `puente run`'s loop.
+///
+/// Invariant: clients that connect and say nothing, or never read their answer, cannot lock
+/// other commands out: each phase has a deadline, and when every slot is taken the connection
+/// that has waited longest without a command running (never spoke, or stuck writing) is ended
+/// to make room for the new one.
+#[derive(Debug, Default)]
+pub struct Connections {
+    tasks: JoinSet<()>,
+    live: Vec<(AbortHandle, PhaseCell)>,
+}
+
+impl Connections {
+    /// No connections yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves `stream`. Returns false (and drops the stream) only when every slot is running
+    /// a command, which the node serves one at a time: the client then reports that the node
+    /// is busy.
+    pub fn admit(&mut self, stream: UnixStream, node: Node, owner: u32) -> bool {
+        while self.tasks.try_join_next().is_some() {}
+        self.live.retain(|(handle, _)| !handle.is_finished());
+        if self.live.len() >= MAX_CONNECTIONS {
+            let idle = self
+                .live
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, cell))| {
+                    let (phase, since) = cell.get();
+                    (phase != Phase::Running).then_some((since, i))
+                })
+                .min();
+            let Some((_, i)) = idle else {
+                tracing::warn!("every control connection is running a command; dropping one");
+                return false;
+            };
+            let (handle, _) = self.live.swap_remove(i);
+            handle.abort();
+            tracing::debug!("ended an idle control connection to make room");
+        }
+        let cell = PhaseCell::new();
+        let handle = self.tasks.spawn(serve(stream, node, owner, cell.clone()));
+        self.live.push((handle, cell));
+        true
+    }
+
+    /// Gives the connections `grace` to finish, then ends the rest.
+    pub async fn finish(mut self, grace: Duration) {
+        let finish = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, finish).await.is_err() {
+            tracing::debug!("stopping with control connections still open");
+        }
+        self.tasks.shutdown().await;
+    }
+}
 
 /// The socket, bound and restricted to the owner, and what connections are checked against.
 #[derive(Debug)]
@@ -118,7 +215,7 @@ impl Drop for ControlSocket {
 }
 
 /// Serves one connection: checks the peer, reads one request, runs it, streams the answer.
-pub async fn serve(mut stream: UnixStream, node: Node, owner: u32) {
+async fn serve(mut stream: UnixStream, node: Node, owner: u32, phase: PhaseCell) {
     match stream.peer_cred() {
         Ok(cred) if cred.uid() == owner => {}
         Ok(cred) => {
@@ -137,16 +234,26 @@ pub async fn serve(mut stream: UnixStream, node: Node, owner: u32) {
         Err(_) => refuse("no request arrived in time; puente commands send theirs at once"),
         Ok(Err(None)) => return,
         Ok(Err(Some(reason))) => refuse(&reason),
-        Ok(Ok(request)) => run(request, &node).await,
+        Ok(Ok(request)) => {
+            phase.set(Phase::Running);
+            run(request, &node).await
+        }
     };
-    let mut bytes = Vec::new();
+    phase.set(Phase::Writing);
     for r in &answer {
-        bytes.extend_from_slice(&frame(r));
+        match tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&frame(r))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "the client left before the answer");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("the client does not read its answer; closing");
+                return;
+            }
+        }
     }
-    if let Err(e) = stream.write_all(&bytes).await {
-        tracing::debug!(error = %e, "the client left before the answer");
-    }
-    let _ = stream.shutdown().await;
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, stream.shutdown()).await;
 }
 
 /// Reads the request frame. `Err(None)`: the client left without sending one (nothing to

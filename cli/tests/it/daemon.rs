@@ -273,3 +273,70 @@ fn a_port_in_use_is_one_clear_line() {
     );
     assert!(!n.data.join("puente.sock").exists());
 }
+
+/// A request frame for `args`, as the client writes it.
+fn request(args: &[&str], now: &str) -> Vec<u8> {
+    let body = serde_json::to_vec(&serde_json::json!({
+        "version": 1,
+        "args": args,
+        "cwd": "/",
+        "now": now.parse::<jiff::Timestamp>().expect("PUENTE_NOW is RFC 3339").as_second(),
+    }))
+    .expect("json");
+    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    frame
+}
+
+#[test]
+fn idle_and_non_reading_clients_do_not_lock_other_commands_out() {
+    let mut n = Node::init("River Refuge");
+    // Enough offers that an export does not fit in the socket's buffers: a client that never
+    // reads it leaves the node's write waiting.
+    let mut csv = String::from(
+        "handle,kind,subject,counties,languages,accepts,unit,windows,vetting,expires_in,label\n",
+    );
+    for i in 0..1500 {
+        csv.push_str(&format!(
+            "room-{i:04},host-home,household,06067,es;en,trans-women,room,+1d..+20d=1,org-vetted,14d,a quiet room with its own door\n"
+        ));
+    }
+    let file = n.scratch().join("many.csv");
+    std::fs::write(&file, csv).expect("write the offers");
+    n.ok(&["import", file.to_str().expect("utf-8")]);
+    let d = Daemon::start(&n, "node");
+    n.pass = None;
+
+    // 200 clients that connect and say nothing.
+    let idle: Vec<UnixStream> = (0..200)
+        .map(|_| UnixStream::connect(&d.socket).expect("connect"))
+        .collect();
+    let started = Instant::now();
+    let status = n.ok(&["status"]);
+    assert!(status.contains("River Refuge"), "{status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "status waited {:?} behind idle connections",
+        started.elapsed()
+    );
+
+    // 20 clients that ask for a large export and never read the answer.
+    let export = request(&["export", "--format", "json"], &n.now);
+    let stuck: Vec<UnixStream> = (0..20)
+        .map(|_| {
+            let mut s = UnixStream::connect(&d.socket).expect("connect");
+            s.write_all(&export).expect("send the request");
+            s
+        })
+        .collect();
+    // Give the node time to run those exports and block writing them.
+    std::thread::sleep(Duration::from_secs(2));
+    let status = n.ok(&["status"]);
+    assert!(status.contains("River Refuge"), "{status}");
+    let hits = n.json(&["query", "--kind", "host-home"]);
+    assert_eq!(hits.as_array().map(Vec::len), Some(1500));
+    drop(idle);
+    drop(stuck);
+    let status = n.ok(&["status"]);
+    assert!(status.contains("River Refuge"), "{status}");
+}
