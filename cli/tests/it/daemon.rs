@@ -274,6 +274,44 @@ fn a_port_in_use_is_one_clear_line() {
     assert!(!n.data.join("puente.sock").exists());
 }
 
+#[test]
+fn a_second_node_on_a_port_a_node_listens_on_is_refused() {
+    let first = Node::init("River Refuge");
+    let second = Node::init("Yolo Trans Health");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("addr").port()
+    };
+    let listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_puente"));
+    c.args(["run", "--listen", &listen])
+        .env("PUENTE_DATA_DIR", &first.data)
+        .env("PUENTE_NOW", &first.now)
+        .env("PUENTE_PASSPHRASE", crate::support::PASS)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut d = Daemon {
+        child: c.spawn().expect("puente run starts"),
+        socket: first.data.join("puente.sock"),
+        stdout: first.scratch().join("unused.out"),
+        stderr: first.scratch().join("unused.err"),
+    };
+    let socket = d.socket.clone();
+    d.wait_for("the first node to listen", |_| {
+        UnixStream::connect(&socket).is_ok()
+    });
+    let line = second.fails(&["run", "--listen", &listen]);
+    assert!(
+        line.contains("already in use") && line.contains("--listen"),
+        "{line}"
+    );
+    assert!(!second.data.join("puente.sock").exists());
+    // The first node still answers.
+    assert!(UnixStream::connect(&socket).is_ok());
+}
+
 /// A request frame for `args`, as the client writes it.
 fn request(args: &[&str], now: &str) -> Vec<u8> {
     let body = serde_json::to_vec(&serde_json::json!({

@@ -288,6 +288,10 @@ impl NetActor {
     pub(super) async fn listen(&mut self, addrs: Vec<(String, Multiaddr)>) -> Result<(), NetError> {
         let mut pending = HashMap::new();
         for (text, addr) in addrs {
+            super::check_port_free(&addr).map_err(|source| NetError::Listen {
+                addr: text.clone(),
+                source,
+            })?;
             let id = self
                 .swarm
                 .listen_on(addr)

@@ -450,6 +450,35 @@ pub enum NetError {
     },
 }
 
+/// Refuses `addr` when another socket already listens on its port. libp2p's TCP transport
+/// binds its listeners with `SO_REUSEPORT` (hole punching dials out from the listening port),
+/// and Linux lets a second process of the same user share such a port: two nodes would both
+/// "listen" and split one port's connections between them. A plain bind (`SO_REUSEADDR` only,
+/// as the standard library binds) fails when anything listens there, so one is tried and
+/// dropped before the transport binds. Port 0 (any free port) is never taken.
+pub(crate) fn check_port_free(addr: &Multiaddr) -> std::io::Result<()> {
+    let (mut ip, mut tcp, mut udp) = (None, None, None);
+    for p in addr.iter() {
+        match p {
+            Protocol::Ip4(a) => ip = Some(std::net::IpAddr::V4(a)),
+            Protocol::Ip6(a) => ip = Some(std::net::IpAddr::V6(a)),
+            Protocol::Tcp(port) if port != 0 => tcp = Some(port),
+            Protocol::Udp(port) if port != 0 => udp = Some(port),
+            _ => {}
+        }
+    }
+    let Some(ip) = ip else {
+        return Ok(());
+    };
+    if let Some(port) = tcp {
+        drop(std::net::TcpListener::bind((ip, port))?);
+    }
+    if let Some(port) = udp {
+        drop(std::net::UdpSocket::bind((ip, port))?);
+    }
+    Ok(())
+}
+
 /// Stops the actor if every handle is gone before it noticed; the task never outlives its owner
 /// (the node's transport and the relay's keep theirs in one of these).
 #[derive(Debug)]

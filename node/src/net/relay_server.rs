@@ -251,6 +251,10 @@ impl RelayServer {
                     reason: "a relay listens directly, not through another relay".into(),
                 });
             }
+            super::check_port_free(&addr).map_err(|source| NetError::Listen {
+                addr: text.clone(),
+                source,
+            })?;
             let id = swarm.listen_on(addr).map_err(|e| NetError::Listen {
                 addr: text.clone(),
                 source: match e {
