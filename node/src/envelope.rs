@@ -20,10 +20,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::chunk::{self, ChunkError};
-use crate::identity::{PublicKey, SecretKey, Signature};
-use crate::seal::{
+use crate::crypto::labels::{ENVELOPE_SIG_DOMAIN, SNAPSHOT_SIG_DOMAIN};
+use crate::crypto::seal::{
     NONCE_LEN, SymmetricKey, TAG_LEN, fill_random, open_with_nonce, random_nonce, seal_with_nonce,
 };
+use crate::identity::{PublicKey, SecretKey, Signature};
 
 /// Version byte of envelope and snapshot format v1.
 pub const FORMAT_VERSION: u8 = 1;
@@ -79,12 +80,6 @@ pub const MAX_PENDING_BYTES: usize = 16 * 1024 * 1024;
 /// Most other authors an envelope may say it builds on: the other devices of its organisation
 /// whose envelopes are in the partition. An organisation has a handful of devices.
 pub const MAX_BUILDS_ON: u16 = 256;
-
-/// Domain separator of envelope signatures.
-const ENVELOPE_SIG_DOMAIN: &[u8] = b"puente/envelope/v1";
-
-/// Domain separator of snapshot signatures.
-const SNAPSHOT_SIG_DOMAIN: &[u8] = b"puente/snapshot/v1";
 
 /// Shortest automerge chunk: magic (4), checksum (4), type (1), and a one-byte LEB128 length.
 const MIN_CHUNK_LEN: usize = 10;

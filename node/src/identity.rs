@@ -16,14 +16,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-use crate::seal::fill_random;
-
-/// Domain separator for fingerprints, so a fingerprint can never collide with another hash of
-/// the same key.
-const FINGERPRINT_DOMAIN: &[u8] = b"puente/fingerprint/v1";
-
-/// Domain separator for organisation ids derived from a founding key.
-const ORG_ID_DOMAIN: &[u8] = b"puente/org/v1";
+use crate::crypto::labels::{FINGERPRINT_DOMAIN, ORG_ID_DOMAIN};
+use crate::crypto::seal::fill_random;
 
 /// Number of five-digit groups in a fingerprint: 6 × 5 = 30 digits ≈ 99.6 bits, enough that a
 /// second key with the same fingerprint cannot be searched for.

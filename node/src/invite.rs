@@ -33,10 +33,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::codec::{Reader, Truncation};
+use crate::crypto::labels::{INVITE_KEY_DOMAIN, JOIN_REQUEST_DOMAIN, SAFETY_PHRASE_DOMAIN};
+use crate::crypto::seal::fill_random;
 use crate::envelope::NetworkId;
 use crate::identity::{AgreementPublic, PublicKey, SecretKey, Signature};
 use crate::membership::{DeviceKeys, Role};
-use crate::seal::fill_random;
 
 /// Token format version of an organisation's invitation: no kind byte.
 const TOKEN_VERSION: u8 = 1;
@@ -72,11 +73,6 @@ const MSG_REFUSED: u8 = 4;
 const MAX_REPLY_OPS: usize = 4096;
 const MAX_REPLY_ADDRESSES: usize = 256;
 const MAX_TEXT: usize = 512;
-
-/// Domain separators.
-const INVITE_KEY_DOMAIN: &[u8] = b"puente/invitation-key/v1";
-const REQUEST_DOMAIN: &[u8] = b"puente/join-request/v1";
-const PHRASE_DOMAIN: &[u8] = b"puente/safety-phrase/v1";
 
 /// Words of the safety phrase: 256 short, common, distinct words (8 bits each).
 const WORDS: [&str; 256] = [
@@ -639,7 +635,7 @@ impl FromStr for Token {
 /// the token) gets a different phrase with probability 1 - 2^-32.
 pub fn safety_phrase(network: NetworkId, invitation: &PublicKey, joiner: &DeviceKeys) -> String {
     let digest = Sha256::new()
-        .chain_update(PHRASE_DOMAIN)
+        .chain_update(SAFETY_PHRASE_DOMAIN)
         .chain_update(network.as_bytes())
         .chain_update(invitation.as_bytes())
         .chain_update(joiner.device.as_bytes())
@@ -702,7 +698,7 @@ fn request_message(
     keys: &DeviceKeys,
     name: &str,
 ) -> Vec<u8> {
-    let mut m = REQUEST_DOMAIN.to_vec();
+    let mut m = JOIN_REQUEST_DOMAIN.to_vec();
     m.extend_from_slice(network.as_bytes());
     m.extend_from_slice(invitation.as_bytes());
     m.extend_from_slice(keys.device.as_bytes());

@@ -25,13 +25,13 @@ use puente_crdt::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::envelope::{
     Accepted, Admission, Admitted, Authority, BuildsOn, Envelope, EnvelopeError, Epoch, EpochKey,
     EpochKeyring, EpochKeys, NetworkId,
 };
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
 use crate::membership::{MembershipError, MembershipLog, WriteLimit};
-use crate::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::store::{Store, StoreError, WriteBatch};
 
 mod audit;

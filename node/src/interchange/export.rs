@@ -36,6 +36,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use super::csv_import::{COLUMNS, FORMULA_STARTS};
+use crate::crypto::labels::HSDS_ID_DOMAIN;
 
 /// Version of the layout of [`to_json`]; a change to the layout is a documented bump.
 pub const JSON_EXPORT_VERSION: u32 = 1;
@@ -267,7 +268,7 @@ pub fn hsds_publishable(offer: &Offer, now: Time) -> bool {
 /// stable across exports and reveal nothing beyond what the export already says.
 fn hsds_id(table: &str, key: &str) -> String {
     let digest = Sha256::new()
-        .chain_update(b"puente-hsds-id-v1\0")
+        .chain_update(HSDS_ID_DOMAIN)
         .chain_update(table.as_bytes())
         .chain_update(b"\0")
         .chain_update(key.as_bytes())

@@ -4,7 +4,7 @@
 //!
 //! Ephemeral-static X25519: a fresh ephemeral secret per box, the shared secret fed through
 //! HKDF-SHA256 with the network, the epoch and both public keys in its info, then
-//! XChaCha20-Poly1305 (through [`crate::seal`]) with associated data binding the network, the
+//! XChaCha20-Poly1305 (through [`crate::crypto::seal`]) with associated data binding the network, the
 //! epoch and the recipient device. Owns no state.
 
 use hkdf::Hkdf;
@@ -13,26 +13,21 @@ use zeroize::Zeroizing;
 
 use super::MembershipError;
 use super::op::{Body, Op};
+use crate::crypto::labels::{EPOCH_KEY_BOX_DOMAIN, EPOCH_KEY_COMMITMENT_DOMAIN};
+use crate::crypto::seal::{KEY_LEN, SEAL_OVERHEAD, SymmetricKey, open, seal};
 use crate::envelope::{Epoch, EpochKey, NetworkId};
 use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
-use crate::seal::{KEY_LEN, SEAL_OVERHEAD, SymmetricKey, open, seal};
 
 /// Length of one box: ephemeral X25519 public key (32) ‖ nonce (24) ‖ sealed epoch key (32) ‖
 /// tag (16).
 pub const EPOCH_KEY_BOX_LEN: usize = 32 + KEY_LEN + SEAL_OVERHEAD;
-
-/// HKDF info prefix and AEAD associated-data prefix of epoch-key boxes.
-const BOX_DOMAIN: &[u8] = b"puente/epoch-key/v1";
-
-/// Domain separator of key commitments.
-const COMMITMENT_DOMAIN: &[u8] = b"puente/epoch-key-commitment/v1";
 
 /// SHA-256(`"puente/epoch-key-commitment/v1"` ‖ network ‖ epoch ‖ key): published in an
 /// `EpochKey` op so every recipient can check it opened the same key as every other. The key is
 /// 256 random bits, so the commitment reveals nothing about it.
 pub fn epoch_key_commitment(network: NetworkId, key: &EpochKey) -> [u8; 32] {
     Sha256::new()
-        .chain_update(COMMITMENT_DOMAIN)
+        .chain_update(EPOCH_KEY_COMMITMENT_DOMAIN)
         .chain_update(network.as_bytes())
         .chain_update(key.epoch().0.to_be_bytes())
         .chain_update(key.key().as_bytes())
@@ -53,7 +48,7 @@ fn box_key(
     Hkdf::<Sha256>::new(None, shared)
         .expand_multi_info(
             &[
-                BOX_DOMAIN,
+                EPOCH_KEY_BOX_DOMAIN,
                 network.as_bytes(),
                 &epoch.0.to_be_bytes(),
                 ephemeral.as_bytes(),
@@ -69,7 +64,7 @@ fn box_key(
 /// to another network, epoch or recipient.
 fn box_aad(network: NetworkId, epoch: Epoch, device: &PublicKey) -> Vec<u8> {
     [
-        BOX_DOMAIN,
+        EPOCH_KEY_BOX_DOMAIN,
         network.as_bytes(),
         &epoch.0.to_be_bytes(),
         device.as_bytes(),

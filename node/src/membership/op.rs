@@ -18,14 +18,11 @@ use super::{
     MAX_CUTS, MAX_NAME_LEN, MAX_OP_LEN, MAX_PARENTS, MAX_REASON_LEN, MAX_SEALED, MembershipError,
     OP_FORMAT_VERSION, OpId, RECORD_MEMBERSHIP_OP,
 };
+use crate::crypto::labels::MEMBERSHIP_SIG_DOMAIN;
 use crate::envelope::{Epoch, EpochKey, NetworkId};
 use crate::identity::{
     AgreementPublic, AgreementSecret, PublicKey, SecretKey, Signature, org_id_for,
 };
-
-/// Domain separator of op signatures: an op signature can never be replayed as an envelope or
-/// snapshot signature, nor the reverse.
-const SIG_DOMAIN: &[u8] = b"puente/membership/v1";
 
 /// Length of the Ed25519 signature trailer.
 const SIGNATURE_LEN: usize = 64;
@@ -285,7 +282,7 @@ impl Op {
                 max: MAX_OP_LEN as u64,
             });
         }
-        let sig = author.sign(&[SIG_DOMAIN, bytes.as_slice()].concat());
+        let sig = author.sign(&[MEMBERSHIP_SIG_DOMAIN, bytes.as_slice()].concat());
         bytes.extend_from_slice(sig.as_bytes());
         // Parsing what was just written applies every structural check in one place.
         Op::from_bytes(&bytes)
@@ -533,7 +530,7 @@ impl Op {
         sig_bytes.copy_from_slice(sig);
         self.author
             .verify(
-                &[SIG_DOMAIN, signed].concat(),
+                &[MEMBERSHIP_SIG_DOMAIN, signed].concat(),
                 &Signature::from_bytes(sig_bytes),
             )
             .map_err(|_| MembershipError::BadSignature)
@@ -1103,9 +1100,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::crypto::seal::SymmetricKey;
     use crate::membership::fixture::{Dev, NET, genesis};
     use crate::membership::{MAX_CUTS, MembershipLog, Role};
-    use crate::seal::SymmetricKey;
 
     /// Every op kind, signed by `a`, on top of the genesis.
     fn one_of_each(a: &Dev, b: &Dev) -> Vec<Op> {

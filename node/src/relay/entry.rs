@@ -2,7 +2,7 @@
 //! anyone holding its disk) cannot open it.
 //!
 //! Format v1: `version (1) ‖ epoch (u32 BE) ‖ sealed`, where `sealed` is XChaCha20-Poly1305
-//! (random nonce, [`crate::seal`]) under a key derived with HKDF-SHA256 from the network's
+//! (random nonce, [`seal`]) under a key derived with HKDF-SHA256 from the network's
 //! epoch key of that epoch (info: [`MAILBOX_KEY_INFO`] and the network id), with associated
 //! data `version ‖ epoch ‖ network tag`, of `kind (1) ‖ payload`. The kind (an envelope or a
 //! membership op) is inside the ciphertext, so the relay sees only the epoch number, the
@@ -13,16 +13,14 @@
 use hkdf::Hkdf;
 use sha2::Sha256;
 
+use crate::crypto::labels::MAILBOX_KEY_INFO;
+use crate::crypto::seal::{self, SymmetricKey};
 use crate::envelope::{Epoch, NetworkId};
-use crate::seal::{self, SymmetricKey};
 
 use super::wire::network_tag;
 
 /// The entry format's version byte.
 pub const ENTRY_VERSION: u8 = 1;
-
-/// HKDF info prefix of the mailbox key.
-const MAILBOX_KEY_INFO: &[u8] = b"puente mailbox entry key v1";
 
 /// Bytes before the sealed part.
 const HEADER_LEN: usize = 1 + 4;

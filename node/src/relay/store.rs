@@ -55,7 +55,7 @@ use redb::{
 };
 use zeroize::Zeroizing;
 
-use crate::seal::fill_random;
+use crate::crypto::seal::fill_random;
 use crate::store::private::{FILE_MODE, FsProblem, check_private, ensure_private_dir, sync_dir};
 
 /// An opaque per-network id chosen by the member nodes (the relay never learns what it names).

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::crypto::labels::RELAY_TAG_DOMAIN;
 use crate::envelope::NetworkId;
 
 /// The version byte of every request and response.
@@ -32,14 +33,11 @@ pub const MAX_COLLECT_BYTES: u32 = 6 * 1024 * 1024;
 /// expire sooner (a week by default).
 pub const MAX_INVITATION_TTL_SECS: u32 = 14 * 24 * 60 * 60;
 
-/// Domain of the network tag.
-const TAG_DOMAIN: &[u8] = b"puente relay network tag v1";
-
 /// The tag a relay knows a network by: SHA-256 of a domain and the network id, so the relay
 /// never holds the id itself (the id names the network in tokens and bundles).
 pub fn network_tag(network: &NetworkId) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(TAG_DOMAIN);
+    h.update(RELAY_TAG_DOMAIN);
     h.update(network.as_bytes());
     h.finalize().into()
 }

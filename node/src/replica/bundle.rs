@@ -28,13 +28,14 @@ use zeroize::Zeroizing;
 
 use super::{IngestOutcome, Replica, ReplicaError, decode_json, encode_json};
 use crate::codec::{Reader, Truncation};
-use crate::envelope::{ENVELOPE_HEADER_LEN, NetworkId, SIGNATURE_LEN};
-use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
-use crate::membership::{MAX_OP_LEN, MAX_OPS, MAX_SEALED};
-use crate::seal::{
+use crate::crypto::labels::BUNDLE_KEY_DOMAIN;
+use crate::crypto::seal::{
     KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, fill_random, open, open_with_nonce,
     random_nonce, seal, seal_with_nonce,
 };
+use crate::envelope::{ENVELOPE_HEADER_LEN, NetworkId, SIGNATURE_LEN};
+use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
+use crate::membership::{MAX_OP_LEN, MAX_OPS, MAX_SEALED};
 use crate::store::WriteBatch;
 use crate::sync::MAX_ENVELOPE_LEN;
 
@@ -59,10 +60,6 @@ pub const BUNDLE_SLOT_LEN: usize = 32 + KEY_LEN + SEAL_OVERHEAD;
 
 /// Bytes before the first slot: magic, version, network id, slot count.
 const FIXED_HEADER_LEN: usize = BUNDLE_MAGIC.len() + 1 + NetworkId::BYTES + 2;
-
-/// HKDF info prefix and AEAD associated-data prefix of slots: a slot can never be taken for an
-/// epoch-key box (`puente/epoch-key/v1`) or the reverse.
-const SLOT_DOMAIN: &[u8] = b"puente/bundle-key/v1";
 
 /// Shortest envelope (format v1): header, the shortest ciphertext (a count and a tag),
 /// signature. Used to bound the envelope count by the bytes that remain.
@@ -528,7 +525,7 @@ fn slot_key(
     Hkdf::<Sha256>::new(None, shared)
         .expand_multi_info(
             &[
-                SLOT_DOMAIN,
+                BUNDLE_KEY_DOMAIN,
                 network.as_bytes(),
                 ephemeral.as_bytes(),
                 recipient.as_bytes(),
@@ -542,7 +539,7 @@ fn slot_key(
 /// Associated data of a slot: domain ‖ network ‖ recipient device key, so a slot opens only for
 /// the device it was made for, in its network.
 fn slot_aad(network: NetworkId, device: &PublicKey) -> Vec<u8> {
-    [SLOT_DOMAIN, network.as_bytes(), device.as_bytes()].concat()
+    [BUNDLE_KEY_DOMAIN, network.as_bytes(), device.as_bytes()].concat()
 }
 
 /// Seals the bundle key to one device; `None` for a low-order agreement key.

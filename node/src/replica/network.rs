@@ -22,6 +22,7 @@ use super::{
     REC_EPOCH_KEYS, REC_INVITATIONS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError,
     encode_json, encode_keys,
 };
+use crate::crypto::labels::DEVICE_AGREEMENT_DOMAIN;
 use crate::envelope::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::identity::{AgreementSecret, PublicKey};
 use crate::invite::{Invitation, InviteState, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase};
@@ -29,9 +30,6 @@ use crate::membership::{
     Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
 };
 use crate::store::{Store, WriteBatch};
-
-/// HKDF info that derives a device's X25519 key from its Ed25519 seed.
-const AGREEMENT_DOMAIN: &[u8] = b"puente/device-agreement/v1";
 
 /// Addresses kept per partner device; older ones are dropped first.
 const MAX_ADDRESSES_PER_PEER: usize = 8;
@@ -219,7 +217,7 @@ impl Replica {
         let seed = self.key.to_bytes();
         let mut okm = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA256's output limit.
-        let _ = Hkdf::<Sha256>::new(None, &seed[..]).expand(AGREEMENT_DOMAIN, &mut okm[..]);
+        let _ = Hkdf::<Sha256>::new(None, &seed[..]).expand(DEVICE_AGREEMENT_DOMAIN, &mut okm[..]);
         AgreementSecret::from_bytes(&okm)
     }
 

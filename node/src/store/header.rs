@@ -5,7 +5,7 @@
 //! or choose parameters. The header is not secret; every field is bound to the wrapped key as
 //! associated data, so editing any of them makes unwrapping fail.
 
-use crate::seal::{self, KdfParams, SALT_LEN, SEAL_OVERHEAD, SealError, SymmetricKey};
+use crate::crypto::seal::{self, KdfParams, SALT_LEN, SEAL_OVERHEAD, SealError, SymmetricKey};
 
 /// Magic bytes at the start of a header, so a stray file is never mistaken for one.
 pub(crate) const MAGIC: [u8; 8] = *b"PUENTEDB";

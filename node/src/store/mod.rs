@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use redb::{Database, Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 use zeroize::Zeroizing;
 
-use crate::seal::{self, KdfError, KdfParams, SALT_LEN, SymmetricKey, fill_random};
+use crate::crypto::labels::{STORE_CHECK_PLAINTEXT, STORE_VALUE_AAD_PREFIX};
+use crate::crypto::seal::{self, KdfError, KdfParams, SALT_LEN, SymmetricKey, fill_random};
 use header::{HEADER_LEN, Header, HeaderParseError};
 use private::{FsProblem, check_private, ensure_private_dir, sync_dir};
 
@@ -37,13 +38,6 @@ pub const HEADER_FILE: &str = "puente.header";
 /// Temporary name the header is written under before being renamed into place, so a crash
 /// never leaves a half-written header.
 const HEADER_TMP_FILE: &str = "puente.header.tmp";
-
-/// Prefix of the associated data of every sealed value; the version changes with the format.
-const VALUE_AAD_PREFIX: &[u8] = b"puente/store/v1";
-
-/// Plaintext of the check value sealed in `meta` at creation: proves on open that the header's
-/// data key is the one this database was written with.
-const CHECK_PLAINTEXT: &[u8] = b"puente/store/v1 check";
 
 /// redb's page cache: 64 MiB holds the working set of a large network's log while staying small
 /// on a laptop or phone (redb's default is 1 GiB).
@@ -294,8 +288,8 @@ impl std::fmt::Debug for WriteBatch {
 /// Associated data of a sealed value: prefix, table name (length-prefixed, so no table name and
 /// key can be confused with another), and the key bytes.
 fn value_aad(table: &str, key: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(VALUE_AAD_PREFIX.len() + 1 + table.len() + key.len());
-    aad.extend_from_slice(VALUE_AAD_PREFIX);
+    let mut aad = Vec::with_capacity(STORE_VALUE_AAD_PREFIX.len() + 1 + table.len() + key.len());
+    aad.extend_from_slice(STORE_VALUE_AAD_PREFIX);
     // Table names are short constants.
     aad.push(table.len() as u8);
     aad.extend_from_slice(table.as_bytes());
@@ -408,7 +402,11 @@ impl Store {
         txn.set_two_phase_commit(true);
         {
             let mut meta = txn.open_table(META).map_err(|e| map(e.into()))?;
-            let check = seal::seal(&data_key, &value_aad(META_NAME, b"check"), CHECK_PLAINTEXT);
+            let check = seal::seal(
+                &data_key,
+                &value_aad(META_NAME, b"check"),
+                STORE_CHECK_PLAINTEXT,
+            );
             meta.insert("check", check.as_slice())
                 .map_err(|e| map(e.into()))?;
             txn.open_table(RECORDS).map_err(|e| map(e.into()))?;
@@ -514,7 +512,7 @@ impl Store {
             value.value(),
         )
         .map_err(|_| mismatched())?;
-        if plain.as_slice() != CHECK_PLAINTEXT {
+        if plain.as_slice() != STORE_CHECK_PLAINTEXT {
             return Err(mismatched());
         }
         Ok(())

@@ -10,9 +10,9 @@ use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use super::*;
+use crate::crypto::seal::SymmetricKey;
 use crate::envelope::{Envelope, Epoch, Snapshot};
 use crate::identity::{SecretKey, org_id_for};
-use crate::seal::SymmetricKey;
 
 const NET: NetworkId = NetworkId::from_bytes([5; 16]);
 

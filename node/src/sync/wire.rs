@@ -663,7 +663,7 @@ mod tests {
             org_id_for(&signer.public()),
             &signer,
             Epoch(1),
-            &crate::seal::SymmetricKey::from_bytes(&[9; 32]),
+            &crate::crypto::seal::SymmetricKey::from_bytes(&[9; 32]),
             &covers,
             &[[3; 32]],
             &document,

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use super::*;
+use crate::crypto::seal::SymmetricKey;
 use crate::envelope::Authority as _;
 use crate::membership::epoch_key_commitment;
 use crate::membership::fixture::{Dev, NET, accept, genesis};
@@ -12,7 +13,6 @@ use crate::membership::{
     Cut, DeviceKeys, EPOCH_KEY_BOX_LEN, InvalidReason, MAX_DEVICES_PER_ORG, MAX_OP_LEN, MAX_SEALED,
     RelayEntry, Role, SealedKey, Verdict, WriteLimit,
 };
-use crate::seal::SymmetricKey;
 
 fn key(epoch: u32, byte: u8) -> EpochKey {
     EpochKey::new(Epoch(epoch), SymmetricKey::from_bytes(&[byte; 32]))
