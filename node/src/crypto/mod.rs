@@ -9,5 +9,6 @@
 //! reads the clock or logs. What a box or a sealed value is bound to (network, epoch, table,
 //! recipient) is decided by its caller.
 
+pub(crate) mod keybox;
 pub(crate) mod labels;
 pub mod seal;

@@ -1,26 +1,24 @@
-//! The epoch-key box: an epoch key sealed to one device's X25519 key (format v1, see
+//! The epoch-key box: an epoch key sealed to one member device (format v1, see
 //! `docs/formats.md`), and the key commitment that makes every recipient of an op get the same
 //! key.
 //!
-//! Ephemeral-static X25519: a fresh ephemeral secret per box, the shared secret fed through
-//! HKDF-SHA256 with the network, the epoch and both public keys in its info, then
-//! XChaCha20-Poly1305 (through [`crate::crypto::seal`]) with associated data binding the network, the
-//! epoch and the recipient device. Owns no state.
+//! The box is the crate's one key box ([`crate::crypto::keybox`]) under the label
+//! `puente/epoch-key/v1`, with network ‖ epoch as its context (in the key derivation and the
+//! associated data) and the recipient's device key in its associated data, so a box cannot be
+//! moved to another network, epoch or recipient. Owns no state.
 
-use hkdf::Hkdf;
 use sha2::{Digest as _, Sha256};
-use zeroize::Zeroizing;
 
 use super::MembershipError;
 use super::op::{Body, Op};
+use crate::crypto::keybox::{self, Binding, KEY_BOX_LEN};
 use crate::crypto::labels::{EPOCH_KEY_BOX_DOMAIN, EPOCH_KEY_COMMITMENT_DOMAIN};
-use crate::crypto::seal::{KEY_LEN, SEAL_OVERHEAD, SymmetricKey, open, seal};
 use crate::envelope::{Epoch, EpochKey, NetworkId};
 use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
 
 /// Length of one box: ephemeral X25519 public key (32) ‖ nonce (24) ‖ sealed epoch key (32) ‖
 /// tag (16).
-pub const EPOCH_KEY_BOX_LEN: usize = 32 + KEY_LEN + SEAL_OVERHEAD;
+pub const EPOCH_KEY_BOX_LEN: usize = KEY_BOX_LEN;
 
 /// SHA-256(`"puente/epoch-key-commitment/v1"` ‖ network ‖ epoch ‖ key): published in an
 /// `EpochKey` op so every recipient can check it opened the same key as every other. The key is
@@ -35,41 +33,12 @@ pub fn epoch_key_commitment(network: NetworkId, key: &EpochKey) -> [u8; 32] {
         .into()
 }
 
-/// HKDF-SHA256(ikm = shared secret, no salt, info = domain ‖ network ‖ epoch ‖ ephemeral public
-/// ‖ recipient agreement public).
-fn box_key(
-    shared: &[u8; 32],
-    network: NetworkId,
-    epoch: Epoch,
-    ephemeral: &AgreementPublic,
-    recipient: &AgreementPublic,
-) -> SymmetricKey {
-    let mut okm = Zeroizing::new([0u8; KEY_LEN]);
-    Hkdf::<Sha256>::new(None, shared)
-        .expand_multi_info(
-            &[
-                EPOCH_KEY_BOX_DOMAIN,
-                network.as_bytes(),
-                &epoch.0.to_be_bytes(),
-                ephemeral.as_bytes(),
-                recipient.as_bytes(),
-            ],
-            okm.as_mut_slice(),
-        )
-        .expect("32 bytes is far below HKDF-SHA256's 8160-byte output limit");
-    SymmetricKey::from_bytes(&okm)
-}
-
-/// Associated data: domain ‖ network ‖ epoch ‖ recipient device key, so a box cannot be moved
-/// to another network, epoch or recipient.
-fn box_aad(network: NetworkId, epoch: Epoch, device: &PublicKey) -> Vec<u8> {
-    [
-        EPOCH_KEY_BOX_DOMAIN,
-        network.as_bytes(),
-        &epoch.0.to_be_bytes(),
-        device.as_bytes(),
-    ]
-    .concat()
+/// What an epoch-key box is bound to: label, network ‖ epoch, recipient device. Key derivation
+/// info: label ‖ network ‖ epoch ‖ ephemeral public ‖ recipient agreement public; associated
+/// data: label ‖ network ‖ epoch ‖ recipient device key.
+fn binding(network: NetworkId, epoch: Epoch, device: &PublicKey) -> Binding {
+    let context = [network.as_bytes().as_slice(), &epoch.0.to_be_bytes()].concat();
+    Binding::new(EPOCH_KEY_BOX_DOMAIN, context, device)
 }
 
 /// Seals `key` to one device. Refuses a low-order agreement key.
@@ -79,21 +48,8 @@ pub(crate) fn seal_epoch_key(
     device: &PublicKey,
     agreement: &AgreementPublic,
 ) -> Result<[u8; EPOCH_KEY_BOX_LEN], MembershipError> {
-    let ephemeral = AgreementSecret::generate();
-    let ephemeral_public = ephemeral.public();
-    let shared = ephemeral
-        .shared_secret(agreement)
-        .map_err(|_| MembershipError::BadAgreementKey(*device))?;
-    let wrapping = box_key(&shared, network, key.epoch(), &ephemeral_public, agreement);
-    let sealed = seal(
-        &wrapping,
-        &box_aad(network, key.epoch(), device),
-        key.key().as_bytes(),
-    );
-    let mut out = [0u8; EPOCH_KEY_BOX_LEN];
-    out[..32].copy_from_slice(ephemeral_public.as_bytes());
-    out[32..].copy_from_slice(&sealed);
-    Ok(out)
+    keybox::seal_to(agreement, &binding(network, key.epoch(), device), key.key())
+        .map_err(|_| MembershipError::BadAgreementKey(*device))
 }
 
 /// Opens the epoch key that `op` (an `EpochKey` op) sealed to `my_device`, using that device's
@@ -119,28 +75,65 @@ pub fn open_epoch_key(
         .binary_search_by_key(my_device, |entry| entry.recipient)
         .ok()?;
     let boxed = &sealed[index].sealed;
-    let mut ephemeral = [0u8; 32];
-    ephemeral.copy_from_slice(&boxed[..32]);
-    let ephemeral = AgreementPublic::from_bytes(ephemeral);
-    let shared = my_agreement.shared_secret(&ephemeral).ok()?;
     let network = op.network();
-    let wrapping = box_key(&shared, network, *epoch, &ephemeral, &my_agreement.public());
-    let plaintext = open(
-        &wrapping,
-        &box_aad(network, *epoch, my_device),
-        &boxed[32..],
-    )
-    .ok()?;
-    let bytes: &[u8; KEY_LEN] = plaintext.as_slice().try_into().ok()?;
-    let key = EpochKey::new(*epoch, SymmetricKey::from_bytes(bytes));
+    let opened =
+        keybox::open_from(my_agreement, &binding(network, *epoch, my_device), boxed).ok()?;
+    let key = EpochKey::new(*epoch, opened);
     (epoch_key_commitment(network, &key) == *commitment).then_some(key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::seal::{KEY_LEN, SymmetricKey};
     use crate::membership::fixture::{Dev, NET, genesis};
     use crate::membership::op::SealedKey;
+
+    /// An epoch-key box made by the code before the key box was shared (commit 1c740b2, its own
+    /// HKDF and associated data, with the ephemeral secret `[0xE1; 32]` and nonce `[0x4E; 24]`):
+    /// epoch 5's key `[0x42; 32]` in [`NET`] for `Dev::new(2)`.
+    const EPOCH_KEY_BOX_V1: &str = "4c2817a9d668ed844d2f95b93b69ecb8485095783a015a424164b0d0\
+        9702894f4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4e4ec6801f285e3652f0bacce56bf77f5021\
+        6baa037a5069f42753e0a4ec2f1e433ef103b380df7db80e0d2c9c67395e4282";
+
+    #[test]
+    fn epoch_key_boxes_keep_their_v1_bytes() {
+        let (author, recipient) = (Dev::new(1), Dev::new(2));
+        let k = key(5, 0x42);
+        let pinned: [u8; EPOCH_KEY_BOX_LEN] = data_encoding::HEXLOWER
+            .decode(EPOCH_KEY_BOX_V1.as_bytes())
+            .expect("hex")
+            .try_into()
+            .expect("one box");
+        // Sealing with the same ephemeral secret and nonce gives the same bytes...
+        let sealed = keybox::seal_to_with(
+            &AgreementSecret::from_bytes(&[0xE1; 32]),
+            &[0x4E; 24],
+            &recipient.agreement.public(),
+            &binding(NET, k.epoch(), &recipient.public()),
+            k.key(),
+        )
+        .expect("seals");
+        assert_eq!(sealed, pinned);
+        // ...and the box the old code made opens through the op as before.
+        let op = Op::new(
+            NET,
+            &author.key,
+            &[genesis(&author).id()],
+            Body::EpochKey {
+                epoch: k.epoch(),
+                commitment: epoch_key_commitment(NET, &k),
+                sealed: vec![SealedKey {
+                    recipient: recipient.public(),
+                    sealed: pinned,
+                }],
+            },
+            0,
+        )
+        .expect("op");
+        let opened = open_epoch_key(&op, &recipient.public(), &recipient.agreement).expect("opens");
+        assert!(same(&opened, &k));
+    }
 
     fn key(epoch: u32, byte: u8) -> EpochKey {
         EpochKey::new(Epoch(epoch), SymmetricKey::from_bytes(&[byte; KEY_LEN]))

@@ -20,18 +20,17 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::Path;
 
-use hkdf::Hkdf;
 use puente_crdt::OrgId;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{IngestOutcome, Replica, ReplicaError, decode_json, encode_json};
 use crate::codec::{Reader, Truncation};
+use crate::crypto::keybox::{self, Binding};
 use crate::crypto::labels::BUNDLE_KEY_DOMAIN;
 use crate::crypto::seal::{
-    KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, fill_random, open, open_with_nonce,
-    random_nonce, seal, seal_with_nonce,
+    KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, fill_random, open_with_nonce,
+    random_nonce, seal_with_nonce,
 };
 use crate::envelope::{ENVELOPE_HEADER_LEN, NetworkId, SIGNATURE_LEN};
 use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
@@ -513,33 +512,11 @@ fn item<'a>(
     r.take(len)
 }
 
-/// HKDF-SHA256(ikm = shared secret, no salt, info = domain ‖ network ‖ ephemeral public ‖
-/// recipient agreement public).
-fn slot_key(
-    shared: &[u8; 32],
-    network: NetworkId,
-    ephemeral: &AgreementPublic,
-    recipient: &AgreementPublic,
-) -> SymmetricKey {
-    let mut okm = Zeroizing::new([0u8; KEY_LEN]);
-    Hkdf::<Sha256>::new(None, shared)
-        .expand_multi_info(
-            &[
-                BUNDLE_KEY_DOMAIN,
-                network.as_bytes(),
-                ephemeral.as_bytes(),
-                recipient.as_bytes(),
-            ],
-            okm.as_mut_slice(),
-        )
-        .expect("32 bytes is far below HKDF-SHA256's 8160-byte output limit");
-    SymmetricKey::from_bytes(&okm)
-}
-
-/// Associated data of a slot: domain ‖ network ‖ recipient device key, so a slot opens only for
-/// the device it was made for, in its network.
-fn slot_aad(network: NetworkId, device: &PublicKey) -> Vec<u8> {
-    [BUNDLE_KEY_DOMAIN, network.as_bytes(), device.as_bytes()].concat()
+/// What a slot is bound to: label, network, recipient device. Key derivation info: label ‖
+/// network ‖ ephemeral public ‖ recipient agreement public; associated data: label ‖ network ‖
+/// recipient device key, so a slot opens only for the device it was made for, in its network.
+fn slot_binding(network: NetworkId, device: &PublicKey) -> Binding {
+    Binding::new(BUNDLE_KEY_DOMAIN, network.as_bytes().to_vec(), device)
 }
 
 /// Seals the bundle key to one device; `None` for a low-order agreement key.
@@ -549,15 +526,7 @@ fn seal_slot(
     device: &PublicKey,
     agreement: &AgreementPublic,
 ) -> Option<[u8; BUNDLE_SLOT_LEN]> {
-    let ephemeral = AgreementSecret::generate();
-    let ephemeral_public = ephemeral.public();
-    let shared = ephemeral.shared_secret(agreement).ok()?;
-    let wrapping = slot_key(&shared, network, &ephemeral_public, agreement);
-    let sealed = seal(&wrapping, &slot_aad(network, device), bundle_key.as_bytes());
-    let mut out = [0u8; BUNDLE_SLOT_LEN];
-    out[..32].copy_from_slice(ephemeral_public.as_bytes());
-    out[32..].copy_from_slice(&sealed);
-    Some(out)
+    keybox::seal_to(agreement, &slot_binding(network, device), bundle_key).ok()
 }
 
 /// The bundle key if `slot` was sealed to `device` (whose agreement secret is `agreement`).
@@ -567,14 +536,7 @@ fn open_slot(
     device: &PublicKey,
     agreement: &AgreementSecret,
 ) -> Option<SymmetricKey> {
-    let mut ephemeral = [0u8; 32];
-    ephemeral.copy_from_slice(&slot[..32]);
-    let ephemeral = AgreementPublic::from_bytes(ephemeral);
-    let shared = agreement.shared_secret(&ephemeral).ok()?;
-    let wrapping = slot_key(&shared, network, &ephemeral, &agreement.public());
-    let plaintext = open(&wrapping, &slot_aad(network, device), &slot[32..]).ok()?;
-    let bytes: &[u8; KEY_LEN] = plaintext.as_slice().try_into().ok()?;
-    Some(SymmetricKey::from_bytes(bytes))
+    keybox::open_from(agreement, &slot_binding(network, device), slot).ok()
 }
 
 #[cfg(test)]
@@ -648,6 +610,37 @@ mod tests {
                 "byte {i}"
             );
         }
+    }
+
+    /// A slot made by the code before the key box was shared (commit 1c740b2, its own HKDF and
+    /// associated data, with the ephemeral secret `[0xE2; 32]` and nonce `[0x4F; 24]`): the
+    /// bundle key `[0x6B; 32]` in network `[3; 16]` for device `[5; 32]`.
+    const SLOT_V1: &str = "19d80204bf85f3e1118e1b23410c88f0d0eeced5156f4c5bdf347b14ed7ec63f\
+        4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f1aa35daabcd79abf3deeb9ae1905059b2e348c53\
+        510a6e10bc062d75f596dd1faf7ff5a50b9e75f4863a0d0d8db5e51d";
+
+    #[test]
+    fn slots_keep_their_v1_bytes() {
+        let network = NetworkId::from_bytes([3; 16]);
+        let device = PublicKey::from_bytes([5; 32]);
+        let agreement = AgreementSecret::from_bytes(&[0x35; 32]);
+        let bundle_key = SymmetricKey::from_bytes(&[0x6B; 32]);
+        let pinned: [u8; BUNDLE_SLOT_LEN] = data_encoding::HEXLOWER
+            .decode(SLOT_V1.as_bytes())
+            .expect("hex")
+            .try_into()
+            .expect("one slot");
+        let sealed = keybox::seal_to_with(
+            &AgreementSecret::from_bytes(&[0xE2; 32]),
+            &[0x4F; 24],
+            &agreement.public(),
+            &slot_binding(network, &device),
+            &bundle_key,
+        )
+        .expect("seals");
+        assert_eq!(sealed, pinned);
+        let opened = open_slot(network, &pinned, &device, &agreement).expect("opens");
+        assert_eq!(opened.as_bytes(), bundle_key.as_bytes());
     }
 
     #[test]
