@@ -25,9 +25,10 @@ use puente_crdt::{NewOffer, OfferId, Time};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::envelope::{Envelope, EnvelopeError, NetworkId};
+use crate::envelope::format::{Envelope, EnvelopeError};
 use crate::identity::PublicKey;
 use crate::invite::{InviteState, JoinMessage, JoinReply};
+use crate::keys::NetworkId;
 use crate::membership;
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits, PathKind, RelayConfig};
 use crate::relay::client::{Job, RelayClient, RelayReport};

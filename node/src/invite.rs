@@ -35,8 +35,8 @@ use sha2::{Digest as _, Sha256};
 use crate::codec::{Reader, Truncation};
 use crate::crypto::labels::{INVITE_KEY_DOMAIN, JOIN_REQUEST_DOMAIN, SAFETY_PHRASE_DOMAIN};
 use crate::crypto::seal::fill_random;
-use crate::envelope::NetworkId;
 use crate::identity::{AgreementPublic, PublicKey, SecretKey, Signature};
+use crate::keys::NetworkId;
 use crate::membership::{DeviceKeys, Role};
 
 /// Token format version of an organisation's invitation: no kind byte.

@@ -6,7 +6,6 @@
 //! the AEAD and the passphrase KDF.
 
 pub mod actor;
-mod chunk;
 mod codec;
 pub mod crypto;
 pub mod envelope;
@@ -14,6 +13,7 @@ pub mod identity;
 pub mod interchange;
 pub mod invite;
 pub mod joiner;
+pub mod keys;
 pub mod membership;
 pub mod net;
 pub mod relay;

@@ -26,11 +26,10 @@ use puente_crdt::{
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::seal::{KdfParams, SymmetricKey, fill_random};
-use crate::envelope::{
-    Accepted, Admission, Admitted, Authority, BuildsOn, Envelope, EnvelopeError, Epoch, EpochKey,
-    EpochKeyring, EpochKeys, NetworkId,
-};
+use crate::envelope::admission::{Accepted, Admission, Admitted, Authority};
+use crate::envelope::format::{BuildsOn, Envelope, EnvelopeError};
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
+use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys, NetworkId};
 use crate::membership::{MembershipError, MembershipLog, WriteLimit};
 use crate::store::{Store, StoreError, WriteBatch};
 
@@ -1547,11 +1546,11 @@ mod tests {
         let key = r.keys.key(epoch).expect("epoch key").clone();
         // A billion rows claimed by a few bytes: one run of "put" actions.
         let mut actions = Vec::new();
-        crate::chunk::build::sleb(1 << 30, &mut actions);
-        crate::chunk::build::uleb(1, &mut actions);
-        let bomb = crate::chunk::build::change(
+        crate::envelope::chunk::build::sleb(1 << 30, &mut actions);
+        crate::envelope::chunk::build::uleb(1, &mut actions);
+        let bomb = crate::envelope::chunk::build::change(
             mallory.public().as_bytes(),
-            &[(crate::chunk::build::spec(4, 2), actions)],
+            &[(crate::envelope::chunk::build::spec(4, 2), actions)],
         );
         let env = Envelope::seal_unchecked(network, org, &mallory, 1, epoch, &key, &[bomb]);
         let log_len = r.log_len;

@@ -13,8 +13,8 @@ use super::MembershipError;
 use super::op::{Body, Op};
 use crate::crypto::keybox::{self, Binding, KEY_BOX_LEN};
 use crate::crypto::labels::{EPOCH_KEY_BOX_DOMAIN, EPOCH_KEY_COMMITMENT_DOMAIN};
-use crate::envelope::{Epoch, EpochKey, NetworkId};
 use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
+use crate::keys::{Epoch, EpochKey, NetworkId};
 
 /// Length of one box: ephemeral X25519 public key (32) ‖ nonce (24) ‖ sealed epoch key (32) ‖
 /// tag (16).
@@ -263,7 +263,7 @@ mod tests {
             panic!("an epoch key op");
         };
         let other_net = Op::new(
-            crate::envelope::NetworkId::from_bytes([8; 16]),
+            crate::keys::NetworkId::from_bytes([8; 16]),
             &a.key,
             op.parents(),
             Body::EpochKey {
@@ -289,7 +289,7 @@ mod tests {
         assert_ne!(base, epoch_key_commitment(NET, &key(1, 2)));
         assert_ne!(
             base,
-            epoch_key_commitment(crate::envelope::NetworkId::from_bytes([8; 16]), &key(1, 1))
+            epoch_key_commitment(crate::keys::NetworkId::from_bytes([8; 16]), &key(1, 1))
         );
         assert_eq!(base, epoch_key_commitment(NET, &key(1, 1)));
     }

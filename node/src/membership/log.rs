@@ -14,8 +14,8 @@ use super::{
     MAX_OPS, MAX_PENDING_BYTES, MAX_PENDING_OPS, MembershipError, OpId, STATE_CACHE_LEN,
     SUMMARY_SAMPLES,
 };
-use crate::envelope::{Epoch, EpochKey, EpochKeyring, NetworkId};
 use crate::identity::{AgreementSecret, PublicKey};
+use crate::keys::{Epoch, EpochKey, EpochKeyring, NetworkId};
 
 /// What [`MembershipLog::insert`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -173,7 +173,7 @@ use std::fmt;
 
 use data_encoding::BASE32_DNSSEC;
 
-use crate::envelope::NetworkId;
+use crate::keys::NetworkId;
 
 pub use crypto::{EPOCH_KEY_BOX_LEN, epoch_key_commitment, open_epoch_key};
 pub use log::{Inserted, MembershipLog};
@@ -336,8 +336,8 @@ pub(crate) mod fixture {
     use puente_crdt::OrgId;
 
     use super::{DeviceKeys, Inserted, MembershipLog, Op, OpId};
-    use crate::envelope::NetworkId;
     use crate::identity::{AgreementSecret, PublicKey, SecretKey, org_id_for};
+    use crate::keys::NetworkId;
 
     /// The network of every test.
     pub(crate) const NET: NetworkId = NetworkId::from_bytes([7; 16]);

@@ -19,10 +19,10 @@ use super::{
     OP_FORMAT_VERSION, OpId, RECORD_MEMBERSHIP_OP,
 };
 use crate::crypto::labels::MEMBERSHIP_SIG_DOMAIN;
-use crate::envelope::{Epoch, EpochKey, NetworkId};
 use crate::identity::{
     AgreementPublic, AgreementSecret, PublicKey, SecretKey, Signature, org_id_for,
 };
+use crate::keys::{Epoch, EpochKey, NetworkId};
 
 /// Length of the Ed25519 signature trailer.
 const SIGNATURE_LEN: usize = 64;

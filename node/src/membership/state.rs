@@ -18,8 +18,9 @@ use puente_crdt::OrgId;
 
 use super::op::{Body, Cut, Op, RevokeTarget};
 use super::{MAX_DEVICES_PER_ORG, MAX_SEALED, OpId};
-use crate::envelope::{Authority, Epoch, NetworkId};
+use crate::envelope::admission::Authority;
 use crate::identity::{AgreementPublic, PublicKey};
+use crate::keys::{Epoch, NetworkId};
 
 /// An organisation's role. Ordered `Member < Admin`: of concurrent role changes, the lowest wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

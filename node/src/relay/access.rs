@@ -20,8 +20,8 @@ use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::envelope::NetworkId;
 use crate::identity::PublicKey;
+use crate::keys::NetworkId;
 use crate::net::RelayAccess;
 
 use super::wire::{MAX_ACCESS_KEYS, network_tag};

@@ -15,7 +15,7 @@ use sha2::Sha256;
 
 use crate::crypto::labels::MAILBOX_KEY_INFO;
 use crate::crypto::seal::{self, SymmetricKey};
-use crate::envelope::{Epoch, NetworkId};
+use crate::keys::{Epoch, NetworkId};
 
 use super::wire::network_tag;
 

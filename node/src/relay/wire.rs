@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::crypto::labels::RELAY_TAG_DOMAIN;
-use crate::envelope::NetworkId;
+use crate::keys::NetworkId;
 
 /// The version byte of every request and response.
 pub const WIRE_VERSION: u8 = 1;

@@ -13,8 +13,9 @@ use puente_crdt::automerge::Change;
 use puente_crdt::{HoldId, OfferId, OrgId};
 
 use super::{Replica, ReplicaError, signed_changes};
-use crate::envelope::{Envelope, Epoch};
+use crate::envelope::format::Envelope;
 use crate::identity::PublicKey;
+use crate::keys::Epoch;
 
 /// The records a party could read (see the module documentation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

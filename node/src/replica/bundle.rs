@@ -32,8 +32,9 @@ use crate::crypto::seal::{
     KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, fill_random, open_with_nonce,
     random_nonce, seal_with_nonce,
 };
-use crate::envelope::{ENVELOPE_HEADER_LEN, NetworkId, SIGNATURE_LEN};
+use crate::envelope::format::{ENVELOPE_HEADER_LEN, SIGNATURE_LEN};
 use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
+use crate::keys::NetworkId;
 use crate::membership::{MAX_OP_LEN, MAX_OPS, MAX_SEALED};
 use crate::store::WriteBatch;
 use crate::sync::MAX_ENVELOPE_LEN;

@@ -35,7 +35,8 @@ use puente_crdt::{OrgId, Touched};
 use serde::{Deserialize, Serialize};
 
 use super::{Replica, ReplicaError, decode_json, encode_json, signed_changes};
-use crate::envelope::{Accepted, Envelope};
+use crate::envelope::admission::Accepted;
+use crate::envelope::format::Envelope;
 use crate::identity::PublicKey;
 use crate::membership::{MemberState, WriteLimit};
 use crate::store::WriteBatch;

@@ -14,8 +14,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Replica, ReplicaError};
-use crate::envelope::{Epoch, EpochKeys as _};
 use crate::identity::PublicKey;
+use crate::keys::{Epoch, EpochKeys as _};
 use crate::membership::Body;
 use crate::relay::entry::{EntryKind, entry_epoch, open_entry, seal_entry};
 

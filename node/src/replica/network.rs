@@ -23,9 +23,9 @@ use super::{
     encode_json, encode_keys,
 };
 use crate::crypto::labels::DEVICE_AGREEMENT_DOMAIN;
-use crate::envelope::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::identity::{AgreementSecret, PublicKey};
 use crate::invite::{Invitation, InviteState, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase};
+use crate::keys::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::membership::{
     Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
 };

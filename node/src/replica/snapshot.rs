@@ -37,7 +37,7 @@
 //!
 //! Boundary: no networking and no clock; the actor decides what is offered to whom (through
 //! `sync::Source`). The document check reads automerge's chunk layout (actors, heads, and
-//! through `crate::chunk` the header, column metadata and run-length encodings) and nothing
+//! through `envelope::chunk` the header, column metadata and run-length encodings) and nothing
 //! else.
 
 use std::collections::BTreeMap;
@@ -50,12 +50,12 @@ use super::{
     Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, Writers, encode_snapshot,
     signed_changes,
 };
-use crate::chunk::{self, ChunkError};
-use crate::envelope::{
-    Accepted, Admission, Authority, EnvelopeError, Epoch, EpochKeys, MAX_SNAPSHOT_HEADS, NetworkId,
-    Snapshot,
-};
+use crate::envelope::admission::{Accepted, Admission, Authority};
+use crate::envelope::chunk::{self, ChunkError};
+use crate::envelope::format::EnvelopeError;
+use crate::envelope::snapshot::{MAX_SNAPSHOT_HEADS, Snapshot};
 use crate::identity::PublicKey;
+use crate::keys::{Epoch, EpochKeys, NetworkId};
 use crate::store::{Store, WriteBatch};
 use crate::sync::MAX_SNAPSHOT_BYTES;
 
@@ -807,7 +807,7 @@ fn check_heads(heads: &[ChangeHash], snapshot: &Snapshot) -> Result<(), Snapshot
 /// Checks an automerge document chunk before automerge parses it: exactly one chunk, of type
 /// document, whose only actor is `signer`, with at most [`MAX_SNAPSHOT_HEADS`] heads, no
 /// DEFLATE-compressed column, no column over [`MAX_DOCUMENT_ROWS`] rows and strings within
-/// [`chunk::MAX_STRING_BYTES`] (the scan in `crate::chunk`). What follows the columns (the head
+/// [`chunk::MAX_STRING_BYTES`] (the scan in `envelope::chunk`). What follows the columns (the head
 /// indices) and everything about meaning is left to automerge's own load.
 ///
 /// Layout (automerge storage format): the chunk header (magic, checksum, type, LEB128 length);
@@ -911,8 +911,8 @@ mod tests {
     use puente_crdt::automerge::transaction::Transactable as _;
     use puente_crdt::automerge::{ActorId, AutoCommit, ROOT};
 
-    use crate::chunk::build::{sleb as put_sleb, uleb as put_uleb};
-    use crate::chunk::{COLUMN_BOOLEAN, COLUMN_DEFLATE, COLUMN_STRING};
+    use crate::envelope::chunk::build::{sleb as put_sleb, uleb as put_uleb};
+    use crate::envelope::chunk::{COLUMN_BOOLEAN, COLUMN_DEFLATE, COLUMN_STRING};
 
     fn signer() -> PublicKey {
         SecretKey::from_bytes(&[5; 32]).public()
@@ -954,7 +954,7 @@ mod tests {
         let mut empty = AutoCommit::new().with_actor(ActorId::from(key.as_bytes().as_slice()));
         empty.put(ROOT, "k", "v").expect("put");
         assert_eq!(inspect_document(&empty.save_nocompress(), &key), Ok(()));
-        // The run-length scan itself is tested in `crate::chunk`.
+        // The run-length scan itself is tested in `envelope::chunk`.
     }
 
     #[test]

@@ -92,10 +92,10 @@ mod tests;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::envelope::{
-    ENVELOPE_HEADER_LEN, MAX_ENVELOPE_BODY, MAX_PENDING_AHEAD, NetworkId, SIGNATURE_LEN,
-};
+use crate::envelope::admission::MAX_PENDING_AHEAD;
+use crate::envelope::format::{ENVELOPE_HEADER_LEN, MAX_ENVELOPE_BODY, SIGNATURE_LEN};
 use crate::identity::PublicKey;
+use crate::keys::NetworkId;
 
 pub use peer::{ApplyToken, Effect, Input, PeerStatus, PeerSync, Penalty};
 pub use wire::{Ack, ByeReason, DecodeError, Hello, Message};

@@ -3,8 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::envelope::{MAX_SEQ, NetworkId};
+use crate::envelope::format::MAX_SEQ;
 use crate::identity::PublicKey;
+use crate::keys::NetworkId;
 
 use super::wire::{Ack, ByeReason, DecodeError, Hello, Message, envelope_id, snapshot_covers};
 use super::{

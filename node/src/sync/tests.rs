@@ -11,14 +11,16 @@ use sha2::{Digest as _, Sha256};
 
 use super::*;
 use crate::crypto::seal::SymmetricKey;
-use crate::envelope::{Envelope, Epoch, Snapshot};
+use crate::envelope::format::Envelope;
+use crate::envelope::snapshot::Snapshot;
 use crate::identity::{SecretKey, org_id_for};
+use crate::keys::Epoch;
 
 const NET: NetworkId = NetworkId::from_bytes([5; 16]);
 
 /// A change chunk with no operations and about `len` bytes: what the envelope checks.
 fn fake_change(len: usize) -> Vec<u8> {
-    crate::chunk::build::padded_change(len.max(19))
+    crate::envelope::chunk::build::padded_change(len.max(19))
 }
 
 fn seal(key: &SecretKey, seq: u64, size: usize) -> Vec<u8> {

@@ -10,8 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::envelope::{MAX_SEQ, NetworkId};
+use crate::envelope::format::MAX_SEQ;
 use crate::identity::PublicKey;
+use crate::keys::NetworkId;
 
 use super::{
     MAX_BATCH_BYTES, MAX_BATCH_ENVELOPES, MAX_BATCH_OPS, MAX_DIRECT_PEERS, MAX_ENVELOPE_LEN,
@@ -459,7 +460,7 @@ impl WireRead for Reader<'_> {
 /// sequence number at 60..68), without copying or verifying anything else; `None` if the bytes
 /// are not a v1 change envelope header.
 pub(crate) fn envelope_id(bytes: &[u8]) -> Option<(PublicKey, u64)> {
-    use crate::envelope::{FORMAT_VERSION, RECORD_CHANGES};
+    use crate::envelope::format::{FORMAT_VERSION, RECORD_CHANGES};
     if bytes.first() != Some(&FORMAT_VERSION) || bytes.get(1) != Some(&RECORD_CHANGES) {
         return None;
     }
@@ -475,7 +476,8 @@ pub(crate) fn envelope_id(bytes: &[u8]) -> Option<(PublicKey, u64)> {
 /// bytes are not a v1 snapshot header or claim more authors than the format allows. Entries
 /// with a sequence number out of range are left out.
 pub(crate) fn snapshot_covers(bytes: &[u8]) -> Option<Vector> {
-    use crate::envelope::{FORMAT_VERSION, MAX_SNAPSHOT_COVERS, RECORD_SNAPSHOT};
+    use crate::envelope::format::FORMAT_VERSION;
+    use crate::envelope::snapshot::{MAX_SNAPSHOT_COVERS, RECORD_SNAPSHOT};
     if bytes.first() != Some(&FORMAT_VERSION) || bytes.get(1) != Some(&RECORD_SNAPSHOT) {
         return None;
     }
@@ -653,8 +655,9 @@ mod tests {
 
     #[test]
     fn a_snapshots_cover_is_read_from_its_header() {
-        use crate::envelope::{Epoch, Snapshot};
+        use crate::envelope::snapshot::Snapshot;
         use crate::identity::{SecretKey, org_id_for};
+        use crate::keys::Epoch;
         let signer = SecretKey::from_bytes(&[4; 32]);
         let covers: Vector = [(key(1), 7), (signer.public(), 1500)].into_iter().collect();
         let document = [0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 0, 0];
@@ -673,7 +676,7 @@ mod tests {
         let bytes = snapshot.as_bytes();
         assert_eq!(snapshot_covers(&bytes[..66 + 40]), None, "cut short");
         let mut envelope = bytes.to_vec();
-        envelope[1] = crate::envelope::RECORD_CHANGES;
+        envelope[1] = crate::envelope::format::RECORD_CHANGES;
         assert_eq!(snapshot_covers(&envelope), None);
     }
 
@@ -692,8 +695,8 @@ mod tests {
         #[test]
         fn snapshot_covers_never_panics(mut bytes in proptest::collection::vec(any::<u8>(), 0..600), head in any::<bool>()) {
             if head && bytes.len() >= 66 {
-                bytes[0] = crate::envelope::FORMAT_VERSION;
-                bytes[1] = crate::envelope::RECORD_SNAPSHOT;
+                bytes[0] = crate::envelope::format::FORMAT_VERSION;
+                bytes[1] = crate::envelope::snapshot::RECORD_SNAPSHOT;
                 bytes[64] = 0;
             }
             let _ = snapshot_covers(&bytes);

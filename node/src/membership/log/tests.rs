@@ -6,7 +6,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::*;
 use crate::crypto::seal::SymmetricKey;
-use crate::envelope::Authority as _;
+use crate::envelope::admission::Authority as _;
 use crate::membership::epoch_key_commitment;
 use crate::membership::fixture::{Dev, NET, accept, genesis};
 use crate::membership::{
@@ -1604,7 +1604,7 @@ fn wrong_network_and_second_roots_are_refused() {
     let (a, b) = (Dev::new(1), Dev::new(2));
     let g = genesis(&a);
     let mut log = MembershipLog::new(g.as_bytes()).expect("log");
-    let other_net = crate::envelope::NetworkId::from_bytes([8; 16]);
+    let other_net = crate::keys::NetworkId::from_bytes([8; 16]);
     let foreign = Op::create(other_net, &b.key, b.agreement.public(), "Other", 1).expect("op");
     assert_eq!(
         log.insert(foreign.as_bytes()),

@@ -1,8 +1,8 @@
 //! Automerge chunks read without automerge: the chunk header, LEB128 numbers, column metadata
 //! and the run-length encodings of column data, enough to bound what automerge would be asked to
 //! parse, load or apply before it sees a byte. Received snapshot documents
-//! (`replica/snapshot.rs`) and the change chunks inside envelopes (`envelope.rs`) are checked
-//! here.
+//! (`replica/snapshot.rs`) and the change chunks inside envelopes (`envelope/format.rs`) are
+//! checked here.
 //!
 //! Why: automerge columns are run-length encoded, so a few bytes can claim billions of
 //! operations (a decompression bomb without DEFLATE), and automerge iterates and allocates per
@@ -10,6 +10,8 @@
 //! run (repeat, literal and null runs; boolean runs) and refused as soon as they pass the
 //! caller's bound, before the run's values are read. DEFLATE-compressed columns are refused
 //! outright.
+//!
+//! Invariant: a run is refused as soon as it passes the bound, before its values are read.
 //!
 //! Boundary: reads bytes only. No automerge call, no allocation proportional to a count read
 //! from the input (only to the input's length), no panic on any input. What the operations mean,
