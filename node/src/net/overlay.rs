@@ -87,8 +87,17 @@ mod tests {
 
     use super::*;
 
+    /// `n` peers from fixed keys, so that every run checks the same rings.
     fn peers(n: usize) -> Vec<PeerId> {
-        (0..n).map(|_| PeerId::random()).collect()
+        (0..n)
+            .map(|i| {
+                let mut seed = [0u8; 32];
+                seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+                let key = libp2p::identity::Keypair::ed25519_from_bytes(seed)
+                    .expect("32 bytes are an Ed25519 seed");
+                key.public().to_peer_id()
+            })
+            .collect()
     }
 
     /// Whether the undirected graph `edges` over `nodes` is connected.
@@ -126,13 +135,25 @@ mod tests {
     #[test]
     fn the_ring_is_the_same_for_everyone_and_starts_after_the_local_node() {
         let all = peers(20);
-        let a = ring(&all[3], all.iter().copied());
-        let b = ring(&all[7], all.iter().rev().copied());
-        assert_eq!(a.len(), 19);
-        assert!(!a.contains(&all[3]));
-        // B's ring is A's, rotated to start after B, with A in it instead of B.
-        let pos_b = a.iter().position(|p| *p == all[7]).expect("in the ring");
-        assert_eq!(b[0], a[(pos_b + 1) % a.len()]);
+        for (x, y) in [(3, 7), (0, 19), (12, 5)] {
+            let a = ring(&all[x], all.iter().copied());
+            let b = ring(&all[y], all.iter().rev().copied());
+            assert_eq!(a.len(), 19);
+            assert!(!a.contains(&all[x]));
+            // The whole circle as A sees it (A first), then B's ring read off it: everyone
+            // after B, round to the one before B.
+            let circle: Vec<PeerId> = std::iter::once(all[x]).chain(a.iter().copied()).collect();
+            let at = circle
+                .iter()
+                .position(|p| *p == all[y])
+                .expect("in the ring");
+            let expected: Vec<PeerId> = circle[at + 1..]
+                .iter()
+                .chain(&circle[..at])
+                .copied()
+                .collect();
+            assert_eq!(b, expected);
+        }
     }
 
     #[test]
