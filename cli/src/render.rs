@@ -304,19 +304,4 @@ pub fn when(t: Time, now: Time, tz: &TimeZone) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities_read_naturally() {
-        assert_eq!(quantity(1, Unit::Room), "1 room");
-        assert_eq!(quantity(2, Unit::Bed), "2 beds");
-        assert_eq!(quantity(500, Unit::Usd), "500 usd");
-    }
-
-    #[test]
-    fn languages_drop_fluent() {
-        let l = puente_crdt::schema::parse_list::<Language>("es;mam:relay-via-es").expect("valid");
-        assert_eq!(languages(&l), "es,mam:relay-via-es");
-    }
-}
+mod tests;

@@ -657,6 +657,101 @@ mod tests {
         }
     }
 
+    /// Compares `actual` with the file `name` in `testdata/`; `UPDATE_GOLDEN=1` rewrites it.
+    fn golden(name: &str, actual: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/interchange/testdata")
+            .join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, actual).expect("a writable golden file");
+            return;
+        }
+        let want = std::fs::read_to_string(&path).expect("a golden file");
+        assert!(
+            actual == want,
+            "{name} changed; rerun with UPDATE_GOLDEN=1 and review the diff"
+        );
+    }
+
+    /// Offers of two owners that exercise every field and every quoting rule.
+    fn golden_offers() -> Vec<Offer> {
+        let owner = OrgId::from_bytes([1; 10]);
+        let other = OrgId::from_bytes([2; 10]);
+        let mut offers = vec![
+            offer_from_row(
+                "tricky-a,host-home,household,06067,south-sac,es;mam:relay-via-es,trans-women,trans,,,,room,+1d..+20d=2;+2dT13:00..+2dT16:30=1/weekly,90m,30d,org-vetted,,14d,\"quiet room, \"\"big\"\" bed; near bus\",,",
+                1,
+                owner,
+            ),
+            offer_from_row(
+                "tricky-bond,bond-fund,org-program,06067;06113,,en;es:conversational,,,,,,usd,,,,org-vetted,,30d,fund,5k-15k,36h",
+                2,
+                owner,
+            ),
+            offer_from_row(
+                "legal-clinic,legal-consult,org-program,06061;06067,davis,es;en;mam:relay-via-es;quc:phone,adult-women;families-with-children,lgbtq;trans,step-free,,has-car,slot,today..+14d=6;+1dT09:00..+1dT12:00=2/weekly,24h,,org-vetted-trained,waitlist,14d,placeholder,,",
+                3,
+                other,
+            ),
+            offer_from_row(
+                "shelter-main,shelter-bed,org-facility,06113,,es;en,adult-women,,,pets,,bed,+2d..+9d=4,,7d,org-vetted,assessment-required,3d,=SUM(A1) not a formula,,",
+                4,
+                other,
+            ),
+            offer_from_row(
+                "dv-room,dv-confidential-shelter,org-facility,06067,,es,families-with-children,,,,,bed,today..+3d=2,,,org-vetted,,,family room,,",
+                5,
+                other,
+            ),
+            offer_from_row(
+                "driver-gone,transport-driver,person-volunteer,06067,,,,,,,,seat,+1d..+2d=1,,,self-declared,no-capacity,,,,",
+                6,
+                owner,
+            ),
+            offer_from_row(
+                "driver-two,transport-driver,org-program,06067,,,,,,,car-seat;has-car,seat,+1d..+2d=1;+3d..+4d=1,,,org-vetted,no-capacity,5h,+plus -minus @at,,",
+                7,
+                owner,
+            ),
+        ];
+        // The import trims cells; a label typed with `offer add` need not be.
+        offers[2].fields.label = " spaced label ".into();
+        offers[5].withdrawn = true;
+        offers[6].windows[0].cancelled = true;
+        offers
+    }
+
+    fn golden_exports(offers: &[Offer]) -> Vec<ExportOffer<'_>> {
+        offers
+            .iter()
+            .map(|o| ExportOffer {
+                offer: o,
+                owner_name: if o.owner == OrgId::from_bytes([1; 10]) {
+                    "Capitol Legal & Bond"
+                } else {
+                    ""
+                },
+                intake: "hotline, ask for \"intake\"",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exports_keep_their_bytes() {
+        let offers = golden_offers();
+        let exports = golden_exports(&offers);
+        let tz = zone(TZ).expect("bundled zone");
+        golden("export.csv", &to_csv(&exports, &tz, now()));
+        let json = serde_json::to_string_pretty(&to_json(&exports)).expect("JSON");
+        golden("export.json", &json);
+        let p = profile("Capitol Legal & Bond");
+        let hsds = to_hsds(&exports, &[(OrgId::from_bytes([1; 10]), &p)], now());
+        golden(
+            "export.hsds.json",
+            &serde_json::to_string_pretty(&hsds).expect("JSON"),
+        );
+    }
+
     #[test]
     fn csv_export_round_trips_through_import() {
         let files: [&[u8]; 6] = [
