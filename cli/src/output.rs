@@ -75,9 +75,10 @@ pub fn pairs(items: &[(&str, String)]) -> String {
     out
 }
 
-/// JSON text, pretty-printed, with a final newline.
-pub fn json(value: &serde_json::Value) -> Result<String> {
-    let mut s = serde_json::to_string_pretty(value)?;
+/// JSON text, pretty-printed, with a final newline. Keys are written in sorted order (the
+/// order of a `serde_json` map), whatever order a typed row declares its fields in.
+pub fn json(value: &impl serde::Serialize) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(&serde_json::to_value(value)?)?;
     s.push('\n');
     Ok(s)
 }

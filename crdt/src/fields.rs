@@ -615,7 +615,7 @@ impl<'a> Record<'a> {
 }
 
 /// One record over a list of columns. It serializes as a map from each column's name to its
-/// value (JSON), and gives its CSV cells in column order.
+/// value (JSON, keys in name order), and gives its CSV cells in column order.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     record: Record<'a>,
@@ -633,9 +633,13 @@ impl Row<'_> {
 }
 
 impl Serialize for Row<'_> {
+    /// Entries in name order, the order a `serde_json` map keeps, so a row writes the same
+    /// bytes whether it is serialized directly or through `serde_json::Value`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.columns.len()))?;
-        for f in self.columns {
+        let mut columns: Vec<Field> = self.columns.to_vec();
+        columns.sort_by_key(|f| f.name());
+        let mut m = s.serialize_map(Some(columns.len()))?;
+        for f in columns {
             m.serialize_entry(f.name(), &f.read(self.record))?;
         }
         m.end()
@@ -727,14 +731,15 @@ struct WindowJson<'a>(&'a Window);
 impl Serialize for WindowJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let w = self.0;
+        // In name order, like a row.
         let mut st = s.serialize_struct("Window", 7)?;
-        st.serialize_field("window_id", &w.id)?;
-        st.serialize_field("start", &w.start.rfc3339())?;
+        st.serialize_field("cancelled", &w.cancelled)?;
         st.serialize_field("end", &w.end.rfc3339())?;
+        st.serialize_field("start", &w.start.rfc3339())?;
+        st.serialize_field("total", &w.total)?;
         st.serialize_field("tz", &w.tz)?;
         st.serialize_field("weekly", &w.weekly)?;
-        st.serialize_field("total", &w.total)?;
-        st.serialize_field("cancelled", &w.cancelled)?;
+        st.serialize_field("window_id", &w.id)?;
         st.end()
     }
 }

@@ -171,7 +171,8 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
         })
         .collect();
     let mut text = match format {
-        Format::Csv => to_csv(&offers, &zone(&replica)?, ctx.now),
+        Format::Csv => to_csv(&offers, &zone(&replica)?, ctx.now)
+            .map_err(|e| anyhow::anyhow!(fail::chain(&e)))?,
         Format::Hsds => {
             let orgs: Vec<(puente_crdt::OrgId, &OrgProfile)> =
                 view.profiles().iter().map(|(k, v)| (*k, v)).collect();

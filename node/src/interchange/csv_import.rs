@@ -17,39 +17,22 @@ use std::str::FromStr;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use puente_crdt::fields::{IMPORT_COLUMNS, names, required_import_names};
 use puente_crdt::label::{check_label, check_slug};
 use puente_crdt::schema::{MAX_WINDOW_TOTAL, MAX_WINDOWS_PER_OFFER, parse_list};
 use puente_crdt::time::{TimeError, parse_duration, parse_when, zone};
-use puente_crdt::{NewOffer, NewWindow, OfferFields, SchemaError, StatusHint};
+use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, SchemaError, StatusHint};
 
-/// Every column of the import format, in the order an export writes them.
-pub const COLUMNS: [&str; 21] = [
-    "handle",
-    "kind",
-    "subject",
-    "counties",
-    "zone",
-    "languages",
-    "accepts",
-    "affirming",
-    "accessibility",
-    "household",
-    "capabilities",
-    "unit",
-    "windows",
-    "lead_time",
-    "max_stay",
-    "vetting",
-    "status",
-    "expires_in",
-    "label",
-    "bond_band",
-    "post_within",
-];
+/// Every column of the import format, in the order an export writes them: the names of the
+/// field table's [`IMPORT_COLUMNS`].
+pub const COLUMNS: [&str; N] = names(&IMPORT_COLUMNS);
 
-/// The columns a header must name: without them no row could form a valid offer.
-pub const REQUIRED_COLUMNS: [&str; 6] =
-    ["handle", "kind", "subject", "counties", "unit", "vetting"];
+/// The columns a header must name: without them no row could form a valid offer (the field
+/// table's [`Import::Required`](puente_crdt::fields::Import::Required) columns).
+pub const REQUIRED_COLUMNS: [&str; 6] = required_import_names::<6>();
+
+/// How many columns the import format has.
+const N: usize = IMPORT_COLUMNS.len();
 
 /// The largest file accepted, in bytes (16 MiB): two hundred offers take about 40 KiB, so this
 /// leaves room for any real spreadsheet while bounding what one import can hold in memory.
@@ -63,27 +46,36 @@ pub const MAX_ROWS: usize = 50_000;
 /// (64 windows of about 40 characters would be more, but real schedules use a handful).
 pub const MAX_CELL_CHARS: usize = 1_000;
 
-const HANDLE: usize = 0;
-const KIND: usize = 1;
-const SUBJECT: usize = 2;
-const COUNTIES: usize = 3;
-const ZONE: usize = 4;
-const LANGUAGES: usize = 5;
-const ACCEPTS: usize = 6;
-const AFFIRMING: usize = 7;
-const ACCESSIBILITY: usize = 8;
-const HOUSEHOLD: usize = 9;
-const CAPABILITIES: usize = 10;
-const UNIT: usize = 11;
-const WINDOWS: usize = 12;
-const LEAD_TIME: usize = 13;
-const MAX_STAY: usize = 14;
-const VETTING: usize = 15;
-const STATUS: usize = 16;
-const EXPIRES_IN: usize = 17;
-const LABEL: usize = 18;
-const BOND_BAND: usize = 19;
-const POST_WITHIN: usize = 20;
+/// The position of `field` among the import columns; a field the import does not read fails
+/// to compile where it is asked for.
+const fn col(field: Field) -> usize {
+    match field.import_position() {
+        Some(i) => i,
+        None => panic!("not a column of the import format"),
+    }
+}
+
+const HANDLE: usize = col(Field::Handle);
+const KIND: usize = col(Field::Kind);
+const SUBJECT: usize = col(Field::Subject);
+const COUNTIES: usize = col(Field::Counties);
+const ZONE: usize = col(Field::Zone);
+const LANGUAGES: usize = col(Field::Languages);
+const ACCEPTS: usize = col(Field::Accepts);
+const AFFIRMING: usize = col(Field::Affirming);
+const ACCESSIBILITY: usize = col(Field::Accessibility);
+const HOUSEHOLD: usize = col(Field::Household);
+const CAPABILITIES: usize = col(Field::Capabilities);
+const UNIT: usize = col(Field::Unit);
+const WINDOWS: usize = col(Field::Windows);
+const LEAD_TIME: usize = col(Field::LeadTime);
+const MAX_STAY: usize = col(Field::MaxStay);
+const VETTING: usize = col(Field::Vetting);
+const STATUS: usize = col(Field::Status);
+const EXPIRES_IN: usize = col(Field::ExpiresIn);
+const LABEL: usize = col(Field::Label);
+const BOND_BAND: usize = col(Field::BondBand);
+const POST_WITHIN: usize = col(Field::PostWithin);
 
 /// Characters that make a spreadsheet treat a cell as a formula. An export prefixes a label
 /// starting with one of them with `'`, and the import removes that prefix again.
@@ -443,8 +435,8 @@ fn malformed(e: &csv::Error) -> ImportError {
 }
 
 /// Maps each column to its field position in a record.
-fn read_header(header: &csv::ByteRecord) -> Result<[Option<usize>; 21], ImportError> {
-    let mut positions: [Option<usize>; 21] = [None; 21];
+fn read_header(header: &csv::ByteRecord) -> Result<[Option<usize>; N], ImportError> {
+    let mut positions: [Option<usize>; N] = [None; N];
     for (pos, raw) in header.iter().enumerate() {
         let name = std::str::from_utf8(raw)
             .map_err(|_| ImportError::Header(HeaderProblem::NotUtf8))?
@@ -481,9 +473,9 @@ fn read_header(header: &csv::ByteRecord) -> Result<[Option<usize>; 21], ImportEr
 /// The trimmed text of every column of a record ("" for columns the header lacks).
 fn row_cells<'r>(
     record: &'r csv::ByteRecord,
-    positions: &[Option<usize>; 21],
+    positions: &[Option<usize>; N],
     column_at: &[usize],
-) -> Result<[&'r str; 21], Reject> {
+) -> Result<[&'r str; N], Reject> {
     if record.len() != column_at.len() {
         return Err(Reject {
             column: None,
@@ -510,7 +502,7 @@ fn row_cells<'r>(
             ));
         }
     }
-    let mut cells = [""; 21];
+    let mut cells = [""; N];
     for (col, pos) in positions.iter().enumerate() {
         if let Some(raw) = pos.and_then(|p| record.get(p)) {
             // Checked to be UTF-8 above; an error cannot occur here.
@@ -520,14 +512,14 @@ fn row_cells<'r>(
     Ok(cells)
 }
 
-fn required(cells: &[&str; 21], col: usize) -> Result<(), Reject> {
+fn required(cells: &[&str; N], col: usize) -> Result<(), Reject> {
     if cells[col].is_empty() {
         return Err(Reject::at(col, format!("{} is required", COLUMNS[col])));
     }
     Ok(())
 }
 
-fn term<T: FromStr>(cells: &[&str; 21], col: usize) -> Result<T, Reject>
+fn term<T: FromStr>(cells: &[&str; N], col: usize) -> Result<T, Reject>
 where
     T::Err: fmt::Display,
 {
@@ -537,14 +529,14 @@ where
         .map_err(|e: T::Err| Reject::at(col, e.to_string()))
 }
 
-fn list<T: FromStr>(cells: &[&str; 21], col: usize) -> Result<Vec<T>, Reject>
+fn list<T: FromStr>(cells: &[&str; N], col: usize) -> Result<Vec<T>, Reject>
 where
     T::Err: fmt::Display,
 {
     parse_list(cells[col]).map_err(|e: T::Err| Reject::at(col, e.to_string()))
 }
 
-fn optional<T: FromStr>(cells: &[&str; 21], col: usize) -> Result<Option<T>, Reject>
+fn optional<T: FromStr>(cells: &[&str; N], col: usize) -> Result<Option<T>, Reject>
 where
     T::Err: fmt::Display,
 {
@@ -554,7 +546,7 @@ where
     term(cells, col).map(Some)
 }
 
-fn duration(cells: &[&str; 21], col: usize) -> Result<Option<i64>, Reject> {
+fn duration(cells: &[&str; N], col: usize) -> Result<Option<i64>, Reject> {
     if cells[col].is_empty() {
         return Ok(None);
     }
@@ -564,7 +556,7 @@ fn duration(cells: &[&str; 21], col: usize) -> Result<Option<i64>, Reject> {
 }
 
 fn parse_row(
-    cells: &[&str; 21],
+    cells: &[&str; N],
     today: Date,
     tz: &TimeZone,
     tz_name: &str,
@@ -644,7 +636,7 @@ fn import_label(cell: &str) -> String {
 }
 
 /// The column a whole-offer validation error points at, where one can be named.
-fn column_of(e: &SchemaError, cells: &[&str; 21]) -> Option<usize> {
+fn column_of(e: &SchemaError, cells: &[&str; N]) -> Option<usize> {
     match e {
         SchemaError::Label(_) => Some(LABEL),
         SchemaError::Slug(s) if s.what == "zone" => Some(ZONE),

@@ -23,15 +23,19 @@
 //!
 //! Boundary: pure functions; no I/O, no clock reads (`now` is an argument).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use jiff::tz::TimeZone;
-use puente_crdt::time::{add_weeks, format_duration, zone};
-use puente_crdt::{
-    Kind, LangMode, Language, Offer, OrgId, OrgProfile, StatusHint, Time, Unit, Window,
+use puente_crdt::fields::{
+    EXPORT_COLUMNS, FieldKind, IMPORT_COLUMNS, PublicOffer, Row, join, window_spec,
 };
+use puente_crdt::time::{add_weeks, zone};
+use puente_crdt::{
+    Field, FieldValue, Kind, LangMode, Language, Offer, OrgId, OrgProfile, Record, StatusHint,
+    Time, Unit, Window,
+};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -46,6 +50,15 @@ pub const HSDS_VERSION: &str = "3.1";
 
 const WEEK: i64 = 7 * 86_400;
 
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The CSV writer failed (not expected: it writes to memory).
+    #[error("could not write the CSV export")]
+    Csv(#[source] csv::Error),
+}
+
 /// An offer with what an export shows about its owner.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportOffer<'a> {
@@ -57,8 +70,16 @@ pub struct ExportOffer<'a> {
     pub intake: &'a str,
 }
 
-fn duration(v: Option<i64>) -> Value {
-    v.map_or(Value::Null, |s| Value::String(format_duration(s)))
+impl<'a> ExportOffer<'a> {
+    /// The offer as a record of the field table, with `now` for the fields relative to it.
+    fn record(&self, now: Option<Time>) -> Record<'a> {
+        Record {
+            offer: self.offer,
+            owner_name: self.owner_name,
+            intake: self.intake,
+            now,
+        }
+    }
 }
 
 fn sorted_by_id<'a>(offers: &'a [ExportOffer<'a>]) -> Vec<&'a ExportOffer<'a>> {
@@ -67,85 +88,27 @@ fn sorted_by_id<'a>(offers: &'a [ExportOffer<'a>]) -> Vec<&'a ExportOffer<'a>> {
     v
 }
 
-fn sorted_windows(offer: &Offer) -> Vec<&Window> {
-    let mut w: Vec<&Window> = offer.windows.iter().collect();
-    w.sort_by_key(|w| (w.start, w.end, w.id));
-    w
+/// The JSON export: `{"offers": [...], "version": JSON_EXPORT_VERSION}`, each offer a record
+/// over [`EXPORT_COLUMNS`]. Keys are written in name order however it is serialized.
+#[derive(Debug, Serialize)]
+pub struct JsonExport<'a> {
+    /// The offers, sorted by offer id.
+    pub offers: Vec<Row<'a>>,
+    /// [`JSON_EXPORT_VERSION`].
+    pub version: u32,
 }
 
-/// Every offer as a JSON object, sorted by offer id, inside
-/// `{"version": JSON_EXPORT_VERSION, "offers": [...]}`. Times are RFC 3339 UTC, durations
-/// are written like `48h`, languages as `tag:mode`.
-pub fn to_json(offers: &[ExportOffer<'_>]) -> Value {
-    let items: Vec<Value> = sorted_by_id(offers)
-        .into_iter()
-        .map(|e| {
-            let o = e.offer;
-            let f = &o.fields;
-            let windows: Vec<Value> = sorted_windows(o)
-                .into_iter()
-                .map(|w| {
-                    json!({
-                        "window_id": w.id,
-                        "start": w.start.rfc3339(),
-                        "end": w.end.rfc3339(),
-                        "tz": w.tz,
-                        "weekly": w.weekly,
-                        "total": w.total,
-                        "cancelled": w.cancelled,
-                    })
-                })
-                .collect();
-            json!({
-                "offer_id": o.id,
-                "owner": o.owner,
-                "owner_name": e.owner_name,
-                "intake": e.intake,
-                "kind": f.kind,
-                "handle": f.handle,
-                "subject": f.subject,
-                "counties": f.counties,
-                "zone": f.zone,
-                "languages": f.languages,
-                "accepts": f.accepts,
-                "affirming": f.affirming,
-                "accessibility": f.accessibility,
-                "household": f.household,
-                "capabilities": f.capabilities,
-                "unit": f.unit,
-                "windows": windows,
-                "lead_time": duration(f.lead_time),
-                "max_stay": duration(f.max_stay),
-                "vetting": f.vetting,
-                "status": f.status,
-                "label": f.label,
-                "bond_band": f.bond_band,
-                "post_within": duration(f.post_within),
-                "created_at": o.created_at.rfc3339(),
-                "last_confirmed_at": o.last_confirmed_at.rfc3339(),
-                "expires_at": o.expires_at.rfc3339(),
-                "withdrawn": o.withdrawn,
-            })
-        })
-        .collect();
-    json!({ "version": JSON_EXPORT_VERSION, "offers": items })
-}
-
-/// A CSV cell, quoted when it holds a separator, a quote or a line break.
-fn csv_cell(s: &str) -> Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
-    } else {
-        Cow::Borrowed(s)
+/// Every offer as a JSON object over [`EXPORT_COLUMNS`] of the field table, sorted by offer
+/// id, inside `{"version": JSON_EXPORT_VERSION, "offers": [...]}`. Times are RFC 3339 UTC,
+/// durations are written like `48h`, languages as `tag:mode`.
+pub fn to_json<'a>(offers: &'a [ExportOffer<'a>]) -> JsonExport<'a> {
+    JsonExport {
+        offers: sorted_by_id(offers)
+            .into_iter()
+            .map(|e| e.record(None).row(&EXPORT_COLUMNS))
+            .collect(),
+        version: JSON_EXPORT_VERSION,
     }
-}
-
-fn csv_list<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(";")
 }
 
 /// `tag` for fluent (the import default), `tag:mode` otherwise.
@@ -173,7 +136,28 @@ fn local_datetime(t: Time, tz: &TimeZone) -> String {
     }
 }
 
-/// The offers in the import format (same columns, same header), sorted by handle then id.
+/// One cell of the import format: a field's CSV cell ([`FieldValue::cell`]), except that a
+/// fluent language is written without its mode (the import's default), windows as local
+/// date-times in `tz`, and a label that a spreadsheet would take for a formula with a leading
+/// `'` (which the import removes).
+fn import_cell(field: Field, value: FieldValue<'_>, tz: &TimeZone) -> String {
+    match value {
+        FieldValue::Languages(l) => join(l.iter(), csv_language),
+        FieldValue::Windows(w) => join(w.into_iter().filter(|w| !w.cancelled), |w| {
+            window_spec(w, |t| local_datetime(t, tz))
+        }),
+        FieldValue::Text(t)
+            if field.spec().kind == FieldKind::Label && t.starts_with(FORMULA_STARTS) =>
+        {
+            format!("'{t}")
+        }
+        v => v.cell(),
+    }
+}
+
+/// The offers in the import format (the columns [`IMPORT_COLUMNS`] of the field table, with
+/// the import's header), sorted by handle then id, written with `csv::Writer`: a cell is
+/// quoted when it holds a comma, a quote or a line break.
 ///
 /// Windows are written in `tz` as absolute local date-times, so importing the file again in
 /// the same zone gives the same instants (a weekly window then repeats in that zone).
@@ -182,86 +166,43 @@ fn local_datetime(t: Time, tz: &TimeZone) -> String {
 /// for a formula (starting with `=`, `+`, `-` or `@`) is written with a leading `'`, which the
 /// import removes. An offer with more windows than fit in one cell of the import
 /// ([`super::MAX_CELL_CHARS`], about twenty windows) is written but will not import again.
-pub fn to_csv(offers: &[ExportOffer<'_>], tz: &TimeZone, now: Time) -> String {
-    let mut rows: Vec<&Offer> = offers
-        .iter()
-        .map(|e| e.offer)
-        .filter(|o| !o.withdrawn)
-        .collect();
-    rows.sort_by(|a, b| (&a.fields.handle, a.id).cmp(&(&b.fields.handle, b.id)));
-    let mut out = COLUMNS.join(",");
-    out.push('\n');
-    for o in rows {
-        let f = &o.fields;
-        let windows: Vec<String> = sorted_windows(o)
-            .into_iter()
-            .filter(|w| !w.cancelled)
-            .map(|w| {
-                format!(
-                    "{}..{}={}{}",
-                    local_datetime(w.start, tz),
-                    local_datetime(w.end, tz),
-                    w.total,
-                    if w.weekly { "/weekly" } else { "" }
-                )
-            })
-            .collect();
-        let left = o.expires_at.0.saturating_sub(now.0);
-        let label = if f.label.starts_with(FORMULA_STARTS) {
-            format!("'{}", f.label)
-        } else {
-            f.label.clone()
-        };
-        let opt = |v: Option<i64>| v.map(format_duration).unwrap_or_default();
-        let cells: [String; 21] = [
-            f.handle.clone(),
-            f.kind.to_string(),
-            f.subject.to_string(),
-            csv_list(&f.counties),
-            f.zone.clone().unwrap_or_default(),
-            f.languages
+pub fn to_csv(offers: &[ExportOffer<'_>], tz: &TimeZone, now: Time) -> Result<String, ExportError> {
+    let mut rows: Vec<&ExportOffer<'_>> = offers.iter().filter(|e| !e.offer.withdrawn).collect();
+    rows.sort_by(|a, b| {
+        (&a.offer.fields.handle, a.offer.id).cmp(&(&b.offer.fields.handle, b.offer.id))
+    });
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).map_err(ExportError::Csv)?;
+    for e in rows {
+        let record = e.record(Some(now));
+        w.write_record(
+            IMPORT_COLUMNS
                 .iter()
-                .map(csv_language)
-                .collect::<Vec<_>>()
-                .join(";"),
-            csv_list(&f.accepts),
-            csv_list(&f.affirming),
-            csv_list(&f.accessibility),
-            csv_list(&f.household),
-            csv_list(&f.capabilities),
-            f.unit.to_string(),
-            windows.join(";"),
-            opt(f.lead_time),
-            opt(f.max_stay),
-            f.vetting.to_string(),
-            f.status.to_string(),
-            if left >= 60 {
-                format_duration(left)
-            } else {
-                String::new()
-            },
-            label,
-            f.bond_band.map(|b| b.to_string()).unwrap_or_default(),
-            opt(f.post_within),
-        ];
-        for (i, c) in cells.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&csv_cell(c));
-        }
-        out.push('\n');
+                .map(|f| import_cell(*f, f.read(record), tz)),
+        )
+        .map_err(ExportError::Csv)?;
     }
-    out
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ExportError::Csv(e.into_error().into()))?;
+    // Every cell is a `String`, so the bytes are UTF-8 and nothing is replaced.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Whether an offer may appear in a public HSDS export at `now`: an organisation's own
-/// programme or facility, not a confidential shelter, not withdrawn and not expired.
+/// programme or facility, not a confidential shelter, not withdrawn and not expired (see
+/// [`PublicOffer::of`]).
 pub fn hsds_publishable(offer: &Offer, now: Time) -> bool {
-    offer.fields.subject.publishable()
-        && offer.fields.kind != Kind::DvConfidentialShelter
-        && !offer.withdrawn
-        && offer.expires_at > now
+    PublicOffer::of(offer, now).is_some()
+}
+
+/// Terms as a sentence lists them: `a, b, c`.
+fn words<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A UUID (RFC 9562 version 8) derived from the table and a puente key, so HSDS ids are
@@ -376,34 +317,32 @@ pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: T
     let mut oe_codes: BTreeSet<u32> = BTreeSet::new();
 
     for e in sorted_by_id(offers) {
-        let o = e.offer;
-        if !hsds_publishable(o, now) {
+        // Only what the field table marks publishable is read from here on.
+        let Some(f) = PublicOffer::of(e.offer, now) else {
             continue;
-        }
-        let f = &o.fields;
-        let org_id = hsds_id("organization", &o.owner.to_string());
-        organizations.entry(o.owner).or_insert_with(|| {
-            let profile = profiles.get(&o.owner);
+        };
+        let org_id = hsds_id("organization", &f.owner.to_string());
+        organizations.entry(f.owner).or_insert_with(|| {
+            let profile = profiles.get(&f.owner);
             let name = profile.map_or(e.owner_name, |p| p.name.as_str());
             let description = match profile {
-                Some(p) if !p.counties.is_empty() => format!(
-                    "Serves counties (FIPS) {}.",
-                    csv_list(&p.counties).replace(';', ", ")
-                ),
+                Some(p) if !p.counties.is_empty() => {
+                    format!("Serves counties (FIPS) {}.", words(&p.counties))
+                }
                 _ => "Partner organisation of a puente network.".to_string(),
             };
             json!({ "id": org_id, "name": name, "description": description })
         });
 
-        let service_key = o.id.to_string();
+        let service_key = f.offer_id.to_string();
         let service_id = hsds_id("service", &service_key);
         let mut service = json!({
             "id": service_id,
             "organization_id": org_id,
             "name": f.handle,
-            "description": if f.label.is_empty() { f.kind.to_string() } else { f.label.clone() },
+            "description": if f.label.is_empty() { f.kind.to_string() } else { f.label.to_string() },
             "status": if f.status == StatusHint::NoCapacity { "inactive" } else { "active" },
-            "assured_date": o.last_confirmed_at.rfc3339().get(..10).unwrap_or_default(),
+            "assured_date": f.last_confirmed_at.rfc3339().get(..10).unwrap_or_default(),
         });
         let relay: Vec<&str> = f
             .languages
@@ -427,16 +366,10 @@ pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: T
         }
         let mut eligibility = Vec::new();
         if !f.accepts.is_empty() {
-            eligibility.push(format!(
-                "Accepts: {}.",
-                csv_list(&f.accepts).replace(';', ", ")
-            ));
+            eligibility.push(format!("Accepts: {}.", words(f.accepts)));
         }
         if !f.affirming.is_empty() {
-            eligibility.push(format!(
-                "Affirming: {}.",
-                csv_list(&f.affirming).replace(';', ", ")
-            ));
+            eligibility.push(format!("Affirming: {}.", words(f.affirming)));
         }
         if !eligibility.is_empty() {
             service["eligibility_description"] = json!(eligibility.join(" "));
@@ -463,7 +396,7 @@ pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: T
             languages.push(lang);
         }
 
-        for c in &f.counties {
+        for c in f.counties {
             areas.push(json!({
                 "id": hsds_id("service_area", &format!("{service_key}/{c}")),
                 "service_id": service_id,
@@ -474,10 +407,10 @@ pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: T
             }));
         }
 
-        let live_windows: Vec<&Window> = o
+        let live_windows: Vec<&Window> = f
             .windows
             .iter()
-            .filter(|w| live(w, now, o.expires_at))
+            .filter(|w| live(w, now, f.expires_at))
             .collect();
         if f.unit != Unit::Usd && !live_windows.is_empty() {
             let available: u64 = if f.status == StatusHint::NoCapacity {
@@ -485,7 +418,7 @@ pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: T
             } else {
                 live_windows
                     .iter()
-                    .filter(|w| covers(w, now, o.expires_at))
+                    .filter(|w| covers(w, now, f.expires_at))
                     .map(|w| u64::from(w.total))
                     .sum()
             };
@@ -741,7 +674,7 @@ mod tests {
         let offers = golden_offers();
         let exports = golden_exports(&offers);
         let tz = zone(TZ).expect("bundled zone");
-        golden("export.csv", &to_csv(&exports, &tz, now()));
+        golden("export.csv", &to_csv(&exports, &tz, now()).expect("CSV"));
         let json = serde_json::to_string_pretty(&to_json(&exports)).expect("JSON");
         golden("export.json", &json);
         let p = profile("Capitol Legal & Bond");
@@ -750,6 +683,22 @@ mod tests {
             "export.hsds.json",
             &serde_json::to_string_pretty(&hsds).expect("JSON"),
         );
+    }
+
+    #[test]
+    fn the_header_the_export_writes_is_the_header_the_import_reads() {
+        let tz = zone(TZ).expect("bundled zone");
+        let csv = to_csv(&[], &tz, now()).expect("CSV");
+        assert_eq!(csv, format!("{}\n", COLUMNS.join(",")));
+        let plan = parse_offers_csv(csv.as_bytes(), today(), TZ).expect("a header it reads");
+        assert_eq!(plan.rows(), 0);
+        // And the import reads no column the export does not write.
+        let read: BTreeSet<&str> = Field::ALL
+            .iter()
+            .filter(|f| f.spec().import != puente_crdt::fields::Import::No)
+            .map(|f| f.name())
+            .collect();
+        assert_eq!(read, COLUMNS.iter().copied().collect());
     }
 
     #[test]
@@ -785,7 +734,7 @@ mod tests {
             })
             .collect();
         let tz = zone(TZ).expect("bundled zone");
-        let csv = to_csv(&exports, &tz, now());
+        let csv = to_csv(&exports, &tz, now()).expect("CSV");
         assert!(csv.contains(",'=one room,"));
         // Re-import on another day: absolute dates do not move.
         let later = Date::constant(2027, 1, 5);
@@ -809,7 +758,11 @@ mod tests {
                 )
             );
         }
-        assert_eq!(to_csv(&exports, &tz, now()), csv, "deterministic");
+        assert_eq!(
+            to_csv(&exports, &tz, now()).expect("CSV"),
+            csv,
+            "deterministic"
+        );
     }
 
     #[test]
@@ -835,7 +788,7 @@ mod tests {
             })
             .collect();
         let tz = zone(TZ).expect("bundled zone");
-        let csv = to_csv(&exports, &tz, now());
+        let csv = to_csv(&exports, &tz, now()).expect("CSV");
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[1].starts_with("host-ab12,"));
@@ -850,11 +803,12 @@ mod tests {
             3,
             owner,
         );
-        let v = to_json(&[ExportOffer {
+        let v = serde_json::to_value(to_json(&[ExportOffer {
             offer: &o,
             owner_name: "Sac Accompaniment",
             intake: "hotline",
-        }]);
+        }]))
+        .expect("JSON");
         assert_eq!(v["version"], json!(JSON_EXPORT_VERSION));
         let x = &v["offers"][0];
         for key in [

@@ -2,6 +2,9 @@
 //! spreadsheets organisations start with, and exports as JSON, re-importable CSV and an
 //! Open Referral HSDS 3.1 document for public resource directories.
 //!
+//! Every field, column and key comes from the one field table of `puente_crdt::fields`; the
+//! import's header is its import columns, and the exports write its column lists.
+//!
 //! Boundary: pure functions over bytes and values. No file or network I/O and no clock reads:
 //! the caller reads the file, and passes today's date, the time zone and `now`.
 //!
@@ -16,5 +19,6 @@ pub use csv_import::{
     REQUIRED_COLUMNS, RowError, WindowError, parse_offers_csv, parse_window, parse_windows,
 };
 pub use export::{
-    ExportOffer, HSDS_VERSION, JSON_EXPORT_VERSION, hsds_publishable, to_csv, to_hsds, to_json,
+    ExportError, ExportOffer, HSDS_VERSION, JSON_EXPORT_VERSION, JsonExport, hsds_publishable,
+    to_csv, to_hsds, to_json,
 };
