@@ -96,6 +96,21 @@ pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> Result<String> {
     Ok(String::from_utf8(bytes)?)
 }
 
+/// CSV text with a header row, each row a typed record whose fields, in order, are `headers`.
+pub fn csv_serialized<T: serde::Serialize>(headers: &[&str], rows: &[T]) -> Result<String> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(headers)?;
+    for r in rows {
+        w.serialize(r)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("could not write CSV: {}", e.error()))?;
+    Ok(String::from_utf8(bytes)?)
+}
+
 /// Writes `text` to standard output. A closed pipe (`puente query | head`) is not an error.
 pub fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();

@@ -1,50 +1,34 @@
-//! How offers, hits and holds look in each output format. One record shape is used for JSON
-//! and CSV (CSV joins lists with `;` and leaves absent values empty), so a script can switch
-//! formats without renaming fields.
+//! How offers, hits and holds look in each output format. An offer's fields come from the one
+//! field table of `puente_crdt::fields`; each record is a typed row that serializes to JSON and
+//! gives its CSV cells in the same order as its columns. One record shape is used for JSON and
+//! CSV (CSV joins lists with `;` and leaves absent values empty), so a script can switch formats
+//! without renaming fields.
+//!
+//! Boundary: nothing here opens the store or writes to standard output; commands hand over
+//! what the view holds and print the text these functions return.
 
+use anyhow::Result;
 use jiff::tz::TimeZone;
+use puente_crdt::fields::{self, LISTING_COLUMNS, Record, names};
 use puente_crdt::time::{self, format_duration};
-use puente_crdt::view::{self, EXPIRY_GRACE_SECS};
-use puente_crdt::{Hit, HoldView, LangMode, Language, Offer, OrgId, Time, Unit, View, Window};
-use serde_json::{Map, Value, json};
+use puente_crdt::view;
+use puente_crdt::{
+    Hit, HoldId, HoldView, LangMode, Language, Offer, OfferId, OrgId, Time, Unit, View, Window,
+    WindowId,
+};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 
-/// The columns of an offer record in CSV, in order.
-pub const OFFER_COLUMNS: &[&str] = &[
-    "offer_id",
-    "owner",
-    "owner_name",
-    "intake",
-    "kind",
-    "handle",
-    "subject",
-    "counties",
-    "zone",
-    "languages",
-    "accepts",
-    "affirming",
-    "accessibility",
-    "household",
-    "capabilities",
-    "unit",
-    "lead_time",
-    "max_stay",
-    "vetting",
-    "status",
-    "bond_band",
-    "post_within",
-    "label",
-    "created_at",
-    "last_confirmed_at",
-    "expires_at",
-    "withdrawn",
-    "expired",
-];
+use crate::output;
+
+/// The columns of an offer record in CSV, in order: the field table's listing columns.
+pub const OFFER_COLUMNS: [&str; LISTING_COLUMNS.len()] = names(&LISTING_COLUMNS);
 
 /// The columns of a query hit in CSV: the offer's, then what the query found.
-pub const HIT_EXTRA_COLUMNS: &[&str] = &["available", "window_id", "soonest"];
+pub const HIT_EXTRA_COLUMNS: [&str; 3] = ["available", "window_id", "soonest"];
 
-/// The columns of a hold record in CSV, in order.
-pub const HOLD_COLUMNS: &[&str] = &[
+/// The columns of a hold record in CSV, in order: the fields of [`HoldRow`].
+pub const HOLD_COLUMNS: [&str; 15] = [
     "hold_id",
     "offer_id",
     "window_id",
@@ -64,7 +48,7 @@ pub const HOLD_COLUMNS: &[&str] = &[
 
 /// Whether an offer is past its expiry (with the same grace the query engine uses).
 pub fn is_expired(o: &Offer, now: Time) -> bool {
-    now.0 > o.expires_at.0.saturating_add(EXPIRY_GRACE_SECS)
+    fields::is_expired(o, now)
 }
 
 /// `active`, `expired` or `withdrawn`.
@@ -95,60 +79,248 @@ pub fn intake(view: &View, org: OrgId) -> String {
         .unwrap_or_default()
 }
 
-fn dur(v: Option<i64>) -> Value {
-    v.map_or(Value::Null, |s| Value::String(format_duration(s)))
+/// An offer as `offer list`, `offer show` and `query` write it: a record over the field
+/// table's listing columns, with the owner's name and intake route as this node knows them.
+#[derive(Debug)]
+pub struct OfferRow<'a> {
+    offer: &'a Offer,
+    owner_name: String,
+    intake: String,
+    now: Time,
 }
 
-fn strs<T: std::fmt::Display>(items: &[T]) -> Value {
-    Value::Array(items.iter().map(|i| Value::String(i.to_string())).collect())
-}
+impl<'a> OfferRow<'a> {
+    /// The row of `offer` at `now`.
+    pub fn new(offer: &'a Offer, view: &View, now: Time) -> Self {
+        OfferRow {
+            offer,
+            owner_name: org_name(view, offer.owner),
+            intake: intake(view, offer.owner),
+            now,
+        }
+    }
 
-/// The JSON record of an offer (without windows).
-pub fn offer_record(o: &Offer, view: &View, now: Time) -> Map<String, Value> {
-    let f = &o.fields;
-    let v = json!({
-        "offer_id": o.id.to_string(),
-        "owner": o.owner.to_string(),
-        "owner_name": org_name(view, o.owner),
-        "intake": intake(view, o.owner),
-        "kind": f.kind.as_str(),
-        "handle": f.handle,
-        "subject": f.subject.as_str(),
-        "counties": strs(&f.counties),
-        "zone": f.zone,
-        "languages": strs(&f.languages),
-        "accepts": strs(&f.accepts),
-        "affirming": strs(&f.affirming),
-        "accessibility": strs(&f.accessibility),
-        "household": strs(&f.household),
-        "capabilities": strs(&f.capabilities),
-        "unit": f.unit.as_str(),
-        "lead_time": dur(f.lead_time),
-        "max_stay": dur(f.max_stay),
-        "vetting": f.vetting.as_str(),
-        "status": f.status.as_str(),
-        "bond_band": f.bond_band.map(|b| b.as_str()),
-        "post_within": dur(f.post_within),
-        "label": f.label,
-        "created_at": o.created_at.rfc3339(),
-        "last_confirmed_at": o.last_confirmed_at.rfc3339(),
-        "expires_at": o.expires_at.rfc3339(),
-        "withdrawn": o.withdrawn,
-        "expired": is_expired(o, now),
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
+    fn record(&self) -> Record<'_> {
+        Record {
+            offer: self.offer,
+            owner_name: &self.owner_name,
+            intake: &self.intake,
+            now: Some(self.now),
+        }
+    }
+
+    /// The CSV cells, in the order of [`OFFER_COLUMNS`].
+    pub fn cells(&self) -> Vec<String> {
+        self.record().row(&LISTING_COLUMNS).cells()
     }
 }
 
-/// The JSON record of a query hit: the offer plus what is available.
-pub fn hit_record(h: &Hit<'_>, view: &View, now: Time) -> Map<String, Value> {
-    let mut m = offer_record(h.offer, view, now);
-    m.insert("available".into(), json!(h.available));
-    m.insert("window_id".into(), json!(h.window.map(|w| w.to_string())));
-    m.insert("soonest".into(), json!(h.soonest.map(Time::rfc3339)));
-    m
+impl Serialize for OfferRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.record().row(&LISTING_COLUMNS).serialize(s)
+    }
+}
+
+/// An offer with its windows, as `offer list --format json` writes it, and with the holds on
+/// it as `offer show --format json` writes it.
+#[derive(Debug, Serialize)]
+pub struct OfferDetail<'a> {
+    /// The offer's record.
+    #[serde(flatten)]
+    pub offer: OfferRow<'a>,
+    /// Its windows, in stored order.
+    pub windows: Vec<WindowRow<'a>>,
+    /// The holds on it (`offer show` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<Vec<HoldRow>>,
+}
+
+impl<'a> OfferDetail<'a> {
+    /// The offer with its windows at `now`, without holds.
+    pub fn new(offer: &'a Offer, view: &View, now: Time) -> Self {
+        OfferDetail {
+            offer: OfferRow::new(offer, view, now),
+            windows: offer
+                .windows
+                .iter()
+                .map(|w| WindowRow::new(view, offer, w, now))
+                .collect(),
+            holds: None,
+        }
+    }
+}
+
+/// A window as JSON shows it, with its next occurrence from now and the units free then.
+#[derive(Debug, Serialize)]
+pub struct WindowRow<'a> {
+    window_id: WindowId,
+    start: String,
+    end: String,
+    tz: &'a str,
+    weekly: bool,
+    total: u32,
+    cancelled: bool,
+    next_start: Option<String>,
+    next_end: Option<String>,
+    available: Option<u32>,
+}
+
+impl<'a> WindowRow<'a> {
+    /// The row of window `w` of offer `o` at `now`.
+    pub fn new(view: &View, o: &Offer, w: &'a Window, now: Time) -> Self {
+        let next = window_next(view, o, w, now);
+        WindowRow {
+            window_id: w.id,
+            start: w.start.rfc3339(),
+            end: w.end.rfc3339(),
+            tz: &w.tz,
+            weekly: w.weekly,
+            total: w.total,
+            cancelled: w.cancelled,
+            next_start: next.map(|(s, _, _)| s.rfc3339()),
+            next_end: next.map(|(_, e, _)| e.rfc3339()),
+            available: next.map(|(_, _, a)| a),
+        }
+    }
+}
+
+/// A query hit: the offer's record, then what the query found.
+#[derive(Debug, Serialize)]
+pub struct HitRow<'a> {
+    /// The offer's record.
+    #[serde(flatten)]
+    pub offer: OfferRow<'a>,
+    /// Units available over the asked range, `None` for a standing offer.
+    pub available: Option<u32>,
+    /// The window that gives that availability.
+    pub window_id: Option<WindowId>,
+    /// When that availability starts.
+    pub soonest: Option<String>,
+}
+
+impl<'a> HitRow<'a> {
+    /// The row of hit `h` at `now`.
+    pub fn new(h: &Hit<'a>, view: &View, now: Time) -> Self {
+        HitRow {
+            offer: OfferRow::new(h.offer, view, now),
+            available: h.available,
+            window_id: h.window,
+            soonest: h.soonest.map(Time::rfc3339),
+        }
+    }
+
+    /// The CSV cells: the offer's, then those of [`HIT_EXTRA_COLUMNS`].
+    pub fn cells(&self) -> Vec<String> {
+        let mut cells = self.offer.cells();
+        cells.push(self.available.map(|a| a.to_string()).unwrap_or_default());
+        cells.push(self.window_id.map(|w| w.to_string()).unwrap_or_default());
+        cells.push(self.soonest.clone().unwrap_or_default());
+        cells
+    }
+}
+
+/// A hold with its verdict, as `hold list` and `offer show` write it. Its fields, in order,
+/// are [`HOLD_COLUMNS`].
+#[derive(Debug, Serialize)]
+pub struct HoldRow {
+    hold_id: HoldId,
+    offer_id: OfferId,
+    window_id: WindowId,
+    handle: Option<String>,
+    requester: OrgId,
+    requester_name: String,
+    owner: OrgId,
+    owner_name: String,
+    qty: u32,
+    from: String,
+    to: String,
+    created_at: String,
+    expires_at: String,
+    status: &'static str,
+    decision: Option<&'static str>,
+}
+
+impl HoldRow {
+    /// The row of hold `h`.
+    pub fn new(h: &HoldView, view: &View) -> Self {
+        let hold = &h.hold;
+        HoldRow {
+            hold_id: hold.id,
+            offer_id: hold.offer,
+            window_id: hold.window,
+            handle: view
+                .offer(hold.owner, hold.offer)
+                .map(|o| o.fields.handle.clone()),
+            requester: hold.requester,
+            requester_name: org_name(view, hold.requester),
+            owner: hold.owner,
+            owner_name: org_name(view, hold.owner),
+            qty: hold.qty,
+            from: hold.from.rfc3339(),
+            to: hold.to.rfc3339(),
+            created_at: hold.created_at.rfc3339(),
+            expires_at: hold.expires_at.rfc3339(),
+            status: h.status.as_str(),
+            decision: h.decision.map(|d| d.as_str()),
+        }
+    }
+}
+
+/// Offers as `offer list --format json` writes them: each with its windows.
+pub fn offers_json(view: &View, offers: &[&Offer], now: Time) -> Result<String> {
+    let rows: Vec<OfferDetail<'_>> = offers
+        .iter()
+        .map(|o| OfferDetail::new(o, view, now))
+        .collect();
+    output::json(&rows)
+}
+
+/// Offers as `offer list --format csv` and `offer show --format csv` write them.
+pub fn offers_csv(view: &View, offers: &[&Offer], now: Time) -> Result<String> {
+    let rows: Vec<Vec<String>> = offers
+        .iter()
+        .map(|o| OfferRow::new(o, view, now).cells())
+        .collect();
+    output::csv(&OFFER_COLUMNS, &rows)
+}
+
+/// One offer as `offer show --format json` writes it: with its windows and `holds`.
+pub fn offer_json(view: &View, offer: &Offer, holds: &[HoldView], now: Time) -> Result<String> {
+    let mut detail = OfferDetail::new(offer, view, now);
+    detail.holds = Some(holds.iter().map(|h| HoldRow::new(h, view)).collect());
+    output::json(&detail)
+}
+
+/// Query hits as `query --format json` writes them.
+pub fn hits_json(view: &View, hits: &[Hit<'_>], now: Time) -> Result<String> {
+    let rows: Vec<HitRow<'_>> = hits.iter().map(|h| HitRow::new(h, view, now)).collect();
+    output::json(&rows)
+}
+
+/// Query hits as `query --format csv` writes them.
+pub fn hits_csv(view: &View, hits: &[Hit<'_>], now: Time) -> Result<String> {
+    let columns: Vec<&str> = OFFER_COLUMNS
+        .iter()
+        .chain(&HIT_EXTRA_COLUMNS)
+        .copied()
+        .collect();
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| HitRow::new(h, view, now).cells())
+        .collect();
+    output::csv(&columns, &rows)
+}
+
+/// Holds as `hold list --format json` writes them.
+pub fn holds_json(view: &View, holds: &[HoldView]) -> Result<String> {
+    let rows: Vec<HoldRow> = holds.iter().map(|h| HoldRow::new(h, view)).collect();
+    output::json(&rows)
+}
+
+/// Holds as `hold list --format csv` writes them.
+pub fn holds_csv(view: &View, holds: &[HoldView]) -> Result<String> {
+    let rows: Vec<HoldRow> = holds.iter().map(|h| HoldRow::new(h, view)).collect();
+    output::csv_serialized(&HOLD_COLUMNS, &rows)
 }
 
 /// The next occurrence of a window from `now` on, and the units free over it.
@@ -161,52 +333,6 @@ pub fn window_next(view: &View, o: &Offer, w: &Window, now: Time) -> Option<(Tim
         .next()?;
     let from = s.max(now);
     (from < e).then(|| (s, e, view.available(o, w, from, e, now)))
-}
-
-/// The JSON record of a window.
-pub fn window_record(view: &View, o: &Offer, w: &Window, now: Time) -> Value {
-    let next = window_next(view, o, w, now);
-    json!({
-        "window_id": w.id.to_string(),
-        "start": w.start.rfc3339(),
-        "end": w.end.rfc3339(),
-        "tz": w.tz,
-        "weekly": w.weekly,
-        "total": w.total,
-        "cancelled": w.cancelled,
-        "next_start": next.map(|(s, _, _)| s.rfc3339()),
-        "next_end": next.map(|(_, e, _)| e.rfc3339()),
-        "available": next.map(|(_, _, a)| a),
-    })
-}
-
-/// The JSON record of a hold.
-pub fn hold_record(h: &HoldView, view: &View) -> Map<String, Value> {
-    let hold = &h.hold;
-    let handle = view
-        .offer(hold.owner, hold.offer)
-        .map(|o| o.fields.handle.clone());
-    let v = json!({
-        "hold_id": hold.id.to_string(),
-        "offer_id": hold.offer.to_string(),
-        "window_id": hold.window.to_string(),
-        "handle": handle,
-        "requester": hold.requester.to_string(),
-        "requester_name": org_name(view, hold.requester),
-        "owner": hold.owner.to_string(),
-        "owner_name": org_name(view, hold.owner),
-        "qty": hold.qty,
-        "from": hold.from.rfc3339(),
-        "to": hold.to.rfc3339(),
-        "created_at": hold.created_at.rfc3339(),
-        "expires_at": hold.expires_at.rfc3339(),
-        "status": h.status.as_str(),
-        "decision": h.decision.map(|d| d.as_str()),
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
 }
 
 /// A record as a CSV row over `columns`: lists joined with `;`, absent values empty.

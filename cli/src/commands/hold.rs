@@ -3,13 +3,13 @@
 use anyhow::{Result, bail};
 use puente_crdt::{Decision, HoldView};
 use puente_node::replica::HoldRequest;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::{Format, HoldListArgs, HoldPlaceArgs, IdArg};
 use crate::commands::offer::{holds_table, resolve, resolve_window, zone};
 use crate::context::{Ctx, instant};
 use crate::output::{self, short};
-use crate::render::{self, HOLD_COLUMNS};
+use crate::render;
 
 pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
     let format = ctx.format()?;
@@ -142,19 +142,8 @@ pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {
     holds.sort_by_key(|v| (v.hold.created_at, v.hold.requester, v.hold.id));
     let tz = zone(&replica)?;
     let text = match format {
-        Format::Json => output::json(&Value::Array(
-            holds
-                .iter()
-                .map(|h| Value::Object(render::hold_record(h, view)))
-                .collect(),
-        ))?,
-        Format::Csv => {
-            let rows: Vec<Vec<String>> = holds
-                .iter()
-                .map(|h| render::csv_row(&render::hold_record(h, view), HOLD_COLUMNS))
-                .collect();
-            output::csv(HOLD_COLUMNS, &rows)?
-        }
+        Format::Json => render::holds_json(view, &holds)?,
+        Format::Csv => render::holds_csv(view, &holds)?,
         _ if holds.is_empty() => "no holds\n".to_string(),
         _ => holds_table(view, &holds, ctx.now, &tz),
     };

@@ -11,7 +11,7 @@ use puente_crdt::{
 };
 use puente_node::interchange::parse_window;
 use puente_node::replica::Replica;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::{
     Clearable, Format, IdArg, OfferAddArgs, OfferConfirmArgs, OfferListArgs, OfferUpdateArgs,
@@ -20,7 +20,7 @@ use crate::args::{
 use crate::context::Ctx;
 use crate::fail;
 use crate::output::{self, Table, pairs, short};
-use crate::render::{self, OFFER_COLUMNS};
+use crate::render;
 
 pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     let format = ctx.format()?;
@@ -290,24 +290,8 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
     offers.sort_by_key(|o| (o.expires_at, o.owner, o.id));
     let tz = zone(&replica)?;
     let text = match format {
-        Format::Json => {
-            let items: Vec<Value> = offers
-                .iter()
-                .map(|o| {
-                    let mut m = render::offer_record(o, view, ctx.now);
-                    m.insert("windows".into(), windows_json(&replica, o, ctx.now));
-                    Value::Object(m)
-                })
-                .collect();
-            output::json(&Value::Array(items))?
-        }
-        Format::Csv => {
-            let rows: Vec<Vec<String>> = offers
-                .iter()
-                .map(|o| render::csv_row(&render::offer_record(o, view, ctx.now), OFFER_COLUMNS))
-                .collect();
-            output::csv(OFFER_COLUMNS, &rows)?
-        }
+        Format::Json => render::offers_json(view, &offers, ctx.now)?,
+        Format::Csv => render::offers_csv(view, &offers, ctx.now)?,
         _ if offers.is_empty() => {
             "no offers; publish one with `puente offer add` or import a CSV with `puente import`\n"
                 .to_string()
@@ -353,24 +337,8 @@ pub fn show(ctx: &Ctx, a: IdArg) -> Result<()> {
     let tz = zone(&replica)?;
     let holds = view.verdicts(offer.owner, offer.id, ctx.now);
     let text = match format {
-        Format::Csv => {
-            let m = render::offer_record(&offer, view, ctx.now);
-            output::csv(OFFER_COLUMNS, &[render::csv_row(&m, OFFER_COLUMNS)])?
-        }
-        Format::Json => {
-            let mut m = render::offer_record(&offer, view, ctx.now);
-            m.insert("windows".into(), windows_json(&replica, &offer, ctx.now));
-            m.insert(
-                "holds".into(),
-                Value::Array(
-                    holds
-                        .iter()
-                        .map(|h| Value::Object(render::hold_record(h, view)))
-                        .collect(),
-                ),
-            );
-            output::json(&Value::Object(m))?
-        }
+        Format::Csv => render::offers_csv(view, &[&offer], ctx.now)?,
+        Format::Json => render::offer_json(view, &offer, &holds, ctx.now)?,
         _ => show_table(&replica, &offer, &holds, ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;
@@ -525,15 +493,6 @@ pub fn holds_table(
         ]);
     }
     t.render()
-}
-
-fn windows_json(replica: &Replica, o: &Offer, now: Time) -> Value {
-    Value::Array(
-        o.windows
-            .iter()
-            .map(|w| render::window_record(replica.view(), o, w, now))
-            .collect(),
-    )
 }
 
 /// Asks on the terminal whether to withdraw the offer `id` (of `kind`, with `handle`); whether

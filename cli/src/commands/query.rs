@@ -3,13 +3,12 @@
 
 use anyhow::{Result, bail};
 use puente_crdt::{OrgId, Query, View};
-use serde_json::Value;
 
 use crate::args::{Format, QueryArgs};
 use crate::commands::offer::zone;
 use crate::context::{Ctx, instant};
-use crate::output::{self, Table, list, short};
-use crate::render::{self, HIT_EXTRA_COLUMNS, OFFER_COLUMNS};
+use crate::output::{Table, list, short};
+use crate::render;
 
 pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
     let format = ctx.format()?;
@@ -65,23 +64,8 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
     }
     let tz = zone(&replica)?;
     let text = match format {
-        Format::Json => output::json(&Value::Array(
-            hits.iter()
-                .map(|h| Value::Object(render::hit_record(h, view, ctx.now)))
-                .collect(),
-        ))?,
-        Format::Csv => {
-            let columns: Vec<&str> = OFFER_COLUMNS
-                .iter()
-                .chain(HIT_EXTRA_COLUMNS)
-                .copied()
-                .collect();
-            let rows: Vec<Vec<String>> = hits
-                .iter()
-                .map(|h| render::csv_row(&render::hit_record(h, view, ctx.now), &columns))
-                .collect();
-            output::csv(&columns, &rows)?
-        }
+        Format::Json => render::hits_json(view, &hits, ctx.now)?,
+        Format::Csv => render::hits_csv(view, &hits, ctx.now)?,
         _ if hits.is_empty() => "no offers match\n".to_string(),
         _ => {
             let mut t = Table::new(&[

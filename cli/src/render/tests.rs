@@ -118,58 +118,25 @@ fn offers_sorted(view: &View) -> Vec<&Offer> {
     offers
 }
 
-fn windows_value(view: &View, o: &Offer) -> Value {
-    Value::Array(
-        o.windows
-            .iter()
-            .map(|w| window_record(view, o, w, NOW))
-            .collect(),
-    )
-}
-
 /// What `offer list --include-expired --include-withdrawn --format json` prints.
 fn offer_list_json(view: &View) -> String {
-    let items: Vec<Value> = offers_sorted(view)
-        .into_iter()
-        .map(|o| {
-            let mut m = offer_record(o, view, NOW);
-            m.insert("windows".into(), windows_value(view, o));
-            Value::Object(m)
-        })
-        .collect();
-    crate::output::json(&Value::Array(items)).expect("JSON")
+    offers_json(view, &offers_sorted(view), NOW).expect("JSON")
 }
 
 /// What `offer list --include-expired --include-withdrawn --format csv` prints.
 fn offer_list_csv(view: &View) -> String {
-    let rows: Vec<Vec<String>> = offers_sorted(view)
-        .into_iter()
-        .map(|o| csv_row(&offer_record(o, view, NOW), OFFER_COLUMNS))
-        .collect();
-    crate::output::csv(OFFER_COLUMNS, &rows).expect("CSV")
+    offers_csv(view, &offers_sorted(view), NOW).expect("CSV")
 }
 
 /// What `offer show ID --format json` prints.
 fn offer_show_json(view: &View, o: &Offer) -> String {
-    let mut m = offer_record(o, view, NOW);
-    m.insert("windows".into(), windows_value(view, o));
     let holds = view.verdicts(o.owner, o.id, NOW);
-    m.insert(
-        "holds".into(),
-        Value::Array(
-            holds
-                .iter()
-                .map(|h| Value::Object(hold_record(h, view)))
-                .collect(),
-        ),
-    );
-    crate::output::json(&Value::Object(m)).expect("JSON")
+    offer_json(view, o, &holds, NOW).expect("JSON")
 }
 
 /// What `offer show ID --format csv` prints.
 fn offer_show_csv(view: &View, o: &Offer) -> String {
-    let m = offer_record(o, view, NOW);
-    crate::output::csv(OFFER_COLUMNS, &[csv_row(&m, OFFER_COLUMNS)]).expect("CSV")
+    offers_csv(view, &[o], NOW).expect("CSV")
 }
 
 fn every_hit(view: &View) -> Vec<Hit<'_>> {
@@ -183,28 +150,12 @@ fn every_hit(view: &View) -> Vec<Hit<'_>> {
 
 /// What `query --include-expired --include-withdrawn --format json` prints.
 fn query_json(view: &View) -> String {
-    let hits = every_hit(view);
-    crate::output::json(&Value::Array(
-        hits.iter()
-            .map(|h| Value::Object(hit_record(h, view, NOW)))
-            .collect(),
-    ))
-    .expect("JSON")
+    hits_json(view, &every_hit(view), NOW).expect("JSON")
 }
 
 /// What `query --include-expired --include-withdrawn --format csv` prints.
 fn query_csv(view: &View) -> String {
-    let hits = every_hit(view);
-    let columns: Vec<&str> = OFFER_COLUMNS
-        .iter()
-        .chain(HIT_EXTRA_COLUMNS)
-        .copied()
-        .collect();
-    let rows: Vec<Vec<String>> = hits
-        .iter()
-        .map(|h| csv_row(&hit_record(h, view, NOW), &columns))
-        .collect();
-    crate::output::csv(&columns, &rows).expect("CSV")
+    hits_csv(view, &every_hit(view), NOW).expect("CSV")
 }
 
 fn every_hold(view: &View) -> Vec<HoldView> {
@@ -214,23 +165,13 @@ fn every_hold(view: &View) -> Vec<HoldView> {
 }
 
 /// What `hold list --format json` prints.
-fn holds_json(view: &View) -> String {
-    crate::output::json(&Value::Array(
-        every_hold(view)
-            .iter()
-            .map(|h| Value::Object(hold_record(h, view)))
-            .collect(),
-    ))
-    .expect("JSON")
+fn hold_list_json(view: &View) -> String {
+    holds_json(view, &every_hold(view)).expect("JSON")
 }
 
 /// What `hold list --format csv` prints.
-fn holds_csv(view: &View) -> String {
-    let rows: Vec<Vec<String>> = every_hold(view)
-        .iter()
-        .map(|h| csv_row(&hold_record(h, view), HOLD_COLUMNS))
-        .collect();
-    crate::output::csv(HOLD_COLUMNS, &rows).expect("CSV")
+fn hold_list_csv(view: &View) -> String {
+    holds_csv(view, &every_hold(view)).expect("CSV")
 }
 
 fn check(actual: &str, golden: &Expect) {
@@ -878,7 +819,7 @@ fn hit_records_keep_their_bytes() {
 fn hold_records_keep_their_bytes() {
     let view = fixture::view();
     check(
-        &holds_csv(&view),
+        &hold_list_csv(&view),
         &expect![[r#"
         hold_id,offer_id,window_id,handle,requester,requester_name,owner,owner_name,qty,from,to,created_at,expires_at,status,decision
         climapb5climapb5,1850k2ga1850k2ga,0000000000000000,tricky-a,081040g2081040g2,Yolo Trans Health,040g2081040g2081,Capitol Legal & Bond,1,2026-11-24T17:00:00Z,2026-11-26T17:00:00Z,2026-11-23T17:00:01Z,2026-11-25T17:00:00Z,confirmed,confirmed
@@ -889,7 +830,7 @@ fn hold_records_keep_their_bytes() {
     "#]],
     );
     check(
-        &holds_json(&view),
+        &hold_list_json(&view),
         &expect![[r#"
         [
           {
@@ -980,6 +921,16 @@ fn hold_records_keep_their_bytes() {
         ]
     "#]],
     );
+}
+
+#[test]
+fn hold_columns_are_the_fields_of_a_hold_row() {
+    let view = fixture::view();
+    let row = HoldRow::new(&every_hold(&view)[0], &view);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(&row).expect("a CSV row");
+    let text = String::from_utf8(w.into_inner().expect("written")).expect("UTF-8");
+    assert_eq!(text.lines().next(), Some(HOLD_COLUMNS.join(",").as_str()));
 }
 
 #[test]
