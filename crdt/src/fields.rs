@@ -30,6 +30,8 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
 use crate::ids::{OfferId, OrgId};
+#[cfg(doc)]
+use crate::schema::OfferFields;
 use crate::schema::{County, Language, Offer, Window};
 use crate::time::{Time, format_duration};
 use crate::view::EXPIRY_GRACE_SECS;
@@ -39,65 +41,65 @@ use crate::vocab::{Accepts, Affirming, Kind, StatusHint, Unit};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Field {
-    /// The offer's id.
+    /// [`Offer::id`].
     OfferId,
-    /// The owning organisation's id.
+    /// [`Offer::owner`].
     Owner,
-    /// The owning organisation's display name.
+    /// The owner's display name, from its profile.
     OwnerName,
-    /// How partners reach the owner about an offer.
+    /// The owner's intake route, from its profile.
     Intake,
-    /// What kind of help.
+    /// [`OfferFields::kind`].
     Kind,
-    /// The owner's pseudonym for the subject.
+    /// [`OfferFields::handle`].
     Handle,
-    /// Who or what stands behind the offer.
+    /// [`OfferFields::subject`].
     Subject,
-    /// Counties served.
+    /// [`OfferFields::counties`].
     Counties,
-    /// The owner's zone label.
+    /// [`OfferFields::zone`].
     Zone,
-    /// Languages and modes.
+    /// [`OfferFields::languages`].
     Languages,
-    /// Populations accepted.
+    /// [`OfferFields::accepts`].
     Accepts,
-    /// Affirmations.
+    /// [`OfferFields::affirming`].
     Affirming,
-    /// Accessibility features.
+    /// [`OfferFields::accessibility`].
     Accessibility,
-    /// Household notes.
+    /// [`OfferFields::household`].
     Household,
-    /// Capabilities.
+    /// [`OfferFields::capabilities`].
     Capabilities,
-    /// What window totals count.
+    /// [`OfferFields::unit`].
     Unit,
-    /// Windows of availability.
+    /// [`Offer::windows`].
     Windows,
-    /// Notice needed before use.
+    /// [`OfferFields::lead_time`].
     LeadTime,
-    /// Longest stay.
+    /// [`OfferFields::max_stay`].
     MaxStay,
-    /// How well the owner knows the subject.
+    /// [`OfferFields::vetting`].
     Vetting,
-    /// The owner's capacity hint.
+    /// [`OfferFields::status`].
     Status,
-    /// Time left until the offer expires.
+    /// The time left until [`Offer::expires_at`], at the writer's `now`.
     ExpiresIn,
-    /// Bond funds: the band of what they can post.
+    /// [`OfferFields::bond_band`].
     BondBand,
-    /// Bond funds: how soon they can post.
+    /// [`OfferFields::post_within`].
     PostWithin,
-    /// The short checked label.
+    /// [`OfferFields::label`].
     Label,
-    /// When the offer was created.
+    /// [`Offer::created_at`].
     CreatedAt,
-    /// When the owner last confirmed it.
+    /// [`Offer::last_confirmed_at`].
     LastConfirmedAt,
-    /// When it stops being listed.
+    /// [`Offer::expires_at`].
     ExpiresAt,
-    /// Whether it was withdrawn.
+    /// [`Offer::withdrawn`].
     Withdrawn,
-    /// Whether it is past its expiry.
+    /// Whether the offer is past its expiry at the writer's `now` ([`is_expired`]).
     Expired,
 }
 
@@ -431,75 +433,40 @@ pub const IMPORT_COLUMNS: [Field; 21] = {
     ]
 };
 
-/// The fields of an offer as `offer list`, `offer show` and `query` write it (JSON and CSV).
-pub const LISTING_COLUMNS: [Field; 28] = {
-    use Field::*;
-    [
-        OfferId,
-        Owner,
-        OwnerName,
-        Intake,
-        Kind,
-        Handle,
-        Subject,
-        Counties,
-        Zone,
-        Languages,
-        Accepts,
-        Affirming,
-        Accessibility,
-        Household,
-        Capabilities,
-        Unit,
-        LeadTime,
-        MaxStay,
-        Vetting,
-        Status,
-        BondBand,
-        PostWithin,
-        Label,
-        CreatedAt,
-        LastConfirmedAt,
-        ExpiresAt,
-        Withdrawn,
-        Expired,
-    ]
-};
+/// The fields of an offer as `offer list`, `offer show` and `query` write it (JSON and CSV):
+/// every field but the windows (a listing writes them with their next occurrence, from the
+/// view) and `expires_in` (an import column), in table order.
+pub const LISTING_COLUMNS: [Field; 28] = all_but(&[Field::Windows, Field::ExpiresIn]);
 
-/// The fields of an offer in the JSON export.
-pub const EXPORT_COLUMNS: [Field; 28] = {
-    use Field::*;
-    [
-        OfferId,
-        Owner,
-        OwnerName,
-        Intake,
-        Kind,
-        Handle,
-        Subject,
-        Counties,
-        Zone,
-        Languages,
-        Accepts,
-        Affirming,
-        Accessibility,
-        Household,
-        Capabilities,
-        Unit,
-        Windows,
-        LeadTime,
-        MaxStay,
-        Vetting,
-        Status,
-        Label,
-        BondBand,
-        PostWithin,
-        CreatedAt,
-        LastConfirmedAt,
-        ExpiresAt,
-        Withdrawn,
-    ]
-};
+/// The fields of an offer in the JSON export: every field but those relative to the writer's
+/// clock (`expires_in`, `expired`). JSON keys are written in name order, so this order is
+/// the table's and carries no meaning.
+pub const EXPORT_COLUMNS: [Field; 28] = all_but(&[Field::ExpiresIn, Field::Expired]);
+
+/// Every field except `skip`, in table order. `N` must be how many remain; any other value
+/// fails to compile where the constant is defined.
+const fn all_but<const N: usize>(skip: &[Field]) -> [Field; N] {
+    let mut out = [Field::OfferId; N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < FIELDS.len() {
+        let f = FIELDS[i].field;
+        let mut skipped = false;
+        let mut j = 0;
+        while j < skip.len() {
+            skipped |= skip[j] as usize == f as usize;
+            j += 1;
+        }
+        if !skipped {
+            assert!(n < N, "more fields remain than N");
+            out[n] = f;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "fewer fields remain than N");
+    out
+}
 
 impl Field {
     /// Every field, in declaration order.
@@ -957,28 +924,28 @@ mod tests {
             expires_at: _,
         } = p;
         let held = BTreeSet::from([
-            "offer_id",
-            "owner",
-            "kind",
-            "handle",
-            "counties",
-            "languages",
-            "accepts",
-            "affirming",
-            "unit",
-            "windows",
-            "status",
-            "label",
-            "last_confirmed_at",
-            "expires_at",
+            Field::OfferId,
+            Field::Owner,
+            Field::Kind,
+            Field::Handle,
+            Field::Counties,
+            Field::Languages,
+            Field::Accepts,
+            Field::Affirming,
+            Field::Unit,
+            Field::Windows,
+            Field::Status,
+            Field::Label,
+            Field::LastConfirmedAt,
+            Field::ExpiresAt,
         ]);
-        let table: BTreeSet<&str> = FIELDS
+        let table: BTreeSet<Field> = FIELDS
             .iter()
             .filter(|s| {
                 matches!(s.hsds, Hsds::Published | Hsds::Hashed) || s.field == Field::ExpiresAt
             })
             .filter(|s| s.kind != FieldKind::ProfileText)
-            .map(|s| s.name)
+            .map(|s| s.field)
             .collect();
         assert_eq!(held, table);
 
