@@ -11,12 +11,16 @@
 //!   in JSON and in CSV;
 //! - [`EXPORT_COLUMNS`]: an offer in the JSON export.
 //!
-//! A column list names [`Field`]s; it never spells a name. [`PublicOffer`] is the part of an
-//! offer the HSDS export may read, and holds exactly the fields the table marks publishable.
+//! A column list names [`Field`]s; it never spells a name. The import's is the one published
+//! order that differs from the table's; the other two are the table less a few fields.
+//! [`PublicOffer`] is the part of an offer the HSDS export may read, and holds exactly the
+//! fields the table marks publishable.
 //!
 //! Invariant: names are distinct, lowercase snake_case, and never change: they are the keys
-//! and headers of files partners keep and scripts read. A new field is a new row here and an
-//! entry in the column lists that show it; renaming one is a documented format change.
+//! and headers of files partners keep and scripts read. A new field is a new variant and a
+//! new row here; it then appears in listings and the JSON export, and in the import once it is
+//! added to [`IMPORT_COLUMNS`]. Renaming one is a documented format change. The automerge
+//! document keeps its own keys (`partition.rs`): that is the stored format, not this table.
 //!
 //! Boundary: pure. Values come from the offer and from the [`Record`] context the caller passes
 //! (the owner's name and intake route from its profile, and `now`); nothing here reads a clock,

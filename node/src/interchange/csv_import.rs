@@ -1,6 +1,9 @@
 //! CSV import of offers: the spreadsheet format of `examples/data/` turned into validated
 //! [`NewOffer`]s, with every rejected row reported by line, column and reason.
 //!
+//! The columns, their order and which are required come from the field table
+//! (`puente_crdt::fields::IMPORT_COLUMNS`); the CSV export writes the same header.
+//!
 //! The import is a plan, not a write: [`parse_offers_csv`] returns the offers that would be
 //! created and the rows that would be refused, so a dry run and a real run share one code path.
 //!
