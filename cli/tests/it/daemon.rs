@@ -50,11 +50,12 @@ impl Daemon {
             stderr,
         };
         let socket = d.socket.clone();
-        d.wait_for("the control socket to answer", |d| {
+        // The socket answers a moment before the node prints its start lines.
+        d.wait_for("the control socket to answer and the start lines", |d| {
             if let Ok(Some(status)) = d.child.try_wait() {
                 panic!("puente run exited early ({status}):\n{}", d.stderr());
             }
-            UnixStream::connect(&socket).is_ok()
+            UnixStream::connect(&socket).is_ok() && d.stdout().contains("Ctrl-C")
         });
         d
     }
