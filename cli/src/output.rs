@@ -3,6 +3,7 @@
 //!
 //! Boundary: nothing here opens the store or decides what to show; commands hand over rows.
 
+use puente_node::interchange::formula_safe;
 use std::io::Write;
 
 use anyhow::Result;
@@ -83,12 +84,13 @@ pub fn json(value: &impl serde::Serialize) -> Result<String> {
     Ok(s)
 }
 
-/// CSV text with a header row.
+/// CSV text with a header row. Every cell a spreadsheet would run as a formula is written
+/// inert ([`formula_safe`]): the labels and names in puente's CSV come from partners.
 pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(headers)?;
+    w.write_record(headers.iter().map(|h| formula_safe(h).into_owned()))?;
     for r in rows {
-        w.write_record(r)?;
+        w.write_record(r.iter().map(|c| formula_safe(c).into_owned()))?;
     }
     let bytes = w
         .into_inner()
@@ -96,19 +98,30 @@ pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> Result<String> {
     Ok(String::from_utf8(bytes)?)
 }
 
-/// CSV text with a header row, each row a typed record whose fields, in order, are `headers`.
+/// CSV text with a header row, each row a typed record whose fields, in order, are `headers`;
+/// formula-safe like [`csv`].
 pub fn csv_serialized<T: serde::Serialize>(headers: &[&str], rows: &[T]) -> Result<String> {
+    let mut cells = Vec::with_capacity(rows.len());
+    for r in rows {
+        cells.push(serialized_cells(r)?);
+    }
+    csv(headers, &cells)
+}
+
+/// The cells `csv::Writer::serialize` writes for `row`, read back as strings.
+fn serialized_cells<T: serde::Serialize>(row: &T) -> Result<Vec<String>> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    w.write_record(headers)?;
-    for r in rows {
-        w.serialize(r)?;
-    }
+    w.serialize(row)?;
     let bytes = w
         .into_inner()
         .map_err(|e| anyhow::anyhow!("could not write CSV: {}", e.error()))?;
-    Ok(String::from_utf8(bytes)?)
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    let record = r.records().next().transpose()?.unwrap_or_default();
+    Ok(record.iter().map(str::to_string).collect())
 }
 
 /// Writes `text` to standard output. A closed pipe (`puente query | head`) is not an error.

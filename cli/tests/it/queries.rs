@@ -281,3 +281,66 @@ fn coordinator_questions_on_the_example_data() {
         }
     }
 }
+
+/// No CSV puente writes lets a spreadsheet run a label as a formula: `query`, `offer list`
+/// and `export` all start such a cell with `'`, and the export imports again unchanged.
+#[test]
+fn csv_outputs_never_start_a_cell_with_a_formula() {
+    let n = Node::init("Capitol Legal & Bond");
+    let labels = ["=1+2 rooms", "+3 beds", "-2 spare", "@home clinic"];
+    for (i, label) in labels.iter().enumerate() {
+        n.add(&[
+            "--kind",
+            "legal-consult",
+            "--subject",
+            "org-program",
+            "--handle",
+            &format!("clinic-{i}"),
+            "--county",
+            "06067",
+            "--window",
+            "+1d..+5d=3",
+            // `=` keeps clap from reading "-2 spare" as a flag.
+            &format!("--label={label}"),
+        ]);
+    }
+    let outputs = [
+        n.ok(&["query", "--kind", "legal-consult", "--format", "csv"]),
+        n.ok(&["offer", "list", "--format", "csv"]),
+        n.ok(&["export", "--format", "csv"]),
+    ];
+    for csv in &outputs {
+        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        let mut seen = 0;
+        for record in r.records() {
+            let record = record.expect("valid CSV");
+            for cell in record.iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "a live formula cell {cell:?} in:\n{csv}"
+                );
+            }
+            seen += 1;
+        }
+        assert_eq!(seen, labels.len(), "{csv}");
+        for label in labels {
+            assert!(csv.contains(&format!("'{label}")), "{label} in:\n{csv}");
+        }
+    }
+    // The export imports again as the same labels.
+    let file = n.scratch().join("export.csv");
+    std::fs::write(&file, &outputs[2]).expect("write");
+    let again = Node::init("Yolo Trans Health");
+    again.ok(&["import", file.to_str().expect("utf-8")]);
+    let listed = again.json(&["offer", "list"]);
+    let mut imported: Vec<String> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| o["label"].as_str().expect("a label").to_string())
+        .collect();
+    imported.sort();
+    let mut want: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+    want.sort();
+    assert_eq!(imported, want);
+}

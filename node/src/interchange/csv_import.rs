@@ -80,10 +80,6 @@ const LABEL: usize = col(Field::Label);
 const BOND_BAND: usize = col(Field::BondBand);
 const POST_WITHIN: usize = col(Field::PostWithin);
 
-/// Characters that make a spreadsheet treat a cell as a formula. An export prefixes a label
-/// starting with one of them with `'`, and the import removes that prefix again.
-pub(crate) const FORMULA_STARTS: [char; 4] = ['=', '+', '-', '@'];
-
 /// Why a whole file was refused (a problem in a single row is a [`RowError`] instead).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -509,7 +505,8 @@ fn row_cells<'r>(
     for (col, pos) in positions.iter().enumerate() {
         if let Some(raw) = pos.and_then(|p| record.get(p)) {
             // Checked to be UTF-8 above; an error cannot occur here.
-            cells[col] = std::str::from_utf8(raw).unwrap_or("").trim();
+            // A cell puente guarded against spreadsheet formulas reads as what was guarded.
+            cells[col] = super::formula_unguarded(std::str::from_utf8(raw).unwrap_or("").trim());
         }
     }
     Ok(cells)
@@ -594,7 +591,7 @@ fn parse_row(
     let vetting = term(cells, VETTING)?;
     let status = optional(cells, STATUS)?.unwrap_or(StatusHint::Capacity);
     let expires_in = duration(cells, EXPIRES_IN)?;
-    let label = import_label(cells[LABEL]);
+    let label = cells[LABEL].to_string();
     check_label(&label).map_err(|e| Reject::at(LABEL, e.to_string()))?;
     let bond_band = optional(cells, BOND_BAND)?;
     let post_within = duration(cells, POST_WITHIN)?;
@@ -628,14 +625,6 @@ fn parse_row(
         reason: e.to_string(),
     })?;
     Ok(offer)
-}
-
-/// Undoes the formula guard of an export: `'=x` was written for the label `=x`.
-fn import_label(cell: &str) -> String {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest.to_string(),
-        _ => cell.to_string(),
-    }
 }
 
 /// The column a whole-offer validation error points at, where one can be named.

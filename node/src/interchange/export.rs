@@ -27,19 +27,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use jiff::tz::TimeZone;
-use puente_crdt::fields::{
-    EXPORT_COLUMNS, FieldKind, IMPORT_COLUMNS, PublicOffer, Row, join, window_spec,
-};
+use puente_crdt::fields::{EXPORT_COLUMNS, IMPORT_COLUMNS, PublicOffer, Row, join, window_spec};
 use puente_crdt::time::{add_weeks, zone};
 use puente_crdt::{
-    Field, FieldValue, Kind, LangMode, Language, Offer, OrgId, OrgProfile, Record, StatusHint,
-    Time, Unit, Window,
+    FieldValue, Kind, LangMode, Language, Offer, OrgId, OrgProfile, Record, StatusHint, Time, Unit,
+    Window,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::csv_import::{COLUMNS, FORMULA_STARTS};
+use super::csv_import::COLUMNS;
+use super::formula_safe;
 use crate::crypto::labels::HSDS_ID_DOMAIN;
 
 /// Version of the layout of [`to_json`]; a change to the layout is a documented bump.
@@ -137,22 +136,18 @@ fn local_datetime(t: Time, tz: &TimeZone) -> String {
 }
 
 /// One cell of the import format: a field's CSV cell ([`FieldValue::cell`]), except that a
-/// fluent language is written without its mode (the import's default), windows as local
-/// date-times in `tz`, and a label that a spreadsheet would take for a formula with a leading
-/// `'` (which the import removes).
-fn import_cell(field: Field, value: FieldValue<'_>, tz: &TimeZone) -> String {
-    match value {
+/// fluent language is written without its mode (the import's default) and windows as local
+/// date-times in `tz`; any cell a spreadsheet would take for a formula gets a leading `'`
+/// (which the import removes; see [`formula_safe`]).
+fn import_cell(value: FieldValue<'_>, tz: &TimeZone) -> String {
+    let cell = match value {
         FieldValue::Languages(l) => join(l.iter(), csv_language),
         FieldValue::Windows(w) => join(w.into_iter().filter(|w| !w.cancelled), |w| {
             window_spec(w, |t| local_datetime(t, tz))
         }),
-        FieldValue::Text(t)
-            if field.spec().kind == FieldKind::Label && t.starts_with(FORMULA_STARTS) =>
-        {
-            format!("'{t}")
-        }
         v => v.cell(),
-    }
+    };
+    formula_safe(&cell).into_owned()
 }
 
 /// The offers in the import format (the columns [`IMPORT_COLUMNS`] of the field table, with
@@ -162,8 +157,8 @@ fn import_cell(field: Field, value: FieldValue<'_>, tz: &TimeZone) -> String {
 /// Windows are written in `tz` as absolute local date-times, so importing the file again in
 /// the same zone gives the same instants (a weekly window then repeats in that zone).
 /// `expires_in` is the whole minutes left at `now`, or empty when less than a minute is left.
-/// Withdrawn offers and cancelled windows are left out. A label that a spreadsheet would take
-/// for a formula (starting with `=`, `+`, `-` or `@`) is written with a leading `'`, which the
+/// Withdrawn offers and cancelled windows are left out. A cell that a spreadsheet would take
+/// for a formula (see [`super::FORMULA_STARTS`]) is written with a leading `'`, which the
 /// import removes. An offer with more windows than fit in one cell of the import
 /// ([`super::MAX_CELL_CHARS`], about twenty windows) is written but will not import again.
 pub fn to_csv(offers: &[ExportOffer<'_>], tz: &TimeZone, now: Time) -> Result<String, ExportError> {
@@ -178,7 +173,7 @@ pub fn to_csv(offers: &[ExportOffer<'_>], tz: &TimeZone, now: Time) -> Result<St
         w.write_record(
             IMPORT_COLUMNS
                 .iter()
-                .map(|f| import_cell(*f, f.read(record), tz)),
+                .map(|f| import_cell(f.read(record), tz)),
         )
         .map_err(ExportError::Csv)?;
     }
@@ -528,7 +523,7 @@ mod tests {
     use super::*;
     use crate::interchange::csv_import::parse_offers_csv;
     use jiff::civil::Date;
-    use puente_crdt::{NewOffer, OfferId, WindowId};
+    use puente_crdt::{Field, NewOffer, OfferId, WindowId};
 
     const TZ: &str = "America/Los_Angeles";
 
