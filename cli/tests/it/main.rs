@@ -11,6 +11,7 @@ mod devices;
 mod identity;
 mod import;
 mod network;
+mod network_snapshots;
 mod offers;
 mod queries;
 mod relay;
