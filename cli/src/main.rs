@@ -14,6 +14,7 @@ mod fail;
 mod output;
 mod passphrase;
 mod render;
+mod rows;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -17,7 +17,6 @@ use puente_crdt::{
     WindowId,
 };
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
 
 use crate::output;
 
@@ -333,26 +332,6 @@ pub fn window_next(view: &View, o: &Offer, w: &Window, now: Time) -> Option<(Tim
         .next()?;
     let from = s.max(now);
     (from < e).then(|| (s, e, view.available(o, w, from, e, now)))
-}
-
-/// A record as a CSV row over `columns`: lists joined with `;`, absent values empty.
-pub fn csv_row(m: &Map<String, Value>, columns: &[&str]) -> Vec<String> {
-    columns
-        .iter()
-        .map(|c| match m.get(*c) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(";"),
-            Some(other) => other.to_string(),
-        })
-        .collect()
 }
 
 /// Languages as people read them: `es,mam:relay-via-es` (fluent is the default, left out).

@@ -31,11 +31,11 @@ use crate::args::{
     AddAddressArgs, DeviceAddArgs, Format, InviteCreateArgs, InviteIdArgs, JoinArgs,
     NetworkCreateArgs, RoleArg,
 };
-use crate::commands::identity::{DEVICE_PENDING, devices_line, identity, org_name};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
 use crate::output::{self, Table, pairs};
 use crate::render;
+use crate::rows::identity::{DEVICE_PENDING, Identity, devices_line, org_name};
 
 /// Addresses a token carries at most.
 const TOKEN_ADDRESSES: usize = 3;
@@ -496,12 +496,12 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         .iter()
         .map(|(o, n)| (names.get(o).cloned().unwrap_or_else(|| o.to_string()), *n))
         .collect();
-    let me = identity(&replica);
+    let me = Identity::of(&replica);
     let v = json!({
         "organisation": org_name(&replica),
-        "device_pending": me["device_pending"],
-        "devices": me["devices"],
-        "waiting_for_key": me["waiting_for_key"],
+        "device_pending": me.device_pending,
+        "devices": me.devices,
+        "waiting_for_key": me.waiting_for_key,
         "network": replica.membership().map(|_| replica.network().to_string()),
         "network_name": replica.network_name(),
         "epoch": replica.epoch().0,
@@ -600,7 +600,8 @@ fn status_text(
         v["organisation"].as_str().unwrap_or("-").to_string()
     };
     let mut rows = vec![("organisation", organisation)];
-    if let Some(line) = devices_line(v) {
+    let devices = v["devices"].as_array().map_or(0, Vec::len);
+    if let Some(line) = devices_line(devices, v["waiting_for_key"] == true) {
         rows.push(("devices", line));
     }
     rows.extend([
