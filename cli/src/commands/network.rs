@@ -512,7 +512,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         "offers_by_owner": offers,
         "refused_connections": node.map(|n| n.status.refused),
         "relays": relays_json(&replica, node.map(|n| &n.status), &tz),
-        "revocations": crate::commands::revoke::status_json(&replica),
+        "revocations": crate::rows::revocations::summaries(&replica),
     });
     let text = match format {
         Format::Json => output::json(&v)?,
@@ -716,7 +716,8 @@ fn status_text(
             "\n{n} invitation(s) waiting for confirmation: see `puente invite list`.\n"
         ));
     }
-    let revocations = crate::commands::revoke::status_lines(replica, now, tz);
+    let summaries = crate::rows::revocations::summaries(replica);
+    let revocations = crate::rows::revocations::status_lines(&summaries, now, tz);
     if !revocations.is_empty() {
         out.push('\n');
         out.push_str(&revocations);

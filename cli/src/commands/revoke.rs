@@ -11,22 +11,22 @@
 //! prints.
 
 use anyhow::{Result, bail};
-use jiff::tz::TimeZone;
+use puente_crdt::OrgId;
 use puente_crdt::label::check_label;
-use puente_crdt::{OrgId, Time};
 use puente_node::identity::PublicKey;
-use puente_node::membership::{MemberState, RevocationInfo, RevokeTarget, Role};
+use puente_node::membership::{MemberState, RevokeTarget, Role};
 use puente_node::replica::Replica;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs, PeerRoleArgs, RoleArg};
-use crate::commands::audit::{
-    Names, exposure_report, exposure_text, indent, key_prefix, party_of, state_of, table_or_json,
-};
+use crate::commands::audit::{party_of, state_of, table_or_json};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
-use crate::output::{self, Table, pairs, short};
-use crate::render;
+use crate::output::{self, short};
+use crate::rows::audit::ExposureReport;
+use crate::rows::names::Names;
+use crate::rows::revocations::{RevocationRow, confirmations};
+use crate::rows::{self};
 
 /// Shortest device-key prefix accepted: 8 base32 characters (40 bits) make an accidental
 /// match among a network's few hundred devices practically impossible, and an ambiguous one is
@@ -51,7 +51,8 @@ pub enum Target {
 }
 
 impl Target {
-    fn revoke_target(&self) -> RevokeTarget {
+    /// What a revocation of it removes.
+    pub fn revoke_target(&self) -> RevokeTarget {
         match self {
             Target::Org { id, .. } => RevokeTarget::Org(*id),
             Target::Device { key, .. } => RevokeTarget::Device(*key),
@@ -231,21 +232,20 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
         .revoke(rt, &reason, ctx.now)
         .map_err(|e| ctx.err(e))?;
     let names = Names::new(&replica);
-    let party = party_of(
-        replica
-            .membership()
-            .map(|l| l.state())
-            .ok_or_else(|| anyhow::anyhow!("this node is not part of a network"))?,
-        &target,
-    );
+    let state = replica
+        .membership()
+        .map(|l| l.state())
+        .ok_or_else(|| anyhow::anyhow!("this node is not part of a network"))?;
+    let party = party_of(state, &target);
     let exposure = replica.exposure(&party).map_err(|e| ctx.err(e))?;
-    let report = exposure_report(&replica, &names, &target, &exposure, ctx.now);
+    let state = state_of(&replica)?;
+    let report = ExposureReport::build(&replica, state, &names, &rt, &exposure, ctx.now);
     let tz = zone(&replica)?;
     let epoch = revoked.epoch.0;
     let text = match format {
         Format::Json => output::json(&json!({
             "revocation": revoked.revocation.to_string(),
-            "target": names.target_json(&rt),
+            "target": names.target_row(&rt),
             "reason": reason,
             "epoch": epoch,
             "rotated": revoked.rotated,
@@ -282,7 +282,7 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
                 "Your node is not running: start `puente run` now. Until partners receive the revocation from it, they keep trusting the revoked key.\n"
             });
             out.push('\n');
-            out.push_str(&exposure_text(&report, ctx.now, &tz));
+            out.push_str(&report.text(ctx.now, &tz));
             out
         }
     };
@@ -321,217 +321,35 @@ fn does_and_cannot(rotated: bool, epoch: u32) -> String {
     out
 }
 
-/// One revocation with who has confirmed it.
-#[derive(Debug)]
-pub struct Confirmations {
-    /// The revocation.
-    pub info: RevocationInfo,
-    /// Per member device: its key, its organisation's name, and the epoch its receipt reports
-    /// (`None`: not heard from).
-    pub devices: Vec<(PublicKey, String, Option<u32>)>,
-}
-
-impl Confirmations {
-    /// Member devices that have not confirmed.
-    pub fn missing(&self) -> usize {
-        self.devices.iter().filter(|d| d.2.is_none()).count()
-    }
-
-    /// When it was made, by its author's clock.
-    pub fn claimed(&self) -> Time {
-        Time(i64::try_from(self.info.claimed_time).unwrap_or(i64::MAX))
-    }
-}
-
-/// Every revocation of the log, oldest claimed first, with each member device's receipt.
-pub fn confirmations(replica: &Replica, names: &Names) -> Vec<Confirmations> {
-    let Some(state) = replica.membership().map(|l| l.state()) else {
-        return Vec::new();
-    };
-    let mut out: Vec<Confirmations> = state
-        .revocations()
-        .into_iter()
-        .map(|info| {
-            let receipts = state.receipts(&info.id);
-            let devices = if info.effective {
-                state
-                    .devices()
-                    .iter()
-                    .map(|d| (d.key, names.org(&d.org), receipts.get(&d.key).map(|e| e.0)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Confirmations { info, devices }
-        })
-        .collect();
-    out.sort_by_key(|c| (c.info.claimed_time, c.info.id));
-    out
-}
-
-fn confirmations_json(c: &Confirmations, names: &Names) -> Value {
-    let author_org = names.device_org(&c.info.author);
-    json!({
-        "revocation": c.info.id.to_string(),
-        "target": names.target_json(&c.info.target),
-        "by": {
-            "key": c.info.author.to_string(),
-            "org": author_org.map(|o| o.to_string()),
-            "name": author_org.map(|o| names.org(&o)),
-        },
-        "reason": c.info.reason,
-        "claimed_time": c.claimed().rfc3339(),
-        "effective": c.info.effective,
-        "invalid_reason": match c.info.verdict {
-            puente_node::membership::Verdict::Invalid(r) => Some(r.to_string()),
-            _ => None,
-        },
-        "devices": c.devices.iter().map(|(key, name, epoch)| json!({
-            "key": key.to_string(),
-            "name": name,
-            "confirmed": epoch.is_some(),
-            "epoch": epoch,
-            "not_heard_from_since": if epoch.is_none() { Some(c.claimed().rfc3339()) } else { None },
-        })).collect::<Vec<_>>(),
-        "missing": c.missing(),
-    })
-}
-
 pub fn revocations(ctx: &Ctx) -> Result<()> {
     let format = table_or_json(ctx)?;
     let replica = ctx.open()?;
     let names = Names::new(&replica);
-    let all = confirmations(&replica, &names);
+    let own = replica.public_key();
+    let all: Vec<RevocationRow> = confirmations(&replica, &names)
+        .iter()
+        .map(|c| RevocationRow::new(c, &names, &own))
+        .collect();
     let tz = zone(&replica)?;
     let text = match format {
-        Format::Json => output::json(&Value::Array(
-            all.iter().map(|c| confirmations_json(c, &names)).collect(),
-        ))?,
+        Format::Json => rows::json(&all)?,
         _ if replica.membership().is_none() => {
             "This node is not part of a network yet; there are no revocations.\n".to_string()
         }
         _ if all.is_empty() => "No revocations in this network.\n".to_string(),
         _ => {
-            let own = replica.public_key();
             let mut out = String::new();
-            for (n, c) in all.iter().enumerate() {
+            for (n, r) in all.iter().enumerate() {
                 if n > 0 {
                     out.push('\n');
                 }
-                out.push_str(&revocation_text(c, &names, own, ctx.now, &tz));
+                out.push_str(&r.text(ctx.now, &tz));
             }
             out
         }
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
-}
-
-fn revocation_text(
-    c: &Confirmations,
-    names: &Names,
-    own: PublicKey,
-    now: Time,
-    tz: &TimeZone,
-) -> String {
-    let mut out = format!(
-        "Revocation {}: {}\n",
-        short(&c.info.id),
-        names.target(&c.info.target)
-    );
-    let effective = match c.info.verdict {
-        puente_node::membership::Verdict::Invalid(r) => format!("no: {r}"),
-        _ => "yes".to_string(),
-    };
-    let reason = if c.info.reason.is_empty() {
-        "-".to_string()
-    } else {
-        c.info.reason.clone()
-    };
-    out.push_str(&indent(&pairs(&[
-        ("by", names.device(&c.info.author)),
-        ("reason", reason),
-        ("claimed", render::when(c.claimed(), now, tz)),
-        ("effective", effective),
-    ])));
-    if !c.info.effective {
-        return out;
-    }
-    let mut t = Table::new(&["ORGANISATION", "DEVICE", "CONFIRMED"]);
-    for (key, name, epoch) in &c.devices {
-        t.row(vec![
-            name.clone(),
-            if *key == own {
-                format!("{} (this device)", key_prefix(key))
-            } else {
-                key_prefix(key)
-            },
-            match epoch {
-                Some(e) => format!("yes, on epoch {e}"),
-                None => format!(
-                    "not heard from since {}",
-                    render::when(c.claimed(), now, tz)
-                ),
-            },
-        ]);
-    }
-    out.push_str(&indent(&t.render()));
-    let missing = c.missing();
-    out.push_str(&indent(&if missing == 0 {
-        "Every remaining member device has confirmed.\n".to_string()
-    } else {
-        format!(
-            "{missing} of {} remaining member device(s) not heard from yet: until they are, they may still trust the revoked key.\n",
-            c.devices.len()
-        )
-    }));
-    out
-}
-
-/// For `puente status`: one line naming what is revoked, and one line per effective
-/// revocation that some member device has not confirmed yet.
-pub fn status_lines(replica: &Replica, now: Time, tz: &TimeZone) -> String {
-    let names = Names::new(replica);
-    let all = confirmations(replica, &names);
-    let mut out = String::new();
-    let revoked: Vec<String> = all
-        .iter()
-        .filter(|c| c.info.effective)
-        .map(|c| names.target(&c.info.target))
-        .collect();
-    if !revoked.is_empty() {
-        out.push_str(&format!("Revoked: {}.\n", revoked.join(", ")));
-    }
-    for c in all.iter().filter(|c| c.info.effective && c.missing() > 0) {
-        out.push_str(&format!(
-            "Revocation of {}: {} of {} member device(s) not heard from since {}; see `puente peer revocations`.\n",
-            names.target(&c.info.target),
-            c.missing(),
-            c.devices.len(),
-            render::when(c.claimed(), now, tz)
-        ));
-    }
-    out
-}
-
-/// For `puente status --format json`.
-pub fn status_json(replica: &Replica) -> Value {
-    let names = Names::new(replica);
-    let all = confirmations(replica, &names);
-    Value::Array(
-        all.iter()
-            .filter(|c| c.info.effective)
-            .map(|c| {
-                json!({
-                    "revocation": c.info.id.to_string(),
-                    "target": names.target_json(&c.info.target),
-                    "claimed_time": c.claimed().rfc3339(),
-                    "missing": c.missing(),
-                    "devices": c.devices.len(),
-                })
-            })
-            .collect(),
-    )
 }
 
 /// Whether organisation `org` has been revoked (its offers are hidden from queries unless

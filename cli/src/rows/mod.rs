@@ -1,4 +1,5 @@
-//! Typed rows for what the network commands show: who this node is. Each record is a struct
+//! Typed rows for what the network commands show: who this node is, revocations and the audit
+//! reports. Each record is a struct
 //! built once from the replica (and the running node's view); its JSON is serde's of that
 //! struct and its table is rendered from the same fields, so the two cannot say different
 //! things.
@@ -11,10 +12,14 @@
 //! Boundary: rows read the replica and the node's view; they never write, open the store or
 //! print. Offers, hits and holds have their own rows in [`crate::render`].
 
+pub mod audit;
 pub mod identity;
+pub mod names;
+pub mod revocations;
 
 use anyhow::Result;
-use serde::Serialize;
+use puente_crdt::Time;
+use serde::{Serialize, Serializer};
 
 use crate::output;
 
@@ -32,4 +37,19 @@ fn or_dash(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// `t` as RFC 3339 in UTC, for JSON fields that have always carried it so.
+fn rfc3339<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.rfc3339())
+}
+
+/// Every line indented by two spaces.
+pub fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// The first `n` characters.
+fn prefix(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
 }
