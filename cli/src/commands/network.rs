@@ -526,7 +526,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
 fn reach_json(path: &PeerPath, tz: &jiff::tz::TimeZone) -> Value {
     let (how, relay) = match path.reach {
         Reach::Direct => ("direct", None),
-        Reach::Relayed(relay) => ("relayed", Some(super::relay::short_id(&relay))),
+        Reach::Relayed(relay) => ("relayed", Some(crate::rows::relays::short_id(&relay))),
         _ => ("unreachable", None),
     };
     json!({ "how": how, "relay": relay, "since": path.since.local(tz).to_string() })
@@ -547,7 +547,7 @@ fn relays_json(
                 let mailbox = status.and_then(|s| s.mailbox.get(&relay.key));
                 json!({
                     "id": puente_node::net::peer_id_text(&relay.key),
-                    "short": super::relay::short_id(&relay.key),
+                    "short": crate::rows::relays::short_id(&relay.key),
                     "addresses": relay.addresses,
                     "reserved": view.map(|v| v.reserved),
                     "since": view.map(|v| v.since.local(tz).to_string()),
@@ -975,7 +975,10 @@ fn reach_text(path: &PeerPath, now: Time, tz: &jiff::tz::TimeZone) -> String {
     match path.reach {
         Reach::Direct => format!("direct since {since}"),
         Reach::Relayed(relay) => {
-            format!("via relay {} since {since}", super::relay::short_id(&relay))
+            format!(
+                "via relay {} since {since}",
+                crate::rows::relays::short_id(&relay)
+            )
         }
         _ => format!("unreachable since {since}"),
     }

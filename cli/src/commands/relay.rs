@@ -10,14 +10,14 @@ use puente_node::net::{RelayLimits, parse_relay_address, peer_id_text, validate_
 use puente_node::relay::access::RelayTicket;
 use puente_node::relay::service::{RelayService, RelayServiceConfig};
 use puente_node::relay::store::{MailboxLimits, RelayStore};
-use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::args::{Format, RelayAddArgs, RelayRemoveArgs, RelayServeArgs};
 use crate::context::Ctx;
 use crate::fail;
 use crate::output;
-use crate::output::Table;
+use crate::rows::relays::{self, RelayRow, short_id};
+use crate::rows::{self};
 
 /// The port a relay listens on without `--listen` (TCP and QUIC): next to a node's 4737, so
 /// one machine can run both. Unassigned by IANA.
@@ -265,45 +265,17 @@ pub fn list(ctx: &Ctx) -> Result<()> {
     let replica = ctx.open()?;
     let relays = replica.relays();
     replica.close().map_err(|e| ctx.err(e))?;
-    let node = ctx.node();
-    let rows: Vec<serde_json::Value> = relays
+    let rows: Vec<RelayRow> = relays
         .iter()
-        .map(|r| {
-            let view = node.and_then(|n| n.status.relays.get(&r.key));
-            let mailbox = node.and_then(|n| n.status.mailbox.get(&r.key));
-            json!({
-                "id": peer_id_text(&r.key),
-                "addresses": r.addresses,
-                "reserved": view.map(|v| v.reserved),
-                "problem": mailbox.and_then(|m| m.problem.clone()),
-            })
-        })
+        .map(|r| RelayRow::new(r, ctx.node()))
         .collect();
     if format == Format::Json {
-        return ctx.emit(&output::json(&json!(rows))?);
+        return ctx.emit(&rows::json(&rows)?);
     }
-    if relays.is_empty() {
+    if rows.is_empty() {
         return ctx.emit(
             "The network uses no relay. Partners whose nodes cannot dial each other (home routers) need one: see \"Connecting partners over the internet\" in the guide.\n",
         );
     }
-    let mut t = Table::new(&["RELAY", "ADDRESSES", "THIS NODE"]);
-    for (r, row) in relays.iter().zip(&rows) {
-        let state = match (row["reserved"].as_bool(), row["problem"].as_str()) {
-            (None, _) => "node not running".to_string(),
-            (Some(true), None) => "reachable through it".to_string(),
-            (Some(true), Some(problem)) => format!("reachable through it; {problem}"),
-            (Some(false), Some(problem)) => format!("not connected: {problem}"),
-            (Some(false), None) => "not connected".to_string(),
-        };
-        t.row(vec![short_id(&r.key), r.addresses.join(" "), state]);
-    }
-    ctx.emit(&t.render())
-}
-
-/// The first characters of a relay's libp2p id, as people compare them.
-pub fn short_id(key: &PublicKey) -> String {
-    peer_id_text(key)
-        .map(|id| id.chars().take(16).collect())
-        .unwrap_or_else(|| key.to_string().chars().take(12).collect())
+    ctx.emit(&relays::table(&rows))
 }

@@ -1,8 +1,7 @@
-//! Typed rows for what the network commands show: who this node is, revocations and the audit
-//! reports. Each record is a struct
-//! built once from the replica (and the running node's view); its JSON is serde's of that
-//! struct and its table is rendered from the same fields, so the two cannot say different
-//! things.
+//! Typed rows for what the network commands show: who this node is, relays, revocations and
+//! the audit reports. Each record is a struct built once from the replica (and the running
+//! node's view); its JSON is serde's of that struct and its table is rendered from the same
+//! fields, so the two cannot say different things.
 //!
 //! Invariant: the JSON is byte for byte what these commands printed when they assembled
 //! `serde_json::Value`s: keys in alphabetical order at every level (see [`json`]), the same
@@ -15,6 +14,7 @@
 pub mod audit;
 pub mod identity;
 pub mod names;
+pub mod relays;
 pub mod revocations;
 
 use anyhow::Result;

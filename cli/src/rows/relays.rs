@@ -1,0 +1,63 @@
+//! The network's relays: `puente relay list`, and how relays are named in tables.
+
+use puente_node::identity::PublicKey;
+use puente_node::membership::RelayEntry;
+use puente_node::net::peer_id_text;
+use serde::Serialize;
+
+use crate::context::NodeView;
+use crate::output::Table;
+
+/// The first characters of a relay's libp2p id, as people compare them.
+pub fn short_id(key: &PublicKey) -> String {
+    peer_id_text(key)
+        .map(|id| id.chars().take(16).collect())
+        .unwrap_or_else(|| key.to_string().chars().take(12).collect())
+}
+
+/// A relay as `relay list` shows it.
+#[derive(Debug, Serialize)]
+pub struct RelayRow {
+    /// Its libp2p id.
+    pub id: Option<String>,
+    /// The start of its id, as people compare them.
+    #[serde(skip)]
+    pub short: String,
+    /// Its addresses.
+    pub addresses: Vec<String>,
+    /// Whether it holds a reservation for this node (while a node runs).
+    pub reserved: Option<bool>,
+    /// The last problem its mailbox reported.
+    pub problem: Option<String>,
+}
+
+impl RelayRow {
+    /// The row of `relay`, with what the running node (if any) knows of it.
+    pub fn new(relay: &RelayEntry, node: Option<&NodeView>) -> RelayRow {
+        let view = node.and_then(|n| n.status.relays.get(&relay.key));
+        let mailbox = node.and_then(|n| n.status.mailbox.get(&relay.key));
+        RelayRow {
+            id: peer_id_text(&relay.key),
+            short: short_id(&relay.key),
+            addresses: relay.addresses.clone(),
+            reserved: view.map(|v| v.reserved),
+            problem: mailbox.and_then(|m| m.problem.clone()),
+        }
+    }
+}
+
+/// The relays as a table.
+pub fn table(rows: &[RelayRow]) -> String {
+    let mut t = Table::new(&["RELAY", "ADDRESSES", "THIS NODE"]);
+    for r in rows {
+        let state = match (r.reserved, &r.problem) {
+            (None, _) => "node not running".to_string(),
+            (Some(true), None) => "reachable through it".to_string(),
+            (Some(true), Some(problem)) => format!("reachable through it; {problem}"),
+            (Some(false), Some(problem)) => format!("not connected: {problem}"),
+            (Some(false), None) => "not connected".to_string(),
+        };
+        t.row(vec![r.short.clone(), r.addresses.join(" "), state]);
+    }
+    t.render()
+}
