@@ -13,9 +13,9 @@ use crate::args::{ExposureArgs, Format};
 use crate::commands::offer::zone;
 use crate::commands::revoke::{Target, resolve_target};
 use crate::context::Ctx;
+use crate::rows;
 use crate::rows::audit::{ExposureReport, log_entries, log_text};
 use crate::rows::names::Names;
-use crate::rows::{self};
 
 /// The membership log's state, or a sentence saying there is none.
 pub fn state_of(replica: &Replica) -> Result<&MemberState> {

@@ -11,21 +11,17 @@
 //! phrase, `invite list|confirm|cancel` and `join`; confirming it adds the joiner as one more
 //! device of this organisation instead of a new organisation.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use puente_crdt::{OrgId, Time};
-use puente_node::actor::{NodeStatus, PeerPath, Reach};
 use puente_node::identity::PublicKey;
-use puente_node::invite::{Invitation, InviteState, Token};
+use puente_node::invite::Token;
 use puente_node::joiner::{
     JoinProgress, JoinTimeouts, check_kind, join as join_network, waits_to_join_as_device,
 };
 use puente_node::membership::Role;
 use puente_node::net::validate_address;
-use puente_node::replica::Replica;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::{
     AddAddressArgs, DeviceAddArgs, Format, InviteCreateArgs, InviteIdArgs, JoinArgs,
@@ -33,9 +29,13 @@ use crate::args::{
 };
 use crate::commands::offer::zone;
 use crate::context::Ctx;
-use crate::output::{self, Table, pairs};
+use crate::output;
 use crate::render;
-use crate::rows::identity::{DEVICE_PENDING, Identity, devices_line, org_name};
+use crate::rows;
+use crate::rows::devices::{self, DeviceRow, PeerRow};
+use crate::rows::identity::org_name;
+use crate::rows::invitations::{self, InvitationRow};
+use crate::rows::status::Status;
 
 /// Addresses a token carries at most.
 const TOKEN_ADDRESSES: usize = 3;
@@ -225,103 +225,18 @@ pub fn invite_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
     let replica = ctx.open()?;
     let tz = zone(&replica)?;
-    let rows: Vec<Value> = replica
+    let rows: Vec<InvitationRow> = replica
         .invitations()
         .iter()
-        .map(|i| invitation_json(i, ctx.now))
+        .map(|i| InvitationRow::new(i, ctx.now))
         .collect();
     let text = match format {
-        Format::Json => output::json(&Value::Array(rows))?,
-        Format::Csv => output::csv(
-            &[
-                "id",
-                "org",
-                "role",
-                "state",
-                "expires",
-                "phrase",
-                "joiner_name",
-            ],
-            &rows
-                .iter()
-                .map(|r| {
-                    [
-                        "id",
-                        "org",
-                        "role",
-                        "state",
-                        "expires",
-                        "phrase",
-                        "joiner_name",
-                    ]
-                    .iter()
-                    .map(|k| r[*k].as_str().unwrap_or_default().to_string())
-                    .collect()
-                })
-                .collect::<Vec<_>>(),
-        )?,
-        _ => {
-            if replica.invitations().is_empty() {
-                "No invitations. Create one with `puente invite create --org NAME`.\n".into()
-            } else {
-                let mut t = Table::new(&[
-                    "ID",
-                    "ORGANISATION",
-                    "ROLE",
-                    "STATE",
-                    "EXPIRES",
-                    "SAFETY PHRASE",
-                ]);
-                for i in replica.invitations() {
-                    let v = invitation_json(i, ctx.now);
-                    t.row(vec![
-                        i.id(),
-                        i.org_name.clone(),
-                        v["role"].as_str().unwrap_or_default().to_string(),
-                        v["state"].as_str().unwrap_or_default().to_string(),
-                        render::when(i.expires, ctx.now, &tz),
-                        v["phrase"].as_str().unwrap_or("-").to_string(),
-                    ]);
-                }
-                t.render()
-            }
-        }
+        Format::Json => rows::json(&rows)?,
+        Format::Csv => invitations::csv(&rows)?,
+        _ => invitations::table(&rows, ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
-}
-
-fn invitation_json(i: &Invitation, now: Time) -> Value {
-    let (state, phrase, joiner) = match &i.state {
-        InviteState::Open if now >= i.expires => ("expired", None, None),
-        InviteState::Open => ("open", None, None),
-        InviteState::Requested { phrase, name, .. } if now >= i.expires => {
-            ("expired", Some(phrase.clone()), Some(name.clone()))
-        }
-        InviteState::Requested { phrase, name, .. } => (
-            "waiting for confirmation",
-            Some(phrase.clone()),
-            Some(name.clone()),
-        ),
-        InviteState::Confirmed { phrase, .. } => ("confirmed", Some(phrase.clone()), None),
-        InviteState::Used { .. } => ("used", None, None),
-        InviteState::Cancelled => ("cancelled", None, None),
-    };
-    // A device invitation adds a device to this organisation: it has no role of its own.
-    let (kind, role) = match i.device_of {
-        Some(_) => ("device", "device".to_string()),
-        None => ("organisation", i.role().to_string()),
-    };
-    json!({
-        "id": i.id(),
-        "org": i.org_name,
-        "kind": kind,
-        "role": role,
-        "state": state,
-        "expires": i.expires.0.to_string(),
-        "phrase": phrase,
-        "joiner_name": joiner,
-    })
 }
 
 pub fn invite_confirm(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
@@ -431,364 +346,27 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
     ))
 }
 
-/// Names of organisations, from the membership log and the profiles partners published.
-fn org_names(replica: &Replica) -> BTreeMap<OrgId, String> {
-    let mut names: BTreeMap<OrgId, String> = replica
-        .view()
-        .profiles()
-        .iter()
-        .map(|(id, p)| (*id, p.name.clone()))
-        .collect();
-    for org in replica.member_orgs() {
-        names.insert(org.id, org.name);
-    }
-    names
-}
-
 pub fn status(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
     let replica = ctx.open()?;
     let tz = zone(&replica)?;
-    let names = org_names(&replica);
-    let node = ctx.node();
-    let connected: Vec<PublicKey> = node.map(|n| n.status.sessions.clone()).unwrap_or_default();
-    let pending: BTreeMap<PublicKey, u64> = node
-        .map(|n| {
-            n.status
-                .peers
-                .iter()
-                .map(|p| (p.key, p.envelopes_pending))
-                .collect()
-        })
-        .unwrap_or_default();
-    let last_sync = node.map(|n| n.status.last_sync.clone()).unwrap_or_default();
-    let paths = node.map(|n| n.status.paths.clone()).unwrap_or_default();
-    let own = replica.public_key();
-    let members: Vec<Value> = replica
-        .member_orgs()
-        .iter()
-        .map(|org| {
-            let devices: Vec<Value> = org
-                .devices
-                .iter()
-                .map(|d| {
-                    json!({
-                        "key": d.to_string(),
-                        "this_device": *d == own,
-                        "connected": connected.contains(d),
-                        "reach": paths.get(d).map(|p| reach_json(p, &tz)),
-                        "last_sync": last_sync.get(d).map(|t| t.local(&tz).to_string()),
-                        "envelopes_pending": pending.get(d),
-                    })
-                })
-                .collect();
-            json!({
-                "org": org.id.to_string(),
-                "name": org.name,
-                "role": org.role.to_string(),
-                "devices": devices,
-            })
-        })
-        .collect();
-    let stats = replica.stats();
-    let offers: BTreeMap<String, usize> = stats
-        .offers_by_owner
-        .iter()
-        .map(|(o, n)| (names.get(o).cloned().unwrap_or_else(|| o.to_string()), *n))
-        .collect();
-    let me = Identity::of(&replica);
-    let v = json!({
-        "organisation": org_name(&replica),
-        "device_pending": me.device_pending,
-        "devices": me.devices,
-        "waiting_for_key": me.waiting_for_key,
-        "network": replica.membership().map(|_| replica.network().to_string()),
-        "network_name": replica.network_name(),
-        "epoch": replica.epoch().0,
-        "node_running": node.is_some(),
-        "listen": node.map(|n| n.listen.clone()),
-        "members": members,
-        "invitations_waiting": replica.invitations().iter().filter(|i| matches!(i.state, InviteState::Requested { .. }) && ctx.now < i.expires).count(),
-        "offers_by_owner": offers,
-        "refused_connections": node.map(|n| n.status.refused),
-        "relays": relays_json(&replica, node.map(|n| &n.status), &tz),
-        "revocations": crate::rows::revocations::summaries(&replica),
-    });
+    let status = Status::build(&replica, ctx.node(), ctx.now, &tz);
     let text = match format {
-        Format::Json => output::json(&v)?,
-        _ => status_text(&replica, &v, node.map(|n| &n.status), ctx.now, &tz),
+        Format::Json => rows::json(&status)?,
+        _ => status.text(ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
 }
 
-/// How a member device is reached, for `status --format json`.
-fn reach_json(path: &PeerPath, tz: &jiff::tz::TimeZone) -> Value {
-    let (how, relay) = match path.reach {
-        Reach::Direct => ("direct", None),
-        Reach::Relayed(relay) => ("relayed", Some(crate::rows::relays::short_id(&relay))),
-        _ => ("unreachable", None),
-    };
-    json!({ "how": how, "relay": relay, "since": path.since.local(tz).to_string() })
-}
-
-/// The network's relays and this node's view of each, for status.
-fn relays_json(
-    replica: &Replica,
-    status: Option<&puente_node::actor::NodeStatus>,
-    tz: &jiff::tz::TimeZone,
-) -> Value {
-    Value::Array(
-        replica
-            .relays()
-            .iter()
-            .map(|relay| {
-                let view = status.and_then(|s| s.relays.get(&relay.key));
-                let mailbox = status.and_then(|s| s.mailbox.get(&relay.key));
-                json!({
-                    "id": puente_node::net::peer_id_text(&relay.key),
-                    "short": crate::rows::relays::short_id(&relay.key),
-                    "addresses": relay.addresses,
-                    "reserved": view.map(|v| v.reserved),
-                    "since": view.map(|v| v.since.local(tz).to_string()),
-                    "deposited": mailbox.map(|m| m.deposited),
-                    "collected": mailbox.map(|m| m.collected),
-                    "pending": mailbox.map(|m| m.pending),
-                    "problem": mailbox.and_then(|m| m.problem.clone()),
-                })
-            })
-            .collect(),
-    )
-}
-
-fn status_text(
-    replica: &Replica,
-    v: &Value,
-    status: Option<&NodeStatus>,
-    now: Time,
-    tz: &jiff::tz::TimeZone,
-) -> String {
-    let running = status.is_some();
-    let empty = BTreeMap::new();
-    let last_sync = status.map_or(&empty, |s| &s.last_sync);
-    let mut out = String::new();
-    let network = match (replica.network_name(), replica.membership()) {
-        (Some(name), Some(_)) => format!("{name} ({})", replica.network()),
-        _ if v["device_pending"] == true => {
-            "none yet: it joins its organisation's with `puente join TOKEN`".into()
-        }
-        _ => "none yet: `puente network create --name NAME`, or `puente join TOKEN`".into(),
-    };
-    let node = if running {
-        format!(
-            "running, listening on {}",
-            v["listen"]
-                .as_array()
-                .map(|a| a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default()
-        )
-    } else {
-        "not running (start it with `puente run`)".into()
-    };
-    let organisation = if v["device_pending"] == true {
-        DEVICE_PENDING.to_string()
-    } else {
-        v["organisation"].as_str().unwrap_or("-").to_string()
-    };
-    let mut rows = vec![("organisation", organisation)];
-    let devices = v["devices"].as_array().map_or(0, Vec::len);
-    if let Some(line) = devices_line(devices, v["waiting_for_key"] == true) {
-        rows.push(("devices", line));
-    }
-    rows.extend([
-        ("network", network),
-        ("epoch", replica.epoch().0.to_string()),
-        ("node", node),
-    ]);
-    out.push_str(&pairs(&rows));
-    if let Some(members) = v["members"].as_array()
-        && !members.is_empty()
-    {
-        out.push('\n');
-        let mut t = Table::new(&[
-            "MEMBER",
-            "ROLE",
-            "DEVICE",
-            "REACHED",
-            "LAST SYNC",
-            "PENDING",
-        ]);
-        for m in members {
-            for d in m["devices"].as_array().into_iter().flatten() {
-                let key = d["key"].as_str().unwrap_or_default();
-                let this = d["this_device"].as_bool().unwrap_or(false);
-                let connected = if this {
-                    "this device".to_string()
-                } else if !running {
-                    "-".to_string()
-                } else {
-                    key.parse::<PublicKey>()
-                        .ok()
-                        .and_then(|k| status.and_then(|s| s.paths.get(&k)))
-                        .map_or_else(
-                            || {
-                                if d["connected"].as_bool().unwrap_or(false) {
-                                    "yes".to_string()
-                                } else {
-                                    "no".to_string()
-                                }
-                            },
-                            |p| reach_text(p, now, tz),
-                        )
-                };
-                let last = key
-                    .parse::<PublicKey>()
-                    .ok()
-                    .and_then(|k| last_sync.get(&k))
-                    .map(|t| render::when(*t, now, tz))
-                    .unwrap_or_else(|| "-".into());
-                t.row(vec![
-                    m["name"].as_str().unwrap_or_default().to_string(),
-                    m["role"].as_str().unwrap_or_default().to_string(),
-                    key.chars().take(12).collect(),
-                    connected,
-                    if this { "-".into() } else { last },
-                    d["envelopes_pending"]
-                        .as_u64()
-                        .map_or_else(|| "-".into(), |n| n.to_string()),
-                ]);
-            }
-        }
-        out.push_str(&t.render());
-    }
-    if let Some(relays) = v["relays"].as_array()
-        && !relays.is_empty()
-    {
-        out.push('\n');
-        let mut t = Table::new(&["RELAY", "THIS NODE", "MAILBOX"]);
-        for (relay, r) in replica.relays().iter().zip(relays) {
-            let view = status.and_then(|s| s.relays.get(&relay.key));
-            let state = match view {
-                None => "-".to_string(),
-                Some(v) if v.reserved => {
-                    format!(
-                        "reachable through it since {}",
-                        render::when(v.since, now, tz)
-                    )
-                }
-                Some(v) => format!("not connected since {}", render::when(v.since, now, tz)),
-            };
-            let mailbox = match (r["problem"].as_str(), r["deposited"].as_u64()) {
-                (Some(problem), _) => problem.to_string(),
-                (None, Some(dep)) => format!(
-                    "{dep} deposited, {} collected, {} to send",
-                    r["collected"].as_u64().unwrap_or(0),
-                    r["pending"].as_u64().unwrap_or(0)
-                ),
-                (None, None) => "-".to_string(),
-            };
-            t.row(vec![
-                r["short"].as_str().unwrap_or_default().to_string(),
-                state,
-                mailbox,
-            ]);
-        }
-        out.push_str(&t.render());
-    }
-    if let Some(offers) = v["offers_by_owner"].as_object()
-        && !offers.is_empty()
-    {
-        out.push('\n');
-        let mut t = Table::new(&["OFFERS BY", "COUNT"]);
-        for (name, n) in offers {
-            t.row(vec![name.clone(), n.to_string()]);
-        }
-        out.push_str(&t.render());
-    }
-    if let Some(n) = v["invitations_waiting"].as_u64()
-        && n > 0
-    {
-        out.push_str(&format!(
-            "\n{n} invitation(s) waiting for confirmation: see `puente invite list`.\n"
-        ));
-    }
-    let summaries = crate::rows::revocations::summaries(replica);
-    let revocations = crate::rows::revocations::status_lines(&summaries, now, tz);
-    if !revocations.is_empty() {
-        out.push('\n');
-        out.push_str(&revocations);
-    }
-    out
-}
-
 pub fn peer_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
     let replica = ctx.open()?;
-    let connected: Vec<PublicKey> = ctx
-        .node()
-        .map(|n| n.status.sessions.clone())
-        .unwrap_or_default();
-    let own = replica.public_key();
-    let mut rows = Vec::new();
-    for org in replica.member_orgs() {
-        for d in &org.devices {
-            if *d == own {
-                continue;
-            }
-            rows.push(json!({
-                "key": d.to_string(),
-                "fingerprint": d.fingerprint().to_string(),
-                "org": org.id.to_string(),
-                "name": org.name,
-                "role": org.role.to_string(),
-                "addresses": replica.peers().addresses(d),
-                "connected": ctx.node().map(|_| connected.contains(d)),
-            }));
-        }
-    }
+    let rows = PeerRow::all(&replica, ctx.node());
     let text = match format {
-        Format::Json => output::json(&Value::Array(rows))?,
-        Format::Csv => output::csv(
-            &["key", "name", "role", "addresses", "connected"],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r["key"].as_str().unwrap_or_default().to_string(),
-                        r["name"].as_str().unwrap_or_default().to_string(),
-                        r["role"].as_str().unwrap_or_default().to_string(),
-                        join_strings(&r["addresses"], ";"),
-                        r["connected"].as_bool().map_or(String::new(), |b| b.to_string()),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )?,
-        _ if rows.is_empty() => {
-            "No partners yet. Invite one with `puente invite create --org NAME`, or join a network.\n"
-                .into()
-        }
-        _ => {
-            let mut t = Table::new(&["ORGANISATION", "ROLE", "DEVICE KEY", "CONNECTED", "ADDRESSES"]);
-            for r in &rows {
-                t.row(vec![
-                    r["name"].as_str().unwrap_or_default().to_string(),
-                    r["role"].as_str().unwrap_or_default().to_string(),
-                    r["key"].as_str().unwrap_or_default().to_string(),
-                    r["connected"]
-                        .as_bool()
-                        .map_or("-".into(), |b| if b { "yes" } else { "no" }.to_string()),
-                    match join_strings(&r["addresses"], ", ") {
-                        s if s.is_empty() => "-".into(),
-                        s => s,
-                    },
-                ]);
-            }
-            t.render()
-        }
+        Format::Json => rows::json(&rows)?,
+        Format::Csv => devices::peer_csv(&rows)?,
+        _ => devices::peer_table(&rows),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
@@ -803,136 +381,14 @@ pub fn device_list(ctx: &Ctx) -> Result<()> {
         );
     }
     let tz = zone(&replica)?;
-    let own = replica.public_key();
-    let org = replica.org();
-    let connected: Vec<PublicKey> = ctx
-        .node()
-        .map(|n| n.status.sessions.clone())
-        .unwrap_or_default();
-    let mut rows = Vec::new();
-    match replica.membership().map(|log| log.state()) {
-        None => rows.push(json!({
-            "key": own.to_string(),
-            "fingerprint": own.fingerprint().to_string(),
-            "this_device": true,
-            "revoked": false,
-            "connected": Value::Null,
-        })),
-        Some(state) => {
-            let members = state.org(&org).map(|o| o.devices).unwrap_or_default();
-            for d in members {
-                rows.push(json!({
-                    "key": d.to_string(),
-                    "fingerprint": d.fingerprint().to_string(),
-                    "this_device": d == own,
-                    "revoked": false,
-                    "connected": ctx.node().map(|_| d == own || connected.contains(&d)),
-                }));
-            }
-            for d in state.revoked_devices().into_iter().filter(|d| d.org == org) {
-                let revocation = state
-                    .device_cut(&d.key)
-                    .and_then(|cut| cut.revocations.first().copied())
-                    .and_then(|id| state.revocation(&id));
-                let at = revocation
-                    .as_ref()
-                    .and_then(|r| i64::try_from(r.claimed_time).ok())
-                    .map(Time);
-                rows.push(json!({
-                    "key": d.key.to_string(),
-                    "fingerprint": d.key.fingerprint().to_string(),
-                    "this_device": d.key == own,
-                    "revoked": true,
-                    "revoked_at": at.map(|t| t.local(&tz).to_string()),
-                    "reason": revocation.map(|r| r.reason),
-                    "connected": ctx.node().map(|_| false),
-                }));
-            }
-        }
-    }
-    // This device first, then the other members, then the revoked ones.
-    rows.sort_by_key(|r| (r["revoked"] == true, r["this_device"] != true));
+    let rows = DeviceRow::all(&replica, ctx.node(), &tz);
     let text = match format {
-        Format::Json => output::json(&Value::Array(rows))?,
-        Format::Csv => output::csv(
-            &[
-                "key",
-                "this_device",
-                "revoked",
-                "revoked_at",
-                "reason",
-                "connected",
-            ],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r["key"].as_str().unwrap_or_default().to_string(),
-                        r["this_device"].as_bool().unwrap_or(false).to_string(),
-                        r["revoked"].as_bool().unwrap_or(false).to_string(),
-                        r["revoked_at"].as_str().unwrap_or_default().to_string(),
-                        r["reason"].as_str().unwrap_or_default().to_string(),
-                        r["connected"]
-                            .as_bool()
-                            .map_or(String::new(), |b| b.to_string()),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )?,
-        _ => {
-            let mut t = Table::new(&["DEVICE KEY", "STATE", "CONNECTED"]);
-            for r in &rows {
-                let state = if r["revoked"] == true {
-                    let mut s = "revoked".to_string();
-                    if let Some(at) = r["revoked_at"].as_str() {
-                        s.push(' ');
-                        s.push_str(at);
-                    }
-                    if let Some(reason) = r["reason"].as_str().filter(|r| !r.is_empty()) {
-                        s.push_str(&format!(" ({reason})"));
-                    }
-                    s
-                } else if r["this_device"] == true {
-                    "this device".to_string()
-                } else {
-                    "member".to_string()
-                };
-                let connected = if r["this_device"] == true {
-                    "-".to_string()
-                } else {
-                    r["connected"]
-                        .as_bool()
-                        .map_or("-".into(), |b| if b { "yes" } else { "no" }.to_string())
-                };
-                t.row(vec![
-                    r["key"].as_str().unwrap_or_default().to_string(),
-                    state,
-                    connected,
-                ]);
-            }
-            let mut text = format!("Devices of \"{}\":\n", org_name(&replica));
-            text.push_str(&t.render());
-            if replica.membership().is_some() {
-                text.push_str(
-                    "Add one with `puente device add`; cut a lost one off with `puente device revoke KEY`.\n",
-                );
-            }
-            text
-        }
+        Format::Json => rows::json(&rows)?,
+        Format::Csv => devices::device_csv(&rows)?,
+        _ => devices::device_table(&rows, &org_name(&replica), replica.membership().is_some()),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
-}
-
-fn join_strings(v: &Value, sep: &str) -> String {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(sep)
-        })
-        .unwrap_or_default()
 }
 
 pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
@@ -967,21 +423,6 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
             "; the node dials it when it runs"
         }
     ))
-}
-
-/// "direct since 09:14 (2 min ago)", "via relay 12D3KooW… since …", "unreachable since …".
-fn reach_text(path: &PeerPath, now: Time, tz: &jiff::tz::TimeZone) -> String {
-    let since = render::when(path.since, now, tz);
-    match path.reach {
-        Reach::Direct => format!("direct since {since}"),
-        Reach::Relayed(relay) => {
-            format!(
-                "via relay {} since {since}",
-                crate::rows::relays::short_id(&relay)
-            )
-        }
-        _ => format!("unreachable since {since}"),
-    }
 }
 
 #[cfg(test)]

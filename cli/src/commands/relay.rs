@@ -16,8 +16,8 @@ use crate::args::{Format, RelayAddArgs, RelayRemoveArgs, RelayServeArgs};
 use crate::context::Ctx;
 use crate::fail;
 use crate::output;
+use crate::rows;
 use crate::rows::relays::{self, RelayRow, short_id};
-use crate::rows::{self};
 
 /// The port a relay listens on without `--listen` (TCP and QUIC): next to a node's 4737, so
 /// one machine can run both. Unassigned by IANA.

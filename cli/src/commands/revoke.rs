@@ -23,10 +23,10 @@ use crate::commands::audit::{party_of, state_of, table_or_json};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
 use crate::output::{self, short};
+use crate::rows;
 use crate::rows::audit::ExposureReport;
 use crate::rows::names::Names;
 use crate::rows::revocations::{RevocationRow, confirmations};
-use crate::rows::{self};
 
 /// Shortest device-key prefix accepted: 8 base32 characters (40 bits) make an accidental
 /// match among a network's few hundred devices practically impossible, and an ambiguous one is

@@ -1,7 +1,7 @@
-//! Typed rows for what the network commands show: who this node is, relays, revocations and
-//! the audit reports. Each record is a struct built once from the replica (and the running
-//! node's view); its JSON is serde's of that struct and its table is rendered from the same
-//! fields, so the two cannot say different things.
+//! Typed rows for what the network commands show: who this node is, `status`, devices, peers,
+//! invitations, relays, revocations and the audit reports. Each record is a struct built once
+//! from the replica (and the running node's view); its JSON is serde's of that struct and its
+//! table is rendered from the same fields, so the two cannot say different things.
 //!
 //! Invariant: the JSON is byte for byte what these commands printed when they assembled
 //! `serde_json::Value`s: keys in alphabetical order at every level (see [`json`]), the same
@@ -12,22 +12,56 @@
 //! print. Offers, hits and holds have their own rows in [`crate::render`].
 
 pub mod audit;
+pub mod devices;
 pub mod identity;
+pub mod invitations;
 pub mod names;
 pub mod relays;
 pub mod revocations;
+pub mod status;
 
 use anyhow::Result;
+use jiff::tz::TimeZone;
 use puente_crdt::Time;
 use serde::{Serialize, Serializer};
 
 use crate::output;
+use crate::render;
 
 /// Rows as JSON text, pretty-printed with a final newline. The rows pass through
 /// `serde_json::Value`, whose maps keep keys sorted: the order scripts have always seen, which
 /// a struct's field order therefore cannot change.
 pub fn json(rows: &impl Serialize) -> Result<String> {
     output::json(&serde_json::to_value(rows)?)
+}
+
+/// A moment in the organisation's time zone: JSON shows its local date and time to the minute,
+/// tables add how long ago it was.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    at: Time,
+    local: String,
+}
+
+impl Stamp {
+    /// `at` in `tz`.
+    pub fn new(at: Time, tz: &TimeZone) -> Stamp {
+        Stamp {
+            at,
+            local: at.local(tz),
+        }
+    }
+
+    /// "2026-11-23 09:00 (2 h ago)".
+    pub fn when(&self, now: Time, tz: &TimeZone) -> String {
+        render::when(self.at, now, tz)
+    }
+}
+
+impl Serialize for Stamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.local)
+    }
 }
 
 /// The text, or `-` when it is empty.
@@ -37,6 +71,21 @@ fn or_dash(text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// `yes`, `no`, or `-` when unknown (no node runs).
+fn yes_no(b: Option<bool>) -> String {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "-",
+    }
+    .to_string()
+}
+
+/// A flag as a CSV cell: `true`, `false`, or empty when unknown.
+fn csv_flag(b: Option<bool>) -> String {
+    b.map_or(String::new(), |b| b.to_string())
 }
 
 /// `t` as RFC 3339 in UTC, for JSON fields that have always carried it so.
