@@ -23,7 +23,7 @@ use puente_node::identity::PublicKey;
 use puente_node::replica::{Replica, ReplicaError};
 
 use crate::args::{Cli, Format};
-use crate::fail;
+use crate::messages;
 use crate::output;
 use crate::passphrase::{self, Purpose};
 
@@ -205,17 +205,17 @@ impl<'r> Ctx<'r> {
                 self.dir.display()
             );
         }
-        Replica::check_location(&self.dir).map_err(|e| fail::replica(e, &self.dir))?;
+        Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
         let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
         tracing::debug!(dir = %self.dir.display(), "opening the store");
         Replica::open(&self.dir, pass.as_bytes())
             .map(|r| Opened::Owned(Box::new(r)))
-            .map_err(|e| fail::replica(e, &self.dir))
+            .map_err(|e| self.err(e))
     }
 
     /// Maps a replica error to the one-line message for this data directory.
     pub fn err(&self, e: ReplicaError) -> anyhow::Error {
-        fail::replica(e, &self.dir)
+        anyhow::anyhow!(messages::replica(&e, &self.dir))
     }
 }
 

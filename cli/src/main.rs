@@ -10,7 +10,7 @@ mod args;
 mod commands;
 mod context;
 mod control;
-mod fail;
+mod messages;
 mod output;
 mod passphrase;
 mod render;
@@ -60,13 +60,16 @@ fn main() -> ExitCode {
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            if let Some(exit) = e.downcast_ref::<fail::Exit>() {
+            if let Some(exit) = e.downcast_ref::<messages::Exit>() {
                 if let Some(line) = &exit.line {
-                    eprintln!("error: {}", fail::one_line(&anyhow::anyhow!(line.clone())));
+                    eprintln!(
+                        "error: {}",
+                        messages::one_line(&anyhow::anyhow!(line.clone()))
+                    );
                 }
                 return ExitCode::from(exit.code);
             }
-            eprintln!("error: {}", fail::one_line(&e));
+            eprintln!("error: {}", messages::one_line(&e));
             ExitCode::from(EXIT_FAILURE)
         }
         // The hook has already printed the one line.

@@ -132,7 +132,7 @@ pub fn emit(text: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(anyhow::anyhow!(
             "could not write to standard output: {}",
-            crate::fail::io_reason(&e)
+            crate::messages::io_reason(&e)
         )),
     }
 }

@@ -59,7 +59,7 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
     let meta = std::fs::metadata(file).map_err(|e| {
         anyhow::anyhow!(
             "cannot read passphrase file {shown}: {}",
-            crate::fail::io_reason(&e)
+            crate::messages::io_reason(&e)
         )
     })?;
     if !meta.is_file() {
@@ -82,7 +82,7 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(std::fs::read(file).map_err(|e| {
         anyhow::anyhow!(
             "cannot read passphrase file {shown}: {}",
-            crate::fail::io_reason(&e)
+            crate::messages::io_reason(&e)
         )
     })?);
     let Ok(text) = std::str::from_utf8(&bytes) else {

@@ -10,7 +10,7 @@ use puente_node::replica::{BundleScope, MAX_BUNDLE_BYTES, write_private};
 
 use crate::args::{BundleExportArgs, BundleImportArgs, Format};
 use crate::context::Ctx;
-use crate::fail;
+use crate::messages;
 use crate::output;
 
 pub fn export(ctx: &Ctx, a: BundleExportArgs) -> Result<()> {
@@ -35,7 +35,7 @@ pub fn export(ctx: &Ctx, a: BundleExportArgs) -> Result<()> {
         anyhow::anyhow!(
             "cannot write {}: {}; check the path and free space, then try again",
             a.file.display(),
-            fail::io_reason(&e)
+            messages::io_reason(&e)
         )
     })?;
     ctx.emit(&format!(
@@ -65,7 +65,7 @@ pub fn import(ctx: &Ctx, a: BundleImportArgs) -> Result<()> {
         anyhow::anyhow!(
             "cannot read {}: {}; check the path and try again",
             a.file.display(),
-            fail::io_reason(&e)
+            messages::io_reason(&e)
         )
     };
     let file = std::fs::File::open(&path).map_err(io)?;

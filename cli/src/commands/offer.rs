@@ -18,7 +18,7 @@ use crate::args::{
     OfferWithdrawArgs,
 };
 use crate::context::Ctx;
-use crate::fail;
+use crate::messages;
 use crate::output::{self, Table, pairs, short};
 use crate::render;
 
@@ -60,7 +60,7 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     };
     offer
         .validate()
-        .map_err(|e| anyhow::anyhow!(fail::chain(&e)))?;
+        .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?;
     let id = replica.add_offer(offer, ctx.now).map_err(|e| ctx.err(e))?;
     let stored = replica.view().offer(replica.org(), id).cloned();
     let tz = zone(&replica)?;
@@ -508,7 +508,7 @@ pub fn confirm_withdrawal(kind: &str, handle: &str, id: &str) -> Result<bool> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| anyhow::anyhow!("could not read the answer: {}", fail::io_reason(&e)))?;
+        .map_err(|e| anyhow::anyhow!("could not read the answer: {}", messages::io_reason(&e)))?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"
@@ -562,7 +562,7 @@ fn windows(replica: &Replica, now: Time, flag: &str, specs: &[String]) -> Result
         .iter()
         .map(|s| {
             parse_window(s, today, tz_name)
-                .map_err(|e| anyhow::anyhow!("{flag}: {}", fail::chain(&e)))
+                .map_err(|e| anyhow::anyhow!("{flag}: {}", messages::chain(&e)))
         })
         .collect()
 }

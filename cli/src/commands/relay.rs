@@ -14,7 +14,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::args::{Format, RelayAddArgs, RelayRemoveArgs, RelayServeArgs};
 use crate::context::Ctx;
-use crate::fail;
+use crate::messages;
 use crate::output;
 use crate::rows;
 use crate::rows::relays::{self, RelayRow, short_id};
@@ -52,7 +52,7 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
         tickets.push(RelayTicket::parse(text).map_err(|e| anyhow::anyhow!("--admit: {e}"))?);
     }
     for addr in a.listen.iter().chain(&a.announce) {
-        validate_address(addr).map_err(|e| anyhow::anyhow!("{}", fail::chain(&e)))?;
+        validate_address(addr).map_err(|e| anyhow::anyhow!("{}", messages::chain(&e)))?;
     }
     if a.mailbox_mib == 0 || a.mailbox_days == 0 {
         bail!("--mailbox-mib and --mailbox-days must be at least 1");
@@ -66,15 +66,15 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
         anyhow::anyhow!(
             "cannot open the relay's data in {}: {}",
             dir.display(),
-            fail::chain(&e)
+            messages::chain(&e)
         )
     })?;
     for ticket in &tickets {
         RelayService::admit(&store, ticket)
-            .map_err(|e| anyhow::anyhow!("cannot record --admit: {}", fail::chain(&e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot record --admit: {}", messages::chain(&e)))?;
     }
     let networks =
-        RelayService::networks(&store).map_err(|e| anyhow::anyhow!("{}", fail::chain(&e)))?;
+        RelayService::networks(&store).map_err(|e| anyhow::anyhow!("{}", messages::chain(&e)))?;
     let listen = if a.listen.is_empty() {
         vec![
             format!("/ip4/0.0.0.0/tcp/{DEFAULT_RELAY_PORT}"),
@@ -87,13 +87,16 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| {
-            anyhow::anyhow!("cannot start the relay's runtime: {}", fail::io_reason(&e))
+            anyhow::anyhow!(
+                "cannot start the relay's runtime: {}",
+                messages::io_reason(&e)
+            )
         })?;
     let result = runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())
-            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", fail::io_reason(&e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", messages::io_reason(&e)))?;
         let mut terminate = signal(SignalKind::terminate())
-            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", fail::io_reason(&e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", messages::io_reason(&e)))?;
         let service = RelayService::start(
             store,
             RelayServiceConfig {
@@ -104,7 +107,7 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
         )
         .await
         .map_err(|e| {
-            let text = fail::chain(&e);
+            let text = messages::chain(&e);
             if text.contains("Address already in use") {
                 anyhow::anyhow!(
                     "cannot listen: the port is already in use (another relay?); pass --listen with another port"
@@ -149,7 +152,7 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
         service
             .stop()
             .await
-            .map_err(|e| anyhow::anyhow!("the relay did not stop cleanly: {}", fail::chain(&e)))?;
+            .map_err(|e| anyhow::anyhow!("the relay did not stop cleanly: {}", messages::chain(&e)))?;
         output::emit("Stopped the relay; its mailbox is saved.\n")?;
         Ok::<(), anyhow::Error>(())
     });
@@ -186,14 +189,14 @@ pub fn ticket(ctx: &Ctx) -> Result<()> {
 /// `puente relay add ADDR`: the network uses the relay.
 pub fn add(ctx: &Ctx, a: RelayAddArgs) -> Result<()> {
     let (key, first) =
-        parse_relay_address(&a.address).map_err(|e| anyhow::anyhow!("{}", fail::chain(&e)))?;
+        parse_relay_address(&a.address).map_err(|e| anyhow::anyhow!("{}", messages::chain(&e)))?;
     let mut addresses = vec![first];
     for more in &a.more {
         let (other, addr) = match parse_relay_address(more) {
             Ok(pair) => pair,
             Err(_) => {
                 let addr = validate_address(more)
-                    .map_err(|e| anyhow::anyhow!("--address: {}", fail::chain(&e)))?;
+                    .map_err(|e| anyhow::anyhow!("--address: {}", messages::chain(&e)))?;
                 (key, addr)
             }
         };

@@ -17,7 +17,7 @@ use crate::args::RunArgs;
 use crate::context::Ctx;
 use crate::control::server::{Connections, ControlSocket};
 use crate::control::socket_path;
-use crate::fail;
+use crate::messages;
 
 /// The port a node listens on when no `--listen` is given, for TCP and for QUIC: fixed, so
 /// that partners can keep one address for this node. Unassigned by IANA.
@@ -64,13 +64,18 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the node's runtime: {}", fail::io_reason(&e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot start the node's runtime: {}",
+                messages::io_reason(&e)
+            )
+        })?;
     let result = runtime.block_on(async {
         // Signals first: from the moment the socket answers, SIGTERM means a clean stop.
         let mut interrupt = signal(SignalKind::interrupt())
-            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", fail::io_reason(&e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", messages::io_reason(&e)))?;
         let mut terminate = signal(SignalKind::terminate())
-            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", fail::io_reason(&e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", messages::io_reason(&e)))?;
         // Invitations expire by the same "now" commands use: the clock, or PUENTE_NOW
         // advancing from when the node started (so scripts and tests stay consistent).
         let started = std::time::Instant::now();
@@ -162,13 +167,13 @@ fn node_error(e: NodeError, ctx: &Ctx) -> anyhow::Error {
         }
         NodeError::Net(NetError::Listen { addr, source }) => anyhow::anyhow!(
             "cannot listen on {addr}: {}; pass --listen with another address or port",
-            fail::chain(&source)
+            messages::chain(&source)
         ),
         NodeError::Net(e @ NetError::InvalidAddress { .. }) => {
-            anyhow::anyhow!("--listen: {}", fail::chain(&e))
+            anyhow::anyhow!("--listen: {}", messages::chain(&e))
         }
         NodeError::Replica(e) => ctx.err(e),
-        other => anyhow::anyhow!("the node could not start: {}", fail::chain(&other)),
+        other => anyhow::anyhow!("the node could not start: {}", messages::chain(&other)),
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::args::{ExportArgs, Format, ImportArgs};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
-use crate::fail;
+use crate::messages;
 use crate::output;
 
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
@@ -23,7 +23,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     let today = time::local_date(ctx.now, &zone(&replica)?);
     let plan = parse_offers_csv(&bytes, today, replica.tz())
-        .map_err(|e| anyhow::anyhow!("{shown}: {}", fail::chain(&e)))?;
+        .map_err(|e| anyhow::anyhow!("{shown}: {}", messages::chain(&e)))?;
     let total = plan.rows();
     let mut rejected = plan.rejected;
     let mut offers: Vec<NewOffer> = Vec::with_capacity(plan.offers.len());
@@ -34,7 +34,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             Err(e) => rejected.push(RowError {
                 line,
                 column: None,
-                reason: fail::chain(&e),
+                reason: messages::chain(&e),
             }),
         }
     }
@@ -121,7 +121,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
 /// Reads the CSV file at `file`, named `shown` in messages (as the user typed it).
 fn read_input(file: &Path, shown: &str) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", fail::io_reason(&e)))?;
+        .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", messages::io_reason(&e)))?;
     if !meta.is_file() {
         bail!("{shown} is not a file; give the path of a CSV file");
     }
@@ -131,7 +131,8 @@ fn read_input(file: &Path, shown: &str) -> Result<Vec<u8>> {
             meta.len()
         );
     }
-    std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", fail::io_reason(&e)))
+    std::fs::read(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", messages::io_reason(&e)))
 }
 
 /// A progress bar on a terminal; hidden otherwise (and when a node serves the import), so that
@@ -172,7 +173,7 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
         .collect();
     let mut text = match format {
         Format::Csv => to_csv(&offers, &zone(&replica)?, ctx.now)
-            .map_err(|e| anyhow::anyhow!(fail::chain(&e)))?,
+            .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?,
         Format::Hsds => {
             let orgs: Vec<(puente_crdt::OrgId, &OrgProfile)> =
                 view.profiles().iter().map(|(k, v)| (*k, v)).collect();
@@ -218,14 +219,14 @@ fn write_private(path: &Path, shown: &str, bytes: &[u8]) -> Result<()> {
     }
     let mut f = opts
         .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {shown}: {}", fail::io_reason(&e)))?;
+        .map_err(|e| anyhow::anyhow!("cannot write {shown}: {}", messages::io_reason(&e)))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| anyhow::anyhow!("cannot restrict {shown}: {}", fail::io_reason(&e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot restrict {shown}: {}", messages::io_reason(&e)))?;
     }
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .map_err(|e| anyhow::anyhow!("cannot write {shown}: {}", fail::io_reason(&e)))
+        .map_err(|e| anyhow::anyhow!("cannot write {shown}: {}", messages::io_reason(&e)))
 }

@@ -17,7 +17,7 @@ use super::{MAX_RESPONSE_BYTES, PROTOCOL_VERSION, Request, Response, frame, read
 use crate::args::{Cli, Command, OfferCommand};
 use crate::commands::offer::confirm_withdrawal;
 use crate::context::Ctx;
-use crate::fail::Exit;
+use crate::messages::Exit;
 use crate::output;
 
 /// A connection to the node running on `dir`, if one answers.
@@ -180,7 +180,7 @@ fn exchange(
         .map_err(|e| {
             anyhow::anyhow!(
                 "cannot send the command to the node running on {dir}: {}; try again",
-                crate::fail::io_reason(&e)
+                crate::messages::io_reason(&e)
             )
         })?;
     let lost = || {

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::args::{Cli, Command};
 use crate::context::{Ctx, NodeView, Text};
-use crate::{commands, fail};
+use crate::{commands, messages};
 
 /// How long a client has to send its request after connecting: a client writes it at once,
 /// so this only bounds connections that never speak.
@@ -142,7 +142,9 @@ impl ControlSocket {
     pub fn bind(dir: &Path, path: PathBuf) -> Result<ControlSocket> {
         let shown = path.display().to_string();
         let owner = std::fs::metadata(dir)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {}", dir.display(), fail::io_reason(&e)))?
+            .map_err(|e| {
+                anyhow::anyhow!("cannot read {}: {}", dir.display(), messages::io_reason(&e))
+            })?
             .uid();
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_dir() => anyhow::bail!(
@@ -156,7 +158,7 @@ impl ControlSocket {
                 std::fs::remove_file(&path).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot remove the leftover control socket {shown}: {}",
-                        fail::io_reason(&e)
+                        messages::io_reason(&e)
                     )
                 })?;
             }
@@ -165,7 +167,7 @@ impl ControlSocket {
         let listener = UnixListener::bind(&path).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the control socket {shown}: {}; use a data directory with a shorter path",
-                fail::io_reason(&e)
+                messages::io_reason(&e)
             )
         })?;
         // The data directory is 0700 already; 0600 on the socket keeps it owner-only even if
@@ -174,7 +176,7 @@ impl ControlSocket {
             let _ = std::fs::remove_file(&path);
             anyhow::bail!(
                 "cannot restrict the control socket {shown}: {}",
-                fail::io_reason(&e)
+                messages::io_reason(&e)
             );
         }
         Ok(ControlSocket {
@@ -385,11 +387,11 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
             out.push(Response::Exit { exit, error });
             out
         }
-        Err(e) => not_here(&format!("{}; the command did not run", fail::chain(&e))),
+        Err(e) => not_here(&format!("{}; the command did not run", messages::chain(&e))),
     }
 }
 
 /// The one line for a failed command (as `main` prints it on the direct path).
 fn exit_line(e: &anyhow::Error) -> String {
-    fail::one_line(e)
+    messages::one_line(e)
 }

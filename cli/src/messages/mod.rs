@@ -1,0 +1,126 @@
+//! Typed errors into sentences: the one place in puente where the words people read about a
+//! failure are chosen, one file per language.
+//!
+//! The node library returns typed errors whose refusals carry what explains them (ids, counts,
+//! names, limits) and no command-line wording. This module turns every such error into one plain
+//! sentence that says what to do next, and owns the plumbing that makes it the one `error:`
+//! line of a failed command ([`one_line`], [`Exit`]).
+//!
+//! [`Messages`] is the set of sentences a language provides; [`en`] is English, the only one
+//! today. A second language is a file beside it (`es.rs`) with a type implementing
+//! [`Messages`], and a [`Lang`] variant that selects it: the compiler then names every sentence
+//! it still lacks. The functions here ([`replica`], [`join`], [`node`] ...) only walk the
+//! wrapper errors to the typed variant and ask the current language for its sentence.
+//!
+//! Messages never contain the passphrase or offer contents beyond what was typed.
+
+use std::path::Path;
+
+use puente_node::replica::ReplicaError;
+use puente_node::store::StoreError;
+
+mod en;
+
+/// The sentences one language provides for the errors a person can meet.
+pub trait Messages: Sync {
+    /// A short reason for an I/O error, without the OS error number.
+    fn io(&self, e: &std::io::Error) -> String;
+    /// The line for an error that said nothing at all.
+    fn nothing_said(&self) -> String;
+    /// A store error for the data directory `dir`.
+    fn store(&self, e: &StoreError, dir: &Path) -> Option<String>;
+    /// No window matches `text`.
+    fn no_window(&self, text: &str) -> String;
+}
+
+/// A language the command line speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+}
+
+impl Lang {
+    /// The sentences of this language.
+    pub fn messages(self) -> &'static dyn Messages {
+        match self {
+            Lang::En => &en::English,
+        }
+    }
+}
+
+/// The sentences of the language commands speak (English, the only one so far).
+pub fn current() -> &'static dyn Messages {
+    Lang::default().messages()
+}
+
+/// The one line printed after `error: `.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let text = err.to_string();
+    let line: String = text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if line.is_empty() {
+        return current().nothing_said();
+    }
+    line
+}
+
+/// The outcome of a command that a running node served: exit with `code`, printing `line`
+/// after `error: ` when there is one (the node has already made it one line).
+#[derive(Debug)]
+pub struct Exit {
+    /// The exit status.
+    pub code: u8,
+    /// The error line, if the command failed.
+    pub line: Option<String>,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.line {
+            Some(line) => f.write_str(line),
+            None => write!(f, "the command failed (exit status {})", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// A short reason for an I/O error, without the OS error number.
+pub fn io_reason(e: &std::io::Error) -> String {
+    current().io(e)
+}
+
+/// The sentence for a replica error on the data directory `dir`.
+pub fn replica(e: &ReplicaError, dir: &Path) -> String {
+    let m = current();
+    match e {
+        ReplicaError::Store(s) => m.store(s, dir).unwrap_or_else(|| chain(s)),
+        ReplicaError::NotFound {
+            what: "window",
+            text,
+        } => m.no_window(text),
+        _ => chain(e),
+    }
+}
+
+/// The message of `e` and of its causes, joined with `: `, skipping a cause whose text the
+/// message already contains: for errors whose own words are the sentence.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        cur = s.source();
+    }
+    out
+}
