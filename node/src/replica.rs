@@ -97,31 +97,34 @@ pub enum ReplicaError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
     /// No record matches what was typed.
-    #[error("no {what} matches `{text}`; {}", not_found_hint(what))]
+    #[error("no {what} matches `{text}`")]
     NotFound {
-        /// offer or hold.
-        what: &'static str,
+        /// Offer, hold or window.
+        what: RecordKind,
         /// What was typed.
         text: String,
     },
     /// Several records match a prefix.
-    #[error("`{text}` matches {count} {what}s; type more of the id")]
+    #[error("`{text}` matches {count} {what}s")]
     Ambiguous {
-        /// offer or hold.
-        what: &'static str,
+        /// Offer or hold.
+        what: RecordKind,
         /// What was typed.
         text: String,
         /// How many matched.
         count: usize,
     },
-    /// The operation belongs to another organisation.
-    #[error("{0}")]
-    NotYours(String),
+    /// A write to offers or holds was refused.
+    #[error(transparent)]
+    Write(#[from] WriteRefusal),
+    /// A time zone name is unknown.
+    #[error(transparent)]
+    Time(#[from] puente_crdt::time::TimeError),
     /// A stored record could not be decoded.
-    #[error("stored {0} record is damaged; restore the data directory from a backup")]
+    #[error("stored {0} record is damaged")]
     Damaged(&'static str),
     /// An earlier write failed half-way in memory; the replica must be reopened.
-    #[error("an earlier write failed; nothing more is accepted until puente is restarted")]
+    #[error("an earlier write failed; nothing more is accepted until the replica is reopened")]
     Poisoned,
     /// A membership op was refused.
     #[error(transparent)]
@@ -133,6 +136,121 @@ pub enum ReplicaError {
     /// A partition snapshot from a peer was refused.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+}
+
+/// The kind of record an id names, in [`ReplicaError::NotFound`] and
+/// [`ReplicaError::Ambiguous`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordKind {
+    /// An offer.
+    Offer,
+    /// A hold.
+    Hold,
+    /// A window of an offer.
+    Window,
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RecordKind::Offer => "offer",
+            RecordKind::Hold => "hold",
+            RecordKind::Window => "window",
+        })
+    }
+}
+
+/// Why a write to offers or holds was refused: this device cannot write yet, or the record
+/// is not this organisation's to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteRefusal {
+    /// The store was made for a new device ([`Replica::init_device`]) that has not joined its
+    /// organisation yet; it writes nothing until then.
+    #[error("this device has not joined its organisation yet")]
+    DevicePending,
+    /// This device does not hold the key of the epoch it would seal under yet (a new device
+    /// waits for an admin's node to share it).
+    #[error("this device has not received the key of epoch {epoch} yet")]
+    NoEpochKey {
+        /// The epoch a write would be sealed under.
+        epoch: u32,
+    },
+    /// The offer belongs to another organisation; only its owner changes it.
+    #[error("offer {offer} belongs to another organisation; only its owner can {action} it")]
+    NotOwnOffer {
+        /// The offer.
+        offer: OfferId,
+        /// What was asked.
+        action: OfferAction,
+    },
+    /// A hold on this organisation's own offer.
+    #[error("offer {offer} is this organisation's own; holds are for partners' offers")]
+    OwnOffer {
+        /// The offer.
+        offer: OfferId,
+    },
+    /// A hold on an offer its owner withdrew.
+    #[error("offer {offer} was withdrawn by its owner")]
+    OfferWithdrawn {
+        /// The offer.
+        offer: OfferId,
+    },
+    /// A hold on a window its owner cancelled.
+    #[error("window {window} of offer {offer} was cancelled by its owner")]
+    WindowCancelled {
+        /// The offer.
+        offer: OfferId,
+        /// The window.
+        window: WindowId,
+    },
+    /// A hold without an interval on a window with no occurrence left.
+    #[error("window {window} has no occurrence left")]
+    NoOccurrenceLeft {
+        /// The window.
+        window: WindowId,
+    },
+    /// A hold whose interval does not fall inside one occurrence of its window.
+    #[error("the hold does not fall inside one occurrence of window {window}")]
+    OutsideOccurrence {
+        /// The window.
+        window: WindowId,
+    },
+    /// Releasing a hold another organisation placed.
+    #[error("hold {hold} was placed by another organisation; only it can release the hold")]
+    NotRequester {
+        /// The hold.
+        hold: HoldId,
+    },
+    /// Confirming or declining a hold on another organisation's offer.
+    #[error("hold {hold} is on another organisation's offer; only its owner can decide it")]
+    NotOfferOwner {
+        /// The hold.
+        hold: HoldId,
+    },
+}
+
+/// What was asked of an offer, in [`WriteRefusal::NotOwnOffer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OfferAction {
+    /// Change its fields or windows.
+    Change,
+    /// Withdraw it.
+    Withdraw,
+    /// Confirm it is still current.
+    Confirm,
+}
+
+impl std::fmt::Display for OfferAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OfferAction::Change => "change",
+            OfferAction::Withdraw => "withdraw",
+            OfferAction::Confirm => "confirm",
+        })
+    }
 }
 
 /// What `init` needs to know about the organisation.
@@ -367,7 +485,7 @@ impl Replica {
         tz: &str,
         now: Time,
     ) -> Result<Replica, ReplicaError> {
-        puente_crdt::time::zone(tz).map_err(|e| ReplicaError::Refused(e.to_string()))?;
+        puente_crdt::time::zone(tz)?;
         Self::create(dir, passphrase, tz, None, now)
     }
 
@@ -594,9 +712,6 @@ impl Replica {
         Ok(replica)
     }
 
-    /// What a store made with [`Replica::init_device`] says until it joined its organisation.
-    const DEVICE_PENDING: &str = "this device has not joined its organisation yet: on a computer of your organisation run `puente device add`, then here `puente join TOKEN`";
-
     /// Whether this store was made with [`Replica::init_device`] and has not joined its
     /// organisation yet: it writes nothing until then.
     pub fn waits_to_join_as_device(&self) -> bool {
@@ -750,13 +865,13 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         if self.node.device_pending {
-            return Err(ReplicaError::Refused(Self::DEVICE_PENDING.into()));
+            return Err(WriteRefusal::DevicePending.into());
         }
         if self.keys.key(Epoch(self.node.epoch)).is_none() {
-            return Err(ReplicaError::Refused(
-                "this device has not received the network's key yet; keep `puente run` running until an admin's node shares it, then try again"
-                    .into(),
-            ));
+            return Err(WriteRefusal::NoEpochKey {
+                epoch: self.node.epoch,
+            }
+            .into());
         }
         Ok(())
     }
@@ -768,12 +883,12 @@ impl Replica {
         changes: Vec<Vec<u8>>,
         touched: &Touched,
     ) -> Result<(), ReplicaError> {
-        let key = self.keys.key(Epoch(self.node.epoch)).ok_or_else(|| {
-            ReplicaError::Refused(
-                "this device has not received the network's key yet; keep `puente run` running until an admin's node shares it, then try again"
-                    .into(),
-            )
-        })?;
+        let key = self
+            .keys
+            .key(Epoch(self.node.epoch))
+            .ok_or(WriteRefusal::NoEpochKey {
+                epoch: self.node.epoch,
+            })?;
         let builds_on = self.builds_on();
         let mut batch = WriteBatch::default();
         let mut envs = Vec::with_capacity(changes.len());
@@ -882,14 +997,14 @@ impl Replica {
         Ok(ids)
     }
 
-    fn own_offer(&self, id: OfferId, action: &str) -> Result<(), ReplicaError> {
+    fn own_offer(&self, id: OfferId, action: OfferAction) -> Result<(), ReplicaError> {
         match self.view.offer(self.node.org, id) {
             Some(_) => Ok(()),
-            None if self.view.offers().any(|o| o.id == id) => Err(ReplicaError::NotYours(format!(
-                "offer {id} belongs to another organisation; only its owner can {action} it (you can place a hold)"
-            ))),
+            None if self.view.offers().any(|o| o.id == id) => {
+                Err(WriteRefusal::NotOwnOffer { offer: id, action }.into())
+            }
             None => Err(ReplicaError::NotFound {
-                what: "offer",
+                what: RecordKind::Offer,
                 text: id.to_string(),
             }),
         }
@@ -902,7 +1017,7 @@ impl Replica {
         patch: OfferPatch,
         now: Time,
     ) -> Result<(), ReplicaError> {
-        self.own_offer(id, "change")?;
+        self.own_offer(id, OfferAction::Change)?;
         let wids: Vec<WindowId> = patch
             .add_windows
             .iter()
@@ -915,7 +1030,7 @@ impl Replica {
 
     /// Withdraws one of this organisation's offers (final).
     pub fn withdraw_offer(&mut self, id: OfferId, now: Time) -> Result<(), ReplicaError> {
-        self.own_offer(id, "withdraw")?;
+        self.own_offer(id, OfferAction::Withdraw)?;
         self.write(now, |p| p.withdraw_offer(id).map(|t| ((), t)))
     }
 
@@ -926,7 +1041,7 @@ impl Replica {
         now: Time,
         expires_in: Option<i64>,
     ) -> Result<(), ReplicaError> {
-        self.own_offer(id, "confirm")?;
+        self.own_offer(id, OfferAction::Confirm)?;
         self.write(now, |p| {
             p.confirm_offer(id, now, expires_in).map(|t| ((), t))
         })
@@ -938,50 +1053,42 @@ impl Replica {
             self.view
                 .offer(req.owner, req.offer)
                 .ok_or_else(|| ReplicaError::NotFound {
-                    what: "offer",
+                    what: RecordKind::Offer,
                     text: req.offer.to_string(),
                 })?;
         if offer.owner == self.node.org {
-            return Err(ReplicaError::NotYours(
-                "this is your own offer; change its windows instead of holding it".into(),
-            ));
+            return Err(WriteRefusal::OwnOffer { offer: offer.id }.into());
         }
         if offer.withdrawn {
-            return Err(ReplicaError::NotYours(
-                "that offer was withdrawn by its owner".into(),
-            ));
+            return Err(WriteRefusal::OfferWithdrawn { offer: offer.id }.into());
         }
         let window = offer
             .windows
             .iter()
             .find(|w| w.id == req.window)
             .ok_or_else(|| ReplicaError::NotFound {
-                what: "window",
+                what: RecordKind::Window,
                 text: req.window.to_string(),
             })?;
         if window.cancelled {
-            return Err(ReplicaError::NotYours(
-                "that window was cancelled by its owner".into(),
-            ));
+            return Err(WriteRefusal::WindowCancelled {
+                offer: offer.id,
+                window: window.id,
+            }
+            .into());
         }
         let (from, to) = match req.interval {
             Some(iv) => iv,
             None => puente_crdt::view::occurrences(window, now, Time(i64::MAX), offer.expires_at)
                 .first()
                 .map(|(s, e)| (*s.max(&now), *e))
-                .ok_or_else(|| {
-                    ReplicaError::Schema(SchemaError::Invalid(
-                        "that window has no occurrence left; pick another window".into(),
-                    ))
-                })?,
+                .ok_or(WriteRefusal::NoOccurrenceLeft { window: window.id })?,
         };
         let fits = puente_crdt::view::occurrences(window, from, to, offer.expires_at.max(to))
             .iter()
             .any(|(s, e)| *s <= from && to <= *e);
         if !fits {
-            return Err(ReplicaError::Schema(SchemaError::Invalid(
-                "the hold's --from/--to must fall inside one occurrence of the window".into(),
-            )));
+            return Err(WriteRefusal::OutsideOccurrence { window: window.id }.into());
         }
         let hold = Hold {
             id: HoldId::from_bytes(random_bytes()),
@@ -1004,10 +1111,7 @@ impl Replica {
     pub fn release_hold(&mut self, id: HoldId, now: Time) -> Result<(), ReplicaError> {
         let hold = self.find_hold(id)?;
         if hold.requester != self.node.org {
-            return Err(ReplicaError::NotYours(
-                "only the organisation that placed a hold can release it; as the owner, decline it"
-                    .into(),
-            ));
+            return Err(WriteRefusal::NotRequester { hold: id }.into());
         }
         self.write(now, |p| p.release_hold(id).map(|t| ((), t)))
     }
@@ -1021,10 +1125,7 @@ impl Replica {
     ) -> Result<(), ReplicaError> {
         let hold = self.find_hold(id)?;
         if hold.owner != self.node.org {
-            return Err(ReplicaError::NotYours(
-                "only the organisation that owns the offer can confirm or decline a hold on it"
-                    .into(),
-            ));
+            return Err(WriteRefusal::NotOfferOwner { hold: id }.into());
         }
         self.write(now, |p| p.decide(id, decision).map(|t| ((), t)))
     }
@@ -1036,19 +1137,27 @@ impl Replica {
             .find(|h| h.id == id)
             .cloned()
             .ok_or_else(|| ReplicaError::NotFound {
-                what: "hold",
+                what: RecordKind::Hold,
                 text: id.to_string(),
             })
     }
 
     /// The offer an id or unique id prefix (at least 4 characters) names.
     pub fn resolve_offer(&self, text: &str) -> Result<&Offer, ReplicaError> {
-        resolve("offer", text, self.view.offers_by_prefix(text.trim()))
+        resolve(
+            RecordKind::Offer,
+            text,
+            self.view.offers_by_prefix(text.trim()),
+        )
     }
 
     /// The hold an id or unique id prefix names.
     pub fn resolve_hold(&self, text: &str) -> Result<&Hold, ReplicaError> {
-        resolve("hold", text, self.view.holds_by_prefix(text.trim()))
+        resolve(
+            RecordKind::Hold,
+            text,
+            self.view.holds_by_prefix(text.trim()),
+        )
     }
 
     /// Trusts `key` to write for `org`. This is the local trust store that the signed
@@ -1332,20 +1441,7 @@ impl Replica {
     }
 }
 
-fn not_found_hint(what: &str) -> &'static str {
-    match what {
-        "offer" => "list offers with `puente offer list` or `puente query`",
-        "hold" => "list holds with `puente hold list`",
-        "window" => "see the offer's windows and their ids with `puente offer show OFFER_ID`",
-        _ => "check the id and try again",
-    }
-}
-
-fn resolve<'a, T>(
-    what: &'static str,
-    text: &str,
-    found: Vec<&'a T>,
-) -> Result<&'a T, ReplicaError> {
+fn resolve<'a, T>(what: RecordKind, text: &str, found: Vec<&'a T>) -> Result<&'a T, ReplicaError> {
     let t = text.trim();
     if t.len() < 4 {
         return Err(ReplicaError::NotFound {

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use puente_node::replica::{RecordKind, WriteRefusal};
 use puente_node::store::StoreError;
 
 use super::Messages;
@@ -53,9 +54,60 @@ impl Messages for English {
         })
     }
 
-    fn no_window(&self, text: &str) -> String {
-        format!(
-            "no window matches `{text}`; see the offer's windows with `puente offer show OFFER_ID`"
-        )
+    fn not_found(&self, what: RecordKind, text: &str) -> String {
+        match what {
+            RecordKind::Offer => format!(
+                "no offer matches `{text}`; list offers with `puente offer list` or `puente query`"
+            ),
+            RecordKind::Hold => {
+                format!("no hold matches `{text}`; list holds with `puente hold list`")
+            }
+            RecordKind::Window => format!(
+                "no window matches `{text}`; see the offer's windows with `puente offer show OFFER_ID`"
+            ),
+            _ => format!("no {what} matches `{text}`; check the id and try again"),
+        }
+    }
+
+    fn ambiguous(&self, what: RecordKind, text: &str, count: usize) -> String {
+        format!("`{text}` matches {count} {what}s; type more of the id")
+    }
+
+    fn damaged(&self, what: &str) -> String {
+        format!("stored {what} record is damaged; restore the data directory from a backup")
+    }
+
+    fn poisoned(&self) -> String {
+        "an earlier write failed; nothing more is accepted until puente is restarted".into()
+    }
+
+    fn write(&self, r: &WriteRefusal) -> String {
+        match r {
+            WriteRefusal::DevicePending => "this device has not joined its organisation yet: on a computer of your organisation run `puente device add`, then here `puente join TOKEN`".into(),
+            WriteRefusal::NoEpochKey { .. } => "this device has not received the network's key yet; keep `puente run` running until an admin's node shares it, then try again".into(),
+            WriteRefusal::NotOwnOffer { offer, action } => format!(
+                "offer {offer} belongs to another organisation; only its owner can {action} it (you can place a hold)"
+            ),
+            WriteRefusal::OwnOffer { .. } => {
+                "this is your own offer; change its windows instead of holding it".into()
+            }
+            WriteRefusal::OfferWithdrawn { .. } => "that offer was withdrawn by its owner".into(),
+            WriteRefusal::WindowCancelled { .. } => "that window was cancelled by its owner".into(),
+            WriteRefusal::NoOccurrenceLeft { .. } => {
+                "that window has no occurrence left; pick another window".into()
+            }
+            WriteRefusal::OutsideOccurrence { .. } => {
+                "the hold's --from/--to must fall inside one occurrence of the window".into()
+            }
+            WriteRefusal::NotRequester { .. } => {
+                "only the organisation that placed a hold can release it; as the owner, decline it"
+                    .into()
+            }
+            WriteRefusal::NotOfferOwner { .. } => {
+                "only the organisation that owns the offer can confirm or decline a hold on it"
+                    .into()
+            }
+            _ => r.to_string(),
+        }
     }
 }

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use puente_node::replica::ReplicaError;
+use puente_node::replica::{RecordKind, ReplicaError, WriteRefusal};
 use puente_node::store::StoreError;
 
 mod en;
@@ -29,8 +29,16 @@ pub trait Messages: Sync {
     fn nothing_said(&self) -> String;
     /// A store error for the data directory `dir`.
     fn store(&self, e: &StoreError, dir: &Path) -> Option<String>;
-    /// No window matches `text`.
-    fn no_window(&self, text: &str) -> String;
+    /// No record of kind `what` matches `text`.
+    fn not_found(&self, what: RecordKind, text: &str) -> String;
+    /// `count` records of kind `what` match the prefix `text`.
+    fn ambiguous(&self, what: RecordKind, text: &str, count: usize) -> String;
+    /// A stored record of kind `what` could not be decoded.
+    fn damaged(&self, what: &str) -> String;
+    /// An earlier write failed half-way; the replica accepts nothing more.
+    fn poisoned(&self) -> String;
+    /// A write to offers or holds was refused.
+    fn write(&self, r: &WriteRefusal) -> String;
 }
 
 /// A language the command line speaks.
@@ -101,10 +109,12 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
     let m = current();
     match e {
         ReplicaError::Store(s) => m.store(s, dir).unwrap_or_else(|| chain(s)),
-        ReplicaError::NotFound {
-            what: "window",
-            text,
-        } => m.no_window(text),
+        ReplicaError::NotFound { what, text } => m.not_found(*what, text),
+        ReplicaError::Ambiguous { what, text, count } => m.ambiguous(*what, text, *count),
+        ReplicaError::Damaged(what) => m.damaged(what),
+        ReplicaError::Poisoned => m.poisoned(),
+        ReplicaError::Write(r) => m.write(r),
+        // Envelope, document, schema, time, membership and snapshot errors: their own words.
         _ => chain(e),
     }
 }
