@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::identity::PublicKey;
 use crate::invite::{JoinMessage, JoinReply, JoinRequest, Token, safety_phrase};
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
-use crate::replica::{Replica, ReplicaError};
+use crate::replica::{NetworkRefusal, Replica, ReplicaError};
 
 /// How long [`join`] waits.
 #[derive(Debug, Clone, Copy)]
@@ -134,10 +134,12 @@ pub async fn join(
     mut progress: impl FnMut(JoinProgress),
 ) -> Result<String, JoinError> {
     if let Some(log) = replica.membership() {
-        return Err(JoinError::Replica(ReplicaError::Refused(format!(
-            "this node is already part of network {}; a node belongs to one network",
-            log.network()
-        ))));
+        return Err(JoinError::Replica(
+            NetworkRefusal::AlreadyInNetwork {
+                network: log.network(),
+            }
+            .into(),
+        ));
     }
     check_kind(replica, token)?;
     if token.addresses.is_empty() {

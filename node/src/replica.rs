@@ -45,7 +45,9 @@ mod snapshot;
 pub use audit::Exposure;
 pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use mailbox::{Deposit, MailboxCursor, Opened};
-pub use network::{MembershipUpdate, PeerBook};
+pub use network::{
+    AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal, PeerBook,
+};
 pub use snapshot::{
     MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, OWN_SNAPSHOT_MIN_BYTES, SnapshotError, SnapshotOffer,
     SnapshotOutcome,
@@ -117,6 +119,9 @@ pub enum ReplicaError {
     /// A write to offers or holds was refused.
     #[error(transparent)]
     Write(#[from] WriteRefusal),
+    /// A change to the network or to this node's place in it was refused.
+    #[error(transparent)]
+    Network(#[from] NetworkRefusal),
     /// A time zone name is unknown.
     #[error(transparent)]
     Time(#[from] puente_crdt::time::TimeError),
@@ -1207,9 +1212,7 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         if self.partitions.orgs().any(|o| o != self.node.org) {
-            return Err(ReplicaError::Refused(
-                "this node already holds partners' records: it is part of a network".into(),
-            ));
+            return Err(NetworkRefusal::HoldsPartnersRecords.into());
         }
         let changes = self.own_partition()?.all_changes();
         let key = match ring.key(epoch) {

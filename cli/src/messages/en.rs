@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use puente_node::replica::{RecordKind, WriteRefusal};
+use puente_node::replica::{AdminAction, NetworkRefusal, RecordKind, WriteRefusal};
 use puente_node::store::StoreError;
 
 use super::Messages;
@@ -106,6 +106,75 @@ impl Messages for English {
             WriteRefusal::NotOfferOwner { .. } => {
                 "only the organisation that owns the offer can confirm or decline a hold on it"
                     .into()
+            }
+            _ => r.to_string(),
+        }
+    }
+
+    fn network(&self, r: &NetworkRefusal) -> String {
+        use NetworkRefusal as N;
+        match r {
+            N::NotInNetwork => "this node is not part of a network yet; create one with `puente network create --name NAME` or join one with `puente join TOKEN` first".into(),
+            N::AlreadyInNetwork { network } => {
+                format!("this node is already part of network {network}; a node belongs to one network")
+            }
+            N::DeviceStore => "this store was made for a new device of an existing organisation (`puente init --device`): it joins with `puente join TOKEN` and cannot found a network".into(),
+            N::HoldsPartnersRecords => {
+                "this node already holds partners' records: it is part of a network".into()
+            }
+            N::NetworkNameLength { max } => format!("a network name must be 1 to {max} characters"),
+            N::NotAdmin {
+                action: AdminAction::RevokeOrganisation,
+            } => "only an admin organisation can revoke an organisation; ask an admin of your network".into(),
+            N::NotAdmin { .. } => {
+                "only an admin organisation can do this; ask an admin of your network".into()
+            }
+            N::NoLongerMember => "this device is no longer a member of its network".into(),
+            N::AlreadyMember { device } => format!("device {device} is already a member"),
+            N::DeviceKnown { device } => format!("device {device} is already known to the network"),
+            N::NotAllowedToAddDevice { .. } => {
+                "only a device of that organisation or an admin can add a device to it".into()
+            }
+            N::OrgNotAccepted => "the membership log did not accept the new organisation; check `puente status`".into(),
+            N::DeviceNotAccepted => {
+                "the membership log did not accept the new device; check `puente status`".into()
+            }
+            N::RevocationNotAccepted => "the membership log did not accept the revocation; check `puente audit log`".into(),
+            N::EmptyLog => "the inviter sent an empty membership log".into(),
+            N::NotListed => "the inviter's membership log does not list this device; ask for a new invitation".into(),
+            N::NoEpochYet => "the inviter's network has no epoch key yet".into(),
+            N::DeviceInvitationForOrgStore => "this invitation adds a device to an existing organisation: use it on a new store made with `puente init --device`".into(),
+            N::OrgInvitationForDeviceStore => "this store was made with `puente init --device`: it can only join as a device of an existing organisation (`puente device add` on that organisation's node)".into(),
+            N::KeyNotShared => "the inviter did not share the network's key with this device; ask them to try again".into(),
+            N::ExpiryNotInFuture => "--expires-in must be in the future".into(),
+            N::OrgNameLength { max } => format!("--org must be 1 to {max} characters"),
+            N::OrgNameTaken { name } => {
+                format!("an organisation named `{name}` is already a member; pick another name")
+            }
+            N::InvitationNotFound { text, matches: 0 } => {
+                format!("no invitation matches `{text}`; see `puente invite list`")
+            }
+            N::InvitationNotFound { text, .. } => {
+                format!("no single invitation matches `{text}`; see `puente invite list`")
+            }
+            N::InvitationNotWaiting { invitation } => format!(
+                "invitation {invitation} is not waiting for confirmation (nobody has joined with it yet, or it is done); see `puente invite list`"
+            ),
+            N::InvitationExpired { invitation } => {
+                format!("invitation {invitation} has expired; create a new one")
+            }
+            N::InvitationNotCancellable { .. } => {
+                "only an invitation nobody has been admitted with can be cancelled".into()
+            }
+            N::OrgAlreadyRevoked { .. } => "that organisation is already revoked".into(),
+            N::NoSuchOrg { .. } => "no member organisation has that id; see `puente status`".into(),
+            N::DeviceAlreadyRevoked { .. } => "that device is already revoked".into(),
+            N::NoSuchDevice { .. } => "no member device has that key; see `puente peer list`".into(),
+            N::NotAllowedToRevokeDevice { .. } => {
+                "only a device of the same organisation or an admin can revoke a device".into()
+            }
+            N::BadAddress { text } => {
+                format!("`{text}` is not a multiaddress such as /ip4/192.0.2.10/tcp/4737")
             }
             _ => r.to_string(),
         }

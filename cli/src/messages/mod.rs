@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use puente_node::replica::{RecordKind, ReplicaError, WriteRefusal};
+use puente_node::replica::{NetworkRefusal, RecordKind, ReplicaError, WriteRefusal};
 use puente_node::store::StoreError;
 
 mod en;
@@ -39,6 +39,8 @@ pub trait Messages: Sync {
     fn poisoned(&self) -> String;
     /// A write to offers or holds was refused.
     fn write(&self, r: &WriteRefusal) -> String;
+    /// A change to the network or to this node's place in it was refused.
+    fn network(&self, r: &NetworkRefusal) -> String;
 }
 
 /// A language the command line speaks.
@@ -114,6 +116,7 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
         ReplicaError::Damaged(what) => m.damaged(what),
         ReplicaError::Poisoned => m.poisoned(),
         ReplicaError::Write(r) => m.write(r),
+        ReplicaError::Network(r) => m.network(r),
         // Envelope, document, schema, time, membership and snapshot errors: their own words.
         _ => chain(e),
     }

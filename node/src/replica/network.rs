@@ -47,6 +47,191 @@ pub struct MembershipUpdate {
     pub refused: usize,
 }
 
+/// Longest network name, in characters.
+pub const MAX_NETWORK_NAME_CHARS: usize = 80;
+
+/// Why a change to the network or to this node's place in it was refused: founding and
+/// joining, invitations, adding organisations and devices, revocation, partner addresses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetworkRefusal {
+    /// This node is not part of a network yet.
+    #[error("this node is not part of a network yet")]
+    NotInNetwork,
+    /// This node already belongs to a network; a node belongs to one.
+    #[error("this node is already part of network {network}")]
+    AlreadyInNetwork {
+        /// The network it belongs to.
+        network: NetworkId,
+    },
+    /// A store made for a new device of an existing organisation joins that organisation; it
+    /// cannot found a network.
+    #[error("a store made for a new device cannot found a network")]
+    DeviceStore,
+    /// This node holds partners' records, so it is part of a network already.
+    #[error("this node already holds partners' records")]
+    HoldsPartnersRecords,
+    /// A network name is empty or too long.
+    #[error("a network name must be 1 to {max} characters")]
+    NetworkNameLength {
+        /// The longest name, in characters.
+        max: usize,
+    },
+    /// Only an admin organisation may do this.
+    #[error("only an admin organisation can {action}")]
+    NotAdmin {
+        /// What was asked.
+        action: AdminAction,
+    },
+    /// This device is no longer a member of its network (it was revoked).
+    #[error("this device is no longer a member of its network")]
+    NoLongerMember,
+    /// The device to add as a new organisation is already a member.
+    #[error("device {device} is already a member")]
+    AlreadyMember {
+        /// The device.
+        device: PublicKey,
+    },
+    /// The device to add is already known to the network (a member, or revoked).
+    #[error("device {device} is already known to the network")]
+    DeviceKnown {
+        /// The device.
+        device: PublicKey,
+    },
+    /// Only a device of the organisation or an admin may add a device to it.
+    #[error("only a device of organisation {org} or an admin can add a device to it")]
+    NotAllowedToAddDevice {
+        /// The organisation.
+        org: OrgId,
+    },
+    /// The membership log did not accept the op that adds the organisation.
+    #[error("the membership log did not accept the new organisation")]
+    OrgNotAccepted,
+    /// The membership log did not accept the op that adds the device.
+    #[error("the membership log did not accept the new device")]
+    DeviceNotAccepted,
+    /// The membership log did not accept the revocation.
+    #[error("the membership log did not accept the revocation")]
+    RevocationNotAccepted,
+    /// The inviter sent an empty membership log.
+    #[error("the inviter sent an empty membership log")]
+    EmptyLog,
+    /// The inviter's membership log does not list this device.
+    #[error("the inviter's membership log does not list this device")]
+    NotListed,
+    /// The inviter's network has no epoch key yet.
+    #[error("the inviter's network has no epoch key yet")]
+    NoEpochYet,
+    /// A device invitation used on an organisation's own store.
+    #[error("a device invitation cannot be used on an organisation's own store")]
+    DeviceInvitationForOrgStore,
+    /// An organisation's invitation used on a store made for a new device.
+    #[error("a store made for a new device can only join as a device")]
+    OrgInvitationForDeviceStore,
+    /// The inviter did not share the network's key with this device.
+    #[error("the inviter did not share the network's key with this device")]
+    KeyNotShared,
+    /// An invitation's expiry is not after now.
+    #[error("an invitation's expiry must be in the future")]
+    ExpiryNotInFuture,
+    /// An organisation name is empty or too long.
+    #[error("an organisation name must be 1 to {max} characters")]
+    OrgNameLength {
+        /// The longest name, in characters.
+        max: usize,
+    },
+    /// An organisation of that name is already a member.
+    #[error("an organisation named `{name}` is already a member")]
+    OrgNameTaken {
+        /// The name asked for.
+        name: String,
+    },
+    /// No single invitation matches an id prefix.
+    #[error("{matches} invitations match `{text}`")]
+    InvitationNotFound {
+        /// What was typed.
+        text: String,
+        /// How many matched (0, or more than one).
+        matches: usize,
+    },
+    /// The invitation has no join request waiting for confirmation.
+    #[error("invitation {invitation} is not waiting for confirmation")]
+    InvitationNotWaiting {
+        /// The invitation's id.
+        invitation: String,
+    },
+    /// The invitation expired.
+    #[error("invitation {invitation} has expired")]
+    InvitationExpired {
+        /// The invitation's id.
+        invitation: String,
+    },
+    /// Somebody was admitted with the invitation (or it was cancelled): it cannot be cancelled.
+    #[error("invitation {invitation} cannot be cancelled any more")]
+    InvitationNotCancellable {
+        /// The invitation's id.
+        invitation: String,
+    },
+    /// The organisation to revoke is already revoked.
+    #[error("organisation {org} is already revoked")]
+    OrgAlreadyRevoked {
+        /// The organisation.
+        org: OrgId,
+    },
+    /// No member organisation has that id.
+    #[error("no member organisation has id {org}")]
+    NoSuchOrg {
+        /// The id asked for.
+        org: OrgId,
+    },
+    /// The device to revoke is already revoked.
+    #[error("device {device} is already revoked")]
+    DeviceAlreadyRevoked {
+        /// The device.
+        device: PublicKey,
+    },
+    /// No member device has that key.
+    #[error("no member device has key {device}")]
+    NoSuchDevice {
+        /// The key asked for.
+        device: PublicKey,
+    },
+    /// Only a device of the same organisation or an admin may revoke a device.
+    #[error("only a device of the same organisation or an admin can revoke device {device}")]
+    NotAllowedToRevokeDevice {
+        /// The device.
+        device: PublicKey,
+    },
+    /// A partner address is not a multiaddress.
+    #[error("`{text}` is not a multiaddress")]
+    BadAddress {
+        /// The start of what was given.
+        text: String,
+    },
+}
+
+/// What only an admin organisation may do, in [`NetworkRefusal::NotAdmin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdminAction {
+    /// Invite an organisation.
+    Invite,
+    /// Add an organisation to the membership log.
+    AdmitOrganisation,
+    /// Revoke an organisation.
+    RevokeOrganisation,
+}
+
+impl std::fmt::Display for AdminAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AdminAction::Invite => "invite an organisation",
+            AdminAction::AdmitOrganisation => "add an organisation",
+            AdminAction::RevokeOrganisation => "revoke an organisation",
+        })
+    }
+}
+
 /// Version of the `membership` record: 2 holds how many op records there are; 1 held the whole
 /// log (still read, see [`load_log`]).
 const MEMBERSHIP_RECORD_VERSION: u8 = 2;
@@ -280,21 +465,20 @@ impl Replica {
     /// needs re-sealing), in one durable transaction.
     pub fn create_network(&mut self, name: &str, now: Time) -> Result<NetworkId, ReplicaError> {
         if self.node.device_pending {
-            return Err(ReplicaError::Refused(
-                "this store was made for a new device of an existing organisation (`puente init --device`): it joins with `puente join TOKEN` and cannot found a network".into(),
-            ));
+            return Err(NetworkRefusal::DeviceStore.into());
         }
         if let Some(log) = &self.membership {
-            return Err(ReplicaError::Refused(format!(
-                "this node is already part of network {}; a node belongs to one network",
-                log.network()
-            )));
+            return Err(NetworkRefusal::AlreadyInNetwork {
+                network: log.network(),
+            }
+            .into());
         }
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(ReplicaError::Refused(
-                "a network name must be 1 to 80 characters".into(),
-            ));
+        if name.is_empty() || name.chars().count() > MAX_NETWORK_NAME_CHARS {
+            return Err(NetworkRefusal::NetworkNameLength {
+                max: MAX_NETWORK_NAME_CHARS,
+            }
+            .into());
         }
         let org_name = self.whoami().name;
         let network = self.node.network;
@@ -343,12 +527,9 @@ impl Replica {
         new: DeviceKeys,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let log = self.admin_log()?;
+        let log = self.admin_log(AdminAction::AdmitOrganisation)?;
         if log.state().device(&new.device).is_some() {
-            return Err(ReplicaError::Refused(format!(
-                "device {} is already a member",
-                new.device
-            )));
+            return Err(NetworkRefusal::AlreadyMember { device: new.device }.into());
         }
         let network = log.network();
         let claimed = claimed(now);
@@ -357,10 +538,7 @@ impl Replica {
         ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
         let update = self.apply_membership(&ops)?;
         if update.accepted != ops.len() {
-            return Err(ReplicaError::Refused(
-                "the membership log did not accept the new organisation; check `puente status`"
-                    .into(),
-            ));
+            return Err(NetworkRefusal::OrgNotAccepted.into());
         }
         Ok(ops)
     }
@@ -373,21 +551,17 @@ impl Replica {
         new: DeviceKeys,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused("this node is not part of a network yet".into())
-        })?;
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(NetworkRefusal::NotInNetwork)?;
         let state = log.state();
         let mine = state.device(&self.public).map(|d| d.org);
         if mine != Some(org) && !state.is_admin_device(&self.public) {
-            return Err(ReplicaError::Refused(
-                "only a device of that organisation or an admin can add a device to it".into(),
-            ));
+            return Err(NetworkRefusal::NotAllowedToAddDevice { org }.into());
         }
         if state.device(&new.device).is_some() || state.is_revoked_device(&new.device) {
-            return Err(ReplicaError::Refused(format!(
-                "device {} is already known to the network",
-                new.device
-            )));
+            return Err(NetworkRefusal::DeviceKnown { device: new.device }.into());
         }
         let network = log.network();
         let claimed = claimed(now);
@@ -398,9 +572,7 @@ impl Replica {
         }
         let update = self.apply_membership(&ops)?;
         if update.accepted != ops.len() {
-            return Err(ReplicaError::Refused(
-                "the membership log did not accept the new device; check `puente status`".into(),
-            ));
+            return Err(NetworkRefusal::DeviceNotAccepted.into());
         }
         Ok(ops)
     }
@@ -508,9 +680,7 @@ impl Replica {
         changed: &mut bool,
     ) -> Result<MembershipUpdate, ReplicaError> {
         let Some(log) = self.membership.as_mut() else {
-            return Err(ReplicaError::Refused(
-                "this node is not part of a network yet; create one or join one first".into(),
-            ));
+            return Err(NetworkRefusal::NotInNetwork.into());
         };
         let mut update = MembershipUpdate::default();
         for bytes in ops {
@@ -572,28 +742,24 @@ impl Replica {
     /// the network's envelopes, all in one durable transaction.
     pub fn join(&mut self, ops: &[Vec<u8>], network_name: &str) -> Result<(), ReplicaError> {
         if let Some(log) = &self.membership {
-            return Err(ReplicaError::Refused(format!(
-                "this node is already part of network {}; a node belongs to one network",
-                log.network()
-            )));
+            return Err(NetworkRefusal::AlreadyInNetwork {
+                network: log.network(),
+            }
+            .into());
         }
-        let (first, rest) = ops.split_first().ok_or_else(|| {
-            ReplicaError::Refused("the inviter sent an empty membership log".into())
-        })?;
+        let (first, rest) = ops.split_first().ok_or(NetworkRefusal::EmptyLog)?;
         let mut log = MembershipLog::new(first)?;
         for op in rest {
             log.insert(op)?;
         }
         if !log.state().is_member_device(&self.public) {
-            return Err(ReplicaError::Refused(
-                "the inviter's membership log does not list this device; ask for a new invitation"
-                    .into(),
-            ));
+            return Err(NetworkRefusal::NotListed.into());
         }
         let ring = log.epoch_keys(&self.public, &self.agreement_secret());
-        let current = log.state().current_epoch().ok_or_else(|| {
-            ReplicaError::Refused("the inviter's network has no epoch key yet".into())
-        })?;
+        let current = log
+            .state()
+            .current_epoch()
+            .ok_or(NetworkRefusal::NoEpochYet)?;
         let org = log
             .state()
             .device(&self.public)
@@ -601,25 +767,16 @@ impl Replica {
             .ok_or(ReplicaError::Damaged("membership"))?;
         let as_device = org != self.node.org;
         if as_device && !self.node.device_pending {
-            return Err(ReplicaError::Refused(
-                "this invitation adds a device to an existing organisation: use it on a new store made with `puente init --device`"
-                    .into(),
-            ));
+            return Err(NetworkRefusal::DeviceInvitationForOrgStore.into());
         }
         if !as_device && self.node.device_pending {
-            return Err(ReplicaError::Refused(
-                "this store was made with `puente init --device`: it can only join as a device of an existing organisation (`puente device add` on that organisation's node)"
-                    .into(),
-            ));
+            return Err(NetworkRefusal::OrgInvitationForDeviceStore.into());
         }
         // A new organisation needs the key to re-seal what it wrote alone; a new device of an
         // existing one has nothing to re-seal, and gets the key from an admin if its inviter
         // could not share it.
         if !as_device && ring.key(current.epoch).is_none() {
-            return Err(ReplicaError::Refused(
-                "the inviter did not share the network's key with this device; ask them to try again"
-                    .into(),
-            ));
+            return Err(NetworkRefusal::KeyNotShared.into());
         }
         let network = log.network();
         let mut batch = WriteBatch::default();
@@ -652,19 +809,16 @@ impl Replica {
         auto_confirm: bool,
         now: Time,
     ) -> Result<Invitation, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused(
-                "this node is not part of a network yet; a device is added through a network"
-                    .into(),
-            )
-        })?;
-        let me = log.state().device(&self.public).ok_or_else(|| {
-            ReplicaError::Refused("this device is no longer a member of its network".into())
-        })?;
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(NetworkRefusal::NotInNetwork)?;
+        let me = log
+            .state()
+            .device(&self.public)
+            .ok_or(NetworkRefusal::NoLongerMember)?;
         if expires <= now {
-            return Err(ReplicaError::Refused(
-                "--expires-in must be in the future".into(),
-            ));
+            return Err(NetworkRefusal::ExpiryNotInFuture.into());
         }
         let name = log.state().org(&me.org).map(|o| o.name).unwrap_or_default();
         let mut invitation = Invitation::new(&name, Role::Member, now, expires, auto_confirm);
@@ -702,17 +856,13 @@ impl Replica {
         }
     }
 
-    fn admin_log(&self) -> Result<&MembershipLog, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused(
-                "this node is not part of a network yet; run `puente network create --name NAME` first"
-                    .into(),
-            )
-        })?;
+    fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(NetworkRefusal::NotInNetwork)?;
         if !log.state().is_admin_device(&self.public) {
-            return Err(ReplicaError::Refused(
-                "only an admin organisation can do this; ask an admin of your network".into(),
-            ));
+            return Err(NetworkRefusal::NotAdmin { action }.into());
         }
         Ok(log)
     }
@@ -726,10 +876,10 @@ impl Replica {
     pub fn add_peer_address(&mut self, key: PublicKey, addr: &str) -> Result<bool, ReplicaError> {
         let addr = addr.trim();
         if addr.is_empty() || addr.len() > MAX_ADDRESS_LEN || !addr.starts_with('/') {
-            return Err(ReplicaError::Refused(format!(
-                "`{}` is not a multiaddress such as /ip4/192.0.2.10/tcp/4737",
-                addr.chars().take(60).collect::<String>()
-            )));
+            return Err(NetworkRefusal::BadAddress {
+                text: addr.chars().take(60).collect(),
+            }
+            .into());
         }
         let mut peers = self.peers.clone();
         if !peers.add(key, addr) {
@@ -776,12 +926,10 @@ impl Replica {
         auto_confirm: bool,
         now: Time,
     ) -> Result<Invitation, ReplicaError> {
-        let log = self.admin_log()?;
+        let log = self.admin_log(AdminAction::Invite)?;
         let name = org_name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-            return Err(ReplicaError::Refused(format!(
-                "--org must be 1 to {MAX_NAME_LEN} characters"
-            )));
+            return Err(NetworkRefusal::OrgNameLength { max: MAX_NAME_LEN }.into());
         }
         if log
             .state()
@@ -789,14 +937,13 @@ impl Replica {
             .iter()
             .any(|o| o.name.eq_ignore_ascii_case(name))
         {
-            return Err(ReplicaError::Refused(format!(
-                "an organisation named `{name}` is already a member; pick another name"
-            )));
+            return Err(NetworkRefusal::OrgNameTaken {
+                name: name.to_string(),
+            }
+            .into());
         }
         if expires <= now {
-            return Err(ReplicaError::Refused(
-                "--expires-in must be in the future".into(),
-            ));
+            return Err(NetworkRefusal::ExpiryNotInFuture.into());
         }
         let invitation = Invitation::new(name, role, now, expires, auto_confirm);
         let mut all = self.invitations.clone();
@@ -887,9 +1034,11 @@ impl Replica {
             .map(|(n, _)| n)
             .collect();
         let [index] = matching[..] else {
-            return Err(ReplicaError::Refused(format!(
-                "no single invitation matches `{id}`; see `puente invite list`"
-            )));
+            return Err(NetworkRefusal::InvitationNotFound {
+                text: id.to_string(),
+                matches: matching.len(),
+            }
+            .into());
         };
         let inv = self.invitations[index].clone();
         let InviteState::Requested {
@@ -899,16 +1048,16 @@ impl Replica {
             ..
         } = inv.state.clone()
         else {
-            return Err(ReplicaError::Refused(format!(
-                "invitation {} is not waiting for confirmation (nobody has joined with it yet, or it is done); see `puente invite list`",
-                inv.id()
-            )));
+            return Err(NetworkRefusal::InvitationNotWaiting {
+                invitation: inv.id(),
+            }
+            .into());
         };
         if now >= inv.expires {
-            return Err(ReplicaError::Refused(format!(
-                "invitation {} has expired; create a new one",
-                inv.id()
-            )));
+            return Err(NetworkRefusal::InvitationExpired {
+                invitation: inv.id(),
+            }
+            .into());
         }
         let keys = DeviceKeys { device, agreement };
         match inv.device_of {
@@ -942,17 +1091,20 @@ impl Replica {
             .iter()
             .position(|i| id.len() >= 4 && i.id().starts_with(id))
         else {
-            return Err(ReplicaError::Refused(format!(
-                "no invitation matches `{id}`; see `puente invite list`"
-            )));
+            return Err(NetworkRefusal::InvitationNotFound {
+                text: id.to_string(),
+                matches: 0,
+            }
+            .into());
         };
         if !matches!(
             self.invitations[index].state,
             InviteState::Open | InviteState::Requested { .. }
         ) {
-            return Err(ReplicaError::Refused(
-                "only an invitation nobody has been admitted with can be cancelled".into(),
-            ));
+            return Err(NetworkRefusal::InvitationNotCancellable {
+                invitation: self.invitations[index].id(),
+            }
+            .into());
         }
         let mut all = self.invitations.clone();
         all[index].state = InviteState::Cancelled;
@@ -994,49 +1146,40 @@ impl Replica {
         reason: &str,
         now: Time,
     ) -> Result<Revoked, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused("this node is not part of a network yet".into())
-        })?;
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(NetworkRefusal::NotInNetwork)?;
         let state = log.state();
-        let me = state.device(&self.public).ok_or_else(|| {
-            ReplicaError::Refused("this device is no longer a member of its network".into())
-        })?;
+        let me = state
+            .device(&self.public)
+            .ok_or(NetworkRefusal::NoLongerMember)?;
         let vector = self.version_vector();
         let devices: Vec<PublicKey> = match &target {
             RevokeTarget::Org(org) => {
                 if state.is_revoked_org(org) {
-                    return Err(ReplicaError::Refused(
-                        "that organisation is already revoked".into(),
-                    ));
+                    return Err(NetworkRefusal::OrgAlreadyRevoked { org: *org }.into());
                 }
-                let found = state.org(org).ok_or_else(|| {
-                    ReplicaError::Refused(
-                        "no member organisation has that id; see `puente status`".into(),
-                    )
-                })?;
+                let found = state
+                    .org(org)
+                    .ok_or(NetworkRefusal::NoSuchOrg { org: *org })?;
                 if !state.is_admin_device(&self.public) {
-                    return Err(ReplicaError::Refused(
-                        "only an admin organisation can revoke an organisation; ask an admin of your network".into(),
-                    ));
+                    return Err(NetworkRefusal::NotAdmin {
+                        action: AdminAction::RevokeOrganisation,
+                    }
+                    .into());
                 }
                 found.devices
             }
             RevokeTarget::Device(key) => {
                 if state.is_revoked_device(key) {
-                    return Err(ReplicaError::Refused(
-                        "that device is already revoked".into(),
-                    ));
+                    return Err(NetworkRefusal::DeviceAlreadyRevoked { device: *key }.into());
                 }
-                let device = state.device(key).ok_or_else(|| {
-                    ReplicaError::Refused(
-                        "no member device has that key; see `puente peer list`".into(),
-                    )
-                })?;
+                let device = state
+                    .device(key)
+                    .ok_or(NetworkRefusal::NoSuchDevice { device: *key })?;
                 if device.org != me.org && !state.is_admin_device(&self.public) {
-                    return Err(ReplicaError::Refused(
-                        "only a device of the same organisation or an admin can revoke a device"
-                            .into(),
-                    ));
+                    return Err(NetworkRefusal::NotAllowedToRevokeDevice { device: *key }.into());
                 }
                 vec![*key]
             }
@@ -1064,10 +1207,7 @@ impl Replica {
         let ops = self.membership_transaction(|r, changed| {
             let update = r.stage_membership(&first, changed)?;
             if update.accepted == 0 {
-                return Err(ReplicaError::Refused(
-                    "the membership log did not accept the revocation; check `puente audit log`"
-                        .into(),
-                ));
+                return Err(NetworkRefusal::RevocationNotAccepted.into());
             }
             let follow = r.follow_up(now, true, changed)?;
             let mut ops = first;
