@@ -43,7 +43,7 @@ mod roles;
 mod snapshot;
 
 pub use audit::Exposure;
-pub use bundle::{BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
+pub use bundle::{BundleRefusal, BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use mailbox::{Deposit, MailboxCursor, Opened};
 pub use network::{
     AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal, PeerBook,
@@ -122,6 +122,9 @@ pub enum ReplicaError {
     /// A change to the network or to this node's place in it was refused.
     #[error(transparent)]
     Network(#[from] NetworkRefusal),
+    /// A bundle could not be written, or was refused as a whole.
+    #[error(transparent)]
+    Bundle(#[from] BundleRefusal),
     /// A time zone name is unknown.
     #[error(transparent)]
     Time(#[from] puente_crdt::time::TimeError),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use puente_node::replica::{AdminAction, NetworkRefusal, RecordKind, WriteRefusal};
+use puente_node::replica::{AdminAction, BundleRefusal, NetworkRefusal, RecordKind, WriteRefusal};
 use puente_node::store::StoreError;
 
 use super::Messages;
@@ -176,6 +176,42 @@ impl Messages for English {
             N::BadAddress { text } => {
                 format!("`{text}` is not a multiaddress such as /ip4/192.0.2.10/tcp/4737")
             }
+            _ => r.to_string(),
+        }
+    }
+
+    fn bundle(&self, r: &BundleRefusal) -> String {
+        use BundleRefusal as B;
+        match r {
+            B::NoNetworkToExport => "this node is not part of a network yet; create one or join one before exporting a bundle".into(),
+            B::NoNetworkToImport => "this node is not part of a network yet; create one or join one before importing a bundle".into(),
+            B::NotAMember { org } => format!(
+                "organisation {org} is not a member of this network; see `puente status` for the members"
+            ),
+            B::NoRecipients => "the membership log lists no device to seal the bundle to".into(),
+            B::UnusableAgreementKey { device } => format!(
+                "device {device} has an unusable agreement key; the bundle cannot be sealed to it"
+            ),
+            B::TooManyDevices { .. } => "the network has more devices than a bundle can name".into(),
+            B::ExportTooLarge { len, max } => format!(
+                "the bundle would be {len} bytes, more than the {max}-byte limit; export `--for` one organisation, or sync part of it first"
+            ),
+            B::TooManyItems => "the bundle would hold too many items".into(),
+            B::ItemTooLarge => "an item is too large for a bundle".into(),
+            B::ImportTooLarge { len, max } => format!(
+                "the bundle is {len} bytes, more than the {max}-byte limit; nothing was imported"
+            ),
+            B::NotABundle => "this file is not a puente bundle; nothing was imported".into(),
+            B::WrongNetwork { bundle, ours } => format!(
+                "this bundle belongs to network {bundle}, but this node is part of network {ours}; nothing was imported"
+            ),
+            B::NotAddressed => "this bundle is not addressed to this device: it was exported for another organisation, or before this device joined; ask for one exported `--for` your organisation. Nothing was imported".into(),
+            B::Altered => "the bundle is damaged or was altered (it does not decrypt); nothing was imported".into(),
+            B::Truncated => "the bundle is truncated (the file is incomplete; copy it again); nothing was imported".into(),
+            B::Malformed { what } => format!("the bundle is malformed ({what}); nothing was imported"),
+            B::Version { found, supported } => format!(
+                "this bundle has format version {found}, which this puente cannot read (it reads version {supported}); update puente. Nothing was imported"
+            ),
             _ => r.to_string(),
         }
     }

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use puente_node::replica::{NetworkRefusal, RecordKind, ReplicaError, WriteRefusal};
+use puente_node::replica::{BundleRefusal, NetworkRefusal, RecordKind, ReplicaError, WriteRefusal};
 use puente_node::store::StoreError;
 
 mod en;
@@ -41,6 +41,8 @@ pub trait Messages: Sync {
     fn write(&self, r: &WriteRefusal) -> String;
     /// A change to the network or to this node's place in it was refused.
     fn network(&self, r: &NetworkRefusal) -> String;
+    /// A bundle could not be written, or was refused as a whole.
+    fn bundle(&self, r: &BundleRefusal) -> String;
 }
 
 /// A language the command line speaks.
@@ -117,6 +119,7 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
         ReplicaError::Poisoned => m.poisoned(),
         ReplicaError::Write(r) => m.write(r),
         ReplicaError::Network(r) => m.network(r),
+        ReplicaError::Bundle(r) => m.bundle(r),
         // Envelope, document, schema, time, membership and snapshot errors: their own words.
         _ => chain(e),
     }

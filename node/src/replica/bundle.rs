@@ -98,6 +98,96 @@ pub struct BundleReport {
     pub refused: usize,
 }
 
+/// Why a bundle could not be written or was refused as a whole (nothing of a refused bundle is
+/// applied).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleRefusal {
+    /// A node that is not part of a network has nobody to export a bundle to.
+    #[error("this node is not part of a network yet, so it exports no bundle")]
+    NoNetworkToExport,
+    /// A node that is not part of a network cannot check a bundle's contents.
+    #[error("this node is not part of a network yet, so it imports no bundle")]
+    NoNetworkToImport,
+    /// The organisation is not a member of this network.
+    #[error("organisation {org} is not a member of this network")]
+    NotAMember {
+        /// The organisation.
+        org: OrgId,
+    },
+    /// The membership log lists no device to seal a bundle to.
+    #[error("the membership log lists no device to seal the bundle to")]
+    NoRecipients,
+    /// A recipient device's agreement key cannot be sealed to.
+    #[error("device {device} has an unusable agreement key")]
+    UnusableAgreementKey {
+        /// The device.
+        device: PublicKey,
+    },
+    /// More recipient devices than the slot count can name.
+    #[error("{devices} devices are more than a bundle can name")]
+    TooManyDevices {
+        /// The devices the bundle would be sealed to.
+        devices: usize,
+    },
+    /// The bundle would exceed the size limit.
+    #[error("the bundle would be {len} bytes, more than the {max}-byte limit")]
+    ExportTooLarge {
+        /// Its size, in bytes.
+        len: usize,
+        /// The limit ([`MAX_BUNDLE_BYTES`]).
+        max: usize,
+    },
+    /// The bundle would hold more items than its count field can say.
+    #[error("the bundle would hold too many items")]
+    TooManyItems,
+    /// An item is larger than its length field can say.
+    #[error("an item is too large for a bundle")]
+    ItemTooLarge,
+    /// The file exceeds the size limit.
+    #[error("the bundle is {len} bytes, more than the {max}-byte limit")]
+    ImportTooLarge {
+        /// Its size, in bytes.
+        len: usize,
+        /// The limit ([`MAX_BUNDLE_BYTES`]).
+        max: usize,
+    },
+    /// The file does not start like a bundle.
+    #[error("not a puente bundle")]
+    NotABundle,
+    /// The bundle belongs to another network.
+    #[error("the bundle belongs to network {bundle}, not to {ours}")]
+    WrongNetwork {
+        /// The bundle's network.
+        bundle: NetworkId,
+        /// This node's network.
+        ours: NetworkId,
+    },
+    /// No slot of the bundle opens for this device.
+    #[error("the bundle is not addressed to this device")]
+    NotAddressed,
+    /// The body does not decrypt: the bundle was damaged or altered.
+    #[error("the bundle does not decrypt")]
+    Altered,
+    /// The file ends early.
+    #[error("the bundle is truncated")]
+    Truncated,
+    /// The file does not follow the format.
+    #[error("the bundle is malformed ({what})")]
+    Malformed {
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A format version this node does not read.
+    #[error("bundle format version {found} is not supported (this node reads {supported})")]
+    Version {
+        /// The bundle's version.
+        found: u8,
+        /// The version this node reads ([`BUNDLE_FORMAT_VERSION`]).
+        supported: u8,
+    },
+}
+
 /// The `peer-vectors` record: per organisation, the last version vector heard from one of its
 /// devices.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -106,7 +196,7 @@ struct PeerVectors {
     orgs: BTreeMap<OrgId, BTreeMap<PublicKey, u64>>,
 }
 
-/// Why bundle bytes did not parse; turned into a one-line refusal.
+/// Why bundle bytes did not parse; turned into a [`BundleRefusal`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
     Truncated,
@@ -134,21 +224,17 @@ impl Replica {
     /// recipient lacks, in log order, sealed so that only the recipient devices can read it.
     /// Refused on a node that is not part of a network.
     pub fn export_bundle(&self, scope: BundleScope) -> Result<Vec<u8>, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused(
-                "this node is not part of a network yet; create one or join one before exporting a bundle"
-                    .into(),
-            )
-        })?;
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(BundleRefusal::NoNetworkToExport)?;
         let state = log.state();
         let network = log.network();
         let (devices, have) = match scope {
             BundleScope::All => (state.devices(), BTreeMap::new()),
             BundleScope::For(org) => {
                 if state.org(&org).is_none() {
-                    return Err(ReplicaError::Refused(format!(
-                        "organisation {org} is not a member of this network; see `puente status` for the members"
-                    )));
+                    return Err(BundleRefusal::NotAMember { org }.into());
                 }
                 let devices = state.devices().into_iter().filter(|d| d.org == org);
                 (
@@ -158,9 +244,7 @@ impl Replica {
             }
         };
         if devices.is_empty() {
-            return Err(ReplicaError::Refused(
-                "the membership log lists no device to seal the bundle to".into(),
-            ));
+            return Err(BundleRefusal::NoRecipients.into());
         }
         let ops = self.membership_ops();
         let envelopes = self.envelopes_missing_from(&have)?;
@@ -174,12 +258,8 @@ impl Replica {
         let bundle_key = SymmetricKey::generate();
         let mut slots = Vec::with_capacity(devices.len());
         for d in &devices {
-            let slot = seal_slot(network, &bundle_key, &d.key, &d.agreement).ok_or_else(|| {
-                ReplicaError::Refused(format!(
-                    "device {} has an unusable agreement key; the bundle cannot be sealed to it",
-                    d.key
-                ))
-            })?;
+            let slot = seal_slot(network, &bundle_key, &d.key, &d.agreement)
+                .ok_or(BundleRefusal::UnusableAgreementKey { device: d.key })?;
             slots.push(slot);
         }
         // The ephemeral key starts each slot, so sorting leaves an order that says nothing about
@@ -191,8 +271,8 @@ impl Replica {
         out.extend_from_slice(BUNDLE_MAGIC);
         out.push(BUNDLE_FORMAT_VERSION);
         out.extend_from_slice(network.as_bytes());
-        let count = u16::try_from(slots.len()).map_err(|_| {
-            ReplicaError::Refused("the network has more devices than a bundle can name".into())
+        let count = u16::try_from(slots.len()).map_err(|_| BundleRefusal::TooManyDevices {
+            devices: slots.len(),
         })?;
         out.extend_from_slice(&count.to_be_bytes());
         for slot in &slots {
@@ -215,54 +295,40 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         let Some(log) = self.membership.as_ref() else {
-            return Err(ReplicaError::Refused(
-                "this node is not part of a network yet; create one or join one before importing a bundle"
-                    .into(),
-            ));
+            return Err(BundleRefusal::NoNetworkToImport.into());
         };
         let ours = log.network();
         if bytes.len() > MAX_BUNDLE_BYTES {
-            return Err(ReplicaError::Refused(format!(
-                "the bundle is {} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit; nothing was imported",
-                bytes.len()
-            )));
+            return Err(BundleRefusal::ImportTooLarge {
+                len: bytes.len(),
+                max: MAX_BUNDLE_BYTES,
+            }
+            .into());
         }
         if !bytes.starts_with(BUNDLE_MAGIC) {
-            return Err(ReplicaError::Refused(
-                "this file is not a puente bundle; nothing was imported".into(),
-            ));
+            return Err(BundleRefusal::NotABundle.into());
         }
         let header = parse_header(bytes).map_err(refusal)?;
         if header.network != ours {
-            return Err(ReplicaError::Refused(format!(
-                "this bundle belongs to network {}, but this node is part of network {ours}; nothing was imported",
-                header.network
-            )));
+            return Err(BundleRefusal::WrongNetwork {
+                bundle: header.network,
+                ours,
+            }
+            .into());
         }
         let agreement = self.agreement_secret();
         let bundle_key = header
             .slots
             .iter()
             .find_map(|slot| open_slot(ours, slot, &self.public, &agreement))
-            .ok_or_else(|| {
-                ReplicaError::Refused(
-                    "this bundle is not addressed to this device: it was exported for another organisation, \
-                     or before this device joined; ask for one exported `--for` your organisation. Nothing was imported"
-                        .into(),
-                )
-            })?;
+            .ok_or(BundleRefusal::NotAddressed)?;
         let body = open_with_nonce(
             &bundle_key,
             &header.nonce,
             &bytes[..header.len],
             &bytes[header.len..],
         )
-        .map_err(|_| {
-            ReplicaError::Refused(
-                "the bundle is damaged or was altered (it does not decrypt); nothing was imported"
-                    .into(),
-            )
-        })?;
+        .map_err(|_| BundleRefusal::Altered)?;
         let (ops, envelopes) = decode_body(&body).map_err(refusal)?;
 
         let mut report = BundleReport::default();
@@ -296,9 +362,7 @@ impl Replica {
         if let Some(log) = &self.membership
             && log.state().org(&org).is_none()
         {
-            return Err(ReplicaError::Refused(format!(
-                "organisation {org} is not a member of this network"
-            )));
+            return Err(BundleRefusal::NotAMember { org }.into());
         }
         let mut all = self.peer_vectors()?;
         if all.orgs.get(&org) == Some(&vector) {
@@ -378,21 +442,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// The one-line refusal for bundle bytes that did not parse.
+/// The refusal for bundle bytes that did not parse.
 fn refusal(fault: Fault) -> ReplicaError {
-    ReplicaError::Refused(match fault {
-        Fault::Truncated => {
-            "the bundle is truncated (the file is incomplete; copy it again); nothing was imported"
-                .into()
-        }
-        Fault::Malformed(what) => {
-            format!("the bundle is malformed ({what}); nothing was imported")
-        }
-        Fault::Version(v) => format!(
-            "this bundle has format version {v}, which this puente cannot read (it reads version \
-             {BUNDLE_FORMAT_VERSION}); update puente. Nothing was imported"
-        ),
-    })
+    match fault {
+        Fault::Truncated => BundleRefusal::Truncated,
+        Fault::Malformed(what) => BundleRefusal::Malformed { what },
+        Fault::Version(found) => BundleRefusal::Version {
+            found,
+            supported: BUNDLE_FORMAT_VERSION,
+        },
+    }
+    .into()
 }
 
 /// Parses everything before the ciphertext. Checks the slot count against its bound and the
@@ -444,20 +504,19 @@ fn encode_body(
         .map(|item| 4 + item.len())
         .sum::<usize>();
     if len > limit {
-        return Err(ReplicaError::Refused(format!(
-            "the bundle would be {len} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit; \
-             export `--for` one organisation, or sync part of it first"
-        )));
+        return Err(BundleRefusal::ExportTooLarge {
+            len,
+            max: MAX_BUNDLE_BYTES,
+        }
+        .into());
     }
     let mut out = Zeroizing::new(Vec::with_capacity(len));
     for list in [ops, envelopes] {
-        let count = u32::try_from(list.len())
-            .map_err(|_| ReplicaError::Refused("the bundle would hold too many items".into()))?;
+        let count = u32::try_from(list.len()).map_err(|_| BundleRefusal::TooManyItems)?;
         out.extend_from_slice(&count.to_be_bytes());
         for item in list {
             // Every item is at most MAX_ENVELOPE_LEN (or MAX_OP_LEN) bytes, below u32::MAX.
-            let n = u32::try_from(item.len())
-                .map_err(|_| ReplicaError::Refused("an item is too large for a bundle".into()))?;
+            let n = u32::try_from(item.len()).map_err(|_| BundleRefusal::ItemTooLarge)?;
             out.extend_from_slice(&n.to_be_bytes());
             out.extend_from_slice(item);
         }
