@@ -436,7 +436,11 @@ async fn all_deposited(node: &Node, relay: PublicKey) -> bool {
 async fn mailbox_report(node: &Node, relay: PublicKey) -> (u64, u64, Option<String>) {
     let s = node.status().await.expect("the node runs");
     s.mailbox.get(&relay).map_or((0, 0, None), |m| {
-        (m.deposited, m.collected, m.problem.clone())
+        (
+            m.deposited,
+            m.collected,
+            m.problem.as_ref().map(ToString::to_string),
+        )
     })
 }
 

@@ -48,6 +48,8 @@ pub use mailbox::{Deposit, MailboxCursor, Opened};
 pub use network::{
     AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal, PeerBook,
 };
+pub use relays::RelayRefusal;
+pub use roles::RoleRefusal;
 pub use snapshot::{
     MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, OWN_SNAPSHOT_MIN_BYTES, SnapshotError, SnapshotOffer,
     SnapshotOutcome,
@@ -125,6 +127,12 @@ pub enum ReplicaError {
     /// A bundle could not be written, or was refused as a whole.
     #[error(transparent)]
     Bundle(#[from] BundleRefusal),
+    /// A change to the network's relays was refused.
+    #[error(transparent)]
+    Relay(#[from] RelayRefusal),
+    /// A change of an organisation's role was refused.
+    #[error(transparent)]
+    Role(#[from] RoleRefusal),
     /// A time zone name is unknown.
     #[error(transparent)]
     Time(#[from] puente_crdt::time::TimeError),
@@ -137,10 +145,6 @@ pub enum ReplicaError {
     /// A membership op was refused.
     #[error(transparent)]
     Membership(#[from] MembershipError),
-    /// The request does not fit this node's place in the network (already in a network, not
-    /// an admin, not a member...); the text says what to do.
-    #[error("{0}")]
-    Refused(String),
     /// A partition snapshot from a peer was refused.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),

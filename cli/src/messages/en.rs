@@ -2,10 +2,18 @@
 
 use std::path::Path;
 
-use puente_node::replica::{AdminAction, BundleRefusal, NetworkRefusal, RecordKind, WriteRefusal};
+use puente_node::membership::Role;
+use puente_node::relay::client::RelayProblem;
+use puente_node::relay::wire::Refusal;
+use puente_node::replica::{
+    AdminAction, BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, RoleRefusal, WriteRefusal,
+};
 use puente_node::store::StoreError;
 
 use super::Messages;
+
+/// What to do when this node is not part of a network yet.
+const NOT_IN_NETWORK: &str = "this node is not part of a network yet; create one with `puente network create --name NAME` or join one with `puente join TOKEN` first";
 
 /// The English sentences.
 #[derive(Debug, Clone, Copy)]
@@ -114,7 +122,7 @@ impl Messages for English {
     fn network(&self, r: &NetworkRefusal) -> String {
         use NetworkRefusal as N;
         match r {
-            N::NotInNetwork => "this node is not part of a network yet; create one with `puente network create --name NAME` or join one with `puente join TOKEN` first".into(),
+            N::NotInNetwork => NOT_IN_NETWORK.into(),
             N::AlreadyInNetwork { network } => {
                 format!("this node is already part of network {network}; a node belongs to one network")
             }
@@ -214,5 +222,79 @@ impl Messages for English {
             ),
             _ => r.to_string(),
         }
+    }
+
+    fn relay(&self, r: &RelayRefusal) -> String {
+        match r {
+            RelayRefusal::NotInNetwork => NOT_IN_NETWORK.into(),
+            RelayRefusal::NotAdmin => "only an admin organisation can choose the network's relays; ask an admin of your network (see `puente status`)".into(),
+            RelayRefusal::NotInUse { .. } => {
+                "that relay is not in use, so there is nothing to retire".into()
+            }
+            RelayRefusal::Unchanged { .. } => {
+                "that relay is already in use with exactly these addresses".into()
+            }
+            RelayRefusal::NotAccepted => {
+                "the membership log did not accept the relay change; check `puente audit log`"
+                    .into()
+            }
+            _ => r.to_string(),
+        }
+    }
+
+    fn role(&self, r: &RoleRefusal) -> String {
+        match r {
+            RoleRefusal::NotInNetwork => NOT_IN_NETWORK.into(),
+            RoleRefusal::NotAdmin => "only an admin organisation can change roles; ask an admin of your network (see `puente status`)".into(),
+            RoleRefusal::OrgRevoked { .. } => {
+                "that organisation is revoked; re-adding it takes a new invitation".into()
+            }
+            RoleRefusal::NoSuchOrg { .. } => {
+                "no member organisation has that id; see `puente status`".into()
+            }
+            RoleRefusal::AlreadyHasRole {
+                role: Role::Admin, ..
+            } => "that organisation is already an admin".into(),
+            RoleRefusal::AlreadyHasRole { .. } => "that organisation is already a member".into(),
+            RoleRefusal::NotAccepted => {
+                "the membership log did not accept the role change; check `puente audit log`"
+                    .into()
+            }
+            _ => r.to_string(),
+        }
+    }
+
+    fn relay_problem(&self, p: &RelayProblem) -> String {
+        match p {
+            RelayProblem::TurnedAway => "the relay turns this device away: it does not know it as a member of a network it serves (an admin's node tells it when it runs; `puente relay ticket` and `--admit` admit the network), or this device was revoked".into(),
+            RelayProblem::UnknownNetwork => "this relay does not serve the network yet: its operator starts it with --admit and the line `puente relay ticket` prints on an admin's node".into(),
+            RelayProblem::Refused(refusal) => relay_refusal(refusal),
+            RelayProblem::NoAnswer(reason) => reason.clone(),
+            RelayProblem::Mismatch => {
+                "the relay gave an answer that does not fit the request".into()
+            }
+            _ => p.to_string(),
+        }
+    }
+}
+
+/// A relay's refusal of one request.
+fn relay_refusal(r: &Refusal) -> String {
+    match r {
+        Refusal::UnknownNetwork => "the relay does not serve this network".into(),
+        Refusal::NotAdmin => "only the network's admins may change access".into(),
+        Refusal::NotMember => "the relay does not know this device as a member".into(),
+        Refusal::Full {
+            used_entries,
+            used_bytes,
+            max_entries,
+            max_bytes,
+        } => format!(
+            "the mailbox is full ({used_entries} of {max_entries} entries, {used_bytes} of {max_bytes} bytes)"
+        ),
+        Refusal::TooLarge { max } => format!("an entry is larger than the {max} bytes kept"),
+        Refusal::Malformed => "malformed request".into(),
+        Refusal::Unavailable => "the relay cannot store anything right now".into(),
+        _ => r.to_string(),
     }
 }

@@ -16,7 +16,11 @@
 
 use std::path::Path;
 
-use puente_node::replica::{BundleRefusal, NetworkRefusal, RecordKind, ReplicaError, WriteRefusal};
+use puente_node::relay::client::RelayProblem;
+use puente_node::replica::{
+    BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, ReplicaError, RoleRefusal,
+    WriteRefusal,
+};
 use puente_node::store::StoreError;
 
 mod en;
@@ -43,6 +47,12 @@ pub trait Messages: Sync {
     fn network(&self, r: &NetworkRefusal) -> String;
     /// A bundle could not be written, or was refused as a whole.
     fn bundle(&self, r: &BundleRefusal) -> String;
+    /// A change to the network's relays was refused.
+    fn relay(&self, r: &RelayRefusal) -> String;
+    /// A change of an organisation's role was refused.
+    fn role(&self, r: &RoleRefusal) -> String;
+    /// Why the last request to a relay failed, for status.
+    fn relay_problem(&self, p: &RelayProblem) -> String;
 }
 
 /// A language the command line speaks.
@@ -120,9 +130,16 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
         ReplicaError::Write(r) => m.write(r),
         ReplicaError::Network(r) => m.network(r),
         ReplicaError::Bundle(r) => m.bundle(r),
+        ReplicaError::Relay(r) => m.relay(r),
+        ReplicaError::Role(r) => m.role(r),
         // Envelope, document, schema, time, membership and snapshot errors: their own words.
         _ => chain(e),
     }
+}
+
+/// The sentence for why the last request to a relay failed.
+pub fn relay_problem(p: &RelayProblem) -> String {
+    current().relay_problem(p)
 }
 
 /// The message of `e` and of its causes, joined with `: `, skipping a cause whose text the

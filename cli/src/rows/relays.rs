@@ -41,7 +41,7 @@ impl RelayRow {
             short: short_id(&relay.key),
             addresses: relay.addresses.clone(),
             reserved: view.map(|v| v.reserved),
-            problem: mailbox.and_then(|m| m.problem.clone()),
+            problem: mailbox.and_then(|m| m.problem.as_ref().map(crate::messages::relay_problem)),
         }
     }
 }

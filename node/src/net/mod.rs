@@ -769,7 +769,7 @@ pub fn parse_relay_address(text: &str) -> Result<(PublicKey, String), NetError> 
     let mut addr: Multiaddr = text.parse().map_err(|e| invalid(&format!("{e}")))?;
     let Some(Protocol::P2p(id)) = addr.pop() else {
         return Err(invalid(
-            "a relay address ends in /p2p/ and the relay's id, as `puente relay` prints it",
+            "a relay address ends in /p2p/ and the relay's id, as the relay prints it when it starts",
         ));
     };
     let key = public_key(&id).ok_or_else(|| invalid("the /p2p/ id is not an Ed25519 key"))?;

@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::wire::{
     MAX_COLLECT_BYTES, MAX_COLLECT_ENTRIES, MAX_DEPOSIT_ENTRIES, Refusal, Request, Response,
-    network_tag,
+    WireError, network_tag,
 };
 use crate::identity::PublicKey;
 use crate::replica::{MailboxCursor, Opened, Replica};
@@ -99,8 +99,33 @@ pub struct RelayReport {
     /// What this node wrote that is not in that mailbox yet (its own envelopes and
     /// membership ops after the cursor).
     pub pending: u64,
-    /// The last refusal or failure, in words, if the last request failed.
-    pub problem: Option<String>,
+    /// The last refusal or failure, if the last request failed.
+    pub problem: Option<RelayProblem>,
+}
+
+/// Why the last request to a relay failed, for status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayProblem {
+    /// The relay closed the connection before accepting a reservation: it does not know this
+    /// device as a member of a network it serves, or this device was revoked.
+    #[error("the relay turns this device away")]
+    TurnedAway,
+    /// The relay does not serve the network yet: its operator has not admitted it.
+    #[error("the relay does not serve this network yet")]
+    UnknownNetwork,
+    /// The relay refused the request.
+    #[error("the relay refused: {0}")]
+    Refused(Refusal),
+    /// The relay's answer is not a message.
+    #[error(transparent)]
+    BadAnswer(WireError),
+    /// No answer came (the connection failed or timed out); the transport's reason.
+    #[error("no answer from the relay: {0}")]
+    NoAnswer(String),
+    /// The answer does not fit the request.
+    #[error("the relay gave an answer that does not fit the request")]
+    Mismatch,
 }
 
 #[derive(Debug, Default)]
@@ -148,9 +173,7 @@ impl RelayClient {
     pub fn refused(&mut self, relay: PublicKey) {
         let r = self.relays.entry(relay).or_default();
         r.reserved = false;
-        r.report.problem = Some(
-            "the relay turns this device away: it does not know it as a member of a network it serves (an admin's node tells it when it runs; `puente relay ticket` and `--admit` admit the network), or this device was revoked".into(),
-        );
+        r.report.problem = Some(RelayProblem::TurnedAway);
     }
 
     /// Forgets relays the network no longer uses.
@@ -324,12 +347,12 @@ impl RelayClient {
         let response = match answer.map(|bytes| Response::from_bytes(&bytes)) {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
-                r.report.problem = Some(e.to_string());
+                r.report.problem = Some(RelayProblem::BadAnswer(e));
                 r.quiet_until = Some(now + RETRY_AFTER_FAILURE);
                 return out;
             }
             Err(e) => {
-                r.report.problem = Some(e);
+                r.report.problem = Some(RelayProblem::NoAnswer(e));
                 r.quiet_until = Some(now + RETRY_AFTER_FAILURE);
                 return out;
             }
@@ -339,12 +362,10 @@ impl RelayClient {
         match (&job.kind, response) {
             (_, Response::Refused(Refusal::UnknownNetwork)) => {
                 r.unknown_network = true;
-                r.report.problem = Some(
-                    "this relay does not serve the network yet: its operator starts it with --admit and the line `puente relay ticket` prints on an admin's node".into(),
-                );
+                r.report.problem = Some(RelayProblem::UnknownNetwork);
             }
             (_, Response::Refused(refusal)) => {
-                r.report.problem = Some(refusal.to_string());
+                r.report.problem = Some(RelayProblem::Refused(refusal));
                 // A full mailbox or a relay that cannot write: ask again after a while, not at
                 // once (that would resend the same deposit in a loop).
                 r.quiet_until = Some(now + COLLECT_EVERY);
@@ -430,8 +451,7 @@ impl RelayClient {
                 }
             }
             (_, _) => {
-                r.report.problem =
-                    Some("the relay gave an answer that does not fit the request".into());
+                r.report.problem = Some(RelayProblem::Mismatch);
             }
         }
         out

@@ -10,6 +10,33 @@ use super::{Replica, ReplicaError};
 use crate::identity::PublicKey;
 use crate::membership::{Op, RelayEntry};
 
+/// Why a change to the network's relays was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayRefusal {
+    /// This node is not part of a network yet.
+    #[error("this node is not part of a network yet")]
+    NotInNetwork,
+    /// Only an admin organisation chooses the network's relays.
+    #[error("only an admin organisation can choose the network's relays")]
+    NotAdmin,
+    /// Retiring a relay that is not in use.
+    #[error("relay {relay} is not in use, so there is nothing to retire")]
+    NotInUse {
+        /// The relay.
+        relay: PublicKey,
+    },
+    /// Giving a relay in use exactly the addresses it has.
+    #[error("relay {relay} is already in use with exactly these addresses")]
+    Unchanged {
+        /// The relay.
+        relay: PublicKey,
+    },
+    /// The membership log did not accept the relay change.
+    #[error("the membership log did not accept the relay change")]
+    NotAccepted,
+}
+
 impl Replica {
     /// Adds relay `relay` with `addresses` (multiaddress texts without `/p2p/`, sorted here),
     /// changes the addresses of one in use, or retires it (`active` false). Admins only;
@@ -22,29 +49,19 @@ impl Replica {
         active: bool,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused(
-                "this node is not part of a network yet; create one or join one first".into(),
-            )
-        })?;
+        let log = self.membership.as_ref().ok_or(RelayRefusal::NotInNetwork)?;
         let state = log.state();
         if !state.is_admin_device(&self.public) {
-            return Err(ReplicaError::Refused(
-                "only an admin organisation can choose the network's relays; ask an admin of your network (see `puente status`)".into(),
-            ));
+            return Err(RelayRefusal::NotAdmin.into());
         }
         addresses.sort_unstable();
         let in_force = state.relays().into_iter().find(|entry| entry.key == relay);
         match (in_force, active) {
             (None, false) => {
-                return Err(ReplicaError::Refused(
-                    "that relay is not in use, so there is nothing to retire".into(),
-                ));
+                return Err(RelayRefusal::NotInUse { relay }.into());
             }
             (Some(entry), true) if entry.addresses == addresses => {
-                return Err(ReplicaError::Refused(
-                    "that relay is already in use with exactly these addresses".into(),
-                ));
+                return Err(RelayRefusal::Unchanged { relay }.into());
             }
             _ => {}
         }
@@ -61,10 +78,7 @@ impl Replica {
         let ops = vec![op.to_bytes()];
         let update = self.apply_membership(&ops)?;
         if update.accepted != 1 {
-            return Err(ReplicaError::Refused(
-                "the membership log did not accept the relay change; check `puente audit log`"
-                    .into(),
-            ));
+            return Err(RelayRefusal::NotAccepted.into());
         }
         Ok(ops)
     }

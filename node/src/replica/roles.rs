@@ -5,6 +5,41 @@ use puente_crdt::{OrgId, Time};
 use super::{Replica, ReplicaError};
 use crate::membership::{Op, Role};
 
+/// Why a change of an organisation's role was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RoleRefusal {
+    /// This node is not part of a network yet.
+    #[error("this node is not part of a network yet")]
+    NotInNetwork,
+    /// Only an admin organisation changes roles.
+    #[error("only an admin organisation can change roles")]
+    NotAdmin,
+    /// The organisation is revoked; re-adding it takes a new invitation.
+    #[error("organisation {org} is revoked")]
+    OrgRevoked {
+        /// The organisation.
+        org: OrgId,
+    },
+    /// No member organisation has that id.
+    #[error("no member organisation has id {org}")]
+    NoSuchOrg {
+        /// The id asked for.
+        org: OrgId,
+    },
+    /// The organisation already has that role.
+    #[error("organisation {org} already has the {role} role")]
+    AlreadyHasRole {
+        /// The organisation.
+        org: OrgId,
+        /// Its role.
+        role: Role,
+    },
+    /// The membership log did not accept the role change.
+    #[error("the membership log did not accept the role change")]
+    NotAccepted,
+}
+
 impl Replica {
     /// Makes the member organisation `org` an admin or a member. Admins only; the op is applied
     /// and durable here and returned for pushing to peers. Whether it leaves the network
@@ -16,43 +51,24 @@ impl Replica {
         role: Role,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let log = self.membership.as_ref().ok_or_else(|| {
-            ReplicaError::Refused(
-                "this node is not part of a network yet; create one or join one first".into(),
-            )
-        })?;
+        let log = self.membership.as_ref().ok_or(RoleRefusal::NotInNetwork)?;
         let state = log.state();
         if !state.is_admin_device(&self.public) {
-            return Err(ReplicaError::Refused(
-                "only an admin organisation can change roles; ask an admin of your network (see `puente status`)".into(),
-            ));
+            return Err(RoleRefusal::NotAdmin.into());
         }
         if state.is_revoked_org(&org) {
-            return Err(ReplicaError::Refused(
-                "that organisation is revoked; re-adding it takes a new invitation".into(),
-            ));
+            return Err(RoleRefusal::OrgRevoked { org }.into());
         }
-        let current = state.role(&org).ok_or_else(|| {
-            ReplicaError::Refused("no member organisation has that id; see `puente status`".into())
-        })?;
+        let current = state.role(&org).ok_or(RoleRefusal::NoSuchOrg { org })?;
         if current == role {
-            return Err(ReplicaError::Refused(format!(
-                "that organisation is already {}",
-                match role {
-                    Role::Admin => "an admin",
-                    Role::Member => "a member",
-                }
-            )));
+            return Err(RoleRefusal::AlreadyHasRole { org, role }.into());
         }
         let claimed = u64::try_from(now.0).unwrap_or(0);
         let op = Op::set_role(log.network(), &self.key, &log.heads(), org, role, claimed)?;
         let ops = vec![op.to_bytes()];
         let update = self.apply_membership(&ops)?;
         if update.accepted != 1 {
-            return Err(ReplicaError::Refused(
-                "the membership log did not accept the role change; check `puente audit log`"
-                    .into(),
-            ));
+            return Err(RoleRefusal::NotAccepted.into());
         }
         Ok(ops)
     }

@@ -239,7 +239,7 @@ async fn a_second_relay_carries_on_when_the_first_stops() {
 #[test]
 fn a_full_mailbox_is_not_asked_again_at_once() {
     use puente_node::identity::SecretKey;
-    use puente_node::relay::client::{JobKind, RelayClient};
+    use puente_node::relay::client::{JobKind, RelayClient, RelayProblem};
     use puente_node::relay::wire::{Refusal, Response};
     use std::time::Duration;
 
@@ -280,10 +280,10 @@ fn a_full_mailbox_is_not_asked_again_at_once() {
     );
     let reports = client.reports();
     assert!(
-        reports[&relay]
-            .problem
-            .as_deref()
-            .is_some_and(|p| p.contains("full")),
+        matches!(
+            reports[&relay].problem,
+            Some(RelayProblem::Refused(Refusal::Full { .. }))
+        ),
         "{reports:?}"
     );
     // After the pause it tries again.

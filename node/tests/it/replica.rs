@@ -7,8 +7,8 @@ use puente_crdt::{Decision, HoldStatus, NewOffer, OfferId, OrgId, Partition, Que
 use puente_node::envelope::{Envelope, EnvelopeError, Epoch, NetworkId};
 use puente_node::identity::{SecretKey, org_id_for};
 use puente_node::replica::{
-    AdminAction, HoldRequest, IngestOutcome, NetworkRefusal, OfferAction, Replica, ReplicaError,
-    WriteRefusal,
+    AdminAction, HoldRequest, IngestOutcome, NetworkRefusal, OfferAction, RelayRefusal, Replica,
+    ReplicaError, WriteRefusal,
 };
 use puente_node::store::StoreError;
 
@@ -532,22 +532,25 @@ fn admins_choose_the_relays_and_members_learn_them_through_the_log() {
     let relay = SecretKey::from_bytes(&[42; 32]).public();
     let tcp = "/ip4/203.0.113.5/tcp/4738".to_owned();
     let quic = "/ip4/203.0.113.5/udp/4738/quic-v1".to_owned();
-    let refused =
-        |r: Result<Vec<Vec<u8>>, ReplicaError>| matches!(r, Err(ReplicaError::Refused(_)));
+    let refused = |r: Result<Vec<Vec<u8>>, ReplicaError>, why: RelayRefusal| matches!(r, Err(ReplicaError::Relay(got)) if got == why);
 
     // Outside a network there are no relays to choose; a member cannot choose them.
     let mut solo = init(&tmp.path().join("solo"), "Solo");
     assert!(solo.relays().is_empty());
-    assert!(refused(solo.set_relay(relay, vec![tcp.clone()], true, NOW)));
-    assert!(refused(member.set_relay(
-        relay,
-        vec![tcp.clone()],
-        true,
-        NOW
-    )));
+    assert!(refused(
+        solo.set_relay(relay, vec![tcp.clone()], true, NOW),
+        RelayRefusal::NotInNetwork
+    ));
+    assert!(refused(
+        member.set_relay(relay, vec![tcp.clone()], true, NOW),
+        RelayRefusal::NotAdmin
+    ));
     assert!(member.relays().is_empty());
     // Retiring a relay that is not in use is a no-op, refused.
-    assert!(refused(admin.set_relay(relay, Vec::new(), false, NOW)));
+    assert!(refused(
+        admin.set_relay(relay, Vec::new(), false, NOW),
+        RelayRefusal::NotInUse { relay }
+    ));
 
     let ops = admin
         .set_relay(relay, vec![quic.clone(), tcp.clone()], true, NOW)
@@ -562,12 +565,10 @@ fn admins_choose_the_relays_and_members_learn_them_through_the_log() {
     assert_eq!(member.relays(), expected);
     // The same addresses again, in any order, are a no-op; a malformed address is the op's
     // typed error.
-    assert!(refused(admin.set_relay(
-        relay,
-        vec![tcp.clone(), quic.clone()],
-        true,
-        NOW
-    )));
+    assert!(refused(
+        admin.set_relay(relay, vec![tcp.clone(), quic.clone()], true, NOW),
+        RelayRefusal::Unchanged { relay }
+    ));
     assert!(matches!(
         admin.set_relay(relay, vec!["not an address".into()], true, NOW),
         Err(ReplicaError::Membership(_))
