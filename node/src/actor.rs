@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use crate::envelope::format::{Envelope, EnvelopeError};
 use crate::identity::PublicKey;
-use crate::invite::{InviteState, JoinMessage, JoinReply};
+use crate::invite::{InviteState, JoinMessage, JoinRefusal, JoinReply};
 use crate::keys::NetworkId;
 use crate::membership;
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits, PathKind, RelayConfig};
@@ -115,7 +115,7 @@ pub enum NodeError {
     #[error(transparent)]
     Replica(#[from] ReplicaError),
     /// The operating system would not start the node's thread.
-    #[error("cannot start the node's thread: {0}; free some memory and try again")]
+    #[error("cannot start the node's thread: {0}")]
     Thread(String),
 }
 
@@ -1236,15 +1236,11 @@ impl NodeActor {
                     Ok(reply) => reply,
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot record a join request");
-                        JoinReply::Refused(
-                            "the inviter's node could not record the request; try again".into(),
-                        )
+                        JoinReply::Refused(JoinRefusal::NotRecorded)
                     }
                 }
             }
-            Ok(JoinMessage::Reply(_)) | Err(_) => {
-                JoinReply::Refused("malformed join request".into())
-            }
+            Ok(JoinMessage::Reply(_)) | Err(_) => JoinReply::Refused(JoinRefusal::Malformed),
         };
         let accepted = matches!(reply, JoinReply::Accepted { .. });
         if accepted {
@@ -1281,7 +1277,7 @@ impl NodeActor {
                 Some(InviteState::Cancelled) => {
                     self.send_join_reply(
                         invitation,
-                        JoinReply::Refused("the inviter cancelled this invitation".into()),
+                        JoinReply::Refused(JoinRefusal::CancelledWhileWaiting),
                     );
                     continue;
                 }

@@ -731,8 +731,94 @@ pub enum JoinReply {
         /// Member devices and an address each.
         addresses: Vec<(PublicKey, String)>,
     },
-    /// Refused, with the reason to show.
-    Refused(String),
+    /// Refused, and why.
+    Refused(JoinRefusal),
+}
+
+/// Why an inviter's node refused a join request. On the wire it travels as a short text, the
+/// one [`JoinRefusal::wire_text`] gives (the texts every version has sent); a text this
+/// version does not know arrives as [`JoinRefusal::Other`], to be shown as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinRefusal {
+    /// The invitation key names no invitation of the inviter's node.
+    #[error("unknown invitation")]
+    UnknownInvitation,
+    /// The request is not signed by the device it names.
+    #[error("the join request is not signed by the device it names")]
+    BadSignature,
+    /// The invitation expired (by the inviter's clock).
+    #[error("the invitation has expired")]
+    Expired,
+    /// The invitation was cancelled before the request arrived.
+    #[error("the invitation was cancelled")]
+    Cancelled,
+    /// The inviter cancelled the invitation while the joiner waited for confirmation.
+    #[error("the inviter cancelled the invitation")]
+    CancelledWhileWaiting,
+    /// Another device has joined, or asked to join, with the invitation.
+    #[error("the invitation has already been used")]
+    Used,
+    /// The inviter's node could not store the request.
+    #[error("the inviter's node could not record the request")]
+    NotRecorded,
+    /// The request did not follow the format.
+    #[error("malformed join request")]
+    Malformed,
+    /// A reason this version does not know, as the inviter's node sent it.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl JoinRefusal {
+    /// The texts on the wire, as every version has sent them.
+    const WIRE: [(JoinRefusal, &'static str); 8] = [
+        (
+            JoinRefusal::UnknownInvitation,
+            "this invitation is unknown here; ask for a new one",
+        ),
+        (
+            JoinRefusal::BadSignature,
+            "the join request is not signed by the device it names",
+        ),
+        (
+            JoinRefusal::Expired,
+            "this invitation has expired; ask for a new one",
+        ),
+        (JoinRefusal::Cancelled, "this invitation was cancelled"),
+        (
+            JoinRefusal::CancelledWhileWaiting,
+            "the inviter cancelled this invitation",
+        ),
+        (
+            JoinRefusal::Used,
+            "this invitation has already been used; ask for a new one",
+        ),
+        (
+            JoinRefusal::NotRecorded,
+            "the inviter's node could not record the request; try again",
+        ),
+        (JoinRefusal::Malformed, "malformed join request"),
+    ];
+
+    /// The text this refusal travels as.
+    pub fn wire_text(&self) -> &str {
+        match self {
+            JoinRefusal::Other(text) => text,
+            known => Self::WIRE
+                .iter()
+                .find(|(r, _)| r == known)
+                .map_or("", |(_, text)| text),
+        }
+    }
+
+    /// The refusal a text on the wire names.
+    pub fn from_wire_text(text: &str) -> JoinRefusal {
+        Self::WIRE
+            .iter()
+            .find(|(_, t)| *t == text)
+            .map_or_else(|| JoinRefusal::Other(text.to_string()), |(r, _)| r.clone())
+    }
 }
 
 /// A message on an invitation connection.
@@ -777,7 +863,7 @@ impl JoinMessage {
             }
             JoinMessage::Reply(JoinReply::Refused(reason)) => {
                 b.push(MSG_REFUSED);
-                put_text(&mut b, reason);
+                put_text(&mut b, reason.wire_text());
             }
         }
         b
@@ -828,7 +914,9 @@ impl JoinMessage {
                     addresses,
                 })
             }
-            MSG_REFUSED => JoinMessage::Reply(JoinReply::Refused(get_text(&mut r)?)),
+            MSG_REFUSED => JoinMessage::Reply(JoinReply::Refused(JoinRefusal::from_wire_text(
+                &get_text(&mut r)?,
+            ))),
             _ => return Err(InviteError::Malformed("unknown kind")),
         };
         if r.remaining() != 0 {
@@ -983,6 +1071,24 @@ mod tests {
     }
 
     #[test]
+    fn refusals_travel_as_the_texts_every_version_sends() {
+        for (refusal, text) in &JoinRefusal::WIRE {
+            let typed = JoinMessage::Reply(JoinReply::Refused(refusal.clone())).encode();
+            let mut plain = vec![JOIN_VERSION, MSG_REFUSED];
+            put_text(&mut plain, text);
+            assert_eq!(typed, plain, "{refusal:?}");
+            assert_eq!(JoinRefusal::from_wire_text(text), *refusal);
+        }
+        let texts: std::collections::BTreeSet<&str> =
+            JoinRefusal::WIRE.iter().map(|(_, t)| *t).collect();
+        assert_eq!(texts.len(), JoinRefusal::WIRE.len(), "one text per refusal");
+        assert_eq!(
+            JoinRefusal::from_wire_text("a reason from a newer node"),
+            JoinRefusal::Other("a reason from a newer node".into())
+        );
+    }
+
+    #[test]
     fn replies_round_trip_and_garbage_never_panics() {
         let accepted = JoinMessage::Reply(JoinReply::Accepted {
             network_name: "Valley".into(),
@@ -995,7 +1101,8 @@ mod tests {
         for m in [
             accepted,
             JoinMessage::Reply(JoinReply::Waiting),
-            JoinMessage::Reply(JoinReply::Refused("expired".into())),
+            JoinMessage::Reply(JoinReply::Refused(JoinRefusal::Expired)),
+            JoinMessage::Reply(JoinReply::Refused(JoinRefusal::Other("expired".into()))),
         ] {
             let bytes = m.encode();
             assert_eq!(JoinMessage::decode(&bytes), Ok(m));

@@ -13,7 +13,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::identity::PublicKey;
-use crate::invite::{JoinMessage, JoinReply, JoinRequest, Token, safety_phrase};
+use crate::invite::{
+    InviteError, JoinMessage, JoinRefusal, JoinReply, JoinRequest, Token, safety_phrase,
+};
 use crate::net::{Net, NetConfig, NetError, NetEvent, NetLimits};
 use crate::replica::{NetworkRefusal, Replica, ReplicaError};
 
@@ -54,42 +56,40 @@ const MAX_SILENT_CLOSES: u32 = 3;
 #[non_exhaustive]
 pub enum JoinError {
     /// The inviter could not be reached.
-    #[error(
-        "cannot reach the inviter at {addresses}; check that their node is running (`puente run`) and reachable from here, then try again"
-    )]
+    #[error("cannot reach the inviter at {addresses}")]
     Unreachable {
         /// The addresses tried.
         addresses: String,
     },
     /// The inviter refused.
     #[error("the inviter refused: {0}")]
-    Refused(String),
+    Refused(JoinRefusal),
     /// The inviter's node let the handshake finish and then closed the connection without a
-    /// word: its transport refused the invitation key.
-    #[error(
-        "the inviter's node closed the connection: the invitation is used, expired or cancelled, or the token was not made by this inviter; ask for a new invitation"
-    )]
+    /// word: its transport refused the invitation key (the invitation is used, expired or
+    /// cancelled, or the token was not made by this inviter).
+    #[error("the inviter's node closed the connection without an answer")]
     Closed,
     /// The inviter did not confirm in time.
-    #[error(
-        "the inviter did not confirm within {0} minutes; ask them to run `puente invite confirm`, then join again"
-    )]
+    #[error("the inviter did not confirm within {0} minutes")]
     NotConfirmed(u64),
     /// A device invitation used on an organisation's own store.
-    #[error(
-        "this invitation adds a device to an existing organisation, and this data directory holds an organisation's own store; on the new device run `puente init --device` (with an empty data directory), then `puente join TOKEN` there"
-    )]
+    #[error("a device invitation cannot be used on an organisation's own store")]
     DeviceInvitation,
     /// An organisation's invitation used on a store made to become a device.
-    #[error(
-        "this invitation is for a new organisation, but this store was made with `puente init --device` to become a device of an existing one; ask a device of your organisation for a device invitation (`puente device add`) and join with that"
-    )]
+    #[error("an organisation's invitation cannot be used on a store made for a new device")]
     OrganisationInvitation,
     /// A store made to become a device that wrote records of its own before joining.
-    #[error(
-        "this store was made with `puente init --device` but holds records written before joining; a new device must start empty: run `puente init --device` with another, empty data directory and join from there"
-    )]
+    #[error("a store made for a new device holds records written before joining")]
     DeviceNotEmpty,
+    /// The token carries no address to reach the inviter at.
+    #[error("the invitation carries no address")]
+    NoAddress,
+    /// The inviter's node answered with something that is not an answer to a join request.
+    #[error("the inviter's node sent something that is not a join answer")]
+    NotAnAnswer,
+    /// The join request could not be made (the name does not fit).
+    #[error(transparent)]
+    Request(#[from] InviteError),
     /// This node cannot join.
     #[error(transparent)]
     Replica(#[from] ReplicaError),
@@ -143,9 +143,7 @@ pub async fn join(
     }
     check_kind(replica, token)?;
     if token.addresses.is_empty() {
-        return Err(JoinError::Refused(
-            "the invitation carries no address; ask the inviter for a token made while their node runs, or with --address".into(),
-        ));
+        return Err(JoinError::NoAddress);
     }
     let invitation = token.secret.key();
     let invitation_key = invitation.public();
@@ -155,8 +153,7 @@ pub async fn join(
         &replica.device_key(),
         replica.agreement_secret().public(),
         name,
-    )
-    .map_err(|e| JoinError::Refused(e.to_string()))?;
+    )?;
     let phrase = safety_phrase(token.network, &invitation_key, &request.keys);
     let (net, mut events) = Net::spawn(NetConfig {
         key: invitation,
@@ -271,9 +268,7 @@ async fn converse(
                         return Err(JoinError::Refused(reason));
                     }
                     Ok(JoinMessage::Request(_)) | Err(_) => {
-                        return Err(JoinError::Refused(
-                            "the inviter's node sent something that is not a join answer".into(),
-                        ));
+                        return Err(JoinError::NotAnAnswer);
                     }
                 }
             }

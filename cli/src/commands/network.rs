@@ -280,9 +280,13 @@ pub fn invite_cancel(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
 }
 
 pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
-    let token: Token = a.token.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token: Token = a
+        .token
+        .parse()
+        .map_err(|e| anyhow::anyhow!(crate::messages::invite(&e)))?;
     let mut replica = ctx.open()?;
-    check_kind(&replica, &token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    check_kind(&replica, &token)
+        .map_err(|e| anyhow::anyhow!(crate::messages::join(&e, &ctx.dir)))?;
     let as_device = waits_to_join_as_device(&replica);
     // A device has no name of its own; the inviter sees this one next to the phrase.
     let name = if as_device {
@@ -321,7 +325,7 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         },
     ));
     drop(runtime);
-    let network_name = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let network_name = result.map_err(|e| anyhow::anyhow!(crate::messages::join(&e, &ctx.dir)))?;
     let network = replica.network();
     let org = org_name(&replica);
     let own = replica.public_key();

@@ -10,7 +10,6 @@ use anyhow::{Context as _, Result};
 use std::sync::Arc;
 
 use puente_node::actor::{Clock, Node, NodeConfig, NodeError};
-use puente_node::net::NetError;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::args::RunArgs;
@@ -158,48 +157,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
 
 /// The one line for a node that could not start.
 fn node_error(e: NodeError, ctx: &Ctx) -> anyhow::Error {
-    match e {
-        NodeError::Net(NetError::Listen { addr, source }) if addr_in_use(&source) => {
-            anyhow::anyhow!(
-                "cannot listen on {addr}: the port is already in use (another puente node?); pass --listen with another port, such as --listen /ip4/0.0.0.0/tcp/{p} --listen /ip4/0.0.0.0/udp/{p}/quic-v1",
-                p = DEFAULT_PORT + 1
-            )
-        }
-        NodeError::Net(NetError::Listen { addr, source }) => anyhow::anyhow!(
-            "cannot listen on {addr}: {}; pass --listen with another address or port",
-            messages::chain(&source)
-        ),
-        NodeError::Net(e @ NetError::InvalidAddress { .. }) => {
-            anyhow::anyhow!("--listen: {}", messages::chain(&e))
-        }
-        NodeError::Replica(e) => ctx.err(e),
-        other => anyhow::anyhow!("the node could not start: {}", messages::chain(&other)),
-    }
-}
-
-/// Whether `e`, or an error inside it, says the address is in use. The transport wraps the
-/// operating system's error in types of its own that do not expose it as a source, so past
-/// the I/O errors the text is the only witness.
-fn addr_in_use(e: &std::io::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::AddrInUse
-        {
-            return true;
-        }
-        if err.to_string().contains("Address already in use") {
-            return true;
-        }
-        cur = match err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner),
-            None => err.source(),
-        };
-    }
-    false
+    anyhow::anyhow!(messages::node(&e, &ctx.dir, DEFAULT_PORT + 1))
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@
 
 use std::path::Path;
 
+use puente_node::actor::NodeError;
+use puente_node::invite::{InviteError, JoinRefusal, MAX_NAME_LEN, TOKEN_PREFIX};
+use puente_node::joiner::JoinError;
 use puente_node::membership::Role;
+use puente_node::net::NetError;
 use puente_node::relay::client::RelayProblem;
 use puente_node::relay::wire::Refusal;
 use puente_node::replica::{
@@ -10,7 +14,7 @@ use puente_node::replica::{
 };
 use puente_node::store::StoreError;
 
-use super::Messages;
+use super::{Messages, addr_in_use, chain};
 
 /// What to do when this node is not part of a network yet.
 const NOT_IN_NETWORK: &str = "this node is not part of a network yet; create one with `puente network create --name NAME` or join one with `puente join TOKEN` first";
@@ -274,6 +278,80 @@ impl Messages for English {
                 "the relay gave an answer that does not fit the request".into()
             }
             _ => p.to_string(),
+        }
+    }
+
+    fn invite(&self, e: &InviteError) -> String {
+        match e {
+            InviteError::BadToken => format!(
+                "this is not a complete puente invitation; copy the whole token (it starts with `{TOKEN_PREFIX}`) and try again"
+            ),
+            InviteError::Malformed(what) => format!("malformed join message: {what}"),
+            InviteError::BadSignature => "the join request's signature is not valid".into(),
+            InviteError::BadName => {
+                format!("an organisation name must be 1 to {MAX_NAME_LEN} characters")
+            }
+            _ => e.to_string(),
+        }
+    }
+
+    fn join(&self, e: &JoinError) -> String {
+        match e {
+            JoinError::Unreachable { addresses } => format!(
+                "cannot reach the inviter at {addresses}; check that their node is running (`puente run`) and reachable from here, then try again"
+            ),
+            JoinError::Refused(r) => format!("the inviter refused: {}", self.join_refusal(r)),
+            JoinError::Closed => "the inviter's node closed the connection: the invitation is used, expired or cancelled, or the token was not made by this inviter; ask for a new invitation".into(),
+            JoinError::NotConfirmed(minutes) => format!(
+                "the inviter did not confirm within {minutes} minutes; ask them to run `puente invite confirm`, then join again"
+            ),
+            JoinError::DeviceInvitation => "this invitation adds a device to an existing organisation, and this data directory holds an organisation's own store; on the new device run `puente init --device` (with an empty data directory), then `puente join TOKEN` there".into(),
+            JoinError::OrganisationInvitation => "this invitation is for a new organisation, but this store was made with `puente init --device` to become a device of an existing one; ask a device of your organisation for a device invitation (`puente device add`) and join with that".into(),
+            JoinError::DeviceNotEmpty => "this store was made with `puente init --device` but holds records written before joining; a new device must start empty: run `puente init --device` with another, empty data directory and join from there".into(),
+            JoinError::NoAddress => "the invitation carries no address; ask the inviter for a token made while their node runs, or with --address".into(),
+            JoinError::NotAnAnswer => "the inviter's node sent something that is not a join answer; try again, or ask the inviter for a new invitation".into(),
+            _ => chain(e),
+        }
+    }
+
+    fn join_refusal(&self, r: &JoinRefusal) -> String {
+        match r {
+            JoinRefusal::UnknownInvitation => {
+                "this invitation is unknown here; ask for a new one".into()
+            }
+            JoinRefusal::BadSignature => {
+                "the join request is not signed by the device it names".into()
+            }
+            JoinRefusal::Expired => "this invitation has expired; ask for a new one".into(),
+            JoinRefusal::Cancelled => "this invitation was cancelled".into(),
+            JoinRefusal::CancelledWhileWaiting => "the inviter cancelled this invitation".into(),
+            JoinRefusal::Used => "this invitation has already been used; ask for a new one".into(),
+            JoinRefusal::NotRecorded => {
+                "the inviter's node could not record the request; try again".into()
+            }
+            JoinRefusal::Malformed => "malformed join request".into(),
+            JoinRefusal::Other(text) => text.clone(),
+            _ => r.to_string(),
+        }
+    }
+
+    fn node(&self, e: &NodeError, other_port: u16) -> String {
+        match e {
+            NodeError::Net(NetError::Listen { addr, source }) if addr_in_use(source) => format!(
+                "cannot listen on {addr}: the port is already in use (another puente node?); pass --listen with another port, such as --listen /ip4/0.0.0.0/tcp/{p} --listen /ip4/0.0.0.0/udp/{p}/quic-v1",
+                p = other_port
+            ),
+            NodeError::Net(NetError::Listen { addr, source }) => format!(
+                "cannot listen on {addr}: {}; pass --listen with another address or port",
+                chain(source)
+            ),
+            NodeError::Net(e @ NetError::InvalidAddress { .. }) => {
+                format!("--listen: {}", chain(e))
+            }
+            NodeError::Thread(reason) => format!(
+                "the node could not start: cannot start the node's thread: {reason}; free some memory and try again"
+            ),
+            other => format!("the node could not start: {}", chain(other)),
         }
     }
 }

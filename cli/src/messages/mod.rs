@@ -16,6 +16,9 @@
 
 use std::path::Path;
 
+use puente_node::actor::NodeError;
+use puente_node::invite::{InviteError, JoinRefusal};
+use puente_node::joiner::JoinError;
 use puente_node::relay::client::RelayProblem;
 use puente_node::replica::{
     BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, ReplicaError, RoleRefusal,
@@ -53,6 +56,15 @@ pub trait Messages: Sync {
     fn role(&self, r: &RoleRefusal) -> String;
     /// Why the last request to a relay failed, for status.
     fn relay_problem(&self, p: &RelayProblem) -> String;
+    /// A token that does not parse, or a join request that cannot be made.
+    fn invite(&self, e: &InviteError) -> String;
+    /// Why joining failed (the variants that do not wrap a replica or transport error).
+    fn join(&self, e: &JoinError) -> String;
+    /// Why the inviter's node refused a join request.
+    fn join_refusal(&self, r: &JoinRefusal) -> String;
+    /// Why the node could not start (the variants that do not wrap a replica error);
+    /// `other_port` is a port to suggest when the one asked for is in use.
+    fn node(&self, e: &NodeError, other_port: u16) -> String;
 }
 
 /// A language the command line speaks.
@@ -135,6 +147,56 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
         // Envelope, document, schema, time, membership and snapshot errors: their own words.
         _ => chain(e),
     }
+}
+
+/// The sentence for why joining failed, on the data directory `dir`.
+pub fn join(e: &JoinError, dir: &Path) -> String {
+    let m = current();
+    match e {
+        JoinError::Replica(r) => replica(r, dir),
+        JoinError::Request(i) => m.invite(i),
+        JoinError::Net(n) => chain(n),
+        _ => m.join(e),
+    }
+}
+
+/// The sentence for a token that does not parse.
+pub fn invite(e: &InviteError) -> String {
+    current().invite(e)
+}
+
+/// The sentence for a node on the data directory `dir` that could not start or stopped;
+/// `other_port` is a port to suggest when the one asked for is in use.
+pub fn node(e: &NodeError, dir: &Path, other_port: u16) -> String {
+    match e {
+        NodeError::Replica(r) => replica(r, dir),
+        _ => current().node(e, other_port),
+    }
+}
+
+/// Whether `e`, or an error inside it, says the address is in use. The transport wraps the
+/// operating system's error in types of its own that do not expose it as a source, so past
+/// the I/O errors the text is the only witness.
+fn addr_in_use(e: &std::io::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::AddrInUse
+        {
+            return true;
+        }
+        if err.to_string().contains("Address already in use") {
+            return true;
+        }
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => err.source(),
+        };
+    }
+    false
 }
 
 /// The sentence for why the last request to a relay failed.

@@ -24,7 +24,9 @@ use super::{
 };
 use crate::crypto::labels::DEVICE_AGREEMENT_DOMAIN;
 use crate::identity::{AgreementSecret, PublicKey};
-use crate::invite::{Invitation, InviteState, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase};
+use crate::invite::{
+    Invitation, InviteState, JoinRefusal, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase,
+};
 use crate::keys::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::membership::{
     Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
@@ -973,21 +975,17 @@ impl Replica {
     ) -> Result<JoinReply, ReplicaError> {
         let network = self.network();
         let Some(index) = self.invitations.iter().position(|i| i.key() == *invitation) else {
-            return Ok(refused(
-                "this invitation is unknown here; ask for a new one",
-            ));
+            return Ok(JoinReply::Refused(JoinRefusal::UnknownInvitation));
         };
         if request.verify(network, invitation).is_err() {
-            return Ok(refused(
-                "the join request is not signed by the device it names",
-            ));
+            return Ok(JoinReply::Refused(JoinRefusal::BadSignature));
         }
         let device = request.keys.device;
         let inv = self.invitations[index].clone();
         match &inv.state {
             InviteState::Open => {
                 if now >= inv.expires {
-                    return Ok(refused("this invitation has expired; ask for a new one"));
+                    return Ok(JoinReply::Refused(JoinRefusal::Expired));
                 }
                 let phrase = safety_phrase(network, invitation, &request.keys);
                 let mut all = self.invitations.clone();
@@ -1006,7 +1004,7 @@ impl Replica {
             }
             InviteState::Requested { device: bound, .. } if *bound == device => {
                 if now >= inv.expires {
-                    return Ok(refused("this invitation has expired; ask for a new one"));
+                    return Ok(JoinReply::Refused(JoinRefusal::Expired));
                 }
                 Ok(JoinReply::Waiting)
             }
@@ -1015,10 +1013,8 @@ impl Replica {
             {
                 Ok(self.accepted_reply())
             }
-            InviteState::Cancelled => Ok(refused("this invitation was cancelled")),
-            _ => Ok(refused(
-                "this invitation has already been used; ask for a new one",
-            )),
+            InviteState::Cancelled => Ok(JoinReply::Refused(JoinRefusal::Cancelled)),
+            _ => Ok(JoinReply::Refused(JoinRefusal::Used)),
         }
     }
 
@@ -1128,10 +1124,6 @@ impl Replica {
         self.invitations = all;
         Ok(())
     }
-}
-
-fn refused(reason: &str) -> JoinReply {
-    JoinReply::Refused(reason.to_string())
 }
 
 impl Replica {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use puente_crdt::Time;
 use puente_node::actor::{Node, NodeConfig};
 use puente_node::identity::PublicKey;
-use puente_node::invite::{InviteSecret, InviteState, Token};
+use puente_node::invite::{InviteSecret, InviteState, JoinRefusal, Token};
 use puente_node::joiner::{JoinError, JoinProgress, JoinTimeouts, join};
 use puente_node::membership::Role;
 
@@ -329,7 +329,10 @@ async fn an_invitation_admits_a_partner_once_the_inviter_confirms() {
     let err = join(&mut rc, &token, "Org C", short_timeouts(), |_| {})
         .await
         .expect_err("spent");
-    assert!(err.to_string().contains("used"), "{err}");
+    assert!(
+        matches!(err, JoinError::Refused(JoinRefusal::Used)),
+        "{err:?}"
+    );
     // A forged token (the right inviter and address, a made-up secret) never connects.
     let mut forged = token.clone();
     forged.secret = InviteSecret::generate();
@@ -343,7 +346,14 @@ async fn an_invitation_admits_a_partner_once_the_inviter_confirms() {
     let err = join(&mut rc, &late, "Org D", short_timeouts(), |_| {})
         .await
         .expect_err("expired");
-    assert!(err.to_string().contains("expired"), "{err}");
+    assert!(
+        // The transport turns the expired key away, or the inviter answers that it expired.
+        matches!(
+            err,
+            JoinError::Closed | JoinError::Refused(JoinRefusal::Expired)
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         a.with_control(|c| c.replica().member_devices().len())
             .await
