@@ -338,7 +338,7 @@ impl OfferFields {
         sorted_dedup(&mut self.capabilities);
         if self.counties.is_empty() {
             return Err(SchemaError::Invalid(
-                "an offer needs at least one county (--county FIPS)".into(),
+                "an offer needs at least one county (a 5-digit FIPS code)".into(),
             ));
         }
         if self.counties.len() > MAX_COUNTIES {
