@@ -376,3 +376,89 @@ fn relay_refusal(r: &Refusal) -> String {
         _ => r.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use puente_node::envelope::NetworkId;
+    use puente_node::invite::JoinRefusal;
+    use puente_node::joiner::JoinError;
+    use puente_node::replica::{
+        BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, ReplicaError, RoleRefusal,
+        WriteRefusal,
+    };
+
+    use crate::messages;
+
+    fn sentence(e: impl Into<ReplicaError>) -> String {
+        messages::replica(&e.into(), Path::new("/data"))
+    }
+
+    #[test]
+    fn refusals_read_as_the_sentences_puente_has_always_printed() {
+        assert_eq!(
+            sentence(WriteRefusal::DevicePending),
+            "this device has not joined its organisation yet: on a computer of your organisation run `puente device add`, then here `puente join TOKEN`"
+        );
+        assert_eq!(
+            sentence(ReplicaError::NotFound {
+                what: RecordKind::Hold,
+                text: "zzzz".into()
+            }),
+            "no hold matches `zzzz`; list holds with `puente hold list`"
+        );
+        assert_eq!(
+            sentence(NetworkRefusal::InvitationNotFound {
+                text: "abcd".into(),
+                matches: 0
+            }),
+            "no invitation matches `abcd`; see `puente invite list`"
+        );
+        assert_eq!(
+            sentence(NetworkRefusal::AlreadyInNetwork {
+                network: NetworkId::from_bytes([0; 16])
+            }),
+            format!(
+                "this node is already part of network {}; a node belongs to one network",
+                NetworkId::from_bytes([0; 16])
+            )
+        );
+        assert_eq!(
+            sentence(BundleRefusal::Malformed { what: "slot count" }),
+            "the bundle is malformed (slot count); nothing was imported"
+        );
+        assert_eq!(
+            sentence(RoleRefusal::NotAccepted),
+            "the membership log did not accept the role change; check `puente audit log`"
+        );
+        assert_eq!(
+            messages::join(&JoinError::Refused(JoinRefusal::Used), Path::new("/data")),
+            "the inviter refused: this invitation has already been used; ask for a new one"
+        );
+    }
+
+    #[test]
+    fn not_being_in_a_network_says_both_ways_in() {
+        for text in [
+            sentence(NetworkRefusal::NotInNetwork),
+            sentence(RelayRefusal::NotInNetwork),
+            sentence(RoleRefusal::NotInNetwork),
+        ] {
+            assert!(
+                text.contains("`puente network create --name NAME`")
+                    && text.contains("`puente join TOKEN`"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_the_sentences_do_not_know_still_reads_as_its_own_words() {
+        let text = messages::join(
+            &JoinError::Refused(JoinRefusal::Other("a reason from a newer node".into())),
+            Path::new("/data"),
+        );
+        assert_eq!(text, "the inviter refused: a reason from a newer node");
+    }
+}
