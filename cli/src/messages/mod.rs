@@ -34,7 +34,7 @@ pub trait Messages: Sync {
     fn io(&self, e: &std::io::Error) -> String;
     /// The line for an error that said nothing at all.
     fn nothing_said(&self) -> String;
-    /// A store error for the data directory `dir`.
+    /// A store error for the data directory `dir`; `None` where the error's own words serve.
     fn store(&self, e: &StoreError, dir: &Path) -> Option<String>;
     /// No record of kind `what` matches `text`.
     fn not_found(&self, what: RecordKind, text: &str) -> String;
