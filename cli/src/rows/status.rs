@@ -335,7 +335,8 @@ impl StatusRelay {
                     deposited: mailbox.map(|m| m.deposited),
                     collected: mailbox.map(|m| m.collected),
                     pending: mailbox.map(|m| m.pending),
-                    problem: mailbox.and_then(|m| m.problem.as_ref().map(crate::messages::relay_problem)),
+                    problem: mailbox
+                        .and_then(|m| m.problem.as_ref().map(crate::messages::relay_problem)),
                 }
             })
             .collect()
