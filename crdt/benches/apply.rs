@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 
 use puente_crdt::automerge::{AutoCommit, Change};
 use puente_crdt::schema::parse_list;
+use puente_crdt::test_utils::{sample_fields, sample_window};
 use puente_crdt::time::Time;
 use puente_crdt::{
-    Accepts, Affirming, Kind, NewOffer, NewWindow, OfferFields, OfferId, OfferPatch, OrgId,
-    OrgProfile, Partition, StatusHint, SubjectType, Touched, Vetting, View, WindowId,
+    Accepts, Affirming, Kind, NewOffer, OfferFields, OfferId, OfferPatch, OrgId, OrgProfile,
+    Partition, Touched, View, WindowId,
 };
 
 /// Offers per import change, as `Replica::import_offers` writes them.
@@ -68,36 +69,21 @@ const LABELS: &[&str] = &[
 fn offer(i: usize) -> NewOffer {
     let kind = KINDS[i % KINDS.len()];
     let fields = OfferFields {
-        kind,
-        handle: format!("h-{i}"),
-        subject: SubjectType::Household,
         counties: parse_list(COUNTIES[i % COUNTIES.len()]).expect("valid counties"),
-        zone: None,
         languages: parse_list(LANGUAGES[(i / 3) % LANGUAGES.len()]).expect("valid languages"),
         accepts: vec![Accepts::AdultWomen],
         affirming: vec![Affirming::Lgbtq],
-        accessibility: vec![],
-        household: vec![],
-        capabilities: vec![],
-        unit: kind.default_unit(),
-        lead_time: None,
-        max_stay: None,
-        vetting: Vetting::OrgVetted,
-        status: StatusHint::Capacity,
         label: LABELS[(i / 7) % LABELS.len()].into(),
-        bond_band: None,
-        post_within: None,
+        ..sample_fields(kind, &format!("h-{i}"))
     };
-    let start = NOW + (i % 20) as i64 * DAY;
+    let start = Time(NOW + (i % 20) as i64 * DAY);
     NewOffer {
         fields,
-        windows: vec![NewWindow {
-            start: Time(start),
-            end: Time(start + 7 * DAY),
-            tz: "America/Los_Angeles".into(),
-            weekly: false,
-            total: 1 + (i % 3) as u32,
-        }],
+        windows: vec![sample_window(
+            start,
+            start.plus(7 * DAY),
+            1 + (i % 3) as u32,
+        )],
         expires_in: None,
     }
 }

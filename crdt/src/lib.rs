@@ -11,6 +11,8 @@ pub mod ids;
 pub mod label;
 pub mod partition;
 pub mod schema;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 pub mod time;
 pub mod view;
 pub mod vocab;

@@ -2,15 +2,14 @@
 
 use proptest::test_runner::{Config, RngSeed};
 use puente_crdt::automerge::Change;
-use puente_crdt::schema::parse_list;
+use puente_crdt::test_utils::{SAMPLE_TZ, sample_fields, sample_window};
 use puente_crdt::time::{self, Time};
 use puente_crdt::{
-    Accepts, Affirming, HoldId, Kind, NewWindow, OfferFields, OfferId, OrgId, StatusHint,
-    SubjectType, Vetting, WindowId,
+    Accepts, Affirming, HoldId, Kind, NewWindow, OfferFields, OfferId, OrgId, WindowId,
 };
 
-/// The zone every test date is written in.
-pub const TZ: &str = "America/Los_Angeles";
+/// The zone every test date is written in: the sample windows' zone.
+pub const TZ: &str = SAMPLE_TZ;
 
 /// 2026-11-23T00:00:00-08:00, a Monday: the base instant of the property tests.
 pub const BASE: i64 = 1_795_420_800;
@@ -52,40 +51,18 @@ pub fn config(cases: u32) -> Config {
     }
 }
 
-/// Valid fields of an offer of `kind` in Sacramento County.
+/// The sample fields of an offer of `kind`, accepting adult women and affirming LGBTQ people.
 pub fn fields(kind: Kind, handle: &str) -> OfferFields {
     OfferFields {
-        kind,
-        handle: handle.into(),
-        subject: SubjectType::Household,
-        counties: vec!["06067".parse().expect("valid county")],
-        zone: None,
-        languages: parse_list("es").expect("valid languages"),
         accepts: vec![Accepts::AdultWomen],
         affirming: vec![Affirming::Lgbtq],
-        accessibility: vec![],
-        household: vec![],
-        capabilities: vec![],
-        unit: kind.default_unit(),
-        lead_time: None,
-        max_stay: None,
-        vetting: Vetting::OrgVetted,
-        status: StatusHint::Capacity,
-        label: "quiet room".into(),
-        bond_band: None,
-        post_within: None,
+        ..sample_fields(kind, handle)
     }
 }
 
 /// A one-off window in the test zone.
 pub fn window(start: i64, end: i64, total: u32) -> NewWindow {
-    NewWindow {
-        start: Time(start),
-        end: Time(end),
-        tz: TZ.into(),
-        weekly: false,
-        total,
-    }
+    sample_window(Time(start), Time(end), total)
 }
 
 /// A local date or date-time (`2026-11-23`, `2026-11-23T13:00`) in [`TZ`].
