@@ -20,6 +20,8 @@ pub mod relay;
 pub mod replica;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 
 /// The sealing primitives' old path, `puente_node::seal`, kept for callers outside the crate;
 /// their home is [`crypto::seal`].

@@ -1,11 +1,9 @@
 //! Nodes over real loopback connections: convergence, relay along a line, and refusal of a
 //! device that is not a member.
 
-use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use puente_crdt::Time;
 use puente_node::actor::{Node, NodeConfig};
@@ -14,75 +12,8 @@ use puente_node::invite::{InviteSecret, InviteState, JoinRefusal, Token};
 use puente_node::joiner::{JoinError, JoinProgress, JoinTimeouts, join};
 use puente_node::membership::Role;
 
-use crate::support::{NOW, init, offer};
+use crate::support::{LOOPBACK, NOW, has, init, listen_addr, network, offer, settle, spawn};
 use puente_node::replica::Replica;
-
-const SETTLE: Duration = Duration::from_secs(10);
-const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
-
-/// `n` replicas on one network founded by the first, each admitted through the membership log.
-pub(crate) fn network(dir: &Path, n: usize) -> Vec<Replica> {
-    let mut replicas: Vec<Replica> = (0..n)
-        .map(|i| init(&dir.join(format!("n{i}")), &format!("Org {i}")))
-        .collect();
-    let (first, rest) = replicas.split_first_mut().expect("at least one");
-    first.create_network("Test Network", NOW).expect("founded");
-    for (i, r) in rest.iter_mut().enumerate() {
-        first
-            .admit_org(
-                &format!("Org {}", i + 1),
-                Role::Member,
-                r.device_keys(),
-                NOW,
-            )
-            .expect("admitted");
-    }
-    for r in rest {
-        r.join(&first.membership_ops(), "Test Network")
-            .expect("joins");
-    }
-    replicas
-}
-
-pub(crate) async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
-    Node::spawn(
-        replica,
-        NodeConfig {
-            listen: vec![LOOPBACK.into()],
-            peers,
-            mdns: false,
-            clock: None,
-        },
-    )
-    .await
-    .expect("node starts")
-}
-
-pub(crate) async fn addr(node: &Node) -> String {
-    node.listen_addrs()
-        .await
-        .expect("running")
-        .into_iter()
-        .next()
-        .expect("listening")
-}
-
-/// Polls `cond` until it holds; panics with `what` after [`SETTLE`].
-pub(crate) async fn settle<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !cond().await {
-        assert!(start.elapsed() < SETTLE, "did not settle: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-pub(crate) async fn has(node: &Node, handles: &[&str]) -> bool {
-    node.offer_handles().await.expect("running") == handles
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_converge_both_ways() {
@@ -95,7 +26,7 @@ async fn two_nodes_converge_both_ways() {
     rb.add_offer(offer("host-b-old"), NOW).expect("added");
     let key_a = ra.public_key();
     let a = spawn(ra, vec![]).await;
-    let b = spawn(rb, vec![(key_a, addr(&a).await)]).await;
+    let b = spawn(rb, vec![(key_a, listen_addr(&a).await)]).await;
     let both = ["host-a-old", "host-b-old"];
     settle("initial sync", || async {
         has(&a, &both).await && has(&b, &both).await
@@ -124,7 +55,7 @@ async fn an_offer_is_relayed_along_a_line() {
     let (key_a, key_b, key_c) = (ra.public_key(), rb.public_key(), rc.public_key());
     // B listens; A and C dial only B, and neither ever learns the other's address.
     let b = spawn(rb, vec![]).await;
-    let b_addr = addr(&b).await;
+    let b_addr = listen_addr(&b).await;
     let a = spawn(ra, vec![(key_b, b_addr.clone())]).await;
     let c = spawn(rc, vec![(key_b, b_addr)]).await;
     settle("B has sessions with A and C", || async {
@@ -163,7 +94,7 @@ async fn a_device_that_is_not_a_member_gets_nothing() {
     let key_m = rm.public_key();
 
     let a = spawn(ra, vec![]).await;
-    let a_addr = addr(&a).await;
+    let a_addr = listen_addr(&a).await;
     let m = spawn(rm, vec![(key_a, a_addr.clone())]).await;
     let b = spawn(rb, vec![(key_a, a_addr)]).await;
     // A refused Mallory's handshake, and a member connected after it got the offer.
@@ -195,7 +126,7 @@ async fn a_partner_admitted_later_is_known_through_the_log() {
     ra.add_offer(offer("host-a"), NOW).expect("added");
     let key_b = rb.public_key();
     let b = spawn(rb, vec![]).await;
-    let b_addr = addr(&b).await;
+    let b_addr = listen_addr(&b).await;
     let a = spawn(ra, vec![(key_b, b_addr.clone())]).await;
     settle("A and B in session", || async {
         a.status().await.expect("running").sessions == [key_b]
@@ -266,7 +197,7 @@ async fn an_invitation_admits_a_partner_once_the_inviter_confirms() {
     let network = ra.network();
     let clock = Arc::new(AtomicI64::new(NOW.0));
     let a = spawn_with_clock(ra, clock.clone()).await;
-    let a_addr = addr(&a).await;
+    let a_addr = listen_addr(&a).await;
     let invite = |name: &'static str, expires: Time| {
         let a_addr = a_addr.clone();
         a.with_control(move |c| {

@@ -9,10 +9,7 @@ use puente_node::relay::service::{RelayService, RelayServiceConfig};
 use puente_node::relay::store::{MailboxLimits, RelayStore};
 use puente_node::replica::Replica;
 
-use crate::network::{network, settle};
-use crate::support::{NOW, PASS, offer};
-
-const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+use crate::support::{LOOPBACK, NOW, PASS, network, offer, settle, spawn};
 
 /// A relay on loopback serving the network `replicas[0]` founded; every replica learns it
 /// through the membership log (as after an earlier sync).
@@ -45,18 +42,9 @@ async fn relay_for(dir: &std::path::Path, replicas: &mut [Replica]) -> RelayServ
     service
 }
 
+/// A node on loopback that is told no peer's address.
 async fn start(replica: Replica) -> Node {
-    Node::spawn(
-        replica,
-        NodeConfig {
-            listen: vec![LOOPBACK.into()],
-            peers: Vec::new(),
-            mdns: false,
-            clock: None,
-        },
-    )
-    .await
-    .expect("node starts")
+    spawn(replica, Vec::new()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,17 +158,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 /// A node reachable only through relays (it listens on no address of its own).
 async fn start_unreachable(replica: Replica) -> Node {
-    Node::spawn(
-        replica,
-        NodeConfig {
-            listen: Vec::new(),
-            peers: Vec::new(),
-            mdns: false,
-            clock: None,
-        },
-    )
-    .await
-    .expect("node starts")
+    Node::spawn(replica, NodeConfig::default())
+        .await
+        .expect("node starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -526,7 +526,7 @@ fn a_store_made_for_a_new_device_writes_nothing_until_it_joins() {
 fn admins_choose_the_relays_and_members_learn_them_through_the_log() {
     use puente_node::membership::RelayEntry;
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut rs = crate::network::network(tmp.path(), 2);
+    let mut rs = crate::support::network(tmp.path(), 2);
     let mut member = rs.pop().expect("a member");
     let mut admin = rs.pop().expect("the founder");
     let relay = SecretKey::from_bytes(&[42; 32]).public();

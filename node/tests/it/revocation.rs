@@ -9,12 +9,10 @@ use puente_crdt::{OrgId, WindowId};
 use puente_node::envelope::{Envelope, EnvelopeError, Epoch, EpochKey, EpochKeyring};
 use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
 use puente_node::membership::{Body, DeviceKeys, MemberState, Op, OpId, RevokeTarget, Role};
-use puente_node::replica::{HoldRequest, IngestOutcome, Replica};
+use puente_node::replica::{IngestOutcome, Replica};
 use puente_node::seal::SymmetricKey;
 
-use crate::network::{has, settle};
-use crate::support::{NOW, PASS, offer};
-use crate::testnet::TestNet;
+use crate::support::{NOW, PASS, TestNet, has, offer, settle};
 
 /// Every epoch key a replica holds, decoded from its key export (the adversary's view: every
 /// byte of the revoked device's key material).
@@ -190,7 +188,7 @@ async fn a_lost_laptop_is_revoked_and_its_organisation_goes_on() {
     assert_eq!(laptop.org(), org_b, "the laptop writes for B");
     let key_laptop = laptop.public_key();
     let laptop_dir = laptop.dir().to_path_buf();
-    let laptop = crate::network::spawn(laptop, vec![]).await;
+    let laptop = crate::support::spawn(laptop, vec![]).await;
     laptop
         .add_peer(
             key_b,
@@ -678,23 +676,9 @@ async fn two_admins_revoking_each_other_across_a_partition_both_leave_everywhere
     })
     .await;
     // Each side holds a bed of B's room meanwhile, sealed under the key its side rotated to.
-    let hold = |qty: u32, at: i64| {
-        move |r: &mut Replica| {
-            r.place_hold(
-                HoldRequest {
-                    owner,
-                    offer: offer_id,
-                    window,
-                    qty,
-                    interval: None,
-                },
-                NOW.plus(at),
-            )
-            .expect("held")
-        }
-    };
-    net.with(4, hold(1, 10)).await;
-    net.with(3, hold(2, 20)).await;
+    let room = (owner, offer_id, window);
+    net.place_hold(4, room, 1, NOW.plus(10)).await;
+    net.place_hold(3, room, 2, NOW.plus(20)).await;
 
     net.heal().await;
     let members = [1, 3, 4];
@@ -790,7 +774,7 @@ async fn receipts_show_who_is_missing_until_offline_members_return() {
 #[test]
 fn a_member_confirms_each_revocation_again_only_while_its_key_was_readable_by_the_revoked() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut rs = crate::network::network(tmp.path(), 2);
+    let mut rs = crate::support::network(tmp.path(), 2);
     let mut b = rs.pop().expect("b");
     let mut a = rs.pop().expect("a");
     let org_b = b.org();

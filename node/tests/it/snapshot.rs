@@ -18,8 +18,7 @@ use puente_node::replica::{
 use puente_node::seal::SymmetricKey;
 use puente_node::sync::{MAX_SNAPSHOT_BYTES, SNAPSHOT_MIN_BEHIND};
 
-use crate::network::{addr, has, network, settle, spawn};
-use crate::support::{NOW, PASS, offer};
+use crate::support::{NOW, PASS, has, listen_addr, network, offer, settle, spawn};
 
 /// Writes `n` offers, one envelope each, named `{prefix}-{i}`.
 fn write_offers(r: &mut Replica, prefix: &str, n: u64) {
@@ -421,7 +420,7 @@ async fn a_partner_that_was_offline_gets_a_snapshot_instead_of_every_envelope() 
     // A and B meet once; B then goes offline.
     write_offers(&mut ra, "first", 1);
     let a = spawn(ra, vec![]).await;
-    let a_addr = addr(&a).await;
+    let a_addr = listen_addr(&a).await;
     let b = spawn(rb, vec![(key_a, a_addr.clone())]).await;
     settle("B has A's first offer", || async {
         has(&b, &["first-00000"]).await

@@ -1,199 +1,17 @@
-//! `TestNet`: several real nodes over loopback libp2p, each with its own encrypted store in a
-//! temporary directory, admitted through the membership log. Nodes can be stopped and
-//! restarted from their stores, the network can be split into groups that cannot reach each
-//! other (every node restarts knowing only its group's addresses, so no connection crosses),
-//! healed, and waited on by condition.
+//! Networks of real nodes over loopback (`TestNet` from `puente_node::test_utils`): a node
+//! offline during changes catches up, a partition with concurrent edits and holds heals to one
+//! verdict, a member's forged and tampered envelopes are refused, and a node redials the
+//! addresses members told it after a restart.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use puente_crdt::{HoldId, HoldStatus, OfferId, OrgId, Partition, WindowId};
-use puente_node::actor::{Node, NodeStatus};
+use puente_crdt::{HoldStatus, OfferId, Partition, WindowId};
 use puente_node::envelope::{Envelope, Epoch};
-use puente_node::identity::PublicKey;
-use puente_node::membership::{MemberState, Role};
 use puente_node::net::{Net, NetConfig, NetEvent, NetLimits};
-use puente_node::replica::{HoldRequest, Replica};
+use puente_node::replica::Replica;
 use puente_node::sync::{ByeReason, Hello, Message};
 
-use crate::network::{addr, has, network, settle, spawn};
-use crate::support::{NOW, PASS, init, offer};
-
-pub(crate) struct TestNet {
-    _tmp: tempfile::TempDir,
-    pub(crate) dirs: Vec<PathBuf>,
-    pub(crate) keys: Vec<PublicKey>,
-    pub(crate) orgs: Vec<OrgId>,
-    nodes: Vec<Option<Node>>,
-    addrs: Vec<Option<String>>,
-}
-
-impl TestNet {
-    /// `n` nodes in a full mesh.
-    pub(crate) async fn new(n: usize) -> TestNet {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let replicas = network(tmp.path(), n);
-        TestNet::from_replicas(tmp, replicas).await
-    }
-
-    /// `n` nodes in a full mesh; node 0 founded the network and the organisations of the nodes
-    /// in `admins` were admitted as admins too.
-    pub(crate) async fn with_admins(n: usize, admins: &[usize]) -> TestNet {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let mut replicas: Vec<Replica> = (0..n)
-            .map(|i| init(&tmp.path().join(format!("n{i}")), &format!("Org {i}")))
-            .collect();
-        let (first, rest) = replicas.split_first_mut().expect("at least one");
-        first.create_network("Test Network", NOW).expect("founded");
-        for (i, r) in rest.iter_mut().enumerate() {
-            let role = if admins.contains(&(i + 1)) {
-                Role::Admin
-            } else {
-                Role::Member
-            };
-            first
-                .admit_org(&format!("Org {}", i + 1), role, r.device_keys(), NOW)
-                .expect("admitted");
-        }
-        let ops = first.membership_ops();
-        for r in rest {
-            r.join(&ops, "Test Network").expect("joins");
-        }
-        TestNet::from_replicas(tmp, replicas).await
-    }
-
-    async fn from_replicas(tmp: tempfile::TempDir, replicas: Vec<Replica>) -> TestNet {
-        let n = replicas.len();
-        let dirs = replicas.iter().map(|r| r.dir().to_path_buf()).collect();
-        let keys = replicas.iter().map(Replica::public_key).collect();
-        let orgs = replicas.iter().map(Replica::org).collect();
-        drop(replicas);
-        let mut net = TestNet {
-            _tmp: tmp,
-            dirs,
-            keys,
-            orgs,
-            nodes: (0..n).map(|_| None).collect(),
-            addrs: vec![None; n],
-        };
-        let all: Vec<usize> = (0..n).collect();
-        for i in 0..n {
-            net.start(i, &all).await;
-        }
-        net
-    }
-
-    pub(crate) fn node(&self, i: usize) -> &Node {
-        self.nodes[i].as_ref().expect("node running")
-    }
-
-    /// Starts node `i` from its store, dialling the running nodes among `peers`.
-    pub(crate) async fn start(&mut self, i: usize, peers: &[usize]) {
-        let replica = Replica::open(&self.dirs[i], PASS).expect("reopens");
-        let known = peers
-            .iter()
-            .filter(|p| **p != i)
-            .filter_map(|p| self.addrs[*p].clone().map(|a| (self.keys[*p], a)))
-            .collect();
-        let node = spawn(replica, known).await;
-        self.addrs[i] = Some(addr(&node).await);
-        self.nodes[i] = Some(node);
-    }
-
-    /// Stops node `i` cleanly (its store is flushed and closed).
-    pub(crate) async fn stop(&mut self, i: usize) {
-        if let Some(node) = self.nodes[i].take() {
-            node.shutdown().await;
-        }
-        self.addrs[i] = None;
-    }
-
-    /// Splits the network: every node restarts knowing only the addresses of its own group.
-    pub(crate) async fn partition(&mut self, groups: &[&[usize]]) {
-        for i in 0..self.nodes.len() {
-            self.stop(i).await;
-        }
-        for group in groups {
-            for &i in *group {
-                self.start(i, group).await;
-            }
-        }
-    }
-
-    /// Lets running node `i` reach running node `j` (they connect; nobody else is told).
-    pub(crate) async fn connect(&self, i: usize, j: usize) {
-        let addr = self.addrs[j].as_deref().expect("node j running");
-        self.node(i)
-            .add_peer(self.keys[j], addr)
-            .await
-            .expect("running");
-    }
-
-    /// Node `i`'s status.
-    pub(crate) async fn status(&self, i: usize) -> NodeStatus {
-        self.node(i).status().await.expect("running")
-    }
-
-    /// Node `i`'s resolved membership.
-    pub(crate) async fn state(&self, i: usize) -> MemberState {
-        self.with(i, |r| r.membership().expect("network").state().clone())
-            .await
-    }
-
-    /// Lets every running node reach every other.
-    pub(crate) async fn heal(&self) {
-        for (i, node) in self.nodes.iter().enumerate() {
-            let Some(node) = node else { continue };
-            for (j, addr) in self.addrs.iter().enumerate() {
-                if let Some(addr) = addr
-                    && i != j
-                {
-                    node.add_peer(self.keys[j], addr).await.expect("running");
-                }
-            }
-        }
-    }
-
-    /// Runs `f` on node `i`'s replica.
-    pub(crate) async fn with<R: Send + 'static>(
-        &self,
-        i: usize,
-        f: impl FnOnce(&mut Replica) -> R + Send + 'static,
-    ) -> R {
-        self.node(i)
-            .with_control(move |c| f(c.replica()))
-            .await
-            .expect("running")
-    }
-
-    pub(crate) async fn handles(&self, i: usize) -> Vec<String> {
-        self.node(i).offer_handles().await.expect("running")
-    }
-
-    /// Every hold's verdict on node `i`, for offer `offer` of organisation `owner`.
-    pub(crate) async fn verdicts(
-        &self,
-        i: usize,
-        owner: OrgId,
-        offer: OfferId,
-    ) -> BTreeMap<HoldId, HoldStatus> {
-        self.with(i, move |r| {
-            r.view()
-                .verdicts(owner, offer, NOW.plus(600))
-                .into_iter()
-                .map(|v| (v.hold.id, v.status))
-                .collect()
-        })
-        .await
-    }
-}
-
-impl Drop for TestNet {
-    fn drop(&mut self) {
-        // Nodes stop when their handles are dropped; stores close with them.
-        self.nodes.clear();
-    }
-}
+use crate::support::{NOW, PASS, TestNet, has, offer, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_offline_during_changes_catches_up_after_restart() {
@@ -247,24 +65,10 @@ async fn partition_and_heal_with_concurrent_edits_and_holds() {
         .add_offer(offer("side-two"), NOW)
         .await
         .expect("added");
-    let hold = |qty: u32, at: i64| {
-        move |r: &mut Replica| {
-            r.place_hold(
-                HoldRequest {
-                    owner,
-                    offer: offer_id,
-                    window,
-                    qty,
-                    interval: None,
-                },
-                NOW.plus(at),
-            )
-            .expect("held")
-        }
-    };
-    let h1 = net.with(1, hold(1, 10)).await;
-    let h3 = net.with(3, hold(2, 20)).await;
-    let h2 = net.with(2, hold(1, 30)).await;
+    let bed = (owner, offer_id, window);
+    let h1 = net.place_hold(1, bed, 1, NOW.plus(10)).await;
+    let h3 = net.place_hold(3, bed, 2, NOW.plus(20)).await;
+    let h2 = net.place_hold(2, bed, 1, NOW.plus(30)).await;
     // While split, each side sees only its own writes.
     settle("each side converged on its own", || async {
         has(net.node(1), &["shared-bed", "side-one"]).await
@@ -355,7 +159,7 @@ async fn a_members_forged_and_tampered_envelopes_are_rejected() {
         key: device,
         listen: vec![],
         allowed: vec![net.keys[0]],
-        known_addresses: vec![(net.keys[0], net.addrs[0].clone().expect("running"))],
+        known_addresses: vec![(net.keys[0], net.addr(0).expect("running").into())],
         mdns: false,
         relays: Vec::new(),
         accept_only: Vec::new(),
