@@ -1146,41 +1146,14 @@ mod tests {
 
     /// `n` valid offers with varied handles and labels.
     fn offers(n: usize) -> Vec<puente_crdt::NewOffer> {
-        use puente_crdt::{
-            Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Vetting,
-        };
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         (0..n)
-            .map(|_| NewOffer {
-                fields: OfferFields {
-                    kind: Kind::HostHome,
-                    handle: letters(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), 32),
-                    subject: SubjectType::Household,
-                    counties: vec!["06067".parse().expect("county")],
-                    zone: None,
-                    languages: vec!["es".parse().expect("language")],
-                    accepts: vec![Accepts::TransWomen],
-                    affirming: vec![],
-                    accessibility: vec![],
-                    household: vec![],
-                    capabilities: vec![],
-                    unit: Kind::HostHome.default_unit(),
-                    lead_time: None,
-                    max_stay: None,
-                    vetting: Vetting::OrgVetted,
-                    status: StatusHint::Capacity,
-                    label: letters(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), 80),
-                    bond_band: None,
-                    post_within: None,
-                },
-                windows: vec![NewWindow {
-                    start: NOW,
-                    end: NOW.plus(14 * 86_400),
-                    tz: "America/Los_Angeles".into(),
-                    weekly: false,
-                    total: 2,
-                }],
-                expires_in: None,
+            .map(|_| {
+                let handle = letters(NEXT.fetch_add(1, Relaxed), 32);
+                let mut offer = puente_crdt::test_utils::sample_offer(&handle, NOW);
+                offer.fields.label = letters(NEXT.fetch_add(1, Relaxed), 80);
+                offer
             })
             .collect()
     }

@@ -481,43 +481,10 @@ fn the_row_bound_is_for_the_whole_envelope() {
 
 #[test]
 fn an_import_batch_is_far_below_the_row_bound() {
-    use puente_crdt::{
-        Accepts, Kind, NewOffer, NewWindow, OfferFields, OfferId, Partition, StatusHint,
-        SubjectType, Time, Vetting, WindowId,
-    };
+    use puente_crdt::{OfferId, Partition, Time, WindowId};
     let f = Fixture::new();
     let now = Time(1_795_000_000);
-    let mut offer = NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: "host-7f3k".into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("county")],
-            zone: None,
-            languages: vec!["es".parse().expect("language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: now,
-            end: now.plus(14 * 86_400),
-            tz: "America/Los_Angeles".into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    };
+    let mut offer = puente_crdt::test_utils::sample_offer("host-7f3k", now);
     offer.validate().expect("valid");
     // One change, as `Replica::import_offers` makes per `IMPORT_BATCH_ROWS` offers.
     let mut partition = Partition::new(f.org(&f.alice), f.alice.public().as_bytes());
