@@ -48,10 +48,11 @@ use automerge::{AutoCommit, ObjType, ROOT};
 use chacha20poly1305::aead::AeadInOut as _;
 use chacha20poly1305::{KeyInit as _, Tag, XChaCha20Poly1305, XNonce};
 use puente_crdt::schema::join_list;
+use puente_crdt::test_utils::{sample_fields, sample_window};
 use puente_crdt::time::{local_date, zone};
 use puente_crdt::{
-    Accepts, Affirming, Kind, LanguageQuery, NewOffer, NewWindow, OfferFields, OfferId, OrgId,
-    Partition, Query, StatusHint, SubjectType, Time, Touched, Vetting, View, WindowId,
+    Accepts, Affirming, Kind, LanguageQuery, NewOffer, OfferFields, OfferId, OrgId, Partition,
+    Query, Time, Touched, View, WindowId,
 };
 use puente_node::envelope::{Admission, Envelope, Epoch, EpochKey, EpochKeyring, NetworkId};
 use puente_node::identity::SecretKey;
@@ -651,10 +652,6 @@ fn bench_writes(r: &mut Replica, own: &[u8], tmp: &Path, cfg: &Config, t: &mut T
 fn write_offer(i: usize) -> NewOffer {
     NewOffer {
         fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: format!("host-w{}", letters(i as u64)),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("a county")],
             zone: Some("south-sac".into()),
             languages: vec![
                 "es".parse().expect("a language"),
@@ -662,25 +659,16 @@ fn write_offer(i: usize) -> NewOffer {
             ],
             accepts: vec![Accepts::AdultWomen, Accepts::TransWomen],
             affirming: vec![Affirming::Lgbtq, Affirming::Trans],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
             lead_time: Some(72 * 3_600),
             max_stay: Some(30 * 86_400),
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
             label: "quiet room, bus line nearby".into(),
-            bond_band: None,
-            post_within: None,
+            ..sample_fields(Kind::HostHome, &format!("host-w{}", letters(i as u64)))
         },
-        windows: vec![NewWindow {
-            start: NOW.plus(2 * 86_400),
-            end: NOW.plus(30 * 86_400),
-            tz: TZ.into(),
-            weekly: false,
-            total: 1,
-        }],
+        windows: vec![sample_window(
+            NOW.plus(2 * 86_400),
+            NOW.plus(30 * 86_400),
+            1,
+        )],
         expires_in: Some(14 * 86_400),
     }
 }

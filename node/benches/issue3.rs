@@ -66,11 +66,9 @@ use std::time::{Duration, Instant};
 
 use automerge::sync::{Message, State, SyncDoc as _};
 use automerge::{Automerge, Change};
+use puente_crdt::test_utils::{sample_fields, sample_window};
 use puente_crdt::time::{local_date, zone};
-use puente_crdt::{
-    Accepts, Kind, NewOffer, NewWindow, OfferFields, OrgId, Partition, StatusHint, SubjectType,
-    Touched, Vetting, View,
-};
+use puente_crdt::{Kind, NewOffer, OfferFields, OrgId, Partition, Touched, View};
 use puente_node::actor::Node;
 use puente_node::envelope::Envelope;
 use puente_node::identity::{PublicKey, SecretKey};
@@ -83,7 +81,7 @@ use tokio::runtime::Runtime;
 
 use net::{
     LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, env_usize, init, listen_addr,
-    machine, max, median, pct, quiet, runtime, spawn, tempdir,
+    machine, max, median, network, pct, quiet, runtime, spawn, tempdir,
 };
 
 /// Rows per CSV file: the import refuses more than 50,000 rows per file.
@@ -644,26 +642,7 @@ enum Topology {
 fn bench_mesh(base: &Path, cfg: &Config, rt: &Runtime, topology: Topology, t: &mut Table) {
     let n = cfg.nodes;
     let tmp = tempdir(base, "puente-mesh-");
-    let mut replicas: Vec<Replica> = (0..n)
-        .map(|i| init(&tmp.path().join(format!("n{i}")), &format!("Org {i}")))
-        .collect();
-    let (first, rest) = replicas.split_first_mut().expect("at least one node");
-    first
-        .create_network(NETWORK, NOW)
-        .expect("the network is founded");
-    for (i, r) in rest.iter_mut().enumerate() {
-        first
-            .admit_org(
-                &format!("Org {}", i + 1),
-                Role::Member,
-                r.device_keys(),
-                NOW,
-            )
-            .expect("admitted");
-    }
-    for r in rest {
-        r.join(&first.membership_ops(), NETWORK).expect("joins");
-    }
+    let replicas = network(tmp.path(), n);
     let keys: Vec<PublicKey> = replicas.iter().map(Replica::public_key).collect();
     let sessions = |i: usize| match topology {
         Topology::Mesh => n - 1,
@@ -998,36 +977,21 @@ async fn next_event(
 fn edit_offer(handle: &str) -> NewOffer {
     NewOffer {
         fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("a county")],
             zone: Some("south-sac".into()),
             languages: vec![
                 "es".parse().expect("a language"),
                 "en".parse().expect("a language"),
             ],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
             lead_time: Some(72 * 3_600),
             max_stay: Some(30 * 86_400),
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
             label: "quiet room, bus line nearby".into(),
-            bond_band: None,
-            post_within: None,
+            ..sample_fields(Kind::HostHome, handle)
         },
-        windows: vec![NewWindow {
-            start: NOW.plus(2 * 86_400),
-            end: NOW.plus(30 * 86_400),
-            tz: TZ.into(),
-            weekly: false,
-            total: 1,
-        }],
+        windows: vec![sample_window(
+            NOW.plus(2 * 86_400),
+            NOW.plus(30 * 86_400),
+            1,
+        )],
         expires_in: Some(14 * 86_400),
     }
 }

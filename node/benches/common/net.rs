@@ -1,6 +1,7 @@
-//! Helpers for the benchmarks that run real nodes over libp2p on loopback: stores, admission,
-//! spawning, a full mesh, waiting for quiet and for a condition on every node, statistics, the
-//! machine line and the results table. A benchmark takes it in with
+//! Helpers for the benchmarks that run real nodes over libp2p on loopback: admission, a full
+//! mesh, waiting for quiet and for a condition on every node, statistics, the machine line and
+//! the results table. Stores, networks and spawning on loopback come from
+//! `puente_node::test_utils`, as in the integration tests. A benchmark takes it in with
 //! `#[path = "common/net.rs"] mod net;`; each uses a part of it.
 
 #![allow(dead_code)]
@@ -9,29 +10,23 @@ use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use puente_crdt::{
-    Accepts, Kind, NewOffer, NewWindow, OfferFields, StatusHint, SubjectType, Time, Vetting,
-};
-use puente_node::actor::{Node, NodeConfig, NodeStatus};
+use puente_crdt::NewOffer;
+use puente_crdt::test_utils::{SAMPLE_TZ, sample_offer};
+use puente_node::actor::{Node, NodeStatus};
 use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
 use puente_node::membership::{DeviceKeys, Role};
-use puente_node::replica::{InitOptions, Replica};
+use puente_node::replica::Replica;
 use tokio::runtime::Runtime;
 
-/// The passphrase of every benchmark store.
-pub const PASS: &[u8] = b"a long benchmark passphrase";
-
-/// The benchmarks' "now" (2026-11-18).
-pub const NOW: Time = Time(1_795_000_000);
+/// The stores, nodes and constants the benchmarks share with the integration tests (each
+/// benchmark uses a part of them, as of the rest of this file).
+#[allow(unused_imports)]
+pub use puente_node::test_utils::{
+    LOOPBACK, NETWORK, NOW, PASS, init, listen_addr, network, spawn,
+};
 
 /// The organisations' time zone.
-pub const TZ: &str = "America/Los_Angeles";
-
-/// The network every benchmark node belongs to.
-pub const NETWORK: &str = "Bench";
-
-/// Where nodes listen: loopback, a port the system picks.
-pub const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
+pub const TZ: &str = SAMPLE_TZ;
 
 /// Worker threads of the runtime the nodes run on: the machine's two cores, as in the tests.
 pub const WORKER_THREADS: usize = 2;
@@ -74,21 +69,6 @@ pub fn bench_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| env!("CARGO_TARGET_TMPDIR").into())
 }
 
-pub fn init(dir: &Path, name: &str) -> Replica {
-    Replica::init(
-        dir,
-        PASS,
-        InitOptions {
-            name: name.into(),
-            counties: vec!["06067".parse().expect("a county")],
-            intake: "hotline".into(),
-            tz: TZ.into(),
-        },
-        NOW,
-    )
-    .expect("init succeeds")
-}
-
 /// Admits `joiner` to the network of `admin` with `role` and has it join.
 pub fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str, role: Role) {
     admin
@@ -105,28 +85,6 @@ pub fn absent_device() -> DeviceKeys {
         device: SecretKey::generate().public(),
         agreement: AgreementSecret::generate().public(),
     }
-}
-
-pub async fn spawn(replica: Replica, peers: Vec<(PublicKey, String)>) -> Node {
-    Node::spawn(
-        replica,
-        NodeConfig {
-            listen: vec![LOOPBACK.into()],
-            peers,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("the node starts")
-}
-
-pub async fn listen_addr(node: &Node) -> String {
-    node.listen_addrs()
-        .await
-        .expect("the node runs")
-        .into_iter()
-        .next()
-        .expect("the node listens")
 }
 
 /// Starts `replicas` as nodes in a full mesh (each dials the ones started before it) and
@@ -367,37 +325,7 @@ impl Table {
     }
 }
 
-/// A small offer, as one edit writes.
+/// A small offer, as one edit writes: the sample offer, its window starting at [`NOW`].
 pub fn edit_offer(handle: &str) -> NewOffer {
-    NewOffer {
-        fields: OfferFields {
-            kind: Kind::HostHome,
-            handle: handle.into(),
-            subject: SubjectType::Household,
-            counties: vec!["06067".parse().expect("a county")],
-            zone: None,
-            languages: vec!["es".parse().expect("a language")],
-            accepts: vec![Accepts::TransWomen],
-            affirming: vec![],
-            accessibility: vec![],
-            household: vec![],
-            capabilities: vec![],
-            unit: Kind::HostHome.default_unit(),
-            lead_time: None,
-            max_stay: None,
-            vetting: Vetting::OrgVetted,
-            status: StatusHint::Capacity,
-            label: "quiet room".into(),
-            bond_band: None,
-            post_within: None,
-        },
-        windows: vec![NewWindow {
-            start: NOW,
-            end: NOW.plus(14 * 86_400),
-            tz: TZ.into(),
-            weekly: false,
-            total: 2,
-        }],
-        expires_in: None,
-    }
+    sample_offer(handle, NOW)
 }
