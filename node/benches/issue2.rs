@@ -71,9 +71,6 @@ const NOW: Time = Time(1_795_000_000);
 /// The organisations' time zone.
 const TZ: &str = "America/Los_Angeles";
 
-/// Rows per CSV file: the import refuses more than `MAX_ROWS` (50,000) rows per file.
-const CSV_CHUNK_ROWS: usize = 50_000;
-
 /// Rows of the CSV-import measurement (§4).
 const IMPORT_ROWS: usize = 10_000;
 
@@ -348,19 +345,8 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
 /// closes it; returns how long parsing, importing and the snapshot took.
 fn prefill(dir: &Path, n: usize) -> (Duration, Duration, Duration) {
     let mut r = init(dir);
-    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
-    let mut offers = Vec::with_capacity(n);
     let s = Instant::now();
-    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
-        let csv = offers_csv(0xB00C, first, CSV_CHUNK_ROWS.min(n - first));
-        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
-        assert!(
-            plan.rejected.is_empty(),
-            "generated rows are valid: {:?}",
-            plan.rejected.first()
-        );
-        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
-    }
+    let offers = generated_offers(0xB00C, n);
     let parsed = s.elapsed();
     let s = Instant::now();
     r.import_offers(offers, NOW, &mut |_| {})

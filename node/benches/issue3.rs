@@ -84,9 +84,6 @@ use net::{
     machine, max, median, network, pct, quiet, runtime, spawn, tempdir,
 };
 
-/// Rows per CSV file: the import refuses more than 50,000 rows per file.
-const CSV_CHUNK_ROWS: usize = 50_000;
-
 /// How often §1 asks B how many offers its view holds.
 const SYNC_POLL: Duration = Duration::from_millis(2);
 
@@ -221,23 +218,6 @@ impl Config {
     fn has(&self, section: &str) -> bool {
         self.sections.iter().any(|s| s == section)
     }
-}
-
-/// `n` offers from the generator, through the real CSV parser.
-fn generated_offers(seed: u64, n: usize) -> Vec<NewOffer> {
-    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
-    let mut offers = Vec::with_capacity(n);
-    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
-        let csv = offers_csv(seed, first, CSV_CHUNK_ROWS.min(n - first));
-        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
-        assert!(
-            plan.rejected.is_empty(),
-            "generated rows are valid: {:?}",
-            plan.rejected.first()
-        );
-        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
-    }
-    offers
 }
 
 /// A store in `dir` founding the network, holding `n` offers from one import (1,000 offers

@@ -114,9 +114,6 @@ const WARMUP: usize = 3;
 /// The three paths of §1, in the order they are interleaved.
 const PATHS: [&str; 3] = ["direct", "relay only", "hole punched"];
 
-/// Rows per CSV file: the import refuses more than 50,000 rows per file.
-const CSV_CHUNK_ROWS: usize = 50_000;
-
 /// How often §2 and §4 ask a partner how many offers its view holds.
 const COUNT_POLL: Duration = Duration::from_millis(2);
 
@@ -763,23 +760,6 @@ fn bench_edit(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
 
 // ---------------------------------------------------------------------------------------------
 // §2 Initial sync through the relay only against direct.
-
-/// `n` offers from the generator, through the real CSV parser.
-fn generated_offers(seed: u64, n: usize) -> Vec<NewOffer> {
-    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
-    let mut offers = Vec::with_capacity(n);
-    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
-        let csv = offers_csv(seed, first, CSV_CHUNK_ROWS.min(n - first));
-        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
-        assert!(
-            plan.rejected.is_empty(),
-            "generated rows are valid: {:?}",
-            plan.rejected.first()
-        );
-        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
-    }
-    offers
-}
 
 /// A store in `dir` founding the network, holding `n` offers from one import (as issue 3's
 /// benchmark prepares it), snapshotted and closed.

@@ -1,6 +1,27 @@
-// The deterministic data generator shared by the issue 2 and issue 3 benchmarks, so that
-// both measure the same kind of data. Included (`include!`) into each bench target, which
-// provides the `use` lines it needs.
+// The deterministic data generator shared by the benchmarks, so that they all measure the
+// same kind of data. Included (`include!`) into each bench target, which provides the `use`
+// lines it needs and its `NOW` and `TZ`.
+
+/// Rows per CSV file: the import refuses more than 50,000 rows per file.
+const CSV_CHUNK_ROWS: usize = 50_000;
+
+/// `n` offers from the generator with `seed`, through the real CSV parser, in files of
+/// [`CSV_CHUNK_ROWS`] rows dated by the including benchmark's `NOW` in its `TZ`.
+fn generated_offers(seed: u64, n: usize) -> Vec<NewOffer> {
+    let today = local_date(NOW, &zone(TZ).expect("a known zone"));
+    let mut offers = Vec::with_capacity(n);
+    for first in (0..n).step_by(CSV_CHUNK_ROWS) {
+        let csv = offers_csv(seed, first, CSV_CHUNK_ROWS.min(n - first));
+        let plan = parse_offers_csv(csv.as_bytes(), today, TZ).expect("the generated CSV parses");
+        assert!(
+            plan.rejected.is_empty(),
+            "generated rows are valid: {:?}",
+            plan.rejected.first()
+        );
+        offers.extend(plan.offers.into_iter().map(|(_, o)| o));
+    }
+    offers
+}
 
 /// SplitMix64: small, fast, and the same on every machine.
 struct Rng(u64);
