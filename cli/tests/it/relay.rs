@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::daemon::Daemon;
 use crate::network::{add_home, eventually, handles};
-use crate::support::{Node, one_error_line};
+use crate::support::{Node, files_under, one_error_line};
 
 /// A `puente relay` process on loopback, stopped (SIGTERM) when dropped.
 struct Relay {
@@ -112,8 +112,7 @@ fn a_change_crosses_the_mailbox_between_partners_never_online_together() {
     );
 
     // The relay's files hold none of it in the clear.
-    for entry in walk(relay.dir.path()) {
-        let bytes = std::fs::read(&entry).expect("readable");
+    for (entry, bytes) in files_under(relay.dir.path()) {
         for canary in [
             "mailbox-room",
             "River Refuge",
@@ -171,19 +170,4 @@ fn relay_commands_refuse_bad_input_with_one_line() {
     assert!(err.contains("admin"), "{err}");
     let err = b.fails(&["relay", "ticket"]);
     assert!(err.contains("admin"), "{err}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(walk(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }

@@ -166,9 +166,7 @@ impl Node {
 
     /// Every file under the data directory with its bytes.
     pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        walk(&self.data, &mut out);
-        out
+        files_under(&self.data)
     }
 
     /// Every file under the data directory with its length and a hash of its bytes: equal
@@ -194,6 +192,13 @@ impl Node {
         let header = std::fs::read(self.data.join("puente.header")).unwrap_or_default();
         (serde_json::to_string(&offers).expect("json"), header)
     }
+}
+
+/// Every file under `dir`, recursively, with its bytes; none if `dir` does not exist.
+pub fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    walk(dir, &mut out);
+    out
 }
 
 fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
