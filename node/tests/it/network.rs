@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use puente_crdt::Time;
 use puente_node::actor::{Node, NodeConfig};
-use puente_node::identity::PublicKey;
 use puente_node::invite::{InviteSecret, InviteState, JoinRefusal, Token};
 use puente_node::joiner::{JoinError, JoinProgress, JoinTimeouts, join};
 use puente_node::membership::Role;
