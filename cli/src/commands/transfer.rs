@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use puente_crdt::{NewOffer, OrgProfile, time};
+use puente_crdt::{NewOffer, time};
 use puente_node::interchange::{
     ExportOffer, MAX_INPUT_BYTES, RowError, parse_offers_csv, to_csv, to_hsds, to_json,
 };
@@ -175,9 +175,13 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
         Format::Csv => to_csv(&offers, &zone(&replica)?, ctx.now)
             .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?,
         Format::Hsds => {
-            let orgs: Vec<(puente_crdt::OrgId, &OrgProfile)> =
-                view.profiles().iter().map(|(k, v)| (*k, v)).collect();
-            output::json(&to_hsds(&offers, &orgs, ctx.now))?
+            let own = replica.org();
+            let Some(profile) = view.profiles().get(&own) else {
+                bail!(
+                    "this device has no organisation profile yet, so there is nothing of its own to publish; join your organisation first"
+                )
+            };
+            output::json(&to_hsds(&offers, (own, profile), ctx.now))?
         }
         _ => output::json(&to_json(&offers))?,
     };

@@ -291,16 +291,18 @@ fn live(w: &Window, now: Time, expires_at: Time) -> bool {
     !w.cancelled && w.start < expires_at && (w.weekly || w.end > now)
 }
 
-/// An HSDS 3.1 document of the publishable offers (see [`hsds_publishable`] and the module
-/// documentation for what is withheld), with the tables `organizations`, `services`,
-/// `languages`, `service_areas`, `service_capacity`, `units`, `taxonomies`,
+/// An HSDS 3.1 document of the publisher's own publishable offers (see [`hsds_publishable`]
+/// and the module documentation for what is withheld), with the tables `organizations`,
+/// `services`, `languages`, `service_areas`, `service_capacity`, `units`, `taxonomies`,
 /// `taxonomy_terms` and `attributes`, each sorted by id.
 ///
-/// Organisations appear only if they have a published service; their name comes from `orgs`
-/// (falling back to the offer's owner name). `service_capacity.available` is what the windows
-/// offer at `now`, before partners' holds; it is given only for countable units (never usd).
-pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: Time) -> Value {
-    let profiles: BTreeMap<OrgId, &OrgProfile> = orgs.iter().map(|(id, p)| (*id, *p)).collect();
+/// Invariant: only `publisher`'s offers appear: an organisation publishes what is its own to
+/// share, never a partner's, whatever `offers` holds. The publisher appears as the one
+/// organisation when it has a published service. `service_capacity.available` is what the
+/// windows offer at `now`, before partners' holds; it is given only for countable units (never
+/// usd).
+pub fn to_hsds(offers: &[ExportOffer<'_>], publisher: (OrgId, &OrgProfile), now: Time) -> Value {
+    let (own, own_profile) = publisher;
     let mut organizations: BTreeMap<OrgId, Value> = BTreeMap::new();
     let mut services = Vec::new();
     let mut languages = Vec::new();
@@ -312,19 +314,20 @@ pub fn to_hsds(offers: &[ExportOffer<'_>], orgs: &[(OrgId, &OrgProfile)], now: T
     let mut oe_codes: BTreeSet<u32> = BTreeSet::new();
 
     for e in sorted_by_id(offers) {
+        if e.offer.owner != own {
+            continue;
+        }
         // Only what the field table marks publishable is read from here on.
         let Some(f) = PublicOffer::of(e.offer, now) else {
             continue;
         };
         let org_id = hsds_id("organization", &f.owner.to_string());
         organizations.entry(f.owner).or_insert_with(|| {
-            let profile = profiles.get(&f.owner);
-            let name = profile.map_or(e.owner_name, |p| p.name.as_str());
-            let description = match profile {
-                Some(p) if !p.counties.is_empty() => {
-                    format!("Serves counties (FIPS) {}.", words(&p.counties))
-                }
-                _ => "Partner organisation of a puente network.".to_string(),
+            let name = own_profile.name.as_str();
+            let description = if own_profile.counties.is_empty() {
+                "Partner organisation of a puente network.".to_string()
+            } else {
+                format!("Serves counties (FIPS) {}.", words(&own_profile.counties))
             };
             json!({ "id": org_id, "name": name, "description": description })
         });
@@ -523,7 +526,7 @@ mod tests {
     use super::*;
     use crate::interchange::csv_import::parse_offers_csv;
     use jiff::civil::Date;
-    use puente_crdt::{Field, NewOffer, OfferId, WindowId};
+    use puente_crdt::{Field, NewOffer, OfferId, SubjectType, WindowId};
 
     const TZ: &str = "America/Los_Angeles";
 
@@ -673,11 +676,117 @@ mod tests {
         let json = serde_json::to_string_pretty(&to_json(&exports)).expect("JSON");
         golden("export.json", &json);
         let p = profile("Capitol Legal & Bond");
-        let hsds = to_hsds(&exports, &[(OrgId::from_bytes([1; 10]), &p)], now());
+        let hsds = to_hsds(&exports, (OrgId::from_bytes([1; 10]), &p), now());
         golden(
             "export.hsds.json",
             &serde_json::to_string_pretty(&hsds).expect("JSON"),
         );
+    }
+
+    /// The Open Referral HSDS 3.1 table schemas kept in `docs/hsds-3.1` (see its SOURCE.md),
+    /// registered under one base so that their relative `$ref`s resolve offline.
+    fn hsds_validator(table_schema: &str) -> jsonschema::Validator {
+        const BASE: &str = "https://hsds.invalid/schema/";
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/hsds-3.1/schema");
+        let mut schemas = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("docs/hsds-3.1/schema is there") {
+            let path = entry.expect("a directory entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("a file name")
+                .to_string();
+            let text = std::fs::read_to_string(&path).expect("a schema file");
+            let value: Value = serde_json::from_str(&text).expect("a JSON schema");
+            schemas.push((format!("{BASE}{name}"), value));
+        }
+        let registry = jsonschema::Registry::new()
+            .extend(schemas)
+            .expect("valid URIs")
+            .prepare()
+            .expect("the schemas resolve");
+        jsonschema::options()
+            .offline()
+            .should_validate_formats(true)
+            .with_registry(&registry)
+            .build(&json!({ "$ref": format!("{BASE}{table_schema}") }))
+            .expect("a validator for the table")
+    }
+
+    #[test]
+    fn hsds_export_is_valid_hsds_3_1_and_holds_only_the_publishers_public_offers() {
+        let offers = golden_offers();
+        let exports = golden_exports(&offers);
+        let own = OrgId::from_bytes([1; 10]);
+        let p = profile("Capitol Legal & Bond");
+        let doc = to_hsds(&exports, (own, &p), now());
+        let tables = [
+            ("organizations", "organization.json"),
+            ("services", "service.json"),
+            ("languages", "language.json"),
+            ("service_areas", "service_area.json"),
+            ("service_capacity", "service_capacity.json"),
+            ("units", "unit.json"),
+            ("taxonomies", "taxonomy.json"),
+            ("taxonomy_terms", "taxonomy_term.json"),
+            ("attributes", "attribute.json"),
+        ];
+        let mut rows = 0;
+        for (table, schema) in tables {
+            let validator = hsds_validator(schema);
+            for row in doc[table].as_array().expect("a table") {
+                let errors: Vec<String> =
+                    validator.iter_errors(row).map(|e| e.to_string()).collect();
+                assert!(
+                    errors.is_empty(),
+                    "{table} row {row} is not HSDS 3.1: {errors:?}"
+                );
+                rows += 1;
+            }
+        }
+        assert!(rows > 10, "the export has rows to check ({rows})");
+        // And the check is not vacuous: a service without its required name, or with an id
+        // that is not a UUID, is refused.
+        let services = hsds_validator("service.json");
+        let mut bad = doc["services"][0].clone();
+        bad.as_object_mut().expect("an object").remove("name");
+        assert!(!services.is_valid(&bad), "{bad}");
+        let mut bad = doc["services"][0].clone();
+        bad["id"] = json!("not-a-uuid");
+        assert!(!services.is_valid(&bad), "{bad}");
+        // The golden offers belong to two organisations and include households and people:
+        // only the publisher's programmes and facilities are there.
+        let published: BTreeSet<&str> = doc["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        for o in &offers {
+            let public = o.owner == own
+                && matches!(
+                    o.fields.subject,
+                    SubjectType::OrgProgram | SubjectType::OrgFacility
+                )
+                && hsds_publishable(o, now());
+            assert_eq!(
+                published.contains(o.fields.handle.as_str()),
+                public,
+                "{} ({:?}, owner {})",
+                o.fields.handle,
+                o.fields.subject,
+                o.owner
+            );
+        }
+        assert!(!published.is_empty(), "{published:?}");
+        assert!(
+            offers
+                .iter()
+                .any(|o| o.owner != own && hsds_publishable(o, now())),
+            "the fixture has a partner's publishable offer to leave out"
+        );
+        let orgs = doc["organizations"].as_array().expect("organisations");
+        assert_eq!(orgs.len(), 1);
     }
 
     #[test]
@@ -869,8 +978,14 @@ mod tests {
             other,
         );
         expired.expires_at = now();
+        // A partner's live programme: publishable by the partner, never by this organisation.
+        let partners = offer_from_row(
+            "legal-clinic-partner,legal-consult,org-program,06067,,es,,,,,,slot,today..+14d=2,,,org-vetted,,,partner clinic,,",
+            8,
+            other,
+        );
         let all = [
-            clinic, shelter, household, volunteer, dv, withdrawn, expired,
+            clinic, shelter, household, volunteer, dv, withdrawn, expired, partners,
         ];
         let exports: Vec<ExportOffer<'_>> = all
             .iter()
@@ -881,8 +996,7 @@ mod tests {
             })
             .collect();
         let p1 = profile("Capitol Legal");
-        let p2 = profile("River Refuge");
-        let doc = to_hsds(&exports, &[(owner, &p1), (other, &p2)], now());
+        let doc = to_hsds(&exports, (owner, &p1), now());
         let text = doc.to_string();
 
         let services = doc["services"].as_array().expect("an array");
@@ -897,7 +1011,9 @@ mod tests {
             "dv-family-room-a",
             "legal-clinic-gone",
             "legal-clinic-old",
-            "River Refuge",
+            "legal-clinic-partner",
+            "partner clinic",
+            "Fallback Name",
             "intake-desk",
             "south-sac",
             "davis",
@@ -980,7 +1096,7 @@ mod tests {
         );
         assert_eq!(shelter_cap["maximum"], json!(4));
 
-        assert_eq!(to_hsds(&exports, &[(owner, &p1), (other, &p2)], now()), doc);
+        assert_eq!(to_hsds(&exports, (owner, &p1), now()), doc);
         for table in ["services", "service_areas", "attributes", "languages"] {
             let ids: Vec<&str> = doc[table]
                 .as_array()
