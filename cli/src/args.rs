@@ -193,6 +193,17 @@ Examples:
 Connection details come from the running node; without one, only what the store knows.")]
     Status,
 
+    /// What needs you: holds on your offers to answer, your holds overbooked or declined,
+    /// your offers about to expire
+    #[command(after_help = "\
+Examples:
+  puente inbox
+  puente inbox --format json
+
+Holds lapse 48 hours after they are placed unless the offer's owner confirms them; offers
+are listed from 72 hours before they expire.")]
+    Inbox,
+
     /// Partners' devices: list them, tell puente where one can be reached, revoke one
     #[command(subcommand)]
     Peer(PeerCommand),

@@ -8,6 +8,7 @@
 
 pub mod fields;
 pub mod ids;
+pub mod inbox;
 pub mod label;
 pub mod partition;
 pub mod schema;
@@ -20,6 +21,7 @@ pub mod vocab;
 pub use automerge;
 pub use fields::{Field, FieldValue, PublicOffer, Record};
 pub use ids::{HoldId, IdError, OfferId, OrgId, WindowId};
+pub use inbox::{ExpiringOffer, Inbox, inbox};
 pub use partition::{Contents, Partition, PartitionError, RecordIssue, Touched};
 pub use schema::{
     County, Hold, Language, LanguageQuery, NewOffer, NewWindow, Offer, OfferFields, OfferPatch,

@@ -12,6 +12,7 @@ mod audit;
 mod bundle;
 mod hold;
 mod identity;
+pub mod inbox;
 mod network;
 pub mod offer;
 mod query;
@@ -101,6 +102,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Invite(InviteCommand::Cancel(a)) => network::invite_cancel(ctx, a),
         Command::Join(a) => network::join(ctx, a),
         Command::Status => network::status(ctx),
+        Command::Inbox => inbox::show(ctx),
         Command::Peer(PeerCommand::List) => network::peer_list(ctx),
         Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
         Command::Peer(PeerCommand::Revoke(a)) => revoke::peer_revoke(ctx, a),

@@ -355,9 +355,22 @@ pub fn status(ctx: &Ctx) -> Result<()> {
     let replica = ctx.open()?;
     let tz = zone(&replica)?;
     let status = Status::build(&replica, ctx.node(), ctx.now, &tz);
+    // What needs a person, as `puente inbox` lists it.
+    let items = puente_crdt::inbox(replica.view(), replica.org(), ctx.now);
     let text = match format {
-        Format::Json => rows::json(&status)?,
-        _ => status.text(ctx.now, &tz),
+        Format::Json => {
+            let mut v = serde_json::to_value(&status)?;
+            v["inbox"] = serde_json::to_value(super::inbox::rows(replica.view(), &items))?;
+            rows::json(&v)?
+        }
+        _ => {
+            let mut text = status.text(ctx.now, &tz);
+            if let Some(table) = super::inbox::text(replica.view(), &items, ctx.now, &tz) {
+                text.push_str("\nNeeds you (`puente inbox`):\n");
+                text.push_str(&table);
+            }
+            text
+        }
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)

@@ -361,6 +361,10 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         OFFERS BY          COUNT
         River Refuge       1
         Yolo Trans Health  1
+
+        Needs you (`puente inbox`):
+        NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
+        answer  <hold>__  <of-r>__ host-river  Yolo Trans Health  1    lapses 2026-11-25 09:00 (in 45 h)
     "#]]
     .assert_eq(&mask.apply(&a.ok(&["status"])));
     expect_file!["expected/running_status.json"]
@@ -443,6 +447,10 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
 
         Revoked: device <river 2>___ of "River Refuge".
         Revocation of device <river 2>___ of "River Refuge": 1 of 2 member device(s) not heard from since 2026-11-23 11:30 (just now); see `puente peer revocations`.
+
+        Needs you (`puente inbox`):
+        NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
+        answer  <hold>__  <of-r>__ host-river  Yolo Trans Health  1    lapses 2026-11-25 09:00 (in 45 h)
     "#]].assert_eq(&mask.apply(&a.ok(&["status"])));
     expect_file!["expected/status.json"]
         .assert_eq(&mask.apply(&a.ok(&["status", "--format", "json"])));
@@ -599,6 +607,10 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         Yolo Trans Health  1
 
         Revoked: device <river 2>___ of "River Refuge", "Yolo Trans Health" (organisation).
+
+        Needs you (`puente inbox`):
+        NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
+        answer  <hold>__  <of-r>__ host-river  Yolo Trans Health  1    lapses 2026-11-25 09:00 (in 45 h)
     "#]]
     .assert_eq(&mask.apply(&a.ok(&["status"])));
 }

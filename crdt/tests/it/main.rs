@@ -11,6 +11,7 @@
 
 mod devices;
 mod holds;
+mod inbox;
 mod malformed;
 mod query;
 mod support;

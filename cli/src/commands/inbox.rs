@@ -1,0 +1,153 @@
+//! `puente inbox`: what needs a person at this organisation (the node's
+//! [`puente_crdt::inbox`]): holds on our offers waiting for an answer, our holds that came back
+//! overbooked or were declined, our offers about to expire. A thin adapter: read, render.
+
+use anyhow::Result;
+use puente_crdt::{Inbox, OfferId, Time, View, inbox};
+use serde::Serialize;
+
+use crate::args::Format;
+use crate::context::Ctx;
+use crate::output::{self, Table, short};
+use crate::render;
+
+/// One line of the inbox, as JSON and CSV carry it: ids, handles, counts and times only, never
+/// a label.
+#[derive(Debug, Serialize)]
+pub struct InboxRow {
+    /// `answer` (a partner's hold on our offer), `our-hold` (ours came back overbooked or
+    /// declined) or `expiring` (our offer).
+    what: &'static str,
+    /// The hold, when there is one.
+    hold_id: Option<String>,
+    offer_id: String,
+    handle: String,
+    /// The partner: who placed the hold (`answer`) or owns the offer (`our-hold`).
+    partner: Option<String>,
+    partner_name: Option<String>,
+    qty: Option<u32>,
+    /// The hold's verdict (`pending`, `overbooked`, `declined`).
+    status: Option<String>,
+    /// When the hold lapses (`answer`) or the offer expires (`expiring`).
+    deadline: Option<String>,
+}
+
+/// The inbox's lines, for JSON and CSV (and `status --format json`).
+pub fn rows(view: &View, items: &Inbox) -> Vec<InboxRow> {
+    let handle = |id: OfferId| {
+        view.offers()
+            .find(|o| o.id == id)
+            .map_or_else(String::new, |o| o.fields.handle.clone())
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for h in &items.to_answer {
+        out.push(InboxRow {
+            what: "answer",
+            hold_id: Some(h.hold.id.to_string()),
+            offer_id: h.hold.offer.to_string(),
+            handle: handle(h.hold.offer),
+            partner: Some(h.hold.requester.to_string()),
+            partner_name: Some(render::org_name(view, h.hold.requester)),
+            qty: Some(h.hold.qty),
+            status: Some(h.status.as_str().to_string()),
+            deadline: Some(h.hold.expires_at.rfc3339()),
+        });
+    }
+    for h in &items.our_holds {
+        out.push(InboxRow {
+            what: "our-hold",
+            hold_id: Some(h.hold.id.to_string()),
+            offer_id: h.hold.offer.to_string(),
+            handle: handle(h.hold.offer),
+            partner: Some(h.hold.owner.to_string()),
+            partner_name: Some(render::org_name(view, h.hold.owner)),
+            qty: Some(h.hold.qty),
+            status: Some(h.status.as_str().to_string()),
+            deadline: None,
+        });
+    }
+    for e in &items.expiring {
+        out.push(InboxRow {
+            what: "expiring",
+            hold_id: None,
+            offer_id: e.offer.to_string(),
+            handle: e.handle.clone(),
+            partner: None,
+            partner_name: None,
+            qty: None,
+            status: None,
+            deadline: Some(e.expires_at.rfc3339()),
+        });
+    }
+    out
+}
+
+/// The inbox as people read it, or `None` when nothing needs anyone.
+pub fn text(view: &View, items: &Inbox, now: Time, tz: &jiff::tz::TimeZone) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(&["NEEDS", "HOLD", "OFFER", "PARTNER", "QTY", "WHEN"]);
+    for r in rows(view, items) {
+        let needs = match (r.what, r.status.as_deref()) {
+            ("answer", Some("overbooked")) => "answer (overbooked)".to_string(),
+            ("answer", _) => "answer".to_string(),
+            ("our-hold", Some(status)) => format!("our hold {status}"),
+            ("expiring", _) => "renew or withdraw".to_string(),
+            (other, _) => other.to_string(),
+        };
+        let when = r
+            .deadline
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+            .map_or_else(
+                || "-".to_string(),
+                |d| {
+                    let verb = if r.what == "expiring" {
+                        "expires"
+                    } else {
+                        "lapses"
+                    };
+                    format!("{verb} {}", render::when(Time(d.as_second()), now, tz))
+                },
+            );
+        t.row(vec![
+            needs,
+            r.hold_id.as_ref().map_or_else(|| "-".into(), short),
+            format!("{} {}", short(&r.offer_id), r.handle),
+            r.partner_name.unwrap_or_else(|| "-".into()),
+            r.qty.map_or_else(|| "-".into(), |q| q.to_string()),
+            when,
+        ]);
+    }
+    Some(t.render())
+}
+
+pub fn show(ctx: &Ctx) -> Result<()> {
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let view = replica.view();
+    let items = inbox(view, replica.org(), ctx.now);
+    let tz = crate::commands::offer::zone(&replica)?;
+    let out = match format {
+        Format::Json => output::json(&rows(view, &items))?,
+        Format::Csv => output::csv_serialized(
+            &[
+                "what",
+                "hold_id",
+                "offer_id",
+                "handle",
+                "partner",
+                "partner_name",
+                "qty",
+                "status",
+                "deadline",
+            ],
+            &rows(view, &items),
+        )?,
+        _ => text(view, &items, ctx.now, &tz)
+            .unwrap_or_else(|| "Nothing needs you right now.\n".to_string()),
+    };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&out)
+}
