@@ -1000,9 +1000,14 @@ Examples:
   puente hold place 3f9k2m1q --window 8d0c1a2b --qty 1
   puente hold place 3f9k2m1q --window 8d0c1a2b --qty 2 --from 2026-11-26T13:00 --to 2026-11-26T16:00
 
-Without --from/--to the hold covers the window's next occurrence. A hold lapses after 48 h
-(beds and rooms) or 24 h unless the owner confirms it. You cannot hold your own offers:
-change their windows instead.")]
+Say which dates with --from/--to; without them puente asks on the terminal, and without a
+terminal it refuses (--whole-window holds the window's whole next occurrence). A hold lapses
+after 48 h (beds and rooms) or 24 h unless the owner confirms it. You cannot hold your own
+offers: change their windows instead.
+
+Exit status: 0 the hold is within capacity (pending), 3 the hold was placed but is
+overbooked (partners' earlier holds already take what you asked for; it waits for the
+owner's answer), 1 any other failure, 2 a usage error.")]
     Place(HoldPlaceArgs),
 
     /// Release a hold you placed (final)
@@ -1056,6 +1061,10 @@ pub struct HoldPlaceArgs {
     /// End of the held interval (exclusive)
     #[arg(long, value_name = "DATE", requires = "from")]
     pub to: Option<String>,
+
+    /// Hold the window's whole next occurrence instead of dates given with --from/--to
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub whole_window: bool,
 }
 
 #[derive(Debug, Args)]

@@ -488,7 +488,7 @@ s8() {
         if [ "$rep" = 1 ]; then
             # B places a hold on A's canary offer while it cannot reach anybody.
             win=$(pz b query --format json | jq -r --arg id "$OA1" '[.[] | select(.offer_id == $id)][0].window_id // empty')
-            hid=$(pz b hold place "$OA1" --window "$win" --qty 1 --format json | jq -r '.hold_id // empty')
+            hid=$(pz b hold place "$OA1" --window "$win" --qty 1 --whole-window --format json | jq -r '.hold_id // empty')
             HOLD_ID=$hid
             note "8.1 B placed hold ${hid:-<none>} on A's offer $OA1 during the cut"
         fi

@@ -1,13 +1,16 @@
 //! `puente hold place|release|confirm|decline|list`.
 
 use anyhow::{Result, bail};
-use puente_crdt::{Decision, HoldView};
+use std::io::{BufRead as _, IsTerminal, Write as _};
+
+use puente_crdt::{Decision, HoldStatus, HoldView};
 use puente_node::replica::HoldRequest;
 use serde_json::json;
 
 use crate::args::{Format, HoldListArgs, HoldPlaceArgs, IdArg};
 use crate::commands::offer::{holds_table, resolve, resolve_window, zone};
 use crate::context::{Ctx, instant};
+use crate::messages::{self, Exit};
 use crate::output::{self, short};
 use crate::render;
 
@@ -22,16 +25,24 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
         );
     }
     let window = resolve_window(&offer, &a.window)?;
-    let interval = match (&a.from, &a.to) {
-        (Some(f), Some(t)) => {
-            let from = instant("--from", f, ctx.now, replica.tz())?;
-            let to = instant("--to", t, ctx.now, replica.tz())?;
+    let dates = match (&a.from, &a.to) {
+        (Some(f), Some(t)) => Some((f.clone(), t.clone())),
+        _ if a.whole_window => None,
+        _ if ctx.interactive && std::io::stdin().is_terminal() => Some(ask_dates()?),
+        _ => bail!(
+            "say which dates to hold with --from DATE --to DATE (for example --from +2d --to +5d), or --whole-window for the window's whole next occurrence"
+        ),
+    };
+    let interval = match dates {
+        Some((f, t)) => {
+            let from = instant("--from", &f, ctx.now, replica.tz())?;
+            let to = instant("--to", &t, ctx.now, replica.tz())?;
             if to <= from {
                 bail!("--to must be after --from (the end is exclusive)");
             }
             Some((from, to))
         }
-        _ => None,
+        None => None,
     };
     let req = HoldRequest {
         owner: offer.owner,
@@ -71,7 +82,48 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
             )
         }
     };
-    ctx.emit(&text)
+    ctx.emit(&text)?;
+    if verdict.is_some_and(|v| v.status == HoldStatus::Overbooked) {
+        return Err(Exit {
+            code: EXIT_OVERBOOKED,
+            line: Some(format!(
+                "the hold is overbooked: earlier holds already take what {} has in that window, so it waits for their answer; release it with `puente hold release {}` if you find another place",
+                owner_name,
+                short(&id)
+            )),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Exit status of `hold place` when the hold was placed but is overbooked (documented in
+/// its `--help`).
+pub const EXIT_OVERBOOKED: u8 = 3;
+
+/// Asks on the terminal which dates to hold; the answers are read as `--from` and `--to` are.
+/// Used on the direct path and by the client before it forwards `hold place` to a running
+/// node.
+pub fn ask_dates() -> Result<(String, String)> {
+    let ask = |prompt: &str| -> Result<String> {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| {
+                anyhow::anyhow!("could not read the answer: {}", messages::io_reason(&e))
+            })?;
+        let answer = answer.trim().to_string();
+        if answer.is_empty() {
+            bail!("no date given; nothing was held (give --from and --to, or --whole-window)");
+        }
+        Ok(answer)
+    };
+    let from = ask("Hold from which date? (for example 2026-12-01, 2026-12-01T14:00 or +2d) ")?;
+    let to = ask("Until which date (not included)? ")?;
+    Ok((from, to))
 }
 
 pub fn release(ctx: &Ctx, a: IdArg) -> Result<()> {

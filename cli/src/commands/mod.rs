@@ -10,7 +10,7 @@
 
 mod audit;
 mod bundle;
-mod hold;
+pub mod hold;
 mod identity;
 pub mod inbox;
 mod network;

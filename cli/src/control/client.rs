@@ -14,7 +14,7 @@ use puente_node::replica::Replica;
 use serde_json::Value;
 
 use super::{MAX_RESPONSE_BYTES, PROTOCOL_VERSION, Request, Response, frame, read_frame};
-use crate::args::{Cli, Command, OfferCommand};
+use crate::args::{Cli, Command, HoldCommand, OfferCommand};
 use crate::commands::offer::confirm_withdrawal;
 use crate::context::Ctx;
 use crate::messages::Exit;
@@ -80,6 +80,17 @@ pub fn forward(ctx: &Ctx, cli: &Cli) -> Result<bool> {
             let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
             args.insert(at, "--yes".to_string());
         }
+    }
+
+    if let Command::Hold(HoldCommand::Place(p)) = &cli.command
+        && p.from.is_none()
+        && !p.whole_window
+        && std::io::stdin().is_terminal()
+    {
+        // The node has no terminal: ask here, as the direct path would, and forward the dates.
+        let (from, to) = crate::commands::hold::ask_dates()?;
+        let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+        args.splice(at..at, ["--from".to_string(), from, "--to".to_string(), to]);
     }
 
     let stream = match stream.take() {

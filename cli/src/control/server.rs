@@ -349,7 +349,11 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
             }));
             let outcome = match result {
                 Ok(Ok(())) => (0, None),
-                Ok(Err(e)) => (crate::EXIT_FAILURE, Some(exit_line(&e))),
+                // A command's own exit status (`hold place`'s overbooked) travels as it is.
+                Ok(Err(e)) => match e.downcast_ref::<crate::messages::Exit>() {
+                    Some(exit) => (exit.code, exit.line.clone()),
+                    None => (crate::EXIT_FAILURE, Some(exit_line(&e))),
+                },
                 Err(_) => (
                     crate::EXIT_FAILURE,
                     Some(

@@ -283,6 +283,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         river["window_id"].as_str().expect("window id"),
         "--qty",
         "1",
+        "--whole-window",
     ])["hold_id"]
         .as_str()
         .expect("hold id")

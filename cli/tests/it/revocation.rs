@@ -60,10 +60,45 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
         river["window_id"].as_str().expect("window id"),
         "--qty",
         "1",
+        "--whole-window",
     ])["hold_id"]
         .as_str()
         .expect("hold id")
         .to_string();
+    // Without dates and without a terminal, a hold is refused rather than silently taking the
+    // whole window; a second hold of the room's only place comes back overbooked, placed,
+    // with exit status 3 (through the running node).
+    let place = |extra: &[&str]| {
+        let mut args = vec![
+            "hold",
+            "place",
+            river["offer_id"].as_str().expect("offer id"),
+            "--window",
+            river["window_id"].as_str().expect("window id"),
+            "--qty",
+            "1",
+        ];
+        args.extend(extra);
+        // Five minutes after the first hold: holds placed in the same second are ordered by
+        // id, which would make either one the first.
+        let out = c
+            .cmd(&args)
+            .env("PUENTE_NOW", "2026-11-23T09:05:00-08:00")
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = place(&[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--from DATE --to DATE"), "{stderr}");
+    let (code, stdout, stderr) = place(&["--from", "+2d", "--to", "+4d"]);
+    assert_eq!(code, Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("(overbooked)"), "{stdout}");
+    assert!(stderr.contains("the hold is overbooked"), "{stderr}");
     eventually("A sees the hold on its offer", || {
         a.json(&["hold", "list", "--on-mine"])
             .as_array()
