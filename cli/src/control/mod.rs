@@ -21,8 +21,9 @@
 //!   seconds (so `PUENTE_NOW` works the same through the socket).
 //! - Response (node to client): any number of `{"stdout": "..."}` and `{"stderr": "..."}`
 //!   frames, in the order the command wrote them, each at most [`TEXT_CHUNK_BYTES`] of text,
-//!   then exactly one `{"exit": 0|1|2, "error": "one line" | null}`, and the node closes the
-//!   connection. Exit 2 is a usage error, 1 any other failure.
+//!   then exactly one `{"exit": 0|1|2|3, "error": "one line" | null}`, and the node closes the
+//!   connection. Exit 2 is a usage error, 3 a command's own documented status (`hold place`:
+//!   placed but overbooked), 1 any other failure.
 //!
 //! The node parses `args` with the same clap definition as the binary and runs the same
 //! command function on its own replica (see [`crate::context::Ctx::served`]); changes are
