@@ -76,7 +76,9 @@ pub fn import(ctx: &Ctx, a: BundleImportArgs) -> Result<()> {
             a.file.display()
         );
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // One byte more than the file holds, so that reading to its end never grows the buffer
+    // (a full buffer would double its capacity to look for more).
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
     file.take(MAX_BUNDLE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;

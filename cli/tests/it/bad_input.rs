@@ -1,6 +1,6 @@
 //! Bad input: one `error:` line on stderr, a non-zero exit, and the store untouched.
 
-use crate::support::Node;
+use crate::support::{Node, one_error_line};
 
 #[test]
 fn bad_input_is_one_line_and_changes_nothing() {
@@ -166,4 +166,25 @@ fn usage_errors_keep_clap_format() {
         let help = n.ok(&a);
         assert!(help.contains("Examples:"), "puente {cmd:?} --help:\n{help}");
     }
+}
+
+/// A bundle file larger than a bundle can be is refused from its size, before it is read: the
+/// file here is sparse (no disk used), and the command's memory stays far below its size.
+#[test]
+fn an_oversized_bundle_is_refused_before_it_is_read() {
+    let n = Node::init("River Refuge");
+    n.ok(&["network", "create", "--name", "Valley Network"]);
+    let path = n.scratch().join("huge.bundle");
+    let file = std::fs::File::create(&path).expect("create");
+    file.set_len(4 * 1024 * 1024 * 1024).expect("a sparse 4 GiB file");
+    drop(file);
+    let before = n.digest();
+    let r = n.run(&["bundle", "import", path.to_str().expect("UTF-8")]);
+    assert_eq!(r.code, Some(1));
+    let line = one_error_line(&r.stderr);
+    assert!(
+        line.contains("more than a bundle can be") && line.contains("not a puente bundle"),
+        "{line}"
+    );
+    assert_eq!(n.digest(), before, "nothing changed");
 }

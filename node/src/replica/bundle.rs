@@ -45,10 +45,10 @@ pub const BUNDLE_MAGIC: &[u8; 13] = b"PUENTE-BUNDLE";
 /// Version byte of bundle format v1.
 pub const BUNDLE_FORMAT_VERSION: u8 = 1;
 
-/// Largest bundle file: 1 GiB is far above a network's whole history (100k offers are tens of
-/// MiB of envelopes) and still fits a small USB stick and, with its decrypted copy, the memory
-/// of a laptop; it bounds what a hostile file can make a node allocate.
-pub const MAX_BUNDLE_BYTES: usize = 1024 * 1024 * 1024;
+/// Largest bundle file: 256 MiB is still far above a network's whole history (100,000 offers
+/// are tens of MiB of envelopes), and it bounds what a hostile file can make a node allocate:
+/// the file and its decrypted copy, about twice this, stay within an old laptop's memory.
+pub const MAX_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
 
 /// Most recipient slots: one per device, and a network has at most 1024 devices (the most an
 /// epoch key can be sealed to). Bounds the trial decryptions a hostile file can ask for.
