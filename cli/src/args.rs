@@ -204,6 +204,18 @@ Holds lapse 48 hours after they are placed unless the offer's owner confirms the
 are listed from 72 hours before they expire.")]
     Inbox,
 
+    /// What needs you, as one line per item for scripts and notifications
+    #[command(after_help = "\
+Examples:
+  puente events --format json
+  puente events --follow --format json | while read -r line; do notify-send puente \"$line\"; done
+
+Each line names the kind of event (hold-to-answer, our-hold-overbooked, our-hold-declined,
+offer-expiring), the ids, the offer's handle and the deadline: never a label or a note.
+--follow needs a running node (`puente run`): it prints what needs you now, then each new
+item as it arrives, until you stop it (Ctrl-C) or the node stops.")]
+    Events(EventsArgs),
+
     /// Partners' devices: list them, tell puente where one can be reached, revoke one
     #[command(subcommand)]
     Peer(PeerCommand),
@@ -1065,6 +1077,13 @@ pub struct HoldPlaceArgs {
     /// Hold the window's whole next occurrence instead of dates given with --from/--to
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub whole_window: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Keep printing new events as they arrive (needs a running node)
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

@@ -124,17 +124,23 @@ fn serialized_cells<T: serde::Serialize>(row: &T) -> Result<Vec<String>> {
     Ok(record.iter().map(str::to_string).collect())
 }
 
-/// Writes `text` to standard output. A closed pipe (`puente query | head`) is not an error.
-pub fn emit(text: &str) -> Result<()> {
+/// Writes `text` to standard output; `false` when standard output was closed (the reader of a
+/// pipe left), which is not an error.
+pub fn emit_open(text: &str) -> Result<bool> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(anyhow::anyhow!(
             "could not write to standard output: {}",
             crate::messages::io_reason(&e)
         )),
     }
+}
+
+/// Writes `text` to standard output. A closed pipe (`puente query | head`) is not an error.
+pub fn emit(text: &str) -> Result<()> {
+    emit_open(text).map(|_| ())
 }
 
 /// A list as people read it: comma-separated, `-` when empty.

@@ -6,7 +6,7 @@ use anyhow::Result;
 use puente_crdt::{Inbox, OfferId, Time, View, inbox};
 use serde::Serialize;
 
-use crate::args::Format;
+use crate::args::{EventsArgs, Format};
 use crate::context::Ctx;
 use crate::output::{self, Table, short};
 use crate::render;
@@ -148,6 +148,89 @@ pub fn show(ctx: &Ctx) -> Result<()> {
         _ => text(view, &items, ctx.now, &tz)
             .unwrap_or_else(|| "Nothing needs you right now.\n".to_string()),
     };
+    replica.close().map_err(|e| ctx.err(e))?;
+    ctx.emit(&out)
+}
+
+/// One thing that needs a person, as `puente events` and `puente run` report it: kinds, ids,
+/// the offer's handle and a deadline; never a label, a note or a partner's free text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// `hold-to-answer`, `our-hold-overbooked`, `our-hold-declined` or `offer-expiring`.
+    pub event: &'static str,
+    /// The hold, for the hold events.
+    pub hold_id: Option<String>,
+    /// The offer.
+    pub offer_id: String,
+    /// The offer's handle.
+    pub handle: String,
+    /// When the hold lapses or the offer expires (RFC 3339), where there is such a time.
+    pub deadline: Option<String>,
+}
+
+impl Event {
+    /// One line as people read it, e.g. for `puente run`'s output.
+    pub fn sentence(&self) -> String {
+        let hold = self.hold_id.as_ref().map_or_else(String::new, short);
+        let offer = format!("{} ({})", self.handle, short(&self.offer_id));
+        match self.event {
+            "hold-to-answer" => {
+                format!("A partner's hold {hold} on {offer} waits for your answer (puente inbox).")
+            }
+            "our-hold-overbooked" => {
+                format!("Your hold {hold} on {offer} is overbooked (puente inbox).")
+            }
+            "our-hold-declined" => {
+                format!("Your hold {hold} on {offer} was declined (puente inbox).")
+            }
+            _ => format!("Your offer {offer} expires within 72 hours (puente inbox)."),
+        }
+    }
+}
+
+/// The events of `items`, in the inbox's order.
+pub fn events_of(view: &View, items: &Inbox) -> Vec<Event> {
+    rows(view, items)
+        .into_iter()
+        .map(|r| Event {
+            event: match (r.what, r.status.as_deref()) {
+                ("answer", _) => "hold-to-answer",
+                ("our-hold", Some("declined")) => "our-hold-declined",
+                ("our-hold", _) => "our-hold-overbooked",
+                _ => "offer-expiring",
+            },
+            hold_id: r.hold_id,
+            offer_id: r.offer_id,
+            handle: r.handle,
+            deadline: r.deadline,
+        })
+        .collect()
+}
+
+/// `event` as one line of `format`: JSON lines for scripts, else the sentence.
+pub fn event_line(event: &Event, format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Json => format!("{}\n", serde_json::to_string(event)?),
+        _ => format!("{}\n", event.sentence()),
+    })
+}
+
+/// `puente events`: what needs a person now, one line each. `--follow` is served by the
+/// running node (see the control socket), which keeps the connection open.
+pub fn events(ctx: &Ctx, a: EventsArgs) -> Result<()> {
+    if a.follow {
+        anyhow::bail!(
+            "--follow needs a running node to watch: start `puente run` on this data directory, then try again"
+        );
+    }
+    let format = ctx.format()?;
+    let replica = ctx.open()?;
+    let view = replica.view();
+    let items = inbox(view, replica.org(), ctx.now);
+    let mut out = String::new();
+    for e in events_of(view, &items) {
+        out.push_str(&event_line(&e, format)?);
+    }
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&out)
 }

@@ -103,6 +103,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Join(a) => network::join(ctx, a),
         Command::Status => network::status(ctx),
         Command::Inbox => inbox::show(ctx),
+        Command::Events(a) => inbox::events(ctx, a),
         Command::Peer(PeerCommand::List) => network::peer_list(ctx),
         Command::Peer(PeerCommand::AddAddress(a)) => network::peer_add_address(ctx, a),
         Command::Peer(PeerCommand::Revoke(a)) => revoke::peer_revoke(ctx, a),

@@ -210,7 +210,12 @@ fn exchange(
             )
         })?;
         match (response, &mut *relay) {
-            (Response::Stdout { stdout }, Relay::Print) => output::emit(&stdout)?,
+            (Response::Stdout { stdout }, Relay::Print) => {
+                // Whoever read our output left (`puente events --follow | head -1`): done.
+                if !output::emit_open(&stdout)? {
+                    return Ok((0, None));
+                }
+            }
             (Response::Stdout { stdout }, Relay::Collect(text)) => text.push_str(&stdout),
             (Response::Stderr { stderr }, Relay::Print) => {
                 let mut err = std::io::stderr().lock();

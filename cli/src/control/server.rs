@@ -13,7 +13,7 @@ use anyhow::Result;
 use clap::Parser;
 use puente_crdt::Time;
 use puente_node::actor::Node;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::task::{AbortHandle, JoinSet};
 
@@ -237,6 +237,12 @@ async fn serve(mut stream: UnixStream, node: Node, owner: u32, phase: PhaseCell)
         Ok(Err(None)) => return,
         Ok(Err(Some(reason))) => refuse(&reason),
         Ok(Ok(request)) => {
+            if let Some(format) = follows(&request) {
+                // A watcher: never "running a command", so a full socket may end it.
+                phase.set(Phase::Writing);
+                follow(&mut stream, request, &node, format).await;
+                return;
+            }
             phase.set(Phase::Running);
             run(request, &node).await
         }
@@ -281,6 +287,108 @@ async fn read_request(stream: &mut UnixStream) -> Result<Request, Option<String>
         )));
     }
     Ok(request)
+}
+
+/// How often `events --follow` looks for something new.
+const FOLLOW_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The output format of an `events --follow` request, or `None` for any other request.
+fn follows(request: &Request) -> Option<crate::args::Format> {
+    let argv = std::iter::once("puente".to_string()).chain(request.args.iter().cloned());
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Events(a),
+            format,
+            ..
+        }) if a.follow => Some(format.unwrap_or(crate::args::Format::Table)),
+        _ => None,
+    }
+}
+
+/// Serves `events --follow`: what needs a person now, then each new item as it arrives, one
+/// line each, until the client leaves (or stops reading) or the node stops. "Now" runs on from
+/// the client's, so `PUENTE_NOW` works here as for every command.
+async fn follow(
+    stream: &mut UnixStream,
+    request: Request,
+    node: &Node,
+    format: crate::args::Format,
+) {
+    let started = Instant::now();
+    let mut seen: std::collections::BTreeSet<(&'static str, Option<String>, String)> =
+        std::collections::BTreeSet::new();
+    let mut tick = tokio::time::interval(FOLLOW_INTERVAL);
+    let mut probe = [0u8; 1];
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            // The client sends nothing after its request: a read that ends means it left.
+            read = stream.read(&mut probe) => {
+                if !matches!(read, Ok(n) if n > 0) {
+                    return;
+                }
+                continue;
+            }
+        }
+        let now = Time(
+            request
+                .now
+                .saturating_add(started.elapsed().as_secs() as i64),
+        );
+        let events = node
+            .with_control(move |control| {
+                let replica = control.replica();
+                let items = puente_crdt::inbox(replica.view(), replica.org(), now);
+                commands::inbox::events_of(replica.view(), &items)
+            })
+            .await;
+        let Ok(events) = events else {
+            let _ = write_frame(
+                stream,
+                &Response::Exit {
+                    exit: 0,
+                    error: None,
+                },
+            )
+            .await;
+            return;
+        };
+        let mut text = String::new();
+        let current: std::collections::BTreeSet<_> = events
+            .iter()
+            .map(|e| (e.event, e.hold_id.clone(), e.offer_id.clone()))
+            .collect();
+        for e in &events {
+            let key = (e.event, e.hold_id.clone(), e.offer_id.clone());
+            if !seen.contains(&key) {
+                match commands::inbox::event_line(e, format) {
+                    Ok(line) => text.push_str(&line),
+                    Err(err) => tracing::debug!(error = %err, "cannot write an event"),
+                }
+            }
+        }
+        // An item that left (answered, lapsed) may come back as news later.
+        seen = current;
+        if text.is_empty() {
+            continue;
+        }
+        for chunk in chunks(&text) {
+            let frame = Response::Stdout {
+                stdout: chunk.to_string(),
+            };
+            if !write_frame(stream, &frame).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Writes one response frame within [`WRITE_TIMEOUT`]; whether the client took it.
+async fn write_frame(stream: &mut UnixStream, response: &Response) -> bool {
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&frame(response))).await,
+        Ok(Ok(()))
+    )
 }
 
 /// The answer to a request that is refused before anything runs.

@@ -176,7 +176,8 @@ fn an_oversized_bundle_is_refused_before_it_is_read() {
     n.ok(&["network", "create", "--name", "Valley Network"]);
     let path = n.scratch().join("huge.bundle");
     let file = std::fs::File::create(&path).expect("create");
-    file.set_len(4 * 1024 * 1024 * 1024).expect("a sparse 4 GiB file");
+    file.set_len(4 * 1024 * 1024 * 1024)
+        .expect("a sparse 4 GiB file");
     drop(file);
     let before = n.digest();
     let r = n.run(&["bundle", "import", path.to_str().expect("UTF-8")]);

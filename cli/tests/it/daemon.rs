@@ -379,3 +379,51 @@ fn idle_and_non_reading_clients_do_not_lock_other_commands_out() {
     let status = n.ok(&["status"]);
     assert!(status.contains("River Refuge"), "{status}");
 }
+
+#[test]
+fn events_follow_streams_what_needs_a_person_and_run_prints_one_line() {
+    let mut n = Node::init("River Refuge");
+    // Without a running node there is nothing to follow.
+    let line = n.fails(&["events", "--follow"]);
+    assert!(line.contains("puente run"), "{line}");
+    let mut d = Daemon::start(&n, "node");
+    n.pass = None;
+
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_puente"))
+        .args(["events", "--follow", "--format", "json"])
+        .env("PUENTE_DATA_DIR", &n.data)
+        .env("PUENTE_NOW", &n.now)
+        .env_remove("PUENTE_PASSPHRASE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the follower starts");
+    let mut lines = std::io::BufReader::new(follower.stdout.take().expect("piped"));
+
+    n.add(&[
+        "--kind",
+        "host-home",
+        "--handle",
+        "host-soon",
+        "--county",
+        "06067",
+        "--window",
+        "+1d..+20d=1",
+        "--expires-in",
+        "2d",
+    ]);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut lines, &mut line).expect("a line arrives");
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["event"], "offer-expiring", "{line}");
+    assert_eq!(event["handle"], "host-soon", "{line}");
+    assert!(event.get("label").is_none(), "{line}");
+    d.wait_for("puente run to announce it", |d| {
+        d.stdout().contains("host-soon") && d.stdout().contains("expires within 72 hours")
+    });
+    let _ = follower.kill();
+    let _ = follower.wait();
+    // The node keeps serving after the follower left.
+    assert!(n.ok(&["inbox"]).contains("host-soon"));
+}
