@@ -35,12 +35,15 @@ use crate::store::{Store, StoreError, WriteBatch};
 
 mod audit;
 mod bundle;
+mod document;
 mod limits;
 mod mailbox;
 mod network;
 mod relays;
 mod roles;
 mod snapshot;
+
+use document::{DocumentState, Partitions, Slot};
 
 pub use audit::Exposure;
 pub use bundle::{BundleRefusal, BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
@@ -455,17 +458,8 @@ pub struct Replica {
     membership: Option<MembershipLog>,
     peers: PeerBook,
     invitations: Vec<crate::invite::Invitation>,
-    admission: Admission,
-    partitions: Partitions,
-    /// Where each accepted envelope sits in the log.
-    log_index: HashMap<(PublicKey, u64), u64>,
-    view: View,
-    log_len: u64,
-    snapshot_covers: u64,
-    /// Own snapshot for far-behind peers, received ones to relay, fast-forward marks.
-    snapshots: snapshot::SnapshotState,
-    /// How far revoked keys' envelopes count.
-    limits: limits::Limits,
+    /// Partitions, view, admission, log index, snapshots and write limits.
+    doc: DocumentState,
     poisoned: bool,
 }
 
@@ -541,20 +535,13 @@ impl Replica {
             store,
             key,
             public,
-            admission: Admission::new(node.network),
+            doc: DocumentState::new(node.network, public),
             node,
             keys,
             members,
             membership: None,
             peers: PeerBook::default(),
             invitations: Vec::new(),
-            partitions: Partitions::new(public),
-            log_index: HashMap::new(),
-            view: View::new(),
-            log_len: 0,
-            snapshot_covers: 0,
-            snapshots: snapshot::SnapshotState::default(),
-            limits: limits::Limits::default(),
             poisoned: false,
         };
         if let Some(profile) = profile {
@@ -710,14 +697,16 @@ impl Replica {
             membership,
             peers,
             invitations,
-            admission,
-            partitions,
-            log_index,
-            view,
-            log_len,
-            snapshot_covers: covers,
-            snapshots,
-            limits,
+            doc: DocumentState {
+                admission,
+                partitions,
+                log_index,
+                view,
+                log_len,
+                snapshot_covers: covers,
+                snapshots,
+                limits,
+            },
             poisoned: false,
         };
         replica.enforce_limits(true)?;
@@ -760,6 +749,7 @@ impl Replica {
     /// Who this node is.
     pub fn whoami(&self) -> Whoami {
         let name = self
+            .doc
             .view
             .profiles()
             .get(&self.node.org)
@@ -782,7 +772,7 @@ impl Replica {
 
     /// The union view every query reads.
     pub fn view(&self) -> &View {
-        &self.view
+        &self.doc.view
     }
 
     /// The keys this node accepts writes from.
@@ -792,33 +782,13 @@ impl Replica {
 
     /// Figures for `status`.
     pub fn stats(&self) -> Stats {
-        let mut offers_by_owner = BTreeMap::new();
-        for o in self.view.offers() {
-            *offers_by_owner.entry(o.owner).or_insert(0) += 1;
-        }
-        Stats {
-            log_len: self.log_len,
-            since_snapshot: self.log_len - self.snapshot_covers,
-            offers_by_owner,
-            issues: self.view.issues().values().map(BTreeMap::len).sum(),
-        }
+        self.doc.stats()
     }
 
     /// The highest contiguous sequence number accepted per author; for a revoked key, at most
     /// its limit (envelopes beyond it are kept but count for nothing).
     pub fn version_vector(&self) -> BTreeMap<PublicKey, u64> {
-        let mut vector = self.admission.version_vector();
-        for (author, cap) in &self.limits.caps {
-            if let Some(seq) = vector.get_mut(author) {
-                *seq = (*seq).min(*cap);
-            }
-        }
-        vector
-    }
-
-    /// Whether `author`'s envelope `seq` counts: not beyond a revoked key's limit.
-    fn counts(&self, author: &PublicKey, seq: u64) -> bool {
-        self.limits.cap(author).is_none_or(|cap| seq <= cap)
+        self.doc.version_vector()
     }
 
     /// What this device's next envelope builds on: the other authors of its organisation's
@@ -838,7 +808,7 @@ impl Replica {
     }
 
     fn own_partition(&mut self) -> Result<&mut Partition, ReplicaError> {
-        self.partitions.get_mut(self.node.org)
+        self.doc.partitions.get_mut(self.node.org)
     }
 
     /// Runs `edit` on this organisation's partition and makes the result durable as one
@@ -904,7 +874,7 @@ impl Replica {
         let builds_on = self.builds_on();
         let mut batch = WriteBatch::default();
         let mut envs = Vec::with_capacity(changes.len());
-        let first = self.admission.next_seq(&self.public);
+        let first = self.doc.admission.next_seq(&self.public);
         for (seq, change) in (first..).zip(changes) {
             let env = Envelope::seal_building_on(
                 self.node.network,
@@ -926,15 +896,10 @@ impl Replica {
             return Err(e.into());
         }
         for env in &envs {
-            self.admission.restore(env)?;
-            self.log_index
-                .insert((env.author(), env.seq()), self.log_len);
-            self.log_len += 1;
+            self.doc.admission.restore(env)?;
+            self.doc.note_appended(env.author(), env.seq());
         }
-        let org = self.node.org;
-        if let Some(p) = self.partitions.loaded(org) {
-            self.view.refresh(p, touched);
-        }
+        self.doc.refresh_view(self.node.org, touched);
         Ok(())
     }
 
@@ -1010,9 +975,9 @@ impl Replica {
     }
 
     fn own_offer(&self, id: OfferId, action: OfferAction) -> Result<(), ReplicaError> {
-        match self.view.offer(self.node.org, id) {
+        match self.doc.view.offer(self.node.org, id) {
             Some(_) => Ok(()),
-            None if self.view.offers().any(|o| o.id == id) => {
+            None if self.doc.view.offers().any(|o| o.id == id) => {
                 Err(WriteRefusal::NotOwnOffer { offer: id, action }.into())
             }
             None => Err(ReplicaError::NotFound {
@@ -1062,7 +1027,8 @@ impl Replica {
     /// Places a hold on a partner's offer.
     pub fn place_hold(&mut self, req: HoldRequest, now: Time) -> Result<HoldId, ReplicaError> {
         let offer =
-            self.view
+            self.doc
+                .view
                 .offer(req.owner, req.offer)
                 .ok_or_else(|| ReplicaError::NotFound {
                     what: RecordKind::Offer,
@@ -1143,7 +1109,8 @@ impl Replica {
     }
 
     fn find_hold(&self, id: HoldId) -> Result<Hold, ReplicaError> {
-        self.view
+        self.doc
+            .view
             .holds_by_prefix(&id.to_string())
             .into_iter()
             .find(|h| h.id == id)
@@ -1159,7 +1126,7 @@ impl Replica {
         resolve(
             RecordKind::Offer,
             text,
-            self.view.offers_by_prefix(text.trim()),
+            self.doc.view.offers_by_prefix(text.trim()),
         )
     }
 
@@ -1168,7 +1135,7 @@ impl Replica {
         resolve(
             RecordKind::Hold,
             text,
-            self.view.holds_by_prefix(text.trim()),
+            self.doc.view.holds_by_prefix(text.trim()),
         )
     }
 
@@ -1218,7 +1185,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        if self.partitions.orgs().any(|o| o != self.node.org) {
+        if self.doc.partitions.orgs().any(|o| o != self.node.org) {
             return Err(NetworkRefusal::HoldsPartnersRecords.into());
         }
         let changes = self.own_partition()?.all_changes();
@@ -1262,15 +1229,17 @@ impl Replica {
         batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
         self.store.commit(batch)?;
         let mut admission = Admission::new(network);
-        self.log_index.clear();
+        self.doc.log_index.clear();
         for (i, env) in envs.iter().enumerate() {
             admission.restore(env)?;
-            self.log_index.insert((env.author(), env.seq()), i as u64);
+            self.doc
+                .log_index
+                .insert((env.author(), env.seq()), i as u64);
         }
-        self.admission = admission;
-        self.log_len = envs.len() as u64;
-        self.snapshot_covers = 0;
-        self.snapshots = snapshot::SnapshotState::default();
+        self.doc.admission = admission;
+        self.doc.log_len = envs.len() as u64;
+        self.doc.snapshot_covers = 0;
+        self.doc.snapshots = snapshot::SnapshotState::default();
         self.node = node;
         self.keys = ring;
         Ok(())
@@ -1286,9 +1255,9 @@ impl Replica {
         let writers = Writers {
             members: &self.members,
             log: self.membership.as_ref(),
-            caps: &self.limits.caps,
+            caps: &self.doc.limits.caps,
         };
-        let applied = match self.admission.admit(env, &writers, &self.keys)? {
+        let applied = match self.doc.admission.admit(env, &writers, &self.keys)? {
             Admitted::Duplicate => return Ok(IngestOutcome::Duplicate),
             Admitted::Waiting { .. } => return Ok(IngestOutcome::Waiting),
             Admitted::Apply(list) => list,
@@ -1312,19 +1281,15 @@ impl Replica {
         let claims = self.record_claims(&applied, &mut batch);
         self.commit_or_poison(batch)?;
         for (env, opened) in applied {
-            self.log_index
-                .insert((env.author(), env.seq()), self.log_len);
-            self.log_len += 1;
+            self.doc.note_appended(env.author(), env.seq());
             let Some(decoded) = signed_changes(&env.author(), opened.changes) else {
                 // Quarantined: signed and in order, but not valid changes by their signer.
                 tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
                 continue;
             };
             let org = env.partition();
-            let p = self.partitions.get_mut(org)?;
-            match p.apply_changes(decoded) {
-                Ok(t) => self.view.refresh(p, &t),
-                Err(e) => tracing::warn!(partition = %org, error = %e, "a change did not apply"),
+            if let Err(e) = self.doc.apply(org, decoded)? {
+                tracing::warn!(partition = %org, error = %e, "a change did not apply");
             }
         }
         Ok(claims)
@@ -1338,7 +1303,7 @@ impl Replica {
         let mut changes = Vec::new();
         for (_, bytes) in self.store.read_log(0, usize::MAX)? {
             let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
-            if env.partition() != org || !self.counts(&env.author(), env.seq()) {
+            if env.partition() != org || !self.doc.counts(&env.author(), env.seq()) {
                 continue;
             }
             if let Some(decoded) = env
@@ -1349,10 +1314,8 @@ impl Replica {
                 changes.extend(decoded);
             }
         }
-        let p = self.partitions.get_mut(org)?;
-        if let Ok(t) = p.apply_changes(changes) {
-            self.view.refresh(p, &t);
-        }
+        // Changes that do not apply were refused when they arrived too; state stays the same.
+        let _ = self.doc.apply(org, changes)?;
         Ok(())
     }
 
@@ -1371,15 +1334,7 @@ impl Replica {
         &self,
         have: &BTreeMap<PublicKey, u64>,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let mut indices: Vec<u64> = self
-            .log_index
-            .iter()
-            .filter(|((author, seq), _)| {
-                have.get(author).is_none_or(|h| seq > h) && self.counts(author, *seq)
-            })
-            .map(|(_, i)| *i)
-            .collect();
-        indices.sort_unstable();
+        let indices = self.doc.missing_from(have);
         let mut out = Vec::with_capacity(indices.len());
         for i in indices {
             out.extend(self.store.read_log(i, 1)?.into_iter().map(|(_, b)| b));
@@ -1406,10 +1361,10 @@ impl Replica {
                 Some(s) => s,
                 None => break,
             };
-            if !self.counts(author, seq) {
+            if !self.doc.counts(author, seq) {
                 break;
             }
-            let Some(&index) = self.log_index.get(&(*author, seq)) else {
+            let Some(&index) = self.doc.log_index.get(&(*author, seq)) else {
                 break;
             };
             let Some((_, envelope)) = self.store.read_log(index, 1)?.into_iter().next() else {
@@ -1426,13 +1381,13 @@ impl Replica {
 
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
-        let parts = self.partitions.save_all();
-        let bytes = encode_snapshot(&parts, Some(&self.view.encode()));
+        let parts = self.doc.partitions.save_all();
+        let bytes = encode_snapshot(&parts, Some(&self.doc.view.encode()));
         let mut batch = WriteBatch::default();
-        batch.put_snapshot(SNAPSHOT_NAME, self.log_len, bytes);
+        batch.put_snapshot(SNAPSHOT_NAME, self.doc.log_len, bytes);
         self.store.commit(batch)?;
-        self.snapshot_covers = self.log_len;
-        self.snapshots.local_lacks_view = false;
+        self.doc.snapshot_covers = self.doc.log_len;
+        self.doc.snapshots.local_lacks_view = false;
         Ok(())
     }
 
@@ -1440,8 +1395,8 @@ impl Replica {
     /// last one or the stored one has no view, and the own partition snapshot if it is due and
     /// the partition was written to.
     pub fn close(mut self) -> Result<(), ReplicaError> {
-        let stale = self.log_len - self.snapshot_covers >= SNAPSHOT_EVERY_ENVELOPES;
-        if !self.poisoned && (stale || self.snapshots.local_lacks_view) {
+        let stale = self.doc.log_len - self.doc.snapshot_covers >= SNAPSHOT_EVERY_ENVELOPES;
+        if !self.poisoned && (stale || self.doc.snapshots.local_lacks_view) {
             self.snapshot()?;
         }
         if !self.poisoned {
@@ -1554,76 +1509,6 @@ fn decode_snapshot(bytes: &[u8]) -> Option<DecodedSnapshot<'_>> {
     rest.is_empty().then_some((out, view))
 }
 
-/// One organisation's partition, loaded from its saved bytes only when something needs the
-/// document itself (a write, an ingest, a snapshot): queries read the view, so a command that
-/// only reads never pays for automerge's `load()`.
-#[derive(Debug)]
-enum Slot {
-    Saved(Vec<u8>),
-    Loaded(Box<Partition>),
-}
-
-/// Every partition this replica holds.
-#[derive(Debug)]
-struct Partitions {
-    actor: PublicKey,
-    slots: BTreeMap<OrgId, Slot>,
-}
-
-impl Partitions {
-    fn new(actor: PublicKey) -> Self {
-        Partitions {
-            actor,
-            slots: BTreeMap::new(),
-        }
-    }
-
-    fn insert_saved(&mut self, org: OrgId, bytes: Vec<u8>) {
-        self.slots.insert(org, Slot::Saved(bytes));
-    }
-
-    fn orgs(&self) -> impl Iterator<Item = OrgId> + '_ {
-        self.slots.keys().copied()
-    }
-
-    /// The partition, loading it first if needed, or a new empty one.
-    fn get_mut(&mut self, org: OrgId) -> Result<&mut Partition, ReplicaError> {
-        let actor = self.actor;
-        let slot = self
-            .slots
-            .entry(org)
-            .or_insert_with(|| Slot::Loaded(Box::new(Partition::new(org, actor.as_bytes()))));
-        if let Slot::Saved(bytes) = slot {
-            let p = Partition::load(org, bytes, actor.as_bytes())
-                .map_err(|_| ReplicaError::Damaged("snapshot"))?;
-            *slot = Slot::Loaded(Box::new(p));
-        }
-        match slot {
-            Slot::Loaded(p) => Ok(p),
-            Slot::Saved(_) => Err(ReplicaError::Damaged("snapshot")),
-        }
-    }
-
-    /// The partition if it is loaded.
-    fn loaded(&self, org: OrgId) -> Option<&Partition> {
-        match self.slots.get(&org) {
-            Some(Slot::Loaded(p)) => Some(p),
-            _ => None,
-        }
-    }
-
-    /// Saved bytes of every partition (unloaded ones are still exactly their saved bytes).
-    fn save_all(&mut self) -> Vec<(OrgId, Vec<u8>)> {
-        self.slots
-            .iter_mut()
-            .map(|(org, slot)| match slot {
-                Slot::Saved(bytes) => (*org, bytes.clone()),
-                Slot::Loaded(p) => (*org, p.save()),
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1659,15 +1544,15 @@ mod tests {
             &[(crate::envelope::chunk::build::spec(4, 2), actions)],
         );
         let env = Envelope::seal_unchecked(network, org, &mallory, 1, epoch, &key, &[bomb]);
-        let log_len = r.log_len;
+        let log_len = r.doc.log_len;
         // `ReplicaError::Envelope` is what the actor counts as invalid (the sync session then
         // penalises the peer); nothing was kept.
         assert!(matches!(
             r.ingest(env.as_bytes()),
             Err(ReplicaError::Envelope(EnvelopeError::TooManyRows { .. }))
         ));
-        assert_eq!(r.log_len, log_len);
-        assert_eq!(r.admission.next_seq(&mallory.public()), 1);
+        assert_eq!(r.doc.log_len, log_len);
+        assert_eq!(r.doc.admission.next_seq(&mallory.public()), 1);
         // Mallory's honest envelope 1 is still welcome.
         let mut doc = puente_crdt::automerge::AutoCommit::new().with_actor(
             puente_crdt::automerge::ActorId::from(mallory.public().as_bytes().as_slice()),

@@ -69,18 +69,19 @@ impl Replica {
         // Authors some of whose envelopes came inside a snapshot: their first one is not in
         // the log. The snapshot's envelopes cannot be told apart, so the partition counts whole.
         let owners = super::limits::device_orgs(state);
-        for author in self.admission.version_vector().keys() {
+        for author in self.doc.admission.version_vector().keys() {
             if !party.contains(author)
-                && !self.log_index.contains_key(&(*author, 1))
+                && !self.doc.log_index.contains_key(&(*author, 1))
                 && let Some(org) = owners.get(author)
             {
                 out.whole.insert(*org);
             }
         }
         let mut indices: Vec<u64> = self
+            .doc
             .log_index
             .iter()
-            .filter(|((author, seq), _)| !party.contains(author) && self.counts(author, *seq))
+            .filter(|((author, seq), _)| !party.contains(author) && self.doc.counts(author, *seq))
             .map(|(_, index)| *index)
             .collect();
         indices.sort_unstable();
@@ -106,7 +107,7 @@ impl Replica {
             if out.whole.contains(&org) {
                 continue;
             }
-            let touched = self.partitions.get_mut(org)?.touched_by(&list);
+            let touched = self.doc.partitions.get_mut(org)?.touched_by(&list);
             if touched.all {
                 out.whole.insert(org);
                 continue;

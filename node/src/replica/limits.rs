@@ -183,20 +183,21 @@ impl Replica {
     /// Adds to `batch` the claims that `accepted` envelopes make, when they make any; returns
     /// whether they did (the limits must then be settled after the batch commits).
     pub(super) fn record_claims(&mut self, accepted: &[Accepted], batch: &mut WriteBatch) -> bool {
-        if self.limits.caps.is_empty() || accepted.iter().all(|(_, o)| o.builds_on.is_empty()) {
+        if self.doc.limits.caps.is_empty() || accepted.iter().all(|(_, o)| o.builds_on.is_empty()) {
             return false;
         }
         let revoked = self.revoked_now();
-        let before = self.limits.claims.len();
+        let before = self.doc.limits.claims.len();
         for (env, opened) in accepted {
-            self.limits
+            self.doc
+                .limits
                 .claims
                 .extend(claims_of(env, &opened.builds_on, &revoked));
         }
-        if self.limits.claims.len() == before {
+        if self.doc.limits.claims.len() == before {
             return false;
         }
-        batch.put_record(REC_WRITE_LIMITS, &encode_json(&self.limits));
+        batch.put_record(REC_WRITE_LIMITS, &encode_json(&self.doc.limits));
         true
     }
 
@@ -211,12 +212,12 @@ impl Replica {
         let revoked = revoked_of(log.state());
         let listed: Vec<(PublicKey, OrgId, u64)> =
             revoked.iter().map(|(k, (o, c))| (*k, *o, *c)).collect();
-        if listed == self.limits.revoked {
+        if listed == self.doc.limits.revoked {
             return Ok(false);
         }
-        self.limits.claims = self.scan_claims(&revoked)?;
-        self.limits.revoked = listed;
-        batch.put_record(REC_WRITE_LIMITS, &encode_json(&self.limits));
+        self.doc.limits.claims = self.scan_claims(&revoked)?;
+        self.doc.limits.revoked = listed;
+        batch.put_record(REC_WRITE_LIMITS, &encode_json(&self.doc.limits));
         Ok(true)
     }
 
@@ -241,13 +242,13 @@ impl Replica {
                 .as_ref()
                 .ok_or(ReplicaError::Damaged("membership"))?
                 .state();
-            let caps = compute_caps(state, &revoked, &self.limits.claims);
+            let caps = compute_caps(state, &revoked, &self.doc.limits.claims);
             let changed: Vec<PublicKey> = revoked
                 .keys()
-                .filter(|k| settle_all || caps.get(*k) != self.limits.caps.get(*k))
+                .filter(|k| settle_all || caps.get(*k) != self.doc.limits.caps.get(*k))
                 .copied()
                 .collect();
-            self.limits.caps = caps;
+            self.doc.limits.caps = caps;
             if changed.is_empty() {
                 break;
             }
@@ -279,6 +280,7 @@ impl Replica {
             .map(|log| device_orgs(log.state()))
             .unwrap_or_default();
         let mut indices: Vec<u64> = self
+            .doc
             .log_index
             .iter()
             .filter(|((author, _), _)| owners.get(author).is_some_and(|o| orgs.contains(o)))
@@ -303,25 +305,25 @@ impl Replica {
     /// and rebuilds the partition without logged ones beyond it. Returns whether a partition
     /// was rebuilt.
     fn settle(&mut self, key: PublicKey, org: OrgId, cut: u64) -> Result<bool, ReplicaError> {
-        let cap = self.limits.cap(&key).unwrap_or(cut);
+        let cap = self.doc.limits.cap(&key).unwrap_or(cut);
         // Waiting in the buffer and within the limit now.
         let writers = super::Writers {
             members: &self.members,
             log: self.membership.as_ref(),
-            caps: &self.limits.caps,
+            caps: &self.doc.limits.caps,
         };
-        let released = self.admission.release(&key, &writers);
+        let released = self.doc.admission.release(&key, &writers);
         if !released.is_empty() {
             self.accept(released)?;
         }
-        let accepted = self.admission.next_seq(&key).saturating_sub(1);
+        let accepted = self.doc.admission.next_seq(&key).saturating_sub(1);
         if accepted <= cut {
             return Ok(false);
         }
         let mut within: Vec<Change> = Vec::new();
         let mut beyond: HashSet<ChangeHash> = HashSet::new();
         for seq in cut + 1..=accepted {
-            let Some(&index) = self.log_index.get(&(key, seq)) else {
+            let Some(&index) = self.doc.log_index.get(&(key, seq)) else {
                 continue;
             };
             let Some(bytes) = self.store.read_log_entry(index)? else {
@@ -341,11 +343,11 @@ impl Replica {
                 beyond.extend(changes.iter().map(Change::hash));
             }
         }
-        let p = self.partitions.get_mut(org)?;
+        let p = self.doc.partitions.get_mut(org)?;
         if !within.is_empty()
             && let Ok(t) = p.apply_changes(within)
         {
-            self.view.refresh(p, &t);
+            self.doc.view.refresh(p, &t);
         }
         if beyond.is_empty() {
             return Ok(false);
@@ -364,8 +366,8 @@ impl Replica {
         if had_queue {
             self.reapply_all(org)?;
         }
-        let p = self.partitions.get_mut(org)?;
-        self.view.refresh(
+        let p = self.doc.partitions.get_mut(org)?;
+        self.doc.view.refresh(
             p,
             &Touched {
                 all: true,

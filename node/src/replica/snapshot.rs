@@ -320,12 +320,13 @@ impl Replica {
         self.load_own()?;
         let network = self.node.network;
         let epoch = Epoch(self.node.epoch);
-        let seq = self.admission.next_seq(&self.public).saturating_sub(1);
+        let seq = self.doc.admission.next_seq(&self.public).saturating_sub(1);
         if self.own_due(network, epoch, seq)? {
-            self.snapshots.attempt = Some((network, epoch, seq));
+            self.doc.snapshots.attempt = Some((network, epoch, seq));
             self.build_own(network, epoch, seq)?;
         }
         Ok(self
+            .doc
             .snapshots
             .own
             .as_ref()
@@ -337,7 +338,7 @@ impl Replica {
     /// written to): called when the replica closes, so that a command-line import leaves a
     /// fresh snapshot for the next partner without costing a load of the partition.
     pub(super) fn own_snapshot_if_loaded(&mut self) -> Result<(), ReplicaError> {
-        if self.partitions.loaded(self.node.org).is_some() {
+        if self.doc.partitions.loaded(self.node.org).is_some() {
             self.own_snapshot()?;
         }
         Ok(())
@@ -351,7 +352,7 @@ impl Replica {
         seq: u64,
     ) -> Result<bool, ReplicaError> {
         let current = |n: NetworkId, e: Epoch| n == network && e == epoch;
-        let base = match self.snapshots.attempt {
+        let base = match self.doc.snapshots.attempt {
             Some((n, e, s)) if current(n, e) => s,
             _ => 0,
         };
@@ -362,13 +363,14 @@ impl Replica {
             return Ok(true);
         }
         let own_len = self
+            .doc
             .snapshots
             .own
             .as_ref()
             .filter(|own| current(own.network, own.epoch))
             .map_or(0, |own| own.offer.len as u64);
         let threshold = OWN_SNAPSHOT_MIN_BYTES.max(own_len / OWN_SNAPSHOT_GROWTH);
-        let mut written = self.snapshots.written;
+        let mut written = self.doc.snapshots.written;
         if written.base != base || written.upto < base {
             written = Written {
                 base,
@@ -378,14 +380,14 @@ impl Replica {
         }
         while written.upto < seq && written.bytes < threshold {
             let next = written.upto + 1;
-            let Some(&index) = self.log_index.get(&(self.public, next)) else {
+            let Some(&index) = self.doc.log_index.get(&(self.public, next)) else {
                 break;
             };
             let len = self.store.read_log_entry(index)?.map_or(0, |e| e.len());
             written.bytes = written.bytes.saturating_add(len as u64);
             written.upto = next;
         }
-        self.snapshots.written = written;
+        self.doc.snapshots.written = written;
         Ok(written.bytes >= threshold)
     }
 
@@ -394,7 +396,7 @@ impl Replica {
     pub fn snapshot_offers(&mut self) -> Result<Vec<SnapshotOffer>, ReplicaError> {
         let mut out: Vec<SnapshotOffer> = self.own_snapshot()?.into_iter().collect();
         self.load_relay()?;
-        if let Some(relay) = &self.snapshots.relay {
+        if let Some(relay) = &self.doc.snapshots.relay {
             out.extend(relay.values().cloned());
         }
         Ok(out)
@@ -402,10 +404,17 @@ impl Replica {
 
     /// The bytes of a snapshot listed by [`Replica::snapshot_offers`] (`None` for another id).
     pub fn snapshot_bytes(&self, id: &[u8; 32]) -> Result<Option<Vec<u8>>, ReplicaError> {
-        if let Some(own) = self.snapshots.own.as_ref().filter(|o| o.offer.id == *id) {
+        if let Some(own) = self
+            .doc
+            .snapshots
+            .own
+            .as_ref()
+            .filter(|o| o.offer.id == *id)
+        {
             return Ok(Some(own.bytes.clone()));
         }
         let listed = self
+            .doc
             .snapshots
             .relay
             .as_ref()
@@ -433,7 +442,7 @@ impl Replica {
         let writers = Writers {
             members: &self.members,
             log: self.membership.as_ref(),
-            caps: &self.limits.caps,
+            caps: &self.doc.limits.caps,
         };
         let Some(Checked {
             snapshot,
@@ -444,7 +453,7 @@ impl Replica {
             self.node.network,
             &writers,
             &self.keys,
-            &self.admission,
+            &self.doc.admission,
         )?
         else {
             return Ok(SnapshotOutcome::Stale);
@@ -455,7 +464,7 @@ impl Replica {
         // comparing its heads, merging it into a copy of the partition (automerge refuses
         // changes that conflict with the signer's changes held already, and may have applied
         // some of them by then), and reading the relayed copies.
-        let adopt = holds_nothing_of(&mut self.partitions, org);
+        let adopt = holds_nothing_of(&mut self.doc.partitions, org);
         let (merged, touched) = if adopt {
             let mut p = Partition::load(org, &document, self.public.as_bytes())
                 .map_err(|_| SnapshotError::Unloadable)?;
@@ -470,7 +479,7 @@ impl Replica {
             check_heads(&doc.get_heads(), &snapshot)?;
             let changes = doc.get_changes(&[]);
             drop(doc);
-            let mut merged = self.partitions.get_mut(org)?.clone();
+            let mut merged = self.doc.partitions.get_mut(org)?.clone();
             let touched = merged
                 .apply_changes(changes)
                 .map_err(|_| SnapshotError::Conflicting)?;
@@ -484,15 +493,15 @@ impl Replica {
             relay.insert(org, snapshot.to_bytes());
             Some(relay)
         };
-        let mut marks = self.snapshots.marks.clone();
+        let mut marks = self.doc.snapshots.marks.clone();
         marks.push(Mark {
-            index: self.log_len,
+            index: self.doc.log_len,
             author: signer,
             seq: covered,
         });
 
         // From here on memory changes; a failed commit poisons the replica.
-        let released = self.admission.fast_forward(snapshot.covers(), &writers);
+        let released = self.doc.admission.fast_forward(snapshot.covers(), &writers);
         let n = released.len();
         let result = if adopt && released.is_empty() {
             let document = std::mem::take(&mut *document);
@@ -504,12 +513,12 @@ impl Replica {
             self.poisoned = true;
             return Err(e);
         }
-        self.snapshot_covers = self.log_len;
-        self.snapshots.marks = marks;
+        self.doc.snapshot_covers = self.doc.log_len;
+        self.doc.snapshots.marks = marks;
         if let Some(mut relay) = relay {
             // The relayed list as stored now, without reading it back (a session asks next).
             // (One that does not parse is left to `load_relay` to report.)
-            let infos = match self.snapshots.relay.take() {
+            let infos = match self.doc.snapshots.relay.take() {
                 Some(infos) => Some(infos),
                 None => {
                     relay.remove(&org);
@@ -518,7 +527,7 @@ impl Replica {
             };
             if let Some(mut infos) = infos {
                 infos.insert(org, SnapshotOffer::of(&snapshot));
-                self.snapshots.relay = Some(infos);
+                self.doc.snapshots.relay = Some(infos);
             }
         }
         Ok(SnapshotOutcome::Applied {
@@ -542,22 +551,27 @@ impl Replica {
         relay: Option<&BTreeMap<OrgId, Vec<u8>>>,
     ) -> Result<(), ReplicaError> {
         let org = adopted.org();
-        self.partitions
+        self.doc
+            .partitions
             .slots
             .insert(org, Slot::Loaded(Box::new(adopted)));
         let mut batch = WriteBatch::default();
-        batch.put_snapshot(MARKS_NAME, self.log_len, encode_marks(marks));
+        batch.put_snapshot(MARKS_NAME, self.doc.log_len, encode_marks(marks));
         if let Some(relay) = relay {
-            batch.put_snapshot(RELAY_NAME, self.log_len, encode_relay(relay));
+            batch.put_snapshot(RELAY_NAME, self.doc.log_len, encode_relay(relay));
         }
         let parts = self.save_partitions(org, Some(document));
-        batch.put_snapshot(SNAPSHOT_NAME, self.log_len, encode_snapshot(&parts, None));
+        batch.put_snapshot(
+            SNAPSHOT_NAME,
+            self.doc.log_len,
+            encode_snapshot(&parts, None),
+        );
         drop(parts);
-        let Some(Slot::Loaded(partition)) = self.partitions.slots.get(&org) else {
+        let Some(Slot::Loaded(partition)) = self.doc.partitions.slots.get(&org) else {
             return Err(ReplicaError::Damaged("snapshot"));
         };
         let store = &self.store;
-        let view = &mut self.view;
+        let view = &mut self.doc.view;
         let committed = std::thread::scope(|scope| {
             let commit = scope.spawn(move || store.commit(batch));
             view.refresh(partition, touched);
@@ -566,7 +580,7 @@ impl Replica {
         if let Err(e) = committed.unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
             return Err(e.into());
         }
-        self.snapshots.local_lacks_view = true;
+        self.doc.snapshots.local_lacks_view = true;
         Ok(())
     }
 
@@ -582,19 +596,19 @@ impl Replica {
     ) -> Result<(), ReplicaError> {
         let mut batch = WriteBatch::default();
         self.merge_snapshot(merged, touched, released, &mut batch)?;
-        batch.put_snapshot(MARKS_NAME, self.log_len, encode_marks(marks));
+        batch.put_snapshot(MARKS_NAME, self.doc.log_len, encode_marks(marks));
         if let Some(relay) = relay {
-            batch.put_snapshot(RELAY_NAME, self.log_len, encode_relay(relay));
+            batch.put_snapshot(RELAY_NAME, self.doc.log_len, encode_relay(relay));
         }
-        let parts = self.partitions.save_all();
-        let view = self.view.encode();
+        let parts = self.doc.partitions.save_all();
+        let view = self.doc.view.encode();
         batch.put_snapshot(
             SNAPSHOT_NAME,
-            self.log_len,
+            self.doc.log_len,
             encode_snapshot(&parts, Some(&view)),
         );
         self.store.commit(batch)?;
-        self.snapshots.local_lacks_view = false;
+        self.doc.snapshots.local_lacks_view = false;
         Ok(())
     }
 
@@ -602,7 +616,8 @@ impl Replica {
     /// arrived, which loads as it is) standing for `org`'s instead of saving it again.
     fn save_partitions(&mut self, org: OrgId, received: Option<Vec<u8>>) -> Vec<(OrgId, Vec<u8>)> {
         let mut received = received;
-        self.partitions
+        self.doc
+            .partitions
             .slots
             .iter_mut()
             .map(|(o, slot)| match (slot, received.take_if(|_| *o == org)) {
@@ -622,22 +637,24 @@ impl Replica {
         released: Vec<Accepted>,
         batch: &mut WriteBatch,
     ) -> Result<(), ReplicaError> {
-        self.view.refresh(&merged, touched);
-        self.partitions
+        self.doc.view.refresh(&merged, touched);
+        self.doc
+            .partitions
             .slots
             .insert(merged.org(), Slot::Loaded(Box::new(merged)));
         for (env, opened) in released {
             batch.append_log(env.to_bytes());
-            self.log_index
-                .insert((env.author(), env.seq()), self.log_len);
-            self.log_len += 1;
+            self.doc
+                .log_index
+                .insert((env.author(), env.seq()), self.doc.log_len);
+            self.doc.log_len += 1;
             let Some(decoded) = signed_changes(&env.author(), opened.changes) else {
                 tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
                 continue;
             };
-            let p = self.partitions.get_mut(env.partition())?;
+            let p = self.doc.partitions.get_mut(env.partition())?;
             match p.apply_changes(decoded) {
-                Ok(t) => self.view.refresh(p, &t),
+                Ok(t) => self.doc.view.refresh(p, &t),
                 Err(e) => {
                     tracing::warn!(partition = %env.partition(), error = %e, "a change did not apply");
                 }
@@ -656,7 +673,7 @@ impl Replica {
     ) -> Result<(), ReplicaError> {
         let org = self.node.org;
         let public = self.public;
-        let p = self.partitions.get_mut(org)?;
+        let p = self.doc.partitions.get_mut(org)?;
         let heads: Vec<[u8; 32]> = p.heads().iter().map(|h| h.0).collect();
         let document = p.save_nocompress();
         if document.len() > MAX_SNAPSHOT_BYTES {
@@ -680,9 +697,9 @@ impl Replica {
             return Ok(());
         }
         let mut batch = WriteBatch::default();
-        batch.put_snapshot(OWN_NAME, self.log_len, snapshot.as_bytes());
+        batch.put_snapshot(OWN_NAME, self.doc.log_len, snapshot.as_bytes());
         self.store.commit(batch)?;
-        self.snapshots.own = Some(Own {
+        self.doc.snapshots.own = Some(Own {
             network,
             epoch,
             offer: SnapshotOffer::of(&snapshot),
@@ -693,10 +710,10 @@ impl Replica {
 
     /// Reads the stored own snapshot once.
     fn load_own(&mut self) -> Result<(), ReplicaError> {
-        if self.snapshots.own_loaded {
+        if self.doc.snapshots.own_loaded {
             return Ok(());
         }
-        self.snapshots.own_loaded = true;
+        self.doc.snapshots.own_loaded = true;
         let Some(stored) = self.store.get_snapshot(OWN_NAME)? else {
             return Ok(());
         };
@@ -711,8 +728,8 @@ impl Replica {
             return Ok(());
         }
         let (network, epoch) = (snapshot.network(), snapshot.epoch());
-        self.snapshots.attempt = Some((network, epoch, seq));
-        self.snapshots.own = Some(Own {
+        self.doc.snapshots.attempt = Some((network, epoch, seq));
+        self.doc.snapshots.own = Some(Own {
             network,
             epoch,
             offer: SnapshotOffer::of(&snapshot),
@@ -723,10 +740,10 @@ impl Replica {
 
     /// Lists the stored relayed snapshots once.
     fn load_relay(&mut self) -> Result<(), ReplicaError> {
-        if self.snapshots.relay.is_some() {
+        if self.doc.snapshots.relay.is_some() {
             return Ok(());
         }
-        self.snapshots.relay = Some(relay_offers(&self.read_relay()?)?);
+        self.doc.snapshots.relay = Some(relay_offers(&self.read_relay()?)?);
         Ok(())
     }
 
@@ -1162,7 +1179,7 @@ mod tests {
     /// how many envelopes that took.
     fn import_enough(r: &mut Replica) -> u64 {
         let key = r.public_key();
-        let first = r.admission.next_seq(&key);
+        let first = r.doc.admission.next_seq(&key);
         loop {
             r.import_offers(offers(250), NOW, &mut |_| {})
                 .expect("imported");
@@ -1173,7 +1190,7 @@ mod tests {
                 .map(Vec::len)
                 .sum();
             if bytes as u64 >= OWN_SNAPSHOT_MIN_BYTES {
-                return r.admission.next_seq(&key) - first;
+                return r.doc.admission.next_seq(&key) - first;
             }
         }
     }
@@ -1191,7 +1208,7 @@ mod tests {
         let key = a.public_key();
         let envelopes = import_enough(&mut a);
         assert!(envelopes < OWN_SNAPSHOT_EVERY / 8, "{envelopes} envelopes");
-        let seq = a.admission.next_seq(&key) - 1;
+        let seq = a.doc.admission.next_seq(&key) - 1;
         // Closing builds it (the partition is loaded, having been written to)...
         let dir = a.dir().to_path_buf();
         a.snapshot()
@@ -1204,7 +1221,7 @@ mod tests {
         // ...and it is offered as it is, without loading the partition.
         let offer = a.own_snapshot().expect("checks").expect("an own snapshot");
         assert_eq!(offer.id, stored.digest());
-        assert!(a.partitions.loaded(a.org()).is_none());
+        assert!(a.doc.partitions.loaded(a.org()).is_none());
         // A few small writes since do not make it stale enough to rebuild.
         for i in 0..3 {
             a.add_offer(offers(1).remove(0), NOW.plus(i))
@@ -1215,7 +1232,7 @@ mod tests {
         import_enough(&mut a);
         let rebuilt = a.own_snapshot().expect("checks").expect("an own snapshot");
         assert_ne!(rebuilt.id, offer.id);
-        assert_eq!(rebuilt.covers[&key], a.admission.next_seq(&key) - 1);
+        assert_eq!(rebuilt.covers[&key], a.doc.admission.next_seq(&key) - 1);
     }
 
     #[test]
@@ -1257,7 +1274,7 @@ mod tests {
                 .any(|(org, doc)| *org == a.org() && *doc == document)
         );
         assert_eq!(view, None);
-        assert!(b.snapshots.local_lacks_view);
+        assert!(b.doc.snapshots.local_lacks_view);
 
         // A later envelope applies on top; everything survives a restart.
         a.add_offer(offers(1).remove(0), NOW).expect("added");
@@ -1271,7 +1288,7 @@ mod tests {
         let dir = b.dir().to_path_buf();
         b.close().expect("closes");
         let mut b = Replica::open(&dir, PASS).expect("reopens");
-        assert!(!b.snapshots.local_lacks_view, "closing stored the view");
+        assert!(!b.doc.snapshots.local_lacks_view, "closing stored the view");
         assert_eq!(handles(&b), handles(&a));
         assert_eq!(b.version_vector()[&key], covered + 1);
         assert_eq!(
@@ -1304,13 +1321,16 @@ mod tests {
         let dir = b.dir().to_path_buf();
         drop(b);
         let b = Replica::open(&dir, PASS).expect("reopens");
-        assert!(b.snapshots.local_lacks_view, "derived from the partitions");
+        assert!(
+            b.doc.snapshots.local_lacks_view,
+            "derived from the partitions"
+        );
         assert_eq!(handles(&b), handles(&a));
         let key = a.public_key();
         assert_eq!(b.version_vector()[&key], offer.covers[&key]);
         b.close().expect("closes");
         let b = Replica::open(&dir, PASS).expect("reopens");
-        assert!(!b.snapshots.local_lacks_view, "closing stored it");
+        assert!(!b.doc.snapshots.local_lacks_view, "closing stored it");
         assert_eq!(handles(&b), handles(&a));
     }
 

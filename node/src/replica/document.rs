@@ -1,0 +1,200 @@
+//! The document state of a replica: every organisation's partition, the union view derived
+//! from them, admission's per-author state, where each accepted envelope sits in the log, the
+//! snapshot bookkeeping and the write limits of revoked keys.
+//!
+//! Invariant: the view is derived from exactly the partitions held here, and each partition
+//! holds the changes of the envelopes admission accepted that count (a revoked key's up to its
+//! limit, see [`super::limits`]); `log_index` names every accepted envelope's place in the log
+//! and `log_len` is one past the last.
+//! Boundary: no disk and no keys: this type never touches the store, never seals or opens an
+//! envelope and never decides who may write. The coordinator ([`super::Replica`]) makes a
+//! change durable first and then applies it here.
+
+use std::collections::{BTreeMap, HashMap};
+
+use puente_crdt::{OrgId, Partition, Touched, View};
+
+use super::{ReplicaError, Stats, limits, snapshot};
+use crate::envelope::admission::Admission;
+use crate::identity::PublicKey;
+use crate::keys::NetworkId;
+
+/// The document half of a replica (see the module documentation).
+#[derive(Debug)]
+pub(super) struct DocumentState {
+    /// Admission's per-author sequence and buffer state.
+    pub(super) admission: Admission,
+    /// Every partition this replica holds.
+    pub(super) partitions: Partitions,
+    /// Where each accepted envelope sits in the log.
+    pub(super) log_index: HashMap<(PublicKey, u64), u64>,
+    /// The union view every query reads.
+    pub(super) view: View,
+    /// Envelopes in the log.
+    pub(super) log_len: u64,
+    /// The log index the local snapshot covers up to.
+    pub(super) snapshot_covers: u64,
+    /// Own snapshot for far-behind peers, received ones to relay, fast-forward marks.
+    pub(super) snapshots: snapshot::SnapshotState,
+    /// How far revoked keys' envelopes count.
+    pub(super) limits: limits::Limits,
+}
+
+impl DocumentState {
+    /// An empty document state of `network` for the device `actor`.
+    pub(super) fn new(network: NetworkId, actor: PublicKey) -> Self {
+        DocumentState {
+            admission: Admission::new(network),
+            partitions: Partitions::new(actor),
+            log_index: HashMap::new(),
+            view: View::new(),
+            log_len: 0,
+            snapshot_covers: 0,
+            snapshots: snapshot::SnapshotState::default(),
+            limits: limits::Limits::default(),
+        }
+    }
+
+    /// Figures for `status`.
+    pub(super) fn stats(&self) -> Stats {
+        let mut offers_by_owner = BTreeMap::new();
+        for o in self.view.offers() {
+            *offers_by_owner.entry(o.owner).or_insert(0) += 1;
+        }
+        Stats {
+            log_len: self.log_len,
+            since_snapshot: self.log_len - self.snapshot_covers,
+            offers_by_owner,
+            issues: self.view.issues().values().map(BTreeMap::len).sum(),
+        }
+    }
+
+    /// The highest contiguous sequence number accepted per author; for a revoked key, at most
+    /// its limit (envelopes beyond it are kept but count for nothing).
+    pub(super) fn version_vector(&self) -> BTreeMap<PublicKey, u64> {
+        let mut vector = self.admission.version_vector();
+        for (author, cap) in &self.limits.caps {
+            if let Some(seq) = vector.get_mut(author) {
+                *seq = (*seq).min(*cap);
+            }
+        }
+        vector
+    }
+
+    /// Whether `author`'s envelope `seq` counts: not beyond a revoked key's limit.
+    pub(super) fn counts(&self, author: &PublicKey, seq: u64) -> bool {
+        self.limits.cap(author).is_none_or(|cap| seq <= cap)
+    }
+
+    /// Notes that `author`'s envelope `seq` was appended to the log (after the commit).
+    pub(super) fn note_appended(&mut self, author: PublicKey, seq: u64) {
+        self.log_index.insert((author, seq), self.log_len);
+        self.log_len += 1;
+    }
+
+    /// The log indices of the envelopes that count and that a peer with version vector `have`
+    /// lacks, in log order.
+    pub(super) fn missing_from(&self, have: &BTreeMap<PublicKey, u64>) -> Vec<u64> {
+        let mut indices: Vec<u64> = self
+            .log_index
+            .iter()
+            .filter(|((author, seq), _)| {
+                have.get(author).is_none_or(|h| seq > h) && self.counts(author, *seq)
+            })
+            .map(|(_, i)| *i)
+            .collect();
+        indices.sort_unstable();
+        indices
+    }
+
+    /// Applies decoded `changes` to `org`'s partition and refreshes the view with what they
+    /// touched. A change that does not apply leaves the partition and the view as they were.
+    pub(super) fn apply(
+        &mut self,
+        org: OrgId,
+        changes: Vec<puente_crdt::automerge::Change>,
+    ) -> Result<Result<(), puente_crdt::PartitionError>, ReplicaError> {
+        let p = self.partitions.get_mut(org)?;
+        Ok(p.apply_changes(changes).map(|t| self.view.refresh(p, &t)))
+    }
+
+    /// Refreshes the view from `org`'s partition, if it is loaded, with what `touched` names.
+    pub(super) fn refresh_view(&mut self, org: OrgId, touched: &Touched) {
+        if let Some(p) = self.partitions.loaded(org) {
+            self.view.refresh(p, touched);
+        }
+    }
+}
+
+/// One organisation's partition, loaded from its saved bytes only when something needs the
+/// document itself (a write, an ingest, a snapshot): queries read the view, so a command that
+/// only reads never pays for automerge's `load()`.
+#[derive(Debug)]
+pub(super) enum Slot {
+    Saved(Vec<u8>),
+    Loaded(Box<Partition>),
+}
+
+/// Every partition this replica holds.
+#[derive(Debug)]
+pub(super) struct Partitions {
+    actor: PublicKey,
+    pub(super) slots: BTreeMap<OrgId, Slot>,
+}
+
+impl Partitions {
+    /// No partition yet; new ones are written by `actor`.
+    pub(super) fn new(actor: PublicKey) -> Self {
+        Partitions {
+            actor,
+            slots: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps `org`'s partition as saved bytes, to be loaded when first needed.
+    pub(super) fn insert_saved(&mut self, org: OrgId, bytes: Vec<u8>) {
+        self.slots.insert(org, Slot::Saved(bytes));
+    }
+
+    /// Every organisation with a partition here.
+    pub(super) fn orgs(&self) -> impl Iterator<Item = OrgId> + '_ {
+        self.slots.keys().copied()
+    }
+
+    /// The partition, loading it first if needed, or a new empty one.
+    pub(super) fn get_mut(&mut self, org: OrgId) -> Result<&mut Partition, ReplicaError> {
+        let actor = self.actor;
+        let slot = self
+            .slots
+            .entry(org)
+            .or_insert_with(|| Slot::Loaded(Box::new(Partition::new(org, actor.as_bytes()))));
+        if let Slot::Saved(bytes) = slot {
+            let p = Partition::load(org, bytes, actor.as_bytes())
+                .map_err(|_| ReplicaError::Damaged("snapshot"))?;
+            *slot = Slot::Loaded(Box::new(p));
+        }
+        match slot {
+            Slot::Loaded(p) => Ok(p),
+            Slot::Saved(_) => Err(ReplicaError::Damaged("snapshot")),
+        }
+    }
+
+    /// The partition if it is loaded.
+    pub(super) fn loaded(&self, org: OrgId) -> Option<&Partition> {
+        match self.slots.get(&org) {
+            Some(Slot::Loaded(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Saved bytes of every partition (unloaded ones are still exactly their saved bytes).
+    pub(super) fn save_all(&mut self) -> Vec<(OrgId, Vec<u8>)> {
+        self.slots
+            .iter_mut()
+            .map(|(org, slot)| match slot {
+                Slot::Saved(bytes) => (*org, bytes.clone()),
+                Slot::Loaded(p) => (*org, p.save()),
+            })
+            .collect()
+    }
+}
