@@ -26,11 +26,11 @@ use puente_crdt::{
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::seal::{KdfParams, SymmetricKey, fill_random};
-use crate::envelope::admission::{Accepted, Admission, Admitted, Authority};
+use crate::envelope::admission::{Accepted, Admission, Admitted};
 use crate::envelope::format::{BuildsOn, Envelope, EnvelopeError};
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
 use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys, NetworkId};
-use crate::membership::{MembershipError, MembershipLog, WriteLimit};
+use crate::membership::MembershipError;
 use crate::store::{Store, StoreError, WriteBatch};
 
 mod audit;
@@ -39,18 +39,19 @@ mod document;
 mod limits;
 mod mailbox;
 mod network;
+mod network_state;
 mod relays;
 mod roles;
 mod snapshot;
 
 use document::{DocumentState, Partitions, Slot};
+use network_state::{NetworkState, NodeRecord, decode_keys, encode_keys};
 
 pub use audit::Exposure;
 pub use bundle::{BundleRefusal, BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use mailbox::{Deposit, MailboxCursor, Opened};
-pub use network::{
-    AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal, PeerBook,
-};
+pub use network::{AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal};
+pub use network_state::{Members, PeerBook};
 pub use relays::RelayRefusal;
 pub use roles::RoleRefusal;
 pub use snapshot::{
@@ -337,112 +338,6 @@ pub struct Stats {
     pub issues: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct NodeRecord {
-    version: u8,
-    org: OrgId,
-    founding_key: PublicKey,
-    network: NetworkId,
-    epoch: u32,
-    tz: String,
-    /// The network's name, once the node is part of one (founded or joined).
-    #[serde(default)]
-    network_name: Option<String>,
-    /// Created with `init --device`: waits to join an existing organisation as its device.
-    #[serde(default)]
-    device_pending: bool,
-}
-
-/// The keys and organisations allowed to write, as this node knows them. Until the signed
-/// membership log arrives (networking), it holds this node's own key and any partner keys the
-/// node was told to trust.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Members {
-    by_key: BTreeMap<PublicKey, OrgId>,
-}
-
-impl Members {
-    /// The organisation a key writes for.
-    pub fn org_of(&self, key: &PublicKey) -> Option<OrgId> {
-        self.by_key.get(key).copied()
-    }
-
-    /// Every key and its organisation.
-    pub fn iter(&self) -> impl Iterator<Item = (&PublicKey, &OrgId)> {
-        self.by_key.iter()
-    }
-}
-
-impl Authority for Members {
-    fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
-        self.by_key.get(author) == Some(partition)
-    }
-}
-
-/// Who may write: the membership log's member set once there is one, else the local list;
-/// `caps` are the revoked keys' limits ([`limits`]).
-struct Writers<'a> {
-    members: &'a Members,
-    log: Option<&'a MembershipLog>,
-    caps: &'a BTreeMap<PublicKey, u64>,
-}
-
-impl Authority for Writers<'_> {
-    fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
-        match self.log {
-            Some(log) => log.state().may_write(author, partition),
-            None => self.members.may_write(author, partition),
-        }
-    }
-
-    /// A revoked key's envelopes are accepted up to its limit: the cut of its revocation (what
-    /// the revoker had accepted), or further where a still-valid key's change builds on them.
-    fn may_write_seq(&self, author: &PublicKey, partition: &OrgId, seq: u64) -> bool {
-        match self.log {
-            Some(log) => match log.state().write_limit(author, partition) {
-                WriteLimit::Member => true,
-                WriteLimit::Revoked { cut } => seq <= self.caps.get(author).copied().unwrap_or(cut),
-                WriteLimit::NotMember => false,
-            },
-            None => self.members.may_write(author, partition),
-        }
-    }
-
-    /// A revoked key's envelope beyond its limit waits, in case a still-valid key's change
-    /// turns out to build on it.
-    fn may_write_later(&self, author: &PublicKey, partition: &OrgId) -> bool {
-        self.log.is_some_and(|log| {
-            matches!(
-                log.state().write_limit(author, partition),
-                WriteLimit::Revoked { .. }
-            )
-        })
-    }
-}
-
-/// Encodes epoch keys for the sealed `epoch-keys` record: per key, the epoch (u32) and 32 bytes.
-fn encode_keys(ring: &EpochKeyring) -> Vec<u8> {
-    let mut out = Vec::new();
-    for k in ring.all() {
-        out.extend_from_slice(&k.epoch().0.to_be_bytes());
-        out.extend_from_slice(k.key().as_bytes());
-    }
-    out
-}
-
-fn decode_keys(bytes: &[u8]) -> Option<EpochKeyring> {
-    if !bytes.len().is_multiple_of(36) {
-        return None;
-    }
-    let mut ring = EpochKeyring::new();
-    for chunk in bytes.chunks_exact(36) {
-        let e = u32::from_be_bytes(chunk[..4].try_into().ok()?);
-        let k: [u8; 32] = chunk[4..].try_into().ok()?;
-        ring.insert(EpochKey::new(Epoch(e), SymmetricKey::from_bytes(&k)));
-    }
-    Some(ring)
-}
-
 /// A node's local replica.
 #[derive(Debug)]
 pub struct Replica {
@@ -450,14 +345,8 @@ pub struct Replica {
     store: Store,
     key: SecretKey,
     public: PublicKey,
-    node: NodeRecord,
-    keys: EpochKeyring,
-    members: Members,
-    /// The network's membership log, once the node founded or joined a network; until then
-    /// `members` (this device alone, plus keys trusted by hand in tests) decides who writes.
-    membership: Option<MembershipLog>,
-    peers: PeerBook,
-    invitations: Vec<crate::invite::Invitation>,
+    /// Node record, epoch keys, members, membership log, address book and invitations.
+    net: NetworkState,
     /// Partitions, view, admission, log index, snapshots and write limits.
     doc: DocumentState,
     poisoned: bool,
@@ -536,12 +425,14 @@ impl Replica {
             key,
             public,
             doc: DocumentState::new(node.network, public),
-            node,
-            keys,
-            members,
-            membership: None,
-            peers: PeerBook::default(),
-            invitations: Vec::new(),
+            net: NetworkState {
+                node,
+                keys,
+                members,
+                membership: None,
+                peers: PeerBook::default(),
+                invitations: Vec::new(),
+            },
             poisoned: false,
         };
         if let Some(profile) = profile {
@@ -691,12 +582,14 @@ impl Replica {
             store,
             key,
             public,
-            node,
-            keys,
-            members,
-            membership,
-            peers,
-            invitations,
+            net: NetworkState {
+                node,
+                keys,
+                members,
+                membership,
+                peers,
+                invitations,
+            },
             doc: DocumentState {
                 admission,
                 partitions,
@@ -716,7 +609,7 @@ impl Replica {
     /// Whether this store was made with [`Replica::init_device`] and has not joined its
     /// organisation yet: it writes nothing until then.
     pub fn waits_to_join_as_device(&self) -> bool {
-        self.node.device_pending
+        self.net.node.device_pending
     }
 
     /// The data directory.
@@ -726,7 +619,7 @@ impl Replica {
 
     /// This organisation.
     pub fn org(&self) -> OrgId {
-        self.node.org
+        self.net.node.org
     }
 
     /// This device's public key.
@@ -743,7 +636,7 @@ impl Replica {
 
     /// The zone coordinators of this organisation enter dates in.
     pub fn tz(&self) -> &str {
-        &self.node.tz
+        &self.net.node.tz
     }
 
     /// Who this node is.
@@ -752,16 +645,16 @@ impl Replica {
             .doc
             .view
             .profiles()
-            .get(&self.node.org)
+            .get(&self.net.node.org)
             .map(|p| p.name.clone())
             .unwrap_or_default();
         Whoami {
-            org: self.node.org,
+            org: self.net.node.org,
             name,
             public_key: self.public,
             fingerprint: self.public.fingerprint().to_string(),
-            network: self.node.network.to_string(),
-            epoch: self.node.epoch,
+            network: self.net.node.network.to_string(),
+            epoch: self.net.node.epoch,
         }
     }
 
@@ -777,7 +670,7 @@ impl Replica {
 
     /// The keys this node accepts writes from.
     pub fn members(&self) -> &Members {
-        &self.members
+        &self.net.members
     }
 
     /// Figures for `status`.
@@ -794,21 +687,11 @@ impl Replica {
     /// What this device's next envelope builds on: the other authors of its organisation's
     /// partition, each up to what of theirs counts here (the document holds exactly that).
     fn builds_on(&self) -> BuildsOn {
-        let Some(log) = &self.membership else {
-            return BuildsOn::new();
-        };
-        let state = log.state();
-        let org = self.node.org;
-        self.version_vector()
-            .into_iter()
-            .filter(|(author, _)| {
-                *author != self.public && state.write_limit(author, &org) != WriteLimit::NotMember
-            })
-            .collect()
+        self.net.builds_on(&self.public, self.doc.version_vector())
     }
 
     fn own_partition(&mut self) -> Result<&mut Partition, ReplicaError> {
-        self.doc.partitions.get_mut(self.node.org)
+        self.doc.partitions.get_mut(self.net.node.org)
     }
 
     /// Runs `edit` on this organisation's partition and makes the result durable as one
@@ -846,16 +729,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        if self.node.device_pending {
-            return Err(WriteRefusal::DevicePending.into());
-        }
-        if self.keys.key(Epoch(self.node.epoch)).is_none() {
-            return Err(WriteRefusal::NoEpochKey {
-                epoch: self.node.epoch,
-            }
-            .into());
-        }
-        Ok(())
+        Ok(self.net.writable()?)
     }
 
     /// Seals `changes` (already applied to our partition) into envelopes, commits them in one
@@ -865,23 +739,18 @@ impl Replica {
         changes: Vec<Vec<u8>>,
         touched: &Touched,
     ) -> Result<(), ReplicaError> {
-        let key = self
-            .keys
-            .key(Epoch(self.node.epoch))
-            .ok_or(WriteRefusal::NoEpochKey {
-                epoch: self.node.epoch,
-            })?;
+        let key = self.net.seal_key()?;
         let builds_on = self.builds_on();
         let mut batch = WriteBatch::default();
         let mut envs = Vec::with_capacity(changes.len());
         let first = self.doc.admission.next_seq(&self.public);
         for (seq, change) in (first..).zip(changes) {
             let env = Envelope::seal_building_on(
-                self.node.network,
-                self.node.org,
+                self.net.node.network,
+                self.net.node.org,
                 &self.key,
                 seq,
-                Epoch(self.node.epoch),
+                Epoch(self.net.node.epoch),
                 key,
                 &[change],
                 &builds_on,
@@ -899,7 +768,7 @@ impl Replica {
             self.doc.admission.restore(env)?;
             self.doc.note_appended(env.author(), env.seq());
         }
-        self.doc.refresh_view(self.node.org, touched);
+        self.doc.refresh_view(self.net.node.org, touched);
         Ok(())
     }
 
@@ -975,7 +844,7 @@ impl Replica {
     }
 
     fn own_offer(&self, id: OfferId, action: OfferAction) -> Result<(), ReplicaError> {
-        match self.doc.view.offer(self.node.org, id) {
+        match self.doc.view.offer(self.net.node.org, id) {
             Some(_) => Ok(()),
             None if self.doc.view.offers().any(|o| o.id == id) => {
                 Err(WriteRefusal::NotOwnOffer { offer: id, action }.into())
@@ -1034,7 +903,7 @@ impl Replica {
                     what: RecordKind::Offer,
                     text: req.offer.to_string(),
                 })?;
-        if offer.owner == self.node.org {
+        if offer.owner == self.net.node.org {
             return Err(WriteRefusal::OwnOffer { offer: offer.id }.into());
         }
         if offer.withdrawn {
@@ -1070,7 +939,7 @@ impl Replica {
         }
         let hold = Hold {
             id: HoldId::from_bytes(random_bytes()),
-            requester: self.node.org,
+            requester: self.net.node.org,
             owner: offer.owner,
             offer: offer.id,
             window: window.id,
@@ -1088,7 +957,7 @@ impl Replica {
     /// Releases a hold this organisation placed.
     pub fn release_hold(&mut self, id: HoldId, now: Time) -> Result<(), ReplicaError> {
         let hold = self.find_hold(id)?;
-        if hold.requester != self.node.org {
+        if hold.requester != self.net.node.org {
             return Err(WriteRefusal::NotRequester { hold: id }.into());
         }
         self.write(now, |p| p.release_hold(id).map(|t| ((), t)))
@@ -1102,7 +971,7 @@ impl Replica {
         now: Time,
     ) -> Result<(), ReplicaError> {
         let hold = self.find_hold(id)?;
-        if hold.owner != self.node.org {
+        if hold.owner != self.net.node.org {
             return Err(WriteRefusal::NotOfferOwner { hold: id }.into());
         }
         self.write(now, |p| p.decide(id, decision).map(|t| ((), t)))
@@ -1143,19 +1012,19 @@ impl Replica {
     /// membership log replaces when networks arrive; it exists so that envelopes from a
     /// partner can be verified and applied.
     pub fn trust(&mut self, key: PublicKey, org: OrgId) -> Result<(), ReplicaError> {
-        let mut members = self.members.clone();
+        let mut members = self.net.members.clone();
         members.by_key.insert(key, org);
         let mut batch = WriteBatch::default();
         batch.put_record(REC_MEMBERS, &encode_json(&members));
         self.store.commit(batch)?;
-        self.members = members;
+        self.net.members = members;
         Ok(())
     }
 
     /// Shares this node's epoch keys with another replica of the same network (the sealed
     /// key distribution of the membership log replaces this with networking).
     pub fn network_secret(&self) -> (NetworkId, Vec<u8>) {
-        (self.node.network, encode_keys(&self.keys))
+        (self.net.node.network, encode_keys(&self.net.keys))
     }
 
     /// Joins a network given its id and encoded epoch keys directly (tests and tools that
@@ -1185,7 +1054,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        if self.doc.partitions.orgs().any(|o| o != self.node.org) {
+        if self.doc.partitions.orgs().any(|o| o != self.net.node.org) {
             return Err(NetworkRefusal::HoldsPartnersRecords.into());
         }
         let changes = self.own_partition()?.all_changes();
@@ -1195,7 +1064,7 @@ impl Replica {
             None if changes.is_empty() => EpochKey::new(epoch, SymmetricKey::from_bytes(&[0; 32])),
             None => return Err(ReplicaError::Damaged("epoch key")),
         };
-        let mut node = self.node.clone();
+        let mut node = self.net.node.clone();
         node.network = network;
         node.epoch = epoch.0;
         if name.is_some() {
@@ -1240,8 +1109,8 @@ impl Replica {
         self.doc.log_len = envs.len() as u64;
         self.doc.snapshot_covers = 0;
         self.doc.snapshots = snapshot::SnapshotState::default();
-        self.node = node;
-        self.keys = ring;
+        self.net.node = node;
+        self.net.keys = ring;
         Ok(())
     }
 
@@ -1252,12 +1121,8 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         let env = Envelope::from_bytes(bytes)?;
-        let writers = Writers {
-            members: &self.members,
-            log: self.membership.as_ref(),
-            caps: &self.doc.limits.caps,
-        };
-        let applied = match self.doc.admission.admit(env, &writers, &self.keys)? {
+        let writers = self.net.writers(&self.doc.limits.caps);
+        let applied = match self.doc.admission.admit(env, &writers, &self.net.keys)? {
             Admitted::Duplicate => return Ok(IngestOutcome::Duplicate),
             Admitted::Waiting { .. } => return Ok(IngestOutcome::Waiting),
             Admitted::Apply(list) => list,
@@ -1307,7 +1172,7 @@ impl Replica {
                 continue;
             }
             if let Some(decoded) = env
-                .open(&self.keys)
+                .open(&self.net.keys)
                 .ok()
                 .and_then(|c| signed_changes(&env.author(), c))
             {
@@ -1533,8 +1398,8 @@ mod tests {
         let mallory = SecretKey::from_bytes(&[4; 32]);
         let org = org_id_for(&mallory.public());
         r.trust(mallory.public(), org).expect("trusted");
-        let (network, epoch) = (r.node.network, Epoch(r.node.epoch));
-        let key = r.keys.key(epoch).expect("epoch key").clone();
+        let (network, epoch) = (r.net.node.network, Epoch(r.net.node.epoch));
+        let key = r.net.keys.key(epoch).expect("epoch key").clone();
         // A billion rows claimed by a few bytes: one run of "put" actions.
         let mut actions = Vec::new();
         crate::envelope::chunk::build::sleb(1 << 30, &mut actions);

@@ -49,7 +49,7 @@ impl Replica {
     /// envelopes are left out (it wrote them). Opens every such envelope of the log, so it
     /// costs about what start-up replay of the same envelopes does.
     pub fn exposure(&mut self, party: &[PublicKey]) -> Result<Exposure, ReplicaError> {
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(Exposure::default());
         };
         let state = log.state();
@@ -96,7 +96,7 @@ impl Replica {
             }
             // One that does not open or decode was quarantined: it changed no record.
             if let Some(decoded) = env
-                .open(&self.keys)
+                .open(&self.net.keys)
                 .ok()
                 .and_then(|c| signed_changes(&env.author(), c))
             {

@@ -225,6 +225,7 @@ impl Replica {
     /// Refused on a node that is not part of a network.
     pub fn export_bundle(&self, scope: BundleScope) -> Result<Vec<u8>, ReplicaError> {
         let log = self
+            .net
             .membership
             .as_ref()
             .ok_or(BundleRefusal::NoNetworkToExport)?;
@@ -294,7 +295,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Err(BundleRefusal::NoNetworkToImport.into());
         };
         let ours = log.network();
@@ -359,7 +360,7 @@ impl Replica {
         org: OrgId,
         vector: BTreeMap<PublicKey, u64>,
     ) -> Result<(), ReplicaError> {
-        if let Some(log) = &self.membership
+        if let Some(log) = &self.net.membership
             && log.state().org(&org).is_none()
         {
             return Err(BundleRefusal::NotAMember { org }.into());

@@ -174,7 +174,8 @@ fn claims_of<'a>(
 impl Replica {
     /// Whether any revoked key's limit applies at all (a network with a revocation).
     fn revoked_now(&self) -> Revoked {
-        self.membership
+        self.net
+            .membership
             .as_ref()
             .map(|log| revoked_of(log.state()))
             .unwrap_or_default()
@@ -206,7 +207,7 @@ impl Replica {
     /// with the membership change that caused it. The limits in memory change at once: if the
     /// batch is not committed, the replica must refuse further work.
     pub(super) fn stage_limits(&mut self, batch: &mut WriteBatch) -> Result<bool, ReplicaError> {
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(false);
         };
         let revoked = revoked_of(log.state());
@@ -226,7 +227,7 @@ impl Replica {
     /// key, not only those whose limit changed (start-up: the local snapshot may predate a
     /// change whose follow-up did not finish).
     pub(super) fn enforce_limits(&mut self, all: bool) -> Result<(), ReplicaError> {
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(());
         };
         let revoked = revoked_of(log.state());
@@ -238,6 +239,7 @@ impl Replica {
         let mut rebuilt = false;
         loop {
             let state = self
+                .net
                 .membership
                 .as_ref()
                 .ok_or(ReplicaError::Damaged("membership"))?
@@ -275,6 +277,7 @@ impl Replica {
             return Ok(claims);
         }
         let owners = self
+            .net
             .membership
             .as_ref()
             .map(|log| device_orgs(log.state()))
@@ -293,7 +296,7 @@ impl Replica {
             };
             let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
             // An envelope that no longer opens was quarantined or never applied: no claim.
-            if let Ok(opened) = env.open_body(&self.keys) {
+            if let Ok(opened) = env.open_body(&self.net.keys) {
                 claims.extend(claims_of(&env, &opened.builds_on, revoked));
             }
         }
@@ -307,11 +310,7 @@ impl Replica {
     fn settle(&mut self, key: PublicKey, org: OrgId, cut: u64) -> Result<bool, ReplicaError> {
         let cap = self.doc.limits.cap(&key).unwrap_or(cut);
         // Waiting in the buffer and within the limit now.
-        let writers = super::Writers {
-            members: &self.members,
-            log: self.membership.as_ref(),
-            caps: &self.doc.limits.caps,
-        };
+        let writers = self.net.writers(&self.doc.limits.caps);
         let released = self.doc.admission.release(&key, &writers);
         if !released.is_empty() {
             self.accept(released)?;
@@ -331,7 +330,7 @@ impl Replica {
             };
             let env = Envelope::from_bytes(&bytes).map_err(|_| ReplicaError::Damaged("log"))?;
             let Some(changes) = env
-                .open(&self.keys)
+                .open(&self.net.keys)
                 .ok()
                 .and_then(|c| signed_changes(&key, c))
             else {

@@ -97,13 +97,13 @@ impl Replica {
             next: cursor.clone(),
             ..Deposit::default()
         };
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(out);
         };
-        let Some(current) = self.keys.latest() else {
+        let Some(current) = self.net.keys.latest() else {
             return Ok(out);
         };
-        let network = self.node.network;
+        let network = self.net.node.network;
         let mut bytes = 0usize;
         let full = |out: &Deposit, bytes: usize| {
             out.entries.len() >= max_entries || (!out.entries.is_empty() && bytes >= max_bytes)
@@ -120,12 +120,13 @@ impl Replica {
             let (epoch, key) = match op.body() {
                 Body::EpochKey { epoch, .. } => {
                     let below = self
+                        .net
                         .keys
                         .epochs()
                         .filter(|e| e < epoch)
                         .last()
                         .unwrap_or(*epoch);
-                    match self.keys.key(below) {
+                    match self.net.keys.key(below) {
                         Some(key) => (below, key.clone()),
                         None => (current.epoch(), current.key().clone()),
                     }
@@ -183,7 +184,7 @@ impl Replica {
             .copied()
             .unwrap_or(0)
             .saturating_sub(cursor.envelopes);
-        let ops = self.membership.as_ref().map_or(0, |log| {
+        let ops = self.net.membership.as_ref().map_or(0, |log| {
             let from = usize::try_from(cursor.ops).unwrap_or(usize::MAX);
             log.accepted_since(from)
                 .filter(|op| op.author() == self.public)
@@ -195,7 +196,7 @@ impl Replica {
     /// Opens collected entries with the epoch keys held now.
     pub fn mailbox_open(&self, entries: Vec<Vec<u8>>) -> Opened {
         let mut out = Opened::default();
-        let network = self.node.network;
+        let network = self.net.node.network;
         for entry in entries {
             let epoch: Epoch = match entry_epoch(&entry) {
                 Ok(epoch) => epoch,
@@ -204,7 +205,7 @@ impl Replica {
                     continue;
                 }
             };
-            let keys = self.keys.keys(epoch);
+            let keys = self.net.keys.keys(epoch);
             if keys.is_empty() {
                 out.waiting.push(entry);
                 continue;

@@ -10,14 +10,12 @@
 //! version 1 record (the whole log in one record) is still read, and is replaced by rows at the
 //! first change.
 
-use std::collections::BTreeMap;
-
 use hkdf::Hkdf;
 use puente_crdt::{OrgId, Time};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::network_state::PeerBook;
 use super::{
     REC_EPOCH_KEYS, REC_INVITATIONS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError,
     encode_json, encode_keys,
@@ -32,9 +30,6 @@ use crate::membership::{
     Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
 };
 use crate::store::{Store, WriteBatch};
-
-/// Addresses kept per partner device; older ones are dropped first.
-const MAX_ADDRESSES_PER_PEER: usize = 8;
 
 /// Longest address text accepted.
 const MAX_ADDRESS_LEN: usize = 256;
@@ -245,9 +240,6 @@ const MEMBERSHIP_RECORD_V1: u8 = 1;
 /// hexadecimal digits, so that names sort in that order (a log holds at most 65 536 ops).
 const MEMBERSHIP_OP_PREFIX: &str = "membership-op/";
 
-/// Version of the `peers` record.
-const PEERS_RECORD_VERSION: u8 = 1;
-
 /// What [`Replica::revoke`] did.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -261,51 +253,6 @@ pub struct Revoked {
     pub epoch: Epoch,
     /// Whether this node rotated the key (an admin does; otherwise an admin node will).
     pub rotated: bool,
-}
-
-/// Where partner devices can be reached: what the user configured, what invitations carried,
-/// what members said about themselves.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PeerBook {
-    version: u8,
-    entries: BTreeMap<PublicKey, Vec<String>>,
-}
-
-impl Default for PeerBook {
-    fn default() -> Self {
-        PeerBook {
-            version: PEERS_RECORD_VERSION,
-            entries: BTreeMap::new(),
-        }
-    }
-}
-
-impl PeerBook {
-    /// Every known (device, address) pair.
-    pub fn pairs(&self) -> Vec<(PublicKey, String)> {
-        self.entries
-            .iter()
-            .flat_map(|(k, addrs)| addrs.iter().map(move |a| (*k, a.clone())))
-            .collect()
-    }
-
-    /// The addresses known for `key`.
-    pub fn addresses(&self, key: &PublicKey) -> &[String] {
-        self.entries.get(key).map_or(&[], Vec::as_slice)
-    }
-
-    /// Adds an address (most recent last); whether it was new.
-    fn add(&mut self, key: PublicKey, addr: &str) -> bool {
-        let list = self.entries.entry(key).or_default();
-        if list.iter().any(|a| a == addr) {
-            return false;
-        }
-        list.push(addr.to_string());
-        if list.len() > MAX_ADDRESSES_PER_PEER {
-            list.remove(0);
-        }
-        true
-    }
 }
 
 /// The name of the record holding the `index`-th op accepted.
@@ -418,27 +365,28 @@ impl Replica {
 
     /// The network this node writes to (a local one until it founds or joins one).
     pub fn network(&self) -> NetworkId {
-        self.node.network
+        self.net.node.network
     }
 
     /// The network's name, once the node is part of one.
     pub fn network_name(&self) -> Option<&str> {
-        self.node.network_name.as_deref()
+        self.net.node.network_name.as_deref()
     }
 
     /// The epoch new envelopes are sealed under.
     pub fn epoch(&self) -> Epoch {
-        Epoch(self.node.epoch)
+        self.net.epoch()
     }
 
     /// The membership log, once the node is part of a network.
     pub fn membership(&self) -> Option<&MembershipLog> {
-        self.membership.as_ref()
+        self.net.membership.as_ref()
     }
 
     /// Every accepted membership op in canonical (causal) order: what a joining node needs.
     pub fn membership_ops(&self) -> Vec<Vec<u8>> {
-        self.membership
+        self.net
+            .membership
             .as_ref()
             .map(|log| log.ops().map(Op::to_bytes).collect())
             .unwrap_or_default()
@@ -447,29 +395,22 @@ impl Replica {
     /// Devices of other members: who may connect to this node. Before a network exists, the
     /// keys trusted by hand.
     pub fn member_devices(&self) -> Vec<PublicKey> {
-        let mut keys: Vec<PublicKey> = match &self.membership {
-            Some(log) => log.state().devices().iter().map(|d| d.key).collect(),
-            None => self.members.iter().map(|(k, _)| *k).collect(),
-        };
-        keys.retain(|k| *k != self.public);
-        keys
+        self.net.member_devices(&self.public)
     }
 
     /// Whether this device belongs to an admin organisation of its network.
     pub fn is_admin(&self) -> bool {
-        self.membership
-            .as_ref()
-            .is_some_and(|log| log.state().is_admin_device(&self.public))
+        self.net.is_admin(&self.public)
     }
 
     /// Founds a network named `name` with this organisation as its admin: the founding op and
     /// the first epoch key (the key this node already seals under, so nothing written so far
     /// needs re-sealing), in one durable transaction.
     pub fn create_network(&mut self, name: &str, now: Time) -> Result<NetworkId, ReplicaError> {
-        if self.node.device_pending {
+        if self.net.node.device_pending {
             return Err(NetworkRefusal::DeviceStore.into());
         }
-        if let Some(log) = &self.membership {
+        if let Some(log) = &self.net.membership {
             return Err(NetworkRefusal::AlreadyInNetwork {
                 network: log.network(),
             }
@@ -483,7 +424,7 @@ impl Replica {
             .into());
         }
         let org_name = self.whoami().name;
-        let network = self.node.network;
+        let network = self.net.node.network;
         let claimed = claimed(now);
         let create = Op::create(
             network,
@@ -495,6 +436,7 @@ impl Replica {
         let mut log = MembershipLog::new(create.as_bytes())?;
         let epoch = self.epoch();
         let key = self
+            .net
             .keys
             .key(epoch)
             .ok_or(ReplicaError::Damaged("epoch key"))?
@@ -508,14 +450,14 @@ impl Replica {
             claimed,
         )?;
         log.insert_op(rotation)?;
-        let mut node = self.node.clone();
+        let mut node = self.net.node.clone();
         node.network_name = Some(name.to_string());
         let mut batch = WriteBatch::default();
         put_log(&mut batch, &log, 0);
         batch.put_record(REC_NODE, &encode_json(&node));
         self.store.commit(batch)?;
-        self.node = node;
-        self.membership = Some(log);
+        self.net.node = node;
+        self.net.membership = Some(log);
         Ok(network)
     }
 
@@ -554,6 +496,7 @@ impl Replica {
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
         let log = self
+            .net
             .membership
             .as_ref()
             .ok_or(NetworkRefusal::NotInNetwork)?;
@@ -588,7 +531,7 @@ impl Replica {
         parents: Vec<OpId>,
         claimed: u64,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(Vec::new());
         };
         let network = log.network();
@@ -603,6 +546,7 @@ impl Replica {
         let mut parents = parents;
         for (epoch, commitment) in epochs {
             let Some(key) = self
+                .net
                 .keys
                 .keys(epoch)
                 .into_iter()
@@ -681,7 +625,7 @@ impl Replica {
         ops: &[Vec<u8>],
         changed: &mut bool,
     ) -> Result<MembershipUpdate, ReplicaError> {
-        let Some(log) = self.membership.as_mut() else {
+        let Some(log) = self.net.membership.as_mut() else {
             return Err(NetworkRefusal::NotInNetwork.into());
         };
         let mut update = MembershipUpdate::default();
@@ -706,6 +650,7 @@ impl Replica {
     /// the limits (see `limits`).
     fn commit_membership(&mut self) -> Result<(), ReplicaError> {
         let log = self
+            .net
             .membership
             .as_ref()
             .ok_or(ReplicaError::Damaged("membership"))?;
@@ -723,8 +668,8 @@ impl Replica {
         };
         let mut batch = WriteBatch::default();
         put_log(&mut batch, log, stored);
-        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&self.keys));
-        batch.put_record(REC_NODE, &encode_json(&self.node));
+        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&self.net.keys));
+        batch.put_record(REC_NODE, &encode_json(&self.net.node));
         // The write limits a revocation changes go in the same transaction; if collecting
         // them fails (it reads the log), the rest is committed and they are retried below.
         let staged = self.stage_limits(&mut batch);
@@ -743,7 +688,7 @@ impl Replica {
     /// member and seals a key to it, then re-seals everything this node wrote on its own as
     /// the network's envelopes, all in one durable transaction.
     pub fn join(&mut self, ops: &[Vec<u8>], network_name: &str) -> Result<(), ReplicaError> {
-        if let Some(log) = &self.membership {
+        if let Some(log) = &self.net.membership {
             return Err(NetworkRefusal::AlreadyInNetwork {
                 network: log.network(),
             }
@@ -767,11 +712,11 @@ impl Replica {
             .device(&self.public)
             .map(|d| d.org)
             .ok_or(ReplicaError::Damaged("membership"))?;
-        let as_device = org != self.node.org;
-        if as_device && !self.node.device_pending {
+        let as_device = org != self.net.node.org;
+        if as_device && !self.net.node.device_pending {
             return Err(NetworkRefusal::DeviceInvitationForOrgStore.into());
         }
-        if !as_device && self.node.device_pending {
+        if !as_device && self.net.node.device_pending {
             return Err(NetworkRefusal::OrgInvitationForDeviceStore.into());
         }
         // A new organisation needs the key to re-seal what it wrote alone; a new device of an
@@ -783,11 +728,11 @@ impl Replica {
         let network = log.network();
         let mut batch = WriteBatch::default();
         put_log(&mut batch, &log, 0);
-        let before = self.node.clone();
+        let before = self.net.node.clone();
         if as_device {
             // This device writes for the organisation that added it from now on.
-            self.node.org = org;
-            self.node.device_pending = false;
+            self.net.node.org = org;
+            self.net.node.device_pending = false;
         }
         if let Err(e) = self.adopt_network(
             network,
@@ -796,10 +741,10 @@ impl Replica {
             Some(network_name.to_string()),
             batch,
         ) {
-            self.node = before;
+            self.net.node = before;
             return Err(e);
         }
-        self.membership = Some(log);
+        self.net.membership = Some(log);
         Ok(())
     }
 
@@ -812,6 +757,7 @@ impl Replica {
         now: Time,
     ) -> Result<Invitation, ReplicaError> {
         let log = self
+            .net
             .membership
             .as_ref()
             .ok_or(NetworkRefusal::NotInNetwork)?;
@@ -825,7 +771,7 @@ impl Replica {
         let name = log.state().org(&me.org).map(|o| o.name).unwrap_or_default();
         let mut invitation = Invitation::new(&name, Role::Member, now, expires, auto_confirm);
         invitation.device_of = Some(me.org);
-        let mut all = self.invitations.clone();
+        let mut all = self.net.invitations.clone();
         all.push(invitation.clone());
         self.store_invitations(all)?;
         Ok(invitation)
@@ -837,7 +783,7 @@ impl Replica {
     fn refresh_keys(&mut self) {
         let agreement = self.agreement_secret();
         let public = self.public;
-        let Some(log) = self.membership.as_mut() else {
+        let Some(log) = self.net.membership.as_mut() else {
             return;
         };
         let opened = log.epoch_keys_memo(&public, &agreement);
@@ -845,21 +791,22 @@ impl Replica {
             for (i, k) in opened.keys(e).into_iter().enumerate() {
                 let key = EpochKey::new(e, k.clone());
                 if i == 0 {
-                    self.keys.insert_preferred(key);
+                    self.net.keys.insert_preferred(key);
                 } else {
-                    self.keys.insert(key);
+                    self.net.keys.insert(key);
                 }
             }
         }
         if let Some(current) = log.state().current_epoch()
-            && self.keys.key(current.epoch).is_some()
+            && self.net.keys.key(current.epoch).is_some()
         {
-            self.node.epoch = current.epoch.0;
+            self.net.node.epoch = current.epoch.0;
         }
     }
 
     fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {
         let log = self
+            .net
             .membership
             .as_ref()
             .ok_or(NetworkRefusal::NotInNetwork)?;
@@ -871,7 +818,7 @@ impl Replica {
 
     /// Where partner devices are known to listen.
     pub fn peers(&self) -> &PeerBook {
-        &self.peers
+        &self.net.peers
     }
 
     /// Remembers an address for a partner device (durable); whether it was new.
@@ -883,20 +830,21 @@ impl Replica {
             }
             .into());
         }
-        let mut peers = self.peers.clone();
+        let mut peers = self.net.peers.clone();
         if !peers.add(key, addr) {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
         batch.put_record(REC_PEERS, &encode_json(&peers));
         self.store.commit(batch)?;
-        self.peers = peers;
+        self.net.peers = peers;
         Ok(true)
     }
 
     /// The organisation names and roles of the membership log, for status lines.
     pub fn member_orgs(&self) -> Vec<crate::membership::Org> {
-        self.membership
+        self.net
+            .membership
             .as_ref()
             .map(|log| log.state().orgs())
             .unwrap_or_default()
@@ -904,7 +852,7 @@ impl Replica {
 
     /// The display name a membership op gives the founding organisation, if any.
     pub fn founder_name(&self) -> Option<String> {
-        let log = self.membership.as_ref()?;
+        let log = self.net.membership.as_ref()?;
         match log.get(&log.genesis())?.body() {
             Body::Create { name, .. } => Some(name.clone()),
             _ => None,
@@ -915,7 +863,7 @@ impl Replica {
 impl Replica {
     /// Every invitation this node made, newest last.
     pub fn invitations(&self) -> &[Invitation] {
-        &self.invitations
+        &self.net.invitations
     }
 
     /// Creates an invitation for organisation `org_name` with `role`, valid until `expires`.
@@ -948,7 +896,7 @@ impl Replica {
             return Err(NetworkRefusal::ExpiryNotInFuture.into());
         }
         let invitation = Invitation::new(name, role, now, expires, auto_confirm);
-        let mut all = self.invitations.clone();
+        let mut all = self.net.invitations.clone();
         all.push(invitation.clone());
         self.store_invitations(all)?;
         Ok(invitation)
@@ -956,7 +904,8 @@ impl Replica {
 
     /// The keys of invitations a joiner may still connect with at `now`.
     pub fn reachable_invitations(&self, now: Time) -> Vec<PublicKey> {
-        self.invitations
+        self.net
+            .invitations
             .iter()
             .filter(|i| i.reachable(now))
             .map(Invitation::key)
@@ -974,21 +923,26 @@ impl Replica {
         now: Time,
     ) -> Result<JoinReply, ReplicaError> {
         let network = self.network();
-        let Some(index) = self.invitations.iter().position(|i| i.key() == *invitation) else {
+        let Some(index) = self
+            .net
+            .invitations
+            .iter()
+            .position(|i| i.key() == *invitation)
+        else {
             return Ok(JoinReply::Refused(JoinRefusal::UnknownInvitation));
         };
         if request.verify(network, invitation).is_err() {
             return Ok(JoinReply::Refused(JoinRefusal::BadSignature));
         }
         let device = request.keys.device;
-        let inv = self.invitations[index].clone();
+        let inv = self.net.invitations[index].clone();
         match &inv.state {
             InviteState::Open => {
                 if now >= inv.expires {
                     return Ok(JoinReply::Refused(JoinRefusal::Expired));
                 }
                 let phrase = safety_phrase(network, invitation, &request.keys);
-                let mut all = self.invitations.clone();
+                let mut all = self.net.invitations.clone();
                 all[index].state = InviteState::Requested {
                     device,
                     agreement: request.keys.agreement,
@@ -1023,6 +977,7 @@ impl Replica {
     pub fn confirm_invitation(&mut self, id: &str, now: Time) -> Result<Invitation, ReplicaError> {
         let id = id.trim();
         let matching: Vec<usize> = self
+            .net
             .invitations
             .iter()
             .enumerate()
@@ -1036,7 +991,7 @@ impl Replica {
             }
             .into());
         };
-        let inv = self.invitations[index].clone();
+        let inv = self.net.invitations[index].clone();
         let InviteState::Requested {
             device,
             agreement,
@@ -1060,19 +1015,24 @@ impl Replica {
             Some(org) => self.admit_device(org, keys, now)?,
             None => self.admit_org(&inv.org_name, inv.role(), keys, now)?,
         };
-        let mut all = self.invitations.clone();
+        let mut all = self.net.invitations.clone();
         all[index].state = InviteState::Confirmed { device, phrase };
         self.store_invitations(all)?;
-        Ok(self.invitations[index].clone())
+        Ok(self.net.invitations[index].clone())
     }
 
     /// Marks a confirmed invitation as spent once its answer went out.
     pub fn invitation_delivered(&mut self, invitation: &PublicKey) -> Result<(), ReplicaError> {
-        let Some(index) = self.invitations.iter().position(|i| i.key() == *invitation) else {
+        let Some(index) = self
+            .net
+            .invitations
+            .iter()
+            .position(|i| i.key() == *invitation)
+        else {
             return Ok(());
         };
-        if let InviteState::Confirmed { device, .. } = self.invitations[index].state {
-            let mut all = self.invitations.clone();
+        if let InviteState::Confirmed { device, .. } = self.net.invitations[index].state {
+            let mut all = self.net.invitations.clone();
             all[index].state = InviteState::Used { device };
             self.store_invitations(all)?;
         }
@@ -1083,6 +1043,7 @@ impl Replica {
     pub fn cancel_invitation(&mut self, id: &str) -> Result<Invitation, ReplicaError> {
         let id = id.trim();
         let Some(index) = self
+            .net
             .invitations
             .iter()
             .position(|i| id.len() >= 4 && i.id().starts_with(id))
@@ -1094,18 +1055,18 @@ impl Replica {
             .into());
         };
         if !matches!(
-            self.invitations[index].state,
+            self.net.invitations[index].state,
             InviteState::Open | InviteState::Requested { .. }
         ) {
             return Err(NetworkRefusal::InvitationNotCancellable {
-                invitation: self.invitations[index].id(),
+                invitation: self.net.invitations[index].id(),
             }
             .into());
         }
-        let mut all = self.invitations.clone();
+        let mut all = self.net.invitations.clone();
         all[index].state = InviteState::Cancelled;
         self.store_invitations(all)?;
-        Ok(self.invitations[index].clone())
+        Ok(self.net.invitations[index].clone())
     }
 
     /// The answer for a confirmed joiner: the whole log and the addresses known here.
@@ -1113,7 +1074,7 @@ impl Replica {
         JoinReply::Accepted {
             network_name: self.network_name().unwrap_or_default().to_string(),
             ops: self.membership_ops(),
-            addresses: self.peers.pairs(),
+            addresses: self.net.peers.pairs(),
         }
     }
 
@@ -1121,7 +1082,7 @@ impl Replica {
         let mut batch = WriteBatch::default();
         batch.put_record(REC_INVITATIONS, &encode_json(&all));
         self.store.commit(batch)?;
-        self.invitations = all;
+        self.net.invitations = all;
         Ok(())
     }
 }
@@ -1139,6 +1100,7 @@ impl Replica {
         now: Time,
     ) -> Result<Revoked, ReplicaError> {
         let log = self
+            .net
             .membership
             .as_ref()
             .ok_or(NetworkRefusal::NotInNetwork)?;
@@ -1233,7 +1195,7 @@ impl Replica {
         changed: &mut bool,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
         let mut written = Vec::new();
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(written);
         };
         let state = log.state();
@@ -1269,7 +1231,7 @@ impl Replica {
         }
         // Devices added by a member organisation (which cannot share keys) get them from the
         // designated admin.
-        if let Some(log) = self.membership.as_ref()
+        if let Some(log) = self.net.membership.as_ref()
             && designated
             && log.state().is_admin_device(&self.public)
         {
@@ -1284,7 +1246,7 @@ impl Replica {
                 })
                 .collect();
             for new in lacking {
-                let Some(log) = self.membership.as_ref() else {
+                let Some(log) = self.net.membership.as_ref() else {
                     break;
                 };
                 let ops = self.shares_for(new, log.heads(), claimed(now))?;
@@ -1294,7 +1256,7 @@ impl Replica {
                 }
             }
         }
-        let Some(log) = self.membership.as_ref() else {
+        let Some(log) = self.net.membership.as_ref() else {
             return Ok(written);
         };
         let state = log.state();
@@ -1315,7 +1277,7 @@ impl Replica {
             .map(|r| r.id)
             .collect();
         for revocation in due {
-            let Some(log) = self.membership.as_ref() else {
+            let Some(log) = self.net.membership.as_ref() else {
                 break;
             };
             let op = Op::receipt(

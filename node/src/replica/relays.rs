@@ -49,7 +49,11 @@ impl Replica {
         active: bool,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let log = self.membership.as_ref().ok_or(RelayRefusal::NotInNetwork)?;
+        let log = self
+            .net
+            .membership
+            .as_ref()
+            .ok_or(RelayRefusal::NotInNetwork)?;
         let state = log.state();
         if !state.is_admin_device(&self.public) {
             return Err(RelayRefusal::NotAdmin.into());
@@ -85,7 +89,8 @@ impl Replica {
 
     /// The relays the network's nodes use, sorted by key (empty when not in a network).
     pub fn relays(&self) -> Vec<RelayEntry> {
-        self.membership
+        self.net
+            .membership
             .as_ref()
             .map(|log| log.state().relays())
             .unwrap_or_default()

@@ -51,7 +51,11 @@ impl Replica {
         role: Role,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
-        let log = self.membership.as_ref().ok_or(RoleRefusal::NotInNetwork)?;
+        let log = self
+            .net
+            .membership
+            .as_ref()
+            .ok_or(RoleRefusal::NotInNetwork)?;
         let state = log.state();
         if !state.is_admin_device(&self.public) {
             return Err(RoleRefusal::NotAdmin.into());
@@ -76,7 +80,7 @@ impl Replica {
     /// Whether making `org` a member (or revoking it) would leave the network with no admin
     /// organisation: nobody could then invite, revoke or rotate the key.
     pub fn would_leave_without_admin(&self, org: OrgId) -> bool {
-        self.membership.as_ref().is_some_and(|log| {
+        self.net.membership.as_ref().is_some_and(|log| {
             let admins = log.state().admins();
             !admins.is_empty() && admins.iter().all(|a| *a == org)
         })

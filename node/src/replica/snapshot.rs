@@ -47,8 +47,7 @@ use puente_crdt::{OrgId, Partition, Touched};
 use zeroize::Zeroizing;
 
 use super::{
-    Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, Writers, encode_snapshot,
-    signed_changes,
+    Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, encode_snapshot, signed_changes,
 };
 use crate::envelope::admission::{Accepted, Admission, Authority};
 use crate::envelope::chunk::{self, ChunkError};
@@ -318,8 +317,8 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         self.load_own()?;
-        let network = self.node.network;
-        let epoch = Epoch(self.node.epoch);
+        let network = self.net.node.network;
+        let epoch = Epoch(self.net.node.epoch);
         let seq = self.doc.admission.next_seq(&self.public).saturating_sub(1);
         if self.own_due(network, epoch, seq)? {
             self.doc.snapshots.attempt = Some((network, epoch, seq));
@@ -338,7 +337,7 @@ impl Replica {
     /// written to): called when the replica closes, so that a command-line import leaves a
     /// fresh snapshot for the next partner without costing a load of the partition.
     pub(super) fn own_snapshot_if_loaded(&mut self) -> Result<(), ReplicaError> {
-        if self.doc.partitions.loaded(self.node.org).is_some() {
+        if self.doc.partitions.loaded(self.net.node.org).is_some() {
             self.own_snapshot()?;
         }
         Ok(())
@@ -439,20 +438,16 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        let writers = Writers {
-            members: &self.members,
-            log: self.membership.as_ref(),
-            caps: &self.doc.limits.caps,
-        };
+        let writers = self.net.writers(&self.doc.limits.caps);
         let Some(Checked {
             snapshot,
             covered,
             mut document,
         }) = check_snapshot(
             bytes,
-            self.node.network,
+            self.net.node.network,
             &writers,
-            &self.keys,
+            &self.net.keys,
             &self.doc.admission,
         )?
         else {
@@ -671,7 +666,7 @@ impl Replica {
         epoch: Epoch,
         seq: u64,
     ) -> Result<(), ReplicaError> {
-        let org = self.node.org;
+        let org = self.net.node.org;
         let public = self.public;
         let p = self.doc.partitions.get_mut(org)?;
         let heads: Vec<[u8; 32]> = p.heads().iter().map(|h| h.0).collect();
@@ -686,6 +681,7 @@ impl Replica {
             return Ok(());
         }
         let key = self
+            .net
             .keys
             .key(epoch)
             .ok_or(ReplicaError::Damaged("epoch key"))?;
@@ -724,7 +720,7 @@ impl Replica {
         let Some(&seq) = snapshot.covers().get(&self.public) else {
             return Ok(());
         };
-        if snapshot.signer() != self.public || snapshot.partition() != self.node.org {
+        if snapshot.signer() != self.public || snapshot.partition() != self.net.node.org {
             return Ok(());
         }
         let (network, epoch) = (snapshot.network(), snapshot.epoch());
@@ -1266,7 +1262,7 @@ mod tests {
         let (parts, view) = super::super::decode_snapshot(&local.bytes).expect("decodes");
         let document = Snapshot::from_bytes(&bytes)
             .expect("parses")
-            .open(&a.keys)
+            .open(&a.net.keys)
             .expect("opens");
         assert!(
             parts

@@ -1,0 +1,275 @@
+//! The network state of a replica: this node's record (organisation, network, epoch), its
+//! epoch keys, the members trusted by hand, the membership log once there is one, the address
+//! book of partner devices and the invitations this node made; and from them, who may write.
+//!
+//! Invariant: once the membership log exists it alone decides who may write ([`Writers`]); the
+//! hand-kept [`Members`] only decide before that. The epoch the node record names is one whose
+//! key the keyring holds, except on a new device that waits for its key.
+//! Boundary: no disk and no document: this type never touches the store, a partition or the
+//! view. The coordinator ([`super::Replica`]) makes a change durable first and then installs it
+//! here.
+
+use std::collections::BTreeMap;
+
+use puente_crdt::OrgId;
+use serde::{Deserialize, Serialize};
+
+use super::WriteRefusal;
+use crate::crypto::seal::SymmetricKey;
+use crate::envelope::admission::Authority;
+use crate::envelope::format::BuildsOn;
+use crate::identity::PublicKey;
+use crate::invite::Invitation;
+use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys as _, NetworkId};
+use crate::membership::{MembershipLog, WriteLimit};
+
+/// The network half of a replica (see the module documentation).
+#[derive(Debug)]
+pub(super) struct NetworkState {
+    /// This node's record.
+    pub(super) node: NodeRecord,
+    /// Every epoch key this node holds.
+    pub(super) keys: EpochKeyring,
+    /// The keys trusted by hand, before there is a membership log.
+    pub(super) members: Members,
+    /// The network's membership log, once the node founded or joined a network; until then
+    /// `members` (this device alone, plus keys trusted by hand in tests) decides who writes.
+    pub(super) membership: Option<MembershipLog>,
+    /// Where partner devices are known to listen.
+    pub(super) peers: PeerBook,
+    /// Every invitation this node made, newest last.
+    pub(super) invitations: Vec<Invitation>,
+}
+
+impl NetworkState {
+    /// Who may write, with `caps` the revoked keys' limits (the document state's).
+    pub(super) fn writers<'a>(&'a self, caps: &'a BTreeMap<PublicKey, u64>) -> Writers<'a> {
+        Writers {
+            members: &self.members,
+            log: self.membership.as_ref(),
+            caps,
+        }
+    }
+
+    /// The epoch new envelopes are sealed under.
+    pub(super) fn epoch(&self) -> Epoch {
+        Epoch(self.node.epoch)
+    }
+
+    /// Whether this node can seal a write now: it is not a device waiting to join, and it
+    /// holds the key of the epoch it would seal under.
+    pub(super) fn writable(&self) -> Result<(), WriteRefusal> {
+        if self.node.device_pending {
+            return Err(WriteRefusal::DevicePending);
+        }
+        self.seal_key().map(|_| ())
+    }
+
+    /// The key of the epoch new envelopes are sealed under.
+    pub(super) fn seal_key(&self) -> Result<&SymmetricKey, WriteRefusal> {
+        self.keys.key(self.epoch()).ok_or(WriteRefusal::NoEpochKey {
+            epoch: self.node.epoch,
+        })
+    }
+
+    /// What `me`'s next envelope builds on, given the document's version vector: the other
+    /// authors of this organisation's partition, member or revoked, each up to what of theirs
+    /// counts. Nothing before there is a membership log.
+    pub(super) fn builds_on(&self, me: &PublicKey, vector: BTreeMap<PublicKey, u64>) -> BuildsOn {
+        let Some(log) = &self.membership else {
+            return BuildsOn::new();
+        };
+        let state = log.state();
+        let org = self.node.org;
+        vector
+            .into_iter()
+            .filter(|(author, _)| {
+                author != me && state.write_limit(author, &org) != WriteLimit::NotMember
+            })
+            .collect()
+    }
+
+    /// Devices of other members than `me`: who may connect to this node. Before a network
+    /// exists, the keys trusted by hand.
+    pub(super) fn member_devices(&self, me: &PublicKey) -> Vec<PublicKey> {
+        let mut keys: Vec<PublicKey> = match &self.membership {
+            Some(log) => log.state().devices().iter().map(|d| d.key).collect(),
+            None => self.members.iter().map(|(k, _)| *k).collect(),
+        };
+        keys.retain(|k| k != me);
+        keys
+    }
+
+    /// Whether `device` belongs to an admin organisation of the network.
+    pub(super) fn is_admin(&self, device: &PublicKey) -> bool {
+        self.membership
+            .as_ref()
+            .is_some_and(|log| log.state().is_admin_device(device))
+    }
+}
+
+/// This node's record: its organisation, the network it writes to and the epoch it seals
+/// under (the sealed `node` record).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct NodeRecord {
+    /// The record's version.
+    pub(super) version: u8,
+    /// This organisation.
+    pub(super) org: OrgId,
+    /// The key the organisation id was derived from.
+    pub(super) founding_key: PublicKey,
+    /// The network this node writes to.
+    pub(super) network: NetworkId,
+    /// The epoch new envelopes are sealed under.
+    pub(super) epoch: u32,
+    /// The zone coordinators enter dates in.
+    pub(super) tz: String,
+    /// The network's name, once the node is part of one (founded or joined).
+    #[serde(default)]
+    pub(super) network_name: Option<String>,
+    /// Created with `init --device`: waits to join an existing organisation as its device.
+    #[serde(default)]
+    pub(super) device_pending: bool,
+}
+
+/// The keys and organisations allowed to write, as this node knows them. Until the signed
+/// membership log arrives (networking), it holds this node's own key and any partner keys the
+/// node was told to trust.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Members {
+    pub(super) by_key: BTreeMap<PublicKey, OrgId>,
+}
+
+impl Members {
+    /// The organisation a key writes for.
+    pub fn org_of(&self, key: &PublicKey) -> Option<OrgId> {
+        self.by_key.get(key).copied()
+    }
+
+    /// Every key and its organisation.
+    pub fn iter(&self) -> impl Iterator<Item = (&PublicKey, &OrgId)> {
+        self.by_key.iter()
+    }
+}
+
+impl Authority for Members {
+    fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        self.by_key.get(author) == Some(partition)
+    }
+}
+
+/// Who may write: the membership log's member set once there is one, else the local list;
+/// `caps` are the revoked keys' limits ([`limits`]).
+pub(super) struct Writers<'a> {
+    members: &'a Members,
+    log: Option<&'a MembershipLog>,
+    caps: &'a BTreeMap<PublicKey, u64>,
+}
+
+impl Authority for Writers<'_> {
+    fn may_write(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        match self.log {
+            Some(log) => log.state().may_write(author, partition),
+            None => self.members.may_write(author, partition),
+        }
+    }
+
+    /// A revoked key's envelopes are accepted up to its limit: the cut of its revocation (what
+    /// the revoker had accepted), or further where a still-valid key's change builds on them.
+    fn may_write_seq(&self, author: &PublicKey, partition: &OrgId, seq: u64) -> bool {
+        match self.log {
+            Some(log) => match log.state().write_limit(author, partition) {
+                WriteLimit::Member => true,
+                WriteLimit::Revoked { cut } => seq <= self.caps.get(author).copied().unwrap_or(cut),
+                WriteLimit::NotMember => false,
+            },
+            None => self.members.may_write(author, partition),
+        }
+    }
+
+    /// A revoked key's envelope beyond its limit waits, in case a still-valid key's change
+    /// turns out to build on it.
+    fn may_write_later(&self, author: &PublicKey, partition: &OrgId) -> bool {
+        self.log.is_some_and(|log| {
+            matches!(
+                log.state().write_limit(author, partition),
+                WriteLimit::Revoked { .. }
+            )
+        })
+    }
+}
+
+/// Encodes epoch keys for the sealed `epoch-keys` record: per key, the epoch (u32) and 32 bytes.
+pub(super) fn encode_keys(ring: &EpochKeyring) -> Vec<u8> {
+    let mut out = Vec::new();
+    for k in ring.all() {
+        out.extend_from_slice(&k.epoch().0.to_be_bytes());
+        out.extend_from_slice(k.key().as_bytes());
+    }
+    out
+}
+
+/// Decodes the sealed `epoch-keys` record, or `None` when it is damaged.
+pub(super) fn decode_keys(bytes: &[u8]) -> Option<EpochKeyring> {
+    if !bytes.len().is_multiple_of(36) {
+        return None;
+    }
+    let mut ring = EpochKeyring::new();
+    for chunk in bytes.chunks_exact(36) {
+        let e = u32::from_be_bytes(chunk[..4].try_into().ok()?);
+        let k: [u8; 32] = chunk[4..].try_into().ok()?;
+        ring.insert(EpochKey::new(Epoch(e), SymmetricKey::from_bytes(&k)));
+    }
+    Some(ring)
+}
+
+/// Version of the `peers` record.
+const PEERS_RECORD_VERSION: u8 = 1;
+
+/// Addresses kept per partner device; older ones are dropped first.
+const MAX_ADDRESSES_PER_PEER: usize = 8;
+
+/// Where partner devices can be reached: what the user configured, what invitations carried,
+/// what members said about themselves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerBook {
+    version: u8,
+    entries: BTreeMap<PublicKey, Vec<String>>,
+}
+
+impl Default for PeerBook {
+    fn default() -> Self {
+        PeerBook {
+            version: PEERS_RECORD_VERSION,
+            entries: BTreeMap::new(),
+        }
+    }
+}
+
+impl PeerBook {
+    /// Every known (device, address) pair.
+    pub fn pairs(&self) -> Vec<(PublicKey, String)> {
+        self.entries
+            .iter()
+            .flat_map(|(k, addrs)| addrs.iter().map(move |a| (*k, a.clone())))
+            .collect()
+    }
+
+    /// The addresses known for `key`.
+    pub fn addresses(&self, key: &PublicKey) -> &[String] {
+        self.entries.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds an address (most recent last); whether it was new.
+    pub(super) fn add(&mut self, key: PublicKey, addr: &str) -> bool {
+        let list = self.entries.entry(key).or_default();
+        if list.iter().any(|a| a == addr) {
+            return false;
+        }
+        list.push(addr.to_string());
+        if list.len() > MAX_ADDRESSES_PER_PEER {
+            list.remove(0);
+        }
+        true
+    }
+}
