@@ -37,6 +37,7 @@ mod audit;
 mod bundle;
 mod document;
 mod limits;
+mod local_snapshot;
 mod mailbox;
 mod network;
 mod network_state;
@@ -45,6 +46,7 @@ mod roles;
 mod snapshot;
 
 use document::{DocumentState, Partitions, Slot};
+use local_snapshot::{decode_snapshot, encode_snapshot};
 use network_state::{NetworkState, NodeRecord, decode_keys, encode_keys};
 
 pub use audit::Exposure;
@@ -75,9 +77,6 @@ const REPUBLISH_CHUNK_BYTES: usize = 1024 * 1024;
 
 /// The version of the node record.
 const NODE_RECORD_VERSION: u8 = 1;
-
-/// The version of the local snapshot encoding (2 adds the cached view).
-const SNAPSHOT_VERSION: u8 = 2;
 
 const REC_IDENTITY: &str = "identity";
 const REC_NODE: &str = "node";
@@ -843,19 +842,6 @@ impl Replica {
         Ok(ids)
     }
 
-    fn own_offer(&self, id: OfferId, action: OfferAction) -> Result<(), ReplicaError> {
-        match self.doc.view.offer(self.net.node.org, id) {
-            Some(_) => Ok(()),
-            None if self.doc.view.offers().any(|o| o.id == id) => {
-                Err(WriteRefusal::NotOwnOffer { offer: id, action }.into())
-            }
-            None => Err(ReplicaError::NotFound {
-                what: RecordKind::Offer,
-                text: id.to_string(),
-            }),
-        }
-    }
-
     /// Changes one of this organisation's offers.
     pub fn update_offer(
         &mut self,
@@ -863,7 +849,8 @@ impl Replica {
         patch: OfferPatch,
         now: Time,
     ) -> Result<(), ReplicaError> {
-        self.own_offer(id, OfferAction::Change)?;
+        self.doc
+            .own_offer(self.net.node.org, id, OfferAction::Change)?;
         let wids: Vec<WindowId> = patch
             .add_windows
             .iter()
@@ -876,7 +863,8 @@ impl Replica {
 
     /// Withdraws one of this organisation's offers (final).
     pub fn withdraw_offer(&mut self, id: OfferId, now: Time) -> Result<(), ReplicaError> {
-        self.own_offer(id, OfferAction::Withdraw)?;
+        self.doc
+            .own_offer(self.net.node.org, id, OfferAction::Withdraw)?;
         self.write(now, |p| p.withdraw_offer(id).map(|t| ((), t)))
     }
 
@@ -887,7 +875,8 @@ impl Replica {
         now: Time,
         expires_in: Option<i64>,
     ) -> Result<(), ReplicaError> {
-        self.own_offer(id, OfferAction::Confirm)?;
+        self.doc
+            .own_offer(self.net.node.org, id, OfferAction::Confirm)?;
         self.write(now, |p| {
             p.confirm_offer(id, now, expires_in).map(|t| ((), t))
         })
@@ -895,68 +884,14 @@ impl Replica {
 
     /// Places a hold on a partner's offer.
     pub fn place_hold(&mut self, req: HoldRequest, now: Time) -> Result<HoldId, ReplicaError> {
-        let offer =
-            self.doc
-                .view
-                .offer(req.owner, req.offer)
-                .ok_or_else(|| ReplicaError::NotFound {
-                    what: RecordKind::Offer,
-                    text: req.offer.to_string(),
-                })?;
-        if offer.owner == self.net.node.org {
-            return Err(WriteRefusal::OwnOffer { offer: offer.id }.into());
-        }
-        if offer.withdrawn {
-            return Err(WriteRefusal::OfferWithdrawn { offer: offer.id }.into());
-        }
-        let window = offer
-            .windows
-            .iter()
-            .find(|w| w.id == req.window)
-            .ok_or_else(|| ReplicaError::NotFound {
-                what: RecordKind::Window,
-                text: req.window.to_string(),
-            })?;
-        if window.cancelled {
-            return Err(WriteRefusal::WindowCancelled {
-                offer: offer.id,
-                window: window.id,
-            }
-            .into());
-        }
-        let (from, to) = match req.interval {
-            Some(iv) => iv,
-            None => puente_crdt::view::occurrences(window, now, Time(i64::MAX), offer.expires_at)
-                .first()
-                .map(|(s, e)| (*s.max(&now), *e))
-                .ok_or(WriteRefusal::NoOccurrenceLeft { window: window.id })?,
-        };
-        let fits = puente_crdt::view::occurrences(window, from, to, offer.expires_at.max(to))
-            .iter()
-            .any(|(s, e)| *s <= from && to <= *e);
-        if !fits {
-            return Err(WriteRefusal::OutsideOccurrence { window: window.id }.into());
-        }
-        let hold = Hold {
-            id: HoldId::from_bytes(random_bytes()),
-            requester: self.net.node.org,
-            owner: offer.owner,
-            offer: offer.id,
-            window: window.id,
-            qty: req.qty,
-            from,
-            to,
-            created_at: now,
-            expires_at: now.plus(offer.fields.kind.default_hold_secs()),
-            released: false,
-        };
+        let hold = self.doc.new_hold(&req, self.net.node.org, now)?;
         let id = hold.id;
         self.write(now, |p| p.place_hold(&hold).map(|t| (id, t)))
     }
 
     /// Releases a hold this organisation placed.
     pub fn release_hold(&mut self, id: HoldId, now: Time) -> Result<(), ReplicaError> {
-        let hold = self.find_hold(id)?;
+        let hold = self.doc.find_hold(id)?;
         if hold.requester != self.net.node.org {
             return Err(WriteRefusal::NotRequester { hold: id }.into());
         }
@@ -970,42 +905,21 @@ impl Replica {
         decision: Decision,
         now: Time,
     ) -> Result<(), ReplicaError> {
-        let hold = self.find_hold(id)?;
+        let hold = self.doc.find_hold(id)?;
         if hold.owner != self.net.node.org {
             return Err(WriteRefusal::NotOfferOwner { hold: id }.into());
         }
         self.write(now, |p| p.decide(id, decision).map(|t| ((), t)))
     }
 
-    fn find_hold(&self, id: HoldId) -> Result<Hold, ReplicaError> {
-        self.doc
-            .view
-            .holds_by_prefix(&id.to_string())
-            .into_iter()
-            .find(|h| h.id == id)
-            .cloned()
-            .ok_or_else(|| ReplicaError::NotFound {
-                what: RecordKind::Hold,
-                text: id.to_string(),
-            })
-    }
-
     /// The offer an id or unique id prefix (at least 4 characters) names.
     pub fn resolve_offer(&self, text: &str) -> Result<&Offer, ReplicaError> {
-        resolve(
-            RecordKind::Offer,
-            text,
-            self.doc.view.offers_by_prefix(text.trim()),
-        )
+        self.doc.resolve_offer(text)
     }
 
     /// The hold an id or unique id prefix names.
     pub fn resolve_hold(&self, text: &str) -> Result<&Hold, ReplicaError> {
-        resolve(
-            RecordKind::Hold,
-            text,
-            self.doc.view.holds_by_prefix(text.trim()),
-        )
+        self.doc.resolve_hold(text)
     }
 
     /// Trusts `key` to write for `org`. This is the local trust store that the signed
@@ -1271,28 +1185,6 @@ impl Replica {
     }
 }
 
-fn resolve<'a, T>(what: RecordKind, text: &str, found: Vec<&'a T>) -> Result<&'a T, ReplicaError> {
-    let t = text.trim();
-    if t.len() < 4 {
-        return Err(ReplicaError::NotFound {
-            what,
-            text: t.to_string(),
-        });
-    }
-    match found.len() {
-        0 => Err(ReplicaError::NotFound {
-            what,
-            text: t.to_string(),
-        }),
-        1 => Ok(found[0]),
-        count => Err(ReplicaError::Ambiguous {
-            what,
-            text: t.to_string(),
-            count,
-        }),
-    }
-}
-
 /// Decodes the changes of an accepted envelope, or `None` when any of them does not decode or
 /// names another actor than the key that signed the envelope. Live ingest and start-up replay
 /// both use this, so a quarantined envelope is skipped the same way on every path.
@@ -1323,55 +1215,6 @@ fn decode_json<T: for<'de> Deserialize<'de>>(
     what: &'static str,
 ) -> Result<T, ReplicaError> {
     serde_json::from_slice(bytes).map_err(|_| ReplicaError::Damaged(what))
-}
-
-/// Local snapshot encoding (v2): version byte, partition count (u32), then per partition the
-/// 10-byte organisation id, a u32 length and the automerge `save()` bytes; then a u32 length and
-/// the encoded view derived from exactly those partitions. Without a view, v1 (no view section).
-fn encode_snapshot(parts: &[(OrgId, Vec<u8>)], view: Option<&[u8]>) -> Vec<u8> {
-    let len: usize = parts.iter().map(|(_, b)| b.len() + 14).sum();
-    let mut out = Vec::with_capacity(len + 9 + view.map_or(0, <[u8]>::len));
-    out.push(if view.is_some() { SNAPSHOT_VERSION } else { 1 });
-    out.extend_from_slice(&u32::try_from(parts.len()).unwrap_or(u32::MAX).to_be_bytes());
-    for (org, bytes) in parts {
-        out.extend_from_slice(org.as_bytes());
-        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend_from_slice(bytes);
-    }
-    if let Some(view) = view {
-        out.extend_from_slice(&u32::try_from(view.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend_from_slice(view);
-    }
-    out
-}
-
-/// The partitions and, from v2 on, the cached view of a local snapshot.
-type DecodedSnapshot<'a> = (Vec<(OrgId, &'a [u8])>, Option<&'a [u8]>);
-
-fn decode_snapshot(bytes: &[u8]) -> Option<DecodedSnapshot<'_>> {
-    let (&version, mut rest) = bytes.split_first()?;
-    if version != 1 && version != SNAPSHOT_VERSION {
-        return None;
-    }
-    let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
-    rest = &rest[4..];
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let org: [u8; 10] = rest.get(..10)?.try_into().ok()?;
-        let len = u32::from_be_bytes(rest.get(10..14)?.try_into().ok()?) as usize;
-        let doc = rest.get(14..14 + len)?;
-        out.push((OrgId::from_bytes(org), doc));
-        rest = &rest[14 + len..];
-    }
-    let view = if version == 1 {
-        None
-    } else {
-        let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        let v = rest.get(4..4 + len)?;
-        rest = &rest[4 + len..];
-        Some(v)
-    };
-    rest.is_empty().then_some((out, view))
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use puente_crdt::{OrgId, Partition, Touched, View};
+use puente_crdt::{Hold, HoldId, Offer, OfferId, OrgId, Partition, Time, Touched, View};
 
-use super::{ReplicaError, Stats, limits, snapshot};
+use super::{
+    HoldRequest, OfferAction, RecordKind, ReplicaError, Stats, WriteRefusal, limits, snapshot,
+};
 use crate::envelope::admission::Admission;
 use crate::identity::PublicKey;
 use crate::keys::NetworkId;
@@ -118,11 +120,153 @@ impl DocumentState {
         Ok(p.apply_changes(changes).map(|t| self.view.refresh(p, &t)))
     }
 
+    /// Whether offer `id` is `org`'s own, which `action` needs.
+    pub(super) fn own_offer(
+        &self,
+        org: OrgId,
+        id: OfferId,
+        action: OfferAction,
+    ) -> Result<(), ReplicaError> {
+        match self.view.offer(org, id) {
+            Some(_) => Ok(()),
+            None if self.view.offers().any(|o| o.id == id) => {
+                Err(WriteRefusal::NotOwnOffer { offer: id, action }.into())
+            }
+            None => Err(ReplicaError::NotFound {
+                what: RecordKind::Offer,
+                text: id.to_string(),
+            }),
+        }
+    }
+
+    /// The hold `id` names.
+    pub(super) fn find_hold(&self, id: HoldId) -> Result<Hold, ReplicaError> {
+        self.view
+            .holds_by_prefix(&id.to_string())
+            .into_iter()
+            .find(|h| h.id == id)
+            .cloned()
+            .ok_or_else(|| ReplicaError::NotFound {
+                what: RecordKind::Hold,
+                text: id.to_string(),
+            })
+    }
+
+    /// The offer an id or unique id prefix (at least 4 characters) names.
+    pub(super) fn resolve_offer(&self, text: &str) -> Result<&Offer, ReplicaError> {
+        resolve(
+            RecordKind::Offer,
+            text,
+            self.view.offers_by_prefix(text.trim()),
+        )
+    }
+
+    /// The hold an id or unique id prefix names.
+    pub(super) fn resolve_hold(&self, text: &str) -> Result<&Hold, ReplicaError> {
+        resolve(
+            RecordKind::Hold,
+            text,
+            self.view.holds_by_prefix(text.trim()),
+        )
+    }
+
+    /// The hold `org` asks for with `req` at `now`, checked against the view: on a partner's
+    /// offer that is not withdrawn, in a window that is not cancelled, inside one occurrence.
+    pub(super) fn new_hold(
+        &self,
+        req: &HoldRequest,
+        org: OrgId,
+        now: Time,
+    ) -> Result<Hold, ReplicaError> {
+        let offer =
+            self.view
+                .offer(req.owner, req.offer)
+                .ok_or_else(|| ReplicaError::NotFound {
+                    what: RecordKind::Offer,
+                    text: req.offer.to_string(),
+                })?;
+        if offer.owner == org {
+            return Err(WriteRefusal::OwnOffer { offer: offer.id }.into());
+        }
+        if offer.withdrawn {
+            return Err(WriteRefusal::OfferWithdrawn { offer: offer.id }.into());
+        }
+        let window = offer
+            .windows
+            .iter()
+            .find(|w| w.id == req.window)
+            .ok_or_else(|| ReplicaError::NotFound {
+                what: RecordKind::Window,
+                text: req.window.to_string(),
+            })?;
+        if window.cancelled {
+            return Err(WriteRefusal::WindowCancelled {
+                offer: offer.id,
+                window: window.id,
+            }
+            .into());
+        }
+        let (from, to) = match req.interval {
+            Some(iv) => iv,
+            None => puente_crdt::view::occurrences(window, now, Time(i64::MAX), offer.expires_at)
+                .first()
+                .map(|(s, e)| (*s.max(&now), *e))
+                .ok_or(WriteRefusal::NoOccurrenceLeft { window: window.id })?,
+        };
+        let fits = puente_crdt::view::occurrences(window, from, to, offer.expires_at.max(to))
+            .iter()
+            .any(|(s, e)| *s <= from && to <= *e);
+        if !fits {
+            return Err(WriteRefusal::OutsideOccurrence { window: window.id }.into());
+        }
+        Ok(Hold {
+            id: HoldId::from_bytes(super::random_bytes()),
+            requester: org,
+            owner: offer.owner,
+            offer: offer.id,
+            window: window.id,
+            qty: req.qty,
+            from,
+            to,
+            created_at: now,
+            expires_at: now.plus(offer.fields.kind.default_hold_secs()),
+            released: false,
+        })
+    }
+
     /// Refreshes the view from `org`'s partition, if it is loaded, with what `touched` names.
     pub(super) fn refresh_view(&mut self, org: OrgId, touched: &Touched) {
         if let Some(p) = self.partitions.loaded(org) {
             self.view.refresh(p, touched);
         }
+    }
+}
+
+/// The one record of `found` that `text` (an id or unique id prefix of at least 4 characters)
+/// names.
+pub(super) fn resolve<'a, T>(
+    what: RecordKind,
+    text: &str,
+    found: Vec<&'a T>,
+) -> Result<&'a T, ReplicaError> {
+    let t = text.trim();
+    if t.len() < 4 {
+        return Err(ReplicaError::NotFound {
+            what,
+            text: t.to_string(),
+        });
+    }
+    match found.len() {
+        0 => Err(ReplicaError::NotFound {
+            what,
+            text: t.to_string(),
+        }),
+        1 => Ok(found[0]),
+        count => Err(ReplicaError::Ambiguous {
+            what,
+            text: t.to_string(),
+            count,
+        }),
     }
 }
 

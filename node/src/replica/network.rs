@@ -27,7 +27,7 @@ use crate::invite::{
 };
 use crate::keys::{Epoch, EpochKey, EpochKeys, NetworkId};
 use crate::membership::{
-    Body, Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
+    Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
 };
 use crate::store::{Store, WriteBatch};
 
@@ -385,11 +385,7 @@ impl Replica {
 
     /// Every accepted membership op in canonical (causal) order: what a joining node needs.
     pub fn membership_ops(&self) -> Vec<Vec<u8>> {
-        self.net
-            .membership
-            .as_ref()
-            .map(|log| log.ops().map(Op::to_bytes).collect())
-            .unwrap_or_default()
+        self.net.membership_ops()
     }
 
     /// Devices of other members: who may connect to this node. Before a network exists, the
@@ -805,15 +801,7 @@ impl Replica {
     }
 
     fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {
-        let log = self
-            .net
-            .membership
-            .as_ref()
-            .ok_or(NetworkRefusal::NotInNetwork)?;
-        if !log.state().is_admin_device(&self.public) {
-            return Err(NetworkRefusal::NotAdmin { action }.into());
-        }
-        Ok(log)
+        Ok(self.net.admin_log(&self.public, action)?)
     }
 
     /// Where partner devices are known to listen.
@@ -843,20 +831,12 @@ impl Replica {
 
     /// The organisation names and roles of the membership log, for status lines.
     pub fn member_orgs(&self) -> Vec<crate::membership::Org> {
-        self.net
-            .membership
-            .as_ref()
-            .map(|log| log.state().orgs())
-            .unwrap_or_default()
+        self.net.member_orgs()
     }
 
     /// The display name a membership op gives the founding organisation, if any.
     pub fn founder_name(&self) -> Option<String> {
-        let log = self.net.membership.as_ref()?;
-        match log.get(&log.genesis())?.body() {
-            Body::Create { name, .. } => Some(name.clone()),
-            _ => None,
-        }
+        self.net.founder_name()
     }
 }
 
@@ -904,12 +884,7 @@ impl Replica {
 
     /// The keys of invitations a joiner may still connect with at `now`.
     pub fn reachable_invitations(&self, now: Time) -> Vec<PublicKey> {
-        self.net
-            .invitations
-            .iter()
-            .filter(|i| i.reachable(now))
-            .map(Invitation::key)
-            .collect()
+        self.net.reachable_invitations(now)
     }
 
     /// Handles a join request that arrived on a connection authenticated as `invitation`:

@@ -11,17 +11,17 @@
 
 use std::collections::BTreeMap;
 
-use puente_crdt::OrgId;
+use puente_crdt::{OrgId, Time};
 use serde::{Deserialize, Serialize};
 
-use super::WriteRefusal;
+use super::{AdminAction, NetworkRefusal, WriteRefusal};
 use crate::crypto::seal::SymmetricKey;
 use crate::envelope::admission::Authority;
 use crate::envelope::format::BuildsOn;
 use crate::identity::PublicKey;
 use crate::invite::Invitation;
 use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys as _, NetworkId};
-use crate::membership::{MembershipLog, WriteLimit};
+use crate::membership::{Body, MembershipLog, Op, Org, WriteLimit};
 
 /// The network half of a replica (see the module documentation).
 #[derive(Debug)]
@@ -105,6 +105,56 @@ impl NetworkState {
         self.membership
             .as_ref()
             .is_some_and(|log| log.state().is_admin_device(device))
+    }
+
+    /// Every accepted membership op in canonical (causal) order: what a joining node needs.
+    pub(super) fn membership_ops(&self) -> Vec<Vec<u8>> {
+        self.membership
+            .as_ref()
+            .map(|log| log.ops().map(Op::to_bytes).collect())
+            .unwrap_or_default()
+    }
+
+    /// The membership log, if `device` may take the admin `action` in it.
+    pub(super) fn admin_log(
+        &self,
+        device: &PublicKey,
+        action: AdminAction,
+    ) -> Result<&MembershipLog, NetworkRefusal> {
+        let log = self
+            .membership
+            .as_ref()
+            .ok_or(NetworkRefusal::NotInNetwork)?;
+        if !log.state().is_admin_device(device) {
+            return Err(NetworkRefusal::NotAdmin { action });
+        }
+        Ok(log)
+    }
+
+    /// The organisation names and roles of the membership log.
+    pub(super) fn member_orgs(&self) -> Vec<Org> {
+        self.membership
+            .as_ref()
+            .map(|log| log.state().orgs())
+            .unwrap_or_default()
+    }
+
+    /// The display name the founding op gives the founding organisation, if any.
+    pub(super) fn founder_name(&self) -> Option<String> {
+        let log = self.membership.as_ref()?;
+        match log.get(&log.genesis())?.body() {
+            Body::Create { name, .. } => Some(name.clone()),
+            _ => None,
+        }
+    }
+
+    /// The keys of invitations a joiner may still connect with at `now`.
+    pub(super) fn reachable_invitations(&self, now: Time) -> Vec<PublicKey> {
+        self.invitations
+            .iter()
+            .filter(|i| i.reachable(now))
+            .map(Invitation::key)
+            .collect()
     }
 }
 

@@ -46,9 +46,8 @@ use puente_crdt::automerge::{Automerge, ChangeHash};
 use puente_crdt::{OrgId, Partition, Touched};
 use zeroize::Zeroizing;
 
-use super::{
-    Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, encode_snapshot, signed_changes,
-};
+use super::local_snapshot::encode_snapshot;
+use super::{Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, signed_changes};
 use crate::envelope::admission::{Accepted, Admission, Authority};
 use crate::envelope::chunk::{self, ChunkError};
 use crate::envelope::format::EnvelopeError;
@@ -1259,7 +1258,8 @@ mod tests {
         let local = b.store.get_snapshot(SNAPSHOT_NAME).expect("reads");
         let local = local.expect("written with the ingest");
         assert_eq!(local.log_index, b.stats().log_len);
-        let (parts, view) = super::super::decode_snapshot(&local.bytes).expect("decodes");
+        let (parts, view) =
+            super::super::local_snapshot::decode_snapshot(&local.bytes).expect("decodes");
         let document = Snapshot::from_bytes(&bytes)
             .expect("parses")
             .open(&a.net.keys)
