@@ -1059,18 +1059,7 @@ impl Replica {
         }
         let claims = self.record_claims(&applied, &mut batch);
         self.commit_or_poison(batch)?;
-        for (env, opened) in applied {
-            self.doc.note_appended(env.author(), env.seq());
-            let Some(decoded) = signed_changes(&env.author(), opened.changes) else {
-                // Quarantined: signed and in order, but not valid changes by their signer.
-                tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
-                continue;
-            };
-            let org = env.partition();
-            if let Err(e) = self.doc.apply(org, decoded)? {
-                tracing::warn!(partition = %org, error = %e, "a change did not apply");
-            }
-        }
+        self.doc.apply_accepted(applied)?;
         Ok(claims)
     }
 

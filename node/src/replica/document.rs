@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use puente_crdt::{Hold, HoldId, Offer, OfferId, OrgId, Partition, Time, Touched, View};
 
 use super::{
-    HoldRequest, OfferAction, RecordKind, ReplicaError, Stats, WriteRefusal, limits, snapshot,
+    HoldRequest, OfferAction, RecordKind, ReplicaError, Stats, WriteRefusal, limits,
+    signed_changes, snapshot,
 };
-use crate::envelope::admission::Admission;
+use crate::envelope::admission::{Accepted, Admission};
 use crate::identity::PublicKey;
 use crate::keys::NetworkId;
 
@@ -92,6 +93,26 @@ impl DocumentState {
     pub(super) fn note_appended(&mut self, author: PublicKey, seq: u64) {
         self.log_index.insert((author, seq), self.log_len);
         self.log_len += 1;
+    }
+
+    /// Applies envelopes admission accepted, once they are in the log: notes each one's place
+    /// and applies its changes to its partition and the view. An envelope whose changes are
+    /// not its signer's is quarantined (kept in the log, applied nowhere); a change that does
+    /// not apply leaves its partition as it was.
+    pub(super) fn apply_accepted(&mut self, applied: Vec<Accepted>) -> Result<(), ReplicaError> {
+        for (env, opened) in applied {
+            self.note_appended(env.author(), env.seq());
+            let Some(decoded) = signed_changes(&env.author(), opened.changes) else {
+                // Quarantined: signed and in order, but not valid changes by their signer.
+                tracing::warn!(partition = %env.partition(), "quarantined an envelope whose changes are not its signer's");
+                continue;
+            };
+            let org = env.partition();
+            if let Err(e) = self.apply(org, decoded)? {
+                tracing::warn!(partition = %org, error = %e, "a change did not apply");
+            }
+        }
+        Ok(())
     }
 
     /// The log indices of the envelopes that count and that a peer with version vector `have`
@@ -340,5 +361,218 @@ impl Partitions {
                 Slot::Loaded(p) => (*org, p.save()),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use puente_crdt::test_utils::sample_offer;
+    use puente_crdt::{HoldId, WindowId};
+
+    use super::*;
+    use crate::envelope::admission::Admitted;
+    use crate::envelope::format::Envelope;
+    use crate::identity::{SecretKey, org_id_for};
+    use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys as _};
+    use crate::replica::Members;
+
+    const NOW: Time = Time(1_795_000_000);
+
+    /// A partner organisation's device, the change its first offer makes and the keys to seal
+    /// it with.
+    struct Partner {
+        key: SecretKey,
+        org: OrgId,
+        network: NetworkId,
+        ring: EpochKeyring,
+        members: Members,
+    }
+
+    impl Partner {
+        fn new() -> Self {
+            let key = SecretKey::from_bytes(&[7; 32]);
+            let org = org_id_for(&key.public());
+            let mut ring = EpochKeyring::new();
+            ring.insert(EpochKey::generate(Epoch(0)));
+            let mut members = Members::default();
+            members.by_key.insert(key.public(), org);
+            Partner {
+                key,
+                org,
+                network: NetworkId::from_bytes([3; 16]),
+                ring,
+                members,
+            }
+        }
+
+        /// Envelope `seq`, holding one new offer written with the partner's own actor.
+        fn envelope(&self, doc: &mut Partition, seq: u64, handle: &str) -> (OfferId, Envelope) {
+            let id = OfferId::from_bytes([seq as u8; 10]);
+            let offer = sample_offer(handle, NOW);
+            let wids: Vec<WindowId> = offer
+                .windows
+                .iter()
+                .map(|_| WindowId::from_bytes([seq as u8 + 100; 10]))
+                .collect();
+            doc.add_offer(id, &offer, &wids, NOW).expect("adds");
+            let change = doc.commit().expect("a change");
+            let key = self.ring.key(Epoch(0)).expect("epoch key");
+            let env = Envelope::seal(
+                self.network,
+                self.org,
+                &self.key,
+                seq,
+                Epoch(0),
+                key,
+                &[change],
+            )
+            .expect("seals");
+            (id, env)
+        }
+
+        /// Admits `env` into `state` as ingest does, without a store.
+        fn deliver(&self, state: &mut DocumentState, env: Envelope) -> usize {
+            let writers = |author: &PublicKey, org: &OrgId| {
+                crate::envelope::admission::Authority::may_write(&self.members, author, org)
+            };
+            match state
+                .admission
+                .admit(env, &writers, &self.ring)
+                .expect("admitted")
+            {
+                Admitted::Apply(list) => {
+                    let n = list.len();
+                    state.apply_accepted(list).expect("applies");
+                    n
+                }
+                other => panic!("not applied: {other:?}"),
+            }
+        }
+    }
+
+    fn state(partner: &Partner) -> DocumentState {
+        DocumentState::new(partner.network, SecretKey::from_bytes(&[1; 32]).public())
+    }
+
+    #[test]
+    fn accepted_envelopes_reach_the_partition_the_view_and_the_log_index() {
+        let partner = Partner::new();
+        let mut doc = Partition::new(partner.org, partner.key.public().as_bytes());
+        let mut state = state(&partner);
+        let (first, env1) = partner.envelope(&mut doc, 1, "beds-1");
+        let (second, env2) = partner.envelope(&mut doc, 2, "beds-2");
+        // The second arrives first and waits for its predecessor, then both apply in order.
+        assert!(matches!(
+            state.admission.admit(
+                env2.clone(),
+                &|_: &PublicKey, _: &OrgId| true,
+                &partner.ring
+            ),
+            Ok(Admitted::Waiting { .. })
+        ));
+        assert_eq!(partner.deliver(&mut state, env1), 2);
+        assert!(state.view.offer(partner.org, first).is_some());
+        assert!(state.view.offer(partner.org, second).is_some());
+        assert_eq!(state.log_len, 2);
+        assert_eq!(state.log_index.get(&(partner.key.public(), 1)), Some(&0));
+        assert_eq!(state.log_index.get(&(partner.key.public(), 2)), Some(&1));
+        assert_eq!(
+            state.version_vector(),
+            BTreeMap::from([(partner.key.public(), 2)])
+        );
+        let stats = state.stats();
+        assert_eq!(stats.log_len, 2);
+        assert_eq!(stats.since_snapshot, 2);
+        assert_eq!(stats.offers_by_owner.get(&partner.org), Some(&2));
+        assert_eq!(state.missing_from(&BTreeMap::new()), vec![0, 1]);
+        assert_eq!(
+            state.missing_from(&BTreeMap::from([(partner.key.public(), 1)])),
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn a_revoked_keys_envelopes_beyond_its_limit_count_for_nothing() {
+        let partner = Partner::new();
+        let mut doc = Partition::new(partner.org, partner.key.public().as_bytes());
+        let mut state = state(&partner);
+        for seq in 1..=3 {
+            let (_, env) = partner.envelope(&mut doc, seq, &format!("beds-{seq}"));
+            partner.deliver(&mut state, env);
+        }
+        state.limits.caps.insert(partner.key.public(), 1);
+        assert!(state.counts(&partner.key.public(), 1));
+        assert!(!state.counts(&partner.key.public(), 2));
+        assert_eq!(
+            state.version_vector(),
+            BTreeMap::from([(partner.key.public(), 1)])
+        );
+        assert_eq!(state.missing_from(&BTreeMap::new()), vec![0]);
+    }
+
+    #[test]
+    fn an_envelope_whose_changes_are_not_its_signers_is_quarantined() {
+        let partner = Partner::new();
+        // The change names another actor than the key that signs the envelope.
+        let mut doc = Partition::new(partner.org, &[9; 32]);
+        let mut state = state(&partner);
+        let (id, env) = partner.envelope(&mut doc, 1, "beds-1");
+        assert_eq!(partner.deliver(&mut state, env), 1);
+        assert_eq!(state.log_len, 1, "kept in the log");
+        assert!(
+            state.view.offer(partner.org, id).is_none(),
+            "applied nowhere"
+        );
+    }
+
+    #[test]
+    fn holds_are_checked_against_the_view() {
+        let partner = Partner::new();
+        let mut doc = Partition::new(partner.org, partner.key.public().as_bytes());
+        let mut state = state(&partner);
+        let (id, env) = partner.envelope(&mut doc, 1, "beds-1");
+        partner.deliver(&mut state, env);
+        let offer = state.view.offer(partner.org, id).expect("offer").clone();
+        let me = OrgId::from_bytes([5; 10]);
+        let request = HoldRequest {
+            owner: partner.org,
+            offer: id,
+            window: offer.windows[0].id,
+            qty: 1,
+            interval: None,
+        };
+        let hold = state.new_hold(&request, me, NOW).expect("a hold");
+        assert_eq!(
+            (hold.requester, hold.owner, hold.offer),
+            (me, partner.org, id)
+        );
+        assert!(matches!(
+            state.new_hold(&request, partner.org, NOW),
+            Err(ReplicaError::Write(WriteRefusal::OwnOffer { .. }))
+        ));
+        assert!(matches!(
+            state.own_offer(me, id, OfferAction::Change),
+            Err(ReplicaError::Write(WriteRefusal::NotOwnOffer { .. }))
+        ));
+        assert!(
+            state
+                .own_offer(partner.org, id, OfferAction::Change)
+                .is_ok()
+        );
+        assert!(matches!(
+            state.find_hold(HoldId::from_bytes([0; 10])),
+            Err(ReplicaError::NotFound {
+                what: RecordKind::Hold,
+                ..
+            })
+        ));
+        assert_eq!(
+            state.resolve_offer(&id.to_string()).expect("resolves").id,
+            id
+        );
+        assert!(matches!(
+            state.resolve_offer("ab"),
+            Err(ReplicaError::NotFound { .. })
+        ));
     }
 }

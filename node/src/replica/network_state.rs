@@ -323,3 +323,158 @@ impl PeerBook {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{AgreementSecret, SecretKey, org_id_for};
+
+    fn founder() -> SecretKey {
+        SecretKey::from_bytes(&[11; 32])
+    }
+
+    /// A network state on its own: `me` trusted by hand, epoch 0's key held.
+    fn state(me: &SecretKey) -> NetworkState {
+        let public = me.public();
+        let org = org_id_for(&public);
+        let network = NetworkId::from_bytes([4; 16]);
+        let mut keys = EpochKeyring::new();
+        keys.insert(EpochKey::generate(Epoch(0)));
+        let mut members = Members::default();
+        members.by_key.insert(public, org);
+        NetworkState {
+            node: NodeRecord {
+                version: 1,
+                org,
+                founding_key: public,
+                network,
+                epoch: 0,
+                tz: "America/Los_Angeles".into(),
+                network_name: None,
+                device_pending: false,
+            },
+            keys,
+            members,
+            membership: None,
+            peers: PeerBook::default(),
+            invitations: Vec::new(),
+        }
+    }
+
+    /// `me`'s state after founding a network named "Valley".
+    fn founded(me: &SecretKey) -> NetworkState {
+        let mut state = state(me);
+        let agreement = AgreementSecret::from_bytes(&[12; 32]).public();
+        let create =
+            Op::create(state.node.network, me, agreement, "Valley", 1_795_000_000).expect("op");
+        state.membership = Some(MembershipLog::new(create.as_bytes()).expect("log"));
+        state
+    }
+
+    #[test]
+    fn before_a_log_the_members_trusted_by_hand_decide_who_writes() {
+        let me = founder();
+        let mut state = state(&me);
+        let partner = SecretKey::from_bytes(&[13; 32]).public();
+        let partner_org = org_id_for(&partner);
+        let caps = BTreeMap::new();
+        assert!(!state.writers(&caps).may_write(&partner, &partner_org));
+        state.members.by_key.insert(partner, partner_org);
+        let writers = state.writers(&caps);
+        assert!(writers.may_write(&partner, &partner_org));
+        assert!(writers.may_write_seq(&partner, &partner_org, 1_000));
+        assert!(
+            !writers.may_write(&partner, &state.node.org),
+            "only for its own org"
+        );
+        assert!(!writers.may_write_later(&partner, &partner_org));
+        assert_eq!(state.member_devices(&me.public()), vec![partner]);
+        assert!(
+            state
+                .builds_on(&me.public(), BTreeMap::from([(partner, 3)]))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn once_there_is_a_log_it_alone_decides() {
+        let me = founder();
+        let mut state = founded(&me);
+        let org = state.node.org;
+        let trusted = SecretKey::from_bytes(&[13; 32]).public();
+        state.members.by_key.insert(trusted, org_id_for(&trusted));
+        let caps = BTreeMap::new();
+        let writers = state.writers(&caps);
+        assert!(writers.may_write(&me.public(), &org));
+        assert!(!writers.may_write(&trusted, &org_id_for(&trusted)));
+        assert!(state.is_admin(&me.public()));
+        assert!(!state.is_admin(&trusted));
+        assert!(state.admin_log(&me.public(), AdminAction::Invite).is_ok());
+        assert!(matches!(
+            state.admin_log(&trusted, AdminAction::Invite),
+            Err(NetworkRefusal::NotAdmin { .. })
+        ));
+        assert_eq!(state.founder_name().as_deref(), Some("Valley"));
+        assert_eq!(state.membership_ops().len(), 1);
+        assert_eq!(state.member_orgs().len(), 1);
+        assert!(state.member_devices(&me.public()).is_empty());
+        // This device's own envelopes are never something its next one builds on.
+        assert!(
+            state
+                .builds_on(&me.public(), BTreeMap::from([(me.public(), 3)]))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_write_needs_a_joined_device_and_the_current_epochs_key() {
+        let me = founder();
+        let mut state = state(&me);
+        assert_eq!(state.writable(), Ok(()));
+        assert!(state.seal_key().is_ok());
+        state.node.epoch = 1;
+        assert_eq!(state.epoch(), Epoch(1));
+        assert_eq!(state.writable(), Err(WriteRefusal::NoEpochKey { epoch: 1 }));
+        state.node.device_pending = true;
+        assert_eq!(state.writable(), Err(WriteRefusal::DevicePending));
+        assert!(matches!(
+            state.admin_log(&me.public(), AdminAction::Invite),
+            Err(NetworkRefusal::NotInNetwork)
+        ));
+    }
+
+    #[test]
+    fn epoch_keys_round_trip_and_damage_is_refused() {
+        let me = founder();
+        let mut state = state(&me);
+        state.keys.insert(EpochKey::generate(Epoch(3)));
+        let bytes = encode_keys(&state.keys);
+        assert_eq!(bytes.len(), 72);
+        let ring = decode_keys(&bytes).expect("decodes");
+        for epoch in [Epoch(0), Epoch(3)] {
+            assert_eq!(
+                ring.key(epoch).map(SymmetricKey::as_bytes),
+                state.keys.key(epoch).map(SymmetricKey::as_bytes)
+            );
+        }
+        assert!(decode_keys(&bytes[..35]).is_none());
+    }
+
+    #[test]
+    fn the_address_book_keeps_the_newest_addresses_once_each() {
+        let mut book = PeerBook::default();
+        let key = SecretKey::from_bytes(&[13; 32]).public();
+        assert!(book.add(key, "/ip4/192.0.2.1/udp/4001/quic-v1"));
+        assert!(!book.add(key, "/ip4/192.0.2.1/udp/4001/quic-v1"));
+        for port in 0..MAX_ADDRESSES_PER_PEER {
+            assert!(book.add(key, &format!("/ip4/192.0.2.2/udp/{port}/quic-v1")));
+        }
+        let kept = book.addresses(&key);
+        assert_eq!(kept.len(), MAX_ADDRESSES_PER_PEER);
+        assert!(
+            !kept.iter().any(|a| a.starts_with("/ip4/192.0.2.1/")),
+            "oldest dropped"
+        );
+        assert_eq!(book.pairs().len(), MAX_ADDRESSES_PER_PEER);
+    }
+}
