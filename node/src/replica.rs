@@ -46,7 +46,7 @@ mod roles;
 mod snapshot;
 
 use document::{DocumentState, Partitions, Slot};
-use local_snapshot::{decode_snapshot, encode_snapshot};
+use local_snapshot::decode_snapshot;
 use network_state::{NetworkState, NodeRecord, decode_keys, encode_keys};
 
 pub use audit::Exposure;
@@ -1011,18 +1011,7 @@ impl Replica {
         batch.put_record(REC_NODE, &encode_json(&node));
         batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
         self.store.commit(batch)?;
-        let mut admission = Admission::new(network);
-        self.doc.log_index.clear();
-        for (i, env) in envs.iter().enumerate() {
-            admission.restore(env)?;
-            self.doc
-                .log_index
-                .insert((env.author(), env.seq()), i as u64);
-        }
-        self.doc.admission = admission;
-        self.doc.log_len = envs.len() as u64;
-        self.doc.snapshot_covers = 0;
-        self.doc.snapshots = snapshot::SnapshotState::default();
+        self.doc.restart_log(network, &envs)?;
         self.net.node = node;
         self.net.keys = ring;
         Ok(())
@@ -1149,13 +1138,11 @@ impl Replica {
 
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
-        let parts = self.doc.partitions.save_all();
-        let bytes = encode_snapshot(&parts, Some(&self.doc.view.encode()));
+        let bytes = self.doc.local_snapshot();
         let mut batch = WriteBatch::default();
         batch.put_snapshot(SNAPSHOT_NAME, self.doc.log_len, bytes);
         self.store.commit(batch)?;
-        self.doc.snapshot_covers = self.doc.log_len;
-        self.doc.snapshots.local_lacks_view = false;
+        self.doc.snapshot_written();
         Ok(())
     }
 

@@ -14,11 +14,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use puente_crdt::{Hold, HoldId, Offer, OfferId, OrgId, Partition, Time, Touched, View};
 
+use super::local_snapshot::encode_snapshot;
 use super::{
     HoldRequest, OfferAction, RecordKind, ReplicaError, Stats, WriteRefusal, limits,
     signed_changes, snapshot,
 };
 use crate::envelope::admission::{Accepted, Admission};
+use crate::envelope::format::Envelope;
 use crate::identity::PublicKey;
 use crate::keys::NetworkId;
 
@@ -113,6 +115,40 @@ impl DocumentState {
             }
         }
         Ok(())
+    }
+
+    /// Starts the log over with `envs` (this node's history re-sealed for `network`, already
+    /// durable): admission, the log index and the snapshot bookkeeping begin again from them;
+    /// the partitions and the view, which hold the same changes, stay.
+    pub(super) fn restart_log(
+        &mut self,
+        network: NetworkId,
+        envs: &[Envelope],
+    ) -> Result<(), ReplicaError> {
+        let mut admission = Admission::new(network);
+        let mut log_index = HashMap::new();
+        for (i, env) in envs.iter().enumerate() {
+            admission.restore(env)?;
+            log_index.insert((env.author(), env.seq()), i as u64);
+        }
+        self.admission = admission;
+        self.log_index = log_index;
+        self.log_len = envs.len() as u64;
+        self.snapshot_covers = 0;
+        self.snapshots = snapshot::SnapshotState::default();
+        Ok(())
+    }
+
+    /// The local snapshot of every partition and the view, encoded (see [`super::local_snapshot`]).
+    pub(super) fn local_snapshot(&mut self) -> Vec<u8> {
+        let parts = self.partitions.save_all();
+        encode_snapshot(&parts, Some(&self.view.encode()))
+    }
+
+    /// Notes that the local snapshot now covers the whole log and holds the view.
+    pub(super) fn snapshot_written(&mut self) {
+        self.snapshot_covers = self.log_len;
+        self.snapshots.local_lacks_view = false;
     }
 
     /// The log indices of the envelopes that count and that a peer with version vector `have`
@@ -371,7 +407,6 @@ mod tests {
 
     use super::*;
     use crate::envelope::admission::Admitted;
-    use crate::envelope::format::Envelope;
     use crate::identity::{SecretKey, org_id_for};
     use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys as _};
     use crate::replica::Members;

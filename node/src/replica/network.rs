@@ -779,25 +779,7 @@ impl Replica {
     fn refresh_keys(&mut self) {
         let agreement = self.agreement_secret();
         let public = self.public;
-        let Some(log) = self.net.membership.as_mut() else {
-            return;
-        };
-        let opened = log.epoch_keys_memo(&public, &agreement);
-        for e in opened.epochs() {
-            for (i, k) in opened.keys(e).into_iter().enumerate() {
-                let key = EpochKey::new(e, k.clone());
-                if i == 0 {
-                    self.net.keys.insert_preferred(key);
-                } else {
-                    self.net.keys.insert(key);
-                }
-            }
-        }
-        if let Some(current) = log.state().current_epoch()
-            && self.net.keys.key(current.epoch).is_some()
-        {
-            self.net.node.epoch = current.epoch.0;
-        }
+        self.net.refresh_keys(&public, &agreement);
     }
 
     fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {

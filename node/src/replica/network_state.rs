@@ -18,7 +18,7 @@ use super::{AdminAction, NetworkRefusal, WriteRefusal};
 use crate::crypto::seal::SymmetricKey;
 use crate::envelope::admission::Authority;
 use crate::envelope::format::BuildsOn;
-use crate::identity::PublicKey;
+use crate::identity::{AgreementSecret, PublicKey};
 use crate::invite::Invitation;
 use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys as _, NetworkId};
 use crate::membership::{Body, MembershipLog, Op, Org, WriteLimit};
@@ -105,6 +105,31 @@ impl NetworkState {
         self.membership
             .as_ref()
             .is_some_and(|log| log.state().is_admin_device(device))
+    }
+
+    /// Takes in the epoch keys the membership log seals to `device` (opened with its
+    /// `agreement` secret): keys already held stay, the log's take precedence, and the epoch to
+    /// seal under becomes the log's current epoch when its key is held (else it stays).
+    pub(super) fn refresh_keys(&mut self, device: &PublicKey, agreement: &AgreementSecret) {
+        let Some(log) = self.membership.as_mut() else {
+            return;
+        };
+        let opened = log.epoch_keys_memo(device, agreement);
+        for e in opened.epochs() {
+            for (i, k) in opened.keys(e).into_iter().enumerate() {
+                let key = EpochKey::new(e, k.clone());
+                if i == 0 {
+                    self.keys.insert_preferred(key);
+                } else {
+                    self.keys.insert(key);
+                }
+            }
+        }
+        if let Some(current) = log.state().current_epoch()
+            && self.keys.key(current.epoch).is_some()
+        {
+            self.node.epoch = current.epoch.0;
+        }
     }
 
     /// Every accepted membership op in canonical (causal) order: what a joining node needs.
@@ -327,7 +352,7 @@ impl PeerBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{AgreementSecret, SecretKey, org_id_for};
+    use crate::identity::{SecretKey, org_id_for};
 
     fn founder() -> SecretKey {
         SecretKey::from_bytes(&[11; 32])
