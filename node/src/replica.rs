@@ -1,5 +1,7 @@
-//! A node's local replica: its identity, its encrypted store, every organisation's partition,
-//! the union view and the envelope log, kept consistent with each other.
+//! A node's local replica, the coordinator of its two halves: its identity and encrypted store,
+//! the network state (`network_state.rs`: node record, epoch keys, members, membership log,
+//! address book, invitations) and the document state (`document.rs`: partitions, the union view,
+//! admission, the log index, snapshots, revoked keys' limits).
 //!
 //! Every local write goes through one path: edit the organisation's own partition, commit one
 //! automerge change, seal it into a signed [`Envelope`] under the current epoch key, append the
@@ -12,8 +14,13 @@
 //! applied; a change inside must also name its signer as its automerge actor, so one device
 //! cannot write under another device's actor.
 //!
+//! Invariant: a change is durable (one store commit, one [`WriteBatch`]) before either half
+//! changes in memory; a failed commit after the document moved ahead poisons the replica, and a
+//! poisoned replica accepts nothing more until it is reopened.
 //! Boundary: no networking and no clock reads here; `now` is passed in. Sync (issue 3) drives
-//! [`Replica::ingest`] and [`Replica::envelopes_missing_from`].
+//! [`Replica::ingest`] and [`Replica::envelopes_missing_from`]. What touches one half only lives
+//! on that half's type; what stays here (and in the topical `impl Replica` files beside it)
+//! needs the store, the device key or both halves.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

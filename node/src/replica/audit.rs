@@ -6,6 +6,11 @@
 //! What cannot be attributed record by record is counted whole: a partition received as a
 //! snapshot (its envelopes are not kept one by one) or a change whose operations do not name a
 //! record. The report errs on the side of listing too much, never too little.
+//!
+//! Invariant: the report is derived from the envelopes in the log and the epoch keys sealed to
+//! the party in the membership log, never from the times records claim.
+//! Boundary: reads only. It coordinates both halves of the replica (the network state's keys and
+//! log, the document state's log index) and the store's log, so it stays an `impl Replica`.
 
 use std::collections::{BTreeMap, BTreeSet};
 

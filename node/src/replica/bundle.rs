@@ -14,6 +14,10 @@
 //!
 //! Boundary: no file I/O here except [`write_private`], which the CLI calls; the caller reads
 //! the file and passes its bytes. Nothing in this module reads the clock.
+//!
+//! Invariant: what a bundle brings in is admitted exactly as from a live peer; a bundle refused as
+//! a whole changes nothing. It coordinates both halves (ops into the network state, envelopes into
+//! the document state), so it stays an `impl Replica`.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};

@@ -27,6 +27,10 @@
 //! The claims are kept in a sealed record with the revocations they were collected for, so
 //! start-up needs no scan; when the set of revocations changes, the log envelopes of the
 //! organisations concerned are opened again to collect them.
+//!
+//! Boundary: the claims are staged into the same write batch as the envelopes that make them; the
+//! limits live in the document state but are computed from the network state's membership log,
+//! so settling them is an `impl Replica` coordinator.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

@@ -10,6 +10,12 @@
 //! still on the old epoch can open it and then the entries sealed under the new one. Opening:
 //! entries whose epoch key this node lacks yet wait (bounded) and are tried again after each
 //! entry that changed the membership.
+//!
+//! Invariant: only what this node wrote itself is deposited, each entry sealed under a key a
+//! partner on the entry's epoch holds; a cursor moves only when the caller stores it
+//! ([`Replica::set_mailbox_cursor`]).
+//! Boundary: no networking (the actor talks to relays); it reads the network state's log and keys
+//! and the store's log, so it stays an `impl Replica`.
 
 use serde::{Deserialize, Serialize};
 

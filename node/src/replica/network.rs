@@ -9,6 +9,12 @@
 //! so rewriting it whole made every membership change cost more as the network aged. The
 //! version 1 record (the whole log in one record) is still read, and is replaced by rows at the
 //! first change.
+//!
+//! Invariant: a membership change is one durable transaction (its ops, the op count, the keyring
+//! and the node record); memory changes only after it committed.
+//! Boundary: the state itself (node record, keys, members, log, address book, invitations) is
+//! [`super::network_state::NetworkState`]; this file holds the operations that need the store, the
+//! device key or, when a network is adopted, the document state too.
 
 use hkdf::Hkdf;
 use puente_crdt::{OrgId, Time};

@@ -234,7 +234,7 @@ impl Authority for Members {
 }
 
 /// Who may write: the membership log's member set once there is one, else the local list;
-/// `caps` are the revoked keys' limits ([`limits`]).
+/// `caps` are the revoked keys' limits ([`super::limits`]).
 pub(super) struct Writers<'a> {
     members: &'a Members,
     log: Option<&'a MembershipLog>,

@@ -3,6 +3,9 @@
 //! refuses no-ops; an address's structure is checked by the op, and whether it is a valid
 //! multiaddress is the caller's check (`crate::net::validate_address`), since the replica
 //! does not know libp2p.
+//!
+//! Invariant: only an admin device writes a `Relay` op, and never one that changes nothing.
+//! Boundary: network state only, through the membership transaction; no libp2p here.
 
 use puente_crdt::Time;
 

@@ -1,4 +1,9 @@
 //! Changing an organisation's role (issue 4 §4): admins only, through a signed `SetRole` op.
+//!
+//! Invariant: only an admin device writes a `SetRole` op, never for a revoked organisation or to
+//! the role it already has.
+//! Boundary: network state only, through the membership transaction; whether a change would leave
+//! the network without an admin is answered here but decided by the caller.
 
 use puente_crdt::{OrgId, Time};
 
