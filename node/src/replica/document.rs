@@ -485,15 +485,19 @@ mod tests {
         }
     }
 
-    fn state(partner: &Partner) -> DocumentState {
-        DocumentState::new(partner.network, SecretKey::from_bytes(&[1; 32]).public())
+    /// A partner, its document (written with `actor`, its own key unless another is given)
+    /// and an empty document state on another device.
+    fn setup(actor: Option<&[u8]>) -> (Partner, Partition, DocumentState) {
+        let partner = Partner::new();
+        let own = partner.key.public();
+        let doc = Partition::new(partner.org, actor.unwrap_or(own.as_bytes()));
+        let state = DocumentState::new(partner.network, SecretKey::from_bytes(&[1; 32]).public());
+        (partner, doc, state)
     }
 
     #[test]
     fn accepted_envelopes_reach_the_partition_the_view_and_the_log_index() {
-        let partner = Partner::new();
-        let mut doc = Partition::new(partner.org, partner.key.public().as_bytes());
-        let mut state = state(&partner);
+        let (partner, mut doc, mut state) = setup(None);
         let (first, env1) = partner.envelope(&mut doc, 1, "beds-1");
         let (second, env2) = partner.envelope(&mut doc, 2, "beds-2");
         // The second arrives first and waits for its predecessor, then both apply in order.
@@ -528,9 +532,7 @@ mod tests {
 
     #[test]
     fn a_revoked_keys_envelopes_beyond_its_limit_count_for_nothing() {
-        let partner = Partner::new();
-        let mut doc = Partition::new(partner.org, partner.key.public().as_bytes());
-        let mut state = state(&partner);
+        let (partner, mut doc, mut state) = setup(None);
         for seq in 1..=3 {
             let (_, env) = partner.envelope(&mut doc, seq, &format!("beds-{seq}"));
             partner.deliver(&mut state, env);
@@ -547,10 +549,8 @@ mod tests {
 
     #[test]
     fn an_envelope_whose_changes_are_not_its_signers_is_quarantined() {
-        let partner = Partner::new();
         // The change names another actor than the key that signs the envelope.
-        let mut doc = Partition::new(partner.org, &[9; 32]);
-        let mut state = state(&partner);
+        let (partner, mut doc, mut state) = setup(Some(&[9; 32]));
         let (id, env) = partner.envelope(&mut doc, 1, "beds-1");
         assert_eq!(partner.deliver(&mut state, env), 1);
         assert_eq!(state.log_len, 1, "kept in the log");
@@ -562,9 +562,7 @@ mod tests {
 
     #[test]
     fn holds_are_checked_against_the_view() {
-        let partner = Partner::new();
-        let mut doc = Partition::new(partner.org, partner.key.public().as_bytes());
-        let mut state = state(&partner);
+        let (partner, mut doc, mut state) = setup(None);
         let (id, env) = partner.envelope(&mut doc, 1, "beds-1");
         partner.deliver(&mut state, env);
         let offer = state.view.offer(partner.org, id).expect("offer").clone();

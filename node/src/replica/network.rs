@@ -886,12 +886,7 @@ impl Replica {
         now: Time,
     ) -> Result<JoinReply, ReplicaError> {
         let network = self.network();
-        let Some(index) = self
-            .net
-            .invitations
-            .iter()
-            .position(|i| i.key() == *invitation)
-        else {
+        let Some(index) = self.net.invitation_index(invitation) else {
             return Ok(JoinReply::Refused(JoinRefusal::UnknownInvitation));
         };
         if request.verify(network, invitation).is_err() {
@@ -986,12 +981,7 @@ impl Replica {
 
     /// Marks a confirmed invitation as spent once its answer went out.
     pub fn invitation_delivered(&mut self, invitation: &PublicKey) -> Result<(), ReplicaError> {
-        let Some(index) = self
-            .net
-            .invitations
-            .iter()
-            .position(|i| i.key() == *invitation)
-        else {
+        let Some(index) = self.net.invitation_index(invitation) else {
             return Ok(());
         };
         if let InviteState::Confirmed { device, .. } = self.net.invitations[index].state {

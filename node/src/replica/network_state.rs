@@ -173,6 +173,11 @@ impl NetworkState {
         }
     }
 
+    /// Where the invitation with key `invitation` is in the list, if this node made it.
+    pub(super) fn invitation_index(&self, invitation: &PublicKey) -> Option<usize> {
+        self.invitations.iter().position(|i| i.key() == *invitation)
+    }
+
     /// The keys of invitations a joiner may still connect with at `now`.
     pub(super) fn reachable_invitations(&self, now: Time) -> Vec<PublicKey> {
         self.invitations
