@@ -234,3 +234,53 @@ pub fn events(ctx: &Ctx, a: EventsArgs) -> Result<()> {
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&out)
 }
+
+/// Watches a running node's inbox and hands out only what is new: `puente run`'s lines and
+/// `events --follow` both use it. "Now" runs on from the `now` it started with, so
+/// `PUENTE_NOW` holds for watchers too.
+#[derive(Debug)]
+pub struct Watcher {
+    started: std::time::Instant,
+    start_now: Time,
+    seen: std::collections::BTreeSet<(&'static str, Option<String>, String)>,
+}
+
+impl Watcher {
+    /// Nothing seen yet: the first look reports everything that needs a person.
+    pub fn new(now: Time) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            start_now: now,
+            seen: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// The events that appeared since the last look; `None` when the node is gone. An item
+    /// that left (answered, lapsed) is news again if it comes back.
+    pub async fn news(&mut self, node: &puente_node::actor::Node) -> Option<Vec<Event>> {
+        let now = Time(
+            self.start_now
+                .0
+                .saturating_add(self.started.elapsed().as_secs() as i64),
+        );
+        let events = node
+            .with_control(move |control| {
+                let replica = control.replica();
+                let items = inbox(replica.view(), replica.org(), now);
+                events_of(replica.view(), &items)
+            })
+            .await
+            .ok()?;
+        let mut current = std::collections::BTreeSet::new();
+        let mut fresh = Vec::new();
+        for e in events {
+            let key = (e.event, e.hold_id.clone(), e.offer_id.clone());
+            if !self.seen.contains(&key) {
+                fresh.push(e);
+            }
+            current.insert(key);
+        }
+        self.seen = current;
+        Some(fresh)
+    }
+}

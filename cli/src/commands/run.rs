@@ -128,7 +128,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
 
         let mut connections = Connections::new();
         // One line when something arrives that needs a person (the inbox's events).
-        let mut news = Announcer::new(ctx.now);
+        let mut news = super::inbox::Watcher::new(ctx.now);
         let mut look = tokio::time::interval(ANNOUNCE_INTERVAL);
         let signal_name = loop {
             tokio::select! {
@@ -136,7 +136,13 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
                 _ = interrupt.recv() => break "Ctrl-C",
                 _ = terminate.recv() => break "SIGTERM",
                 _ = look.tick() => {
-                    let lines = news.look(&node).await;
+                    let lines: String = news
+                        .news(&node)
+                        .await
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|e| format!("{}\n", e.sentence()))
+                        .collect();
                     if !lines.is_empty() {
                         ctx.emit(&lines)?;
                     }
@@ -171,55 +177,6 @@ fn node_error(e: NodeError, ctx: &Ctx) -> anyhow::Error {
 
 /// How often `puente run` looks for something new that needs a person.
 const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(5);
-
-/// What `puente run` has already announced, so each item is announced once while it lasts.
-#[derive(Debug)]
-struct Announcer {
-    started: std::time::Instant,
-    start_now: puente_crdt::Time,
-    seen: std::collections::BTreeSet<(&'static str, Option<String>, String)>,
-}
-
-impl Announcer {
-    fn new(now: puente_crdt::Time) -> Self {
-        Self {
-            started: std::time::Instant::now(),
-            start_now: now,
-            seen: std::collections::BTreeSet::new(),
-        }
-    }
-
-    /// The lines for what arrived since the last look (empty when nothing did).
-    async fn look(&mut self, node: &Node) -> String {
-        let now = puente_crdt::Time(
-            self.start_now
-                .0
-                .saturating_add(self.started.elapsed().as_secs() as i64),
-        );
-        let Ok(events) = node
-            .with_control(move |control| {
-                let replica = control.replica();
-                let items = puente_crdt::inbox(replica.view(), replica.org(), now);
-                super::inbox::events_of(replica.view(), &items)
-            })
-            .await
-        else {
-            return String::new();
-        };
-        let mut lines = String::new();
-        let mut current = std::collections::BTreeSet::new();
-        for e in events {
-            let key = (e.event, e.hold_id.clone(), e.offer_id.clone());
-            if !self.seen.contains(&key) {
-                lines.push_str(&e.sentence());
-                lines.push('\n');
-            }
-            current.insert(key);
-        }
-        self.seen = current;
-        lines
-    }
-}
 
 #[cfg(test)]
 mod tests {

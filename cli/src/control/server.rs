@@ -314,9 +314,7 @@ async fn follow(
     node: &Node,
     format: crate::args::Format,
 ) {
-    let started = Instant::now();
-    let mut seen: std::collections::BTreeSet<(&'static str, Option<String>, String)> =
-        std::collections::BTreeSet::new();
+    let mut watcher = commands::inbox::Watcher::new(Time(request.now));
     let mut tick = tokio::time::interval(FOLLOW_INTERVAL);
     let mut probe = [0u8; 1];
     loop {
@@ -330,19 +328,7 @@ async fn follow(
                 continue;
             }
         }
-        let now = Time(
-            request
-                .now
-                .saturating_add(started.elapsed().as_secs() as i64),
-        );
-        let events = node
-            .with_control(move |control| {
-                let replica = control.replica();
-                let items = puente_crdt::inbox(replica.view(), replica.org(), now);
-                commands::inbox::events_of(replica.view(), &items)
-            })
-            .await;
-        let Ok(events) = events else {
+        let Some(events) = watcher.news(node).await else {
             let _ = write_frame(
                 stream,
                 &Response::Exit {
@@ -354,21 +340,12 @@ async fn follow(
             return;
         };
         let mut text = String::new();
-        let current: std::collections::BTreeSet<_> = events
-            .iter()
-            .map(|e| (e.event, e.hold_id.clone(), e.offer_id.clone()))
-            .collect();
         for e in &events {
-            let key = (e.event, e.hold_id.clone(), e.offer_id.clone());
-            if !seen.contains(&key) {
-                match commands::inbox::event_line(e, format) {
-                    Ok(line) => text.push_str(&line),
-                    Err(err) => tracing::debug!(error = %err, "cannot write an event"),
-                }
+            match commands::inbox::event_line(e, format) {
+                Ok(line) => text.push_str(&line),
+                Err(err) => tracing::debug!(error = %err, "cannot write an event"),
             }
         }
-        // An item that left (answered, lapsed) may come back as news later.
-        seen = current;
         if text.is_empty() {
             continue;
         }
