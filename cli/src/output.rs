@@ -143,6 +143,24 @@ pub fn emit(text: &str) -> Result<()> {
     emit_open(text).map(|_| ())
 }
 
+/// Asks `prompt` on the terminal (stderr) and returns the answer typed, trimmed.
+pub fn ask(prompt: &str) -> Result<String> {
+    use std::io::BufRead as _;
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "could not read the answer: {}",
+                crate::messages::io_reason(&e)
+            )
+        })?;
+    Ok(answer.trim().to_string())
+}
+
 /// A list as people read it: comma-separated, `-` when empty.
 pub fn list<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {

@@ -1,7 +1,7 @@
 //! `puente hold place|release|confirm|decline|list`.
 
 use anyhow::{Result, bail};
-use std::io::{BufRead as _, IsTerminal, Write as _};
+use std::io::IsTerminal;
 
 use puente_crdt::{Decision, HoldStatus, HoldView};
 use puente_node::replica::HoldRequest;
@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::args::{Format, HoldListArgs, HoldPlaceArgs, IdArg};
 use crate::commands::offer::{holds_table, resolve, resolve_window, zone};
 use crate::context::{Ctx, instant};
-use crate::messages::{self, Exit};
+use crate::messages::Exit;
 use crate::output::{self, short};
 use crate::render;
 
@@ -106,16 +106,7 @@ pub const EXIT_OVERBOOKED: u8 = 3;
 /// node.
 pub fn ask_dates() -> Result<(String, String)> {
     let ask = |prompt: &str| -> Result<String> {
-        eprint!("{prompt}");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|e| {
-                anyhow::anyhow!("could not read the answer: {}", messages::io_reason(&e))
-            })?;
-        let answer = answer.trim().to_string();
+        let answer = output::ask(prompt)?;
         if answer.is_empty() {
             bail!("no date given; nothing was held (give --from and --to, or --whole-window)");
         }

@@ -1,6 +1,6 @@
 //! `puente offer add|update|withdraw|confirm|list|show`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
 use jiff::tz::TimeZone;
@@ -499,16 +499,10 @@ pub fn holds_table(
 /// the answer was yes. Used on the direct path and by the client before it forwards a
 /// withdrawal to a running node.
 pub fn confirm_withdrawal(kind: &str, handle: &str, id: &str) -> Result<bool> {
-    eprint!(
+    let answer = output::ask(&format!(
         "Withdraw {kind} offer {handle} ({})? Partners will stop seeing it and this cannot be undone. [y/N] ",
         id.chars().take(8).collect::<String>()
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| anyhow::anyhow!("could not read the answer: {}", messages::io_reason(&e)))?;
+    ))?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"
