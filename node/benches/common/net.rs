@@ -1,5 +1,5 @@
-//! Helpers for the benchmarks that run real nodes over libp2p on loopback: admission, a full
-//! mesh, waiting for quiet and for a condition on every node, statistics, the machine line and
+//! Helpers for the benchmarks that run real nodes over libp2p on loopback: admission, a
+//! connected overlay, waiting for quiet and for a condition on every node, statistics, the machine line and
 //! the results table. Stores, networks and spawning on loopback come from
 //! `puente_node::test_utils`, as in the integration tests. A benchmark takes it in with
 //! `#[path = "common/net.rs"] mod net;`; each uses a part of it.
@@ -87,31 +87,62 @@ pub fn absent_device() -> DeviceKeys {
     }
 }
 
-/// Starts `replicas` as nodes in a full mesh (each dials the ones started before it) and
-/// waits until every node has an established session with every other.
-pub async fn full_mesh(replicas: Vec<Replica>, timeout: Duration) -> Vec<Node> {
+/// Starts `replicas` as nodes (each given the addresses of the ones started before it) and
+/// waits until their established sessions connect every node to every other, directly or
+/// through others. In a network of more than `FULL_MESH_MAX + 1` members a node keeps sessions
+/// only with its overlay targets (`net/overlay.rs`), so a full mesh is not what forms there.
+pub async fn connected(replicas: Vec<Replica>, timeout: Duration) -> Vec<Node> {
     let mut nodes: Vec<Node> = Vec::new();
+    let mut keys: Vec<PublicKey> = Vec::new();
     let mut known: Vec<(PublicKey, String)> = Vec::new();
     for replica in replicas {
         let key = replica.public_key();
         let node = spawn(replica, known.clone()).await;
         known.push((key, listen_addr(&node).await));
+        keys.push(key);
         nodes.push(node);
     }
-    let n = nodes.len();
     let start = Instant::now();
     loop {
-        let mut formed = true;
+        let mut edges: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
         for node in &nodes {
             let s = node.status().await.expect("the node runs");
-            formed &= s.peers.iter().filter(|p| p.established).count() == n - 1;
+            edges.push(
+                s.peers
+                    .iter()
+                    .filter(|p| p.established)
+                    .filter_map(|p| keys.iter().position(|k| *k == p.key))
+                    .collect(),
+            );
         }
-        if formed {
+        if reaches_all(&edges) {
             return nodes;
         }
-        assert!(start.elapsed() < timeout, "the mesh did not form");
+        assert!(start.elapsed() < timeout, "the nodes did not connect");
         tokio::time::sleep(QUIET_POLL).await;
     }
+}
+
+/// Whether every node is reachable from the first over `edges` (node index → the indexes it
+/// has a session with; a session counts in both directions).
+fn reaches_all(edges: &[Vec<usize>]) -> bool {
+    let n = edges.len();
+    let mut adjacent = vec![Vec::new(); n];
+    for (i, out) in edges.iter().enumerate() {
+        for &j in out {
+            adjacent[i].push(j);
+            adjacent[j].push(i);
+        }
+    }
+    let mut seen = vec![false; n];
+    let mut stack = vec![0];
+    while let Some(i) = stack.pop() {
+        if n == 0 || std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        stack.extend(adjacent[i].iter().copied());
+    }
+    seen.iter().all(|s| *s)
 }
 
 /// Waits until no node has a batch in flight and no node sent or received a frame for

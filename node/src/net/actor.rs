@@ -238,7 +238,6 @@ impl NetActor {
             swarm.local_peer_id(),
             members.iter().filter(|p| !accept_only.contains(p)).copied(),
         );
-        let targets = overlay::targets(&ring, |_| false).into_iter().collect();
         for peer in &members {
             swarm.behaviour_mut().allow.allow_peer(*peer);
         }
@@ -253,6 +252,12 @@ impl NetActor {
             }
             relay_map.insert(relay, addrs);
         }
+        // As `update_targets` judges it, with nothing dialled yet: a member is failing when
+        // there is no way to dial it.
+        let unreachable = |peer: &PeerId| {
+            !book.has_addresses(peer) && !relay_map.keys().any(|relay| relay != peer)
+        };
+        let targets = overlay::targets(&ring, unreachable).into_iter().collect();
         Ok(Self {
             members,
             relays: relay_map,
@@ -447,6 +452,7 @@ impl NetActor {
                 self.book.add_configured(peer, addr);
                 if self.is_allowed(&peer) && !self.swarm.is_connected(&peer) {
                     self.book.dial_now(peer, Instant::now());
+                    self.update_targets();
                 }
                 let _ = reply.send(());
             }
@@ -598,10 +604,15 @@ impl NetActor {
     }
 
     /// Recomputes the members to keep connections to ([`overlay::targets`]) and dials the new
-    /// ones now. A member is failing when it is not connected and its last dial failed.
+    /// ones now. A member is failing when it is not connected and either its last dial failed
+    /// or there is no way to dial it (no address known and no relay): otherwise a node whose
+    /// primaries are members it has never heard from would dial no one.
     fn update_targets(&mut self) {
-        let failing =
-            |peer: &PeerId| !self.swarm.is_connected(peer) && self.book.failures(peer) > 0;
+        let failing = |peer: &PeerId| {
+            !self.swarm.is_connected(peer)
+                && (self.book.failures(peer) > 0
+                    || !(self.book.has_addresses(peer) || self.can_relay(peer)))
+        };
         let targets: HashSet<PeerId> = overlay::targets(&self.ring, failing).into_iter().collect();
         let now = Instant::now();
         for added in targets.difference(&self.targets) {
@@ -1208,6 +1219,7 @@ impl NetActor {
         }
         if !self.swarm.is_connected(&peer) {
             self.book.dial_now(peer, Instant::now());
+            self.update_targets();
         }
         if let Some(key) = public_key(&peer) {
             self.emit_lossy(NetEvent::Learned {

@@ -294,3 +294,78 @@ async fn an_invitation_admits_a_partner_once_the_inviter_confirms() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// A large network where most members are never online: a node's ring targets (past the full
+/// mesh's size) are mostly members it has no address for. It must still dial the members it
+/// does know, or it sits alone; every running node ends up in one connected group and an offer
+/// written on the last one started reaches the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_nodes_connect_when_most_members_are_never_online() {
+    use puente_node::identity::{AgreementSecret, SecretKey};
+    use puente_node::membership::DeviceKeys;
+
+    const RUNNING: usize = 5;
+    const ABSENT: usize = 30;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs: Vec<Replica> = (0..RUNNING)
+        .map(|i| init(&tmp.path().join(format!("n{i}")), &format!("Org {i}")))
+        .collect();
+    let (founder, rest) = rs.split_first_mut().expect("a founder");
+    founder
+        .create_network("Test Network", NOW)
+        .expect("founded");
+    for k in 0..ABSENT {
+        let keys = DeviceKeys {
+            device: SecretKey::generate().public(),
+            agreement: AgreementSecret::generate().public(),
+        };
+        founder
+            .admit_org(&format!("Absent {k}"), Role::Member, keys, NOW)
+            .expect("admitted");
+    }
+    for (i, r) in rest.iter_mut().enumerate() {
+        founder
+            .admit_org(
+                &format!("Org {}", i + 1),
+                Role::Member,
+                r.device_keys(),
+                NOW,
+            )
+            .expect("admitted");
+    }
+    let ops = founder.membership_ops();
+    for r in rest {
+        r.join(&ops, "Test Network").expect("joins");
+    }
+    rs[RUNNING - 1]
+        .add_offer(offer("host-last"), NOW)
+        .expect("added");
+    // Each node is told only the addresses of those started before it, as partners that
+    // exchange addresses one invitation at a time would be.
+    let mut known = Vec::new();
+    let mut nodes: Vec<Node> = Vec::new();
+    for r in rs {
+        let key = r.public_key();
+        let node = spawn(r, known.clone()).await;
+        known.push((key, listen_addr(&node).await));
+        nodes.push(node);
+    }
+    settle("every running node has the last one's offer", || async {
+        for node in &nodes {
+            if !has(node, &["host-last"]).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    for node in &nodes {
+        assert!(
+            !node.status().await.expect("running").sessions.is_empty(),
+            "no running node is left alone"
+        );
+    }
+    for node in nodes {
+        node.shutdown().await;
+    }
+}
