@@ -126,28 +126,41 @@ Expired and withdrawn offers, and offers of revoked organisations, are hidden un
 for.")]
     Query(QueryArgs),
 
-    /// Import offers from a CSV file (all valid rows or none)
+    /// Import offers from a CSV file: new handles create offers, known ones update them
     #[command(after_help = "\
 Examples:
   puente import examples/data/river-refuge.csv --dry-run
   puente import examples/data/river-refuge.csv
   puente import offers.csv --allow-partial
+  puente import offers.csv --withdraw-missing --dry-run
+
+Rows are matched to your organisation's offers by handle: a new handle creates an offer, a
+known one updates only the fields that changed, and a row that matches its offer changes
+nothing, so importing the same file twice writes nothing the second time. --dry-run says per
+row: create, update (which fields), unchanged or rejected (why). --withdraw-missing also
+withdraws your offers that no row names (listed by --dry-run first).
 
 The header is: handle,kind,subject,counties,zone,languages,accepts,affirming,accessibility,
 household,capabilities,unit,windows,lead_time,max_stay,vetting,status,expires_in,label,
-bond_band,post_within (lists separated by ';'). Every rejected row is listed with its line
-number and the reason. If any row is rejected nothing is imported, unless --allow-partial.")]
+bond_band,post_within,owner (lists separated by ';'; owner is optional, and a row whose owner
+is another organisation is rejected). `puente export --format csv` writes this format. If any
+row is rejected nothing is imported, unless --allow-partial.")]
     Import(ImportArgs),
 
-    /// Export offers as JSON, CSV or Open Referral HSDS 3.1
+    /// Export your offers as JSON, CSV or Open Referral HSDS 3.1
     #[command(after_help = "\
 Examples:
-  puente export --format json --output offers.json
   puente export --format csv > offers.csv
+  puente export --format json --output offers.json
+  puente export --format csv --partners --output network.csv
   puente export --format hsds --output directory.json
 
-Exports are plain text: keep the file somewhere safe and delete it when done. The HSDS
-export contains only organisation programmes and facilities, never households or volunteers.")]
+CSV and JSON hold your organisation's own offers, unless --partners adds the partners' offers
+(each row names its owner; `puente import` refuses rows of another organisation). The CSV has
+the columns `puente import` reads, so export, edit in a spreadsheet and import is a round
+trip. Exports are plain text: keep the file somewhere safe and delete it when done. The HSDS
+export contains only your own organisation programmes and facilities, never households,
+volunteers or partners.")]
     Export(ExportArgs),
 
     /// Run this node: sync with partners and serve other puente commands until stopped
@@ -1189,6 +1202,11 @@ pub struct ImportArgs {
     /// Import the valid rows even if some are rejected
     #[arg(long)]
     pub allow_partial: bool,
+
+    /// Also withdraw this organisation's offers whose handle no row of the file names (with
+    /// --dry-run, list them first)
+    #[arg(long)]
+    pub withdraw_missing: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1196,6 +1214,11 @@ pub struct ExportArgs {
     /// Write to FILE (created with mode 600) instead of standard output
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also export partners' offers (CSV and JSON; each row names its owner). Without it only
+    /// this organisation's own offers are exported
+    #[arg(long)]
+    pub partners: bool,
 }
 
 /// Help text that lists every kind.

@@ -220,7 +220,7 @@ pub const FIELDS: [FieldSpec; 30] = {
         spec(Field::OfferId, "offer_id", K::Id, No, Hashed, |r| {
             FieldValue::Text(Cow::Owned(r.offer.id.to_string()))
         }),
-        spec(Field::Owner, "owner", K::Id, No, Hashed, |r| {
+        spec(Field::Owner, "owner", K::Id, Optional, Hashed, |r| {
             FieldValue::Text(Cow::Owned(r.offer.owner.to_string()))
         }),
         spec(
@@ -409,8 +409,10 @@ pub const FIELDS: [FieldSpec; 30] = {
     ]
 };
 
-/// The columns of the CSV import format, in the order the CSV export writes them.
-pub const IMPORT_COLUMNS: [Field; 21] = {
+/// The columns of the CSV import format, in the order the CSV export writes them. `owner`
+/// comes last: an export names each offer's organisation there, and an import refuses a row
+/// that names another organisation than the importing one (it may only describe its own).
+pub const IMPORT_COLUMNS: [Field; 22] = {
     use Field::*;
     [
         Handle,
@@ -434,6 +436,7 @@ pub const IMPORT_COLUMNS: [Field; 21] = {
         Label,
         BondBand,
         PostWithin,
+        Owner,
     ]
 };
 
@@ -852,7 +855,7 @@ mod tests {
             names(&IMPORT_COLUMNS).join(","),
             "handle,kind,subject,counties,zone,languages,accepts,affirming,accessibility,\
              household,capabilities,unit,windows,lead_time,max_stay,vetting,status,expires_in,\
-             label,bond_band,post_within"
+             label,bond_band,post_within,owner"
         );
         assert_eq!(
             required_import_names::<6>(),

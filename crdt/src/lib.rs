@@ -6,6 +6,7 @@
 //! nothing of the network, the disk or encryption; the node crate passes in ids, times and
 //! verified changes, and stores what this crate produces.
 
+pub mod diff;
 pub mod fields;
 pub mod ids;
 pub mod inbox;

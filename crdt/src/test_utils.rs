@@ -6,7 +6,8 @@
 //! product build turns it on. Like the rest of this crate it reads no clock: the caller says
 //! when the window starts.
 
-use crate::schema::{NewOffer, NewWindow, OfferFields};
+use crate::ids::{OfferId, OrgId, WindowId};
+use crate::schema::{NewOffer, NewWindow, Offer, OfferFields, Window};
 use crate::time::Time;
 use crate::vocab::{Accepts, Kind, StatusHint, SubjectType, Vetting};
 
@@ -62,6 +63,35 @@ pub fn sample_offer(handle: &str, start: Time) -> NewOffer {
         fields: sample_fields(Kind::HostHome, handle),
         windows: vec![sample_window(start, start.plus(SAMPLE_WINDOW_SECS), 2)],
         expires_in: None,
+    }
+}
+
+/// `new` as its owner's node stores it when published at `now`: offer id `[n; 10]`, window
+/// ids `[0; 10]`, `[1; 10]` ... in order, nothing cancelled or withdrawn. For tests of code that
+/// reads offers without a document.
+pub fn published(new: &NewOffer, n: u8, owner: OrgId, now: Time) -> Offer {
+    Offer {
+        id: OfferId::from_bytes([n; 10]),
+        owner,
+        fields: new.fields.clone(),
+        windows: new
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Window {
+                id: WindowId::from_bytes([u8::try_from(i).unwrap_or(u8::MAX); 10]),
+                start: w.start,
+                end: w.end,
+                tz: w.tz.clone(),
+                weekly: w.weekly,
+                total: w.total,
+                cancelled: false,
+            })
+            .collect(),
+        created_at: now,
+        last_confirmed_at: now,
+        expires_at: new.expiry_from(now),
+        withdrawn: false,
     }
 }
 

@@ -36,6 +36,8 @@ use crate::crypto::seal::{KdfParams, SymmetricKey, fill_random};
 use crate::envelope::admission::{Accepted, Admission, Admitted};
 use crate::envelope::format::{BuildsOn, Envelope, EnvelopeError};
 use crate::identity::{Fingerprint, PublicKey, SecretKey, org_id_for};
+use crate::interchange::csv_import::ImportPlan;
+use crate::interchange::reconcile::{Reconciliation, reconcile};
 use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys, NetworkId};
 use crate::membership::MembershipError;
 use crate::store::{Store, StoreError, WriteBatch};
@@ -72,6 +74,20 @@ pub use snapshot::{
 /// large import measurably slower, and 1,000 offers (~0.4 MB) stay far below the envelope
 /// body limit.
 pub const IMPORT_BATCH_ROWS: usize = 1_000;
+
+/// One row of an import as the replica writes it.
+enum ImportRow {
+    Create(NewOffer),
+    Update(OfferId, OfferPatch),
+    Withdraw(OfferId),
+}
+
+/// Fresh ids for `n` new windows.
+fn new_window_ids(n: usize) -> Vec<WindowId> {
+    (0..n)
+        .map(|_| WindowId::from_bytes(random_bytes()))
+        .collect()
+}
 
 /// Envelopes appended since the last local snapshot after which closing the replica writes a
 /// new one: replaying a few hundred small changes at start-up costs less than re-saving a
@@ -781,11 +797,7 @@ impl Replica {
     /// Publishes a new offer and returns its id.
     pub fn add_offer(&mut self, offer: NewOffer, now: Time) -> Result<OfferId, ReplicaError> {
         let id = OfferId::from_bytes(random_bytes());
-        let wids: Vec<WindowId> = offer
-            .windows
-            .iter()
-            .map(|_| WindowId::from_bytes(random_bytes()))
-            .collect();
+        let wids = new_window_ids(offer.windows.len());
         self.write(now, |p| {
             p.add_offer(id, &offer, &wids, now).map(|t| (id, t))
         })
@@ -799,29 +811,97 @@ impl Replica {
         now: Time,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<OfferId>, ReplicaError> {
+        let rows = offers.into_iter().map(ImportRow::Create).collect();
+        self.write_import(rows, now, progress)
+    }
+
+    /// Matches the rows of an import against this organisation's offers by handle
+    /// ([`reconcile`]): what a dry run shows and what [`Replica::apply_import`] writes.
+    pub fn reconcile_import(
+        &self,
+        plan: ImportPlan,
+        now: Time,
+        withdraw_missing: bool,
+    ) -> Reconciliation {
+        let own = self.net.node.org;
+        reconcile(plan, own, self.doc.view.offers(), now, withdraw_missing)
+    }
+
+    /// Writes a reconciliation atomically: its new offers, its updates and its withdrawals are
+    /// all durable or none is. Returns the ids of the new offers, in the order of
+    /// [`Reconciliation::creates`]; `progress` is told how many rows are done.
+    pub fn apply_import(
+        &mut self,
+        reconciliation: Reconciliation,
+        now: Time,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<OfferId>, ReplicaError> {
+        let org = self.net.node.org;
+        for (id, _) in &reconciliation.updates {
+            self.doc.own_offer(org, *id, OfferAction::Change)?;
+        }
+        for (id, _) in &reconciliation.withdrawals {
+            self.doc.own_offer(org, *id, OfferAction::Withdraw)?;
+        }
+        let rows = reconciliation
+            .creates
+            .into_iter()
+            .map(ImportRow::Create)
+            .chain(
+                reconciliation
+                    .updates
+                    .into_iter()
+                    .map(|(id, patch)| ImportRow::Update(id, patch)),
+            )
+            .chain(
+                reconciliation
+                    .withdrawals
+                    .into_iter()
+                    .map(|(id, _)| ImportRow::Withdraw(id)),
+            )
+            .collect();
+        self.write_import(rows, now, progress)
+    }
+
+    /// Writes `rows` in one durable transaction, [`IMPORT_BATCH_ROWS`] to a change; returns the
+    /// ids of the offers created. Every new offer is validated before the document is touched.
+    fn write_import(
+        &mut self,
+        mut rows: Vec<ImportRow>,
+        now: Time,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<OfferId>, ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
         self.check_writable()?;
         // Validate everything first so that a bad row cannot leave half an import in memory.
-        let mut offers = offers;
-        for o in &mut offers {
-            o.validate()?;
+        for row in &mut rows {
+            if let ImportRow::Create(o) = row {
+                o.validate()?;
+            }
         }
-        let mut ids = Vec::with_capacity(offers.len());
+        let mut ids = Vec::new();
         let mut changes = Vec::new();
         let mut touched = Touched::default();
         let mut done = 0;
-        for chunk in offers.chunks(IMPORT_BATCH_ROWS) {
+        for chunk in rows.chunks(IMPORT_BATCH_ROWS) {
             let p = self.own_partition()?;
-            for o in chunk {
-                let id = OfferId::from_bytes(random_bytes());
-                let wids: Vec<WindowId> = o
-                    .windows
-                    .iter()
-                    .map(|_| WindowId::from_bytes(random_bytes()))
-                    .collect();
-                match p.add_offer(id, o, &wids, now) {
+            for row in chunk {
+                let written = match row {
+                    ImportRow::Create(o) => {
+                        let id = OfferId::from_bytes(random_bytes());
+                        let wids = new_window_ids(o.windows.len());
+                        ids.push(id);
+                        p.add_offer(id, o, &wids, now)
+                    }
+                    ImportRow::Update(id, patch) => {
+                        let wids = new_window_ids(patch.add_windows.len());
+                        p.update_offer(*id, patch, &wids, now)
+                    }
+                    ImportRow::Withdraw(id) => p.withdraw_offer(*id),
+                };
+                match written {
                     Ok(t) => touched.extend(t),
                     Err(e) => {
                         p.rollback();
@@ -832,7 +912,6 @@ impl Replica {
                         return Err(e.into());
                     }
                 }
-                ids.push(id);
             }
             if let Some(c) = p.commit() {
                 changes.push(c);
@@ -858,11 +937,7 @@ impl Replica {
     ) -> Result<(), ReplicaError> {
         self.doc
             .own_offer(self.net.node.org, id, OfferAction::Change)?;
-        let wids: Vec<WindowId> = patch
-            .add_windows
-            .iter()
-            .map(|_| WindowId::from_bytes(random_bytes()))
-            .collect();
+        let wids = new_window_ids(patch.add_windows.len());
         self.write(now, |p| {
             p.update_offer(id, &patch, &wids, now).map(|t| ((), t))
         })

@@ -4,10 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use puente_crdt::{NewOffer, time};
+use puente_crdt::time;
 use puente_node::interchange::{
-    ExportOffer, MAX_INPUT_BYTES, RowError, parse_offers_csv, to_csv, to_hsds, to_json,
+    ExportOffer, MAX_INPUT_BYTES, RowAction, RowOutcome, parse_offers_csv, to_csv, to_hsds, to_json,
 };
+use serde::Serialize;
 use serde_json::json;
 
 use crate::args::{ExportArgs, Format, ImportArgs};
@@ -15,6 +16,81 @@ use crate::commands::offer::zone;
 use crate::context::Ctx;
 use crate::messages;
 use crate::output;
+
+/// One row of an import's report: its line, handle, what happens to it, the fields an update
+/// changes, the offer it names or creates, and for a refused row the column and reason.
+#[derive(Debug, Serialize)]
+struct RowReport {
+    line: usize,
+    handle: Option<String>,
+    action: &'static str,
+    fields: Vec<&'static str>,
+    offer_id: Option<String>,
+    column: Option<String>,
+    reason: Option<String>,
+}
+
+impl RowReport {
+    fn of(row: &RowOutcome) -> RowReport {
+        let mut r = RowReport {
+            line: row.line,
+            handle: row.handle.clone(),
+            action: "rejected",
+            fields: Vec::new(),
+            offer_id: None,
+            column: None,
+            reason: None,
+        };
+        match &row.action {
+            RowAction::Create => r.action = "create",
+            RowAction::Update { offer, changed } => {
+                r.action = "update";
+                r.fields = changed.iter().map(|f| f.name()).collect();
+                r.offer_id = Some(offer.to_string());
+            }
+            RowAction::Unchanged { offer } => {
+                r.action = "unchanged";
+                r.offer_id = Some(offer.to_string());
+            }
+            RowAction::Rejected(e) => {
+                r.column.clone_from(&e.column);
+                r.reason = Some(e.reason.clone());
+            }
+            RowAction::Refused(refusal) => {
+                let (column, reason) = messages::import_row(refusal);
+                r.column = column.map(str::to_string);
+                r.reason = Some(reason);
+            }
+            _ => r.reason = Some(format!("{:?}", row.action)),
+        }
+        r
+    }
+
+    /// The row as one line of the text report.
+    fn line(&self) -> String {
+        let handle = self.handle.as_deref().unwrap_or("");
+        match self.action {
+            "rejected" => match &self.column {
+                Some(c) => format!(
+                    "rejected line {}, {c}: {}",
+                    self.line,
+                    self.reason.as_deref().unwrap_or("")
+                ),
+                None => format!(
+                    "rejected line {}: {}",
+                    self.line,
+                    self.reason.as_deref().unwrap_or("")
+                ),
+            },
+            "update" => format!(
+                "update line {}, {handle}: {}",
+                self.line,
+                self.fields.join(", ")
+            ),
+            action => format!("{action} line {}, {handle}", self.line),
+        }
+    }
+}
 
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let format = ctx.format()?;
@@ -25,29 +101,25 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let plan = parse_offers_csv(&bytes, today, replica.tz())
         .map_err(|e| anyhow::anyhow!("{shown}: {}", messages::chain(&e)))?;
     let total = plan.rows();
-    let mut rejected = plan.rejected;
-    let mut offers: Vec<NewOffer> = Vec::with_capacity(plan.offers.len());
-    for (line, mut offer) in plan.offers {
-        // The same check the replica runs, so that a dry run predicts the real run exactly.
-        match offer.validate() {
-            Ok(()) => offers.push(offer),
-            Err(e) => rejected.push(RowError {
-                line,
-                column: None,
-                reason: messages::chain(&e),
-            }),
-        }
-    }
-    rejected.sort_by_key(|r| r.line);
-    let ok = offers.len();
-    let refuse = !rejected.is_empty() && !a.allow_partial;
-    let writes = !a.dry_run && !refuse && ok > 0;
+    let rec = replica.reconcile_import(plan, ctx.now, a.withdraw_missing);
+    let reports: Vec<RowReport> = rec.rows.iter().map(RowReport::of).collect();
+    let count = |action: &str| reports.iter().filter(|r| r.action == action).count();
+    let (creates, updates, unchanged) = (count("create"), count("update"), count("unchanged"));
+    let refused = rec.refused();
+    let withdrawals: Vec<(String, String)> = rec
+        .withdrawals
+        .iter()
+        .map(|(id, handle)| (id.to_string(), handle.clone()))
+        .collect();
+    let refuse = refused > 0 && !a.allow_partial;
+    let writes = !a.dry_run && !refuse && rec.writes();
 
     let mut ids = Vec::new();
     if writes {
-        let bar = progress(ctx, ok as u64);
+        let rows = rec.creates.len() + rec.updates.len() + rec.withdrawals.len();
+        let bar = progress(ctx, rows as u64);
         ids = replica
-            .import_offers(offers, ctx.now, &mut |done| bar.set_position(done as u64))
+            .apply_import(rec, ctx.now, &mut |done| bar.set_position(done as u64))
             .map_err(|e| ctx.err(e))?;
         bar.finish_and_clear();
         replica.close().map_err(|e| ctx.err(e))?;
@@ -55,67 +127,123 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         // A dry run or a refused import writes nothing, not even a snapshot.
         drop(replica);
     }
+    let written = writes || (!a.dry_run && !refuse);
 
     let text = match format {
         Format::Json => output::json(&json!({
             "file": shown,
             "rows": total,
-            "valid": ok,
-            "imported": ids.len(),
             "dry_run": a.dry_run,
+            "written": written,
+            "created": creates,
+            "updated": updates,
+            "unchanged": unchanged,
+            "imported": if written { creates + updates } else { 0 },
             "offer_ids": ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "rejected": rejected.iter().map(|r| json!({
-                "line": r.line, "column": r.column, "reason": r.reason,
+            "outcomes": &reports,
+            "rejected": reports.iter().filter(|r| r.action == "rejected").map(|r| json!({
+                "line": r.line, "handle": r.handle, "column": r.column, "reason": r.reason,
+            })).collect::<Vec<_>>(),
+            "withdrawn": withdrawals.iter().map(|(id, handle)| json!({
+                "offer_id": id, "handle": handle,
             })).collect::<Vec<_>>(),
         }))?,
         Format::Csv => {
-            let rows: Vec<Vec<String>> = rejected
+            let mut rows: Vec<Vec<String>> = reports
                 .iter()
                 .map(|r| {
                     vec![
                         r.line.to_string(),
+                        r.handle.clone().unwrap_or_default(),
+                        r.action.to_string(),
+                        r.fields.join(";"),
                         r.column.clone().unwrap_or_default(),
-                        r.reason.clone(),
+                        r.reason.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
-            output::csv(&["line", "column", "reason"], &rows)?
+            rows.extend(withdrawals.iter().map(|(_, handle)| {
+                vec![
+                    String::new(),
+                    handle.clone(),
+                    "withdraw".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]
+            }));
+            output::csv(
+                &["line", "handle", "action", "fields", "column", "reason"],
+                &rows,
+            )?
         }
         _ => {
             let mut s = String::new();
-            for r in &rejected {
-                s.push_str(&format!("rejected {r}\n"));
-            }
-            if !refuse {
-                if a.dry_run {
-                    s.push_str(&format!(
-                        "Dry run: {ok} of {total} rows would be imported, {} rejected; nothing was written.\n",
-                        rejected.len()
-                    ));
-                } else {
-                    s.push_str(&format!("Imported {} offers from {shown}.\n", ids.len()));
+            for r in &reports {
+                // A real run lists what it refused; a dry run lists every row.
+                if a.dry_run || r.action == "rejected" {
+                    s.push_str(&r.line());
+                    s.push('\n');
                 }
+            }
+            if a.dry_run {
+                for (_, handle) in &withdrawals {
+                    s.push_str(&format!("withdraw {handle}: no row names it\n"));
+                }
+            }
+            let summary = summary(creates, updates, unchanged, refused, withdrawals.len());
+            if a.dry_run {
+                s.push_str(&format!("Dry run: {summary}; nothing was written.\n"));
+            } else if !refuse {
+                s.push_str(&format!(
+                    "Imported {} offers from {shown}: {summary}.\n",
+                    creates + updates + unchanged
+                ));
             }
             s
         }
     };
     ctx.emit(&text)?;
     if refuse {
-        let n = rejected.len();
-        let rows = if n == 1 { "row was" } else { "rows were" };
+        let n = refused;
+        let valid = total - n;
+        let rows = if n == 1 { "rows was" } else { "rows were" };
         if a.dry_run {
             bail!(
-                "{n} of {total} {rows} rejected, so an import would write nothing (dry run: nothing was written); fix them, or add --allow-partial to import the {ok} valid rows"
+                "{n} of {total} {rows} rejected, so an import would write nothing (dry run: nothing was written); fix them, or add --allow-partial to import the {valid} valid rows"
             );
         }
         bail!(
-            "{n} of {total} {rows} rejected and nothing was imported; fix them, or add --allow-partial to import the {ok} valid rows"
+            "{n} of {total} {rows} rejected and nothing was imported; fix them, or add --allow-partial to import the {valid} valid rows"
         );
     }
-    if ok == 0 && total > 0 {
+    if refused == total && total > 0 {
         bail!("none of the {total} rows is valid; nothing was imported");
     }
     Ok(())
+}
+
+/// "2 new, 1 updated, 5 unchanged, 1 rejected, 1 withdrawn", leaving out what is zero but the
+/// first three.
+fn summary(
+    creates: usize,
+    updates: usize,
+    unchanged: usize,
+    refused: usize,
+    withdrawn: usize,
+) -> String {
+    let mut parts = vec![
+        format!("{creates} new"),
+        format!("{updates} updated"),
+        format!("{unchanged} unchanged"),
+    ];
+    if refused > 0 {
+        parts.push(format!("{refused} rejected"));
+    }
+    if withdrawn > 0 {
+        parts.push(format!("{withdrawn} withdrawn"));
+    }
+    parts.join(", ")
 }
 
 /// Reads the CSV file at `file`, named `shown` in messages (as the user typed it).
@@ -160,11 +288,16 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
         }
         Some(f) => f,
     };
+    if a.partners && format == Format::Hsds {
+        bail!("an HSDS export publishes only your own organisation's programmes; drop --partners");
+    }
     let replica = ctx.open()?;
+    let own = replica.org();
     let view = replica.view();
     let profile = |org| view.profiles().get(&org);
     let offers: Vec<ExportOffer<'_>> = view
         .offers()
+        .filter(|o| a.partners || o.owner == own)
         .map(|o| ExportOffer {
             offer: o,
             owner_name: profile(o.owner).map_or("", |p| p.name.as_str()),
@@ -175,7 +308,6 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
         Format::Csv => to_csv(&offers, &zone(&replica)?, ctx.now)
             .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?,
         Format::Hsds => {
-            let own = replica.org();
             let Some(profile) = view.profiles().get(&own) else {
                 bail!(
                     "this device has no organisation profile yet, so there is nothing of its own to publish; join your organisation first"
@@ -200,12 +332,13 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 text.as_bytes(),
             )?;
             ctx.emit(&format!(
-                "Wrote {} of the {count} offers held here to {}. It is plain text: keep it safe and delete it when done.\n",
+                "Wrote {} of {count} offers ({}) to {}. It is plain text: keep it safe and delete it when done.\n",
                 match format {
                     Format::Csv => "a CSV export",
                     Format::Hsds => "an HSDS 3.1 export (public programmes only)",
                     _ => "a JSON export",
                 },
+                if a.partners { "yours and your partners'" } else { "your own" },
                 path.display()
             ))
         }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use puente_node::actor::NodeError;
+use puente_node::interchange::RowRefusal;
 use puente_node::invite::{InviteError, JoinRefusal, MAX_NAME_LEN, TOKEN_PREFIX};
 use puente_node::joiner::JoinError;
 use puente_node::membership::Role;
@@ -331,6 +332,23 @@ impl Messages for English {
             }
             JoinRefusal::Malformed => "malformed join request".into(),
             JoinRefusal::Other(text) => text.clone(),
+            _ => r.to_string(),
+        }
+    }
+
+    fn import_row(&self, r: &RowRefusal) -> String {
+        match r {
+            RowRefusal::OtherOrganisation { owner } => format!(
+                "this row belongs to another organisation ({owner}); an import only changes your own offers, so remove the row (export without --partners to get only yours)"
+            ),
+            RowRefusal::Unchangeable { offer, field } => format!(
+                "the {field} of offer {offer} cannot change; withdraw it (`puente offer withdraw {offer}`) and import the row under a new handle",
+                field = field.name()
+            ),
+            RowRefusal::SharedHandle { offers } => format!(
+                "{offers} of your offers share this handle, so the row cannot say which to update; give them distinct handles with `puente offer update`"
+            ),
+            RowRefusal::Invalid(e) => chain(e),
             _ => r.to_string(),
         }
     }

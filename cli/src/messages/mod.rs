@@ -17,6 +17,7 @@
 use std::path::Path;
 
 use puente_node::actor::NodeError;
+use puente_node::interchange::RowRefusal;
 use puente_node::invite::{InviteError, JoinRefusal};
 use puente_node::joiner::JoinError;
 use puente_node::relay::client::RelayProblem;
@@ -62,6 +63,8 @@ pub trait Messages: Sync {
     fn join(&self, e: &JoinError) -> String;
     /// Why the inviter's node refused a join request.
     fn join_refusal(&self, r: &JoinRefusal) -> String;
+    /// Why a row of an import that was read cannot be applied.
+    fn import_row(&self, r: &RowRefusal) -> String;
     /// Why the node could not start (the variants that do not wrap a replica error);
     /// `other_port` is a port to suggest when the one asked for is in use.
     fn node(&self, e: &NodeError, other_port: u16) -> String;
@@ -158,6 +161,17 @@ pub fn join(e: &JoinError, dir: &Path) -> String {
         JoinError::Net(n) => chain(n),
         _ => m.join(e),
     }
+}
+
+/// The column a refused import row is reported under, and the sentence for why.
+pub fn import_row(r: &RowRefusal) -> (Option<&'static str>, String) {
+    let column = match r {
+        RowRefusal::OtherOrganisation { .. } => Some(puente_crdt::Field::Owner.name()),
+        RowRefusal::Unchangeable { field, .. } => Some(field.name()),
+        RowRefusal::SharedHandle { .. } => Some(puente_crdt::Field::Handle.name()),
+        _ => None,
+    };
+    (column, current().import_row(r))
 }
 
 /// The sentence for a token that does not parse.

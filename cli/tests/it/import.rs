@@ -30,7 +30,10 @@ fn bad_rows_import_nothing_unless_partial() {
     one_error_line(&r.stderr);
     assert_rejected_lines(&r.stdout);
     let out = n.ok(&["import", bad, "--dry-run", "--allow-partial"]);
-    assert!(out.contains("3 of 11 rows would be imported"), "{out}");
+    assert!(
+        out.contains("3 new, 0 updated, 0 unchanged, 8 rejected; nothing was written"),
+        "{out}"
+    );
     assert!(before == n.state(), "a dry run wrote something");
     assert_eq!(n.offers().len(), 0);
 

@@ -17,5 +17,6 @@ mod queries;
 mod relay;
 mod revocation;
 mod roles;
+mod roundtrip;
 mod snapshots;
 mod support;

@@ -73,14 +73,17 @@ fn table_output_people_read() {
         "--allow-partial",
     ]);
     expect![[r#"
+        create line 2, demo-ok-1
         rejected line 3, label: label looks like it contains a phone number; partners reach offers through your intake route, so leave contact details out
         rejected line 4, label: label looks like it contains an e-mail address; partners reach offers through your intake route, so leave contact details out
+        create line 5, demo-ok-2
         rejected line 6, label: label looks like it contains an A-number; never put case or immigration identifiers in shared offers
         rejected line 7, label: label looks like it contains a street address; share only the county and a zone label, never where a home or shelter is
         rejected line 8, kind: unknown kind `hotel-voucher`; expected one of: host-home, shelter-bed, dv-confidential-shelter, bond-fund, bond-obligor, parole-sponsor, housing-sponsor, accompany-court, accompany-ice-checkin, accompany-dmv, accompany-school, legal-consult, legal-representation, bond-hearing-prep, medical-primary, gender-affirming-care, hiv-care, mental-health, interpretation, transport-driver, rr-legal-observer, rr-dispatcher, funds-emergency-cash, commissary, other
         rejected line 9, counties: county `6067` is not a 5-digit FIPS code (Sacramento is 06067, Yolo 06113, Placer 06061)
+        create line 10, demo-ok-3
         rejected line 11, windows: window `+5d..+2d=1` was refused: a window must end after it starts (START..END=TOTAL, END exclusive)
         rejected line 12, handle: handle is required
-        Dry run: 3 of 11 rows would be imported, 8 rejected; nothing was written.
+        Dry run: 3 new, 0 updated, 0 unchanged, 8 rejected; nothing was written.
     "#]].assert_eq(&report);
 }

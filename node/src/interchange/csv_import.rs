@@ -14,7 +14,7 @@
 //! local date and the organisation's time zone, against which relative dates (`today`, `+Nd`,
 //! `+NdTHH:MM`) resolve.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,7 +24,7 @@ use puente_crdt::fields::{IMPORT_COLUMNS, names, required_import_names};
 use puente_crdt::label::{check_label, check_slug};
 use puente_crdt::schema::{MAX_WINDOW_TOTAL, MAX_WINDOWS_PER_OFFER, parse_list};
 use puente_crdt::time::{TimeError, parse_duration, parse_when, zone};
-use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, SchemaError, StatusHint};
+use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, OrgId, SchemaError, StatusHint};
 
 /// Every column of the import format, in the order an export writes them: the names of the
 /// field table's [`IMPORT_COLUMNS`].
@@ -79,6 +79,7 @@ const EXPIRES_IN: usize = col(Field::ExpiresIn);
 const LABEL: usize = col(Field::Label);
 const BOND_BAND: usize = col(Field::BondBand);
 const POST_WITHIN: usize = col(Field::PostWithin);
+const OWNER: usize = col(Field::Owner);
 
 /// Why a whole file was refused (a problem in a single row is a [`RowError`] instead).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,6 +141,9 @@ pub enum HeaderProblem {
 pub struct RowError {
     /// 1-based physical line where the row starts; the header is line 1.
     pub line: usize,
+    /// The row's handle, when its `handle` cell could be read (so that a reconciliation can
+    /// tell which existing offer a refused row was about, and never withdraw it as missing).
+    pub handle: Option<String>,
     /// The column at fault, when one is.
     pub column: Option<String>,
     /// Why the row was refused, in words a coordinator can act on.
@@ -157,13 +161,16 @@ impl fmt::Display for RowError {
 
 impl std::error::Error for RowError {}
 
-/// The outcome of reading a file: what would be created and what was refused.
+/// The outcome of reading a file: the offers its rows describe and the rows that were refused.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportPlan {
     /// Valid offers with the line of their row, in file order.
     pub offers: Vec<(usize, NewOffer)>,
     /// Refused rows, in file order.
     pub rejected: Vec<RowError>,
+    /// The organisation a valid row named in its `owner` column, by line (an export writes
+    /// it; a row without it describes an offer of the importing organisation).
+    pub owners: BTreeMap<usize, OrgId>,
 }
 
 impl ImportPlan {
@@ -377,6 +384,7 @@ pub fn parse_offers_csv(
     }
 
     let mut plan = ImportPlan::default();
+    let mut lines = LineCounter::new(input);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut count = 0usize;
     for record in records {
@@ -385,42 +393,91 @@ pub fn parse_offers_csv(
         if count > MAX_ROWS {
             return Err(ImportError::TooManyRows);
         }
-        let line = record
-            .position()
-            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+        // The reader's own line count is one short per earlier record in a file with CRLF
+        // line ends (what spreadsheets save); count the line feeds before the record instead.
+        let line = record.position().map_or(0, |p| {
+            lines.line_at(usize::try_from(p.byte()).unwrap_or(usize::MAX))
+        });
         if record.iter().all(|f| f.trim_ascii().is_empty()) {
             continue;
         }
-        let reject = |r: Reject| RowError {
+        let reject = |r: Reject, handle: Option<&str>| RowError {
             line,
+            handle: handle.filter(|h| !h.is_empty()).map(str::to_string),
             column: r.column.map(|c| COLUMNS[c].to_string()),
             reason: r.reason,
         };
         match row_cells(&record, &positions, &column_at) {
-            Err(r) => plan.rejected.push(reject(r)),
+            Err(r) => plan.rejected.push(reject(r, None)),
             Ok(cells) => {
                 let handle = cells[HANDLE];
                 if !handle.is_empty() {
                     if let Some(first) = seen.get(handle) {
-                        plan.rejected.push(reject(Reject::at(
-                            HANDLE,
-                            format!(
-                                "handle `{}` is already used on line {first}; handles must be unique within the file",
-                                truncated(handle)
+                        plan.rejected.push(reject(
+                            Reject::at(
+                                HANDLE,
+                                format!(
+                                    "handle `{}` is already used on line {first}; handles must be unique within the file",
+                                    truncated(handle)
+                                ),
                             ),
-                        )));
+                            None,
+                        ));
                         continue;
                     }
                     seen.insert(handle.to_string(), line);
                 }
-                match parse_row(&cells, today, &tz, tz_name) {
-                    Ok(offer) => plan.offers.push((line, offer)),
-                    Err(r) => plan.rejected.push(reject(r)),
+                match parse_row(&cells, today, &tz, tz_name)
+                    .and_then(|offer| Ok((offer, owner(cells[OWNER])?)))
+                {
+                    Ok((offer, owner)) => {
+                        plan.offers.push((line, offer));
+                        if let Some(owner) = owner {
+                            plan.owners.insert(line, owner);
+                        }
+                    }
+                    Err(r) => plan.rejected.push(reject(r, Some(handle))),
                 }
             }
         }
     }
     Ok(plan)
+}
+
+/// 1-based line numbers of byte offsets into a file, asked for in increasing order: each
+/// call counts only the line feeds since the previous one.
+struct LineCounter<'a> {
+    input: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        LineCounter {
+            input,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starting at `offset` is on. The reader reports a record after blank
+    /// lines as starting where they start; a record never starts with a line end (a field
+    /// holding one is quoted), so those are skipped first.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let mut offset = offset.min(self.input.len());
+        while matches!(self.input.get(offset), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        if offset > self.offset {
+            self.line += self.input[self.offset..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.offset = offset;
+        }
+        self.line
+    }
 }
 
 fn malformed(e: &csv::Error) -> ImportError {
@@ -510,6 +567,19 @@ fn row_cells<'r>(
         }
     }
     Ok(cells)
+}
+
+/// The organisation an `owner` cell names, if any.
+fn owner(cell: &str) -> Result<Option<OrgId>, Reject> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    cell.parse().map(Some).map_err(|_| {
+        Reject::at(
+            OWNER,
+            "owner must be an organisation id as an export writes it, or empty",
+        )
+    })
 }
 
 fn required(cells: &[&str; N], col: usize) -> Result<(), Reject> {
@@ -737,6 +807,23 @@ mod tests {
             total += rows;
         }
         assert_eq!(total, 200);
+    }
+
+    #[test]
+    fn lines_are_counted_alike_with_crlf_line_ends_and_quoted_line_breaks() {
+        let lf = format!(
+            "{HEADER}\n{GOOD_ROW}\n\ndemo-bad,host-home,household,6067,,,,,,,,room,,,,org-vetted,,,\"two\nlines\",,\n{}\n",
+            GOOD_ROW.replace("demo-ok-1", "demo-ok-2")
+        );
+        let crlf = lf.replace('\n', "\r\n");
+        for text in [&lf, &crlf] {
+            let plan = parse(text).expect("a readable file");
+            let ok: Vec<usize> = plan.offers.iter().map(|(l, _)| *l).collect();
+            assert_eq!(ok, [2, 6], "{text:?}");
+            assert_eq!(plan.rejected.len(), 1);
+            assert_eq!(plan.rejected[0].line, 4, "{text:?}");
+            assert_eq!(plan.rejected[0].handle.as_deref(), Some("demo-bad"));
+        }
     }
 
     #[test]

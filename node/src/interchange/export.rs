@@ -546,33 +546,12 @@ mod tests {
 
     /// Stores a new offer as the owner's node would at `now`.
     fn store(new: &NewOffer, n: u8, owner: OrgId) -> Offer {
-        Offer {
-            id: OfferId::from_bytes([n; 10]),
-            owner,
-            fields: new.fields.clone(),
-            windows: new
-                .windows
-                .iter()
-                .enumerate()
-                .map(|(i, w)| Window {
-                    id: WindowId::from_bytes([u8::try_from(i).unwrap_or(0); 10]),
-                    start: w.start,
-                    end: w.end,
-                    tz: w.tz.clone(),
-                    weekly: w.weekly,
-                    total: w.total,
-                    cancelled: false,
-                })
-                .collect(),
-            created_at: now(),
-            last_confirmed_at: now(),
-            expires_at: new.expiry_from(now()),
-            withdrawn: false,
-        }
+        puente_crdt::test_utils::published(new, n, owner, now())
     }
 
     fn offer_from_row(row: &str, n: u8, owner: OrgId) -> Offer {
-        let text = format!("{}\n{row}\n", COLUMNS.join(","));
+        // Every column but the last, `owner`: the rows below describe offers without one.
+        let text = format!("{}\n{row}\n", COLUMNS[..COLUMNS.len() - 1].join(","));
         let plan = parse_offers_csv(text.as_bytes(), today(), TZ).expect("a readable file");
         assert_eq!(plan.rejected, vec![]);
         store(&plan.offers[0].1, n, owner)

@@ -13,6 +13,7 @@
 
 pub mod csv_import;
 pub mod export;
+pub mod reconcile;
 
 use std::borrow::Cow;
 
@@ -48,6 +49,7 @@ pub use export::{
     ExportError, ExportOffer, HSDS_VERSION, JSON_EXPORT_VERSION, JsonExport, hsds_publishable,
     to_csv, to_hsds, to_json,
 };
+pub use reconcile::{Reconciliation, RowAction, RowOutcome, RowRefusal, reconcile};
 
 #[cfg(test)]
 mod tests {
