@@ -188,6 +188,17 @@ impl<'r> Ctx<'r> {
         }
     }
 
+    /// As [`Ctx::format`], for a command whose output has no single row shape: `--format csv`
+    /// is refused in one line instead of printing something that is not CSV.
+    pub fn format_table_or_json(&self) -> Result<Format> {
+        match self.format()? {
+            Format::Csv => {
+                bail!("--format csv is not available for this command; use table or json")
+            }
+            f => Ok(f),
+        }
+    }
+
     /// The replica: the node's when a node serves this command, else the store in the data
     /// directory, opened now (asking for the passphrase).
     pub fn open(&self) -> Result<Opened<'r>> {

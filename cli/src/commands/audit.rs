@@ -28,7 +28,7 @@ pub fn state_of(replica: &Replica) -> Result<&MemberState> {
 }
 
 pub fn exposure(ctx: &Ctx, a: ExposureArgs) -> Result<()> {
-    let format = table_or_json(ctx)?;
+    let format = ctx.format_table_or_json()?;
     let mut replica = ctx.open()?;
     let state = state_of(&replica)?;
     let names = Names::new(&replica);
@@ -53,14 +53,6 @@ pub fn exposure(ctx: &Ctx, a: ExposureArgs) -> Result<()> {
     ctx.emit(&text)
 }
 
-/// `table` or `json`; the reports here have no single row shape for CSV.
-pub fn table_or_json(ctx: &Ctx) -> Result<Format> {
-    match ctx.format()? {
-        Format::Csv => bail!("--format csv is not available for this command; use table or json"),
-        f => Ok(f),
-    }
-}
-
 /// Every device key of `target`, member or revoked: the party whose reading is audited.
 pub fn party_of(state: &MemberState, target: &Target) -> Vec<PublicKey> {
     match target {
@@ -81,7 +73,7 @@ pub fn party_of(state: &MemberState, target: &Target) -> Vec<PublicKey> {
 }
 
 pub fn log(ctx: &Ctx) -> Result<()> {
-    let format = table_or_json(ctx)?;
+    let format = ctx.format_table_or_json()?;
     let replica = ctx.open()?;
     let state = state_of(&replica)?;
     let names = Names::new(&replica);

@@ -218,12 +218,13 @@ pub fn event_line(event: &Event, format: Format) -> Result<String> {
 /// `puente events`: what needs a person now, one line each. `--follow` is served by the
 /// running node (see the control socket), which keeps the connection open.
 pub fn events(ctx: &Ctx, a: EventsArgs) -> Result<()> {
+    // Lines of sentences or of JSON: there is no CSV of a stream of events.
+    let format = ctx.format_table_or_json()?;
     if a.follow {
         anyhow::bail!(
             "--follow needs a running node to watch: start `puente run` on this data directory, then try again"
         );
     }
-    let format = ctx.format()?;
     let replica = ctx.open()?;
     let view = replica.view();
     let items = inbox(view, replica.org(), ctx.now);

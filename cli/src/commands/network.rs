@@ -351,10 +351,10 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
 }
 
 pub fn status(ctx: &Ctx) -> Result<()> {
-    let format = ctx.format()?;
+    let format = ctx.format_table_or_json()?;
     let replica = ctx.open()?;
     let tz = zone(&replica)?;
-    let status = Status::build(&replica, ctx.node(), ctx.now, &tz);
+    let status = Status::build(&replica, ctx.node(), ctx.now);
     // What needs a person, as `puente inbox` lists it.
     let items = puente_crdt::inbox(replica.view(), replica.org(), ctx.now);
     let text = match format {
@@ -398,11 +398,16 @@ pub fn device_list(ctx: &Ctx) -> Result<()> {
         );
     }
     let tz = zone(&replica)?;
-    let rows = DeviceRow::all(&replica, ctx.node(), &tz);
+    let rows = DeviceRow::all(&replica, ctx.node());
     let text = match format {
         Format::Json => rows::json(&rows)?,
         Format::Csv => devices::device_csv(&rows)?,
-        _ => devices::device_table(&rows, &org_name(&replica), replica.membership().is_some()),
+        _ => devices::device_table(
+            &rows,
+            &org_name(&replica),
+            replica.membership().is_some(),
+            &tz,
+        ),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)

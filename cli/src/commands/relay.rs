@@ -272,8 +272,10 @@ pub fn list(ctx: &Ctx) -> Result<()> {
         .iter()
         .map(|r| RelayRow::new(r, ctx.node()))
         .collect();
-    if format == Format::Json {
-        return ctx.emit(&rows::json(&rows)?);
+    match format {
+        Format::Json => return ctx.emit(&rows::json(&rows)?),
+        Format::Csv => return ctx.emit(&relays::csv(&rows)?),
+        _ => {}
     }
     if rows.is_empty() {
         return ctx.emit(

@@ -19,7 +19,7 @@ use puente_node::replica::Replica;
 use serde_json::json;
 
 use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs, PeerRoleArgs, RoleArg};
-use crate::commands::audit::{party_of, state_of, table_or_json};
+use crate::commands::audit::{party_of, state_of};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
 use crate::output::{self, short};
@@ -167,7 +167,7 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
     } else {
         "Your node is not running: partners learn of the change when you start `puente run`.\n"
     });
-    let text = match ctx.format()? {
+    let text = match ctx.format_table_or_json()? {
         Format::Json => output::json(&json!({
             "org": id.to_string(),
             "name": name,
@@ -185,7 +185,7 @@ pub fn device_revoke(ctx: &Ctx, a: DeviceRevokeArgs) -> Result<()> {
 }
 
 fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) -> Result<()> {
-    let format = table_or_json(ctx)?;
+    let format = ctx.format_table_or_json()?;
     let reason = reason.unwrap_or_default().trim().to_string();
     check_reason(&reason)?;
     let mut replica = ctx.open()?;
@@ -322,7 +322,7 @@ fn does_and_cannot(rotated: bool, epoch: u32) -> String {
 }
 
 pub fn revocations(ctx: &Ctx) -> Result<()> {
-    let format = table_or_json(ctx)?;
+    let format = ctx.format_table_or_json()?;
     let replica = ctx.open()?;
     let names = Names::new(&replica);
     let own = replica.public_key();

@@ -300,7 +300,10 @@ fn follows(request: &Request) -> Option<crate::args::Format> {
             command: Command::Events(a),
             format,
             ..
-        }) if a.follow => Some(format.unwrap_or(crate::args::Format::Table)),
+        // `--format csv` is refused by the command itself, as when no node serves it.
+        }) if a.follow && !matches!(format, Some(crate::args::Format::Csv)) => {
+            Some(format.unwrap_or(crate::args::Format::Table))
+        }
         _ => None,
     }
 }

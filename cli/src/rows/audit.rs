@@ -27,6 +27,7 @@ pub struct LogEntry {
     /// The time its author claims, RFC 3339.
     pub claimed_time: String,
     /// The same, in Unix seconds.
+    #[serde(skip)]
     pub claimed_unix: u64,
     /// What kind of op it is (`create`, `add-org`, `revoke` ...).
     pub kind: &'static str,
@@ -224,6 +225,7 @@ pub struct ExposureReport {
     /// When that revocation was made, by its author's clock, RFC 3339.
     pub claimed_time: Option<String>,
     /// The same, in Unix seconds.
+    #[serde(skip)]
     pub claimed_unix: Option<u64>,
     /// The epochs whose keys were sealed to one of the party's devices.
     pub epochs_held: Vec<u32>,
@@ -246,6 +248,7 @@ pub struct ExposureSection {
     /// When all its devices had confirmed the revocation, RFC 3339.
     pub confirmed_at: Option<String>,
     /// The same, in Unix seconds.
+    #[serde(skip)]
     pub confirmed_unix: Option<u64>,
     /// Everything it wrote counts (part came in a snapshot that cannot be told apart).
     pub listed_whole: bool,
@@ -269,6 +272,7 @@ pub struct ExposedOffer {
     /// When it was created, RFC 3339.
     pub created_at: String,
     /// The same, in Unix seconds.
+    #[serde(skip)]
     pub created_unix: i64,
     /// `active`, `expired` or `withdrawn`.
     pub state: &'static str,
@@ -292,6 +296,7 @@ pub struct ExposedHold {
     /// When it was placed, RFC 3339.
     pub created_at: String,
     /// The same, in Unix seconds.
+    #[serde(skip)]
     pub created_unix: i64,
     /// Its status.
     pub status: &'static str,

@@ -45,8 +45,9 @@ pub struct DeviceRow {
 /// When and why a device was revoked.
 #[derive(Debug, Serialize)]
 pub struct DeviceRevocation {
-    /// When, by the revoker's clock, in the organisation's zone.
-    pub revoked_at: Option<String>,
+    /// When, by the revoker's clock (RFC 3339, UTC, in JSON and CSV).
+    #[serde(serialize_with = "super::opt_rfc3339")]
+    pub revoked_at: Option<Time>,
     /// The reason given.
     pub reason: Option<String>,
 }
@@ -54,7 +55,7 @@ pub struct DeviceRevocation {
 impl DeviceRow {
     /// This organisation's devices: this one first, then the other members, then the revoked
     /// ones (each group in key order).
-    pub fn all(replica: &Replica, node: Option<&NodeView>, tz: &TimeZone) -> Vec<DeviceRow> {
+    pub fn all(replica: &Replica, node: Option<&NodeView>) -> Vec<DeviceRow> {
         let own = replica.public_key();
         let org = replica.org();
         let connected: Vec<PublicKey> = node.map(|n| n.status.sessions.clone()).unwrap_or_default();
@@ -95,7 +96,7 @@ impl DeviceRow {
                         this_device: d.key == own,
                         revoked: true,
                         revocation: Some(DeviceRevocation {
-                            revoked_at: at.map(|t| t.local(tz)),
+                            revoked_at: at,
                             reason: revocation.map(|r| r.reason),
                         }),
                         connected: node.map(|_| false),
@@ -107,14 +108,14 @@ impl DeviceRow {
         rows
     }
 
-    /// The STATE column.
-    fn state(&self) -> String {
+    /// The STATE column, times in `tz`.
+    fn state(&self, tz: &TimeZone) -> String {
         if self.revoked {
             let mut s = "revoked".to_string();
             let revocation = self.revocation.as_ref();
-            if let Some(at) = revocation.and_then(|r| r.revoked_at.as_deref()) {
+            if let Some(at) = revocation.and_then(|r| r.revoked_at) {
                 s.push(' ');
-                s.push_str(at);
+                s.push_str(&at.local(tz));
             }
             if let Some(reason) = revocation
                 .and_then(|r| r.reason.as_deref())
@@ -133,7 +134,7 @@ impl DeviceRow {
 
 /// `device list` as people read it: `org` is this organisation's name; `in_network` says
 /// whether devices can be added (a membership log exists).
-pub fn device_table(rows: &[DeviceRow], org: &str, in_network: bool) -> String {
+pub fn device_table(rows: &[DeviceRow], org: &str, in_network: bool, tz: &TimeZone) -> String {
     let mut t = Table::new(&["DEVICE KEY", "STATE", "CONNECTED"]);
     for r in rows {
         let connected = if r.this_device {
@@ -141,7 +142,7 @@ pub fn device_table(rows: &[DeviceRow], org: &str, in_network: bool) -> String {
         } else {
             yes_no(r.connected)
         };
-        t.row(vec![r.key.clone(), r.state(), connected]);
+        t.row(vec![r.key.clone(), r.state(tz), connected]);
     }
     let mut text = format!("Devices of \"{org}\":\n");
     text.push_str(&t.render());
@@ -164,7 +165,8 @@ pub fn device_csv(rows: &[DeviceRow]) -> Result<String> {
                 r.this_device.to_string(),
                 r.revoked.to_string(),
                 revocation
-                    .and_then(|x| x.revoked_at.clone())
+                    .and_then(|x| x.revoked_at)
+                    .map(Time::rfc3339)
                     .unwrap_or_default(),
                 revocation
                     .and_then(|x| x.reason.clone())

@@ -4,7 +4,7 @@ use anyhow::Result;
 use jiff::tz::TimeZone;
 use puente_crdt::Time;
 use puente_node::invite::{Invitation, InviteState};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::output::{self, Table};
 use crate::render;
@@ -34,7 +34,7 @@ pub struct InvitationRow {
     /// `open`, `waiting for confirmation`, `confirmed`, `used`, `cancelled` or `expired`.
     pub state: &'static str,
     /// When the token stops working; JSON has Unix seconds as a string.
-    #[serde(serialize_with = "unix_text")]
+    #[serde(serialize_with = "super::rfc3339")]
     pub expires: Time,
     /// The safety phrase, once a joiner presented the token.
     pub phrase: Option<String>,
@@ -114,16 +114,11 @@ pub fn csv(rows: &[InvitationRow]) -> Result<String> {
                 r.org.clone(),
                 r.role.clone(),
                 r.state.to_string(),
-                r.expires.0.to_string(),
+                r.expires.rfc3339(),
                 r.phrase.clone().unwrap_or_default(),
                 r.joiner_name.clone().unwrap_or_default(),
             ]
         })
         .collect();
     output::csv(COLUMNS, &records)
-}
-
-/// Unix seconds as a JSON string, as `invite list` has always written them.
-fn unix_text<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.0.to_string())
 }

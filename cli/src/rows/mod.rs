@@ -35,21 +35,17 @@ pub fn json(rows: &impl Serialize) -> Result<String> {
     output::json(&serde_json::to_value(rows)?)
 }
 
-/// A moment in the organisation's time zone: JSON shows its local date and time to the minute,
-/// tables add how long ago it was.
-#[derive(Debug, Clone)]
+/// A moment: JSON and CSV write it in RFC 3339 (UTC), like every time puente writes for
+/// machines; tables show it in the organisation's zone and add how long ago it was.
+#[derive(Debug, Clone, Copy)]
 pub struct Stamp {
     at: Time,
-    local: String,
 }
 
 impl Stamp {
-    /// `at` in `tz`.
-    pub fn new(at: Time, tz: &TimeZone) -> Stamp {
-        Stamp {
-            at,
-            local: at.local(tz),
-        }
+    /// The moment `at`.
+    pub fn new(at: Time) -> Stamp {
+        Stamp { at }
     }
 
     /// "2026-11-23 09:00 (2 h ago)".
@@ -60,7 +56,20 @@ impl Stamp {
 
 impl Serialize for Stamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.local)
+        s.serialize_str(&self.at.rfc3339())
+    }
+}
+
+/// A time as JSON writes it: RFC 3339 in UTC (`#[serde(serialize_with = "rfc3339")]`).
+pub fn rfc3339<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.rfc3339())
+}
+
+/// An optional time as JSON writes it: RFC 3339 in UTC, or `null`.
+pub fn opt_rfc3339<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.rfc3339()),
+        None => s.serialize_none(),
     }
 }
 
@@ -86,11 +95,6 @@ fn yes_no(b: Option<bool>) -> String {
 /// A flag as a CSV cell: `true`, `false`, or empty when unknown.
 fn csv_flag(b: Option<bool>) -> String {
     b.map_or(String::new(), |b| b.to_string())
-}
-
-/// `t` as RFC 3339 in UTC, for JSON fields that have always carried it so.
-fn rfc3339<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.rfc3339())
 }
 
 /// Every line indented by two spaces.

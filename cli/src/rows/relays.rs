@@ -6,7 +6,7 @@ use puente_node::net::peer_id_text;
 use serde::Serialize;
 
 use crate::context::NodeView;
-use crate::output::Table;
+use crate::output::{self, Table};
 
 /// The first characters of a relay's libp2p id, as people compare them.
 pub fn short_id(key: &PublicKey) -> String {
@@ -60,4 +60,20 @@ pub fn table(rows: &[RelayRow]) -> String {
         t.row(vec![r.short.clone(), r.addresses.join(" "), state]);
     }
     t.render()
+}
+
+/// `relay list --format csv`: one row per relay, addresses `;`-joined, unknown values empty.
+pub fn csv(rows: &[RelayRow]) -> anyhow::Result<String> {
+    let records: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone().unwrap_or_default(),
+                r.addresses.join(";"),
+                r.reserved.map_or(String::new(), |b| b.to_string()),
+                r.problem.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::csv(&["id", "addresses", "reserved", "problem"], &records)
 }

@@ -119,7 +119,7 @@ pub struct StatusRelay {
 
 impl Status {
     /// The status of `replica`, with what the running node (if any) knows.
-    pub fn build(replica: &Replica, node: Option<&NodeView>, now: Time, tz: &TimeZone) -> Status {
+    pub fn build(replica: &Replica, node: Option<&NodeView>, now: Time) -> Status {
         let status = node.map(|n| &n.status);
         let connected: Vec<PublicKey> = status.map(|s| s.sessions.clone()).unwrap_or_default();
         let pending: BTreeMap<PublicKey, u64> = status
@@ -145,12 +145,10 @@ impl Status {
                         key: d.to_string(),
                         this_device: *d == own,
                         connected: connected.contains(d),
-                        reach: status
-                            .and_then(|s| s.paths.get(d))
-                            .map(|p| ReachRow::new(p, tz)),
+                        reach: status.and_then(|s| s.paths.get(d)).map(ReachRow::new),
                         last_sync: status
                             .and_then(|s| s.last_sync.get(d))
-                            .map(|t| Stamp::new(*t, tz)),
+                            .map(|t| Stamp::new(*t)),
                         envelopes_pending: pending.get(d).copied(),
                     })
                     .collect(),
@@ -182,7 +180,7 @@ impl Status {
                 .count(),
             offers_by_owner,
             refused_connections: status.map(|s| s.refused),
-            relays: StatusRelay::all(replica, status, tz),
+            relays: StatusRelay::all(replica, status),
             revocations: revocations::summaries(replica),
         }
     }
@@ -293,7 +291,7 @@ impl Status {
 }
 
 impl ReachRow {
-    fn new(path: &PeerPath, tz: &TimeZone) -> ReachRow {
+    fn new(path: &PeerPath) -> ReachRow {
         let (how, relay) = match path.reach {
             Reach::Direct => ("direct", None),
             Reach::Relayed(relay) => ("relayed", Some(short_id(&relay))),
@@ -302,7 +300,7 @@ impl ReachRow {
         ReachRow {
             how,
             relay,
-            since: Stamp::new(path.since, tz),
+            since: Stamp::new(path.since),
         }
     }
 
@@ -319,7 +317,7 @@ impl ReachRow {
 
 impl StatusRelay {
     /// The network's relays and this node's view of each.
-    fn all(replica: &Replica, status: Option<&NodeStatus>, tz: &TimeZone) -> Vec<StatusRelay> {
+    fn all(replica: &Replica, status: Option<&NodeStatus>) -> Vec<StatusRelay> {
         replica
             .relays()
             .iter()
@@ -331,7 +329,7 @@ impl StatusRelay {
                     short: short_id(&relay.key),
                     addresses: relay.addresses.clone(),
                     reserved: view.map(|v| v.reserved),
-                    since: view.map(|v| Stamp::new(v.since, tz)),
+                    since: view.map(|v| Stamp::new(v.since)),
                     deposited: mailbox.map(|m| m.deposited),
                     collected: mailbox.map(|m| m.collected),
                     pending: mailbox.map(|m| m.pending),

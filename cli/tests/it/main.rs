@@ -10,6 +10,7 @@ mod daemon;
 mod devices;
 mod identity;
 mod import;
+mod machine_output;
 mod network;
 mod network_snapshots;
 mod offers;

@@ -467,7 +467,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
     expect![[r#"
         key,this_device,revoked,revoked_at,reason,connected
         <river 1>___________________________________________,true,false,,,
-        <river 2>___________________________________________,false,true,2026-11-23 11:30,laptop lost,
+        <river 2>___________________________________________,false,true,2026-11-23T19:30:00Z,laptop lost,
     "#]].assert_eq(&mask.apply(&a.ok(&["device", "list", "--format", "csv"])));
     expect![[r#"
         ORGANISATION       ROLE    DEVICE KEY                                            CONNECTED  ADDRESSES
@@ -490,9 +490,9 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         .assert_eq(&mask.apply(&a.ok(&["invite", "list", "--format", "json"])));
     expect![[r#"
         id,org,role,state,expires,phrase,joiner_name
-        <inv1>__,Yolo Trans Health,member,used,1795539600,,
-        <inv2>__,River Refuge,device,used,1795539600,,
-        <inv3>__,Placer Pride,member,open,1795539600,,
+        <inv1>__,Yolo Trans Health,member,used,2026-11-24T17:00:00Z,,
+        <inv2>__,River Refuge,device,used,2026-11-24T17:00:00Z,,
+        <inv3>__,Placer Pride,member,open,2026-11-24T17:00:00Z,,
     "#]]
     .assert_eq(&mask.apply(&a.ok(&["invite", "list", "--format", "csv"])));
     expect![[r#"
