@@ -11,6 +11,10 @@ use crate::output::{self, pairs};
 /// What `whoami` and `status` say about a store made with `init --device` that has not joined.
 pub const DEVICE_PENDING: &str = "none yet: this device waits to join its organisation (`puente device add` on one of its devices, then `puente join TOKEN` here)";
 
+/// What `whoami` and `status` say of a store that belongs to no network yet.
+pub const NO_NETWORK: &str =
+    "none yet: `puente network create --name NAME`, or `puente join TOKEN`";
+
 /// The columns of `whoami --format csv`, in order.
 const WHOAMI_COLUMNS: &[&str] = &[
     "org",
@@ -41,8 +45,9 @@ pub struct Identity {
     pub public_key: String,
     /// Its fingerprint, to read aloud.
     pub fingerprint: String,
-    /// The network this node writes to.
-    pub network: String,
+    /// The network this node belongs to: none until it founds or joins one (as `status`
+    /// says).
+    pub network: Option<String>,
     /// The current epoch.
     pub epoch: u32,
     /// Counties the organisation serves, from its profile.
@@ -76,7 +81,7 @@ impl Identity {
             waiting_for_key,
             public_key: w.public_key.to_string(),
             fingerprint: w.fingerprint,
-            network: w.network,
+            network: replica.membership().map(|_| w.network),
             epoch: w.epoch,
             counties: profile
                 .map(|p| p.counties.iter().map(ToString::to_string).collect())
@@ -117,7 +122,12 @@ impl Identity {
             ("counties", counties),
             ("intake", or_dash(&self.intake)),
             ("time zone", or_dash(&self.tz)),
-            ("network", or_dash(&self.network)),
+            (
+                "network",
+                self.network
+                    .clone()
+                    .unwrap_or_else(|| NO_NETWORK.to_string()),
+            ),
             ("epoch", self.epoch.to_string()),
         ];
         if let Some(line) = self.devices_line() {
@@ -133,7 +143,7 @@ impl Identity {
             self.name.clone(),
             self.public_key.clone(),
             self.fingerprint.clone(),
-            self.network.clone(),
+            self.network.clone().unwrap_or_default(),
             self.epoch.to_string(),
             self.counties.join(";"),
             self.intake.clone(),

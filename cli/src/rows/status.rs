@@ -194,7 +194,7 @@ impl Status {
             _ if self.device_pending => {
                 "none yet: it joins its organisation's with `puente join TOKEN`".into()
             }
-            _ => "none yet: `puente network create --name NAME`, or `puente join TOKEN`".into(),
+            _ => super::identity::NO_NETWORK.into(),
         };
         let node = if running {
             format!(

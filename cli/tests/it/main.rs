@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod canary;
+mod coordinator;
 mod daemon;
 mod devices;
 mod identity;
