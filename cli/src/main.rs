@@ -77,13 +77,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr at WARN unless `RUST_LOG` says otherwise. Nothing logs payloads.
+/// The log filter when `RUST_LOG` is not set.
+const DEFAULT_LOG: &str = "warn,puente=info,puente_node=info,libp2p_autonat=error";
+
+/// Logs go to stderr: puente's own at INFO (what an operator needs: partners connected,
+/// disconnected or refused by the start of their key, revocations applied; never labels,
+/// handles, addresses or payloads), everything else at WARN, unless `RUST_LOG` says otherwise.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         // AutoNAT's server warns each time it cannot dial a node back, which is the normal
         // answer for a node behind a home router: on a relay that would be a warning every
         // few seconds, so only its errors show unless RUST_LOG asks for more.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,libp2p_autonat=error"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -18,7 +18,7 @@
 //! is acknowledged like a batch (a forged or tampered one counts as invalid and ends the
 //! session) and, once applied, is relayed like envelopes.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use puente_crdt::{NewOffer, OfferId, Time};
@@ -292,6 +292,7 @@ impl Node {
         if let Err(e) = replica.membership_follow_up(clock()) {
             tracing::warn!(error = %e, "cannot answer a membership change");
         }
+        let logged_revocations = effective_revocations(&replica);
         let actor = NodeActor {
             network: replica.network_secret().0,
             replica,
@@ -304,6 +305,7 @@ impl Node {
             revoked_held_back: 0,
             penalties: 0,
             membership_changed: false,
+            logged_revocations,
             allowed,
             clock,
             joiners: BTreeMap::new(),
@@ -638,6 +640,9 @@ struct NodeActor {
     penalties: u64,
     /// The membership log accepted ops since the allow-list was last set.
     membership_changed: bool,
+    /// The effective revocations already in the log at start or logged since: each is logged
+    /// once, when it is applied.
+    logged_revocations: BTreeSet<membership::OpId>,
     /// The allow-list last given to the transport.
     allowed: Vec<PublicKey>,
     clock: Clock,
@@ -913,6 +918,7 @@ impl NodeActor {
                 self.hang_up(peer);
             }
             NetEvent::Connected(peer) => {
+                tracing::info!(partner = %short_key(&peer), "partner connected");
                 // A fresh connection starts a fresh session (a stale one is replaced).
                 self.end_session(&peer);
                 self.sessions
@@ -928,6 +934,9 @@ impl NodeActor {
                 self.update_allowed();
             }
             NetEvent::Disconnected(peer) => {
+                if self.sessions.contains_key(&peer) {
+                    tracing::info!(partner = %short_key(&peer), "partner disconnected");
+                }
                 let since = (self.clock)();
                 self.paths.insert(
                     peer,
@@ -955,8 +964,9 @@ impl NodeActor {
             }
             NetEvent::Refused { peer } => {
                 self.refused += 1;
-                // Who tried is partnership metadata: debug level only.
-                tracing::debug!(%peer, "refused a non-member");
+                // The start of the key only: enough for the operator to match it against
+                // `puente peer list` or a revocation, nothing more.
+                tracing::info!(key = %short_key(&peer), "refused a connection from a key that is not a member");
             }
             NetEvent::Misbehaved { peer, reason } => {
                 // Who it was is partnership metadata: the key only at debug level.
@@ -1163,6 +1173,7 @@ impl NodeActor {
     }
 
     fn on_membership_changed(&mut self) {
+        self.log_new_revocations();
         self.update_allowed();
         // Relays hear of a new member or a revocation now, not at the next tick.
         self.start_relay_jobs();
@@ -1202,6 +1213,29 @@ impl NodeActor {
             let _ = self
                 .transport
                 .send(TransportState::new(&self.replica, allowed, relays));
+        }
+    }
+
+    /// Logs each effective revocation the log holds that was not logged yet: what was revoked
+    /// and by which device, by the start of their keys and ids.
+    fn log_new_revocations(&mut self) {
+        let Some(log) = self.replica.membership() else {
+            return;
+        };
+        for r in log.state().revocations() {
+            if !r.effective || !self.logged_revocations.insert(r.id) {
+                continue;
+            }
+            let (what, target) = match r.target {
+                membership::RevokeTarget::Org(org) => ("organisation", org.to_string()),
+                membership::RevokeTarget::Device(key) => ("device", short_key(&key)),
+            };
+            tracing::info!(
+                revoked = what,
+                target = %target,
+                by = %short_key(&r.author),
+                "revocation applied"
+            );
         }
     }
 
@@ -1576,4 +1610,25 @@ mod tests {
             "updates while idle are applied, not only the last: {calls:?}"
         );
     }
+}
+
+/// The start of a device key as logs name it: eight characters, as `puente peer list` and
+/// `puente device revoke` accept it.
+fn short_key(key: &PublicKey) -> String {
+    key.to_string().chars().take(8).collect()
+}
+
+/// The ids of the effective revocations in `replica`'s log.
+fn effective_revocations(replica: &Replica) -> BTreeSet<membership::OpId> {
+    replica
+        .membership()
+        .map(|log| {
+            log.state()
+                .revocations()
+                .into_iter()
+                .filter(|r| r.effective)
+                .map(|r| r.id)
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -31,3 +31,61 @@ fn the_guide_does_not_say_roles_cannot_change() {
     assert!(help.contains("admin") && help.contains("member"), "{help}");
     assert!(guide.contains("puente peer role"));
 }
+
+#[test]
+fn the_node_logs_what_an_operator_needs_and_nothing_sensitive() {
+    use crate::daemon::Daemon;
+    use crate::network::{add_home, eventually};
+
+    let a = Node::init("River Refuge");
+    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let mut node_a = Daemon::start(&a, "a");
+    let b = Node::init("Yolo Trans Health");
+    let token = a
+        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
+        .trim()
+        .to_string();
+    b.ok(&["join", &token, "--wait", "1m"]);
+    b.add(&[
+        "--kind",
+        "host-home",
+        "--handle",
+        "host-secret-9x",
+        "--county",
+        "06067",
+        "--window",
+        "+1d..+20d=1",
+        "--label",
+        "sunny attic room",
+    ]);
+    let b_key = b.json(&["whoami"])["public_key"]
+        .as_str()
+        .expect("a key")
+        .to_string();
+    let short: String = b_key.chars().take(8).collect();
+    let mut node_b = Daemon::start(&b, "b");
+    node_a.wait_for("A to log B's connection", |d| {
+        d.stderr().contains("partner connected") && d.stderr().contains(&short)
+    });
+    eventually("A has B's offer", || {
+        a.json(&["offer", "list"])
+            .as_array()
+            .is_some_and(|o| !o.is_empty())
+    });
+
+    a.ok(&["peer", "revoke", "yolo trans health", "--reason", "test"]);
+    node_a.wait_for("A to log the revocation and refuse B", |d| {
+        let log = d.stderr();
+        log.contains("revocation applied") && log.contains("refused a connection")
+    });
+    add_home(&a, "host-after");
+    let logs = [node_a.stderr(), node_b.stderr()];
+    for log in &logs {
+        for secret in ["host-secret-9x", "sunny attic room", "hotline", "06067"] {
+            assert!(!log.contains(secret), "a log holds {secret:?}:\n{log}");
+        }
+        assert!(!log.contains(&b_key), "a whole key in a log:\n{log}");
+    }
+    assert!(logs[0].contains("INFO"), "{}", logs[0]);
+    let _ = node_b.signal_and_wait("TERM");
+}
