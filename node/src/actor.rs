@@ -1525,6 +1525,27 @@ fn spawn_sender(
     (tx, task)
 }
 
+/// The start of a device key as logs name it: eight characters, as `puente peer list` and
+/// `puente device revoke` accept it.
+fn short_key(key: &PublicKey) -> String {
+    key.to_string().chars().take(8).collect()
+}
+
+/// The ids of the effective revocations in `replica`'s log.
+fn effective_revocations(replica: &Replica) -> BTreeSet<membership::OpId> {
+    replica
+        .membership()
+        .map(|log| {
+            log.state()
+                .revocations()
+                .into_iter()
+                .filter(|r| r.effective)
+                .map(|r| r.id)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -1610,25 +1631,4 @@ mod tests {
             "updates while idle are applied, not only the last: {calls:?}"
         );
     }
-}
-
-/// The start of a device key as logs name it: eight characters, as `puente peer list` and
-/// `puente device revoke` accept it.
-fn short_key(key: &PublicKey) -> String {
-    key.to_string().chars().take(8).collect()
-}
-
-/// The ids of the effective revocations in `replica`'s log.
-fn effective_revocations(replica: &Replica) -> BTreeSet<membership::OpId> {
-    replica
-        .membership()
-        .map(|log| {
-            log.state()
-                .revocations()
-                .into_iter()
-                .filter(|r| r.effective)
-                .map(|r| r.id)
-                .collect()
-        })
-        .unwrap_or_default()
 }
