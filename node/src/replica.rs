@@ -61,7 +61,9 @@ use network_state::{NetworkState, NodeRecord, decode_keys, encode_keys};
 pub use audit::Exposure;
 pub use bundle::{BundleRefusal, BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
 pub use mailbox::{Deposit, MailboxCursor, Opened};
-pub use network::{AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal};
+pub use network::{
+    AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal, OwnRevocation,
+};
 pub use network_state::{Members, PeerBook};
 pub use relays::RelayRefusal;
 pub use roles::RoleRefusal;

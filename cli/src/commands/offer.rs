@@ -64,6 +64,12 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     let id = replica.add_offer(offer, ctx.now).map_err(|e| ctx.err(e))?;
     let stored = replica.view().offer(replica.org(), id).cloned();
     let tz = zone(&replica)?;
+    if let Some(revoked) = crate::rows::status::Revoked::of(&replica) {
+        ctx.note(&format!(
+            "warning: {} This offer stays on this computer only.\n",
+            revoked.sentence(ctx.now, &tz)
+        ));
+    }
     replica.close().map_err(|e| ctx.err(e))?;
     let expires = stored.as_ref().map(|o| o.expires_at);
     let text = match format {

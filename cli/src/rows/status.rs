@@ -23,6 +23,8 @@ use crate::output::{Table, pairs};
 pub struct Status {
     /// This organisation's name.
     pub organisation: String,
+    /// Set when this device was revoked, alone or with its organisation.
+    pub revoked: Option<Revoked>,
     /// A store made with `init --device` that has not joined yet.
     pub device_pending: bool,
     /// The organisation's member devices.
@@ -117,6 +119,58 @@ pub struct StatusRelay {
     pub problem: Option<String>,
 }
 
+/// This device's revocation, as `status` reports it.
+#[derive(Debug, Serialize)]
+pub struct Revoked {
+    /// `organisation` (the whole organisation) or `device` (this device alone).
+    pub what: &'static str,
+    /// The organisation that revoked it: its id.
+    pub by: String,
+    /// Its name.
+    pub by_name: String,
+    /// When, by the revoker's clock.
+    #[serde(serialize_with = "super::rfc3339")]
+    pub at: Time,
+    /// The reason given.
+    pub reason: String,
+}
+
+impl Revoked {
+    /// This replica's revocation, if the log holds one.
+    pub fn of(replica: &Replica) -> Option<Revoked> {
+        replica.own_revocation().map(|r| Revoked {
+            what: if r.organisation {
+                "organisation"
+            } else {
+                "device"
+            },
+            by: r.by.to_string(),
+            by_name: r.by_name,
+            at: r.at,
+            reason: r.reason,
+        })
+    }
+
+    /// The sentence `status` starts with, and `offer add` warns with.
+    pub fn sentence(&self, now: Time, tz: &TimeZone) -> String {
+        let what = if self.what == "organisation" {
+            "Your organisation was revoked"
+        } else {
+            "This device was revoked"
+        };
+        let why = if self.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" (\"{}\")", self.reason)
+        };
+        format!(
+            "{what} by \"{}\" {}{why}: partners refuse everything this node writes and send it nothing new. Ask them if this is a mistake.",
+            self.by_name,
+            crate::render::when(self.at, now, tz)
+        )
+    }
+}
+
 impl Status {
     /// The status of `replica`, with what the running node (if any) knows.
     pub fn build(replica: &Replica, node: Option<&NodeView>, now: Time) -> Status {
@@ -164,6 +218,7 @@ impl Status {
         let me = Identity::of(replica);
         Status {
             organisation: org_name(replica),
+            revoked: Revoked::of(replica),
             device_pending: me.device_pending,
             devices: me.devices,
             waiting_for_key: me.waiting_for_key,
@@ -189,6 +244,9 @@ impl Status {
     pub fn text(&self, now: Time, tz: &TimeZone) -> String {
         let running = self.node_running;
         let mut out = String::new();
+        if let Some(revoked) = &self.revoked {
+            out.push_str(&format!("REVOKED: {}\n\n", revoked.sentence(now, tz)));
+        }
         let network = match (&self.network_name, &self.network) {
             (Some(name), Some(id)) => format!("{name} ({id})"),
             _ if self.device_pending => {

@@ -50,6 +50,21 @@ pub struct MembershipUpdate {
     pub refused: usize,
 }
 
+/// This device's revocation, as [`Replica::own_revocation`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnRevocation {
+    /// The whole organisation was revoked (else this device alone).
+    pub organisation: bool,
+    /// The organisation whose admin (or own device) revoked it.
+    pub by: OrgId,
+    /// Its name.
+    pub by_name: String,
+    /// When, by the revoker's clock.
+    pub at: Time,
+    /// The reason given (empty if none).
+    pub reason: String,
+}
+
 /// Longest network name, in characters.
 pub const MAX_NETWORK_NAME_CHARS: usize = 80;
 
@@ -820,6 +835,43 @@ impl Replica {
     /// The organisation names and roles of the membership log, for status lines.
     pub fn member_orgs(&self) -> Vec<crate::membership::Org> {
         self.net.member_orgs()
+    }
+
+    /// Whether this device was revoked, alone or with its organisation, as far as this node's
+    /// log knows: by whom, when (the revoker's claimed time; nothing decides by it) and why.
+    /// `None` while it is a member, or before the revocation reached this node.
+    pub fn own_revocation(&self) -> Option<OwnRevocation> {
+        let state = self.net.membership.as_ref()?.state();
+        let own = self.public;
+        let cut = state.device_cut(&own)?;
+        let info = cut
+            .revocations
+            .iter()
+            .filter_map(|id| state.revocation(id))
+            .filter(|r| r.effective)
+            .min_by_key(|r| (r.claimed_time, r.id))?;
+        let by_org = state.org(&self.org_of_device(&info.author)?).or_else(|| {
+            let org = self.org_of_device(&info.author)?;
+            state.revoked_orgs().into_iter().find(|o| o.id == org)
+        })?;
+        Some(OwnRevocation {
+            organisation: matches!(info.target, RevokeTarget::Org(_)),
+            by: by_org.id,
+            by_name: by_org.name,
+            at: Time(i64::try_from(info.claimed_time).unwrap_or(i64::MAX)),
+            reason: info.reason,
+        })
+    }
+
+    /// The organisation a device key belongs (or belonged) to, from the log.
+    fn org_of_device(&self, key: &PublicKey) -> Option<OrgId> {
+        let state = self.net.membership.as_ref()?.state();
+        state
+            .orgs()
+            .into_iter()
+            .chain(state.revoked_orgs())
+            .find(|o| o.devices.contains(key))
+            .map(|o| o.id)
     }
 
     /// The display name a membership op gives the founding organisation, if any.

@@ -837,3 +837,26 @@ fn a_member_confirms_each_revocation_again_only_while_its_key_was_readable_by_th
         assert!(state.receipts(&r.id).contains_key(&b.public_key()));
     }
 }
+
+/// A revoked node whose log holds its revocation (from a partner that had not applied it yet,
+/// a bundle, a mailbox) can say so: who revoked it, when, why, and whether its organisation or
+/// this device alone. A member, or a partner of the revoked, is told nothing about itself.
+#[test]
+fn a_revoked_node_knows_it_was_revoked_once_its_log_holds_the_revocation() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rs = crate::support::network(tmp.path(), 3);
+    let mut c = rs.pop().expect("c");
+    let _b = rs.pop().expect("b");
+    let mut a = rs.pop().expect("a");
+    assert_eq!(c.own_revocation(), None);
+    a.revoke(RevokeTarget::Org(c.org()), "laptop seized", NOW.plus(60))
+        .expect("revoked");
+    assert_eq!(c.own_revocation(), None, "not before the op reaches it");
+    c.apply_membership(&a.membership_ops()).expect("applied");
+    let r = c.own_revocation().expect("C knows");
+    assert!(r.organisation);
+    assert_eq!((r.by, r.by_name.as_str()), (a.org(), "Org 0"));
+    assert_eq!(r.at, NOW.plus(60));
+    assert_eq!(r.reason, "laptop seized");
+    assert_eq!(a.own_revocation(), None);
+}
