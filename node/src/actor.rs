@@ -1198,8 +1198,11 @@ impl NodeActor {
             .copied()
             .collect();
         for peer in removed {
+            let frames = self.farewell_frames(peer);
             self.end_session(&peer);
-            self.hang_up(peer);
+            if frames.is_empty() || !self.net.farewell(peer, frames) {
+                self.hang_up(peer);
+            }
         }
         let relays = relay_configs(&self.replica);
         if allowed != self.allowed || relays != self.relays {
@@ -1237,6 +1240,43 @@ impl NodeActor {
                 "revocation applied"
             );
         }
+    }
+
+    /// The last frames for a member whose session ends because it was just removed: the
+    /// membership ops it lacks, so that a revoked node learns of its own revocation (who, when,
+    /// why) and can tell its user, instead of being cut off without a word. Only when those
+    /// ops are revocations, their receipts and epoch keys (sealed to others, so unreadable to
+    /// it): an op that would tell it something new about the network (an organisation, a
+    /// device, a role or a relay added meanwhile) means no farewell at all. Nothing else is
+    /// sent; offers written from now on never reach it.
+    fn farewell_frames(&mut self, peer: PublicKey) -> Vec<Vec<u8>> {
+        let mut queue = VecDeque::new();
+        // What a local change sends: the ops and envelopes the peer lacks (envelopes are
+        // dropped below).
+        self.handle(peer, Input::LocalChanged, &mut queue);
+        let mut frames = Vec::new();
+        for (_, effect) in queue {
+            let Effect::Send(frame) = effect else {
+                continue;
+            };
+            let Ok(crate::sync::Message::Ops { ops, .. }) = crate::sync::Message::decode(&frame)
+            else {
+                continue;
+            };
+            let harmless = ops.iter().all(|op| {
+                matches!(
+                    membership::Op::from_bytes(op).map(|op| op.body().clone()),
+                    Ok(membership::Body::Revoke { .. }
+                        | membership::Body::Receipt { .. }
+                        | membership::Body::EpochKey { .. })
+                )
+            });
+            if !harmless {
+                return Vec::new();
+            }
+            frames.push(frame);
+        }
+        frames
     }
 
     /// Closes the connection with `peer` without a word (it is not, or no longer, a member).

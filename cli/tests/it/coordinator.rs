@@ -89,3 +89,76 @@ fn the_node_logs_what_an_operator_needs_and_nothing_sensitive() {
     assert!(logs[0].contains("INFO"), "{}", logs[0]);
     let _ = node_b.signal_and_wait("TERM");
 }
+
+#[test]
+fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
+    use crate::daemon::Daemon;
+    use crate::network::eventually;
+
+    let a = Node::init("River Refuge");
+    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let mut node_a = Daemon::start(&a, "a");
+    let b = Node::init("Yolo Trans Health");
+    let token = a
+        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
+        .trim()
+        .to_string();
+    b.ok(&["join", &token, "--wait", "1m"]);
+    let mut node_b = Daemon::start(&b, "b");
+    eventually("A and B in session", || {
+        a.json(&["status"])["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m["devices"].as_array().into_iter().flatten())
+            .any(|d| d["connected"] == true)
+    });
+    assert!(b.json(&["status"])["revoked"].is_null());
+
+    a.ok(&[
+        "peer",
+        "revoke",
+        "yolo trans health",
+        "--reason",
+        "coordinator left",
+    ]);
+    // A's log shows on failure.
+    node_a.wait_for("B's status to say it was revoked", |_| {
+        !b.json(&["status"])["revoked"].is_null()
+    });
+    let revoked = &b.json(&["status"])["revoked"];
+    assert_eq!(revoked["what"], "organisation", "{revoked}");
+    assert_eq!(revoked["by_name"], "River Refuge", "{revoked}");
+    assert_eq!(revoked["reason"], "coordinator left", "{revoked}");
+    assert!(
+        revoked["at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{revoked}"
+    );
+    let text = b.ok(&["status"]);
+    assert!(
+        text.starts_with("REVOKED: Your organisation was revoked by \"River Refuge\""),
+        "{text}"
+    );
+
+    // Writing there warns that partners will refuse it.
+    let r = b.run(&[
+        "offer",
+        "add",
+        "--kind",
+        "host-home",
+        "--handle",
+        "host-late",
+        "--county",
+        "06067",
+        "--window",
+        "+1d..+20d=1",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: Your organisation was revoked"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("stays on this computer"), "{}", r.stderr);
+    let _ = node_b.signal_and_wait("TERM");
+}

@@ -103,6 +103,14 @@ pub(super) enum Command {
         peer: PeerId,
         reply: oneshot::Sender<()>,
     },
+    /// Last frames for a member about to be removed, then its connections close (see
+    /// [`super::Net::farewell`]). No reply: it is queued without waiting, so that it comes
+    /// before the removal.
+    Farewell {
+        key: PublicKey,
+        peer: PeerId,
+        frames: Vec<Vec<u8>>,
+    },
     Connected {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
@@ -172,6 +180,9 @@ pub(super) struct NetActor {
     /// Peers to disconnect once their frames in flight are acknowledged or failed (so that a
     /// goodbye saying why reaches them first; a frame's timeout bounds the wait).
     hanging_up: HashSet<PeerId>,
+    /// Removed members whose farewell frames are still in flight: refused (disallowed) only
+    /// once those are settled, so that the frames are not cut off with the connection.
+    farewells: HashSet<PeerId>,
     /// Informational events dropped because the channel was full (reported at debug level).
     dropped_refusals: u64,
     /// Member devices: the keys that get sync sessions. The allow-list also holds relays.
@@ -284,6 +295,7 @@ impl NetActor {
             in_flight_per_peer: HashMap::new(),
             max_frames_in_flight: frames_in_flight(limits),
             hanging_up: HashSet::new(),
+            farewells: HashSet::new(),
             dropped_refusals: 0,
         })
     }
@@ -467,6 +479,22 @@ impl NetActor {
                 };
                 let _ = reply.send(result);
             }
+            Command::Farewell { key, peer, frames } => {
+                for frame in frames {
+                    if let Err(e) = self.handle_send(key, peer, WireFrame::Data(frame)) {
+                        debug!(%peer, error = %e, "a farewell frame was not sent");
+                        break;
+                    }
+                }
+                if self.in_flight_per_peer.contains_key(&peer) {
+                    // Closed once the frames are settled, even after the member set no
+                    // longer holds it (see `handle_set_allowed`).
+                    self.hanging_up.insert(peer);
+                    self.farewells.insert(peer);
+                } else {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
+            }
             Command::Disconnect { peer, reply } => {
                 // Closes every connection to the peer once its frames in flight are settled;
                 // it may reconnect (with backoff on our side) and start a fresh session.
@@ -565,6 +593,9 @@ impl NetActor {
                 if self.hanging_up.remove(&peer) {
                     let _ = self.swarm.disconnect_peer_id(peer);
                 }
+                if self.farewells.remove(&peer) && !self.members.contains(&peer) {
+                    self.swarm.behaviour_mut().allow.disallow_peer(peer);
+                }
             }
         }
     }
@@ -579,9 +610,16 @@ impl NetActor {
             if self.is_relay(removed) {
                 continue;
             }
-            self.swarm.behaviour_mut().allow.disallow_peer(*removed);
-            // `disallow_peer` queues the close; closing here too makes it immediate.
-            let _ = self.swarm.disconnect_peer_id(*removed);
+            if self.farewells.contains(removed) && self.in_flight_per_peer.contains_key(removed) {
+                // Its farewell frames are in flight: it is refused, and its connections
+                // closed, once they are settled (`finish_in_flight`). Nothing else is sent to
+                // it: `is_allowed` is false from now on.
+            } else {
+                self.farewells.remove(removed);
+                self.swarm.behaviour_mut().allow.disallow_peer(*removed);
+                // `disallow_peer` queues the close; closing here too makes it immediate.
+                let _ = self.swarm.disconnect_peer_id(*removed);
+            }
             self.book.cancel(removed);
             self.conns.remove(removed);
             self.paths.remove(removed);

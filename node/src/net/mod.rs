@@ -595,6 +595,26 @@ impl Net {
         .await?
     }
 
+    /// Queues `frames` for `peer` and then the close of its connections, without waiting:
+    /// called just before `peer` is removed from the member set, so that it comes first. The
+    /// frames settle before the removal cuts the connection. Returns `false` if the command
+    /// could not be queued (the transport is busy or stopped): then nothing is sent.
+    pub fn farewell(&self, peer: PublicKey, frames: Vec<Vec<u8>>) -> bool {
+        let Some(id) = peer_id(&peer) else {
+            return false;
+        };
+        if frames.iter().any(|f| f.len() > self.max_frame_bytes) {
+            return false;
+        }
+        self.commands
+            .try_send(Command::Farewell {
+                key: peer,
+                peer: id,
+                frames,
+            })
+            .is_ok()
+    }
+
     /// Replaces the member set. A removed key's connections are closed at once and it is refused
     /// from then on; an added key with a known address is dialled.
     pub async fn set_allowed(&self, peers: Vec<PublicKey>) -> Result<(), NetError> {
