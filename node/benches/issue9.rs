@@ -70,6 +70,8 @@
 
 #[path = "common/net.rs"]
 mod net;
+#[path = "common/process.rs"]
+mod process;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -101,9 +103,10 @@ use tokio::runtime::Runtime;
 
 use net::{
     LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, edit_offer,
-    env_usize, init, listen_addr, load_average, machine, median, pct, quiet, runtime, spawn,
+    env_usize, init, kb, listen_addr, load_average, machine, median, pct, quiet, runtime, spawn,
     spread, tempdir,
 };
+use process::{cpu_s, status_kib};
 
 /// How long one edit, a connection, a sync or a mailbox round may take before the run gives up.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -152,9 +155,6 @@ const CIRCUIT_STALL: Duration = Duration::from_secs(10);
 
 /// Names of the threads of an in-process relay's runtime (to sum their CPU time).
 const RELAY_THREAD: &str = "bench-relay";
-
-/// Clock ticks per second in `/proc/PID/stat` (`getconf CLK_TCK` on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -1515,13 +1515,13 @@ impl RelayChild {
     fn sample(&self) -> Sample {
         let pid = self.child.id();
         Sample {
-            cpu_s: proc_cpu_s(&format!("/proc/{pid}/stat")),
-            rss_kib: Some(proc_status_kib(pid, "VmRSS:")),
+            cpu_s: cpu_s(&format!("/proc/{pid}/stat")),
+            rss_kib: Some(status_kib(pid, "VmRSS:")),
         }
     }
 
     fn hwm_kib(&self) -> Option<f64> {
-        Some(proc_status_kib(self.child.id(), "VmHWM:"))
+        Some(status_kib(self.child.id(), "VmHWM:"))
     }
 
     /// SIGTERM (the relay stops cleanly), then waits for it.
@@ -1544,18 +1544,6 @@ impl Drop for RelayChild {
     }
 }
 
-/// CPU seconds (user + system) from a `/proc/…/stat` line.
-fn proc_cpu_s(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).expect("the stat file is readable");
-    // The fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-    let ticks =
-        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    ticks / TICKS_PER_SECOND
-}
-
 /// CPU seconds of this process's threads named [`RELAY_THREAD`] (the in-process relay's).
 fn relay_threads_cpu_s() -> f64 {
     let mut total = 0.0;
@@ -1563,20 +1551,10 @@ fn relay_threads_cpu_s() -> f64 {
         let dir = task.expect("a task").path();
         let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
         if comm.trim() == RELAY_THREAD {
-            total += proc_cpu_s(&dir.join("stat").to_string_lossy());
+            total += cpu_s(&dir.join("stat").to_string_lossy());
         }
     }
     total
-}
-
-/// A figure in KiB from `/proc/PID/status`.
-fn proc_status_kib(pid: u32, field: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .expect("the status file is readable")
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("the field is reported")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1958,10 +1936,6 @@ fn direct_run(rt: &Runtime, dir: &Path, run: usize, n: usize) -> (f64, f64, f64)
 
 // ---------------------------------------------------------------------------------------------
 // Shared.
-
-fn kb(bytes: f64) -> String {
-    format!("{:.0} KB", bytes / 1e3)
-}
 
 fn mib_kib(kib: f64) -> String {
     format!("{:.1} MiB", kib / 1024.0)
