@@ -80,8 +80,9 @@ use puente_node::store::Store;
 use tokio::runtime::Runtime;
 
 use net::{
-    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, bench_dir, env_usize, init, kb,
-    listen_addr, machine, max, median, mib, network, pct, quiet, runtime, sizes, spawn, tempdir,
+    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, bench_dir, copy_store, env_usize,
+    founder_and_partner, init, kb, listen_addr, machine, max, median, mib, network, pct,
+    prepare_founder, quiet, runtime, sizes, spawn, tempdir,
 };
 use process::{child_args, cpu_s, run_child, status_kib};
 
@@ -203,20 +204,6 @@ impl Config {
     }
 }
 
-/// A store in `dir` founding the network, holding `n` offers from one import (1,000 offers
-/// per envelope), snapshotted and closed; returns its device key.
-fn prepare_founder(dir: &Path, n: usize) -> PublicKey {
-    let mut r = init(dir, "Bench Founder");
-    r.create_network(NETWORK, NOW)
-        .expect("the network is founded");
-    r.import_offers(generated_offers(0x155E3, n), NOW, &mut |_| {})
-        .expect("the offers import");
-    r.snapshot().expect("snapshot");
-    let key = r.public_key();
-    r.close().expect("close");
-    key
-}
-
 /// The `save()` bytes of the store's own partition, from its local snapshot (see
 /// `encode_snapshot` in `replica.rs`: version byte, partition count (u32), then per partition
 /// the 10-byte organisation id, a u32 length and the bytes; v2 then adds the cached view).
@@ -246,7 +233,7 @@ fn bench_sync(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
     let tmp = tempdir(base, "puente-sync-");
     let a_dir = tmp.path().join("a");
     let s = Instant::now();
-    let a_key = prepare_founder(&a_dir, n);
+    let a_key = prepare_founder(&a_dir, generated_offers(0x155E3, n));
     t.info(
         "prepare A (init, network, import, snapshot)",
         format!("{} ms", s.elapsed().as_millis()),
@@ -424,10 +411,11 @@ fn puente_sync(
     a_key: PublicKey,
     n: usize,
 ) -> SyncRun {
-    let mut a = Replica::open(a_dir, PASS).expect("A reopens");
-    let name = format!("Partner {run}");
-    let mut b = init(&tmp.join(format!("b{run}")), &name);
-    admit(&mut a, &mut b, &name, Role::Member);
+    let (a, b) = founder_and_partner(
+        a_dir,
+        &tmp.join(format!("b{run}")),
+        &format!("Partner {run}"),
+    );
     rt.block_on(async move {
         let a = spawn(a, vec![]).await;
         let addr = listen_addr(&a).await;
@@ -502,10 +490,11 @@ fn automerge_sync(saved: &[u8]) -> (f64, usize, usize) {
 
 /// B's replica work alone: a fresh member ingesting A's envelopes in order, no network.
 fn ingest_alone(a_dir: &Path, tmp: &Path, run: usize, envelopes: &[Vec<u8>]) -> f64 {
-    let mut a = Replica::open(a_dir, PASS).expect("A reopens");
-    let name = format!("Ingest {run}");
-    let mut c = init(&tmp.join(format!("c{run}")), &name);
-    admit(&mut a, &mut c, &name, Role::Member);
+    let (a, mut c) = founder_and_partner(
+        a_dir,
+        &tmp.join(format!("c{run}")),
+        &format!("Ingest {run}"),
+    );
     a.close().expect("close");
     let offers = c.view().offer_count();
     let s = Instant::now();
@@ -1038,18 +1027,6 @@ fn bench_memory(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     );
 }
 
-/// Copies the data directory `from` to `to` (private, as the store requires).
-fn copy_store(from: &Path, to: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::create_dir_all(to).expect("the copy's directory can be created");
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
-        .expect("the copy's directory can be made private");
-    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
-        let entry = entry.expect("a directory entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Child processes.
 
@@ -1061,7 +1038,7 @@ fn child(mode: &str, path: &Path, extra: &[String]) {
             let n = extra
                 .first()
                 .map_or(10_000, |s| s.parse().expect("an offer count"));
-            prepare_founder(path, n);
+            prepare_founder(path, generated_offers(0x155E3, n));
             let org = {
                 let r = Replica::open(path, PASS).expect("the store opens");
                 let org = r.org();

@@ -102,9 +102,9 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::runtime::Runtime;
 
 use net::{
-    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, edit_offer,
-    env_usize, init, kb, listen_addr, load_average, machine, median, pct, quiet, runtime, spawn,
-    spread, tempdir,
+    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, copy_store,
+    edit_offer, env_usize, founder_and_partner, init, kb, listen_addr, load_average, machine,
+    median, pct, prepare_founder, quiet, runtime, spawn, spread, tempdir,
 };
 use process::{cpu_s, status_kib};
 
@@ -761,30 +761,6 @@ fn bench_edit(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
 // ---------------------------------------------------------------------------------------------
 // §2 Initial sync through the relay only against direct.
 
-/// A store in `dir` founding the network, holding `n` offers from one import (as issue 3's
-/// benchmark prepares it), snapshotted and closed.
-fn prepare_founder(dir: &Path, n: usize) {
-    let mut r = init(dir, "Bench Founder");
-    r.create_network(NETWORK, NOW)
-        .expect("the network is founded");
-    r.import_offers(generated_offers(0x155E3, n), NOW, &mut |_| {})
-        .expect("the offers import");
-    r.snapshot().expect("snapshot");
-    r.close().expect("close");
-}
-
-/// Copies the data directory `from` to `to` (private, as the store requires).
-fn copy_store(from: &Path, to: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::create_dir_all(to).expect("the copy's directory can be created");
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
-        .expect("the copy's directory can be made private");
-    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
-        let entry = entry.expect("a directory entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
-    }
-}
-
 struct SyncRun {
     ms: f64,
     /// Bytes through the proxy: the relay's sockets, or the founder's.
@@ -856,13 +832,8 @@ fn bench_sync(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
     let tmp = tempdir(base, "issue9-sync-");
     let a_dir = tmp.path().join("a");
     let s = Instant::now();
-    prepare_founder(&a_dir, n);
-    let a_key = {
-        let r = Replica::open(&a_dir, PASS).expect("the founder opens");
-        let key = r.public_key();
-        r.close().expect("close");
-        key
-    };
+    // The founder holds the same offers as issue 3's.
+    let a_key = prepare_founder(&a_dir, generated_offers(0x155E3, n));
     // Two relayed networks, each a copy of the founder whose admin added a relay: the same
     // log plus one op. In one the mailbox refuses everything, in the other it holds the
     // founder's log.
@@ -988,10 +959,11 @@ fn sync_direct(
     a_key: PublicKey,
     n: usize,
 ) -> SyncRun {
-    let mut a = Replica::open(a_dir, PASS).expect("the founder reopens");
-    let name = format!("Direct {run}");
-    let mut b = init(&tmp.join(format!("d{run}")), &name);
-    admit(&mut a, &mut b, &name, Role::Member);
+    let (a, b) = founder_and_partner(
+        a_dir,
+        &tmp.join(format!("d{run}")),
+        &format!("Direct {run}"),
+    );
     rt.block_on(async move {
         let a = spawn(a, vec![]).await;
         let proxy = Proxy::start(&listen_addr(&a).await).await;
@@ -1016,14 +988,12 @@ fn sync_direct(
 /// and has given the relay the new member and the mailbox its new ops before the partner is
 /// spawned and timed.
 fn sync_relayed(rt: &Runtime, variant: &Relayed, tmp: &Path, run: usize, n: usize) -> SyncRun {
-    let mut a = Replica::open(&variant.dir, PASS).expect("the founder reopens");
-    let a_key = a.public_key();
-    let name = format!("Relayed {run}");
-    let mut b = init(
+    let (a, b) = founder_and_partner(
+        &variant.dir,
         &tmp.join(format!("r{run}-{}", u8::from(variant.mailbox))),
-        &name,
+        &format!("Relayed {run}"),
     );
-    admit(&mut a, &mut b, &name, Role::Member);
+    let a_key = a.public_key();
     let relay_key = variant.relay.key;
     let proxy = &variant.proxy;
     rt.block_on(async move {

@@ -1,5 +1,6 @@
 //! Helpers for the benchmarks that run real nodes over libp2p on loopback: admission, a
-//! connected overlay, waiting for quiet and for a condition on every node, and, passed on from `common/table.rs` and `common/settings.rs`, the
+//! connected overlay, waiting for quiet and for a condition on every node, a founder holding
+//! generated offers, and, passed on from `common/table.rs` and `common/settings.rs`, the
 //! statistics, the machine line, the results table and the settings. Stores, networks and
 //! spawning on loopback come from `puente_node::test_utils`, as in the integration tests. A
 //! benchmark takes it in with `#[path = "common/net.rs"] mod net;`; each uses a part of it.
@@ -74,6 +75,41 @@ pub fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str, role: Role) 
     joiner
         .join(&admin.membership_ops(), NETWORK)
         .expect("the organisation joins");
+}
+
+/// The founder's store in `founder` reopened, and a fresh organisation `name` with its store in
+/// `dir`, admitted to the founder's network as a member and joined; returns both.
+pub fn founder_and_partner(founder: &Path, dir: &Path, name: &str) -> (Replica, Replica) {
+    let mut a = Replica::open(founder, PASS).expect("the founder reopens");
+    let mut b = init(dir, name);
+    admit(&mut a, &mut b, name, Role::Member);
+    (a, b)
+}
+
+/// A store in `dir` founding the network and holding `offers` from one import (1,000 offers
+/// per envelope), snapshotted and closed; returns its device key.
+pub fn prepare_founder(dir: &Path, offers: Vec<NewOffer>) -> PublicKey {
+    let mut r = init(dir, "Bench Founder");
+    r.create_network(NETWORK, NOW)
+        .expect("the network is founded");
+    r.import_offers(offers, NOW, &mut |_| {})
+        .expect("the offers import");
+    r.snapshot().expect("snapshot");
+    let key = r.public_key();
+    r.close().expect("close");
+    key
+}
+
+/// Copies the data directory `from` to `to` (private, as the store requires).
+pub fn copy_store(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(to).expect("the copy's directory can be created");
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
+        .expect("the copy's directory can be made private");
+    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
+        let entry = entry.expect("a directory entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
+    }
 }
 
 /// Keys of a device that never runs: enough to admit (and later revoke) an organisation.
