@@ -897,20 +897,10 @@ fn child(mode: &str, path: &Path) {
             }
             let _ = writeln!(out, "log_ms={}", s.elapsed().as_secs_f64() * 1e3);
             let s = Instant::now();
-            let partitions: Vec<Partition> = parts
-                .iter()
-                .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
-                .collect();
+            let partitions = load_partitions(&parts);
             let _ = writeln!(out, "load_ms={}", s.elapsed().as_secs_f64() * 1e3);
             let s = Instant::now();
-            let mut view = View::new();
-            let all = Touched {
-                all: true,
-                ..Touched::default()
-            };
-            for p in &partitions {
-                view.refresh(p, &all);
-            }
+            let view = build_view(&partitions);
             let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3);
             black_box(view.offer_count());
             drop((view, partitions, log, store));
@@ -925,22 +915,10 @@ fn child(mode: &str, path: &Path) {
         "view" => {
             let store = Store::open(path, PASS).expect("the store opens");
             let snaps = store.snapshots().expect("snapshots readable");
-            let parts = decode_snapshot(&snaps[0].bytes);
-            let partitions: Vec<Partition> = parts
-                .iter()
-                .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
-                .collect();
+            let partitions = load_partitions(&decode_snapshot(&snaps[0].bytes));
             let s = Instant::now();
             for _ in 0..5 {
-                let mut view = View::new();
-                let all = Touched {
-                    all: true,
-                    ..Touched::default()
-                };
-                for p in &partitions {
-                    view.refresh(p, &all);
-                }
-                black_box(view.offer_count());
+                black_box(build_view(&partitions).offer_count());
             }
             let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3 / 5.0);
         }
@@ -978,6 +956,27 @@ fn child(mode: &str, path: &Path) {
     }
     let _ = writeln!(out, "hwm_kib={}", status_kib("self", "VmHWM:"));
     print!("{out}");
+}
+
+/// Loads the partitions of `parts` (each an organisation id and its `save()` bytes).
+fn load_partitions(parts: &[(OrgId, Vec<u8>)]) -> Vec<Partition> {
+    parts
+        .iter()
+        .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
+        .collect()
+}
+
+/// Builds a view of every offer in `partitions` from nothing (every record counts as touched).
+fn build_view(partitions: &[Partition]) -> View {
+    let mut view = View::new();
+    let all = Touched {
+        all: true,
+        ..Touched::default()
+    };
+    for p in partitions {
+        view.refresh(p, &all);
+    }
+    view
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -319,9 +319,7 @@ impl RelayHost {
     /// Bytes of the relay's database file now: its length, and what the file system
     /// allocated for it.
     fn db_bytes(&self) -> (u64, u64) {
-        use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(self.dir.join(DB_FILE)).expect("the relay's database file");
-        (meta.len(), meta.blocks() * 512)
+        db_bytes(&self.dir)
     }
 
     fn stop(mut self) {
@@ -329,6 +327,14 @@ impl RelayHost {
             self.rt.block_on(service.stop()).expect("the relay stops");
         }
     }
+}
+
+/// Bytes of the database file of the relay keeping its data in `dir`: its length, and what the
+/// file system allocated for it.
+fn db_bytes(dir: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(dir.join(DB_FILE)).expect("the relay's database file");
+    (meta.len(), meta.blocks() * 512)
 }
 
 /// The ticket an admin of `admin`'s network hands the relay's operator.
@@ -1837,11 +1843,7 @@ fn mailbox_run(rt: &Runtime, dir: &Path, run: usize, n: usize, singles: usize) -
     });
     assert_eq!(sessions, 0, "B never had a session with A");
     relay.stop();
-    let size_end = {
-        use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(relay_dir.join(DB_FILE)).expect("the relay's database file");
-        (meta.len(), meta.blocks() * 512)
-    };
+    let size_end = db_bytes(&relay_dir);
     let store =
         RelayStore::open(&relay_dir, MailboxLimits::default()).expect("the relay store reopens");
     let networks = RelayService::networks(&store).expect("the relay store is readable");
