@@ -36,11 +36,18 @@
 //! `.automerge` file, and `build` runs the import baseline alone. Results are in
 //! `docs/performance.md`.
 
+// The results table, the settings and the child processes, shared with the other benchmarks.
+#[path = "common/process.rs"]
+mod process;
+#[path = "common/settings.rs"]
+mod settings;
+#[path = "common/table.rs"]
+mod table;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable as _;
@@ -60,6 +67,10 @@ use puente_node::interchange::parse_offers_csv;
 use puente_node::replica::{InitOptions, Replica};
 use puente_node::seal::{KdfParams, SymmetricKey, derive_key};
 use puente_node::store::{DB_FILE, Store};
+
+use process::{child_args, run_child, status_kib};
+use settings::{bench_dir, env_usize, sizes};
+use table::{Table, machine, max, median, mib, pct};
 
 /// The passphrase of every benchmark store.
 const PASS: &[u8] = b"a long benchmark passphrase";
@@ -95,20 +106,17 @@ const CHANGES: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("c
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--child") {
-        let mode = args.get(2).expect("a child mode follows --child");
-        let path = PathBuf::from(args.get(3).expect("a path follows the child mode"));
+    if let Some((mode, path, _)) = child_args(&args) {
         child(mode, &path);
         return;
     }
-    let sizes = sizes(&args[1..]);
+    let sizes = sizes(&args[1..], &[10_000, 100_000]);
     let cfg = Config {
         writes: env_usize("PUENTE_BENCH_WRITES", 200),
         cold_runs: env_usize("PUENTE_BENCH_COLD_RUNS", 5),
         import_runs: env_usize("PUENTE_BENCH_IMPORT_RUNS", 3),
     };
-    let base = std::env::var_os("PUENTE_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
+    let base = bench_dir();
     std::fs::create_dir_all(&base).expect("the benchmark directory can be created");
     println!(
         "puente issue 2 benchmark: sizes {sizes:?}, {} durable writes, {} cold starts, {} imports per variant; files in {}",
@@ -135,56 +143,6 @@ struct Config {
     writes: usize,
     cold_runs: usize,
     import_runs: usize,
-}
-
-fn sizes(args: &[String]) -> Vec<usize> {
-    let from_args: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
-    if !from_args.is_empty() {
-        return from_args;
-    }
-    std::env::var("PUENTE_BENCH_SIZES")
-        .ok()
-        .map(|s| {
-            s.split(',')
-                .map(|x| {
-                    x.trim()
-                        .parse()
-                        .expect("PUENTE_BENCH_SIZES lists whole numbers")
-                })
-                .collect()
-        })
-        .unwrap_or_else(|| vec![10_000, 100_000])
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().map_or(default, |v| {
-        v.parse().expect("benchmark settings are whole numbers")
-    })
-}
-
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .next()
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
-        })
-        .and_then(|kib| kib.parse::<u64>().ok())
-        .map_or("?".into(), |kib| {
-            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
-        });
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    format!("machine: {cores} cores ({cpu}), {mem} RAM")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,7 +207,7 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     let mut load = Vec::new();
     let mut load_hwm = Vec::new();
     for _ in 0..cfg.cold_runs {
-        let o = run_child("open", &dir);
+        let o = run_child("open", &dir, &[]);
         assert_eq!(
             o["offers"] as usize, n,
             "the reopened view holds every offer"
@@ -257,7 +215,7 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
         open.push(o["open_ms"]);
         argon.push(o["argon2_ms"]);
         open_hwm.push(o["hwm_kib"]);
-        let l = run_child("load", &doc_path);
+        let l = run_child("load", &doc_path, &[]);
         load.push(l["load_ms"]);
         load_hwm.push(l["hwm_kib"]);
     }
@@ -300,7 +258,7 @@ fn bench_size(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     let mut runs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut no_view_ratio = Vec::new();
     for _ in 0..cfg.cold_runs {
-        let b = run_child("breakdown", &dir);
+        let b = run_child("breakdown", &dir, &[]);
         let store = (b["store_ms"] - b["argon2_ms"]).max(0.0);
         let no_view = store + b["snapshot_ms"] + b["log_ms"] + b["load_ms"];
         no_view_ratio.push(no_view / b["base_load_ms"]);
@@ -879,28 +837,6 @@ fn repeat_for(budget: Duration, mut f: impl FnMut()) -> (u64, Duration) {
 // ---------------------------------------------------------------------------------------------
 // Child processes: one cold start each, so that peak RSS is the open's alone.
 
-fn run_child(mode: &str, path: &Path) -> BTreeMap<String, f64> {
-    let exe = std::env::current_exe().expect("the benchmark binary's path");
-    let out = Command::new(exe)
-        .arg("--child")
-        .arg(mode)
-        .arg(path)
-        .output()
-        .expect("the child runs");
-    assert!(
-        out.status.success(),
-        "child {mode} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
-}
-
 fn child(mode: &str, path: &Path) {
     let mut out = String::new();
     match mode {
@@ -961,20 +897,10 @@ fn child(mode: &str, path: &Path) {
             }
             let _ = writeln!(out, "log_ms={}", s.elapsed().as_secs_f64() * 1e3);
             let s = Instant::now();
-            let partitions: Vec<Partition> = parts
-                .iter()
-                .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
-                .collect();
+            let partitions = load_partitions(&parts);
             let _ = writeln!(out, "load_ms={}", s.elapsed().as_secs_f64() * 1e3);
             let s = Instant::now();
-            let mut view = View::new();
-            let all = Touched {
-                all: true,
-                ..Touched::default()
-            };
-            for p in &partitions {
-                view.refresh(p, &all);
-            }
+            let view = build_view(&partitions);
             let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3);
             black_box(view.offer_count());
             drop((view, partitions, log, store));
@@ -989,22 +915,10 @@ fn child(mode: &str, path: &Path) {
         "view" => {
             let store = Store::open(path, PASS).expect("the store opens");
             let snaps = store.snapshots().expect("snapshots readable");
-            let parts = decode_snapshot(&snaps[0].bytes);
-            let partitions: Vec<Partition> = parts
-                .iter()
-                .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
-                .collect();
+            let partitions = load_partitions(&decode_snapshot(&snaps[0].bytes));
             let s = Instant::now();
             for _ in 0..5 {
-                let mut view = View::new();
-                let all = Touched {
-                    all: true,
-                    ..Touched::default()
-                };
-                for p in &partitions {
-                    view.refresh(p, &all);
-                }
-                black_box(view.offer_count());
+                black_box(build_view(&partitions).offer_count());
             }
             let _ = writeln!(out, "view_ms={}", s.elapsed().as_secs_f64() * 1e3 / 5.0);
         }
@@ -1040,18 +954,29 @@ fn child(mode: &str, path: &Path) {
         }
         other => panic!("unknown child mode {other}"),
     }
-    let _ = writeln!(out, "hwm_kib={}", vm_hwm_kib());
+    let _ = writeln!(out, "hwm_kib={}", status_kib("self", "VmHWM:"));
     print!("{out}");
 }
 
-/// Peak resident set size of this process, from `/proc/self/status`.
-fn vm_hwm_kib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .expect("/proc/self/status is readable (Linux)")
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmHWM is reported")
+/// Loads the partitions of `parts` (each an organisation id and its `save()` bytes).
+fn load_partitions(parts: &[(OrgId, Vec<u8>)]) -> Vec<Partition> {
+    parts
+        .iter()
+        .map(|(org, b)| Partition::load(*org, b, &[1; 32]).expect("the partition loads"))
+        .collect()
+}
+
+/// Builds a view of every offer in `partitions` from nothing (every record counts as touched).
+fn build_view(partitions: &[Partition]) -> View {
+    let mut view = View::new();
+    let all = Touched {
+        all: true,
+        ..Touched::default()
+    };
+    for p in partitions {
+        view.refresh(p, &all);
+    }
+    view
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1060,102 +985,8 @@ fn vm_hwm_kib() -> f64 {
 include!("common/generator.rs");
 
 // ---------------------------------------------------------------------------------------------
-// Statistics and the table.
-
-fn median(v: &[f64]) -> f64 {
-    pct(v, 0.5)
-}
-
-/// Nearest-rank percentile.
-fn pct(v: &[f64], p: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
-    s[rank - 1]
-}
-
-fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::MIN, f64::max)
-}
+// Units.
 
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1e3)
-}
-
-fn mib(bytes: f64) -> String {
-    format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
-}
-
-struct Row {
-    name: String,
-    figure: String,
-    baseline: String,
-    ratio: Option<f64>,
-    goal: String,
-    pass: Option<bool>,
-}
-
-struct Table {
-    title: String,
-    rows: Vec<Row>,
-}
-
-impl Table {
-    fn new(title: &str) -> Self {
-        Table {
-            title: title.into(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn row(
-        &mut self,
-        name: &str,
-        figure: String,
-        baseline: String,
-        ratio: Option<f64>,
-        goal: &str,
-        pass: Option<bool>,
-    ) {
-        self.rows.push(Row {
-            name: name.into(),
-            figure,
-            baseline,
-            ratio,
-            goal: goal.into(),
-            pass,
-        });
-    }
-
-    fn info(&mut self, name: &str, figure: String) {
-        self.row(name, figure, String::new(), None, "", None);
-    }
-
-    fn print(&self) {
-        println!();
-        println!("== {} ==", self.title);
-        println!(
-            "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
-            "figure", "puente", "baseline", "ratio", "goal", ""
-        );
-        for r in &self.rows {
-            if r.baseline.is_empty() && r.goal.is_empty() {
-                println!("{:<40} {}", r.name, r.figure);
-                continue;
-            }
-            println!(
-                "{:<40} {:>24} {:>24} {:>8} {:>18} {:>6}",
-                r.name,
-                r.figure,
-                r.baseline,
-                r.ratio.map_or("-".into(), |x| format!("{x:.2}x")),
-                r.goal,
-                match r.pass {
-                    Some(true) => "PASS",
-                    Some(false) => "MISS",
-                    None => "",
-                }
-            );
-        }
-    }
 }

@@ -53,15 +53,15 @@
 //! `--child automerge DIR.automerge` and `--child runtime X`. Results are in
 //! `docs/performance.md`, "Issue 3: sync".
 
-// Helpers shared with the issue 4 benchmark (this one does not use all of them).
+// Helpers shared with the other benchmarks (this one does not use all of them).
 #[path = "common/net.rs"]
 mod net;
+#[path = "common/process.rs"]
+mod process;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use automerge::sync::{Message, State, SyncDoc as _};
@@ -80,9 +80,11 @@ use puente_node::store::Store;
 use tokio::runtime::Runtime;
 
 use net::{
-    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, env_usize, init, listen_addr,
-    machine, max, median, network, pct, quiet, runtime, spawn, tempdir,
+    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, bench_dir, copy_store, env_usize,
+    founder_and_partner, init, kb, listen_addr, machine, max, median, mib, network, pct,
+    prepare_founder, quiet, runtime, sizes, spawn, tempdir,
 };
+use process::{child_args, cpu_s, run_child, status_kib};
 
 /// How often §1 asks B how many offers its view holds.
 const SYNC_POLL: Duration = Duration::from_millis(2);
@@ -115,15 +117,12 @@ const MEMORY_SETTLE: Duration = Duration::from_millis(300);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--child") {
-        let mode = args.get(2).expect("a child mode follows --child");
-        let path = PathBuf::from(args.get(3).expect("a path follows the child mode"));
-        child(mode, &path, &args[4..]);
+    if let Some((mode, path, extra)) = child_args(&args) {
+        child(mode, &path, extra);
         return;
     }
     let cfg = Config::from(&args[1..]);
-    let base = std::env::var_os("PUENTE_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
+    let base = bench_dir();
     std::fs::create_dir_all(&base).expect("the benchmark directory can be created");
     println!(
         "puente issue 3 benchmark: sections {:?}; sync of {} offers x {} runs; {} nodes, {} edits; memory at {:?} offers x {} runs; files in {}",
@@ -189,28 +188,13 @@ impl Config {
         if sections.is_empty() {
             sections = vec!["sync".into(), "mesh".into(), "memory".into()];
         }
-        let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
-        if sizes.is_empty() {
-            sizes = std::env::var("PUENTE_BENCH_SIZES")
-                .ok()
-                .map(|s| {
-                    s.split(',')
-                        .map(|x| {
-                            x.trim()
-                                .parse()
-                                .expect("PUENTE_BENCH_SIZES lists whole numbers")
-                        })
-                        .collect()
-                })
-                .unwrap_or_else(|| vec![100_000]);
-        }
         Config {
             sections,
             sync_offers: env_usize("PUENTE_BENCH_SYNC_OFFERS", 10_000),
             sync_runs: env_usize("PUENTE_BENCH_SYNC_RUNS", 5),
             nodes: env_usize("PUENTE_BENCH_NODES", 10),
             edits: env_usize("PUENTE_BENCH_EDITS", 200),
-            sizes,
+            sizes: sizes(args, &[100_000]),
             mem_runs: env_usize("PUENTE_BENCH_MEM_RUNS", 3),
         }
     }
@@ -218,20 +202,6 @@ impl Config {
     fn has(&self, section: &str) -> bool {
         self.sections.iter().any(|s| s == section)
     }
-}
-
-/// A store in `dir` founding the network, holding `n` offers from one import (1,000 offers
-/// per envelope), snapshotted and closed; returns its device key.
-fn prepare_founder(dir: &Path, n: usize) -> PublicKey {
-    let mut r = init(dir, "Bench Founder");
-    r.create_network(NETWORK, NOW)
-        .expect("the network is founded");
-    r.import_offers(generated_offers(0x155E3, n), NOW, &mut |_| {})
-        .expect("the offers import");
-    r.snapshot().expect("snapshot");
-    let key = r.public_key();
-    r.close().expect("close");
-    key
 }
 
 /// The `save()` bytes of the store's own partition, from its local snapshot (see
@@ -263,7 +233,7 @@ fn bench_sync(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
     let tmp = tempdir(base, "puente-sync-");
     let a_dir = tmp.path().join("a");
     let s = Instant::now();
-    let a_key = prepare_founder(&a_dir, n);
+    let a_key = prepare_founder(&a_dir, generated_offers(0x155E3, n));
     t.info(
         "prepare A (init, network, import, snapshot)",
         format!("{} ms", s.elapsed().as_millis()),
@@ -441,10 +411,11 @@ fn puente_sync(
     a_key: PublicKey,
     n: usize,
 ) -> SyncRun {
-    let mut a = Replica::open(a_dir, PASS).expect("A reopens");
-    let name = format!("Partner {run}");
-    let mut b = init(&tmp.join(format!("b{run}")), &name);
-    admit(&mut a, &mut b, &name, Role::Member);
+    let (a, b) = founder_and_partner(
+        a_dir,
+        &tmp.join(format!("b{run}")),
+        &format!("Partner {run}"),
+    );
     rt.block_on(async move {
         let a = spawn(a, vec![]).await;
         let addr = listen_addr(&a).await;
@@ -519,10 +490,11 @@ fn automerge_sync(saved: &[u8]) -> (f64, usize, usize) {
 
 /// B's replica work alone: a fresh member ingesting A's envelopes in order, no network.
 fn ingest_alone(a_dir: &Path, tmp: &Path, run: usize, envelopes: &[Vec<u8>]) -> f64 {
-    let mut a = Replica::open(a_dir, PASS).expect("A reopens");
-    let name = format!("Ingest {run}");
-    let mut c = init(&tmp.join(format!("c{run}")), &name);
-    admit(&mut a, &mut c, &name, Role::Member);
+    let (a, mut c) = founder_and_partner(
+        a_dir,
+        &tmp.join(format!("c{run}")),
+        &format!("Ingest {run}"),
+    );
     a.close().expect("close");
     let offers = c.view().offer_count();
     let s = Instant::now();
@@ -1055,43 +1027,8 @@ fn bench_memory(base: &Path, n: usize, cfg: &Config, t: &mut Table) {
     );
 }
 
-/// Copies the data directory `from` to `to` (private, as the store requires).
-fn copy_store(from: &Path, to: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::create_dir_all(to).expect("the copy's directory can be created");
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
-        .expect("the copy's directory can be made private");
-    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
-        let entry = entry.expect("a directory entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Child processes.
-
-fn run_child(mode: &str, path: &Path, extra: &[&str]) -> BTreeMap<String, f64> {
-    let exe = std::env::current_exe().expect("the benchmark binary's path");
-    let out = Command::new(exe)
-        .arg("--child")
-        .arg(mode)
-        .arg(path)
-        .args(extra)
-        .output()
-        .expect("the child runs");
-    assert!(
-        out.status.success(),
-        "child {mode} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
-}
 
 fn child(mode: &str, path: &Path, extra: &[String]) {
     let mut out = String::new();
@@ -1101,7 +1038,7 @@ fn child(mode: &str, path: &Path, extra: &[String]) {
             let n = extra
                 .first()
                 .map_or(10_000, |s| s.parse().expect("an offer count"));
-            prepare_founder(path, n);
+            prepare_founder(path, generated_offers(0x155E3, n));
             let org = {
                 let r = Replica::open(path, PASS).expect("the store opens");
                 let org = r.org();
@@ -1118,7 +1055,7 @@ fn child(mode: &str, path: &Path, extra: &[String]) {
                 let task = tokio::spawn(async { tokio::time::sleep(MEMORY_SETTLE).await });
                 task.await.expect("the task runs");
             });
-            let _ = writeln!(out, "rss_kib={}", proc_status_kib("VmRSS:"));
+            let _ = writeln!(out, "rss_kib={}", status_kib("self", "VmRSS:"));
         }
         // A running node: opened from the store at `path`, listening on loopback; idle, then
         // after one local write (which loads the own partition into automerge).
@@ -1132,69 +1069,41 @@ fn child(mode: &str, path: &Path, extra: &[String]) {
                 let node = spawn(replica, vec![]).await;
                 listen_addr(&node).await;
                 tokio::time::sleep(MEMORY_SETTLE).await;
-                let _ = writeln!(out, "idle_rss_kib={}", proc_status_kib("VmRSS:"));
-                let _ = writeln!(out, "idle_hwm_kib={}", proc_status_kib("VmHWM:"));
+                let _ = writeln!(out, "idle_rss_kib={}", status_kib("self", "VmRSS:"));
+                let _ = writeln!(out, "idle_hwm_kib={}", status_kib("self", "VmHWM:"));
                 node.add_offer(edit_offer("memory-write"), NOW)
                     .await
                     .expect("the write succeeds");
                 tokio::time::sleep(MEMORY_SETTLE).await;
-                let _ = writeln!(out, "rss_kib={}", proc_status_kib("VmRSS:"));
-                let _ = writeln!(out, "active_hwm_kib={}", proc_status_kib("VmHWM:"));
+                let _ = writeln!(out, "rss_kib={}", status_kib("self", "VmRSS:"));
+                let _ = writeln!(out, "active_hwm_kib={}", status_kib("self", "VmHWM:"));
                 node.shutdown().await;
             });
         }
         // The baseline: automerge holding the same partition.
         "automerge" => {
             let bytes = std::fs::read(path).expect("the partition file is readable");
-            let before = proc_status_kib("VmRSS:");
+            let before = status_kib("self", "VmRSS:");
             let s = Instant::now();
             let doc = Automerge::load(&bytes).expect("the partition loads");
             let _ = writeln!(out, "load_ms={}", s.elapsed().as_secs_f64() * 1e3);
             let _ = writeln!(out, "rss_before_kib={before}");
-            let _ = writeln!(out, "rss_kib={}", proc_status_kib("VmRSS:"));
+            let _ = writeln!(out, "rss_kib={}", status_kib("self", "VmRSS:"));
             black_box(&doc);
         }
         other => panic!("unknown child mode {other}"),
     }
-    let _ = writeln!(out, "hwm_kib={}", proc_status_kib("VmHWM:"));
+    let _ = writeln!(out, "hwm_kib={}", status_kib("self", "VmHWM:"));
     print!("{out}");
 }
 
-/// CPU time this process used so far, all threads, user and system (`/proc/self/stat`, in
-/// clock ticks of 10 ms).
+/// CPU time this process used so far, all threads, user and system, in milliseconds (clock
+/// ticks of 10 ms).
 fn process_cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat is readable");
-    // The fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-    let ticks: f64 =
-        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    ticks * 10.0
-}
-
-/// A figure in KiB from `/proc/self/status` (`VmRSS:`, `VmHWM:`).
-fn proc_status_kib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .expect("/proc/self/status is readable (Linux)")
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("the field is reported")
-}
-
-fn kb(bytes: f64) -> String {
-    format!("{:.0} KB", bytes / 1e3)
+    cpu_s("/proc/self/stat") * 1e3
 }
 
 // ---------------------------------------------------------------------------------------------
-// The deterministic data generator (shared with the other benchmark).
+// The deterministic data generator (shared with the other benchmarks).
 
 include!("common/generator.rs");
-
-// ---------------------------------------------------------------------------------------------
-// Statistics and the table.
-
-fn mib(bytes: f64) -> String {
-    format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
-}

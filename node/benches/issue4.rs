@@ -46,8 +46,10 @@ use std::time::{Duration, Instant};
 
 use puente_crdt::OrgId;
 use puente_node::actor::Node;
+use puente_node::envelope::Epoch;
 use puente_node::membership::{RevokeTarget, Role};
 use puente_node::replica::Replica;
+use tokio::runtime::Runtime;
 
 use net::{
     NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, connected, edit_offer,
@@ -85,11 +87,7 @@ fn main() {
         .expect("the network is founded");
     let mut absent_orgs: Vec<OrgId> = Vec::new();
     for k in 0..absent {
-        let device = absent_device();
-        first
-            .admit_org(&format!("Absent {k}"), Role::Member, device, NOW)
-            .expect("admitted");
-        absent_orgs.push(puente_node::identity::org_id_for(&device.device));
+        absent_orgs.push(admit_absent(first, k));
     }
     for (i, r) in rest.iter_mut().enumerate() {
         admit(first, r, &format!("Org {}", i + 1), Role::Member);
@@ -145,15 +143,7 @@ fn main() {
                 (revoked.revocation, revoked.epoch, s.elapsed(), devices)
             }))
             .expect("the node runs");
-        let got = arrivals(
-            &rt,
-            &nodes,
-            (1..n).collect(),
-            start,
-            TIMEOUT,
-            "a revocation",
-            |node| applied(node, org, epoch),
-        );
+        let got = revocation_arrivals(&rt, &nodes, start, "a revocation", org, epoch);
         let all_receipts = arrivals(&rt, &nodes, vec![0], start, TIMEOUT, "receipts", |node| {
             let running = running.clone();
             async move {
@@ -273,14 +263,13 @@ fn main() {
                     .epoch
             }))
             .expect("the node runs");
-        let got = arrivals(
+        let got = revocation_arrivals(
             &rt,
             &nodes,
-            (1..n).collect(),
             start,
-            TIMEOUT,
             "a running node's revocation",
-            |node| applied(node, org, epoch),
+            org,
+            epoch,
         );
         let gone = arrivals(
             &rt,
@@ -317,31 +306,55 @@ fn main() {
     }
 
     // §4: the same operations on stores alone.
-    let [revoke_alone, apply_alone, add_alone, ingest_alone] =
-        alone(&tmp.path().join("alone"), n, absent, samples);
-    t.info("stores alone (no network), p50:", String::new());
-    t.info(
+    let names = [
         "  admin: revoke (op, rotation, receipt)",
-        format!("{:.2} ms", median(&revoke_alone)),
-    );
-    t.info(
         "  member: apply the 3 ops + its receipt",
-        format!("{:.2} ms", median(&apply_alone)),
-    );
-    t.info(
         "  writer: add_offer",
-        format!("{:.2} ms", median(&add_alone)),
-    );
-    t.info(
         "  member: ingest the edit",
-        format!("{:.2} ms", median(&ingest_alone)),
-    );
+    ];
+    let times = alone(&tmp.path().join("alone"), n, absent, samples);
+    t.info("stores alone (no network), p50:", String::new());
+    for (name, times) in names.iter().zip(&times) {
+        t.info(name, format!("{:.2} ms", median(times)));
+    }
     t.info("load average at the end", load_average());
     t.print();
 }
 
+/// Admits the organisation "Absent `k`" to `admin`'s network with a device that never runs;
+/// returns its id.
+fn admit_absent(admin: &mut Replica, k: usize) -> OrgId {
+    let device = absent_device();
+    admin
+        .admit_org(&format!("Absent {k}"), Role::Member, device, NOW)
+        .expect("admitted");
+    puente_node::identity::org_id_for(&device.device)
+}
+
+/// From `start`, when each node but the admin (node 0) applied the revocation of `org` and
+/// moved to `epoch`: milliseconds, in the order they got there. Panics with `what` after
+/// [`TIMEOUT`].
+fn revocation_arrivals(
+    rt: &Runtime,
+    nodes: &[Node],
+    start: Instant,
+    what: &str,
+    org: OrgId,
+    epoch: Epoch,
+) -> Vec<f64> {
+    arrivals(
+        rt,
+        nodes,
+        (1..nodes.len()).collect(),
+        start,
+        TIMEOUT,
+        what,
+        |node| applied(node, org, epoch),
+    )
+}
+
 /// Whether `node` applied the revocation of `org` and moved to `epoch`.
-async fn applied(node: Node, org: OrgId, epoch: puente_node::envelope::Epoch) -> bool {
+async fn applied(node: Node, org: OrgId, epoch: Epoch) -> bool {
     node.with_control(move |c| {
         let r = c.replica();
         r.epoch() == epoch
@@ -362,11 +375,7 @@ fn alone(dir: &std::path::Path, n: usize, absent: usize, samples: usize) -> [Vec
     admin.create_network(NETWORK, NOW).expect("founded");
     let mut orgs = Vec::new();
     for k in 0..absent + n - 2 {
-        let device = absent_device();
-        admin
-            .admit_org(&format!("Absent {k}"), Role::Member, device, NOW)
-            .expect("admitted");
-        orgs.push(puente_node::identity::org_id_for(&device.device));
+        orgs.push(admit_absent(&mut admin, k));
     }
     admit(&mut admin, &mut member, "Org 1", Role::Member);
     let mut out: [Vec<f64>; 4] = Default::default();

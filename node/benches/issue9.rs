@@ -70,6 +70,8 @@
 
 #[path = "common/net.rs"]
 mod net;
+#[path = "common/process.rs"]
+mod process;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -100,10 +102,11 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::runtime::Runtime;
 
 use net::{
-    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, edit_offer,
-    env_usize, init, listen_addr, load_average, machine, median, pct, quiet, runtime, spawn,
-    spread, tempdir,
+    LOOPBACK, NETWORK, NOW, PASS, QUIET_POLL, TZ, Table, admit, arrivals, bench_dir, copy_store,
+    edit_offer, env_usize, founder_and_partner, init, kb, listen_addr, load_average, machine,
+    median, pct, prepare_founder, quiet, runtime, spawn, spread, tempdir,
 };
+use process::{cpu_s, status_kib};
 
 /// How long one edit, a connection, a sync or a mailbox round may take before the run gives up.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -152,9 +155,6 @@ const CIRCUIT_STALL: Duration = Duration::from_secs(10);
 
 /// Names of the threads of an in-process relay's runtime (to sum their CPU time).
 const RELAY_THREAD: &str = "bench-relay";
-
-/// Clock ticks per second in `/proc/PID/stat` (`getconf CLK_TCK` on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -319,9 +319,7 @@ impl RelayHost {
     /// Bytes of the relay's database file now: its length, and what the file system
     /// allocated for it.
     fn db_bytes(&self) -> (u64, u64) {
-        use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(self.dir.join(DB_FILE)).expect("the relay's database file");
-        (meta.len(), meta.blocks() * 512)
+        db_bytes(&self.dir)
     }
 
     fn stop(mut self) {
@@ -329,6 +327,14 @@ impl RelayHost {
             self.rt.block_on(service.stop()).expect("the relay stops");
         }
     }
+}
+
+/// Bytes of the database file of the relay keeping its data in `dir`: its length, and what the
+/// file system allocated for it.
+fn db_bytes(dir: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(dir.join(DB_FILE)).expect("the relay's database file");
+    (meta.len(), meta.blocks() * 512)
 }
 
 /// The ticket an admin of `admin`'s network hands the relay's operator.
@@ -761,30 +767,6 @@ fn bench_edit(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
 // ---------------------------------------------------------------------------------------------
 // §2 Initial sync through the relay only against direct.
 
-/// A store in `dir` founding the network, holding `n` offers from one import (as issue 3's
-/// benchmark prepares it), snapshotted and closed.
-fn prepare_founder(dir: &Path, n: usize) {
-    let mut r = init(dir, "Bench Founder");
-    r.create_network(NETWORK, NOW)
-        .expect("the network is founded");
-    r.import_offers(generated_offers(0x155E3, n), NOW, &mut |_| {})
-        .expect("the offers import");
-    r.snapshot().expect("snapshot");
-    r.close().expect("close");
-}
-
-/// Copies the data directory `from` to `to` (private, as the store requires).
-fn copy_store(from: &Path, to: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::create_dir_all(to).expect("the copy's directory can be created");
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
-        .expect("the copy's directory can be made private");
-    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
-        let entry = entry.expect("a directory entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
-    }
-}
-
 struct SyncRun {
     ms: f64,
     /// Bytes through the proxy: the relay's sockets, or the founder's.
@@ -856,13 +838,8 @@ fn bench_sync(base: &Path, cfg: &Config, rt: &Runtime, t: &mut Table) {
     let tmp = tempdir(base, "issue9-sync-");
     let a_dir = tmp.path().join("a");
     let s = Instant::now();
-    prepare_founder(&a_dir, n);
-    let a_key = {
-        let r = Replica::open(&a_dir, PASS).expect("the founder opens");
-        let key = r.public_key();
-        r.close().expect("close");
-        key
-    };
+    // The founder holds the same offers as issue 3's.
+    let a_key = prepare_founder(&a_dir, generated_offers(0x155E3, n));
     // Two relayed networks, each a copy of the founder whose admin added a relay: the same
     // log plus one op. In one the mailbox refuses everything, in the other it holds the
     // founder's log.
@@ -988,10 +965,11 @@ fn sync_direct(
     a_key: PublicKey,
     n: usize,
 ) -> SyncRun {
-    let mut a = Replica::open(a_dir, PASS).expect("the founder reopens");
-    let name = format!("Direct {run}");
-    let mut b = init(&tmp.join(format!("d{run}")), &name);
-    admit(&mut a, &mut b, &name, Role::Member);
+    let (a, b) = founder_and_partner(
+        a_dir,
+        &tmp.join(format!("d{run}")),
+        &format!("Direct {run}"),
+    );
     rt.block_on(async move {
         let a = spawn(a, vec![]).await;
         let proxy = Proxy::start(&listen_addr(&a).await).await;
@@ -1016,14 +994,12 @@ fn sync_direct(
 /// and has given the relay the new member and the mailbox its new ops before the partner is
 /// spawned and timed.
 fn sync_relayed(rt: &Runtime, variant: &Relayed, tmp: &Path, run: usize, n: usize) -> SyncRun {
-    let mut a = Replica::open(&variant.dir, PASS).expect("the founder reopens");
-    let a_key = a.public_key();
-    let name = format!("Relayed {run}");
-    let mut b = init(
+    let (a, b) = founder_and_partner(
+        &variant.dir,
         &tmp.join(format!("r{run}-{}", u8::from(variant.mailbox))),
-        &name,
+        &format!("Relayed {run}"),
     );
-    admit(&mut a, &mut b, &name, Role::Member);
+    let a_key = a.public_key();
     let relay_key = variant.relay.key;
     let proxy = &variant.proxy;
     rt.block_on(async move {
@@ -1515,13 +1491,13 @@ impl RelayChild {
     fn sample(&self) -> Sample {
         let pid = self.child.id();
         Sample {
-            cpu_s: proc_cpu_s(&format!("/proc/{pid}/stat")),
-            rss_kib: Some(proc_status_kib(pid, "VmRSS:")),
+            cpu_s: cpu_s(&format!("/proc/{pid}/stat")),
+            rss_kib: Some(status_kib(pid, "VmRSS:")),
         }
     }
 
     fn hwm_kib(&self) -> Option<f64> {
-        Some(proc_status_kib(self.child.id(), "VmHWM:"))
+        Some(status_kib(self.child.id(), "VmHWM:"))
     }
 
     /// SIGTERM (the relay stops cleanly), then waits for it.
@@ -1544,18 +1520,6 @@ impl Drop for RelayChild {
     }
 }
 
-/// CPU seconds (user + system) from a `/proc/…/stat` line.
-fn proc_cpu_s(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).expect("the stat file is readable");
-    // The fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-    let ticks =
-        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    ticks / TICKS_PER_SECOND
-}
-
 /// CPU seconds of this process's threads named [`RELAY_THREAD`] (the in-process relay's).
 fn relay_threads_cpu_s() -> f64 {
     let mut total = 0.0;
@@ -1563,20 +1527,10 @@ fn relay_threads_cpu_s() -> f64 {
         let dir = task.expect("a task").path();
         let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
         if comm.trim() == RELAY_THREAD {
-            total += proc_cpu_s(&dir.join("stat").to_string_lossy());
+            total += cpu_s(&dir.join("stat").to_string_lossy());
         }
     }
     total
-}
-
-/// A figure in KiB from `/proc/PID/status`.
-fn proc_status_kib(pid: u32, field: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .expect("the status file is readable")
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("the field is reported")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1889,11 +1843,7 @@ fn mailbox_run(rt: &Runtime, dir: &Path, run: usize, n: usize, singles: usize) -
     });
     assert_eq!(sessions, 0, "B never had a session with A");
     relay.stop();
-    let size_end = {
-        use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(relay_dir.join(DB_FILE)).expect("the relay's database file");
-        (meta.len(), meta.blocks() * 512)
-    };
+    let size_end = db_bytes(&relay_dir);
     let store =
         RelayStore::open(&relay_dir, MailboxLimits::default()).expect("the relay store reopens");
     let networks = RelayService::networks(&store).expect("the relay store is readable");
@@ -1958,10 +1908,6 @@ fn direct_run(rt: &Runtime, dir: &Path, run: usize, n: usize) -> (f64, f64, f64)
 
 // ---------------------------------------------------------------------------------------------
 // Shared.
-
-fn kb(bytes: f64) -> String {
-    format!("{:.0} KB", bytes / 1e3)
-}
 
 fn mib_kib(kib: f64) -> String {
     format!("{:.1} MiB", kib / 1024.0)

@@ -39,7 +39,7 @@ use tokio::runtime::Runtime;
 
 use net::{
     NETWORK, NOW, Table, absent_device, admit, arrivals, bench_dir, edit_offer, env_usize, init,
-    listen_addr, load_average, machine, median, pct, quiet, runtime, spawn, tempdir,
+    listen_addr, load_average, machine, median, pct, quiet, runtime, sizes, spawn, tempdir,
 };
 
 /// How long one change may take to reach every node before the run gives up.
@@ -62,14 +62,8 @@ struct Size {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::var("PUENTE_BENCH_SIZES")
-        .ok()
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().parse().expect("sizes are whole numbers"))
-                .collect()
-        })
-        .unwrap_or_else(|| vec![10, 20, 40, 70]);
+    // Sizes from `PUENTE_BENCH_SIZES` only: this benchmark takes no arguments.
+    let sizes = sizes(&[], &[10, 20, 40, 70]);
     let edits = env_usize("PUENTE_BENCH_EDITS", 30);
     println!("{}", machine());
     let base = bench_dir();

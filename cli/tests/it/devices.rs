@@ -20,14 +20,12 @@ fn offer(n: &Node, handle: &str) -> Option<Value> {
 #[test]
 fn a_second_device_continues_its_organisation_and_is_revoked_when_lost() {
     // River Refuge founds the network and invites Yolo Trans Health.
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     add_home(&a, "host-river");
     let mut node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
     add_home(&b, "host-yolo");
-    let token = a.ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"]);
-    b.ok(&["join", token.trim(), "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     let node_b = Daemon::start(&b, "b");
     let org_a = a.json(&["whoami"])["org"]
         .as_str()

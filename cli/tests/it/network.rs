@@ -19,9 +19,15 @@ pub(crate) fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// The handles of the host homes a query on `n` finds, sorted.
 pub(crate) fn handles(n: &Node) -> Vec<String> {
+    handles_of(n, &["query", "--kind", "host-home"])
+}
+
+/// The handles of the offers the command `args` lists on `n` (as JSON), sorted.
+pub(crate) fn handles_of(n: &Node, args: &[&str]) -> Vec<String> {
     let mut h: Vec<String> = n
-        .json(&["query", "--kind", "host-home"])
+        .json(args)
         .as_array()
         .expect("an array")
         .iter()
@@ -169,15 +175,10 @@ fn partners_create_invite_join_and_see_each_others_changes() {
 
 #[test]
 fn a_bundle_carries_offers_to_a_partner_without_a_connection() {
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let mut node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
-    let token = a
-        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
-        .trim()
-        .to_string();
-    b.ok(&["join", &token, "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     assert!(node_a.signal_and_wait("TERM").success());
 
     // Both offline from here on: A publishes, and carries the change over on a "USB stick".

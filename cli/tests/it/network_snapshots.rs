@@ -111,16 +111,7 @@ fn me(n: &Node) -> Value {
 /// after `org_id`: made again until the random ids fall that way.
 fn init_after(org: &str, county: &str, key: &str, org_id: &str) -> (Node, Value) {
     loop {
-        let n = Node::new();
-        n.ok(&[
-            "init",
-            "--org",
-            org,
-            "--county",
-            county,
-            "--intake",
-            "call the front desk",
-        ]);
+        let n = Node::init_with(org, county, "call the front desk");
         let m = me(&n);
         if m["public_key"].as_str() > Some(key) && m["org"].as_str() > Some(org_id) {
             return (n, m);
@@ -223,16 +214,7 @@ fn a_store_outside_any_network() {
 fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
     // River Refuge founds the network; its ids sort first, then its second device's key,
     // then Yolo Trans Health's.
-    let mut a = Node::new();
-    a.ok(&[
-        "init",
-        "--org",
-        "River Refuge",
-        "--county",
-        "06067",
-        "--intake",
-        "hotline, ask for intake",
-    ]);
+    let mut a = Node::init("River Refuge");
     let ma = me(&a);
     let (a2, ma2) = init_device_after(&ma);
     let (b, mb) = init_after(
@@ -259,8 +241,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
     // Yolo Trans Health joins, River Refuge's second device joins, a third invitation stays
     // open; both organisations' nodes run and sync, and Yolo holds River's room.
     let mut node_a = Daemon::start(&a, "a");
-    let token = a.ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"]);
-    b.ok(&["join", token.trim(), "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     let token = a.ok(&["device", "add", "--yes"]);
     a2.ok(&["join", token.trim(), "--wait", "1m"]);
     a.ok(&["invite", "create", "--org", "Placer Pride"]);
@@ -270,24 +251,8 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
             .as_array()
             .is_some_and(|h| h.iter().any(|h| h["handle"] == "host-river"))
     });
-    let river = b
-        .json(&["query", "--kind", "host-home"])
-        .as_array()
-        .and_then(|h| h.iter().find(|h| h["handle"] == "host-river").cloned())
-        .expect("host-river");
-    let hold = b.json(&[
-        "hold",
-        "place",
-        river["offer_id"].as_str().expect("offer id"),
-        "--window",
-        river["window_id"].as_str().expect("window id"),
-        "--qty",
-        "1",
-        "--whole-window",
-    ])["hold_id"]
-        .as_str()
-        .expect("hold id")
-        .to_string();
+    let river = b.hit("host-river");
+    let hold = b.hold_whole_window(&river);
     let yolo_device = mb["public_key"].as_str().expect("key").to_string();
     eventually(
         "River Refuge has everything and Yolo's node is idle",

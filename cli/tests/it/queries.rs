@@ -18,6 +18,16 @@ bond-y,bond-fund,org-program,06067,en,,,usd,,org-vetted,,30d,,under-1k,24h
 beds-soon-gone,shelter-bed,org-facility,06067,es;en,adult-women,,bed,today..+5d=3,org-vetted,,1d,,,
 ";
 
+/// The court accompaniment both data sets are asked for: Thursday 1-4 pm.
+const THURSDAY_COURT: [&str; 6] = [
+    "--kind",
+    "accompany-court",
+    "--from",
+    "2026-11-26T13:00",
+    "--to",
+    "2026-11-26T16:00",
+];
+
 /// The handles a query returns, sorted.
 fn q(n: &Node, args: &[&str]) -> Vec<String> {
     let mut a = vec!["query"];
@@ -61,18 +71,10 @@ fn query_filters() {
     );
     assert_eq!(q(&n, &["--subject", "org-facility"]), ["beds-soon-gone"]);
     // Thursday 1-4 pm: two volunteers from one offer, or one.
-    let thursday = [
-        "--kind",
-        "accompany-court",
-        "--from",
-        "2026-11-26T13:00",
-        "--to",
-        "2026-11-26T16:00",
-    ];
-    let mut two = thursday.to_vec();
+    let mut two = THURSDAY_COURT.to_vec();
     two.extend(["--qty", "2"]);
     assert_eq!(q(&n, &two), ["court-pair"]);
-    assert_eq!(q(&n, &thursday), ["court-pair", "court-solo"]);
+    assert_eq!(q(&n, &THURSDAY_COURT), ["court-pair", "court-solo"]);
     // A range must fall inside a window.
     assert_eq!(
         q(&n, &["--kind", "host-home", "--from", "+5d", "--to", "+8d"]),
@@ -208,17 +210,10 @@ fn coordinator_questions_on_the_example_data() {
     }
 
     // Two volunteers to accompany a family to immigration court Thursday 1-4 pm.
-    let court = n.json(&[
-        "query",
-        "--kind",
-        "accompany-court",
-        "--from",
-        "2026-11-26T13:00",
-        "--to",
-        "2026-11-26T16:00",
-        "--qty",
-        "2",
-    ]);
+    let mut args = vec!["query"];
+    args.extend(THURSDAY_COURT);
+    args.extend(["--qty", "2"]);
+    let court = n.json(&args);
     assert!(!handles(&court).is_empty());
     assert!(
         court

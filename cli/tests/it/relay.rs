@@ -74,8 +74,7 @@ impl Drop for Relay {
 
 #[test]
 fn a_change_crosses_the_mailbox_between_partners_never_online_together() {
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let ticket = a.ok(&["relay", "ticket"]);
     let (relay, addr) = Relay::start(ticket.trim());
     let added = a.ok(&["relay", "add", &addr]);
@@ -164,8 +163,7 @@ fn relay_commands_refuse_bad_input_with_one_line() {
     let (_relay, addr) = Relay::start(ticket.trim());
     let b = Node::init("Yolo Trans Health");
     let _node_a = Daemon::start(&a, "a");
-    let token = a.ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"]);
-    b.ok(&["join", token.trim(), "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     let err = b.fails(&["relay", "add", &addr]);
     assert!(err.contains("admin"), "{err}");
     let err = b.fails(&["relay", "ticket"]);

@@ -6,34 +6,12 @@
 use serde_json::Value;
 
 use crate::daemon::Daemon;
-use crate::network::{add_home, eventually, handles};
-use crate::support::Node;
-
-/// The offer the query on `n` finds with `handle`.
-#[track_caller]
-fn hit(n: &Node, handle: &str) -> Value {
-    n.json(&["query", "--kind", "host-home"])
-        .as_array()
-        .and_then(|hits| hits.iter().find(|h| h["handle"] == handle).cloned())
-        .unwrap_or_else(|| panic!("no hit for {handle}"))
-}
-
-fn all_handles(n: &Node, args: &[&str]) -> Vec<String> {
-    let mut h: Vec<String> = n
-        .json(args)
-        .as_array()
-        .expect("an array")
-        .iter()
-        .filter_map(|o| o["handle"].as_str().map(str::to_string))
-        .collect();
-    h.sort();
-    h
-}
+use crate::network::{add_home, eventually, handles, handles_of};
+use crate::support::{Node, hold_args};
 
 #[test]
 fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     add_home(&a, "host-river");
     let mut node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
@@ -41,8 +19,7 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
     let c = Node::init("Placer Pride");
     add_home(&c, "host-placer");
     for (n, name) in [(&b, "Yolo Trans Health"), (&c, "Placer Pride")] {
-        let token = a.ok(&["invite", "create", "--org", name, "--yes"]);
-        n.ok(&["join", token.trim(), "--wait", "1m"]);
+        a.invite_and_join(n, name);
     }
     let node_b = Daemon::start(&b, "b");
     let node_c = Daemon::start(&c, "c");
@@ -51,33 +28,13 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
         handles(&a) == all && handles(&b) == all && handles(&c) == all
     });
     // Placer Pride holds River Refuge's room: the revoked partner can read that hold too.
-    let river = hit(&c, "host-river");
-    let hold = c.json(&[
-        "hold",
-        "place",
-        river["offer_id"].as_str().expect("offer id"),
-        "--window",
-        river["window_id"].as_str().expect("window id"),
-        "--qty",
-        "1",
-        "--whole-window",
-    ])["hold_id"]
-        .as_str()
-        .expect("hold id")
-        .to_string();
+    let river = c.hit("host-river");
+    let hold = c.hold_whole_window(&river);
     // Without dates and without a terminal, a hold is refused rather than silently taking the
     // whole window; a second hold of the room's only place comes back overbooked, placed,
     // with exit status 3 (through the running node).
     let place = |extra: &[&str]| {
-        let mut args = vec![
-            "hold",
-            "place",
-            river["offer_id"].as_str().expect("offer id"),
-            "--window",
-            river["window_id"].as_str().expect("window id"),
-            "--qty",
-            "1",
-        ];
+        let mut args = hold_args(&river);
         args.extend(extra);
         // Five minutes after the first hold: holds placed in the same second are ordered by
         // id, which would make either one the first.
@@ -188,23 +145,23 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
         handles(&c).contains(&"host-after".to_string())
     });
     let everything = ["query", "--kind", "host-home", "--include-revoked"];
-    assert!(!all_handles(&b, &everything).contains(&"host-after".to_string()));
-    assert!(!all_handles(&c, &everything).contains(&"host-yolo-late".to_string()));
-    assert!(!all_handles(&a, &everything).contains(&"host-yolo-late".to_string()));
+    assert!(!handles_of(&b, &everything).contains(&"host-after".to_string()));
+    assert!(!handles_of(&c, &everything).contains(&"host-yolo-late".to_string()));
+    assert!(!handles_of(&a, &everything).contains(&"host-yolo-late".to_string()));
 
     // Queries and lists hide the revoked organisation's offers unless asked for.
     // (host-river's one room is held, so the query leaves it out.)
     assert_eq!(handles(&a), ["host-after", "host-placer"]);
     assert_eq!(
-        all_handles(&a, &everything),
+        handles_of(&a, &everything),
         ["host-after", "host-placer", "host-yolo"]
     );
     assert_eq!(
-        all_handles(&c, &["offer", "list"]),
+        handles_of(&c, &["offer", "list"]),
         ["host-after", "host-placer", "host-river"]
     );
     assert_eq!(
-        all_handles(&c, &["offer", "list", "--include-revoked"]),
+        handles_of(&c, &["offer", "list", "--include-revoked"]),
         ["host-after", "host-placer", "host-river", "host-yolo"]
     );
 
@@ -309,8 +266,7 @@ fn refused_connections(n: &Node) -> u64 {
 
 #[test]
 fn a_revoked_node_keeps_dialling_and_an_offline_member_shows_as_missing_until_it_returns() {
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let _node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
     let c = Node::init("Placer Pride");
@@ -320,8 +276,7 @@ fn a_revoked_node_keeps_dialling_and_an_offline_member_shows_as_missing_until_it
         (&c, "Placer Pride"),
         (&d, "Delta Shelter"),
     ] {
-        let token = a.ok(&["invite", "create", "--org", name, "--yes"]);
-        n.ok(&["join", token.trim(), "--wait", "1m"]);
+        a.invite_and_join(n, name);
     }
     // B and C run; D is offline.
     let _node_b = Daemon::start(&b, "b");
@@ -371,8 +326,8 @@ fn a_revoked_node_keeps_dialling_and_an_offline_member_shows_as_missing_until_it
         refused_connections(&a) >= before + 2
     });
     let everything = ["offer", "list", "--include-revoked"];
-    assert!(!all_handles(&c, &everything).contains(&"host-after".to_string()));
-    assert!(!all_handles(&a, &everything).contains(&"host-placer-late".to_string()));
+    assert!(!handles_of(&c, &everything).contains(&"host-after".to_string()));
+    assert!(!handles_of(&a, &everything).contains(&"host-placer-late".to_string()));
     // D comes back: it applies the revocation, confirms, and nobody is missing any more.
     let _node_d = Daemon::start(&d, "d");
     eventually("D confirms", || confirmed(&a).iter().all(|(_, ok)| *ok));
@@ -382,7 +337,7 @@ fn a_revoked_node_keeps_dialling_and_an_offline_member_shows_as_missing_until_it
         "{text}"
     );
     assert!(
-        !all_handles(&d, &everything).contains(&"host-placer-late".to_string()),
+        !handles_of(&d, &everything).contains(&"host-placer-late".to_string()),
         "D got C's late offer"
     );
 }

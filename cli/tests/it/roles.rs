@@ -20,12 +20,10 @@ fn role_of(n: &Node, name: &str) -> Option<String> {
 
 #[test]
 fn an_admin_hands_over_and_the_last_admin_cannot_step_down_silently() {
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
-    let token = a.ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"]);
-    b.ok(&["join", token.trim(), "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     let node_b = Daemon::start(&b, "b");
     assert_eq!(role_of(&b, "Yolo Trans Health").as_deref(), Some("member"));
 

@@ -71,17 +71,30 @@ impl Node {
 
     /// A node initialised for an organisation serving Sacramento.
     pub fn init(org: &str) -> Node {
+        Node::init_with(org, "06067", "hotline, ask for intake")
+    }
+
+    /// A node initialised for an organisation serving `county`, reached through `intake`.
+    pub fn init_with(org: &str, county: &str, intake: &str) -> Node {
         let n = Node::new();
-        n.ok(&[
-            "init",
-            "--org",
-            org,
-            "--county",
-            "06067",
-            "--intake",
-            "hotline, ask for intake",
-        ]);
+        n.ok(&["init", "--org", org, "--county", county, "--intake", intake]);
         n
+    }
+
+    /// A node initialised for an organisation serving Sacramento that has founded the network
+    /// "Valley Network" (and so is its admin).
+    pub fn founder(org: &str) -> Node {
+        let n = Node::init(org);
+        n.ok(&["network", "create", "--name", "Valley Network"]);
+        n
+    }
+
+    /// Invites the organisation `org` (with `--yes`, so that the token is all it prints) and has
+    /// `joiner` join with the token, waiting up to a minute for this node to answer.
+    #[track_caller]
+    pub fn invite_and_join(&self, joiner: &Node, org: &str) {
+        let token = self.ok(&["invite", "create", "--org", org, "--yes"]);
+        joiner.ok(&["join", token.trim(), "--wait", "1m"]);
     }
 
     /// The temporary folder (outside the data directory) for fixtures.
@@ -164,6 +177,27 @@ impl Node {
         last_line(&self.ok(&a))
     }
 
+    /// The host home with `handle` as `query --kind host-home` finds it.
+    #[track_caller]
+    pub fn hit(&self, handle: &str) -> Value {
+        self.json(&["query", "--kind", "host-home"])
+            .as_array()
+            .and_then(|hits| hits.iter().find(|h| h["handle"] == handle).cloned())
+            .unwrap_or_else(|| panic!("no hit for {handle}"))
+    }
+
+    /// Places a hold of one on the whole of `offer`'s window (`offer` as a query lists it) and
+    /// returns the hold's id.
+    #[track_caller]
+    pub fn hold_whole_window(&self, offer: &Value) -> String {
+        let mut args = hold_args(offer);
+        args.push("--whole-window");
+        self.json(&args)["hold_id"]
+            .as_str()
+            .expect("hold id")
+            .to_string()
+    }
+
     /// Every file under the data directory with its bytes.
     pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
         files_under(&self.data)
@@ -192,6 +226,20 @@ impl Node {
         let header = std::fs::read(self.data.join("puente.header")).unwrap_or_default();
         (serde_json::to_string(&offers).expect("json"), header)
     }
+}
+
+/// The arguments of `hold place` for one place in `offer`'s window (`offer` as a query lists
+/// it), without dates: add `--from`/`--to` or `--whole-window`.
+pub fn hold_args(offer: &Value) -> Vec<&str> {
+    vec![
+        "hold",
+        "place",
+        offer["offer_id"].as_str().expect("offer id"),
+        "--window",
+        offer["window_id"].as_str().expect("window id"),
+        "--qty",
+        "1",
+    ]
 }
 
 /// Every file under `dir`, recursively, with its bytes; none if `dir` does not exist.

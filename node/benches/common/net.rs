@@ -1,8 +1,9 @@
 //! Helpers for the benchmarks that run real nodes over libp2p on loopback: admission, a
-//! connected overlay, waiting for quiet and for a condition on every node, statistics, the machine line and
-//! the results table. Stores, networks and spawning on loopback come from
-//! `puente_node::test_utils`, as in the integration tests. A benchmark takes it in with
-//! `#[path = "common/net.rs"] mod net;`; each uses a part of it.
+//! connected overlay, waiting for quiet and for a condition on every node, a founder holding
+//! generated offers, and, passed on from `common/table.rs` and `common/settings.rs`, the
+//! statistics, the machine line, the results table and the settings. Stores, networks and
+//! spawning on loopback come from `puente_node::test_utils`, as in the integration tests. A
+//! benchmark takes it in with `#[path = "common/net.rs"] mod net;`; each uses a part of it.
 
 #![allow(dead_code)]
 
@@ -17,6 +18,17 @@ use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
 use puente_node::membership::{DeviceKeys, Role};
 use puente_node::replica::Replica;
 use tokio::runtime::Runtime;
+
+#[path = "settings.rs"]
+mod settings;
+#[path = "table.rs"]
+mod table;
+
+/// The settings, statistics and table every benchmark uses (each a part of them).
+#[allow(unused_imports)]
+pub use settings::{bench_dir, env_usize, sizes};
+#[allow(unused_imports)]
+pub use table::{Table, kb, load_average, machine, max, median, mib, pct, spread};
 
 /// The stores, nodes and constants the benchmarks share with the integration tests (each
 /// benchmark uses a part of them, as of the rest of this file).
@@ -40,12 +52,6 @@ const QUIET_ROUNDS: usize = 3;
 /// The pause between two rounds of [`arrivals`]: a figure is late by at most one round.
 pub const ARRIVAL_POLL: Duration = Duration::from_micros(250);
 
-pub fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().map_or(default, |v| {
-        v.parse().expect("benchmark settings are whole numbers")
-    })
-}
-
 pub fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
@@ -61,14 +67,6 @@ pub fn tempdir(base: &Path, prefix: &str) -> tempfile::TempDir {
         .expect("a temporary directory")
 }
 
-/// Where benchmark stores go: `PUENTE_BENCH_DIR`, else cargo's target tmp directory (a real
-/// disk, so `fsync` costs what it costs).
-pub fn bench_dir() -> std::path::PathBuf {
-    std::env::var_os("PUENTE_BENCH_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| env!("CARGO_TARGET_TMPDIR").into())
-}
-
 /// Admits `joiner` to the network of `admin` with `role` and has it join.
 pub fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str, role: Role) {
     admin
@@ -77,6 +75,41 @@ pub fn admit(admin: &mut Replica, joiner: &mut Replica, name: &str, role: Role) 
     joiner
         .join(&admin.membership_ops(), NETWORK)
         .expect("the organisation joins");
+}
+
+/// The founder's store in `founder` reopened, and a fresh organisation `name` with its store in
+/// `dir`, admitted to the founder's network as a member and joined; returns both.
+pub fn founder_and_partner(founder: &Path, dir: &Path, name: &str) -> (Replica, Replica) {
+    let mut a = Replica::open(founder, PASS).expect("the founder reopens");
+    let mut b = init(dir, name);
+    admit(&mut a, &mut b, name, Role::Member);
+    (a, b)
+}
+
+/// A store in `dir` founding the network and holding `offers` from one import (1,000 offers
+/// per envelope), snapshotted and closed; returns its device key.
+pub fn prepare_founder(dir: &Path, offers: Vec<NewOffer>) -> PublicKey {
+    let mut r = init(dir, "Bench Founder");
+    r.create_network(NETWORK, NOW)
+        .expect("the network is founded");
+    r.import_offers(offers, NOW, &mut |_| {})
+        .expect("the offers import");
+    r.snapshot().expect("snapshot");
+    let key = r.public_key();
+    r.close().expect("close");
+    key
+}
+
+/// Copies the data directory `from` to `to` (private, as the store requires).
+pub fn copy_store(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(to).expect("the copy's directory can be created");
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))
+        .expect("the copy's directory can be made private");
+    for entry in std::fs::read_dir(from).expect("the data directory is readable") {
+        let entry = entry.expect("a directory entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a file is copied");
+    }
 }
 
 /// Keys of a device that never runs: enough to admit (and later revoke) an organisation.
@@ -222,138 +255,6 @@ where
         }
     }
     arrived
-}
-
-pub fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .next()
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
-        })
-        .and_then(|kib| kib.parse::<u64>().ok())
-        .map_or("?".into(), |kib| {
-            format!("{:.1} GiB", kib as f64 / 1024.0 / 1024.0)
-        });
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    format!(
-        "machine: {cores} cores ({cpu}), {mem} RAM; load average {} at start",
-        load_average()
-    )
-}
-
-/// The 1-minute load average.
-pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
-pub fn median(v: &[f64]) -> f64 {
-    pct(v, 0.5)
-}
-
-/// Nearest-rank percentile.
-pub fn pct(v: &[f64], p: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let rank = ((p * s.len() as f64).ceil() as usize).clamp(1, s.len());
-    s[rank - 1]
-}
-
-pub fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::MIN, f64::max)
-}
-
-/// "p50 / p90 / max" in milliseconds.
-pub fn spread(v: &[f64]) -> String {
-    format!("{:.1} / {:.1} / {:.1} ms", median(v), pct(v, 0.9), max(v))
-}
-
-struct Row {
-    name: String,
-    figure: String,
-    baseline: String,
-    ratio: Option<f64>,
-    goal: String,
-    pass: Option<bool>,
-}
-
-/// A table of figures, each with its baseline, ratio and goal.
-pub struct Table {
-    title: String,
-    rows: Vec<Row>,
-}
-
-impl Table {
-    pub fn new(title: &str) -> Self {
-        Table {
-            title: title.into(),
-            rows: Vec::new(),
-        }
-    }
-
-    pub fn row(
-        &mut self,
-        name: &str,
-        figure: String,
-        baseline: String,
-        ratio: Option<f64>,
-        goal: &str,
-        pass: Option<bool>,
-    ) {
-        self.rows.push(Row {
-            name: name.into(),
-            figure,
-            baseline,
-            ratio,
-            goal: goal.into(),
-            pass,
-        });
-    }
-
-    pub fn info(&mut self, name: &str, figure: String) {
-        self.row(name, figure, String::new(), None, "", None);
-    }
-
-    pub fn print(&self) {
-        println!();
-        println!("== {} ==", self.title);
-        println!(
-            "{:<44} {:>26} {:>26} {:>8} {:>14} {:>6}",
-            "figure", "puente", "baseline", "ratio", "goal", ""
-        );
-        for r in &self.rows {
-            if r.baseline.is_empty() && r.goal.is_empty() {
-                println!("{:<44} {}", r.name, r.figure);
-                continue;
-            }
-            println!(
-                "{:<44} {:>26} {:>26} {:>8} {:>14} {:>6}",
-                r.name,
-                r.figure,
-                r.baseline,
-                r.ratio.map_or("-".into(), |x| format!("{x:.2}x")),
-                r.goal,
-                match r.pass {
-                    Some(true) => "PASS",
-                    Some(false) => "MISS",
-                    None => "",
-                }
-            );
-        }
-    }
 }
 
 /// A small offer, as one edit writes: the sample offer, its window starting at [`NOW`].

@@ -12,7 +12,7 @@ use puente_node::membership::{Body, DeviceKeys, MemberState, Op, OpId, RevokeTar
 use puente_node::replica::{IngestOutcome, Replica};
 use puente_node::seal::SymmetricKey;
 
-use crate::support::{NOW, PASS, TestNet, has, offer, settle};
+use crate::support::{NOW, PASS, TestNet, all_have, has, offer, settle};
 
 /// Every epoch key a replica holds, decoded from its key export (the adversary's view: every
 /// byte of the revoked device's key material).
@@ -35,12 +35,8 @@ async fn a_revoked_organisation_is_cut_off_and_reads_nothing_written_afterwards(
         .add_offer(offer("before-revocation"), NOW)
         .await
         .expect("added");
-    settle("everyone has the first offer", || async {
-        let mut ok = true;
-        for i in 0..4 {
-            ok &= has(net.node(i), &["before-revocation"]).await;
-        }
-        ok
+    settle("everyone has the first offer", || {
+        all_have(&net, 0..4, &["before-revocation"])
     })
     .await;
     let old_epoch = net.with(0, |r| r.epoch()).await;
@@ -383,12 +379,8 @@ async fn a_revoked_node_relaying_through_an_uninformed_partner_gets_nothing_past
         .add_offer(offer("c-before-the-cut"), NOW)
         .await
         .expect("added");
-    settle("everyone has C's first offer", || async {
-        let mut ok = true;
-        for i in 0..4 {
-            ok &= has(net.node(i), &["c-before-the-cut"]).await;
-        }
-        ok
+    settle("everyone has C's first offer", || {
+        all_have(&net, 0..4, &["c-before-the-cut"])
     })
     .await;
 
@@ -652,12 +644,8 @@ async fn two_admins_revoking_each_other_across_a_partition_both_leave_everywhere
         .add_offer(offer("shared-room"), NOW)
         .await
         .expect("added");
-    settle("everyone has the offer", || async {
-        let mut ok = true;
-        for i in 0..5 {
-            ok &= has(net.node(i), &["shared-room"]).await;
-        }
-        ok
+    settle("everyone has the offer", || {
+        all_have(&net, 0..5, &["shared-room"])
     })
     .await;
     let window: WindowId = net

@@ -11,7 +11,7 @@ use puente_node::net::{Net, NetConfig, NetEvent, NetLimits};
 use puente_node::replica::Replica;
 use puente_node::sync::{ByeReason, Hello, Message};
 
-use crate::support::{NOW, PASS, TestNet, has, offer, settle};
+use crate::support::{NOW, PASS, TestNet, all_have, has, offer, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_offline_during_changes_catches_up_after_restart() {
@@ -41,12 +41,8 @@ async fn partition_and_heal_with_concurrent_edits_and_holds() {
         .add_offer(offer("shared-bed"), NOW)
         .await
         .expect("added");
-    settle("everyone has the offer", || async {
-        let mut all = true;
-        for i in 0..4 {
-            all &= has(net.node(i), &["shared-bed"]).await;
-        }
-        all
+    settle("everyone has the offer", || {
+        all_have(&net, 0..4, &["shared-bed"])
     })
     .await;
     let window: WindowId = net
