@@ -51,6 +51,21 @@ fn main() -> ExitCode {
                 eprintln!("{}", text.lines().next().unwrap_or("error: invalid value"));
                 return ExitCode::from(EXIT_USAGE);
             }
+            // A value outside a closed set (a shell, a format): clap's first line and the
+            // values it accepts, on one line.
+            ErrorKind::InvalidValue => {
+                let text = e.render().to_string();
+                let mut lines = text.lines();
+                let first = lines.next().unwrap_or("error: invalid value");
+                match lines
+                    .map(str::trim)
+                    .find(|l| l.starts_with("[possible values"))
+                {
+                    Some(values) => eprintln!("{first} {values}"),
+                    None => eprintln!("{first}"),
+                }
+                return ExitCode::from(EXIT_USAGE);
+            }
             _ => e.exit(),
         },
     };

@@ -18,5 +18,6 @@ mod relay;
 mod revocation;
 mod roles;
 mod roundtrip;
+mod shell;
 mod snapshots;
 mod support;
