@@ -36,7 +36,8 @@ Environment:
   PUENTE_PASSPHRASE  the store passphrase (for scripts; prefer --passphrase-file)
   PUENTE_NOW         for testing and scripting only: an RFC 3339 time such as
                      2026-11-22T09:00:00-08:00 that puente uses as \"now\" instead of the clock
-  RUST_LOG           log level on stderr (default warn); logs never contain offer contents";
+  RUST_LOG           log level on stderr (default warn; with --verbose, debug for puente itself);
+                     logs never contain offer contents";
 
 /// Publish, find and hold offers of help shared among partner organisations.
 ///
@@ -56,6 +57,15 @@ pub struct Cli {
     /// Output format [default: table; for export: json]
     #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
     pub format: Option<Format>,
+
+    /// Print only what was asked for (records, JSON, CSV, a token) and errors: no
+    /// confirmations, hints or progress; logs at warn
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: bool,
+
+    /// Log puente's own steps on stderr (debug level), unless RUST_LOG is set
+    #[arg(long, short = 'v', global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
 
     #[command(subcommand)]
     pub command: Command,

@@ -69,7 +69,7 @@ fn main() -> ExitCode {
             _ => e.exit(),
         },
     };
-    init_logging();
+    init_logging(output::Verbosity::of(cli.quiet, cli.verbose));
 
     let result = std::panic::catch_unwind(|| commands::run(cli));
     match result {
@@ -92,13 +92,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr at WARN unless `RUST_LOG` says otherwise. Nothing logs payloads.
-fn init_logging() {
+/// Logs go to stderr at WARN (puente's own at DEBUG with `--verbose`) unless `RUST_LOG` says
+/// otherwise. Nothing logs payloads.
+fn init_logging(verbosity: output::Verbosity) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        // AutoNAT's server warns each time it cannot dial a node back, which is the normal
-        // answer for a node behind a home router: on a relay that would be a warning every
-        // few seconds, so only its errors show unless RUST_LOG asks for more.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,libp2p_autonat=error"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(verbosity.log_filter()));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

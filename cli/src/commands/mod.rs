@@ -30,19 +30,21 @@ use crate::args::{
 };
 use crate::context::Ctx;
 use crate::control;
+use crate::output::Verbosity;
 
 /// Runs the command the flags name: through the node running on the data directory if one
 /// answers on its control socket (no passphrase is asked), else directly.
 pub fn run(cli: Cli) -> Result<()> {
+    let verbosity = Verbosity::of(cli.quiet, cli.verbose);
     match cli.command {
         // The relay service keeps its own directory and never touches a node's store.
         Command::Relay(RelayArgs {
             command: None,
             serve,
-        }) => return relay::serve(serve),
+        }) => return relay::serve(serve, verbosity),
         // Generated from the flags' definitions: no data directory, no passphrase.
         Command::Completions(a) => return shell::completions(a),
-        Command::Man(a) => return shell::man(a),
+        Command::Man(a) => return shell::man(a, verbosity),
         _ => {}
     }
     let ctx = Ctx::new(&cli)?;

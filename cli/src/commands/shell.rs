@@ -10,7 +10,7 @@ use clap::CommandFactory;
 
 use crate::args::{Cli, CompletionsArgs, ManArgs};
 use crate::messages;
-use crate::output;
+use crate::output::{self, Verbosity};
 
 /// The binary's name, as shells and `man` know it.
 const BIN: &str = "puente";
@@ -24,7 +24,7 @@ pub fn completions(a: CompletionsArgs) -> Result<()> {
 }
 
 /// `puente man [--output DIR]`: puente(1) on standard output, or every page written to DIR.
-pub fn man(a: ManArgs) -> Result<()> {
+pub fn man(a: ManArgs, verbosity: Verbosity) -> Result<()> {
     let Some(dir) = a.output else {
         let mut page = Vec::new();
         clap_mangen::Man::new(Cli::command())
@@ -46,11 +46,14 @@ pub fn man(a: ManArgs) -> Result<()> {
     };
     std::fs::create_dir_all(&dir).map_err(cannot)?;
     clap_mangen::generate_to(Cli::command(), &dir).map_err(cannot)?;
-    output::emit(&format!(
-        "Wrote {} manual pages to {}: {BIN}.1 and one per command (`man {BIN}-offer-add`).\n",
-        pages(&Cli::command()),
-        dir.display()
-    ))
+    output::say(
+        verbosity,
+        &format!(
+            "Wrote {} manual pages to {}: {BIN}.1 and one per command (`man {BIN}-offer-add`).\n",
+            pages(&Cli::command()),
+            dir.display()
+        ),
+    )
 }
 
 /// How many pages `clap_mangen::generate_to` writes for `cmd`: its own and one per visible
