@@ -36,7 +36,8 @@ Environment:
   PUENTE_PASSPHRASE  the store passphrase (for scripts; prefer --passphrase-file)
   PUENTE_NOW         for testing and scripting only: an RFC 3339 time such as
                      2026-11-22T09:00:00-08:00 that puente uses as \"now\" instead of the clock
-  RUST_LOG           log level on stderr (default warn); logs never contain offer contents";
+  RUST_LOG           log level on stderr (default warn; with --verbose, debug for puente itself);
+                     logs never contain offer contents";
 
 /// Publish, find and hold offers of help shared among partner organisations.
 ///
@@ -56,6 +57,15 @@ pub struct Cli {
     /// Output format [default: table; for export: json]
     #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
     pub format: Option<Format>,
+
+    /// Print only what was asked for (records, JSON, CSV, a token) and errors: no
+    /// confirmations, hints or progress; logs at warn
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: bool,
+
+    /// Log puente's own steps on stderr (debug level), unless RUST_LOG is set
+    #[arg(long, short = 'v', global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -265,6 +275,42 @@ networks it was admitted to (--admit) may use it. It keeps its key and mailbox i
 and runs until Ctrl-C or SIGTERM. See \"Connecting partners over the internet\" in the guide."
     )]
     Relay(RelayArgs),
+
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell
+    #[command(after_help = "\
+Examples:
+  puente completions bash > ~/.local/share/bash-completion/completions/puente
+  puente completions zsh > ~/.zfunc/_puente      # with fpath+=(~/.zfunc) before compinit
+  puente completions fish > ~/.config/fish/completions/puente.fish
+
+The script is generated from the same definitions as --help, so it knows every command and
+flag of this puente; write it again after updating. Needs no data directory or passphrase.")]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page puente(1), or write one page per command into a directory
+    #[command(after_help = "\
+Examples:
+  puente man | man -l -
+  puente man --output ~/.local/share/man/man1
+
+With --output, writes puente.1 and one page per command (puente-offer.1, puente-offer-add.1,
+...) into DIR, creating it if needed. The pages are generated from the same definitions as
+--help. Needs no data directory or passphrase.")]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write puente.1 and one page per command into DIR instead of printing puente.1
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

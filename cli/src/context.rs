@@ -24,7 +24,7 @@ use puente_node::replica::{Replica, ReplicaError};
 
 use crate::args::{Cli, Format};
 use crate::messages;
-use crate::output;
+use crate::output::{self, Verbosity};
 use crate::passphrase::{self, Purpose};
 
 /// Settings shared by every command, and where its replica and its text come from and go.
@@ -38,6 +38,9 @@ pub struct Ctx<'r> {
     pub passphrase_file: Option<PathBuf>,
     /// `--format`, if given.
     pub format: Option<Format>,
+    /// `--quiet` or `--verbose`: whether text for people ([`Ctx::say`], [`Ctx::note`]) is
+    /// written. A node serving a command uses the client's.
+    pub verbosity: Verbosity,
     /// Whether the command may use the terminal (a confirmation prompt, a progress bar): never
     /// when a node serves it, since the node's terminal is not the user's.
     pub interactive: bool,
@@ -82,6 +85,7 @@ impl Ctx<'static> {
             dir: data_dir(cli.data_dir.as_deref())?,
             passphrase_file: cli.passphrase_file.clone(),
             format: cli.format,
+            verbosity: Verbosity::of(cli.quiet, cli.verbose),
             interactive: true,
             cwd: None,
             lent: RefCell::new(None),
@@ -94,12 +98,14 @@ impl Ctx<'static> {
 }
 
 impl<'r> Ctx<'r> {
-    /// A command a running node serves for a client: `replica` is the node's, `now` and `cwd`
-    /// are the client's, and the text is collected (take it with [`Ctx::take_text`]).
+    /// A command a running node serves for a client: `replica` is the node's; `now`, the
+    /// flags and `cwd` are the client's, and the text is collected (take it with
+    /// [`Ctx::take_text`]).
     pub fn served(
         replica: &'r mut Replica,
         now: Time,
         format: Option<Format>,
+        verbosity: Verbosity,
         cwd: PathBuf,
     ) -> Ctx<'r> {
         Ctx {
@@ -107,6 +113,7 @@ impl<'r> Ctx<'r> {
             dir: replica.dir().to_path_buf(),
             passphrase_file: None,
             format,
+            verbosity,
             interactive: false,
             cwd: Some(cwd),
             lent: RefCell::new(Some(replica)),
@@ -138,7 +145,8 @@ impl<'r> Ctx<'r> {
         std::mem::take(&mut *self.dials.borrow_mut())
     }
 
-    /// Writes `text` to standard output (or collects it for the client).
+    /// Writes `text` to standard output (or collects it for the client): what the command was
+    /// asked for, written even with `--quiet`.
     pub fn emit(&self, text: &str) -> Result<()> {
         match &self.collected {
             None => output::emit(text),
@@ -149,9 +157,28 @@ impl<'r> Ctx<'r> {
         }
     }
 
-    /// Writes `text` to standard error (or collects it for the client): for messages to the
-    /// person at the terminal that are not the command's result.
+    /// Writes `text` to standard output like [`Ctx::emit`], unless `--quiet`: for sentences
+    /// written for people around the result (a confirmation, a hint, what to do next).
+    pub fn say(&self, text: &str) -> Result<()> {
+        if self.verbosity.speaks() {
+            self.emit(text)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Writes `text` to standard error (or collects it for the client), unless `--quiet`: for
+    /// messages to the person at the terminal that are not the command's result.
     pub fn note(&self, text: &str) {
+        if self.verbosity.speaks() {
+            self.alert(text);
+        }
+    }
+
+    /// Writes `text` to standard error (or collects it for the client), even with `--quiet`:
+    /// for what the person must see for the command to do its job (a safety phrase to
+    /// compare).
+    pub fn alert(&self, text: &str) {
         match &self.collected {
             None => {
                 let mut err = std::io::stderr().lock();

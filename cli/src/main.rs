@@ -51,10 +51,25 @@ fn main() -> ExitCode {
                 eprintln!("{}", text.lines().next().unwrap_or("error: invalid value"));
                 return ExitCode::from(EXIT_USAGE);
             }
+            // A value outside a closed set (a shell, a format): clap's first line and the
+            // values it accepts, on one line.
+            ErrorKind::InvalidValue => {
+                let text = e.render().to_string();
+                let mut lines = text.lines();
+                let first = lines.next().unwrap_or("error: invalid value");
+                match lines
+                    .map(str::trim)
+                    .find(|l| l.starts_with("[possible values"))
+                {
+                    Some(values) => eprintln!("{first} {values}"),
+                    None => eprintln!("{first}"),
+                }
+                return ExitCode::from(EXIT_USAGE);
+            }
             _ => e.exit(),
         },
     };
-    init_logging();
+    init_logging(output::Verbosity::of(cli.quiet, cli.verbose));
 
     let result = std::panic::catch_unwind(|| commands::run(cli));
     match result {
@@ -77,18 +92,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// The log filter when `RUST_LOG` is not set.
-const DEFAULT_LOG: &str = "warn,puente=info,puente_node=info,libp2p_autonat=error";
-
 /// Logs go to stderr: puente's own at INFO (what an operator needs: partners connected,
 /// disconnected or refused by the start of their key, revocations applied; never labels,
-/// handles, addresses or payloads), everything else at WARN, unless `RUST_LOG` says otherwise.
-fn init_logging() {
+/// handles, addresses or payloads; at DEBUG with `--verbose`, WARN with `--quiet`), everything
+/// else at WARN, unless `RUST_LOG` says otherwise.
+fn init_logging(verbosity: output::Verbosity) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        // AutoNAT's server warns each time it cannot dial a node back, which is the normal
-        // answer for a node behind a home router: on a relay that would be a warning every
-        // few seconds, so only its errors show unless RUST_LOG asks for more.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(verbosity.log_filter()));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -143,6 +143,70 @@ pub fn emit(text: &str) -> Result<()> {
     emit_open(text).map(|_| ())
 }
 
+/// `Listening on ADDR`, one line per address: how `puente run` and `puente relay` say where they
+/// listen (even with `--quiet`: scripts wait for these lines and read the addresses).
+pub fn listening(addrs: &[String]) -> String {
+    addrs
+        .iter()
+        .map(|addr| format!("Listening on {addr}\n"))
+        .collect()
+}
+
+/// How much puente says besides what was asked of it (`--quiet`, `--verbose`).
+///
+/// What was asked for (records, JSON, CSV, a token, the addresses a node listens on) and
+/// errors are always written. Under `--quiet`, nothing written for people is: confirmations
+/// ("Published ...", "Wrote ..."), hints, progress bars and `puente run`'s running commentary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// `--quiet`.
+    Quiet,
+    /// Neither flag.
+    #[default]
+    Normal,
+    /// `--verbose`: debug logs of puente's own crates.
+    Verbose,
+}
+
+impl Verbosity {
+    /// The verbosity the global flags ask for (clap refuses both at once).
+    pub fn of(quiet: bool, verbose: bool) -> Verbosity {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
+
+    /// Whether text written for people (confirmations, hints, progress) is shown.
+    pub fn speaks(self) -> bool {
+        self != Verbosity::Quiet
+    }
+
+    /// The log filter when `RUST_LOG` does not set one. AutoNAT's server warns each time it
+    /// cannot dial a node back, which is the normal answer for a node behind a home router: on
+    /// a relay that would be a warning every few seconds, so only its errors show.
+    pub fn log_filter(self) -> &'static str {
+        match self {
+            Verbosity::Verbose => {
+                "warn,libp2p_autonat=error,puente=debug,puente_node=debug,puente_crdt=debug"
+            }
+            Verbosity::Normal => "warn,libp2p_autonat=error,puente=info,puente_node=info",
+            Verbosity::Quiet => "warn,libp2p_autonat=error",
+        }
+    }
+}
+
+/// Writes `text`, written for people (a confirmation, a hint), to standard output unless
+/// `verbosity` is quiet: for the few commands that run without a [`crate::context::Ctx`].
+pub fn say(verbosity: Verbosity, text: &str) -> Result<()> {
+    if verbosity.speaks() {
+        emit(text)
+    } else {
+        Ok(())
+    }
+}
+
 /// Asks `prompt` on the terminal (stderr) and returns the answer typed, trimmed.
 pub fn ask(prompt: &str) -> Result<String> {
     use std::io::BufRead as _;
@@ -188,6 +252,24 @@ mod tests {
         t.row(vec!["xyz".into(), "1".into(), String::new()]);
         t.row(vec!["é".into(), "22".into(), "end".into()]);
         assert_eq!(t.render(), "A    LONGER  C\nxyz  1\né    22      end\n");
+    }
+
+    #[test]
+    fn quiet_is_silent_and_verbose_debugs_puente_only() {
+        assert!(!Verbosity::of(true, false).speaks());
+        assert!(Verbosity::of(false, false).speaks());
+        assert!(Verbosity::of(false, true).speaks());
+        // Quiet: warnings only; normal: puente's own at info, what an operator needs.
+        assert_eq!(
+            Verbosity::of(true, false).log_filter(),
+            "warn,libp2p_autonat=error"
+        );
+        assert!(Verbosity::Normal.log_filter().contains("puente_node=info"));
+        let verbose = Verbosity::of(false, true).log_filter();
+        for c in ["puente=debug", "puente_node=debug", "puente_crdt=debug"] {
+            assert!(verbose.split(',').any(|d| d == c), "{verbose}");
+        }
+        assert!(verbose.starts_with("warn,"), "{verbose}");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn export(ctx: &Ctx, a: BundleExportArgs) -> Result<()> {
             messages::io_reason(&e)
         )
     })?;
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "Wrote {} ({} bytes) {label}. Give it to them on a USB stick; they run `puente bundle import FILE`.\n",
         a.file.display(),
         bytes.len()
@@ -88,7 +88,7 @@ pub fn import(ctx: &Ctx, a: BundleImportArgs) -> Result<()> {
     if ctx.format == Some(Format::Json) {
         return ctx.emit(&output::json(&serde_json::to_value(report)?)?);
     }
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "Imported {}: {} new changes, {} already here, {} membership updates{}{}.\n",
         a.file.display(),
         report.envelopes_applied,

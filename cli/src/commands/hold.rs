@@ -61,12 +61,14 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
     let owner_name = render::org_name(replica.view(), offer.owner);
     replica.close().map_err(|e| ctx.err(e))?;
     let status = verdict.as_ref().map_or("pending", |v| v.status.as_str());
-    let text = match format {
-        Format::Json => output::json(&json!({ "hold_id": id.to_string(), "status": status }))?,
-        Format::Csv => output::csv(
+    match format {
+        Format::Json => ctx.emit(&output::json(
+            &json!({ "hold_id": id.to_string(), "status": status }),
+        )?)?,
+        Format::Csv => ctx.emit(&output::csv(
             &["hold_id", "status"],
             &[vec![id.to_string(), status.to_string()]],
-        )?,
+        )?)?,
         _ => {
             let lapse = verdict.as_ref().map_or_else(String::new, |v| {
                 format!(
@@ -75,14 +77,15 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
                     owner_name
                 )
             });
-            format!(
-                "Placed a hold for {} on {} ({status}){lapse}.\n{id}\n",
+            // The id alone on the last line, even with --quiet, so that scripts can capture it.
+            ctx.say(&format!(
+                "Placed a hold for {} on {} ({status}){lapse}.\n",
                 render::quantity(a.qty, offer.fields.unit),
                 offer.fields.handle
-            )
+            ))?;
+            ctx.emit(&format!("{id}\n"))?;
         }
-    };
-    ctx.emit(&text)?;
+    }
     if verdict.is_some_and(|v| v.status == HoldStatus::Overbooked) {
         return Err(Exit {
             code: EXIT_OVERBOOKED,
@@ -155,12 +158,16 @@ fn done(
     what: &str,
     sentence: &str,
 ) -> Result<()> {
-    let text = match format {
-        Format::Json => output::json(&json!({ "hold_id": id.to_string(), "status": what }))?,
-        Format::Csv => output::csv(&["hold_id", "status"], &[vec![id.to_string(), what.into()]])?,
-        _ => format!("{sentence} {id}.\n"),
-    };
-    ctx.emit(&text)
+    match format {
+        Format::Json => ctx.emit(&output::json(
+            &json!({ "hold_id": id.to_string(), "status": what }),
+        )?),
+        Format::Csv => ctx.emit(&output::csv(
+            &["hold_id", "status"],
+            &[vec![id.to_string(), what.into()]],
+        )?),
+        _ => ctx.say(&format!("{sentence} {id}.\n")),
+    }
 }
 
 pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {

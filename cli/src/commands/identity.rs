@@ -46,26 +46,23 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
     let me = Identity::of(&replica);
     let who = replica.whoami();
     replica.close().map_err(|e| ctx.err(e))?;
-    let text = match format {
-        Format::Json => rows::json(&me)?,
-        Format::Csv => me.csv()?,
+    match format {
+        Format::Json => ctx.emit(&rows::json(&me)?),
+        Format::Csv => ctx.emit(&me.csv()?),
+        // With --quiet, the id and fingerprint only.
         _ => {
-            let mut s = format!(
+            ctx.say(&format!(
                 "Created the encrypted puente store for {} in {}.\n\n",
                 who.name,
                 ctx.dir.display()
-            );
-            s.push_str(&pairs(&[
+            ))?;
+            ctx.emit(&pairs(&[
                 ("organisation id", who.org.to_string()),
                 ("fingerprint", who.fingerprint.clone()),
-            ]));
-            s.push('\n');
-            s.push_str(FINGERPRINT_ADVICE);
-            s.push('\n');
-            s
+            ]))?;
+            ctx.say(&format!("\n{FINGERPRINT_ADVICE}\n"))
         }
-    };
-    ctx.emit(&text)
+    }
 }
 
 /// `init --device`: a store that waits to join an existing organisation as its device.
@@ -75,29 +72,28 @@ fn init_device(ctx: &Ctx, format: Format, tz: &str) -> Result<()> {
         Replica::init_device(&ctx.dir, pass.as_bytes(), tz, ctx.now).map_err(|e| ctx.err(e))?;
     let me = Identity::of(&replica);
     replica.close().map_err(|e| ctx.err(e))?;
-    let text = match format {
-        Format::Json => rows::json(&me)?,
-        Format::Csv => me.csv()?,
+    match format {
+        Format::Json => ctx.emit(&rows::json(&me)?),
+        Format::Csv => ctx.emit(&me.csv()?),
+        // With --quiet, the key and fingerprint only.
         _ => {
-            let mut s = format!(
+            ctx.say(&format!(
                 "Created the encrypted puente store for a new device in {}.\n\n",
                 ctx.dir.display()
-            );
-            s.push_str(&pairs(&[
+            ))?;
+            ctx.emit(&pairs(&[
                 ("device key", me.public_key.clone()),
                 ("fingerprint", me.fingerprint.clone()),
-            ]));
-            s.push_str(
+            ]))?;
+            ctx.say(
                 "\nThis device belongs to no organisation yet. Next: on a computer of your \
                  organisation that already runs puente, run\n  \
                  puente device add\n\
                  then run here, with the token it prints:\n  \
                  puente join TOKEN\n",
-            );
-            s
+            )
         }
-    };
-    ctx.emit(&text)
+    }
 }
 
 pub fn whoami(ctx: &Ctx) -> Result<()> {

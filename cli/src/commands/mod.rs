@@ -19,6 +19,7 @@ mod query;
 mod relay;
 mod revoke;
 mod run;
+mod shell;
 mod transfer;
 
 use anyhow::{Result, bail};
@@ -29,17 +30,22 @@ use crate::args::{
 };
 use crate::context::Ctx;
 use crate::control;
+use crate::output::Verbosity;
 
 /// Runs the command the flags name: through the node running on the data directory if one
 /// answers on its control socket (no passphrase is asked), else directly.
 pub fn run(cli: Cli) -> Result<()> {
-    // The relay service keeps its own directory and never touches a node's store.
-    if let Command::Relay(RelayArgs {
-        command: None,
-        serve,
-    }) = cli.command
-    {
-        return relay::serve(serve);
+    let verbosity = Verbosity::of(cli.quiet, cli.verbose);
+    match cli.command {
+        // The relay service keeps its own directory and never touches a node's store.
+        Command::Relay(RelayArgs {
+            command: None,
+            serve,
+        }) => return relay::serve(serve, verbosity),
+        // Generated from the flags' definitions: no data directory, no passphrase.
+        Command::Completions(a) => return shell::completions(a),
+        Command::Man(a) => return shell::man(a, verbosity),
+        _ => {}
     }
     let ctx = Ctx::new(&cli)?;
     match &cli.command {
@@ -126,5 +132,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             ),
         },
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
+        Command::Completions(_) | Command::Man(_) => {
+            bail!("`puente completions` and `puente man` run on their own, not through a node")
+        }
     }
 }

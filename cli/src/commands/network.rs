@@ -55,7 +55,7 @@ pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
         .map_err(|e| ctx.err(e))?;
     let name = replica.network_name().unwrap_or_default().to_string();
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "Created network \"{name}\" ({network}).\n\
          Your organisation is its admin. Invite partners with:\n  \
          puente invite create --org \"PARTNER NAME\"\n"
@@ -251,7 +251,7 @@ pub fn invite_confirm(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
         } else {
             "Start `puente run`: the device receives the network's membership when it runs `puente join` again."
         };
-        return ctx.emit(&format!(
+        return ctx.say(&format!(
             "Confirmed: the new device is now a device of \"{}\".\n{delivery}\n",
             inv.org_name
         ));
@@ -261,7 +261,7 @@ pub fn invite_confirm(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
     } else {
         "Start `puente run`: they receive the network's keys when they run `puente join` again."
     };
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "Confirmed: \"{}\" is now a {} of the network.\n{delivery}\n",
         inv.org_name,
         inv.role()
@@ -272,7 +272,7 @@ pub fn invite_cancel(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     let inv = replica.cancel_invitation(&a.id).map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "Cancelled invitation {} for \"{}\"; its token no longer works.\n",
         inv.id(),
         inv.org_name
@@ -312,12 +312,13 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         &name,
         timeouts,
         |progress| match progress {
-            JoinProgress::Waiting { phrase } if as_device => ctx.note(&format!(
+            // The phrase even with --quiet: the join cannot be checked without it.
+            JoinProgress::Waiting { phrase } if as_device => ctx.alert(&format!(
                 "Safety phrase: {phrase}\n\
                  `puente invite list` on the device that made the invitation shows four words too. Confirm there (`puente invite confirm ID`) only if they are the same.\n\
                  Waiting for the confirmation ...\n"
             )),
-            JoinProgress::Waiting { phrase } => ctx.note(&format!(
+            JoinProgress::Waiting { phrase } => ctx.alert(&format!(
                 "Safety phrase: {phrase}\n\
                  Read these four words to the inviter. They confirm only if they see the same words.\n\
                  Waiting for them to confirm ...\n"
@@ -334,7 +335,7 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         .is_some_and(|log| !log.state().devices_without_current_key().contains(&own));
     replica.close().map_err(|e| ctx.err(e))?;
     if !as_device {
-        return ctx.emit(&format!(
+        return ctx.say(&format!(
             "Joined network \"{network_name}\" ({network}).\n\
              Start your node with `puente run` to exchange offers with your partners.\n"
         ));
@@ -344,7 +345,7 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
     } else {
         "Your organisation is not an admin, so this device does not hold the network's key yet: an admin's node shares it when your node connects to it. Until then it can neither read nor write offers.\n"
     };
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "Joined network \"{network_name}\" ({network}) as a device of \"{org}\".\n\
          Start your node with `puente run`: it fetches your organisation's offers, and you can then update them from here.\n{key}"
     ))
@@ -435,7 +436,7 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
     if ctx.node().is_some() {
         ctx.dial(key, addr.clone());
     }
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "{} {addr} for device {}{}.\n",
         if added { "Recorded" } else { "Already knew" },
         key.to_string().chars().take(12).collect::<String>(),

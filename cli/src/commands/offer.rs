@@ -72,12 +72,12 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     }
     replica.close().map_err(|e| ctx.err(e))?;
     let expires = stored.as_ref().map(|o| o.expires_at);
-    let text = match format {
-        Format::Json => output::json(&json!({
+    match format {
+        Format::Json => ctx.emit(&output::json(&json!({
             "offer_id": id.to_string(),
             "expires_at": expires.map(Time::rfc3339),
-        }))?,
-        Format::Csv => output::csv(&["offer_id"], &[vec![id.to_string()]])?,
+        }))?),
+        Format::Csv => ctx.emit(&output::csv(&["offer_id"], &[vec![id.to_string()]])?),
         _ => {
             let what = stored.as_ref().map_or_else(
                 || "the offer".to_string(),
@@ -89,10 +89,11 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
                     render::when(e, ctx.now, &tz)
                 )
             });
-            format!("Published {what}{until}.\n{id}\n")
+            // The id alone on the last line, even with --quiet, so that scripts can capture it.
+            ctx.say(&format!("Published {what}{until}.\n"))?;
+            ctx.emit(&format!("{id}\n"))
         }
-    };
-    ctx.emit(&text)
+    }
 }
 
 pub fn update(ctx: &Ctx, a: OfferUpdateArgs) -> Result<()> {
@@ -515,17 +516,19 @@ pub fn confirm_withdrawal(kind: &str, handle: &str, id: &str) -> Result<bool> {
     ))
 }
 
-/// Prints the outcome of a change to one offer.
+/// Prints the outcome of a change to one offer: a record for scripts, or a sentence for people
+/// (none with --quiet).
 fn done(ctx: &Ctx, format: Format, offer: &Offer, what: &str, sentence: &str) -> Result<()> {
-    let text = match format {
-        Format::Json => output::json(&json!({ "offer_id": offer.id.to_string(), what: true }))?,
-        Format::Csv => output::csv(
+    match format {
+        Format::Json => ctx.emit(&output::json(
+            &json!({ "offer_id": offer.id.to_string(), what: true }),
+        )?),
+        Format::Csv => ctx.emit(&output::csv(
             &["offer_id", what],
             &[vec![offer.id.to_string(), "true".into()]],
-        )?,
-        _ => format!("{sentence}\n"),
-    };
-    ctx.emit(&text)
+        )?),
+        _ => ctx.say(&format!("{sentence}\n")),
+    }
 }
 
 /// The offer an id or unique prefix names.

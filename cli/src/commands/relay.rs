@@ -15,7 +15,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::args::{Format, RelayAddArgs, RelayRemoveArgs, RelayServeArgs};
 use crate::context::Ctx;
 use crate::messages;
-use crate::output;
+use crate::output::{self, Verbosity};
 use crate::rows;
 use crate::rows::relays::{self, RelayRow, short_id};
 
@@ -44,8 +44,9 @@ fn relay_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     )
 }
 
-/// `puente relay [--listen …]`: the relay service, until Ctrl-C or SIGTERM.
-pub fn serve(a: RelayServeArgs) -> Result<()> {
+/// `puente relay [--listen …]`: the relay service, until Ctrl-C or SIGTERM. With --quiet it
+/// prints only where it listens and the `puente relay add` lines for admins.
+pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
     let dir = relay_dir(a.relay_dir)?;
     let mut tickets = Vec::new();
     for text in &a.admit {
@@ -127,23 +128,32 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
         } else {
             a.announce.clone()
         };
-        let mut text = format!("puente relay {id} is running on {}.\n", dir.display());
-        for addr in &bound {
-            text.push_str(&format!("Listening on {addr}\n"));
-        }
-        text.push_str("An admin of each network it serves adds it with:\n");
-        for addr in &shown {
-            text.push_str(&format!("  puente relay add {addr}/p2p/{id}\n"));
-        }
+        output::say(
+            verbosity,
+            &format!("puente relay {id} is running on {}.\n", dir.display()),
+        )?;
+        output::emit(&output::listening(&bound))?;
+        output::say(
+            verbosity,
+            "An admin of each network it serves adds it with:\n",
+        )?;
+        // The lines to pass on, even with --quiet.
+        let adds: String = shown
+            .iter()
+            .map(|addr| format!("  puente relay add {addr}/p2p/{id}\n"))
+            .collect();
+        output::emit(&adds)?;
         if networks.is_empty() {
-            text.push_str("It serves no network yet: start it with --admit TICKET (an admin prints the ticket with `puente relay ticket`).\n");
+            output::say(verbosity, "It serves no network yet: start it with --admit TICKET (an admin prints the ticket with `puente relay ticket`).\n")?;
         } else {
-            text.push_str(&format!(
-                "It serves {} network(s). Press Ctrl-C (or send SIGTERM) to stop it.\n",
-                networks.len()
-            ));
+            output::say(
+                verbosity,
+                &format!(
+                    "It serves {} network(s). Press Ctrl-C (or send SIGTERM) to stop it.\n",
+                    networks.len()
+                ),
+            )?;
         }
-        output::emit(&text)?;
         let signal_name = tokio::select! {
             _ = interrupt.recv() => "Ctrl-C",
             _ = terminate.recv() => "SIGTERM",
@@ -153,7 +163,7 @@ pub fn serve(a: RelayServeArgs) -> Result<()> {
             .stop()
             .await
             .map_err(|e| anyhow::anyhow!("the relay did not stop cleanly: {}", messages::chain(&e)))?;
-        output::emit("Stopped the relay; its mailbox is saved.\n")?;
+        output::say(verbosity, "Stopped the relay; its mailbox is saved.\n")?;
         Ok::<(), anyhow::Error>(())
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
@@ -219,7 +229,7 @@ pub fn add(ctx: &Ctx, a: RelayAddArgs) -> Result<()> {
         .set_relay(key, addresses.clone(), true, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "The network now uses relay {} at {}.\nEvery member's node learns it as it syncs{}.\n",
         short_id(&key),
         addresses.join(", "),
@@ -256,7 +266,7 @@ pub fn remove(ctx: &Ctx, a: RelayRemoveArgs) -> Result<()> {
         .set_relay(key, Vec::new(), false, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&format!(
+    ctx.say(&format!(
         "The network no longer uses relay {}; nodes drop their reservations on it as they sync.\n",
         short_id(&key)
     ))

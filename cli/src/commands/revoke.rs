@@ -158,6 +158,7 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
         Role::Admin => "an admin: it can now invite and revoke organisations and change roles",
         Role::Member => "a member: it publishes its own offers and holds",
     };
+<<<<<<< HEAD
     let mut out = format!("\"{name}\" is now {what}.\n");
     if leaves_no_admin {
         out.push_str("WARNING: the network has no admin now.\n");
@@ -169,15 +170,31 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
     });
     let text = match ctx.format_table_or_json()? {
         Format::Json => output::json(&json!({
+=======
+    let json = match ctx.format()? {
+        Format::Json => Some(output::json(&json!({
+>>>>>>> shell
             "org": id.to_string(),
             "name": name,
             "role": match role { Role::Admin => "admin", Role::Member => "member" },
             "left_without_admin": leaves_no_admin,
-        }))?,
-        _ => out,
+        }))?),
+        _ => None,
     };
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&text)
+    if let Some(json) = json {
+        return ctx.emit(&json);
+    }
+    ctx.say(&format!("\"{name}\" is now {what}.\n"))?;
+    // The warning even with --quiet.
+    if leaves_no_admin {
+        ctx.emit("WARNING: the network has no admin now.\n")?;
+    }
+    ctx.say(if ctx.node().is_some() {
+        "Your node is sending the change to every partner it is connected to now.\n"
+    } else {
+        "Your node is not running: partners learn of the change when you start `puente run`.\n"
+    })
 }
 
 pub fn device_revoke(ctx: &Ctx, a: DeviceRevokeArgs) -> Result<()> {
@@ -242,8 +259,8 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
     let report = ExposureReport::build(&replica, state, &names, &rt, &exposure, ctx.now);
     let tz = zone(&replica)?;
     let epoch = revoked.epoch.0;
-    let text = match format {
-        Format::Json => output::json(&json!({
+    let json = match format {
+        Format::Json => Some(output::json(&json!({
             "revocation": revoked.revocation.to_string(),
             "target": names.target_row(&rt),
             "reason": reason,
@@ -254,40 +271,44 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
             "does": DOES,
             "cannot": CANNOT,
             "exposure": report,
-        }))?,
-        _ => {
-            let mut out = format!("Revoked {desc}.");
-            if !reason.is_empty() {
-                out.push_str(&format!(" Reason: {reason}."));
-            }
-            out.push_str(&format!(
-                "\nRevocation {}; new writes are encrypted under epoch {epoch}.\n",
-                short(&revoked.revocation)
-            ));
-            if leaves_no_admin {
-                out.push_str(
-                    "WARNING: the network has no admin now: nobody can invite or revoke anyone, or replace the encryption key, any more.\n",
-                );
-            }
-            if revoking_self {
-                out.push_str(
-                    "WARNING: you revoked this computer's own key: it is cut off from the network like any revoked party.\n",
-                );
-            }
-            out.push_str(&does_and_cannot(revoked.rotated, epoch));
-            out.push('\n');
-            out.push_str(if ctx.node().is_some() {
-                "Your node is sending the revocation to every partner it is connected to now, and has cut the revoked keys off.\n"
-            } else {
-                "Your node is not running: start `puente run` now. Until partners receive the revocation from it, they keep trusting the revoked key.\n"
-            });
-            out.push('\n');
-            out.push_str(&report.text(ctx.now, &tz));
-            out
-        }
+        }))?),
+        _ => None,
     };
+    let exposed = report.text(ctx.now, &tz);
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&text)
+    if let Some(json) = json {
+        return ctx.emit(&json);
+    }
+    // With --quiet, the warnings and the exposure report only.
+    let mut done = format!("Revoked {desc}.");
+    if !reason.is_empty() {
+        done.push_str(&format!(" Reason: {reason}."));
+    }
+    done.push_str(&format!(
+        "\nRevocation {}; new writes are encrypted under epoch {epoch}.\n",
+        short(&revoked.revocation)
+    ));
+    ctx.say(&done)?;
+    if leaves_no_admin {
+        ctx.emit(
+            "WARNING: the network has no admin now: nobody can invite or revoke anyone, or replace the encryption key, any more.\n",
+        )?;
+    }
+    if revoking_self {
+        ctx.emit(
+            "WARNING: you revoked this computer's own key: it is cut off from the network like any revoked party.\n",
+        )?;
+    }
+    let mut next = does_and_cannot(revoked.rotated, epoch);
+    next.push('\n');
+    next.push_str(if ctx.node().is_some() {
+        "Your node is sending the revocation to every partner it is connected to now, and has cut the revoked keys off.\n"
+    } else {
+        "Your node is not running: start `puente run` now. Until partners receive the revocation from it, they keep trusting the revoked key.\n"
+    });
+    next.push('\n');
+    ctx.say(&next)?;
+    ctx.emit(&exposed)
 }
 
 /// What a revocation does, in plain words (SECURITY.md, promise 6).

@@ -73,8 +73,9 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         // Signals first: from the moment the socket answers, SIGTERM means a clean stop.
         let mut interrupt = signal(SignalKind::interrupt())
             .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", messages::io_reason(&e)))?;
-        let mut terminate = signal(SignalKind::terminate())
-            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", messages::io_reason(&e)))?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| {
+            anyhow::anyhow!("cannot watch for SIGTERM: {}", messages::io_reason(&e))
+        })?;
         // Invitations expire by the same "now" commands use: the clock, or PUENTE_NOW
         // advancing from when the node started (so scripts and tests stay consistent).
         let started = std::time::Instant::now();
@@ -106,21 +107,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
                 return Err(node_error(e, ctx));
             }
         };
-        let mut text = format!(
-            "puente node for {} ({}) is running on {}.\n",
-            name,
-            who.org,
-            ctx.dir.display()
-        );
-        for addr in &addrs {
-            text.push_str(&format!("Listening on {addr}\n"));
-        }
-        text.push_str(&format!(
-            "Control socket {}: other puente commands on this data directory now go through this node.\n",
-            socket.path().display()
-        ));
-        text.push_str("Press Ctrl-C (or send SIGTERM) to stop it.\n");
-        if let Err(e) = ctx.emit(&text) {
+        if let Err(e) = start_lines(ctx, &name, &who.org.to_string(), &addrs, socket.path()) {
             socket.close();
             node.shutdown().await;
             return Err(e);
@@ -144,7 +131,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
                         .map(|e| format!("{}\n", e.sentence()))
                         .collect();
                     if !lines.is_empty() {
-                        ctx.emit(&lines)?;
+                        ctx.say(&lines)?;
                     }
                 }
                 accepted = socket.accept() => match accepted {
@@ -163,11 +150,32 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         socket.close();
         connections.finish(STOP_GRACE).await;
         node.shutdown().await;
-        ctx.emit("Stopped the node; everything is saved.\n")?;
+        ctx.say("Stopped the node; everything is saved.\n")?;
         Ok::<(), anyhow::Error>(())
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     result
+}
+
+/// The start lines: where the node listens (even with --quiet: scripts wait for `Listening on`
+/// and read the addresses), around them what it is and how to stop it.
+fn start_lines(
+    ctx: &Ctx,
+    name: &str,
+    org: &str,
+    addrs: &[String],
+    socket: &std::path::Path,
+) -> Result<()> {
+    ctx.say(&format!(
+        "puente node for {name} ({org}) is running on {}.\n",
+        ctx.dir.display()
+    ))?;
+    ctx.emit(&crate::output::listening(addrs))?;
+    ctx.say(&format!(
+        "Control socket {}: other puente commands on this data directory now go through this node.\n\
+         Press Ctrl-C (or send SIGTERM) to stop it.\n",
+        socket.display()
+    ))
 }
 
 /// The one line for a node that could not start.

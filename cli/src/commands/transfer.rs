@@ -129,6 +129,8 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     }
     let written = writes || (!a.dry_run && !refuse);
 
+    // The closing sentence of a real import, for people (not written with --quiet).
+    let mut imported = None;
     let text = match format {
         Format::Json => output::json(&json!({
             "file": shown,
@@ -195,7 +197,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             if a.dry_run {
                 s.push_str(&format!("Dry run: {summary}; nothing was written.\n"));
             } else if !refuse {
-                s.push_str(&format!(
+                imported = Some(format!(
                     "Imported {} offers from {shown}: {summary}.\n",
                     creates + updates + unchanged
                 ));
@@ -204,6 +206,9 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         }
     };
     ctx.emit(&text)?;
+    if let Some(sentence) = imported {
+        ctx.say(&sentence)?;
+    }
     if refuse {
         let n = refused;
         let valid = total - n;
@@ -263,10 +268,10 @@ fn read_input(file: &Path, shown: &str) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", messages::io_reason(&e)))
 }
 
-/// A progress bar on a terminal; hidden otherwise (and when a node serves the import), so that
-/// logs and pipes stay clean.
+/// A progress bar on a terminal; hidden otherwise (and when a node serves the import, and with
+/// --quiet), so that logs and pipes stay clean.
 fn progress(ctx: &Ctx, len: u64) -> indicatif::ProgressBar {
-    if !ctx.interactive || !std::io::stderr().is_terminal() {
+    if !ctx.interactive || !ctx.verbosity.speaks() || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
@@ -331,7 +336,7 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 &path.display().to_string(),
                 text.as_bytes(),
             )?;
-            ctx.emit(&format!(
+            ctx.say(&format!(
                 "Wrote {} of {count} offers ({}) to {}. It is plain text: keep it safe and delete it when done.\n",
                 match format {
                     Format::Csv => "a CSV export",

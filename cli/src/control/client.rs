@@ -74,7 +74,7 @@ pub fn forward(ctx: &Ctx, cli: &Cli) -> Result<bool> {
         // command as typed and let the node say why.
         if let Some((kind, handle, id)) = withdrawable(ctx, &mut stream, &cwd, &w.id)? {
             if !confirm_withdrawal(&kind, &handle, &id)? {
-                eprintln!("Not withdrawn; nothing changed.");
+                ctx.note("Not withdrawn; nothing changed.\n");
                 return Ok(true);
             }
             let at = args.iter().position(|a| a == "--").unwrap_or(args.len());

@@ -16,9 +16,10 @@
 //! - Request (client to node), at most [`MAX_REQUEST_BYTES`] (refused from the length prefix,
 //!   before anything is allocated):
 //!   `{"version": 1, "args": [...], "cwd": "/abs/dir", "now": 1795366800}`: the arguments
-//!   after the binary name, the client's working directory (relative file paths of `import`,
-//!   `export --output` and the like are resolved against it) and the client's "now" in Unix
-//!   seconds (so `PUENTE_NOW` works the same through the socket).
+//!   after the binary name (global flags included: the node writes only what `--quiet`
+//!   leaves, and in the `--format` asked for), the client's working directory (relative file
+//!   paths of `import`, `export --output` and the like are resolved against it) and the
+//!   client's "now" in Unix seconds (so `PUENTE_NOW` works the same through the socket).
 //! - Response (node to client): any number of `{"stdout": "..."}` and `{"stderr": "..."}`
 //!   frames, in the order the command wrote them, each at most [`TEXT_CHUNK_BYTES`] of text,
 //!   then exactly one `{"exit": 0|1|2|3, "error": "one line" | null}`, and the node closes the

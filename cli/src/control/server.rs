@@ -424,6 +424,7 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
     };
     let now = Time(request.now);
     let format = cli.format;
+    let verbosity = crate::output::Verbosity::of(cli.quiet, cli.verbose);
     let listen = node.listen_addrs().await.unwrap_or_default();
     let served = node
         .with_control(move |control| {
@@ -431,7 +432,7 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
                 status: control.status().clone(),
                 listen,
             };
-            let ctx = Ctx::served(control.replica(), now, format, cwd).with_node(view);
+            let ctx = Ctx::served(control.replica(), now, format, verbosity, cwd).with_node(view);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 commands::dispatch(&ctx, command)
             }));

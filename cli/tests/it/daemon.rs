@@ -31,10 +31,17 @@ impl Daemon {
     /// Starts `puente run` on loopback (any free port) and waits until its socket answers.
     #[track_caller]
     pub(crate) fn start(n: &Node, name: &str) -> Daemon {
+        Daemon::start_with(n, name, &[], "Ctrl-C")
+    }
+
+    /// [`Daemon::start`] with more arguments, ready once its stdout contains `ready`.
+    #[track_caller]
+    pub(crate) fn start_with(n: &Node, name: &str, more: &[&str], ready: &str) -> Daemon {
         let stdout = n.scratch().join(format!("{name}.out"));
         let stderr = n.scratch().join(format!("{name}.err"));
         let mut c = Command::new(env!("CARGO_BIN_EXE_puente"));
         c.args(["run", "--listen", "/ip4/127.0.0.1/tcp/0"])
+            .args(more)
             .env("PUENTE_DATA_DIR", &n.data)
             .env("PUENTE_NOW", &n.now)
             .env("PUENTE_PASSPHRASE", crate::support::PASS)
@@ -55,7 +62,7 @@ impl Daemon {
             if let Ok(Some(status)) = d.child.try_wait() {
                 panic!("puente run exited early ({status}):\n{}", d.stderr());
             }
-            UnixStream::connect(&socket).is_ok() && d.stdout().contains("Ctrl-C")
+            UnixStream::connect(&socket).is_ok() && d.stdout().contains(ready)
         });
         d
     }

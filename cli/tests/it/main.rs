@@ -20,5 +20,6 @@ mod relay;
 mod revocation;
 mod roles;
 mod roundtrip;
+mod shell;
 mod snapshots;
 mod support;
