@@ -158,22 +158,8 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
         Role::Admin => "an admin: it can now invite and revoke organisations and change roles",
         Role::Member => "a member: it publishes its own offers and holds",
     };
-<<<<<<< HEAD
-    let mut out = format!("\"{name}\" is now {what}.\n");
-    if leaves_no_admin {
-        out.push_str("WARNING: the network has no admin now.\n");
-    }
-    out.push_str(if ctx.node().is_some() {
-        "Your node is sending the change to every partner it is connected to now.\n"
-    } else {
-        "Your node is not running: partners learn of the change when you start `puente run`.\n"
-    });
-    let text = match ctx.format_table_or_json()? {
-        Format::Json => output::json(&json!({
-=======
-    let json = match ctx.format()? {
+    let json = match ctx.format_table_or_json()? {
         Format::Json => Some(output::json(&json!({
->>>>>>> shell
             "org": id.to_string(),
             "name": name,
             "role": match role { Role::Admin => "admin", Role::Member => "member" },
