@@ -65,7 +65,7 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     let stored = replica.view().offer(replica.org(), id).cloned();
     let tz = zone(&replica)?;
     if let Some(revoked) = crate::rows::status::Revoked::of(&replica) {
-        ctx.note(&format!(
+        ctx.alert(&format!(
             "warning: {} This offer stays on this computer only.\n",
             revoked.sentence(ctx.now, &tz)
         ));
