@@ -48,7 +48,6 @@ fn table_output_people_read() {
         ("org", "<org id>"),
         ("public_key", "<public key>"),
         ("fingerprint", "<fingerprint>"),
-        ("network", "<network>"),
     ] {
         who = who.replace(me[field].as_str().expect("a string"), mask);
     }
@@ -60,7 +59,7 @@ fn table_output_people_read() {
         counties         06067
         intake           hotline, ask for intake
         time zone        America/Los_Angeles
-        network          <network>
+        network          none yet: `puente network create --name NAME`, or `puente join TOKEN`
         epoch            0
     "#]]
     .assert_eq(&who);
