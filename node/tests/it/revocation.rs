@@ -314,15 +314,18 @@ async fn a_revoked_node_dialling_every_partner_is_refused_and_gets_nothing() {
         ok
     })
     .await;
-    // A node that applied the revocation sent C nothing more, not even the revocation.
-    assert!(
-        !net.with(2, move |r| r
-            .membership()
-            .expect("network")
-            .contains(&revocation))
-            .await,
-        "the revocation itself reached the revoked node"
-    );
+    // A node that applied the revocation sent C nothing more but the revocation itself (its
+    // farewell), so C can tell its user who revoked it and why.
+    settle("the revocation reached C as a farewell", || async {
+        net.with(2, move |r| {
+            r.membership().expect("network").contains(&revocation)
+        })
+        .await
+    })
+    .await;
+    let told = net.with(2, |r| r.own_revocation()).await.expect("C knows");
+    assert!(told.organisation);
+    assert_eq!(told.reason, "compromised");
     let c_handles = net.handles(2).await;
 
     // C restarts and dials every partner again and again: each is refused right after the
@@ -360,13 +363,6 @@ async fn a_revoked_node_dialling_every_partner_is_refused_and_gets_nothing() {
     expected.push("from-the-revoked-node".to_string());
     expected.sort();
     assert_eq!(net.handles(2).await, expected, "C learned nothing new");
-    assert!(
-        !net.with(2, move |r| r
-            .membership()
-            .expect("network")
-            .contains(&revocation))
-            .await
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
