@@ -158,7 +158,7 @@ pub async fn connected(replicas: Vec<Replica>, timeout: Duration) -> Vec<Node> {
 
 /// Whether every node is reachable from the first over `edges` (node index → the indexes it
 /// has a session with; a session counts in both directions).
-fn reaches_all(edges: &[Vec<usize>]) -> bool {
+pub fn reaches_all(edges: &[Vec<usize>]) -> bool {
     let n = edges.len();
     let mut adjacent = vec![Vec::new(); n];
     for (i, out) in edges.iter().enumerate() {
