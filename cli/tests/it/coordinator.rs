@@ -37,15 +37,10 @@ fn the_node_logs_what_an_operator_needs_and_nothing_sensitive() {
     use crate::daemon::Daemon;
     use crate::network::{add_home, eventually};
 
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let mut node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
-    let token = a
-        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
-        .trim()
-        .to_string();
-    b.ok(&["join", &token, "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     b.add(&[
         "--kind",
         "host-home",
@@ -95,15 +90,10 @@ fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
     use crate::daemon::Daemon;
     use crate::network::eventually;
 
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let mut node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
-    let token = a
-        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
-        .trim()
-        .to_string();
-    b.ok(&["join", &token, "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     let mut node_b = Daemon::start(&b, "b");
     eventually("A and B in session", || {
         a.json(&["status"])["members"]

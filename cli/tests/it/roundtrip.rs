@@ -160,15 +160,10 @@ fn export_edit_in_a_spreadsheet_and_import_is_a_round_trip() {
 
 #[test]
 fn partners_offers_are_exported_only_on_request_and_never_imported_as_ours() {
-    let a = Node::init("River Refuge");
-    a.ok(&["network", "create", "--name", "Valley Network"]);
+    let a = Node::founder("River Refuge");
     let mut node_a = Daemon::start(&a, "a");
     let b = Node::init("Yolo Trans Health");
-    let token = a
-        .ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"])
-        .trim()
-        .to_string();
-    b.ok(&["join", &token, "--wait", "1m"]);
+    a.invite_and_join(&b, "Yolo Trans Health");
     assert!(node_a.signal_and_wait("TERM").success());
     add_home(&a, "host-river");
     let bundle = b.scratch().join("for-yolo.puente");
