@@ -43,6 +43,15 @@ pub struct ExpiringOffer {
 }
 
 impl Inbox {
+    /// The inbox without what involves an organisation `gone` says is gone (revoked): its
+    /// holds on our offers wait for no answer, and its answer to our holds will never come.
+    /// The view cannot tell (it knows no membership); the caller can.
+    pub fn without(mut self, gone: impl Fn(OrgId) -> bool) -> Inbox {
+        self.to_answer.retain(|h| !gone(h.hold.requester));
+        self.our_holds.retain(|h| !gone(h.hold.owner));
+        self
+    }
+
     /// Whether nothing needs a person.
     pub fn is_empty(&self) -> bool {
         self.to_answer.is_empty() && self.our_holds.is_empty() && self.expiring.is_empty()

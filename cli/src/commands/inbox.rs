@@ -3,7 +3,8 @@
 //! overbooked or were declined, our offers about to expire. A thin adapter: read, render.
 
 use anyhow::Result;
-use puente_crdt::{Inbox, OfferId, Time, View, inbox};
+use puente_crdt::{Inbox, OfferId, Time, View};
+use puente_node::replica::Replica;
 use serde::Serialize;
 
 use crate::args::{EventsArgs, Format};
@@ -123,11 +124,18 @@ pub fn text(view: &View, items: &Inbox, now: Time, tz: &jiff::tz::TimeZone) -> O
     Some(t.render())
 }
 
+/// What needs a person at this organisation at `now` (`puente_crdt::inbox`), leaving out
+/// revoked organisations: their holds wait for no answer, their answers will not come.
+pub fn items(replica: &Replica, now: Time) -> Inbox {
+    puente_crdt::inbox(replica.view(), replica.org(), now)
+        .without(|org| crate::commands::revoke::is_revoked_org(replica, &org))
+}
+
 pub fn show(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
     let replica = ctx.open()?;
     let view = replica.view();
-    let items = inbox(view, replica.org(), ctx.now);
+    let items = items(&replica, ctx.now);
     let tz = crate::commands::offer::zone(&replica)?;
     let out = match format {
         Format::Json => output::json(&rows(view, &items))?,
@@ -227,7 +235,7 @@ pub fn events(ctx: &Ctx, a: EventsArgs) -> Result<()> {
     }
     let replica = ctx.open()?;
     let view = replica.view();
-    let items = inbox(view, replica.org(), ctx.now);
+    let items = items(&replica, ctx.now);
     let mut out = String::new();
     for e in events_of(view, &items) {
         out.push_str(&event_line(&e, format)?);
@@ -267,7 +275,7 @@ impl Watcher {
         let events = node
             .with_control(move |control| {
                 let replica = control.replica();
-                let items = inbox(replica.view(), replica.org(), now);
+                let items = items(replica, now);
                 events_of(replica.view(), &items)
             })
             .await

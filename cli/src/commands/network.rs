@@ -357,7 +357,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
     let tz = zone(&replica)?;
     let status = Status::build(&replica, ctx.node(), ctx.now);
     // What needs a person, as `puente inbox` lists it.
-    let items = puente_crdt::inbox(replica.view(), replica.org(), ctx.now);
+    let items = super::inbox::items(&replica, ctx.now);
     let text = match format {
         Format::Json => {
             let mut v = serde_json::to_value(&status)?;

@@ -104,6 +104,20 @@ fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
             .any(|d| d["connected"] == true)
     });
     assert!(b.json(&["status"])["revoked"].is_null());
+    // B holds A's room; A's inbox asks A to answer it.
+    crate::network::add_home(&a, "host-river");
+    eventually("B sees A's offer", || {
+        b.json(&["query", "--kind", "host-home"])
+            .as_array()
+            .is_some_and(|h| !h.is_empty())
+    });
+    b.hold_whole_window(&b.hit("host-river"));
+    let to_answer = |n: &Node| {
+        n.json(&["inbox"]).as_array().map_or(0, |rows| {
+            rows.iter().filter(|r| r["what"] == "answer").count()
+        })
+    };
+    eventually("A's inbox has B's hold to answer", || to_answer(&a) == 1);
 
     a.ok(&[
         "peer",
@@ -116,6 +130,8 @@ fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
     node_a.wait_for("B's status to say it was revoked", |_| {
         !b.json(&["status"])["revoked"].is_null()
     });
+    // A revoked partner's hold waits for no answer: it leaves A's inbox.
+    assert_eq!(to_answer(&a), 0, "{}", a.ok(&["inbox"]));
     let revoked = &b.json(&["status"])["revoked"];
     assert_eq!(revoked["what"], "organisation", "{revoked}");
     assert_eq!(revoked["by_name"], "River Refuge", "{revoked}");

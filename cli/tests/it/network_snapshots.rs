@@ -575,10 +575,6 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         Yolo Trans Health  1
 
         Revoked: device <river 2>___ of "River Refuge", "Yolo Trans Health" (organisation).
-
-        Needs you (`puente inbox`):
-        NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
-        answer  <hold>__  <of-r>__ host-river  Yolo Trans Health  1    lapses 2026-11-25 09:00 (in 45 h)
     "#]]
     .assert_eq(&mask.apply(&a.ok(&["status"])));
 }

@@ -68,6 +68,10 @@ fn the_inbox_lists_holds_to_answer_our_troubled_holds_and_offers_about_to_expire
     view.refresh(&pb, &t);
 
     let at = Time(now + HOUR);
+    // Once B is revoked, its holds wait for no answer and A's hold on its offer is no news.
+    let without_b = inbox(&view, org(a), at).without(|o| o == org(b));
+    assert!(without_b.to_answer.is_empty() && without_b.our_holds.is_empty());
+    assert_eq!(without_b.len(), 1, "only the expiring offer is left");
     let mine = inbox(&view, org(a), at);
     let answer: Vec<_> = mine.to_answer.iter().map(|h| h.hold.id).collect();
     assert_eq!(
