@@ -1264,12 +1264,14 @@ impl NodeActor {
                 continue;
             };
             let harmless = ops.iter().all(|op| {
-                matches!(
-                    membership::Op::from_bytes(op).map(|op| op.body().clone()),
-                    Ok(membership::Body::Revoke { .. }
-                        | membership::Body::Receipt { .. }
-                        | membership::Body::EpochKey { .. })
-                )
+                membership::Op::from_bytes(op).is_ok_and(|op| {
+                    matches!(
+                        op.body(),
+                        membership::Body::Revoke { .. }
+                            | membership::Body::Receipt { .. }
+                            | membership::Body::EpochKey { .. }
+                    )
+                })
             });
             if !harmless {
                 return Vec::new();

@@ -263,13 +263,7 @@ impl NetActor {
             }
             relay_map.insert(relay, addrs);
         }
-        // As `update_targets` judges it, with nothing dialled yet: a member is failing when
-        // there is no way to dial it.
-        let unreachable = |peer: &PeerId| {
-            !book.has_addresses(peer) && !relay_map.keys().any(|relay| relay != peer)
-        };
-        let targets = overlay::targets(&ring, unreachable).into_iter().collect();
-        Ok(Self {
+        let mut actor = Self {
             members,
             relays: relay_map,
             via_relays,
@@ -282,7 +276,7 @@ impl NetActor {
             relay_requests: HashMap::new(),
             accept_only,
             ring,
-            targets,
+            targets: HashSet::new(),
             alive: HashMap::new(),
             liveness: limits.ping_interval + limits.ping_timeout,
             retiring: Vec::new(),
@@ -297,7 +291,11 @@ impl NetActor {
             hanging_up: HashSet::new(),
             farewells: HashSet::new(),
             dropped_refusals: 0,
-        })
+        };
+        // The targets as the running actor judges them (nothing dialled yet: a member is
+        // failing when there is no way to dial it).
+        actor.update_targets();
+        Ok(actor)
     }
 
     /// Starts every listener and waits until each has reported its bound address; then

@@ -844,34 +844,25 @@ impl Replica {
         let state = self.net.membership.as_ref()?.state();
         let own = self.public;
         let cut = state.device_cut(&own)?;
+        // The first effective revocation behind the cut, in op-id order (a deterministic
+        // choice; the claimed times are for people only).
         let info = cut
             .revocations
             .iter()
             .filter_map(|id| state.revocation(id))
-            .filter(|r| r.effective)
-            .min_by_key(|r| (r.claimed_time, r.id))?;
-        let by_org = state.org(&self.org_of_device(&info.author)?).or_else(|| {
-            let org = self.org_of_device(&info.author)?;
-            state.revoked_orgs().into_iter().find(|o| o.id == org)
-        })?;
-        Some(OwnRevocation {
-            organisation: matches!(info.target, RevokeTarget::Org(_)),
-            by: by_org.id,
-            by_name: by_org.name,
-            at: Time(i64::try_from(info.claimed_time).unwrap_or(i64::MAX)),
-            reason: info.reason,
-        })
-    }
-
-    /// The organisation a device key belongs (or belonged) to, from the log.
-    fn org_of_device(&self, key: &PublicKey) -> Option<OrgId> {
-        let state = self.net.membership.as_ref()?.state();
-        state
+            .find(|r| r.effective)?;
+        let by = state
             .orgs()
             .into_iter()
             .chain(state.revoked_orgs())
-            .find(|o| o.devices.contains(key))
-            .map(|o| o.id)
+            .find(|o| o.devices.contains(&info.author))?;
+        Some(OwnRevocation {
+            organisation: matches!(info.target, RevokeTarget::Org(_)),
+            by: by.id,
+            by_name: by.name,
+            at: Time(i64::try_from(info.claimed_time).unwrap_or(i64::MAX)),
+            reason: info.reason,
+        })
     }
 
     /// The display name a membership op gives the founding organisation, if any.
