@@ -509,7 +509,12 @@ impl Partition {
         if new_window_ids.len() != patch.add_windows.len() {
             return Err(SchemaError::Invalid("one window id is needed per window".into()).into());
         }
-        let live = current.windows.iter().filter(|w| !w.cancelled).count();
+        // Windows live after the change: the ones it cancels no longer count.
+        let live = current
+            .windows
+            .iter()
+            .filter(|w| !w.cancelled && !patch.cancel_windows.contains(&w.id))
+            .count();
         if live + patch.add_windows.len() > crate::schema::MAX_WINDOWS_PER_OFFER {
             return Err(SchemaError::Invalid("too many windows on one offer".into()).into());
         }

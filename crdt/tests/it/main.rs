@@ -16,3 +16,4 @@ mod malformed;
 mod query;
 mod support;
 mod touched;
+mod windows;

@@ -204,13 +204,12 @@ fn update(
     match patch_towards(current, target, now) {
         Err(field) => RowAction::Refused(RowRefusal::Unchangeable { offer, field }),
         Ok((_, changed)) if changed.is_empty() => RowAction::Unchanged { offer },
-        Ok((patch, changed)) => match patch.apply_to(&current.fields) {
-            Err(e) => RowAction::Refused(RowRefusal::Invalid(e)),
-            Ok(_) => {
-                updates.push((offer, patch));
-                RowAction::Update { offer, changed }
-            }
-        },
+        // The patch's fields and windows are the validated target's, and the partition counts
+        // windows after the cancels: it applies as it stands.
+        Ok((patch, changed)) => {
+            updates.push((offer, patch));
+            RowAction::Update { offer, changed }
+        }
     }
 }
 
