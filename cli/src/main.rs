@@ -6,6 +6,8 @@
 //! hands the command to the node that `puente run` keeps running, see [`control`]), runs one
 //! command, and turns every error into one line on stderr with a non-zero exit.
 
+#[macro_use]
+mod i18n;
 mod args;
 mod commands;
 mod context;
@@ -29,6 +31,7 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    i18n::set_default(i18n::Lang::from_env());
     std::panic::set_hook(Box::new(|info| {
         // No payload and no backtrace: the message could carry data, and a backtrace helps
         // nobody at a shelter's front desk. The location is enough for a bug report.

@@ -184,6 +184,7 @@ fn exchange(
         args: args.to_vec(),
         cwd: cwd.to_string(),
         now: ctx.now.0,
+        lang: Some(crate::i18n::current().tag().to_string()),
     };
     stream
         .write_all(&frame(&request))

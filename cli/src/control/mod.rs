@@ -19,7 +19,9 @@
 //!   after the binary name (global flags included: the node writes only what `--quiet`
 //!   leaves, and in the `--format` asked for), the client's working directory (relative file
 //!   paths of `import`, `export --output` and the like are resolved against it) and the
-//!   client's "now" in Unix seconds (so `PUENTE_NOW` works the same through the socket).
+//!   client's "now" in Unix seconds (so `PUENTE_NOW` works the same through the socket), and
+//!   optionally `"lang": "es"`, the language of the client's environment, which the answer's
+//!   messages are written in.
 //! - Response (node to client): any number of `{"stdout": "..."}` and `{"stderr": "..."}`
 //!   frames, in the order the command wrote them, each at most [`TEXT_CHUNK_BYTES`] of text,
 //!   then exactly one `{"exit": 0|1|2|3, "error": "one line" | null}`, and the node closes the
@@ -82,6 +84,10 @@ pub struct Request {
     pub cwd: String,
     /// The client's "now", Unix seconds.
     pub now: i64,
+    /// The language the client speaks (`en`, `es`), so errors and messages come back in it;
+    /// absent from older clients, which means English.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// One frame of a response.

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::args::{Cli, Command};
 use crate::context::{Ctx, NodeView, Text};
+use crate::i18n::{self, Lang};
 use crate::{commands, messages};
 
 /// How long a client has to send its request after connecting: a client writes it at once,
@@ -380,107 +381,150 @@ fn refuse(reason: &str) -> Vec<Response> {
     }]
 }
 
-/// The answer to a request for a command that is not for a running node.
-fn not_here(line: &str) -> Vec<Response> {
-    vec![Response::Exit {
-        exit: crate::EXIT_FAILURE,
-        error: Some(line.to_string()),
-    }]
-}
-
 /// Runs the request's command on the node's replica and returns the frames to send.
 async fn run(request: Request, node: &Node) -> Vec<Response> {
-    let argv = std::iter::once("puente".to_string()).chain(request.args);
+    let lang = request
+        .lang
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or_default();
+    let cwd = PathBuf::from(&request.cwd);
+    if !cwd.is_absolute() {
+        return refuse("the request's working directory is not an absolute path");
+    }
+    let served = execute(request.args, cwd, Time(request.now), lang, node).await;
+    let mut out = Vec::new();
+    for t in served.texts {
+        match t {
+            Text::Stdout(s) => out.extend(chunks(&s).into_iter().map(|c| Response::Stdout {
+                stdout: c.to_string(),
+            })),
+            Text::Stderr(s) => out.extend(chunks(&s).into_iter().map(|c| Response::Stderr {
+                stderr: c.to_string(),
+            })),
+        }
+    }
+    out.push(Response::Exit {
+        exit: served.exit,
+        error: served.error,
+    });
+    out
+}
+
+/// What a command run on the node wrote, and how it ended.
+#[derive(Debug)]
+pub struct Served {
+    /// What it wrote, in order.
+    pub texts: Vec<Text>,
+    /// Its exit status: 0 success, 1 failure, 2 usage error, 3 a command's own status.
+    pub exit: u8,
+    /// The one-line error, when it failed.
+    pub error: Option<String>,
+}
+
+impl Served {
+    fn refused(exit: u8, line: &str) -> Served {
+        Served {
+            texts: Vec::new(),
+            exit,
+            error: Some(line.to_string()),
+        }
+    }
+
+    /// Everything it wrote to standard output.
+    pub fn stdout(&self) -> String {
+        self.texts
+            .iter()
+            .filter_map(|t| match t {
+                Text::Stdout(s) => Some(s.as_str()),
+                Text::Stderr(_) => None,
+            })
+            .collect()
+    }
+}
+
+/// Runs the command `args` (the arguments after the binary name) on the node's replica, as the
+/// binary would run it on the store, with relative paths resolved against `cwd`, at `now`, with
+/// its messages in `lang`. The control socket and the web page both run commands through here.
+pub async fn execute(args: Vec<String>, cwd: PathBuf, now: Time, lang: Lang, node: &Node) -> Served {
+    let argv = std::iter::once("puente".to_string()).chain(args);
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
             let text = e.render().to_string();
             let line = text.lines().next().unwrap_or("invalid arguments");
             let line = line.strip_prefix("error: ").unwrap_or(line);
-            return refuse(line);
+            tracing::debug!(reason = %line, "refused a control request");
+            return Served::refused(crate::EXIT_USAGE, line);
         }
     };
-    let cwd = PathBuf::from(request.cwd);
-    if !cwd.is_absolute() {
-        return refuse("the request's working directory is not an absolute path");
-    }
     let command = match cli.command {
         Command::Init(_) => {
-            return not_here(
+            return Served::refused(
+                crate::EXIT_FAILURE,
                 "a node is already running here; `puente init` is for a new, empty data directory (choose one with --data-dir)",
             );
         }
         Command::Join(_) => {
-            return not_here(
+            return Served::refused(
+                crate::EXIT_FAILURE,
                 "stop the node (Ctrl-C where it runs) before `puente join`, then start it again",
             );
         }
         Command::Run(_) => {
-            return not_here(
+            return Served::refused(
+                crate::EXIT_FAILURE,
                 "a node is already running here; stop it (Ctrl-C where it runs) before starting another",
             );
         }
         command => command,
     };
-    let now = Time(request.now);
     let format = cli.format;
     let verbosity = crate::output::Verbosity::of(cli.quiet, cli.verbose);
     let listen = node.listen_addrs().await.unwrap_or_default();
     let served = node
         .with_control(move |control| {
-            let view = NodeView {
-                status: control.status().clone(),
-                listen,
-            };
-            let ctx = Ctx::served(control.replica(), now, format, verbosity, cwd).with_node(view);
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                commands::dispatch(&ctx, command)
-            }));
-            let outcome = match result {
-                Ok(Ok(())) => (0, None),
-                // A command's own exit status (`hold place`'s overbooked) travels as it is.
-                Ok(Err(e)) => match e.downcast_ref::<crate::messages::Exit>() {
-                    Some(exit) => (exit.code, exit.line.clone()),
-                    None => (crate::EXIT_FAILURE, Some(exit_line(&e))),
-                },
-                Err(_) => (
-                    crate::EXIT_FAILURE,
-                    Some(
-                        "the node hit an internal error running this command; please report this"
-                            .to_string(),
+            i18n::scoped(lang, || {
+                let view = NodeView {
+                    status: control.status().clone(),
+                    listen,
+                };
+                let ctx =
+                    Ctx::served(control.replica(), now, format, verbosity, cwd).with_node(view);
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    commands::dispatch(&ctx, command)
+                }));
+                let outcome = match result {
+                    Ok(Ok(())) => (0, None),
+                    // A command's own exit status (`hold place`'s overbooked) travels as it is.
+                    Ok(Err(e)) => match e.downcast_ref::<crate::messages::Exit>() {
+                        Some(exit) => (exit.code, exit.line.clone()),
+                        None => (crate::EXIT_FAILURE, Some(exit_line(&e))),
+                    },
+                    Err(_) => (
+                        crate::EXIT_FAILURE,
+                        Some(
+                            "the node hit an internal error running this command; please report this"
+                                .to_string(),
+                        ),
                     ),
-                ),
-            };
-            let texts = ctx.take_text();
-            let dials = ctx.take_dials();
-            drop(ctx);
-            for (key, addr) in dials {
-                control.add_address(key, addr);
-            }
-            (texts, outcome)
+                };
+                let texts = ctx.take_text();
+                let dials = ctx.take_dials();
+                drop(ctx);
+                for (key, addr) in dials {
+                    control.add_address(key, addr);
+                }
+                (texts, outcome)
+            })
         })
         .await;
     match served {
-        Ok((texts, (exit, error))) => {
-            let mut out = Vec::new();
-            for t in texts {
-                match t {
-                    Text::Stdout(s) => {
-                        out.extend(chunks(&s).into_iter().map(|c| Response::Stdout {
-                            stdout: c.to_string(),
-                        }))
-                    }
-                    Text::Stderr(s) => {
-                        out.extend(chunks(&s).into_iter().map(|c| Response::Stderr {
-                            stderr: c.to_string(),
-                        }))
-                    }
-                }
-            }
-            out.push(Response::Exit { exit, error });
-            out
-        }
-        Err(e) => not_here(&format!("{}; the command did not run", messages::chain(&e))),
+        Ok((texts, (exit, error))) => Served { texts, exit, error },
+        Err(e) => Served::refused(
+            crate::EXIT_FAILURE,
+            &format!("{}; the command did not run", messages::chain(&e)),
+        ),
     }
 }
 

@@ -108,6 +108,10 @@ impl Node {
         c.args(args)
             .env("PUENTE_DATA_DIR", &self.data)
             .env("PUENTE_NOW", &self.now)
+            // English whatever the machine's locale, unless a test asks for another.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C.UTF-8")
             .env_remove("RUST_LOG")
             .env_remove("XDG_DATA_HOME")
             .env_remove("PUENTE_PASSPHRASE")

@@ -1,0 +1,4 @@
+# The coordinators' web page.
+
+web-ago = { $count } { $unit } ago
+web-in = in { $count } { $unit }
