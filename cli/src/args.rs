@@ -184,8 +184,22 @@ Without --listen the node listens on port 4737 (TCP and QUIC) on every interface
 where it listens and runs until Ctrl-C or SIGTERM, then saves everything and stops. Meanwhile
 other puente commands on this data directory go through the node's control socket
 (puente.sock in the data directory, readable by you only) without asking for the passphrase.
-Only members of your network may connect; nothing is announced anywhere unless --mdns.")]
+Only members of your network may connect; nothing is announced anywhere unless --mdns.
+
+The node also serves the coordinators' web page on 127.0.0.1 (port 4780 unless --web-port;
+--no-web turns it off); `puente open` gives a sign-in link for it.")]
     Run(RunArgs),
+
+    /// Sign in to the web page of the node running here: prints a one-time link (and opens it
+    /// in a browser when there is a desktop)
+    #[command(after_help = "\
+Examples:
+  puente open
+  puente open --no-browser
+
+The link works once, for 10 minutes, on this computer only (the page listens on 127.0.0.1).
+It signs the browser in until it has not been used for 12 hours, or until Sign out.")]
+    Open(OpenArgs),
 
     /// Found a network of partner organisations (once, on the founding node)
     #[command(subcommand)]
@@ -414,6 +428,22 @@ pub struct RunArgs {
     /// Find partners' nodes on the local network with mDNS (off unless given)
     #[arg(long)]
     pub mdns: bool,
+
+    /// Port of 127.0.0.1 for the coordinators' web page (0: any free port) [default: 4780, or
+    /// any free port when that one is taken]
+    #[arg(long, value_name = "PORT", conflicts_with = "no_web")]
+    pub web_port: Option<u16>,
+
+    /// Do not serve the web page
+    #[arg(long)]
+    pub no_web: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Only print the link; do not start a browser
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1165,6 +1195,10 @@ pub struct QueryArgs {
     /// County FIPS (repeatable, any of)
     #[arg(long, value_name = "FIPS", value_delimiter = ',')]
     pub county: Vec<County>,
+
+    /// An owner's zone label, e.g. south-sac (repeatable, any of)
+    #[arg(long, value_name = "ZONE", value_delimiter = ',')]
+    pub zone: Vec<String>,
 
     /// Language TAG[:MODE] (repeatable, any of); without a mode any mode matches
     #[arg(long, value_name = "TAG[:MODE]", value_delimiter = ',')]

@@ -57,6 +57,9 @@ pub struct Ctx<'r> {
     node: Option<NodeView>,
     /// Addresses the command asks the running node to dial.
     dials: RefCell<Vec<(PublicKey, String)>>,
+    /// The contents of the file the command reads, when they came with the request instead of
+    /// being on disk (a spreadsheet uploaded to the web page, kept in memory only).
+    attached: RefCell<Option<Vec<u8>>>,
 }
 
 /// What a running node tells a command it serves.
@@ -93,6 +96,7 @@ impl Ctx<'static> {
             collected: None,
             node: None,
             dials: RefCell::new(Vec::new()),
+            attached: RefCell::new(None),
         })
     }
 }
@@ -121,7 +125,21 @@ impl<'r> Ctx<'r> {
             collected: Some(RefCell::new(Vec::new())),
             node: None,
             dials: RefCell::new(Vec::new()),
+            attached: RefCell::new(None),
         }
+    }
+
+    /// Gives the command the contents of the file it reads (see [`Ctx::take_attached`]).
+    pub fn with_attached(self, bytes: Option<Vec<u8>>) -> Self {
+        *self.attached.borrow_mut() = bytes;
+        self
+    }
+
+    /// The contents of the file the command reads, when they came with the request: the
+    /// command then reads them instead of the file its argument names (the name is kept for
+    /// its messages).
+    pub fn take_attached(&self) -> Option<Vec<u8>> {
+        self.attached.borrow_mut().take()
     }
 
     /// Adds what the running node reports (for `status`, `peer list`, `invite create`).
@@ -312,7 +330,7 @@ pub fn has_store(dir: &Path) -> bool {
 }
 
 /// "Now": `PUENTE_NOW` (RFC 3339) if set, else the system clock.
-fn now() -> Result<Time> {
+pub fn now() -> Result<Time> {
     match std::env::var("PUENTE_NOW") {
         Ok(text) if !text.trim().is_empty() => {
             let ts: jiff::Timestamp = text.trim().parse().map_err(|_| {

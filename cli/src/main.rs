@@ -17,6 +17,7 @@ mod output;
 mod passphrase;
 mod render;
 mod rows;
+mod web;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -78,6 +78,8 @@ pub struct Query {
     pub kinds: Vec<Kind>,
     /// Serving any of these counties.
     pub counties: Vec<County>,
+    /// In any of these zones (an owner's own zone labels, compared without regard to case).
+    pub zones: Vec<String>,
     /// In any of these languages (and modes).
     pub languages: Vec<LanguageQuery>,
     /// Accepting all of these.
@@ -595,6 +597,14 @@ impl View {
             return None;
         }
         if !q.counties.is_empty() && !q.counties.iter().any(|c| f.counties.contains(c)) {
+            return None;
+        }
+        if !q.zones.is_empty()
+            && !f
+                .zone
+                .as_deref()
+                .is_some_and(|z| q.zones.iter().any(|want| want.eq_ignore_ascii_case(z)))
+        {
             return None;
         }
         if !q.languages.is_empty()

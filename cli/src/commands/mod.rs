@@ -15,6 +15,7 @@ mod identity;
 pub mod inbox;
 mod network;
 pub mod offer;
+mod open;
 mod query;
 mod relay;
 mod revoke;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Command::Open(a) => return open::open(&ctx, a),
         Command::Run(_) => {
             if control::client::connect(&ctx.dir).is_some() {
                 bail!(
@@ -132,6 +134,11 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             ),
         },
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
+        // Answered by the control socket itself, which knows the page (see control::server).
+        Command::Open(_) => bail!(t!(
+            "web-open-needs-node",
+            dir = ctx.dir.display().to_string()
+        )),
         Command::Completions(_) | Command::Man(_) => {
             bail!("`puente completions` and `puente man` run on their own, not through a node")
         }

@@ -39,6 +39,7 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
     let q = Query {
         kinds: a.kind,
         counties: a.county,
+        zones: a.zone,
         languages: a.lang,
         accepts: a.accepts,
         affirming: a.affirming,

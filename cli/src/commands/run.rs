@@ -17,6 +17,8 @@ use crate::context::Ctx;
 use crate::control::server::{Connections, ControlSocket};
 use crate::control::socket_path;
 use crate::messages;
+use crate::web;
+use tokio::sync::watch;
 
 /// The port a node listens on when no `--listen` is given, for TCP and for QUIC: fixed, so
 /// that partners can keep one address for this node. Unassigned by IANA.
@@ -87,8 +89,15 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             listen,
             peers: Vec::new(),
             mdns: a.mdns,
-            clock: Some(clock),
+            clock: Some(clock.clone()),
         };
+        let serve = if a.no_web {
+            web::Serve::Off
+        } else {
+            a.web_port.map_or(web::Serve::Default, web::Serve::Port)
+        };
+        // The page's port first: a port taken is said before the node starts.
+        let listener = web::bind(serve).await?;
         let node = Node::spawn(replica, config)
             .await
             .map_err(|e| node_error(e, ctx))?;
@@ -107,13 +116,37 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
                 return Err(node_error(e, ctx));
             }
         };
-        if let Err(e) = start_lines(ctx, &name, &who.org.to_string(), &addrs, socket.path()) {
+        let (stop_page, page_stops) = watch::channel(false);
+        let page = match listener
+            .map(|l| web::start(l, node.clone(), ctx.dir.clone(), clock, page_stops))
+            .transpose()
+        {
+            Ok(p) => p,
+            Err(e) => {
+                socket.close();
+                node.shutdown().await;
+                return Err(e);
+            }
+        };
+        let page_addr = page.as_ref().map(|(p, _)| p.addr);
+        if let Err(e) = start_lines(
+            ctx,
+            &name,
+            &who.org.to_string(),
+            &addrs,
+            socket.path(),
+            page_addr,
+        ) {
             socket.close();
             node.shutdown().await;
             return Err(e);
         }
+        let (page, page_task) = match page {
+            Some((p, task)) => (Some(p), Some(task)),
+            None => (None, None),
+        };
 
-        let mut connections = Connections::new();
+        let mut connections = Connections::new(page);
         // One line when something arrives that needs a person (the inbox's events).
         let mut news = super::inbox::Watcher::new(ctx.now);
         let mut look = tokio::time::interval(ANNOUNCE_INTERVAL);
@@ -148,7 +181,14 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         tracing::debug!(signal = signal_name, "stopping");
         // No new connections; commands already asked for get a moment to finish.
         socket.close();
+        let _ = stop_page.send(true);
         connections.finish(STOP_GRACE).await;
+        if let Some(mut task) = page_task {
+            // Open event streams would keep the page's connections up: end them after the grace.
+            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
         node.shutdown().await;
         ctx.say("Stopped the node; everything is saved.\n")?;
         Ok::<(), anyhow::Error>(())
@@ -165,6 +205,7 @@ fn start_lines(
     org: &str,
     addrs: &[String],
     socket: &std::path::Path,
+    page: Option<std::net::SocketAddr>,
 ) -> Result<()> {
     ctx.say(&format!(
         "puente node for {name} ({org}) is running on {}.\n",
@@ -175,7 +216,15 @@ fn start_lines(
         "Control socket {}: other puente commands on this data directory now go through this node.\n\
          Press Ctrl-C (or send SIGTERM) to stop it.\n",
         socket.display()
-    ))
+    ))?;
+    match page {
+        // Even with --quiet, like the addresses: the port may be one chosen at random.
+        Some(addr) => ctx.emit(&format!(
+            "{}\n",
+            t!("web-serving", url = format!("http://{addr}/"))
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The one line for a node that could not start.

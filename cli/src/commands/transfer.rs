@@ -95,7 +95,10 @@ impl RowReport {
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let format = ctx.format()?;
     let shown = a.file.display().to_string();
-    let bytes = read_input(&ctx.path(&a.file), &shown)?;
+    let bytes = match ctx.take_attached() {
+        Some(bytes) => bytes,
+        None => read_input(&ctx.path(&a.file), &shown)?,
+    };
     let mut replica = ctx.open()?;
     let today = time::local_date(ctx.now, &zone(&replica)?);
     let plan = parse_offers_csv(&bytes, today, replica.tz())

@@ -152,6 +152,31 @@ fn withdrawable(
     }
 }
 
+/// Asks the node running on the data directory for the standard output of the command `args`
+/// (for commands the node answers itself, such as `open`); a failure it reports is an [`Exit`].
+pub fn ask(ctx: &Ctx, args: &[String]) -> Result<String> {
+    let Some(stream) = connect(&ctx.dir) else {
+        bail!(t!(
+            "web-open-needs-node",
+            dir = ctx.dir.display().to_string()
+        ));
+    };
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.into_os_string().into_string().ok())
+        .unwrap_or_else(|| "/".to_string());
+    let mut text = String::new();
+    let (exit, error) = exchange(ctx, stream, args, &cwd, &mut Relay::Collect(&mut text))?;
+    if exit != 0 || error.is_some() {
+        return Err(Exit {
+            code: exit.max(1),
+            line: error,
+        }
+        .into());
+    }
+    Ok(text)
+}
+
 /// A further connection to the node, which answered a moment ago.
 fn reconnect(ctx: &Ctx) -> Result<UnixStream> {
     connect(&ctx.dir).ok_or_else(|| {

@@ -23,6 +23,7 @@ use super::{
 use crate::args::{Cli, Command};
 use crate::context::{Ctx, NodeView, Text};
 use crate::i18n::{self, Lang};
+use crate::web::Page;
 use crate::{commands, messages};
 
 /// How long a client has to send its request after connecting: a client writes it at once,
@@ -80,12 +81,17 @@ impl PhaseCell {
 pub struct Connections {
     tasks: JoinSet<()>,
     live: Vec<(AbortHandle, PhaseCell)>,
+    /// The web page, when the node serves it: `puente open` asks it for sign-in links.
+    page: Option<Page>,
 }
 
 impl Connections {
-    /// No connections yet.
-    pub fn new() -> Self {
-        Self::default()
+    /// No connections yet; `page` is the node's web page, if it serves one.
+    pub fn new(page: Option<Page>) -> Self {
+        Self {
+            page,
+            ..Self::default()
+        }
     }
 
     /// Serves `stream`. Returns false (and drops the stream) only when every slot is running
@@ -113,7 +119,9 @@ impl Connections {
             tracing::debug!("ended an idle control connection to make room");
         }
         let cell = PhaseCell::new();
-        let handle = self.tasks.spawn(serve(stream, node, owner, cell.clone()));
+        let handle = self
+            .tasks
+            .spawn(serve(stream, node, owner, cell.clone(), self.page.clone()));
         self.live.push((handle, cell));
         true
     }
@@ -218,7 +226,13 @@ impl Drop for ControlSocket {
 }
 
 /// Serves one connection: checks the peer, reads one request, runs it, streams the answer.
-async fn serve(mut stream: UnixStream, node: Node, owner: u32, phase: PhaseCell) {
+async fn serve(
+    mut stream: UnixStream,
+    node: Node,
+    owner: u32,
+    phase: PhaseCell,
+    page: Option<Page>,
+) {
     match stream.peer_cred() {
         Ok(cred) if cred.uid() == owner => {}
         Ok(cred) => {
@@ -245,7 +259,10 @@ async fn serve(mut stream: UnixStream, node: Node, owner: u32, phase: PhaseCell)
                 return;
             }
             phase.set(Phase::Running);
-            run(request, &node).await
+            match opens(&request) {
+                Some(lang) => sign_in_link(page.as_ref(), lang),
+                None => run(request, &node).await,
+            }
         }
     };
     phase.set(Phase::Writing);
@@ -288,6 +305,43 @@ async fn read_request(stream: &mut UnixStream) -> Result<Request, Option<String>
         )));
     }
     Ok(request)
+}
+
+/// The language of an `open` request, or `None` for any other request.
+fn opens(request: &Request) -> Option<Lang> {
+    let argv = std::iter::once("puente".to_string()).chain(request.args.iter().cloned());
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Open(_),
+            ..
+        }) => Some(
+            request
+                .lang
+                .as_deref()
+                .and_then(Lang::from_tag)
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
+}
+
+/// The answer to `open`: a new sign-in link for the page, or why there is none.
+fn sign_in_link(page: Option<&Page>, lang: Lang) -> Vec<Response> {
+    match page {
+        Some(page) => vec![
+            Response::Stdout {
+                stdout: format!("{}\n", page.sign_in_link()),
+            },
+            Response::Exit {
+                exit: 0,
+                error: None,
+            },
+        ],
+        None => vec![Response::Exit {
+            exit: crate::EXIT_FAILURE,
+            error: Some(i18n::text_in(lang, "web-open-off", &[])),
+        }],
+    }
 }
 
 /// How often `events --follow` looks for something new.
@@ -392,7 +446,7 @@ async fn run(request: Request, node: &Node) -> Vec<Response> {
     if !cwd.is_absolute() {
         return refuse("the request's working directory is not an absolute path");
     }
-    let served = execute(request.args, cwd, Time(request.now), lang, node).await;
+    let served = execute(request.args, cwd, Time(request.now), lang, None, node).await;
     let mut out = Vec::new();
     for t in served.texts {
         match t {
@@ -445,8 +499,16 @@ impl Served {
 
 /// Runs the command `args` (the arguments after the binary name) on the node's replica, as the
 /// binary would run it on the store, with relative paths resolved against `cwd`, at `now`, with
-/// its messages in `lang`. The control socket and the web page both run commands through here.
-pub async fn execute(args: Vec<String>, cwd: PathBuf, now: Time, lang: Lang, node: &Node) -> Served {
+/// its messages in `lang`, reading `attached` instead of the file it names when given. The
+/// control socket and the web page both run commands through here.
+pub async fn execute(
+    args: Vec<String>,
+    cwd: PathBuf,
+    now: Time,
+    lang: Lang,
+    attached: Option<Vec<u8>>,
+    node: &Node,
+) -> Served {
     let argv = std::iter::once("puente".to_string()).chain(args);
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
@@ -489,8 +551,9 @@ pub async fn execute(args: Vec<String>, cwd: PathBuf, now: Time, lang: Lang, nod
                     status: control.status().clone(),
                     listen,
                 };
-                let ctx =
-                    Ctx::served(control.replica(), now, format, verbosity, cwd).with_node(view);
+                let ctx = Ctx::served(control.replica(), now, format, verbosity, cwd)
+                    .with_node(view)
+                    .with_attached(attached);
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     commands::dispatch(&ctx, command)
                 }));

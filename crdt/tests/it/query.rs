@@ -104,6 +104,7 @@ fn specs() -> Vec<Spec> {
             x.languages = langs("es;en:conversational");
             x.accepts = vec![Accepts::TransWomen, Accepts::AdultWomen];
             x.affirming = vec![Affirming::Trans, Affirming::Lgbtq];
+            x.zone = Some("oak-park".into());
         }),
         5 * HOUR,
     );
@@ -117,6 +118,7 @@ fn specs() -> Vec<Spec> {
             x.counties = counties("06113");
             x.languages = langs("mam:phone;es");
             x.accepts = vec![Accepts::FamiliesWithChildren];
+            x.zone = Some("west-sac".into());
         }),
         30 * HOUR,
     );
@@ -385,6 +387,21 @@ fn filters_by_county_any_of() {
         names(&["host-2b9q", "dv-beds", "beds-north"])
     );
     assert_eq!(found(&view, &q("06001")), names(&[]));
+}
+
+#[test]
+fn filters_by_zone_any_of_without_regard_to_case() {
+    let view = dataset();
+    let q = |zones: &[&str]| Query {
+        zones: zones.iter().map(|z| z.to_string()).collect(),
+        ..Query::default()
+    };
+    assert_eq!(found(&view, &q(&["OAK-park"])), names(&["host-7f3k"]));
+    assert_eq!(
+        found(&view, &q(&["oak-park", "west-sac"])),
+        names(&["host-7f3k", "host-2b9q"])
+    );
+    assert_eq!(found(&view, &q(&["no-such-zone"])), names(&[]));
 }
 
 #[test]
