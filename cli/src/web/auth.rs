@@ -28,8 +28,11 @@ const MAX_LINKS: usize = 16;
 /// Sessions at once; the least recently used is ended past this (one per browser signed in).
 const MAX_SESSIONS: usize = 32;
 
-/// The session cookie's name.
-pub const COOKIE: &str = "puente_session";
+/// The session cookie's name for the page on `port`: browsers keep cookies per host, not per
+/// port, so two nodes on one computer (a demo, a test) each need their own.
+pub fn cookie_name(port: u16) -> String {
+    format!("puente_session_{port}")
+}
 
 /// A random token of 32 bytes, as 64 lowercase hex characters.
 pub fn token() -> String {

@@ -42,7 +42,7 @@ impl FromRequestParts<Web> for Visitor {
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = super::language(&parts.headers, &jar);
-        let signed = jar.get(auth::COOKIE).and_then(|c| {
+        let signed = jar.get(&auth::cookie_name(web.port)).and_then(|c| {
             let cookie = c.value().to_string();
             web.gate
                 .with_session(&cookie, Instant::now(), |s| s.csrf.clone())
@@ -916,7 +916,7 @@ pub async fn login(
 ) -> Response {
     match web.gate.sign_in(&token, Instant::now()) {
         Ok(cookie) => {
-            let cookie = Cookie::build((auth::COOKIE, cookie))
+            let cookie = Cookie::build((auth::cookie_name(web.port), cookie))
                 .path("/")
                 .http_only(true)
                 .same_site(SameSite::Strict)
@@ -939,7 +939,9 @@ pub async fn logout(
 ) -> Response {
     let signed = signed_post!(web, v, &form.csrf);
     web.gate.sign_out(&signed.cookie);
-    let gone = Cookie::build((auth::COOKIE, "")).path("/").build();
+    let gone = Cookie::build((auth::cookie_name(web.port), ""))
+        .path("/")
+        .build();
     (
         jar.remove(gone),
         sign_in(&v, StatusCode::OK, Some("web-signed-out")),

@@ -23,3 +23,4 @@ mod roundtrip;
 mod shell;
 mod snapshots;
 mod support;
+mod web;
