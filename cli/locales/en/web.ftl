@@ -138,6 +138,8 @@ web-lapses = lapses { $when }
 web-hold-confirm = Confirm
 web-hold-decline = Decline
 
+web-our-holds-here = Our holds on this offer
+
 ## Inbox
 
 web-inbox-title = Inbox

@@ -297,8 +297,13 @@ pub async fn offer(State(web): State<Web>, v: Visitor, Path(offer): Path<String>
         (Ok(o), Some(m)) => o["owner"].as_str().is_some() && o["owner"] == m["org"],
         _ => false,
     };
+    let my_org = me
+        .as_ref()
+        .and_then(|m| m["org"].as_str())
+        .unwrap_or("")
+        .to_string();
     let now = web.now();
-    let body = i18n::scoped(v.lang, || views::offer(signed, &shown, ours, now));
+    let body = i18n::scoped(v.lang, || views::offer(signed, &shown, ours, &my_org, now));
     let nav = if ours {
         views::Nav::Offers
     } else {

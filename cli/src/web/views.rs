@@ -522,7 +522,13 @@ pub fn offer_form(signed: &Signed, form: &NewOffer, error: Option<&str>) -> Mark
     }
 }
 
-pub fn offer(signed: &Signed, shown: &Result<Value, String>, ours: bool, now: Time) -> Markup {
+pub fn offer(
+    signed: &Signed,
+    shown: &Result<Value, String>,
+    ours: bool,
+    my_org: &str,
+    now: Time,
+) -> Markup {
     let o = match answer(shown) {
         Ok(o) => o,
         Err(e) => return e,
@@ -537,6 +543,11 @@ pub fn offer(signed: &Signed, shown: &Result<Value, String>, ours: bool, now: Ti
         })
         .unwrap_or_default();
     let holds = o["holds"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let our_holds: Vec<Value> = holds
+        .iter()
+        .filter(|h| !my_org.is_empty() && s(h, "requester") == my_org)
+        .cloned()
+        .collect();
     html! {
         h1 { (kind_name(s(o, "kind"))) ": " (s(o, "handle")) }
         dl.facts {
@@ -569,7 +580,13 @@ pub fn offer(signed: &Signed, shown: &Result<Value, String>, ours: bool, now: Ti
             (own_offer_actions(signed, o, id))
             h2 { (t!("web-holds-on-offer")) }
             (holds_list(signed, holds, now, true))
-        } @else if o["withdrawn"].as_bool() != Some(true) && !windows.is_empty() {
+        } @else {
+            @if !our_holds.is_empty() {
+                h2 { (t!("web-our-holds-here")) }
+                (holds_list(signed, &our_holds, now, false))
+            }
+        }
+        @if !ours && o["withdrawn"].as_bool() != Some(true) && !windows.is_empty() {
             h2 { (t!("web-place-hold")) }
             form method="post" action={ "/offers/" (id) "/hold" } {
                 (csrf(signed))

@@ -221,7 +221,7 @@ fn every_answer_carries_a_strict_content_security_policy() {
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(a.header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(a.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(a.header("referrer-policy"), Some("same-origin"));
     }
     // No inline script anywhere on a page: every script is a file of the page itself.
     let (cookie, _) = sign_in(&n, port);
