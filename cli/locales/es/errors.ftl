@@ -186,7 +186,7 @@ err-invite-malformed = mensaje para unirse con formato incorrecto: { $what }
 err-invite-bad-signature = la firma de la solicitud para unirse no es válida
 err-invite-bad-name = el nombre de una organización debe tener entre 1 y { $max } caracteres
 err-join-unreachable = no se puede contactar a la organización que le invitó en { $addresses }; verifique que su nodo esté en ejecución (`puente run`) y se pueda alcanzar desde aquí, y luego intente de nuevo
-err-join-refused = la organización que le invitó lo rechazó: { $reason }
+err-join-refused = la organización que le invitó rechazó la solicitud: { $reason }
 err-join-closed = el nodo de la organización que le invitó cerró la conexión: la invitación ya se usó, venció o se canceló, o el token no lo creó esa organización; pida una nueva invitación
 err-join-not-confirmed = la organización que le invitó no confirmó en { $minutes } { $minutes ->
         [one] minuto

@@ -163,7 +163,7 @@ fn spanish_keeps_commands_flags_and_ids_verbatim() {
         );
         assert_eq!(
             messages::join(&JoinError::Refused(JoinRefusal::Used), Path::new("/data")),
-            "la organización que le invitó lo rechazó: esta invitación ya se usó; pida una nueva"
+            "la organización que le invitó rechazó la solicitud: esta invitación ya se usó; pida una nueva"
         );
     });
 }
@@ -199,7 +199,7 @@ fn a_refusal_the_sentences_do_not_know_still_reads_as_its_own_words() {
     es(|| {
         assert_eq!(
             messages::join(&refusal, Path::new("/data")),
-            "la organización que le invitó lo rechazó: a reason from a newer node"
+            "la organización que le invitó rechazó la solicitud: a reason from a newer node"
         );
     });
 }
