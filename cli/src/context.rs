@@ -226,9 +226,7 @@ impl<'r> Ctx<'r> {
     pub fn format(&self) -> Result<Format> {
         match self.format {
             None => Ok(Format::Table),
-            Some(Format::Hsds) => {
-                bail!("--format hsds is only for `puente export`; use table, json or csv here")
-            }
+            Some(Format::Hsds) => bail!(t!("err-format-hsds-export-only")),
             Some(f) => Ok(f),
         }
     }
@@ -237,9 +235,7 @@ impl<'r> Ctx<'r> {
     /// is refused in one line instead of printing something that is not CSV.
     pub fn format_table_or_json(&self) -> Result<Format> {
         match self.format()? {
-            Format::Csv => {
-                bail!("--format csv is not available for this command; use table or json")
-            }
+            Format::Csv => bail!(t!("err-format-csv-unavailable")),
             f => Ok(f),
         }
     }
@@ -250,16 +246,14 @@ impl<'r> Ctx<'r> {
         if self.served {
             return match self.lent.borrow_mut().take() {
                 Some(r) => Ok(Opened::Lent(r)),
-                None => {
-                    bail!("this command asked for the node's replica twice; please report this")
-                }
+                None => bail!(t!("err-replica-asked-twice")),
             };
         }
         if !has_store(&self.dir) {
-            bail!(
-                "no puente data in {}; run `puente init --org NAME` first, or point --data-dir at your data",
-                self.dir.display()
-            );
+            bail!(t!(
+                "err-store-not-found",
+                dir = self.dir.display().to_string()
+            ));
         }
         Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
         let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
@@ -334,10 +328,10 @@ pub fn now() -> Result<Time> {
     match std::env::var("PUENTE_NOW") {
         Ok(text) if !text.trim().is_empty() => {
             let ts: jiff::Timestamp = text.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "PUENTE_NOW `{}` is not an RFC 3339 time such as 2026-11-22T09:00:00-08:00; fix or unset it",
-                    text.chars().take(40).collect::<String>()
-                )
+                anyhow::anyhow!(t!(
+                    "err-bad-now",
+                    text = text.chars().take(40).collect::<String>()
+                ))
             })?;
             Ok(Time(ts.as_second()))
         }
@@ -360,7 +354,7 @@ fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(h).join(".local/share/puente"));
     }
-    bail!("cannot tell where to keep data: pass --data-dir DIR or set PUENTE_DATA_DIR")
+    bail!(t!("err-no-data-dir"))
 }
 
 /// Parses a date flag in the organisation's zone into an instant.

@@ -36,13 +36,11 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         // No payload and no backtrace: the message could carry data, and a backtrace helps
         // nobody at a shelter's front desk. The location is enough for a bug report.
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "error: puente hit an internal error{place}; nothing more was written, please report this"
-        );
+        let line = match info.location() {
+            Some(l) => t!("err-internal-at", file = l.file(), line = l.line()),
+            None => t!("err-internal"),
+        };
+        eprintln!("error: {line}");
     }));
 
     let cli = match args::Cli::try_parse() {

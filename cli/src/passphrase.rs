@@ -31,7 +31,7 @@ pub enum Purpose {
 pub fn obtain(file: Option<&Path>, dir: &Path, purpose: Purpose) -> Result<Zeroizing<String>> {
     let pass = if let Some(p) = std::env::var_os("PUENTE_PASSPHRASE") {
         let Ok(p) = p.into_string() else {
-            bail!("PUENTE_PASSPHRASE is not valid UTF-8; set it to the passphrase text");
+            bail!(t!("err-passphrase-env-not-utf8"));
         };
         Zeroizing::new(p)
     } else if let Some(file) = file {
@@ -39,54 +39,50 @@ pub fn obtain(file: Option<&Path>, dir: &Path, purpose: Purpose) -> Result<Zeroi
     } else if std::io::stdin().is_terminal() {
         prompt(dir, purpose)?
     } else {
-        bail!(
-            "no passphrase: set PUENTE_PASSPHRASE or pass --passphrase-file FILE (there is no terminal to ask on)"
-        );
+        bail!(t!("err-passphrase-missing"));
     };
     if pass.is_empty() {
-        bail!("the passphrase is empty; give the store passphrase");
+        bail!(t!("err-passphrase-empty"));
     }
     if purpose == Purpose::Create && pass.chars().count() < MIN_CHARS {
-        bail!(
-            "the passphrase is too short; use at least {MIN_CHARS} characters (a few random words are best)"
-        );
+        bail!(t!("err-passphrase-too-short", min = MIN_CHARS));
     }
     Ok(pass)
 }
 
 fn read_file(file: &Path) -> Result<Zeroizing<String>> {
-    let shown = file.display();
-    let meta = std::fs::metadata(file).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot read passphrase file {shown}: {}",
-            crate::messages::io_reason(&e)
-        )
-    })?;
+    let shown = file.display().to_string();
+    let unreadable = |e: std::io::Error| {
+        anyhow::anyhow!(t!(
+            "err-passphrase-file-unreadable",
+            path = shown.as_str(),
+            reason = crate::messages::io_reason(&e)
+        ))
+    };
+    let meta = std::fs::metadata(file).map_err(unreadable)?;
     if !meta.is_file() {
-        bail!("passphrase file {shown} is not a regular file");
+        bail!(t!("err-passphrase-file-not-regular", path = shown.as_str()));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         if meta.permissions().mode() & 0o077 != 0 {
-            bail!(
-                "passphrase file {shown} can be read by other users; run `chmod 600 {shown}` and try again"
-            );
+            bail!(t!(
+                "err-passphrase-file-readable-by-others",
+                path = shown.as_str()
+            ));
         }
     }
     if meta.len() > MAX_FILE_BYTES {
-        bail!(
-            "passphrase file {shown} is larger than {MAX_FILE_BYTES} bytes; is it the right file?"
-        );
+        bail!(t!(
+            "err-passphrase-file-too-large",
+            path = shown.as_str(),
+            max = MAX_FILE_BYTES
+        ));
     }
-    let bytes = Zeroizing::new(std::fs::read(file).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot read passphrase file {shown}: {}",
-            crate::messages::io_reason(&e)
-        )
-    })?);
+    let bytes = Zeroizing::new(std::fs::read(file).map_err(unreadable)?);
     let Ok(text) = std::str::from_utf8(&bytes) else {
-        bail!("passphrase file {shown} is not UTF-8 text");
+        bail!(t!("err-passphrase-file-not-utf8", path = shown.as_str()));
     };
     let first = text.split('\n').next().unwrap_or("");
     let first = first.strip_suffix('\r').unwrap_or(first);
@@ -94,30 +90,33 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
 }
 
 fn prompt(dir: &Path, purpose: Purpose) -> Result<Zeroizing<String>> {
-    let ask = |text: &str| -> Result<Zeroizing<String>> {
-        rpassword::prompt_password(text)
+    // A prompt is its message and one space, where the typing starts.
+    let ask = |text: String| -> Result<Zeroizing<String>> {
+        rpassword::prompt_password(format!("{text} "))
             .map(Zeroizing::new)
-            .map_err(|e| anyhow::anyhow!("could not read the passphrase from the terminal: {e}"))
+            .map_err(|e| {
+                anyhow::anyhow!(t!(
+                    "err-passphrase-terminal",
+                    reason = crate::messages::io_reason(&e)
+                ))
+            })
     };
+    let shown = dir.display().to_string();
     match purpose {
-        Purpose::Open => ask(&format!("Passphrase for {}: ", dir.display())),
+        Purpose::Open => ask(t!("err-passphrase-prompt-open", dir = shown)),
         Purpose::Create => {
             eprintln!(
-                "Choose a passphrase for the new store in {} (at least {MIN_CHARS} characters).",
-                dir.display()
+                "{}",
+                t!("err-passphrase-choose", dir = shown, min = MIN_CHARS)
             );
-            eprintln!(
-                "Without it nobody, including you, can read the store: keep it somewhere safe."
-            );
-            let first = ask("New passphrase: ")?;
+            eprintln!("{}", t!("err-passphrase-keep-safe"));
+            let first = ask(t!("err-passphrase-prompt-new"))?;
             if first.chars().count() < MIN_CHARS {
-                bail!(
-                    "the passphrase is too short; use at least {MIN_CHARS} characters (a few random words are best)"
-                );
+                bail!(t!("err-passphrase-too-short", min = MIN_CHARS));
             }
-            let second = ask("Repeat the passphrase: ")?;
+            let second = ask(t!("err-passphrase-prompt-repeat"))?;
             if *first != *second {
-                bail!("the two passphrases differ; run the command again");
+                bail!(t!("err-passphrase-differ"));
             }
             Ok(first)
         }

@@ -48,20 +48,20 @@ pub fn forward(ctx: &Ctx, cli: &Cli) -> Result<bool> {
     for a in std::env::args_os().skip(1) {
         match a.into_string() {
             Ok(a) => args.push(a),
-            Err(_) => bail!(
-                "an argument is not UTF-8 text, so it cannot be passed to the node running on {}; rename the file or stop the node",
-                ctx.dir.display()
-            ),
+            Err(_) => bail!(t!(
+                "err-client-argument-not-utf8",
+                dir = ctx.dir.display().to_string()
+            )),
         }
     }
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|d| d.into_os_string().into_string().ok())
         .ok_or_else(|| {
-            anyhow::anyhow!(
-                "the current directory cannot be passed to the node running on {}; run the command from another directory",
-                ctx.dir.display()
-            )
+            anyhow::anyhow!(t!(
+                "err-client-cwd-not-passable",
+                dir = ctx.dir.display().to_string()
+            ))
         })?;
     let mut stream = Some(stream);
 
@@ -74,7 +74,7 @@ pub fn forward(ctx: &Ctx, cli: &Cli) -> Result<bool> {
         // command as typed and let the node say why.
         if let Some((kind, handle, id)) = withdrawable(ctx, &mut stream, &cwd, &w.id)? {
             if !confirm_withdrawal(&kind, &handle, &id)? {
-                ctx.note("Not withdrawn; nothing changed.\n");
+                ctx.note(&format!("{}\n", t!("err-client-not-withdrawn")));
                 return Ok(true);
             }
             let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
@@ -103,9 +103,7 @@ pub fn forward(ctx: &Ctx, cli: &Cli) -> Result<bool> {
     } else {
         Err(Exit {
             code: exit.max(1),
-            line: Some(error.unwrap_or_else(|| {
-                "the node reported a failure without a reason; run RUST_LOG=debug puente run to see more".to_string()
-            })),
+            line: Some(error.unwrap_or_else(|| t!("err-client-no-reason"))),
         }
         .into())
     }
@@ -180,10 +178,10 @@ pub fn ask(ctx: &Ctx, args: &[String]) -> Result<String> {
 /// A further connection to the node, which answered a moment ago.
 fn reconnect(ctx: &Ctx) -> Result<UnixStream> {
     connect(&ctx.dir).ok_or_else(|| {
-        anyhow::anyhow!(
-            "the node running on {} stopped answering; if it was stopped, run the command again",
-            ctx.dir.display()
-        )
+        anyhow::anyhow!(t!(
+            "err-client-stopped-answering",
+            dir = ctx.dir.display().to_string()
+        ))
     })
 }
 
@@ -203,7 +201,7 @@ fn exchange(
     cwd: &str,
     relay: &mut Relay<'_>,
 ) -> Result<(u8, Option<String>)> {
-    let dir = ctx.dir.display();
+    let dir = ctx.dir.display().to_string();
     let request = Request {
         version: PROTOCOL_VERSION,
         args: args.to_vec(),
@@ -215,26 +213,20 @@ fn exchange(
         .write_all(&frame(&request))
         .and_then(|()| stream.flush())
         .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot send the command to the node running on {dir}: {}; try again",
-                crate::messages::io_reason(&e)
-            )
+            anyhow::anyhow!(t!(
+                "err-client-cannot-send",
+                dir = dir.as_str(),
+                reason = crate::messages::io_reason(&e)
+            ))
         })?;
-    let lost = || {
-        anyhow::anyhow!(
-            "the node running on {dir} closed the connection before answering (is it stopping?); check with `puente offer list` whether anything changed, then try again"
-        )
-    };
+    let lost = || anyhow::anyhow!(t!("err-client-connection-lost", dir = dir.as_str()));
     loop {
         let bytes = match read_frame(&mut stream, MAX_RESPONSE_BYTES) {
             Ok(Some(b)) => b,
             Ok(None) | Err(_) => return Err(lost()),
         };
-        let response: Response = serde_json::from_slice(&bytes).map_err(|_| {
-            anyhow::anyhow!(
-                "the node running on {dir} sent an answer this puente does not understand; use the same puente version for the node and the commands"
-            )
-        })?;
+        let response: Response = serde_json::from_slice(&bytes)
+            .map_err(|_| anyhow::anyhow!(t!("err-client-not-understood", dir = dir.as_str())))?;
         match (response, &mut *relay) {
             (Response::Stdout { stdout }, Relay::Print) => {
                 // Whoever read our output left (`puente events --follow | head -1`): done.

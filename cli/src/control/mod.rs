@@ -151,7 +151,7 @@ pub fn frame_length(prefix: [u8; 4], max: u32) -> io::Result<usize> {
     if len > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("a frame of {len} bytes is over the limit of {max}"),
+            t!("err-server-frame-too-large", len = len, max = max),
         ));
     }
     Ok(len as usize)

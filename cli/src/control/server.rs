@@ -152,41 +152,48 @@ impl ControlSocket {
         let shown = path.display().to_string();
         let owner = std::fs::metadata(dir)
             .map_err(|e| {
-                anyhow::anyhow!("cannot read {}: {}", dir.display(), messages::io_reason(&e))
+                anyhow::anyhow!(t!(
+                    "err-server-cannot-read-dir",
+                    dir = dir.display().to_string(),
+                    reason = messages::io_reason(&e)
+                ))
             })?
             .uid();
         match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() => anyhow::bail!(
-                "{shown} is a directory, where the control socket belongs; remove it and try again"
-            ),
+            Ok(meta) if meta.is_dir() => {
+                anyhow::bail!(t!("err-server-socket-is-directory", path = shown.as_str()))
+            }
             Ok(meta) => {
                 tracing::debug!(
                     socket = meta.file_type().is_socket(),
                     "removing a leftover control socket"
                 );
                 std::fs::remove_file(&path).map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot remove the leftover control socket {shown}: {}",
-                        messages::io_reason(&e)
-                    )
+                    anyhow::anyhow!(t!(
+                        "err-server-cannot-remove-socket",
+                        path = shown.as_str(),
+                        reason = messages::io_reason(&e)
+                    ))
                 })?;
             }
             Err(_) => {}
         }
         let listener = UnixListener::bind(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the control socket {shown}: {}; use a data directory with a shorter path",
-                messages::io_reason(&e)
-            )
+            anyhow::anyhow!(t!(
+                "err-server-cannot-create-socket",
+                path = shown.as_str(),
+                reason = messages::io_reason(&e)
+            ))
         })?;
         // The data directory is 0700 already; 0600 on the socket keeps it owner-only even if
         // the directory's mode is loosened later.
         if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
             let _ = std::fs::remove_file(&path);
-            anyhow::bail!(
-                "cannot restrict the control socket {shown}: {}",
-                messages::io_reason(&e)
-            );
+            anyhow::bail!(t!(
+                "err-server-cannot-restrict-socket",
+                path = shown.as_str(),
+                reason = messages::io_reason(&e)
+            ));
         }
         Ok(ControlSocket {
             listener,
@@ -248,7 +255,7 @@ async fn serve(
         }
     }
     let answer = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(&mut stream)).await {
-        Err(_) => refuse("no request arrived in time; puente commands send theirs at once"),
+        Err(_) => refuse(&t!("err-server-request-timeout")),
         Ok(Err(None)) => return,
         Ok(Err(Some(reason))) => refuse(&reason),
         Ok(Ok(request)) => {
@@ -283,7 +290,8 @@ async fn serve(
 }
 
 /// Reads the request frame. `Err(None)`: the client left without sending one (nothing to
-/// answer); `Err(Some(reason))`: a request that is refused.
+/// answer); `Err(Some(reason))`: a request that is refused, in the language the request asks
+/// for when it says, else the node's.
 async fn read_request(stream: &mut UnixStream) -> Result<Request, Option<String>> {
     let buf = match read_frame_async(stream, MAX_REQUEST_BYTES).await {
         Ok(Some(buf)) => buf,
@@ -292,17 +300,20 @@ async fn read_request(stream: &mut UnixStream) -> Result<Request, Option<String>
             return Err(Some(e.to_string()));
         }
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(Some("the request ended early".to_string()));
+            return Err(Some(t!("err-server-request-ended-early")));
         }
         Err(_) => return Err(None),
     };
-    let request: Request = serde_json::from_slice(&buf)
-        .map_err(|_| Some("the request is not a puente control request".to_string()))?;
+    let request: Request =
+        serde_json::from_slice(&buf).map_err(|_| Some(t!("err-server-not-a-request")))?;
     if request.version != PROTOCOL_VERSION {
-        return Err(Some(format!(
-            "this node speaks control protocol version {PROTOCOL_VERSION}, not {}; use the same puente version as the running node",
-            request.version
-        )));
+        return Err(Some(i18n::scoped(lang_of(&request), || {
+            t!(
+                "err-server-protocol-version",
+                ours = PROTOCOL_VERSION,
+                theirs = request.version
+            )
+        })));
     }
     Ok(request)
 }
@@ -314,13 +325,7 @@ fn opens(request: &Request) -> Option<Lang> {
         Ok(Cli {
             command: Command::Open(_),
             ..
-        }) => Some(
-            request
-                .lang
-                .as_deref()
-                .and_then(Lang::from_tag)
-                .unwrap_or_default(),
-        ),
+        }) => Some(lang_of(request)),
         _ => None,
     }
 }
@@ -435,16 +440,22 @@ fn refuse(reason: &str) -> Vec<Response> {
     }]
 }
 
-/// Runs the request's command on the node's replica and returns the frames to send.
-async fn run(request: Request, node: &Node) -> Vec<Response> {
-    let lang = request
+/// The language a request asks its answer in: English when it does not say (an older client)
+/// or names one puente does not speak.
+fn lang_of(request: &Request) -> Lang {
+    request
         .lang
         .as_deref()
         .and_then(Lang::from_tag)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Runs the request's command on the node's replica and returns the frames to send.
+async fn run(request: Request, node: &Node) -> Vec<Response> {
+    let lang = lang_of(&request);
     let cwd = PathBuf::from(&request.cwd);
     if !cwd.is_absolute() {
-        return refuse("the request's working directory is not an absolute path");
+        return refuse(&i18n::scoped(lang, || t!("err-server-cwd-not-absolute")));
     }
     let served = execute(request.args, cwd, Time(request.now), lang, None, node).await;
     let mut out = Vec::new();
@@ -513,31 +524,28 @@ pub async fn execute(
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
+            // clap's own words, in English (see `crate::i18n`).
             let text = e.render().to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            let line = line.strip_prefix("error: ").unwrap_or(line);
+            let line = match text.lines().next() {
+                Some(line) => line.strip_prefix("error: ").unwrap_or(line).to_string(),
+                None => i18n::scoped(lang, || t!("err-server-invalid-arguments")),
+            };
             tracing::debug!(reason = %line, "refused a control request");
-            return Served::refused(crate::EXIT_USAGE, line);
+            return Served::refused(crate::EXIT_USAGE, &line);
         }
     };
     let command = match cli.command {
         Command::Init(_) => {
-            return Served::refused(
-                crate::EXIT_FAILURE,
-                "a node is already running here; `puente init` is for a new, empty data directory (choose one with --data-dir)",
-            );
+            let line = i18n::scoped(lang, || t!("err-server-init-refused"));
+            return Served::refused(crate::EXIT_FAILURE, &line);
         }
         Command::Join(_) => {
-            return Served::refused(
-                crate::EXIT_FAILURE,
-                "stop the node (Ctrl-C where it runs) before `puente join`, then start it again",
-            );
+            let line = i18n::scoped(lang, || t!("err-server-join-refused"));
+            return Served::refused(crate::EXIT_FAILURE, &line);
         }
         Command::Run(_) => {
-            return Served::refused(
-                crate::EXIT_FAILURE,
-                "a node is already running here; stop it (Ctrl-C where it runs) before starting another",
-            );
+            let line = i18n::scoped(lang, || t!("err-server-run-refused"));
+            return Served::refused(crate::EXIT_FAILURE, &line);
         }
         command => command,
     };
@@ -564,13 +572,7 @@ pub async fn execute(
                         Some(exit) => (exit.code, exit.line.clone()),
                         None => (crate::EXIT_FAILURE, Some(exit_line(&e))),
                     },
-                    Err(_) => (
-                        crate::EXIT_FAILURE,
-                        Some(
-                            "the node hit an internal error running this command; please report this"
-                                .to_string(),
-                        ),
-                    ),
+                    Err(_) => (crate::EXIT_FAILURE, Some(t!("err-server-internal"))),
                 };
                 let texts = ctx.take_text();
                 let dials = ctx.take_dials();
@@ -584,10 +586,12 @@ pub async fn execute(
         .await;
     match served {
         Ok((texts, (exit, error))) => Served { texts, exit, error },
-        Err(e) => Served::refused(
-            crate::EXIT_FAILURE,
-            &format!("{}; the command did not run", messages::chain(&e)),
-        ),
+        Err(e) => {
+            let line = i18n::scoped(lang, || {
+                t!("err-server-did-not-run", reason = messages::chain(&e))
+            });
+            Served::refused(crate::EXIT_FAILURE, &line)
+        }
     }
 }
 

@@ -1,16 +1,24 @@
-//! Typed errors into sentences: the one place in puente where the words people read about a
-//! failure are chosen, one file per language.
+//! Typed errors into sentences: the one place in puente that decides which sentence people read
+//! about a failure.
 //!
 //! The node library returns typed errors whose refusals carry what explains them (ids, counts,
-//! names, limits) and no command-line wording. This module turns every such error into one plain
-//! sentence that says what to do next, and owns the plumbing that makes it the one `error:`
-//! line of a failed command ([`one_line`], [`Exit`]).
+//! names, limits) and no command-line wording. This module maps every such error to one
+//! message of `cli/locales/<lang>/errors.ftl` with those values as its arguments, formatted in
+//! the current language by [`t!`](crate::t) (see [`crate::i18n`]): one plain sentence that says
+//! what to do next. It also owns the plumbing that makes that sentence the one `error:` line of
+//! a failed command ([`one_line`], [`Exit`]).
 //!
-//! [`Messages`] is the set of sentences a language provides; [`en`] is English, the only one
-//! today. A second language is a file beside it (`es.rs`) with a type implementing
-//! [`Messages`], and a [`Lang`] variant that selects it: the compiler then names every sentence
-//! it still lacks. The functions here ([`replica`], [`join`], [`node`] ...) only walk the
-//! wrapper errors to the typed variant and ask the current language for its sentence.
+//! The mapping is Rust, once for every language; the words are in the message files, so a
+//! language is a folder of `.ftl` files and nothing here changes. The public functions
+//! ([`replica`], [`join`], [`node`] ...) walk the wrapper errors to the typed variant and name
+//! its message.
+//!
+//! What keeps the library's own (English) words: the errors this module has no sentence for
+//! (envelope, document, schema, time zone, membership and snapshot errors, the transport's
+//! errors, variants added to the library after this list), the operating system's description
+//! of an uncommon I/O error, and the reasons a library error carries as text (a relay that
+//! did not answer, a newer node's refusal). They are placed as they are, inside a translated
+//! sentence where there is one.
 //!
 //! Messages never contain the passphrase or offer contents beyond what was typed.
 
@@ -18,79 +26,20 @@ use std::path::Path;
 
 use puente_node::actor::NodeError;
 use puente_node::interchange::RowRefusal;
-use puente_node::invite::{InviteError, JoinRefusal};
+use puente_node::invite::{InviteError, JoinRefusal, MAX_NAME_LEN, TOKEN_PREFIX};
 use puente_node::joiner::JoinError;
+use puente_node::membership::Role;
+use puente_node::net::NetError;
 use puente_node::relay::client::RelayProblem;
+use puente_node::relay::wire::Refusal;
 use puente_node::replica::{
-    BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, ReplicaError, RoleRefusal,
-    WriteRefusal,
+    AdminAction, BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, ReplicaError,
+    RoleRefusal, WriteRefusal,
 };
 use puente_node::store::StoreError;
 
-mod en;
-
-/// The sentences one language provides for the errors a person can meet.
-pub trait Messages: Sync {
-    /// A short reason for an I/O error, without the OS error number.
-    fn io(&self, e: &std::io::Error) -> String;
-    /// The line for an error that said nothing at all.
-    fn nothing_said(&self) -> String;
-    /// A store error for the data directory `dir`; `None` where the error's own words serve.
-    fn store(&self, e: &StoreError, dir: &Path) -> Option<String>;
-    /// No record of kind `what` matches `text`.
-    fn not_found(&self, what: RecordKind, text: &str) -> String;
-    /// `count` records of kind `what` match the prefix `text`.
-    fn ambiguous(&self, what: RecordKind, text: &str, count: usize) -> String;
-    /// A stored record of kind `what` could not be decoded.
-    fn damaged(&self, what: &str) -> String;
-    /// An earlier write failed half-way; the replica accepts nothing more.
-    fn poisoned(&self) -> String;
-    /// A write to offers or holds was refused.
-    fn write(&self, r: &WriteRefusal) -> String;
-    /// A change to the network or to this node's place in it was refused.
-    fn network(&self, r: &NetworkRefusal) -> String;
-    /// A bundle could not be written, or was refused as a whole.
-    fn bundle(&self, r: &BundleRefusal) -> String;
-    /// A change to the network's relays was refused.
-    fn relay(&self, r: &RelayRefusal) -> String;
-    /// A change of an organisation's role was refused.
-    fn role(&self, r: &RoleRefusal) -> String;
-    /// Why the last request to a relay failed, for status.
-    fn relay_problem(&self, p: &RelayProblem) -> String;
-    /// A token that does not parse, or a join request that cannot be made.
-    fn invite(&self, e: &InviteError) -> String;
-    /// Why joining failed (the variants that do not wrap a replica or transport error).
-    fn join(&self, e: &JoinError) -> String;
-    /// Why the inviter's node refused a join request.
-    fn join_refusal(&self, r: &JoinRefusal) -> String;
-    /// Why a row of an import that was read cannot be applied.
-    fn import_row(&self, r: &RowRefusal) -> String;
-    /// Why the node could not start (the variants that do not wrap a replica error);
-    /// `other_port` is a port to suggest when the one asked for is in use.
-    fn node(&self, e: &NodeError, other_port: u16) -> String;
-}
-
-/// A language the command line speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// English.
-    #[default]
-    En,
-}
-
-impl Lang {
-    /// The sentences of this language.
-    pub fn messages(self) -> &'static dyn Messages {
-        match self {
-            Lang::En => &en::English,
-        }
-    }
-}
-
-/// The sentences of the language commands speak (English, the only one so far).
-pub fn current() -> &'static dyn Messages {
-    Lang::default().messages()
-}
+#[cfg(test)]
+mod tests;
 
 /// The one line printed after `error: `.
 pub fn one_line(err: &anyhow::Error) -> String {
@@ -102,7 +51,7 @@ pub fn one_line(err: &anyhow::Error) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     if line.is_empty() {
-        return current().nothing_said();
+        return t!("err-nothing-said");
     }
     line
 }
@@ -121,32 +70,53 @@ impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.line {
             Some(line) => f.write_str(line),
-            None => write!(f, "the command failed (exit status {})", self.code),
+            None => f.write_str(&t!("err-exit-status", code = self.code)),
         }
     }
 }
 
 impl std::error::Error for Exit {}
 
-/// A short reason for an I/O error, without the OS error number.
+/// A short reason for an I/O error, without the OS error number (the operating system's own
+/// words for the uncommon kinds).
 pub fn io_reason(e: &std::io::Error) -> String {
-    current().io(e)
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => t!("err-io-not-found"),
+        K::PermissionDenied => t!("err-io-permission-denied"),
+        K::AlreadyExists => t!("err-io-already-exists"),
+        K::IsADirectory => t!("err-io-is-a-directory"),
+        K::StorageFull => t!("err-io-storage-full"),
+        _ => e.to_string(),
+    }
 }
 
 /// The sentence for a replica error on the data directory `dir`.
 pub fn replica(e: &ReplicaError, dir: &Path) -> String {
-    let m = current();
     match e {
-        ReplicaError::Store(s) => m.store(s, dir).unwrap_or_else(|| chain(s)),
-        ReplicaError::NotFound { what, text } => m.not_found(*what, text),
-        ReplicaError::Ambiguous { what, text, count } => m.ambiguous(*what, text, *count),
-        ReplicaError::Damaged(what) => m.damaged(what),
-        ReplicaError::Poisoned => m.poisoned(),
-        ReplicaError::Write(r) => m.write(r),
-        ReplicaError::Network(r) => m.network(r),
-        ReplicaError::Bundle(r) => m.bundle(r),
-        ReplicaError::Relay(r) => m.relay(r),
-        ReplicaError::Role(r) => m.role(r),
+        ReplicaError::Store(s) => store(s, dir).unwrap_or_else(|| chain(s)),
+        ReplicaError::NotFound { what, text } => {
+            let text = text.as_str();
+            match what {
+                RecordKind::Offer => t!("err-not-found-offer", text = text),
+                RecordKind::Hold => t!("err-not-found-hold", text = text),
+                RecordKind::Window => t!("err-not-found-window", text = text),
+                _ => t!("err-not-found-record", text = text),
+            }
+        }
+        ReplicaError::Ambiguous { what, text, count } => t!(
+            "err-ambiguous",
+            text = text.as_str(),
+            count = *count,
+            what = kind(*what)
+        ),
+        ReplicaError::Damaged(what) => t!("err-damaged", what = what.replace(' ', "-")),
+        ReplicaError::Poisoned => t!("err-poisoned"),
+        ReplicaError::Write(r) => write(r),
+        ReplicaError::Network(r) => network(r),
+        ReplicaError::Bundle(r) => bundle(r),
+        ReplicaError::Relay(r) => relay(r),
+        ReplicaError::Role(r) => role(r),
         // Envelope, document, schema, time, membership and snapshot errors: their own words.
         _ => chain(e),
     }
@@ -154,12 +124,22 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
 
 /// The sentence for why joining failed, on the data directory `dir`.
 pub fn join(e: &JoinError, dir: &Path) -> String {
-    let m = current();
     match e {
         JoinError::Replica(r) => replica(r, dir),
-        JoinError::Request(i) => m.invite(i),
+        JoinError::Request(i) => invite(i),
         JoinError::Net(n) => chain(n),
-        _ => m.join(e),
+        JoinError::Unreachable { addresses } => {
+            t!("err-join-unreachable", addresses = addresses.as_str())
+        }
+        JoinError::Refused(r) => t!("err-join-refused", reason = join_refusal(r)),
+        JoinError::Closed => t!("err-join-closed"),
+        JoinError::NotConfirmed(minutes) => t!("err-join-not-confirmed", minutes = *minutes),
+        JoinError::DeviceInvitation => t!("err-join-device-invitation"),
+        JoinError::OrganisationInvitation => t!("err-join-organisation-invitation"),
+        JoinError::DeviceNotEmpty => t!("err-join-device-not-empty"),
+        JoinError::NoAddress => t!("err-join-no-address"),
+        JoinError::NotAnAnswer => t!("err-join-not-an-answer"),
+        _ => chain(e),
     }
 }
 
@@ -171,12 +151,31 @@ pub fn import_row(r: &RowRefusal) -> (Option<&'static str>, String) {
         RowRefusal::SharedHandle { .. } => Some(puente_crdt::Field::Handle.name()),
         _ => None,
     };
-    (column, current().import_row(r))
+    let sentence = match r {
+        RowRefusal::OtherOrganisation { owner } => {
+            t!("err-row-other-organisation", owner = owner.to_string())
+        }
+        RowRefusal::Unchangeable { offer, field } => t!(
+            "err-row-unchangeable",
+            field = field.name(),
+            offer = offer.to_string()
+        ),
+        RowRefusal::SharedHandle { offers } => t!("err-row-shared-handle", offers = *offers),
+        RowRefusal::Invalid(e) => chain(e),
+        _ => r.to_string(),
+    };
+    (column, sentence)
 }
 
-/// The sentence for a token that does not parse.
+/// The sentence for a token that does not parse, or a join request that cannot be made.
 pub fn invite(e: &InviteError) -> String {
-    current().invite(e)
+    match e {
+        InviteError::BadToken => t!("err-invite-bad-token", prefix = TOKEN_PREFIX),
+        InviteError::Malformed(what) => t!("err-invite-malformed", what = *what),
+        InviteError::BadSignature => t!("err-invite-bad-signature"),
+        InviteError::BadName => t!("err-invite-bad-name", max = MAX_NAME_LEN),
+        _ => e.to_string(),
+    }
 }
 
 /// The sentence for a node on the data directory `dir` that could not start or stopped;
@@ -184,8 +183,50 @@ pub fn invite(e: &InviteError) -> String {
 pub fn node(e: &NodeError, dir: &Path, other_port: u16) -> String {
     match e {
         NodeError::Replica(r) => replica(r, dir),
-        _ => current().node(e, other_port),
+        NodeError::Net(NetError::Listen { addr, source }) if addr_in_use(source) => t!(
+            "err-node-port-in-use",
+            addr = addr.as_str(),
+            port = other_port
+        ),
+        NodeError::Net(NetError::Listen { addr, source }) => t!(
+            "err-node-listen",
+            addr = addr.as_str(),
+            reason = chain(source)
+        ),
+        NodeError::Net(e @ NetError::InvalidAddress { .. }) => {
+            t!("err-node-invalid-address", reason = chain(e))
+        }
+        NodeError::Thread(reason) => t!("err-node-thread", reason = reason.as_str()),
+        other => t!("err-node-could-not-start", reason = chain(other)),
     }
+}
+
+/// The sentence for why the last request to a relay failed.
+pub fn relay_problem(p: &RelayProblem) -> String {
+    match p {
+        RelayProblem::TurnedAway => t!("err-relay-turned-away"),
+        RelayProblem::UnknownNetwork => t!("err-relay-unknown-network"),
+        RelayProblem::Refused(refusal) => relay_refusal(refusal),
+        RelayProblem::NoAnswer(reason) => reason.clone(),
+        RelayProblem::Mismatch => t!("err-relay-mismatch"),
+        _ => p.to_string(),
+    }
+}
+
+/// The message of `e` and of its causes, joined with `: `, skipping a cause whose text the
+/// message already contains: for errors whose own words are the sentence.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out.push_str(": ");
+            out.push_str(&t);
+        }
+        cur = s.source();
+    }
+    out
 }
 
 /// Whether `e`, or an error inside it, says the address is in use. The transport wraps the
@@ -213,23 +254,247 @@ fn addr_in_use(e: &std::io::Error) -> bool {
     false
 }
 
-/// The sentence for why the last request to a relay failed.
-pub fn relay_problem(p: &RelayProblem) -> String {
-    current().relay_problem(p)
+/// The selector the messages use for a kind of record.
+fn kind(what: RecordKind) -> &'static str {
+    match what {
+        RecordKind::Offer => "offer",
+        RecordKind::Hold => "hold",
+        RecordKind::Window => "window",
+        _ => "other",
+    }
 }
 
-/// The message of `e` and of its causes, joined with `: `, skipping a cause whose text the
-/// message already contains: for errors whose own words are the sentence.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !out.contains(&t) {
-            out.push_str(": ");
-            out.push_str(&t);
+/// A store error for the data directory `dir`; `None` where the error's own words serve.
+fn store(e: &StoreError, dir: &Path) -> Option<String> {
+    let d = dir.display().to_string();
+    Some(match e {
+        StoreError::NotFound { .. } => t!("err-store-not-found", dir = d),
+        StoreError::AlreadyExists { .. } => t!("err-store-already-exists", dir = d),
+        StoreError::WrongPassphrase => t!("err-store-wrong-passphrase", dir = d),
+        StoreError::Locked { .. } => t!("err-store-locked", dir = d),
+        StoreError::Io { path, source } => t!(
+            "err-store-io",
+            path = path.display().to_string(),
+            reason = io_reason(source)
+        ),
+        StoreError::LoosePermissions { path, mode, fix } => t!(
+            "err-store-loose-permissions",
+            path = path.display().to_string(),
+            mode = format!("{mode:03o}"),
+            fix = fix.as_str()
+        ),
+        StoreError::WeakKdf { m_kib, t, p } => {
+            t!("err-store-weak-kdf", m_kib = *m_kib, t = *t, p = *p)
         }
-        cur = s.source();
+        StoreError::BadHeader { path, reason } => t!(
+            "err-store-bad-header",
+            path = path.display().to_string(),
+            reason = *reason
+        ),
+        StoreError::UnsupportedVersion(version) => {
+            t!("err-store-unsupported-version", version = *version)
+        }
+        StoreError::Mismatched { dir } => {
+            t!("err-store-mismatched", dir = dir.display().to_string())
+        }
+        StoreError::Corrupt { table, key } => {
+            t!("err-store-corrupt", key = key.as_str(), table = *table)
+        }
+        StoreError::Damaged { path, reason } => t!(
+            "err-store-damaged",
+            path = path.display().to_string(),
+            reason = reason.as_str()
+        ),
+        StoreError::DiskFull { path, .. } => {
+            t!("err-store-disk-full", path = path.display().to_string())
+        }
+        // Key derivation and other database failures: their own words.
+        _ => return None,
+    })
+}
+
+/// A write to offers or holds was refused.
+fn write(r: &WriteRefusal) -> String {
+    match r {
+        WriteRefusal::DevicePending => t!("err-write-device-pending"),
+        WriteRefusal::NoEpochKey { .. } => t!("err-write-no-epoch-key"),
+        WriteRefusal::NotOwnOffer { offer, action } => t!(
+            "err-write-not-own-offer",
+            offer = offer.to_string(),
+            action = action.to_string()
+        ),
+        WriteRefusal::OwnOffer { .. } => t!("err-write-own-offer"),
+        WriteRefusal::OfferWithdrawn { .. } => t!("err-write-offer-withdrawn"),
+        WriteRefusal::WindowCancelled { .. } => t!("err-write-window-cancelled"),
+        WriteRefusal::NoOccurrenceLeft { .. } => t!("err-write-no-occurrence-left"),
+        WriteRefusal::OutsideOccurrence { .. } => t!("err-write-outside-occurrence"),
+        WriteRefusal::NotRequester { .. } => t!("err-write-not-requester"),
+        WriteRefusal::NotOfferOwner { .. } => t!("err-write-not-offer-owner"),
+        _ => r.to_string(),
     }
-    out
+}
+
+/// A change to the network or to this node's place in it was refused.
+fn network(r: &NetworkRefusal) -> String {
+    use NetworkRefusal as N;
+    match r {
+        N::NotInNetwork => t!("err-not-in-network"),
+        N::AlreadyInNetwork { network } => {
+            t!("err-network-already-in", network = network.to_string())
+        }
+        N::DeviceStore => t!("err-network-device-store"),
+        N::HoldsPartnersRecords => t!("err-network-holds-partners-records"),
+        N::NetworkNameLength { max } => t!("err-network-name-length", max = *max),
+        N::NotAdmin {
+            action: AdminAction::RevokeOrganisation,
+        } => t!("err-network-not-admin-revoke"),
+        N::NotAdmin { .. } => t!("err-network-not-admin"),
+        N::NoLongerMember => t!("err-network-no-longer-member"),
+        N::AlreadyMember { device } => {
+            t!("err-network-already-member", device = device.to_string())
+        }
+        N::DeviceKnown { device } => t!("err-network-device-known", device = device.to_string()),
+        N::NotAllowedToAddDevice { .. } => t!("err-network-not-allowed-to-add-device"),
+        N::OrgNotAccepted => t!("err-network-org-not-accepted"),
+        N::DeviceNotAccepted => t!("err-network-device-not-accepted"),
+        N::RevocationNotAccepted => t!("err-network-revocation-not-accepted"),
+        N::EmptyLog => t!("err-network-empty-log"),
+        N::NotListed => t!("err-network-not-listed"),
+        N::NoEpochYet => t!("err-network-no-epoch-yet"),
+        N::DeviceInvitationForOrgStore => t!("err-network-device-invitation-for-org-store"),
+        N::OrgInvitationForDeviceStore => t!("err-network-org-invitation-for-device-store"),
+        N::KeyNotShared => t!("err-network-key-not-shared"),
+        N::ExpiryNotInFuture => t!("err-network-expiry-not-in-future"),
+        N::OrgNameLength { max } => t!("err-network-org-name-length", max = *max),
+        N::OrgNameTaken { name } => t!("err-network-org-name-taken", name = name.as_str()),
+        N::InvitationNotFound { text, matches } => t!(
+            "err-network-invitation-not-found",
+            matches = *matches,
+            text = text.as_str()
+        ),
+        N::InvitationNotWaiting { invitation } => t!(
+            "err-network-invitation-not-waiting",
+            invitation = invitation.to_string()
+        ),
+        N::InvitationExpired { invitation } => t!(
+            "err-network-invitation-expired",
+            invitation = invitation.to_string()
+        ),
+        N::InvitationNotCancellable { .. } => t!("err-network-invitation-not-cancellable"),
+        N::OrgAlreadyRevoked { .. } => t!("err-network-org-already-revoked"),
+        N::NoSuchOrg { .. } => t!("err-network-no-such-org"),
+        N::DeviceAlreadyRevoked { .. } => t!("err-network-device-already-revoked"),
+        N::NoSuchDevice { .. } => t!("err-network-no-such-device"),
+        N::NotAllowedToRevokeDevice { .. } => t!("err-network-not-allowed-to-revoke-device"),
+        N::BadAddress { text } => t!("err-network-bad-address", text = text.as_str()),
+        _ => r.to_string(),
+    }
+}
+
+/// A bundle could not be written, or was refused as a whole.
+fn bundle(r: &BundleRefusal) -> String {
+    use BundleRefusal as B;
+    match r {
+        B::NoNetworkToExport => t!("err-bundle-no-network-to-export"),
+        B::NoNetworkToImport => t!("err-bundle-no-network-to-import"),
+        B::NotAMember { org } => t!("err-bundle-not-a-member", org = org.to_string()),
+        B::NoRecipients => t!("err-bundle-no-recipients"),
+        B::UnusableAgreementKey { device } => t!(
+            "err-bundle-unusable-agreement-key",
+            device = device.to_string()
+        ),
+        B::TooManyDevices { .. } => t!("err-bundle-too-many-devices"),
+        B::ExportTooLarge { len, max } => {
+            t!("err-bundle-export-too-large", len = *len, max = *max)
+        }
+        B::TooManyItems => t!("err-bundle-too-many-items"),
+        B::ItemTooLarge => t!("err-bundle-item-too-large"),
+        B::ImportTooLarge { len, max } => {
+            t!("err-bundle-import-too-large", len = *len, max = *max)
+        }
+        B::NotABundle => t!("err-bundle-not-a-bundle"),
+        B::WrongNetwork { bundle, ours } => t!(
+            "err-bundle-wrong-network",
+            bundle = bundle.to_string(),
+            ours = ours.to_string()
+        ),
+        B::NotAddressed => t!("err-bundle-not-addressed"),
+        B::Altered => t!("err-bundle-altered"),
+        B::Truncated => t!("err-bundle-truncated"),
+        B::Malformed { what } => t!("err-bundle-malformed", what = *what),
+        B::Version { found, supported } => {
+            t!("err-bundle-version", found = *found, supported = *supported)
+        }
+        _ => r.to_string(),
+    }
+}
+
+/// A change to the network's relays was refused.
+fn relay(r: &RelayRefusal) -> String {
+    match r {
+        RelayRefusal::NotInNetwork => t!("err-not-in-network"),
+        RelayRefusal::NotAdmin => t!("err-relay-not-admin"),
+        RelayRefusal::NotInUse { .. } => t!("err-relay-not-in-use"),
+        RelayRefusal::Unchanged { .. } => t!("err-relay-unchanged"),
+        RelayRefusal::NotAccepted => t!("err-relay-not-accepted"),
+        _ => r.to_string(),
+    }
+}
+
+/// A change of an organisation's role was refused.
+fn role(r: &RoleRefusal) -> String {
+    match r {
+        RoleRefusal::NotInNetwork => t!("err-not-in-network"),
+        RoleRefusal::NotAdmin => t!("err-role-not-admin"),
+        RoleRefusal::OrgRevoked { .. } => t!("err-role-org-revoked"),
+        RoleRefusal::NoSuchOrg { .. } => t!("err-network-no-such-org"),
+        RoleRefusal::AlreadyHasRole {
+            role: Role::Admin, ..
+        } => t!("err-role-already", role = "admin"),
+        RoleRefusal::AlreadyHasRole { .. } => t!("err-role-already", role = "member"),
+        RoleRefusal::NotAccepted => t!("err-role-not-accepted"),
+        _ => r.to_string(),
+    }
+}
+
+/// Why the inviter's node refused a join request.
+fn join_refusal(r: &JoinRefusal) -> String {
+    match r {
+        JoinRefusal::UnknownInvitation => t!("err-join-refusal-unknown-invitation"),
+        JoinRefusal::BadSignature => t!("err-join-refusal-bad-signature"),
+        JoinRefusal::Expired => t!("err-join-refusal-expired"),
+        JoinRefusal::Cancelled => t!("err-join-refusal-cancelled"),
+        JoinRefusal::CancelledWhileWaiting => t!("err-join-refusal-cancelled-while-waiting"),
+        JoinRefusal::Used => t!("err-join-refusal-used"),
+        JoinRefusal::NotRecorded => t!("err-join-refusal-not-recorded"),
+        JoinRefusal::Malformed => t!("err-join-refusal-malformed"),
+        // A newer node's reason, in its own words.
+        JoinRefusal::Other(text) => text.clone(),
+        _ => r.to_string(),
+    }
+}
+
+/// A relay's refusal of one request.
+fn relay_refusal(r: &Refusal) -> String {
+    match r {
+        Refusal::UnknownNetwork => t!("err-relay-refused-unknown-network"),
+        Refusal::NotAdmin => t!("err-relay-refused-not-admin"),
+        Refusal::NotMember => t!("err-relay-refused-not-member"),
+        Refusal::Full {
+            used_entries,
+            used_bytes,
+            max_entries,
+            max_bytes,
+        } => t!(
+            "err-relay-refused-full",
+            used_entries = *used_entries,
+            max_entries = *max_entries,
+            used_bytes = *used_bytes,
+            max_bytes = *max_bytes
+        ),
+        Refusal::TooLarge { max } => t!("err-relay-refused-too-large", max = *max),
+        Refusal::Malformed => t!("err-relay-refused-malformed"),
+        Refusal::Unavailable => t!("err-relay-refused-unavailable"),
+        _ => r.to_string(),
+    }
 }

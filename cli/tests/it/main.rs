@@ -11,6 +11,7 @@ mod daemon;
 mod devices;
 mod identity;
 mod import;
+mod language;
 mod machine_output;
 mod network;
 mod network_snapshots;
