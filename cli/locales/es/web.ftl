@@ -138,6 +138,8 @@ web-lapses = caduca { $when }
 web-hold-confirm = Confirmar
 web-hold-decline = Rechazar
 
+web-our-holds-here = Nuestras reservas en esta oferta
+
 ## Bandeja de entrada
 
 web-inbox-title = Bandeja de entrada
