@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: every Rust test of the workspace, then the suites that need real
-# network namespaces (a NAT topology with a relay, as root; skipped with the reason when this
-# machine cannot make namespaces, e.g. without root). Exits non-zero if anything failed.
+# network namespaces (a NAT topology with a relay, as root) and a real browser (headless
+# Chromium, installed with apt-get when missing). A suite this machine cannot run (no root)
+# is skipped with the reason. Exits non-zero if anything failed.
 #
-#   bash tests/run-all.sh                 everything
-#   PUENTE_SKIP_NETNS=1 bash tests/run-all.sh   only the Rust tests
+#   bash tests/run-all.sh                          everything
+#   PUENTE_SKIP_NETNS=1 bash tests/run-all.sh      without the namespace and browser suites
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ echo "==> cargo test --workspace --locked"
 cargo test --workspace --locked
 
 if [ "${PUENTE_SKIP_NETNS:-}" = 1 ]; then
-    echo "==> network namespace suites skipped (PUENTE_SKIP_NETNS=1)"
+    echo "==> network namespace and browser suites skipped (PUENTE_SKIP_NETNS=1)"
     exit 0
 fi
 
@@ -21,7 +22,7 @@ cargo build --locked -p puente
 export PUENTE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/puente"
 
 passed=0 skipped=0 failed=()
-for suite in tests/netns/selftest.sh tests/netns/nat.sh; do
+for suite in tests/netns/selftest.sh tests/netns/nat.sh tests/browser.sh; do
     [ -f "$suite" ] || continue
     echo "==> $suite"
     status=0
@@ -33,8 +34,8 @@ for suite in tests/netns/selftest.sh tests/netns/nat.sh; do
     esac
 done
 if [ "${#failed[@]}" -gt 0 ]; then
-    printf 'namespace suites failed: %s\n' "${failed[*]}"
-    echo "netns: $passed passed, ${#failed[@]} failed, $skipped skipped"
+    printf 'suites failed: %s\n' "${failed[*]}"
+    echo "namespace and browser suites: $passed passed, ${#failed[@]} failed, $skipped skipped"
     exit 1
 fi
-echo "netns: $passed passed, 0 failed, $skipped skipped"
+echo "namespace and browser suites: $passed passed, 0 failed, $skipped skipped"

@@ -1025,3 +1025,92 @@ pub fn import(signed: &Signed, dry: Option<&DryRun<'_>>, error: Option<&str>) ->
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use puente_crdt::Unit;
+
+    use super::*;
+    use crate::i18n::{self, Lang};
+
+    /// Every term the page names by its vocabulary's spelling has words in both languages
+    /// (the ids are built at run time, so the source scan cannot see them).
+    #[test]
+    fn every_vocabulary_term_the_page_shows_has_words_in_both_languages() {
+        let mut ids: Vec<String> = Vec::new();
+        ids.extend(Kind::ALL.iter().map(|k| format!("kind-{}", k.as_str())));
+        ids.extend(
+            Accepts::ALL
+                .iter()
+                .map(|a| format!("accepts-{}", a.as_str())),
+        );
+        ids.extend(
+            Affirming::ALL
+                .iter()
+                .map(|a| format!("affirming-{}", a.as_str())),
+        );
+        ids.extend(
+            StatusHint::ALL
+                .iter()
+                .map(|s| format!("status-{}", s.as_str())),
+        );
+        ids.extend(Unit::ALL.iter().map(|u| format!("unit-{}", u.as_str())));
+        for status in [
+            "pending",
+            "confirmed",
+            "overbooked",
+            "declined",
+            "released",
+            "expired",
+            "invalid",
+        ] {
+            ids.push(format!("hold-{status}"));
+        }
+        for role in ["admin", "member"] {
+            ids.push(format!("role-{role}"));
+        }
+        for state in [
+            "open",
+            "waiting for confirmation",
+            "confirmed",
+            "used",
+            "expired",
+            "cancelled",
+        ] {
+            ids.push(format!("invitation-{}", state.replace(' ', "-")));
+        }
+        for action in ["create", "update", "unchanged", "rejected", "withdraw"] {
+            ids.push(format!("import-{action}"));
+        }
+        let mut missing = Vec::new();
+        for lang in Lang::ALL {
+            for id in &ids {
+                if i18n::text_in(lang, id, &[]) == *id {
+                    missing.push(format!("{}: {id}", lang.tag()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no words for: {}", missing.join(", "));
+    }
+
+    #[test]
+    fn times_read_as_people_say_them() {
+        let now = Time(1_796_000_000);
+        let at = |secs: i64| {
+            jiff::Timestamp::from_second(now.0 + secs)
+                .expect("a time")
+                .to_string()
+        };
+        i18n::scoped(Lang::En, || {
+            assert_eq!(human(&at(3 * 86_400 + 60), now), "in 3 d");
+            assert_eq!(human(&at(-5 * 3600), now), "5 h ago");
+            assert_eq!(human(&at(-20), now), "just now");
+            assert_eq!(human(&at(-90 * 60), now), "1 h ago");
+            assert_eq!(human("not a time", now), "");
+        });
+        i18n::scoped(Lang::Es, || {
+            assert_eq!(human(&at(3 * 86_400 + 60), now), "en 3 d");
+            assert_eq!(human(&at(-5 * 3600), now), "hace 5 h");
+        });
+    }
+}
