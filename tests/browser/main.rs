@@ -75,6 +75,8 @@ impl Driver {
                     "--disable-component-update",
                     "--disable-sync",
                     "--disable-default-apps",
+                    "--disable-crash-reporter",
+                    "--disable-breakpad",
                     "--lang=en-US",
                     "--window-size=1280,1000",
                     format!("--user-data-dir={}", profile.display()),
@@ -92,9 +94,14 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Stops chromedriver and every browser it started (even those a failed test left open:
+    /// their command lines name a profile under this driver's folder).
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = Command::new("pkill")
+            .args(["-f", &self.profiles.path().display().to_string()])
+            .status();
     }
 }
 
