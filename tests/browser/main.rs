@@ -425,6 +425,11 @@ async fn coordinators_work_the_network_from_the_page_in_two_languages() {
     );
     assert_ne!(told_es, told_en, "the CLI says it in Spanish");
     shot(&a, "es-publish-error").await;
+    a.goto(&format!("{}?go=1&kind=host-home", sac.page_url()))
+        .await
+        .expect("a search");
+    wait_for(&a, "host-web1", false).await;
+    shot(&a, "es-results").await;
     for (path, name) in [
         ("", "es-search"),
         ("inbox", "es-inbox"),
@@ -493,6 +498,31 @@ async fn the_page_works_with_the_keyboard_on_a_narrow_window() {
             .await
             .expect("checked");
         assert_eq!(unlabelled, json!([]), "/{path} has fields without a label");
+        // Readable contrast: every piece of text against the background it is drawn on, by
+        // WCAG 2's formula, at least 4.5:1.
+        let low = c
+            .execute(
+                "const lum = c => { const [r, g, b] = c.match(/[0-9.]+/g).slice(0, 3).map(Number).map(v => {
+                     v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                   return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+                 const bg = e => { for (; e; e = e.parentElement) {
+                     const b = getComputedStyle(e).backgroundColor;
+                     if (!/rgba\\(.*, 0\\)$/.test(b) && b !== 'transparent') return b; }
+                   return 'rgb(255, 255, 255)'; };
+                 const out = [];
+                 for (const e of document.querySelectorAll('body *')) {
+                   const own = Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+                   if (!own || !e.offsetParent) continue;
+                   const a = lum(getComputedStyle(e).color), b = lum(bg(e));
+                   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+                   if (ratio < 4.5) out.push(e.tagName + ' ' + e.textContent.trim().slice(0, 30) + ' ' + ratio.toFixed(2));
+                 }
+                 return out;",
+                vec![],
+            )
+            .await
+            .expect("measured");
+        assert_eq!(low, json!([]), "/{path} has text below 4.5:1");
     }
     shot(&c, "en-narrow-publish").await;
 
