@@ -3,6 +3,7 @@
 ## Times, as people say them
 
 web-just-now = just now
+web-now = now
 web-ago = { $count } { $unit } ago
 web-in = in { $count } { $unit }
 web-days = { $count ->
@@ -90,7 +91,6 @@ web-col-soonest = Soonest
 web-col-freshness = Still available?
 web-col-intake = How to reach them
 web-col-expires = Expires
-web-quantity = { $count } × { $unit }
 web-confirmed-when = confirmed { $when }
 web-withdrawn = withdrawn
 web-expired = expired
@@ -191,7 +191,8 @@ web-back-to-partners = Back to partners
 ## Import
 
 web-import-title = Import a spreadsheet
-web-import-how = Upload a CSV file in puente's import format (export one from "Our offers" with `puente export` to start from). You see what each row would do before anything is written.
+web-import-how = Upload a CSV file in puente's import format. To start from your current offers, download them below, edit the file in a spreadsheet and upload it again. You see what each row would do before anything is written.
+web-download-offers = Download our offers as a spreadsheet (CSV)
 web-upload-title = Choose a file
 web-field-file = CSV file
 web-withdraw-missing = Also withdraw our offers that the file does not list
@@ -260,7 +261,7 @@ kind-funds-emergency-cash = Emergency cash
 kind-commissary = Commissary funds
 kind-other = Other
 
-## Vocabulary: who is accepted, affirmation, status, units
+## Vocabulary: who is accepted, affirmation, status, quantities
 
 accepts-adult-women = Adult women
 accepts-adult-men = Adult men
@@ -276,9 +277,24 @@ status-capacity = Has capacity
 status-no-capacity = No capacity
 status-waitlist = Waitlist
 status-assessment-required = Assessment required
-unit-bed = bed
-unit-room = room
-unit-slot = slot
-unit-shift = shift
-unit-seat = seat
-unit-usd = USD
+qty-bed = { $count ->
+    [one] { $count } bed
+   *[other] { $count } beds
+}
+qty-room = { $count ->
+    [one] { $count } room
+   *[other] { $count } rooms
+}
+qty-slot = { $count ->
+    [one] { $count } slot
+   *[other] { $count } slots
+}
+qty-shift = { $count ->
+    [one] { $count } shift
+   *[other] { $count } shifts
+}
+qty-seat = { $count ->
+    [one] { $count } seat
+   *[other] { $count } seats
+}
+qty-usd = { $count } USD

@@ -3,6 +3,7 @@
 ## Tiempos, como se dicen
 
 web-just-now = ahora mismo
+web-now = ahora
 web-ago = hace { $count } { $unit }
 web-in = en { $count } { $unit }
 web-days = { $count ->
@@ -90,7 +91,6 @@ web-col-soonest = Lo antes posible
 web-col-freshness = ¿Sigue disponible?
 web-col-intake = Cómo contactarles
 web-col-expires = Vence
-web-quantity = { $count } × { $unit }
 web-confirmed-when = confirmada { $when }
 web-withdrawn = retirada
 web-expired = vencida
@@ -191,7 +191,8 @@ web-back-to-partners = Volver a las organizaciones aliadas
 ## Importar
 
 web-import-title = Importar una hoja de cálculo
-web-import-how = Suba un archivo CSV en el formato de importación de puente (puede partir de uno exportado con `puente export`). Verá lo que haría cada fila antes de que se escriba nada.
+web-import-how = Suba un archivo CSV en el formato de importación de puente. Para partir de sus ofertas actuales, descárguelas aquí abajo, edite el archivo en una hoja de cálculo y vuelva a subirlo. Verá lo que haría cada fila antes de que se escriba nada.
+web-download-offers = Descargar nuestras ofertas como hoja de cálculo (CSV)
 web-upload-title = Elegir un archivo
 web-field-file = Archivo CSV
 web-withdraw-missing = Retirar también nuestras ofertas que el archivo no incluye
@@ -260,7 +261,7 @@ kind-funds-emergency-cash = Dinero de emergencia
 kind-commissary = Fondos para comisaría
 kind-other = Otro
 
-## Vocabulario: a quién acepta, afirmación, estado, unidades
+## Vocabulario: a quién acepta, afirmación, estado, cantidades
 
 accepts-adult-women = Mujeres adultas
 accepts-adult-men = Hombres adultos
@@ -276,9 +277,24 @@ status-capacity = Tiene cupo
 status-no-capacity = Sin cupo
 status-waitlist = Lista de espera
 status-assessment-required = Requiere evaluación
-unit-bed = cama
-unit-room = cuarto
-unit-slot = turno
-unit-shift = turno
-unit-seat = asiento
-unit-usd = USD
+qty-bed = { $count ->
+    [one] { $count } cama
+   *[other] { $count } camas
+}
+qty-room = { $count ->
+    [one] { $count } cuarto
+   *[other] { $count } cuartos
+}
+qty-slot = { $count ->
+    [one] { $count } cupo
+   *[other] { $count } cupos
+}
+qty-shift = { $count ->
+    [one] { $count } turno
+   *[other] { $count } turnos
+}
+qty-seat = { $count ->
+    [one] { $count } asiento
+   *[other] { $count } asientos
+}
+qty-usd = { $count } USD

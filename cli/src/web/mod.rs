@@ -182,6 +182,7 @@ fn router(web: Web) -> Router {
         .route("/", get(pages::search))
         .route("/offers", get(pages::own_offers).post(pages::publish))
         .route("/offers/new", get(pages::new_offer))
+        .route("/offers.csv", get(pages::export_csv))
         .route("/offers/{id}", get(pages::offer))
         .route("/offers/{id}/edit", post(pages::edit_offer))
         .route("/offers/{id}/confirm", post(pages::confirm_offer))

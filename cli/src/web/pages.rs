@@ -789,6 +789,36 @@ pub async fn revoke(
 
 // ----- import -----
 
+/// Our offers as a spreadsheet, in the import format (`puente export --format csv`): edit it,
+/// then import it again.
+pub async fn export_csv(State(web): State<Web>, v: Visitor) -> Response {
+    let signed = signed_in!(v);
+    let served = web
+        .run(v.lang, args(&["--format", "csv", "export"]), None)
+        .await;
+    if let Some(error) = served.error {
+        web.flash(
+            signed,
+            Flash {
+                error: true,
+                text: error,
+            },
+        );
+        return see_other("/import");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"puente-offers.csv\"",
+            ),
+        ],
+        served.stdout(),
+    )
+        .into_response()
+}
+
 pub async fn import_form(State(web): State<Web>, v: Visitor) -> Response {
     let signed = signed_in!(v);
     let body = i18n::scoped(v.lang, || views::import(signed, None, None));

@@ -361,8 +361,17 @@ fn freshness(o: &Value, now: Time) -> String {
     )
 }
 
+/// "2 rooms", "1 cama": a count in its unit, with the plural of each language.
 fn quantity(n: u64, unit: &str) -> String {
-    t!("web-quantity", count = n, unit = vocab_name("unit", unit))
+    crate::i18n::text(&format!("qty-{unit}"), &[("count", n.into())])
+}
+
+/// When an offer can be used soonest: "now" once that time has come.
+fn soonest(t: &str, now: Time) -> String {
+    match t.parse::<jiff::Timestamp>() {
+        Ok(ts) if ts.as_second() <= now.0 => t!("web-now"),
+        _ => human(t, now),
+    }
 }
 
 fn hits_table(hits: &Value, now: Time) -> Markup {
@@ -397,7 +406,7 @@ fn hits_table(hits: &Value, now: Time) -> Markup {
                                 td { (list(o, "counties")) @if !s(o, "zone").is_empty() { " · " (s(o, "zone")) } }
                                 td { (list(o, "languages")) }
                                 td { (quantity(o["available"].as_u64().unwrap_or(0), s(o, "unit"))) }
-                                td { @if o["soonest"].is_string() { (human(s(o, "soonest"), now)) } @else { "-" } }
+                                td { @if o["soonest"].is_string() { (soonest(s(o, "soonest"), now)) } @else { "-" } }
                                 td { (freshness(o, now)) }
                                 td { (s(o, "intake")) }
                             }
@@ -1012,6 +1021,7 @@ pub fn import(signed: &Signed, dry: Option<&DryRun<'_>>, error: Option<&str>) ->
                 }
             }
         }
+        p { a href="/offers.csv" download { (t!("web-download-offers")) } }
         h2 { (t!("web-upload-title")) }
         form method="post" action="/import" enctype="multipart/form-data" {
             (csrf(signed))
@@ -1054,7 +1064,7 @@ mod tests {
                 .iter()
                 .map(|s| format!("status-{}", s.as_str())),
         );
-        ids.extend(Unit::ALL.iter().map(|u| format!("unit-{}", u.as_str())));
+        ids.extend(Unit::ALL.iter().map(|u| format!("qty-{}", u.as_str())));
         for status in [
             "pending",
             "confirmed",

@@ -418,3 +418,131 @@ fn the_page_can_be_turned_off_and_open_says_so() {
     let err = n.fails(&["open", "--no-browser"]);
     assert!(err.contains("puente run"), "{err}");
 }
+
+/// A multipart form as a browser sends it: the token, then a file.
+fn multipart(csrf: &str, name: &str, file: &str, withdraw: bool) -> (String, String) {
+    let boundary = "----puentetestboundary7MA4YWxk";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
+    if withdraw {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"withdraw_missing\"\r\n\r\n1\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn post_typed(port: u16, path: &str, headers: &str, kind: &str, body: &str) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the page accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\n{headers}Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        headers: head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect(),
+        body: rest.to_string(),
+    }
+}
+
+#[test]
+fn a_spreadsheet_goes_out_and_back_in_through_the_page_with_a_dry_run_first() {
+    let n = Node::founder("Sacramento Accompaniment Network");
+    n.ok(&[
+        "import",
+        crate::support::example("sac-accompaniment.csv")
+            .to_str()
+            .expect("utf-8"),
+    ]);
+    let (_d, port) = page(&n);
+    let (cookie, csrf) = sign_in(&n, port);
+    let before = n.offers();
+
+    // Download: the import format, as an attachment.
+    let csv = get(port, "/offers.csv", &format!("Cookie: {cookie}\r\n"));
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment")),
+        "{:?}",
+        csv.headers
+    );
+    let header = csv.body.lines().next().expect("a header row").to_string();
+    assert!(header.contains("handle"), "{header}");
+    let first = csv.body.lines().nth(1).expect("an offer").to_string();
+    let handle = before[0]["handle"].as_str().expect("a handle").to_string();
+    // The spreadsheet, edited: one offer's label changes.
+    let row = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with(&format!("{handle},")))
+        .unwrap_or(&first)
+        .to_string();
+    let old_label = before
+        .iter()
+        .find(|o| o["handle"] == handle.as_str())
+        .and_then(|o| o["label"].as_str())
+        .unwrap_or("")
+        .to_string();
+    assert!(!old_label.is_empty() && row.contains(&old_label), "{row}");
+    let edited = csv
+        .body
+        .replacen(&row, &row.replace(&old_label, "two quiet rooms"), 1);
+
+    // Upload: the dry run, row by row, writes nothing.
+    let own = format!(
+        "Host: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nOrigin: http://127.0.0.1:{port}\r\n"
+    );
+    let (kind, body) = multipart(&csrf, "offers.csv", &edited, false);
+    let dry = post_typed(port, "/import", &own, &kind, &body);
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert!(
+        dry.body.contains("What importing offers.csv would do"),
+        "{}",
+        dry.body
+    );
+    assert!(dry.body.contains("1 changed"), "{}", dry.body);
+    assert!(dry.body.contains("<td>update</td>"), "{}", dry.body);
+    assert_eq!(n.offers(), before, "a dry run writes nothing");
+    // Without its token, the upload is refused.
+    let (kind, forged) = multipart("0", "offers.csv", &edited, false);
+    assert_eq!(
+        post_typed(port, "/import", &own, &kind, &forged).status,
+        403
+    );
+
+    // Import: the file kept in memory since the dry run is written.
+    let done = post_raw(port, "/import/apply", &own, &format!("csrf={csrf}"));
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = n.offers();
+    let changed = after
+        .iter()
+        .find(|o| o["handle"] == handle.as_str())
+        .expect("still there");
+    assert_eq!(changed["label"], "two quiet rooms");
+    assert_eq!(after.len(), before.len());
+    // Once imported, the file is gone: a second import has nothing to write.
+    let again = post_raw(port, "/import/apply", &own, &format!("csrf={csrf}"));
+    assert_eq!(again.header("location"), Some("/import"));
+}
