@@ -1230,6 +1230,14 @@ impl Replica {
         Ok(())
     }
 
+    /// Seals this store's data key under `passphrase` instead of the current one (see
+    /// [`Store::change_passphrase`]): nothing else is rewritten, and from now on only the new
+    /// passphrase opens the store.
+    pub fn change_passphrase(&mut self, passphrase: &[u8]) -> Result<(), ReplicaError> {
+        self.store.change_passphrase(passphrase)?;
+        Ok(())
+    }
+
     /// Closes the replica, writing a snapshot first if enough has been appended since the
     /// last one or the stored one has no view, and the own partition snapshot if it is due and
     /// the partition was written to.

@@ -532,6 +532,61 @@ impl Store {
         self.params
     }
 
+    /// Seals the data key under `passphrase` instead of the current one: a new header (fresh
+    /// salt, the same Argon2id parameters) replaces the old one atomically; the data, sealed
+    /// under the data key, is not rewritten. From then on only `passphrase` opens the store;
+    /// a copy of the old header (a backup) still opens with the old one.
+    ///
+    /// Crash safety: the new header is written to a temporary file, synced, locked, then
+    /// renamed over the old one and the directory synced; a crash before the rename leaves the
+    /// old passphrase in force, after it the new one. The lock moves with the header: the new
+    /// file is locked before it takes the header's name, so no other process can open the
+    /// store in between.
+    pub fn change_passphrase(&mut self, passphrase: &[u8]) -> Result<(), StoreError> {
+        let mut salt = [0; SALT_LEN];
+        fill_random(&mut salt);
+        let kek = seal::derive_key(passphrase, &salt, self.params).map_err(kdf_error)?;
+        let header = Header::wrap(self.params, salt, &kek, &self.data_key);
+        drop(kek);
+        let header_path = self.dir.join(HEADER_FILE);
+        let tmp = self.dir.join(HEADER_TMP_FILE);
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&tmp, e)),
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode_0600()
+            .open(&tmp)
+            .map_err(|e| io_error(&tmp, e))?;
+        let written = (|| {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::Locked {
+                        dir: self.dir.clone(),
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io_error(&tmp, e)),
+            }
+            file.write_all(&header.to_bytes())
+                .map_err(|e| io_error(&tmp, e))?;
+            file.sync_all().map_err(|e| io_error(&tmp, e))?;
+            fs::rename(&tmp, &header_path).map_err(|e| io_error(&header_path, e))
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // The new header holds the lock from here; the old file's lock goes with its handle.
+        self._lock = file;
+        sync_dir(&self.dir)?;
+        Ok(())
+    }
+
     /// Applies `batch` in one redb write transaction with immediate durability (fsync, two-phase
     /// commit) and returns the log indices assigned to its log entries, in order. When this
     /// returns `Ok` the writes survive a crash; when it returns `Err` none of them happened.
@@ -990,6 +1045,57 @@ mod tests {
             Store::open(&dir.join("elsewhere"), PASS),
             Err(StoreError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn a_new_passphrase_opens_the_same_data_and_the_old_one_no_longer_does() {
+        let (_tmp, dir, store) = new_store();
+        store.put_record("node", b"identity").expect("writes");
+        let mut batch = WriteBatch::new();
+        batch.append_log(b"envelope 0");
+        store.commit(batch).expect("commits");
+        // The sealed bytes as they are on disk: the change must leave them as they are.
+        let raw = |store: &Store| -> Vec<u8> {
+            let txn = store.db.begin_read().expect("reads");
+            let table = txn.open_table(RECORDS).expect("opens");
+            let value = table.get("node").expect("reads").expect("present");
+            value.value().to_vec()
+        };
+        let sealed_before = raw(&store);
+        let old_header = fs::read(dir.join(HEADER_FILE)).expect("reads");
+        let mut store = store;
+        store
+            .change_passphrase(b"a different passphrase")
+            .expect("changes");
+        // Still this process's store: another open is refused while it is held.
+        assert!(matches!(
+            Store::open(&dir, b"a different passphrase"),
+            Err(StoreError::Locked { .. })
+        ));
+        assert_eq!(
+            store.get_record("node").expect("reads").as_deref().map(Vec::as_slice),
+            Some(&b"identity"[..])
+        );
+        assert_eq!(raw(&store), sealed_before, "the sealed value is the same bytes");
+        drop(store);
+
+        // The data was not rewritten; the header was, with a fresh salt.
+        let new_header = fs::read(dir.join(HEADER_FILE)).expect("reads");
+        assert_ne!(new_header, old_header);
+        assert!(!dir.join(HEADER_TMP_FILE).exists());
+        assert_eq!(mode(&dir.join(HEADER_FILE)), 0o600);
+
+        assert!(matches!(
+            Store::open(&dir, PASS),
+            Err(StoreError::WrongPassphrase)
+        ));
+        let store = Store::open(&dir, b"a different passphrase").expect("opens");
+        assert_eq!(store.read_log_entry(0).expect("reads"), Some(b"envelope 0".to_vec()));
+        drop(store);
+
+        // A copy of the old header (a backup made before) still opens with the old passphrase.
+        fs::write(dir.join(HEADER_FILE), &old_header).expect("restores");
+        assert!(Store::open(&dir, PASS).is_ok());
     }
 
     #[test]
