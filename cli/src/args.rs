@@ -311,6 +311,10 @@ With --output, writes puente.1 and one page per command (puente-offer.1, puente-
 ...) into DIR, creating it if needed. The pages are generated from the same definitions as
 --help. Needs no data directory or passphrase.")]
     Man(ManArgs),
+
+    /// The store's passphrase
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
 }
 
 #[derive(Debug, Args)]
@@ -437,6 +441,29 @@ pub struct RunArgs {
     /// Do not serve the web page
     #[arg(long)]
     pub no_web: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PassphraseCommand {
+    /// Seal the store under a new passphrase (the node must be stopped); the old one stops
+    /// opening it
+    #[command(after_help = "\
+Examples:
+  puente passphrase change
+  puente passphrase change --passphrase-file old.txt --new-passphrase-file new.txt
+
+The current passphrase opens the store as usual (PUENTE_PASSPHRASE, --passphrase-file or a
+prompt); the new one is asked twice on the terminal, or read from --new-passphrase-file (a
+file only you can read). Only the key that unlocks the store changes, so it takes a moment
+whatever the size of the store. A backup made before keeps opening with the old passphrase.")]
+    Change(PassphraseChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PassphraseChangeArgs {
+    /// Read the new passphrase from the first line of FILE (mode 600) instead of asking
+    #[arg(long, value_name = "FILE")]
+    pub new_passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

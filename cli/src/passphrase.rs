@@ -50,6 +50,21 @@ pub fn obtain(file: Option<&Path>, dir: &Path, purpose: Purpose) -> Result<Zeroi
     Ok(pass)
 }
 
+/// Reads a new passphrase for the store in `dir`: from `file` when given, else asked twice on
+/// the terminal; at least [`MIN_CHARS`] characters. `PUENTE_PASSPHRASE` is never read here: it
+/// holds the current one.
+pub fn obtain_new(file: Option<&Path>, dir: &Path) -> Result<Zeroizing<String>> {
+    let pass = match file {
+        Some(file) => read_file(file)?,
+        None if std::io::stdin().is_terminal() => prompt(dir, Purpose::Create)?,
+        None => bail!(t!("admin-new-passphrase-missing")),
+    };
+    if pass.chars().count() < MIN_CHARS {
+        bail!(t!("err-passphrase-too-short", min = MIN_CHARS));
+    }
+    Ok(pass)
+}
+
 fn read_file(file: &Path) -> Result<Zeroizing<String>> {
     let shown = file.display().to_string();
     let unreadable = |e: std::io::Error| {

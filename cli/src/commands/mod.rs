@@ -16,6 +16,7 @@ pub mod inbox;
 mod network;
 pub mod offer;
 mod open;
+mod passphrase;
 mod query;
 mod relay;
 mod revoke;
@@ -27,7 +28,7 @@ use anyhow::{Result, bail};
 
 use crate::args::{
     AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HoldCommand, InviteCommand,
-    NetworkCommand, OfferCommand, PeerCommand, RelayArgs, RelayCommand,
+    NetworkCommand, OfferCommand, PassphraseCommand, PeerCommand, RelayArgs, RelayCommand,
 };
 use crate::context::Ctx;
 use crate::control;
@@ -60,6 +61,14 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Open(a) => return open::open(&ctx, a),
+        Command::Passphrase(_) => {
+            if control::client::connect(&ctx.dir).is_some() {
+                bail!(t!(
+                    "admin-passphrase-node-running",
+                    dir = ctx.dir.display().to_string()
+                ));
+            }
+        }
         Command::Run(_) => {
             if control::client::connect(&ctx.dir).is_some() {
                 bail!(
@@ -135,6 +144,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         },
         Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
         // Answered by the control socket itself, which knows the page (see control::server).
+        Command::Passphrase(PassphraseCommand::Change(a)) => passphrase::change(ctx, a),
         Command::Open(_) => bail!(t!(
             "web-open-needs-node",
             dir = ctx.dir.display().to_string()

@@ -128,6 +128,11 @@ pub const RESOURCES: &[(&str, &str, &str)] = &[
         include_str!("../../locales/en/web.ftl"),
         include_str!("../../locales/es/web.ftl"),
     ),
+    (
+        "admin",
+        include_str!("../../locales/en/admin.ftl"),
+        include_str!("../../locales/es/admin.ftl"),
+    ),
 ];
 
 /// One language's messages, ready to format.

@@ -4,6 +4,7 @@
 //! data directory across its commands, because Argon2id makes every command cost a noticeable
 //! fraction of a second.
 
+mod admin;
 mod bad_input;
 mod canary;
 mod coordinator;

@@ -1073,10 +1073,18 @@ mod tests {
             Err(StoreError::Locked { .. })
         ));
         assert_eq!(
-            store.get_record("node").expect("reads").as_deref().map(Vec::as_slice),
+            store
+                .get_record("node")
+                .expect("reads")
+                .as_deref()
+                .map(Vec::as_slice),
             Some(&b"identity"[..])
         );
-        assert_eq!(raw(&store), sealed_before, "the sealed value is the same bytes");
+        assert_eq!(
+            raw(&store),
+            sealed_before,
+            "the sealed value is the same bytes"
+        );
         drop(store);
 
         // The data was not rewritten; the header was, with a fresh salt.
@@ -1090,7 +1098,10 @@ mod tests {
             Err(StoreError::WrongPassphrase)
         ));
         let store = Store::open(&dir, b"a different passphrase").expect("opens");
-        assert_eq!(store.read_log_entry(0).expect("reads"), Some(b"envelope 0".to_vec()));
+        assert_eq!(
+            store.read_log_entry(0).expect("reads"),
+            Some(b"envelope 0".to_vec())
+        );
         drop(store);
 
         // A copy of the old header (a backup made before) still opens with the old passphrase.

@@ -1,0 +1,78 @@
+//! Running puente for years (issue 13), with the real binary: changing the passphrase.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::daemon::Daemon;
+use crate::support::{Node, PASS};
+
+const NEW: &str = "a new sentence nobody else knows";
+
+fn secret_file(n: &Node, name: &str, text: &str) -> String {
+    let path = n.scratch().join(name);
+    std::fs::write(&path, format!("{text}\n")).expect("written");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    path.display().to_string()
+}
+
+#[test]
+fn a_changed_passphrase_opens_the_store_and_the_old_one_no_longer_does() {
+    let mut n = Node::init("River Refuge");
+    n.add(&[
+        "--kind",
+        "shelter-bed",
+        "--handle",
+        "beds-a",
+        "--county",
+        "06067",
+        "--window",
+        "2026-11-24..2026-12-20=3",
+    ]);
+    let before = n.offers();
+    let file = secret_file(&n, "new-pass", NEW);
+    let out = n.ok(&["passphrase", "change", "--new-passphrase-file", &file]);
+    assert!(out.is_empty() || !out.contains(NEW), "never printed");
+
+    // The old passphrase is refused, and says so in one line.
+    let err = n.fails(&["whoami"]);
+    assert!(err.contains("passphrase"), "{err}");
+    // The new one opens everything as it was.
+    n.pass = Some(NEW.to_string());
+    assert_eq!(n.offers(), before);
+    for f in crate::support::files_under(&n.data).into_values() {
+        assert!(
+            !String::from_utf8_lossy(&f).contains(NEW),
+            "the passphrase is never stored"
+        );
+    }
+}
+
+#[test]
+fn a_passphrase_change_is_refused_while_the_node_runs_or_without_a_good_new_one() {
+    let n = Node::init("River Refuge");
+    let short = secret_file(&n, "short", "abc");
+    let err = n.fails(&["passphrase", "change", "--new-passphrase-file", &short]);
+    assert!(err.contains("8"), "{err}");
+    let loose = n.scratch().join("loose");
+    std::fs::write(&loose, NEW).expect("written");
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let err = n.fails(&[
+        "passphrase",
+        "change",
+        "--new-passphrase-file",
+        loose.to_str().expect("utf-8"),
+    ]);
+    assert!(err.contains("chmod") || err.contains("others"), "{err}");
+    // Without a terminal and without a file: no prompt that would hang.
+    let err = n.fails(&["passphrase", "change"]);
+    assert!(err.contains("--new-passphrase-file"), "{err}");
+    // Nothing changed: the old passphrase still opens it.
+    n.ok(&["whoami"]);
+
+    let good = secret_file(&n, "good", NEW);
+    let _d = Daemon::start(&n, "node");
+    let err = n.fails(&["passphrase", "change", "--new-passphrase-file", &good]);
+    assert!(err.contains("stop it"), "{err}");
+    drop(_d);
+    n.ok(&["whoami"]);
+    let _ = PASS;
+}
