@@ -54,6 +54,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub passphrase_file: Option<PathBuf>,
 
+    /// Configuration file [default: $PUENTE_CONFIG, else ~/.config/puente/config.toml]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub config: Option<PathBuf>,
+
     /// Output format [default: table; for export: json]
     #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
     pub format: Option<Format>,
@@ -315,6 +319,32 @@ With --output, writes puente.1 and one page per command (puente-offer.1, puente-
     /// The store's passphrase
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
+
+    /// The configuration file: where it is, and the settings in effect
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  puente config path
+  puente config show
+
+The file is TOML; every key is optional, and flags and environment variables win over it:
+
+  data_dir = \"/home/ana/puente-data\"
+  passphrase_file = \"/home/ana/.config/puente/passphrase\"   # chmod 600
+  log = \"info\"                       # error, warn, info, debug, or a RUST_LOG filter
+  [node]
+  listen = [\"/ip4/0.0.0.0/tcp/4737\", \"/ip4/0.0.0.0/udp/4737/quic-v1\"]
+  mdns = false
+  [web]
+  enabled = true
+  port = 4780
+  [relay]                              # the relay service, `puente relay`
+  dir = \"/srv/puente-relay\"
+  listen = [\"/ip4/0.0.0.0/tcp/4738\"]
+  announce = [\"/ip4/203.0.113.7/tcp/4738\"]"
+    )]
+    Config(ConfigCommand),
 }
 
 #[derive(Debug, Args)]
@@ -441,6 +471,14 @@ pub struct RunArgs {
     /// Do not serve the web page
     #[arg(long)]
     pub no_web: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the configuration file is read from
+    Path,
+    /// Print the settings in effect (the file's, with puente's defaults filled in), as TOML
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

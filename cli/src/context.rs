@@ -341,7 +341,7 @@ pub fn now() -> Result<Time> {
 
 /// The data directory: `--data-dir`/`PUENTE_DATA_DIR`, else `$XDG_DATA_HOME/puente`, else
 /// `$HOME/.local/share/puente`.
-fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
+pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = flag {
         return Ok(d.to_path_buf());
     }

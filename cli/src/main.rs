@@ -10,6 +10,7 @@
 mod i18n;
 mod args;
 mod commands;
+mod config;
 mod context;
 mod control;
 mod messages;
@@ -71,9 +72,19 @@ fn main() -> ExitCode {
             _ => e.exit(),
         },
     };
-    init_logging(output::Verbosity::of(cli.quiet, cli.verbose));
+    let config = match config::Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}", messages::one_line(&e));
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    init_logging(
+        output::Verbosity::of(cli.quiet, cli.verbose),
+        config.log.as_deref(),
+    );
 
-    let result = std::panic::catch_unwind(|| commands::run(cli));
+    let result = std::panic::catch_unwind(|| commands::run(cli, config));
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
@@ -98,9 +109,15 @@ fn main() -> ExitCode {
 /// disconnected or refused by the start of their key, revocations applied; never labels,
 /// handles, addresses or payloads; at DEBUG with `--verbose`, WARN with `--quiet`), everything
 /// else at WARN, unless `RUST_LOG` says otherwise.
-fn init_logging(verbosity: output::Verbosity) {
+/// The configuration file's `log` applies when neither `--quiet`, `--verbose` nor `RUST_LOG`
+/// says otherwise.
+fn init_logging(verbosity: output::Verbosity, configured: Option<&str>) {
+    let fallback = match (verbosity, configured) {
+        (output::Verbosity::Normal, Some(level)) => output::log_filter_for(level),
+        _ => verbosity.log_filter().to_string(),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(verbosity.log_filter()));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(fallback));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -197,6 +197,18 @@ impl Verbosity {
     }
 }
 
+/// The log filter for the configuration file's `log`: a level for puente's own logs (`error`,
+/// `warn`, `info`, `debug`), or else a filter in `RUST_LOG`'s syntax, taken as it is.
+pub fn log_filter_for(level: &str) -> String {
+    match level.trim() {
+        "error" => "error".to_string(),
+        "warn" => Verbosity::Quiet.log_filter().to_string(),
+        "info" => Verbosity::Normal.log_filter().to_string(),
+        "debug" => Verbosity::Verbose.log_filter().to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Writes `text`, written for people (a confirmation, a hint), to standard output unless
 /// `verbosity` is quiet: for the few commands that run without a [`crate::context::Ctx`].
 pub fn say(verbosity: Verbosity, text: &str) -> Result<()> {

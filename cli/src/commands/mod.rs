@@ -21,6 +21,7 @@ mod query;
 mod relay;
 mod revoke;
 mod run;
+mod settings;
 mod shell;
 mod transfer;
 
@@ -30,20 +31,40 @@ use crate::args::{
     AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HoldCommand, InviteCommand,
     NetworkCommand, OfferCommand, PassphraseCommand, PeerCommand, RelayArgs, RelayCommand,
 };
+use crate::config::Config;
 use crate::context::Ctx;
 use crate::control;
 use crate::output::Verbosity;
 
 /// Runs the command the flags name: through the node running on the data directory if one
 /// answers on its control socket (no passphrase is asked), else directly.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(mut cli: Cli, config: Config) -> Result<()> {
     let verbosity = Verbosity::of(cli.quiet, cli.verbose);
+    // The configuration file fills in what neither a flag nor the environment gave.
+    if cli.data_dir.is_none() {
+        cli.data_dir = config.data_dir.clone();
+    }
+    if cli.passphrase_file.is_none() && std::env::var_os("PUENTE_PASSPHRASE").is_none() {
+        cli.passphrase_file = config.passphrase_file.clone();
+    }
     match cli.command {
         // The relay service keeps its own directory and never touches a node's store.
         Command::Relay(RelayArgs {
             command: None,
-            serve,
-        }) => return relay::serve(serve, verbosity),
+            mut serve,
+        }) => {
+            if serve.relay_dir.is_none() {
+                serve.relay_dir = config.relay.dir.clone();
+            }
+            if serve.listen.is_empty() {
+                serve.listen = config.relay.listen.clone();
+            }
+            if serve.announce.is_empty() {
+                serve.announce = config.relay.announce.clone();
+            }
+            return relay::serve(serve, verbosity);
+        }
+        Command::Config(ref c) => return settings::show(&cli, &config, c),
         // Generated from the flags' definitions: no data directory, no passphrase.
         Command::Completions(a) => return shell::completions(a),
         Command::Man(a) => return shell::man(a, verbosity),
@@ -84,7 +105,19 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     }
     match cli.command {
-        Command::Run(a) => run::run(&ctx, a),
+        Command::Run(mut a) => {
+            if a.listen.is_empty() {
+                a.listen = config.node.listen.clone();
+            }
+            a.mdns |= config.node.mdns.unwrap_or(false);
+            if config.web.enabled == Some(false) && a.web_port.is_none() {
+                a.no_web = true;
+            }
+            if a.web_port.is_none() && !a.no_web {
+                a.web_port = config.web.port;
+            }
+            run::run(&ctx, a)
+        }
         command => dispatch(&ctx, command),
     }
 }
@@ -149,6 +182,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             "web-open-needs-node",
             dir = ctx.dir.display().to_string()
         )),
+        Command::Config(_) => bail!(t!("admin-config-not-through-node")),
         Command::Completions(_) | Command::Man(_) => {
             bail!("`puente completions` and `puente man` run on their own, not through a node")
         }

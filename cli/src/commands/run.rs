@@ -37,7 +37,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// The addresses listened on without `--listen`: every interface, TCP and QUIC.
-fn default_listen() -> Vec<String> {
+pub fn default_listen() -> Vec<String> {
     vec![
         format!("/ip4/0.0.0.0/tcp/{DEFAULT_PORT}"),
         format!("/ip4/0.0.0.0/udp/{DEFAULT_PORT}/quic-v1"),

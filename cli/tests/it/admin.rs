@@ -76,3 +76,87 @@ fn a_passphrase_change_is_refused_while_the_node_runs_or_without_a_good_new_one(
     n.ok(&["whoami"]);
     let _ = PASS;
 }
+
+#[test]
+fn the_configuration_file_gives_what_flags_would_and_flags_win() {
+    let n = Node::init("River Refuge");
+    // The default place, under XDG_CONFIG_HOME (the test's folder): absent, so defaults.
+    let default = n.ok(&["config", "path"]);
+    assert!(default.trim().ends_with("puente/config.toml"), "{default}");
+    let shown = n.ok(&["config", "show"]);
+    assert!(shown.contains("port = 4780"), "{shown}");
+
+    // A file names the data directory and the passphrase file: commands need nothing else.
+    let pass = secret_file(&n, "pass", PASS);
+    let file = n.scratch().join("puente.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "data_dir = {:?}\npassphrase_file = {pass:?}\nlog = \"warn\"\n\n[web]\nenabled = false\n",
+            n.data.display().to_string()
+        ),
+    )
+    .expect("written");
+    let whoami = n
+        .cmd(&["whoami", "--format", "json"])
+        .env_remove("PUENTE_DATA_DIR")
+        .env_remove("PUENTE_PASSPHRASE")
+        .env("PUENTE_CONFIG", &file)
+        .output()
+        .expect("runs");
+    assert!(
+        whoami.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whoami.stderr)
+    );
+    assert!(String::from_utf8_lossy(&whoami.stdout).contains("River Refuge"));
+    let shown = n.ok(&["config", "show", "--config", file.to_str().expect("utf-8")]);
+    assert!(
+        shown.contains("enabled = false") && shown.contains("log = \"warn\""),
+        "{shown}"
+    );
+
+    // `puente run` takes the page setting from it; a flag wins over it.
+    let off = Daemon::start_with(
+        &n,
+        "off",
+        &["--config", file.to_str().expect("utf-8")],
+        "Ctrl-C",
+    );
+    assert!(!off.stdout().contains("Web page"), "{}", off.stdout());
+    drop(off);
+    let on = Daemon::start_with(
+        &n,
+        "on",
+        &["--config", file.to_str().expect("utf-8"), "--web-port", "0"],
+        "Web page",
+    );
+    drop(on);
+}
+
+#[test]
+fn a_wrong_configuration_file_stops_every_command_with_one_line() {
+    let n = Node::init("River Refuge");
+    let file = n.scratch().join("puente.toml");
+    std::fs::write(&file, "log = \"info\"\n[web]\nprot = 4780\n").expect("written");
+    let out = n
+        .cmd(&["whoami"])
+        .env("PUENTE_CONFIG", &file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("line 3") && err.contains("prot"), "{err}");
+    // Named explicitly but missing: said, not ignored.
+    let missing = n.fails(&["whoami", "--config", "/nonexistent/puente.toml"]);
+    assert!(missing.contains("/nonexistent/puente.toml"), "{missing}");
+    // A log setting that is no filter.
+    std::fs::write(&file, "log = \"very loud\"\n").expect("written");
+    let out = n
+        .cmd(&["whoami"])
+        .env("PUENTE_CONFIG", &file)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("very loud"));
+}

@@ -50,6 +50,8 @@ impl Daemon {
             .env("LANG", "C.UTF-8")
             .env_remove("RUST_LOG")
             .env_remove("XDG_DATA_HOME")
+            .env_remove("PUENTE_CONFIG")
+            .env("XDG_CONFIG_HOME", n.scratch())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).expect("stdout file"))
             .stderr(std::fs::File::create(&stderr).expect("stderr file"));

@@ -114,6 +114,9 @@ impl Node {
             .env("LANG", "C.UTF-8")
             .env_remove("RUST_LOG")
             .env_remove("XDG_DATA_HOME")
+            // No configuration file but the one a test writes.
+            .env_remove("PUENTE_CONFIG")
+            .env("XDG_CONFIG_HOME", self.tmp.path())
             .env_remove("PUENTE_PASSPHRASE")
             .timeout(TIMEOUT)
             .write_stdin("");
