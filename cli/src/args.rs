@@ -345,6 +345,10 @@ The file is TOML; every key is optional, and flags and environment variables win
   announce = [\"/ip4/203.0.113.7/tcp/4738\"]"
     )]
     Config(ConfigCommand),
+
+    /// Run the node as a service of this user (systemd)
+    #[command(subcommand)]
+    Service(ServiceCommand),
 }
 
 #[derive(Debug, Args)]
@@ -471,6 +475,36 @@ pub struct RunArgs {
     /// Do not serve the web page
     #[arg(long)]
     pub no_web: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Write a systemd user unit that runs `puente run` for this data directory
+    #[command(after_help = "\
+Examples:
+  puente service install --user --passphrase-file ~/.config/puente/passphrase
+  systemctl --user daemon-reload && systemctl --user enable --now puente
+  loginctl enable-linger \"$USER\"      # keep it running after you log out, and at boot
+
+A service cannot type the passphrase: it reads it from --passphrase-file (chmod 600), which
+this command checks. Anyone who can read that file, or take the running computer, can open
+the store: see \"Running puente as a service\" in the user guide.")]
+    Install(ServiceInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceInstallArgs {
+    /// A unit of this user (systemd --user); the only kind puente writes
+    #[arg(long)]
+    pub user: bool,
+
+    /// Replace a unit written before
+    #[arg(long)]
+    pub force: bool,
+
+    /// A configuration file for the service to read (`--config`)
+    #[arg(long = "service-config", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

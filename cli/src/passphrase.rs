@@ -65,6 +65,16 @@ pub fn obtain_new(file: Option<&Path>, dir: &Path) -> Result<Zeroizing<String>> 
     Ok(pass)
 }
 
+/// Checks that `file` could serve as a passphrase file (a private regular file, readable,
+/// not empty) without keeping what it holds.
+pub fn check_file(file: &Path) -> Result<()> {
+    let pass = read_file(file)?;
+    if pass.is_empty() {
+        bail!(t!("err-passphrase-empty"));
+    }
+    Ok(())
+}
+
 fn read_file(file: &Path) -> Result<Zeroizing<String>> {
     let shown = file.display().to_string();
     let unreadable = |e: std::io::Error| {

@@ -13,3 +13,15 @@ admin-config-none = no configuration file at { $path }; puente uses its defaults
 admin-config-show-header = The settings in effect: { $path } with puente's defaults filled in
 admin-config-not-through-node = `puente config` runs on its own, not through a node
 admin-config-bad-log = the configuration file { $path } has log = "{ $log }", which is neither error, warn, info, debug nor a RUST_LOG filter; fix it
+
+## The service
+
+admin-service-user-only = puente writes only a unit of your own user: run `puente service install --user`
+admin-service-needs-passphrase-file = a service cannot type the passphrase: put it in a file only you can read (`chmod 600 FILE`) and run `puente service install --user --passphrase-file FILE` (or name the file in the configuration file)
+admin-service-no-store = there is no puente store in { $dir }; create it with `puente init` (or join a network) first, or name the right one with --data-dir
+admin-service-no-binary = cannot tell where this puente program is: { $reason }; run it by its full path
+admin-service-exists = { $path } exists already; look at it, then run the command again with --force to write it anew
+admin-service-cannot-write = cannot write { $path }: { $reason }
+admin-service-no-home = neither XDG_CONFIG_HOME nor HOME is set, so there is no place for a user unit; set HOME
+admin-service-wrote = Wrote { $path }
+admin-service-next = Next: `systemctl --user daemon-reload`, then `systemctl --user enable --now puente` to start it now and at each login; `loginctl enable-linger $USER` keeps it running when you log out and starts it at boot. `journalctl --user -u puente` shows its log; `puente status` works as usual.

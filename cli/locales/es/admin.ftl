@@ -13,3 +13,15 @@ admin-config-none = no hay archivo de configuración en { $path }; puente usa su
 admin-config-show-header = Los ajustes en vigor: { $path } con los valores predeterminados de puente
 admin-config-not-through-node = `puente config` se ejecuta por sí solo, no a través de un nodo
 admin-config-bad-log = el archivo de configuración { $path } tiene log = "{ $log }", que no es error, warn, info, debug ni un filtro de RUST_LOG; corríjalo
+
+## El servicio
+
+admin-service-user-only = puente solo escribe unidades de su propio usuario: ejecute `puente service install --user`
+admin-service-needs-passphrase-file = un servicio no puede escribir la frase de contraseña: guárdela en un archivo que solo usted pueda leer (`chmod 600 ARCHIVO`) y ejecute `puente service install --user --passphrase-file ARCHIVO` (o indique el archivo en el archivo de configuración)
+admin-service-no-store = no hay ningún almacén de puente en { $dir }; créelo primero con `puente init` (o únase a una red), o indique el correcto con --data-dir
+admin-service-no-binary = no se puede saber dónde está este programa puente: { $reason }; ejecútelo con su ruta completa
+admin-service-exists = { $path } ya existe; revíselo y vuelva a ejecutar el comando con --force para escribirlo de nuevo
+admin-service-cannot-write = no se puede escribir { $path }: { $reason }
+admin-service-no-home = no están definidas ni XDG_CONFIG_HOME ni HOME, así que no hay lugar para una unidad de usuario; defina HOME
+admin-service-wrote = Se escribió { $path }
+admin-service-next = Después: `systemctl --user daemon-reload` y luego `systemctl --user enable --now puente` para iniciarlo ahora y en cada inicio de sesión; `loginctl enable-linger $USER` lo mantiene en marcha al cerrar la sesión y lo inicia al arrancar. `journalctl --user -u puente` muestra su registro; `puente status` funciona como siempre.

@@ -21,6 +21,7 @@ mod query;
 mod relay;
 mod revoke;
 mod run;
+mod service;
 mod settings;
 mod shell;
 mod transfer;
@@ -30,6 +31,7 @@ use anyhow::{Result, bail};
 use crate::args::{
     AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HoldCommand, InviteCommand,
     NetworkCommand, OfferCommand, PassphraseCommand, PeerCommand, RelayArgs, RelayCommand,
+    ServiceCommand,
 };
 use crate::config::Config;
 use crate::context::Ctx;
@@ -65,6 +67,9 @@ pub fn run(mut cli: Cli, config: Config) -> Result<()> {
             return relay::serve(serve, verbosity);
         }
         Command::Config(ref c) => return settings::show(&cli, &config, c),
+        Command::Service(ServiceCommand::Install(ref a)) => {
+            return service::install(&Ctx::new(&cli)?, a);
+        }
         // Generated from the flags' definitions: no data directory, no passphrase.
         Command::Completions(a) => return shell::completions(a),
         Command::Man(a) => return shell::man(a, verbosity),
@@ -182,7 +187,9 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             "web-open-needs-node",
             dir = ctx.dir.display().to_string()
         )),
-        Command::Config(_) => bail!(t!("admin-config-not-through-node")),
+        Command::Config(_) | Command::Service(_) => {
+            bail!(t!("admin-config-not-through-node"))
+        }
         Command::Completions(_) | Command::Man(_) => {
             bail!("`puente completions` and `puente man` run on their own, not through a node")
         }

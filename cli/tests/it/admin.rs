@@ -160,3 +160,83 @@ fn a_wrong_configuration_file_stops_every_command_with_one_line() {
         .expect("runs");
     assert!(String::from_utf8_lossy(&out.stderr).contains("very loud"));
 }
+
+#[test]
+fn the_service_unit_runs_this_data_directory_with_its_passphrase_file() {
+    let n = Node::init("River Refuge");
+    let pass = secret_file(&n, "pass", PASS);
+    let unit = n.scratch().join("systemd/user/puente.service");
+
+    // Refused: not --user, no passphrase file, a passphrase file others can read.
+    let err = n.fails(&["service", "install"]);
+    assert!(err.contains("--user"), "{err}");
+    let no_file = n
+        .cmd(&["service", "install", "--user"])
+        .env_remove("PUENTE_PASSPHRASE")
+        .output()
+        .expect("runs");
+    assert!(!no_file.status.success());
+    assert!(String::from_utf8_lossy(&no_file.stderr).contains("--passphrase-file"));
+    let loose = n.scratch().join("loose");
+    std::fs::write(&loose, PASS).expect("written");
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let err = n.fails(&[
+        "service",
+        "install",
+        "--user",
+        "--passphrase-file",
+        loose.to_str().expect("utf-8"),
+    ]);
+    assert!(err.contains("chmod"), "{err}");
+    assert!(!unit.exists());
+
+    let out = n.ok(&["service", "install", "--user", "--passphrase-file", &pass]);
+    assert!(out.contains("puente.service"), "{out}");
+    let text = std::fs::read_to_string(&unit).expect("the unit is written");
+    let exec = text
+        .lines()
+        .find(|l| l.starts_with("ExecStart="))
+        .expect("an ExecStart line");
+    assert!(
+        exec.contains(&format!("\"{}\"", n.data.display())),
+        "{exec}"
+    );
+    assert!(exec.contains(&pass), "{exec}");
+    assert!(exec.ends_with(" run"), "{exec}");
+    assert!(text.contains("KillSignal=SIGTERM") && text.contains("Restart=on-failure"));
+    assert!(
+        !text.contains(PASS),
+        "the passphrase itself is never in the unit"
+    );
+    // The binary it names is this one.
+    let binary = exec
+        .trim_start_matches("ExecStart=\"")
+        .split('"')
+        .next()
+        .expect("a path");
+    assert!(std::path::Path::new(binary).is_absolute(), "{binary}");
+
+    // systemd itself accepts it, where systemd is installed.
+    if let Ok(out) = std::process::Command::new("systemd-analyze")
+        .args(["verify", unit.to_str().expect("utf-8")])
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "systemd-analyze verify: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Written once; again only with --force.
+    let err = n.fails(&["service", "install", "--user", "--passphrase-file", &pass]);
+    assert!(err.contains("--force"), "{err}");
+    n.ok(&[
+        "service",
+        "install",
+        "--user",
+        "--force",
+        "--passphrase-file",
+        &pass,
+    ]);
+}
