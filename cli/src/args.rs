@@ -475,6 +475,11 @@ pub struct RunArgs {
     /// Do not serve the web page
     #[arg(long)]
     pub no_web: bool,
+
+    /// Serve metrics (OpenMetrics text, for Prometheus) at http://127.0.0.1:PORT/metrics (0: any
+    /// free port); off unless given
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,8 @@ pub struct Config {
     pub node: NodeSection,
     /// The web page `puente run` serves.
     pub web: WebSection,
+    /// The metrics endpoint `puente run` serves.
+    pub metrics: MetricsSection,
     /// The relay service (`puente relay`).
     pub relay: RelaySection,
 }
@@ -62,6 +64,15 @@ pub struct WebSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Its port on 127.0.0.1 (`--web-port` wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// `[metrics]`: the opt-in metrics endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Serve metrics on this port of 127.0.0.1 (`--metrics-port` wins); off without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
 }
@@ -200,6 +211,9 @@ mdns = false
 [web]
 enabled = true
 port = 4781
+
+[metrics]
+port = 9477
 
 [relay]
 dir = "/srv/relay"

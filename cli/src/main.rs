@@ -14,6 +14,7 @@ mod config;
 mod context;
 mod control;
 mod messages;
+mod metrics;
 mod output;
 mod passphrase;
 mod render;

@@ -25,3 +25,8 @@ admin-service-cannot-write = cannot write { $path }: { $reason }
 admin-service-no-home = neither XDG_CONFIG_HOME nor HOME is set, so there is no place for a user unit; set HOME
 admin-service-wrote = Wrote { $path }
 admin-service-next = Next: `systemctl --user daemon-reload`, then `systemctl --user enable --now puente` to start it now and at each login; `loginctl enable-linger $USER` keeps it running when you log out and starts it at boot. `journalctl --user -u puente` shows its log; `puente status` works as usual.
+
+## Metrics
+
+admin-metrics-cannot-listen = cannot serve the metrics on { $addr }: { $reason }; choose another port with --metrics-port
+admin-metrics-serving = Metrics: { $url }

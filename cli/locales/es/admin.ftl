@@ -25,3 +25,8 @@ admin-service-cannot-write = no se puede escribir { $path }: { $reason }
 admin-service-no-home = no están definidas ni XDG_CONFIG_HOME ni HOME, así que no hay lugar para una unidad de usuario; defina HOME
 admin-service-wrote = Se escribió { $path }
 admin-service-next = Después: `systemctl --user daemon-reload` y luego `systemctl --user enable --now puente` para iniciarlo ahora y en cada inicio de sesión; `loginctl enable-linger $USER` lo mantiene en marcha al cerrar la sesión y lo inicia al arrancar. `journalctl --user -u puente` muestra su registro; `puente status` funciona como siempre.
+
+## Métricas
+
+admin-metrics-cannot-listen = no se pueden servir las métricas en { $addr }: { $reason }; elija otro puerto con --metrics-port
+admin-metrics-serving = Métricas: { $url }

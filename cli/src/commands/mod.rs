@@ -121,6 +121,9 @@ pub fn run(mut cli: Cli, config: Config) -> Result<()> {
             if a.web_port.is_none() && !a.no_web {
                 a.web_port = config.web.port;
             }
+            if a.metrics_port.is_none() {
+                a.metrics_port = config.metrics.port;
+            }
             run::run(&ctx, a)
         }
         command => dispatch(&ctx, command),

@@ -117,6 +117,8 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             }
         };
         let (stop_page, page_stops) = watch::channel(false);
+        let page_stops_for_metrics = page_stops.clone();
+        let clock_for_metrics = clock.clone();
         let page = match listener
             .map(|l| web::start(l, node.clone(), ctx.dir.clone(), clock, page_stops))
             .transpose()
@@ -127,6 +129,25 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
                 node.shutdown().await;
                 return Err(e);
             }
+        };
+        let metrics = match a.metrics_port {
+            Some(port) => match crate::metrics::bind(port).await.and_then(|l| {
+                crate::metrics::start(
+                    l,
+                    node.clone(),
+                    ctx.dir.clone(),
+                    clock_for_metrics.clone(),
+                    page_stops_for_metrics.clone(),
+                )
+            }) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    socket.close();
+                    node.shutdown().await;
+                    return Err(e);
+                }
+            },
+            None => None,
         };
         let page_addr = page.as_ref().map(|(p, _)| p.addr);
         if let Err(e) = start_lines(
@@ -140,6 +161,16 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             socket.close();
             node.shutdown().await;
             return Err(e);
+        }
+        if let Some((addr, _)) = &metrics {
+            // Even with --quiet, like the page's address: the port may be one chosen at random.
+            ctx.emit(&format!(
+                "{}\n",
+                t!(
+                    "admin-metrics-serving",
+                    url = format!("http://{addr}/metrics")
+                )
+            ))?;
         }
         let (page, page_task) = match page {
             Some((p, task)) => (Some(p), Some(task)),
@@ -183,6 +214,9 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         socket.close();
         let _ = stop_page.send(true);
         connections.finish(STOP_GRACE).await;
+        if let Some((_, task)) = metrics {
+            task.abort();
+        }
         if let Some(mut task) = page_task {
             // Open event streams would keep the page's connections up: end them after the grace.
             if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {

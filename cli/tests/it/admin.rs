@@ -240,3 +240,96 @@ fn the_service_unit_runs_this_data_directory_with_its_passphrase_file() {
         &pass,
     ]);
 }
+
+/// The metrics endpoint's address in a node's start lines.
+fn metrics_url(d: &Daemon) -> (u16, String) {
+    let out = d.stdout();
+    let url = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Metrics: "))
+        .unwrap_or_else(|| panic!("no metrics line in {out}"))
+        .trim()
+        .to_string();
+    let port = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    (port, url)
+}
+
+fn scrape(port: u16, host: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sent");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+#[test]
+fn metrics_count_partners_by_key_never_by_name_and_only_when_asked() {
+    let a = Node::init("River Refuge");
+    a.ok(&["network", "create", "--name", "Valley Network"]);
+    // Off unless asked for.
+    let plain = Daemon::start(&a, "plain");
+    assert!(!plain.stdout().contains("Metrics:"), "{}", plain.stdout());
+    drop(plain);
+
+    let node_a = Daemon::start_with(&a, "a", &["--metrics-port", "0"], "Metrics:");
+    let (port, _) = metrics_url(&node_a);
+    let (status, text) = scrape(port, &format!("127.0.0.1:{port}"));
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("application/openmetrics-text"), "{text}");
+    assert!(
+        text.contains("puente_partners_connected{how=\"direct\"} 0"),
+        "{text}"
+    );
+    let bytes: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("puente_store_bytes "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the store's size");
+    assert!(bytes > 0);
+    // Another host name: refused.
+    let (status, _) = scrape(port, &format!("attacker.example:{port}"));
+    assert_eq!(status, 421);
+
+    // A partner joins and connects: counted, and named by the start of its key only.
+    let b = Node::init("Yolo Trans Health");
+    a.invite_and_join(&b, "Yolo Trans Health");
+    let _node_b = Daemon::start(&b, "b");
+    let key_b: String = b.json(&["whoami"])["public_key"]
+        .as_str()
+        .expect("a key")
+        .chars()
+        .take(8)
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let text = loop {
+        let (_, text) = scrape(port, &format!("127.0.0.1:{port}"));
+        if text.contains("puente_partners_connected{how=\"direct\"} 1")
+            && text.contains(&format!("partner=\"{key_b}\""))
+        {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never counted: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    for name in ["River", "Yolo", "Valley"] {
+        assert!(!text.contains(name), "{name} in {text}");
+    }
+}
