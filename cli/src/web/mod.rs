@@ -48,8 +48,9 @@ use crate::i18n::Lang;
 /// for explicitly, any free port is used instead; `puente open` always knows which.
 pub const DEFAULT_PORT: u16 = 4780;
 
-/// Largest request body accepted: a spreadsheet of a few thousand offers is well under this.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Largest request body accepted: the largest spreadsheet `puente import` takes, and room for
+/// the form around it. A larger upload is refused while it is read, with the import's limit.
+pub const MAX_BODY_BYTES: usize = puente_node::interchange::MAX_INPUT_BYTES + 64 * 1024;
 
 /// The cookie that keeps the language chosen with the page's switch.
 pub const LANG_COOKIE: &str = "puente_lang";

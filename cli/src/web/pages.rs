@@ -825,26 +825,37 @@ pub async fn import_form(State(web): State<Web>, v: Visitor) -> Response {
     web.page(&v, signed, views::Nav::Import, body).await
 }
 
-/// Reads the upload: its CSRF token, the file's name and bytes, and the "withdraw missing"
-/// box. `Err` is the sentence for a form that is not what the page sends.
-async fn read_upload(
-    mut multipart: Multipart,
-) -> Result<(String, String, Vec<u8>, bool), &'static str> {
+/// An upload as read: the file's name and bytes, and the "withdraw missing" box.
+type Upload = (String, Vec<u8>, bool);
+
+/// Reads the upload: its CSRF token (the page sends it first, so it is known even when the
+/// rest cannot be read), and the upload or the message id saying why there is none.
+async fn read_upload(mut multipart: Multipart) -> (String, Result<Upload, &'static str>) {
     let (mut csrf, mut name, mut bytes, mut withdraw) = (String::new(), None, None, false);
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| "web-upload-unreadable")?
-    {
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return (csrf, Err("web-upload-too-large")),
+        };
         match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| "web-upload-unreadable")?,
+            Some("csrf") => match field.text().await {
+                Ok(t) => csrf = t,
+                Err(_) => return (csrf, Err("web-upload-unreadable")),
+            },
             Some("withdraw_missing") => withdraw = true,
             Some("file") => {
                 let file_name = field
                     .file_name()
                     .map(|n| n.chars().filter(|c| !c.is_control()).take(80).collect())
                     .unwrap_or_else(|| "upload.csv".to_string());
-                let data = field.bytes().await.map_err(|_| "web-upload-too-large")?;
+                let data = match field.bytes().await {
+                    Ok(d) => d,
+                    Err(_) => return (csrf, Err("web-upload-too-large")),
+                };
+                if data.len() > puente_node::interchange::MAX_INPUT_BYTES {
+                    return (csrf, Err("web-upload-too-large"));
+                }
                 name = Some(file_name);
                 bytes = Some(data.to_vec());
             }
@@ -852,18 +863,17 @@ async fn read_upload(
         }
     }
     match (name, bytes) {
-        (Some(n), Some(b)) if !b.is_empty() => Ok((csrf, n, b, withdraw)),
-        _ => Err("web-upload-missing"),
+        (Some(n), Some(b)) if !b.is_empty() => (csrf, Ok((n, b, withdraw))),
+        _ => (csrf, Err("web-upload-missing")),
     }
 }
 
 /// The dry run of an uploaded spreadsheet, row by row; the file stays in the session's memory
 /// for [`import_apply`].
 pub async fn import_upload(State(web): State<Web>, v: Visitor, multipart: Multipart) -> Response {
-    let upload = read_upload(multipart).await;
-    let csrf = upload.as_ref().map(|u| u.0.as_str()).unwrap_or("");
-    let signed = signed_post!(web, v, csrf);
-    let (_, name, bytes, withdraw) = match upload {
+    let (csrf, upload) = read_upload(multipart).await;
+    let signed = signed_post!(web, v, &csrf);
+    let (name, bytes, withdraw) = match upload {
         Ok(u) => u,
         Err(why) => {
             let text = i18n::text_in(v.lang, why, &[]);

@@ -546,3 +546,23 @@ fn a_spreadsheet_goes_out_and_back_in_through_the_page_with_a_dry_run_first() {
     let again = post_raw(port, "/import/apply", &own, &format!("csrf={csrf}"));
     assert_eq!(again.header("location"), Some("/import"));
 }
+
+#[test]
+fn an_upload_larger_than_an_import_takes_is_refused_in_one_sentence() {
+    let n = Node::founder("Sacramento Accompaniment Network");
+    let (_d, port) = page(&n);
+    let (cookie, csrf) = sign_in(&n, port);
+    let own = format!(
+        "Host: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nOrigin: http://127.0.0.1:{port}\r\n"
+    );
+    let big = "x".repeat(16 * 1024 * 1024 + 1);
+    let (kind, body) = multipart(&csrf, "big.csv", &big, false);
+    let a = post_typed(port, "/import", &own, &kind, &body);
+    assert!(
+        a.body.contains("too large") || a.status == 413,
+        "{} {}",
+        a.status,
+        &a.body[..a.body.len().min(400)]
+    );
+    assert!(n.offers().is_empty());
+}
