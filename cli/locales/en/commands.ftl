@@ -9,3 +9,7 @@ cmd-run-node-running = a puente node is already running on { $dir }; stop it (Ct
 cmd-relay-served = `puente relay` without a subcommand runs the relay service; run it on its own, not through a node
 cmd-run-served = a node is already running here; stop it before starting another
 cmd-shell-served = `puente completions` and `puente man` run on their own, not through a node
+
+## audit
+
+cmd-audit-no-network = this node is not part of a network yet, so nobody has been added or revoked; create one with `puente network create` or join one

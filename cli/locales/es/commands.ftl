@@ -9,3 +9,7 @@ cmd-run-node-running = ya hay un nodo de puente en marcha en { $dir }; deténgal
 cmd-relay-served = `puente relay` sin subcomando ejecuta el servicio de relé; ejecútelo por separado, no a través de un nodo
 cmd-run-served = ya hay un nodo en marcha aquí; deténgalo antes de iniciar otro
 cmd-shell-served = `puente completions` y `puente man` se ejecutan por separado, no a través de un nodo
+
+## audit
+
+cmd-audit-no-network = este nodo todavía no forma parte de una red, así que nadie ha sido agregado ni revocado; cree una con `puente network create` o únase a una
