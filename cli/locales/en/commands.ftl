@@ -13,3 +13,28 @@ cmd-shell-served = `puente completions` and `puente man` run on their own, not t
 ## audit
 
 cmd-audit-no-network = this node is not part of a network yet, so nobody has been added or revoked; create one with `puente network create` or join one
+
+## bundle export and bundle import
+
+cmd-bundle-exists = { $file } already exists; choose another file name (puente never overwrites a bundle)
+cmd-bundle-cannot-write = cannot write { $file }: { $reason }; check the path and free space, then try again
+cmd-bundle-wrote-for = Wrote { $file } ({ $bytes } bytes) for "{ $name }". Give it to them on a USB stick; they run `puente bundle import FILE`.
+cmd-bundle-wrote-all = Wrote { $file } ({ $bytes } bytes) for every member. Give it to them on a USB stick; they run `puente bundle import FILE`.
+cmd-bundle-no-member = no member organisation is named `{ $name }`; see `puente status` for the members
+cmd-bundle-several-members = several members are named `{ $name }`; use the organisation id from `puente status`
+cmd-bundle-cannot-read = cannot read { $file }: { $reason }; check the path and try again
+cmd-bundle-too-large = { $file } is { $bytes } bytes, more than a bundle can be ({ $max }); it is not a puente bundle
+cmd-bundle-imported =
+    Imported { $file }: { $applied ->
+        [one] { $applied } new change
+       *[other] { $applied } new changes
+    }, { $duplicates } already here, { $ops ->
+        [one] { $ops } membership update
+       *[other] { $ops } membership updates
+    }{ $waiting ->
+        [0] { "" }
+       *[other] , { $waiting } waiting for earlier changes
+    }{ $refused ->
+        [0] { "" }
+       *[other] , { $refused } refused (not valid)
+    }.

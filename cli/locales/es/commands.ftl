@@ -13,3 +13,33 @@ cmd-shell-served = `puente completions` y `puente man` se ejecutan por separado,
 ## audit
 
 cmd-audit-no-network = este nodo todavía no forma parte de una red, así que nadie ha sido agregado ni revocado; cree una con `puente network create` o únase a una
+
+## bundle export y bundle import
+
+cmd-bundle-exists = { $file } ya existe; elija otro nombre de archivo (puente nunca sobrescribe un paquete)
+cmd-bundle-cannot-write = no se puede escribir { $file }: { $reason }; revise la ruta y el espacio libre, y vuelva a intentarlo
+cmd-bundle-wrote-for = Se escribió { $file } ({ $bytes } bytes) para "{ $name }". Entrégueselo en una memoria USB; allí ejecutan `puente bundle import FILE`.
+cmd-bundle-wrote-all = Se escribió { $file } ({ $bytes } bytes) para todos los miembros. Entrégueselo en una memoria USB; allí ejecutan `puente bundle import FILE`.
+cmd-bundle-no-member = ninguna organización miembro se llama `{ $name }`; vea los miembros con `puente status`
+cmd-bundle-several-members = varios miembros se llaman `{ $name }`; use el id de la organización que muestra `puente status`
+cmd-bundle-cannot-read = no se puede leer { $file }: { $reason }; revise la ruta y vuelva a intentarlo
+cmd-bundle-too-large = { $file } ocupa { $bytes } bytes, más de lo que puede ocupar un paquete ({ $max }); no es un paquete de puente
+cmd-bundle-imported =
+    Se importó { $file }: { $applied ->
+        [one] { $applied } cambio nuevo
+       *[other] { $applied } cambios nuevos
+    }, { $duplicates ->
+        [one] { $duplicates } ya estaba aquí
+       *[other] { $duplicates } ya estaban aquí
+    }, { $ops ->
+        [one] { $ops } actualización de membresía
+       *[other] { $ops } actualizaciones de membresía
+    }{ $waiting ->
+        [0] { "" }
+        [one] , { $waiting } espera cambios anteriores
+       *[other] , { $waiting } esperan cambios anteriores
+    }{ $refused ->
+        [0] { "" }
+        [one] , { $refused } rechazado (no válido)
+       *[other] , { $refused } rechazados (no válidos)
+    }.
