@@ -38,3 +38,24 @@ cmd-bundle-imported =
         [0] { "" }
        *[other] , { $refused } refused (not valid)
     }.
+
+## hold place, release, confirm, decline and list
+
+cmd-hold-own-offer = offer { $id } is your own; holds are for partners' offers, so change its windows with `puente offer update` instead
+cmd-hold-no-dates = say which dates to hold with --from DATE --to DATE (for example --from +2d --to +5d), or --whole-window for the window's whole next occurrence
+cmd-hold-to-before-from = --to must be after --from (the end is exclusive)
+# $quantity is like "2 beds"; $status is the hold's status in words.
+cmd-hold-placed = Placed a hold for { $quantity } on { $handle } ({ $status }).
+cmd-hold-placed-lapses = Placed a hold for { $quantity } on { $handle } ({ $status }); it lapses { $when } unless { $owner } confirms it.
+cmd-hold-overbooked = the hold is overbooked: earlier holds already take what { $owner } has in that window, so it waits for their answer; release it with `puente hold release { $id }` if you find another place
+cmd-hold-no-date-given = no date given; nothing was held (give --from and --to, or --whole-window)
+cmd-hold-ask-from = Hold from which date? (for example 2026-12-01, 2026-12-01T14:00 or +2d)
+cmd-hold-ask-to = Until which date (not included)?
+# $what is `released`, `confirmed` or `declined`.
+cmd-hold-done =
+    { $what ->
+        [released] Released hold { $id }.
+        [confirmed] Confirmed hold { $id }.
+       *[declined] Declined hold { $id }.
+    }
+cmd-hold-none = no holds

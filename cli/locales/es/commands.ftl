@@ -43,3 +43,24 @@ cmd-bundle-imported =
         [one] , { $refused } rechazado (no válido)
        *[other] , { $refused } rechazados (no válidos)
     }.
+
+## hold place, release, confirm, decline y list
+
+cmd-hold-own-offer = la oferta { $id } es suya; las reservas son para ofertas de organizaciones aliadas, así que cambie sus periodos con `puente offer update`
+cmd-hold-no-dates = indique qué fechas reservar con --from DATE --to DATE (por ejemplo --from +2d --to +5d), o --whole-window para toda la próxima vez que ocurra el periodo
+cmd-hold-to-before-from = --to debe ser posterior a --from (el final no se incluye)
+# $quantity es como "2 camas"; $status es la situación de la reserva en palabras.
+cmd-hold-placed = Se hizo una reserva de { $quantity } en { $handle } ({ $status }).
+cmd-hold-placed-lapses = Se hizo una reserva de { $quantity } en { $handle } ({ $status }); caduca el { $when } a menos que { $owner } la confirme.
+cmd-hold-overbooked = la reserva está sobrerreservada: reservas anteriores ya ocupan lo que { $owner } tiene en ese periodo, así que espera la respuesta a esas; libérela con `puente hold release { $id }` si encuentra otro lugar
+cmd-hold-no-date-given = no se indicó ninguna fecha; no se reservó nada (indique --from y --to, o --whole-window)
+cmd-hold-ask-from = ¿Reservar desde qué fecha? (por ejemplo 2026-12-01, 2026-12-01T14:00 o +2d)
+cmd-hold-ask-to = ¿Hasta qué fecha (sin incluirla)?
+# $what es `released`, `confirmed` o `declined`.
+cmd-hold-done =
+    { $what ->
+        [released] Se liberó la reserva { $id }.
+        [confirmed] Se confirmó la reserva { $id }.
+       *[declined] Se rechazó la reserva { $id }.
+    }
+cmd-hold-none = no hay reservas
