@@ -59,3 +59,17 @@ cmd-hold-done =
        *[declined] Declined hold { $id }.
     }
 cmd-hold-none = no holds
+
+## init and whoami
+
+cmd-init-device-not-empty = { $dir } already holds puente data (or other files); a new device needs a store of its own: run `puente init --device` with an empty directory (--data-dir DIR)
+cmd-init-not-empty = { $dir } already holds puente data (or other files); choose an empty directory with --data-dir
+cmd-init-created = Created the encrypted puente store for { $name } in { $dir }.
+cmd-init-fingerprint-advice = Read this fingerprint aloud to each partner coordinator, by phone or in person (not by e-mail or chat), and have them read theirs to you. If a single digit differs, stop: you are not talking about the same key.
+cmd-init-device-created = Created the encrypted puente store for a new device in { $dir }.
+cmd-init-key-device-key = device key
+cmd-init-device-next =
+    This device belongs to no organisation yet. Next: on a computer of your organisation that already runs puente, run
+      puente device add
+    then run here, with the token it prints:
+      puente join TOKEN

@@ -64,3 +64,17 @@ cmd-hold-done =
        *[declined] Se rechazó la reserva { $id }.
     }
 cmd-hold-none = no hay reservas
+
+## init y whoami
+
+cmd-init-device-not-empty = { $dir } ya contiene datos de puente (u otros archivos); un dispositivo nuevo necesita su propio almacén: ejecute `puente init --device` con un directorio vacío (--data-dir DIR)
+cmd-init-not-empty = { $dir } ya contiene datos de puente (u otros archivos); elija un directorio vacío con --data-dir
+cmd-init-created = Se creó el almacén cifrado de puente para { $name } en { $dir }.
+cmd-init-fingerprint-advice = Lea esta huella en voz alta a cada coordinador o coordinadora de las organizaciones aliadas, por teléfono o en persona (no por correo electrónico ni chat), y pídales que le lean la suya. Si un solo dígito es distinto, deténgase: no están hablando de la misma clave.
+cmd-init-device-created = Se creó el almacén cifrado de puente para un dispositivo nuevo en { $dir }.
+cmd-init-key-device-key = clave del dispositivo
+cmd-init-device-next =
+    Este dispositivo todavía no pertenece a ninguna organización. Siguiente paso: en una computadora de su organización que ya use puente, ejecute
+      puente device add
+    y luego ejecute aquí, con el token que muestra:
+      puente join TOKEN
