@@ -73,3 +73,33 @@ cmd-init-device-next =
       puente device add
     then run here, with the token it prints:
       puente join TOKEN
+
+## inbox and events
+
+# The NEEDS column of `puente inbox` and `puente status`.
+cmd-inbox-answer = answer
+cmd-inbox-answer-overbooked = answer (overbooked)
+# $status is the hold's status: `overbooked` or `declined`.
+cmd-inbox-our-hold =
+    { $status ->
+        [overbooked] our hold overbooked
+        [declined] our hold declined
+       *[other] our hold { $status }
+    }
+cmd-inbox-renew = renew or withdraw
+# The WHEN column: $what is `expiring` (an offer) or a hold's line.
+cmd-inbox-deadline =
+    { $what ->
+        [expiring] expires { $when }
+       *[other] lapses { $when }
+    }
+cmd-inbox-empty = Nothing needs you right now.
+# One line of `puente events` and of `puente run`; $event is the event's kind.
+cmd-event =
+    { $event ->
+        [hold-to-answer] A partner's hold { $hold } on { $offer } waits for your answer (puente inbox).
+        [our-hold-overbooked] Your hold { $hold } on { $offer } is overbooked (puente inbox).
+        [our-hold-declined] Your hold { $hold } on { $offer } was declined (puente inbox).
+       *[offer-expiring] Your offer { $offer } expires within 72 hours (puente inbox).
+    }
+cmd-events-follow-needs-node = --follow needs a running node to watch: start `puente run` on this data directory, then try again

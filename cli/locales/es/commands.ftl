@@ -78,3 +78,33 @@ cmd-init-device-next =
       puente device add
     y luego ejecute aquí, con el token que muestra:
       puente join TOKEN
+
+## inbox y events
+
+# La columna REQUIERE de `puente inbox` y `puente status`.
+cmd-inbox-answer = responder
+cmd-inbox-answer-overbooked = responder (sobrerreservada)
+# $status es la situación de la reserva: `overbooked` o `declined`.
+cmd-inbox-our-hold =
+    { $status ->
+        [overbooked] nuestra reserva sobrerreservada
+        [declined] nuestra reserva rechazada
+       *[other] nuestra reserva { $status }
+    }
+cmd-inbox-renew = renovar o retirar
+# La columna CUÁNDO: $what es `expiring` (una oferta) o la línea de una reserva.
+cmd-inbox-deadline =
+    { $what ->
+        [expiring] vence el { $when }
+       *[other] caduca el { $when }
+    }
+cmd-inbox-empty = Nada requiere su atención en este momento.
+# Una línea de `puente events` y de `puente run`; $event es el tipo de evento.
+cmd-event =
+    { $event ->
+        [hold-to-answer] La reserva { $hold } de una organización aliada en { $offer } espera su respuesta (puente inbox).
+        [our-hold-overbooked] Su reserva { $hold } en { $offer } está sobrerreservada (puente inbox).
+        [our-hold-declined] Su reserva { $hold } en { $offer } fue rechazada (puente inbox).
+       *[offer-expiring] Su oferta { $offer } vence dentro de 72 horas (puente inbox).
+    }
+cmd-events-follow-needs-node = --follow necesita un nodo en marcha que vigilar: inicie `puente run` en este directorio de datos y vuelva a intentarlo
