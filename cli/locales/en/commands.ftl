@@ -103,3 +103,10 @@ cmd-event =
        *[offer-expiring] Your offer { $offer } expires within 72 hours (puente inbox).
     }
 cmd-events-follow-needs-node = --follow needs a running node to watch: start `puente run` on this data directory, then try again
+
+## query
+
+cmd-query-to-before-from = --to must be after --from (or after now when --from is not given); the end is exclusive
+cmd-query-none = no offers match
+cmd-query-no-owner = --owner: no organisation matches `{ $owner }`; give an organisation id (see `puente whoami`) or name
+cmd-query-several-owners = --owner: `{ $owner }` matches several organisations; type more of the id

@@ -108,3 +108,10 @@ cmd-event =
        *[offer-expiring] Su oferta { $offer } vence dentro de 72 horas (puente inbox).
     }
 cmd-events-follow-needs-node = --follow necesita un nodo en marcha que vigilar: inicie `puente run` en este directorio de datos y vuelva a intentarlo
+
+## query
+
+cmd-query-to-before-from = --to debe ser posterior a --from (o a ahora cuando no se indica --from); el final no se incluye
+cmd-query-none = ninguna oferta coincide
+cmd-query-no-owner = --owner: ninguna organización coincide con `{ $owner }`; indique el id de una organización (vea `puente whoami`) o su nombre
+cmd-query-several-owners = --owner: `{ $owner }` coincide con varias organizaciones; escriba más caracteres del id
