@@ -110,3 +110,74 @@ cmd-query-to-before-from = --to must be after --from (or after now when --from i
 cmd-query-none = no offers match
 cmd-query-no-owner = --owner: no organisation matches `{ $owner }`; give an organisation id (see `puente whoami`) or name
 cmd-query-several-owners = --owner: `{ $owner }` matches several organisations; type more of the id
+
+## network create, invite, join, status, peer, device
+
+cmd-network-create-device = this store was made with `puente init --device` to join an existing organisation: run `puente join TOKEN` with a device invitation from one of its devices; to found a network, make an organisation's store with `puente init --org NAME` in another data directory
+cmd-network-created =
+    Created network "{ $name }" ({ $network }).
+    Your organisation is its admin. Invite partners with:
+      puente invite create --org "PARTNER NAME"
+cmd-invite-no-node = no node is running here, so the invitation cannot say where to reach you: start `puente run` first, or pass --address MULTIADDR
+cmd-invite-no-address = the node listens on no address a partner could dial; pass --address MULTIADDR with this machine's address
+cmd-invite-auto-confirm = It will be confirmed as soon as they join (--yes): no phrase check.
+cmd-invite-compare-phrase =
+    When they join, you both see a safety phrase. Compare it over the phone, then run:
+      puente invite confirm { $id }
+# $role is the role typed (`member`, `admin`); $until is a local time and how far it is.
+cmd-invite-created =
+    Invitation { $id } for "{ $org }" ({ $role }), valid until { $until }.
+    Send them this token (it works once); they run `puente join TOKEN`.
+cmd-device-add-not-joined = this device has not joined its organisation yet, so it cannot add others: run `puente device add` on a device that has, or join first with `puente join TOKEN`
+cmd-device-add-no-network = devices are added through a network, and this organisation is in none yet: found one with `puente network create --name NAME` (or join one with `puente join TOKEN`), then add the device
+cmd-device-invite-auto-confirm = It will be confirmed as soon as the device joins (--yes): no phrase check.
+cmd-device-invite-compare-phrase =
+    When it joins, both screens show a safety phrase. Check they are the same, then run:
+      puente invite confirm { $id }
+cmd-device-invite-not-admin = Your organisation is not an admin: the new device gets the network's key from an admin's node when it first connects to one.
+cmd-device-invite-created =
+    Device invitation { $id } for a new device of "{ $org }", valid until { $until }.
+    On the new computer run `puente init --device`, then `puente join TOKEN` with this token (it works once).
+# $node is `yes` when a running node serves the command.
+cmd-invite-confirmed-device =
+    Confirmed: the new device is now a device of "{ $org }".
+    { $node ->
+        [yes] The node is sending it the network's membership now; it then reads and writes this organisation's offers.
+       *[no] Start `puente run`: the device receives the network's membership when it runs `puente join` again.
+    }
+cmd-invite-confirmed =
+    Confirmed: "{ $org }" is now a { $role } of the network.
+    { $node ->
+        [yes] The node is sending them the network's membership and keys now.
+       *[no] Start `puente run`: they receive the network's keys when they run `puente join` again.
+    }
+cmd-invite-cancelled = Cancelled invitation { $id } for "{ $org }"; its token no longer works.
+cmd-join-connecting = Connecting to the inviter at { $addresses } ...
+cmd-join-phrase-device =
+    Safety phrase: { $phrase }
+    `puente invite list` on the device that made the invitation shows four words too. Confirm there (`puente invite confirm ID`) only if they are the same.
+    Waiting for the confirmation ...
+cmd-join-phrase =
+    Safety phrase: { $phrase }
+    Read these four words to the inviter. They confirm only if they see the same words.
+    Waiting for them to confirm ...
+cmd-join-joined =
+    Joined network "{ $name }" ({ $network }).
+    Start your node with `puente run` to exchange offers with your partners.
+cmd-join-device-no-key = Your organisation is not an admin, so this device does not hold the network's key yet: an admin's node shares it when your node connects to it. Until then it can neither read nor write offers.
+cmd-join-joined-device =
+    Joined network "{ $name }" ({ $network }) as a device of "{ $org }".
+    Start your node with `puente run`: it fetches your organisation's offers, and you can then update them from here.
+cmd-status-needs-you = Needs you (`puente inbox`):
+cmd-device-list-not-joined = this device has not joined its organisation yet: run `puente device add` on one of its devices, then `puente join TOKEN` here
+cmd-peer-no-device = no partner device has a key starting with `{ $key }`; see `puente peer list`
+cmd-peer-several-devices = `{ $key }` matches several partner devices; type more of the key
+# $added is `yes` for an address this node did not know.
+cmd-peer-address =
+    { $added ->
+        [yes] Recorded
+       *[no] Already knew
+    } { $address } for device { $key }{ $node ->
+        [yes] ; the node dials it now
+       *[no] ; the node dials it when it runs
+    }.

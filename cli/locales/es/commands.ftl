@@ -115,3 +115,74 @@ cmd-query-to-before-from = --to debe ser posterior a --from (o a ahora cuando no
 cmd-query-none = ninguna oferta coincide
 cmd-query-no-owner = --owner: ninguna organización coincide con `{ $owner }`; indique el id de una organización (vea `puente whoami`) o su nombre
 cmd-query-several-owners = --owner: `{ $owner }` coincide con varias organizaciones; escriba más caracteres del id
+
+## network create, invite, join, status, peer, device
+
+cmd-network-create-device = este almacén se creó con `puente init --device` para unirse a una organización existente: ejecute `puente join TOKEN` con una invitación de dispositivo de uno de sus dispositivos; para fundar una red, cree el almacén de una organización con `puente init --org NAME` en otro directorio de datos
+cmd-network-created =
+    Se creó la red "{ $name }" ({ $network }).
+    Su organización es la administradora. Invite a organizaciones aliadas con:
+      puente invite create --org "PARTNER NAME"
+cmd-invite-no-node = no hay ningún nodo en marcha aquí, así que la invitación no puede indicar cómo llegar a su nodo: inicie primero `puente run`, o indique --address MULTIADDR
+cmd-invite-no-address = el nodo no escucha en ninguna dirección a la que una organización aliada pueda llamar; indique --address MULTIADDR con la dirección de esta máquina
+cmd-invite-auto-confirm = Se confirmará en cuanto se unan (--yes): sin comparar la frase.
+cmd-invite-compare-phrase =
+    Cuando se unan, ambas partes verán una frase de seguridad. Compárenla por teléfono y luego ejecute:
+      puente invite confirm { $id }
+# $role es el rol que se escribió (`member`, `admin`); $until es una hora local y cuánto falta.
+cmd-invite-created =
+    Invitación { $id } para "{ $org }" (rol { $role }), válida hasta el { $until }.
+    Envíeles este token (sirve una sola vez); allí ejecutan `puente join TOKEN`.
+cmd-device-add-not-joined = este dispositivo todavía no se unió a su organización, así que no puede agregar otros: ejecute `puente device add` en un dispositivo que ya se haya unido, o únase primero con `puente join TOKEN`
+cmd-device-add-no-network = los dispositivos se agregan a través de una red, y esta organización todavía no está en ninguna: funde una con `puente network create --name NAME` (o únase a una con `puente join TOKEN`) y luego agregue el dispositivo
+cmd-device-invite-auto-confirm = Se confirmará en cuanto el dispositivo se una (--yes): sin comparar la frase.
+cmd-device-invite-compare-phrase =
+    Cuando se una, ambas pantallas mostrarán una frase de seguridad. Revise que sean iguales y luego ejecute:
+      puente invite confirm { $id }
+cmd-device-invite-not-admin = Su organización no es administradora: el dispositivo nuevo recibe la clave de la red del nodo de una organización administradora cuando se conecta a él por primera vez.
+cmd-device-invite-created =
+    Invitación de dispositivo { $id } para un dispositivo nuevo de "{ $org }", válida hasta el { $until }.
+    En la computadora nueva ejecute `puente init --device` y luego `puente join TOKEN` con este token (sirve una sola vez).
+# $node es `yes` cuando un nodo en marcha atiende el comando.
+cmd-invite-confirmed-device =
+    Confirmado: el dispositivo nuevo ahora es un dispositivo de "{ $org }".
+    { $node ->
+        [yes] El nodo le está enviando ahora la membresía de la red; después podrá leer y escribir las ofertas de esta organización.
+       *[no] Inicie `puente run`: el dispositivo recibe la membresía de la red cuando vuelve a ejecutar `puente join`.
+    }
+cmd-invite-confirmed =
+    Confirmado: "{ $org }" ahora forma parte de la red con el rol { $role }.
+    { $node ->
+        [yes] El nodo les está enviando ahora la membresía y las claves de la red.
+       *[no] Inicie `puente run`: reciben las claves de la red cuando vuelven a ejecutar `puente join`.
+    }
+cmd-invite-cancelled = Se canceló la invitación { $id } para "{ $org }"; su token ya no sirve.
+cmd-join-connecting = Conectando con quien le invitó en { $addresses } ...
+cmd-join-phrase-device =
+    Frase de seguridad: { $phrase }
+    `puente invite list` en el dispositivo que hizo la invitación también muestra cuatro palabras. Confirme allí (`puente invite confirm ID`) solo si son las mismas.
+    Esperando la confirmación ...
+cmd-join-phrase =
+    Frase de seguridad: { $phrase }
+    Lea estas cuatro palabras a quien le invitó. Solo confirmarán si ven las mismas palabras.
+    Esperando su confirmación ...
+cmd-join-joined =
+    Se unió a la red "{ $name }" ({ $network }).
+    Inicie su nodo con `puente run` para intercambiar ofertas con sus organizaciones aliadas.
+cmd-join-device-no-key = Su organización no es administradora, así que este dispositivo todavía no tiene la clave de la red: el nodo de una organización administradora la comparte cuando su nodo se conecta a él. Hasta entonces no puede leer ni escribir ofertas.
+cmd-join-joined-device =
+    Se unió a la red "{ $name }" ({ $network }) como dispositivo de "{ $org }".
+    Inicie su nodo con `puente run`: trae las ofertas de su organización, y después podrá actualizarlas desde aquí.
+cmd-status-needs-you = Requiere su atención (`puente inbox`):
+cmd-device-list-not-joined = este dispositivo todavía no se unió a su organización: ejecute `puente device add` en uno de sus dispositivos y luego `puente join TOKEN` aquí
+cmd-peer-no-device = ningún dispositivo de una organización aliada tiene una clave que empiece con `{ $key }`; vea `puente peer list`
+cmd-peer-several-devices = `{ $key }` coincide con varios dispositivos de organizaciones aliadas; escriba más caracteres de la clave
+# $added es `yes` para una dirección que este nodo no conocía.
+cmd-peer-address =
+    { $added ->
+        [yes] Se registró
+       *[no] Ya se conocía
+    } { $address } para el dispositivo { $key }{ $node ->
+        [yes] ; el nodo se conecta a ella ahora
+       *[no] ; el nodo se conectará a ella cuando esté en marcha
+    }.
