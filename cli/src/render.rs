@@ -402,6 +402,11 @@ pub fn freshness(o: &Offer, now: Time) -> String {
     }
 }
 
+/// [`state`] as people read it, in the current language.
+pub fn state_text(o: &Offer, now: Time) -> String {
+    state_word(state(o, now))
+}
+
 /// An offer's state (`active`, `expired`, `withdrawn`) as people read it.
 pub fn state_word(state: &str) -> String {
     t!("rows-offer-state", state = state)

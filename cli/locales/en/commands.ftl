@@ -181,3 +181,65 @@ cmd-peer-address =
         [yes] ; the node dials it now
        *[no] ; the node dials it when it runs
     }.
+
+## offer add, update, withdraw, confirm, list and show
+
+# $sentence is the revocation sentence of `puente status`.
+cmd-offer-add-revoked = warning: { $sentence } This offer stays on this computer only.
+# $kind is the offer's kind as typed (`host-home`); $when a local time and how far it is.
+cmd-offer-published = Published { $kind } offer { $handle }; it expires { $when } unless you confirm it.
+cmd-offer-published-unknown = Published the offer.
+cmd-offer-clear-contradicts = { $flag } and --clear for the same field contradict each other; give one of them
+cmd-offer-update-nothing = nothing to change: give at least one flag, such as --label, --add-window or --status (see `puente offer update --help`)
+cmd-offer-update-withdrawn = offer { $id } is withdrawn and cannot change; publish a new offer with `puente offer add` instead
+cmd-offer-updated = Updated offer { $id }.
+cmd-offer-withdraw-not-owner = offer { $id } belongs to { $owner }; only its owner can withdraw it
+cmd-offer-already-withdrawn = Offer { $id } was already withdrawn; nothing changed.
+cmd-offer-withdraw-no-terminal = withdrawing offer { $id } cannot be undone and there is no terminal to confirm on; add --yes
+cmd-offer-not-withdrawn = Not withdrawn; nothing changed.
+cmd-offer-withdrawn = Withdrew offer { $id }. Partners no longer see it; to offer again, publish a new offer.
+cmd-offer-confirm-withdrawn = offer { $id } is withdrawn and cannot be confirmed; publish a new offer instead
+cmd-offer-confirmed = Confirmed offer { $id }.
+cmd-offer-confirmed-until = Confirmed offer { $id }; it now expires { $when }.
+cmd-offer-list-none = no offers; publish one with `puente offer add` or import a CSV with `puente import`
+cmd-offer-no-windows = no windows (a standing offer)
+cmd-offer-no-holds = no holds on this offer
+cmd-offer-window-weekly = weekly
+# $state is `open`, `ended` or `cancelled`.
+cmd-offer-window-state =
+    { $state ->
+        [open] open
+        [ended] ended
+       *[cancelled] cancelled
+    }
+cmd-offer-withdraw-ask = Withdraw { $kind } offer { $handle } ({ $id })? Partners will stop seeing it and this cannot be undone. [y/N]
+# The answers that mean yes to the question above, separated by commas.
+cmd-offer-withdraw-yes = y, yes
+cmd-offer-no-window = offer { $id } has no window matching `{ $window }`; see its windows with `puente offer show { $id }`
+cmd-offer-several-windows = `{ $window }` matches several windows of this offer; type more of the id
+cmd-offer-zone-damaged = { $reason }; the store's time zone is damaged
+# The keys of `puente offer show`.
+cmd-offer-key-offer = offer
+cmd-offer-key-owner = owner
+cmd-offer-key-state = state
+cmd-offer-key-kind = kind
+cmd-offer-key-handle = handle
+cmd-offer-key-subject = subject
+cmd-offer-key-zone = zone
+cmd-offer-key-languages = languages
+cmd-offer-key-accepts = accepts
+cmd-offer-key-affirming = affirming
+cmd-offer-key-accessibility = accessibility
+cmd-offer-key-household = household
+cmd-offer-key-capabilities = capabilities
+cmd-offer-key-unit = unit
+cmd-offer-key-lead-time = lead time
+cmd-offer-key-max-stay = max stay
+cmd-offer-key-vetting = vetting
+cmd-offer-key-status = status
+cmd-offer-key-bond-band = bond band
+cmd-offer-key-post-within = post within
+cmd-offer-key-label = label
+cmd-offer-key-created = created
+cmd-offer-key-confirmed = confirmed
+cmd-offer-key-expires = expires

@@ -186,3 +186,65 @@ cmd-peer-address =
         [yes] ; el nodo se conecta a ella ahora
        *[no] ; el nodo se conectará a ella cuando esté en marcha
     }.
+
+## offer add, update, withdraw, confirm, list y show
+
+# $sentence es la frase de revocación de `puente status`.
+cmd-offer-add-revoked = aviso: { $sentence } Esta oferta se queda solo en esta computadora.
+# $kind es el tipo de oferta tal como se escribe (`host-home`); $when una hora local y cuánto falta.
+cmd-offer-published = Se publicó la oferta { $kind } { $handle }; vence el { $when } a menos que usted la confirme.
+cmd-offer-published-unknown = Se publicó la oferta.
+cmd-offer-clear-contradicts = { $flag } y --clear para el mismo campo se contradicen; indique solo uno de los dos
+cmd-offer-update-nothing = no hay nada que cambiar: indique al menos una opción, como --label, --add-window o --status (vea `puente offer update --help`)
+cmd-offer-update-withdrawn = la oferta { $id } fue retirada y no puede cambiar; publique una oferta nueva con `puente offer add`
+cmd-offer-updated = Se actualizó la oferta { $id }.
+cmd-offer-withdraw-not-owner = la oferta { $id } pertenece a { $owner }; solo quien la publicó puede retirarla
+cmd-offer-already-withdrawn = La oferta { $id } ya estaba retirada; no cambió nada.
+cmd-offer-withdraw-no-terminal = retirar la oferta { $id } no se puede deshacer y no hay una terminal donde confirmarlo; agregue --yes
+cmd-offer-not-withdrawn = No se retiró; no cambió nada.
+cmd-offer-withdrawn = Se retiró la oferta { $id }. Las organizaciones aliadas ya no la ven; para volver a ofrecer, publique una oferta nueva.
+cmd-offer-confirm-withdrawn = la oferta { $id } fue retirada y no se puede confirmar; publique una oferta nueva
+cmd-offer-confirmed = Se confirmó la oferta { $id }.
+cmd-offer-confirmed-until = Se confirmó la oferta { $id }; ahora vence el { $when }.
+cmd-offer-list-none = no hay ofertas; publique una con `puente offer add` o importe un CSV con `puente import`
+cmd-offer-no-windows = sin periodos (una oferta permanente)
+cmd-offer-no-holds = no hay reservas en esta oferta
+cmd-offer-window-weekly = semanal
+# $state es `open`, `ended` o `cancelled`.
+cmd-offer-window-state =
+    { $state ->
+        [open] abierto
+        [ended] terminado
+       *[cancelled] cancelado
+    }
+cmd-offer-withdraw-ask = ¿Retirar la oferta { $kind } { $handle } ({ $id })? Las organizaciones aliadas dejarán de verla y esto no se puede deshacer. [s/N]
+# Las respuestas que significan sí a la pregunta anterior, separadas por comas.
+cmd-offer-withdraw-yes = s, si, sí
+cmd-offer-no-window = la oferta { $id } no tiene ningún periodo que coincida con `{ $window }`; vea sus periodos con `puente offer show { $id }`
+cmd-offer-several-windows = `{ $window }` coincide con varios periodos de esta oferta; escriba más caracteres del id
+cmd-offer-zone-damaged = { $reason }; la zona horaria del almacén está dañada
+# Las claves de `puente offer show`.
+cmd-offer-key-offer = oferta
+cmd-offer-key-owner = oferente
+cmd-offer-key-state = estado
+cmd-offer-key-kind = tipo
+cmd-offer-key-handle = alias
+cmd-offer-key-subject = sujeto
+cmd-offer-key-zone = zona
+cmd-offer-key-languages = idiomas
+cmd-offer-key-accepts = acepta
+cmd-offer-key-affirming = afirma
+cmd-offer-key-accessibility = accesibilidad
+cmd-offer-key-household = hogar
+cmd-offer-key-capabilities = capacidades
+cmd-offer-key-unit = unidad
+cmd-offer-key-lead-time = antelación
+cmd-offer-key-max-stay = estadía máxima
+cmd-offer-key-vetting = verificación
+cmd-offer-key-status = situación
+cmd-offer-key-bond-band = rango de fianza
+cmd-offer-key-post-within = paga en
+cmd-offer-key-label = etiqueta
+cmd-offer-key-created = creada
+cmd-offer-key-confirmed = confirmada
+cmd-offer-key-expires = vence
