@@ -243,3 +243,42 @@ cmd-offer-key-label = label
 cmd-offer-key-created = created
 cmd-offer-key-confirmed = confirmed
 cmd-offer-key-expires = expires
+
+## relay: the relay service, and relay ticket, add, remove, list
+
+cmd-relay-no-dir = cannot tell where to keep the relay's data: pass --relay-dir DIR or set PUENTE_RELAY_DIR
+cmd-relay-mailbox-limits = --mailbox-mib and --mailbox-days must be at least 1
+cmd-relay-cannot-open = cannot open the relay's data in { $dir }: { $reason }
+cmd-relay-cannot-admit = cannot record --admit: { $reason }
+cmd-relay-no-runtime = cannot start the relay's runtime: { $reason }
+# $signal is `Ctrl-C` or `SIGTERM`.
+cmd-cannot-watch-signal = cannot watch for { $signal }: { $reason }
+cmd-relay-port-in-use = cannot listen: the port is already in use (another relay?); pass --listen with another port
+cmd-relay-cannot-start = the relay could not start: { $reason }
+cmd-relay-running = puente relay { $id } is running on { $dir }.
+cmd-relay-admins-add = An admin of each network it serves adds it with:
+cmd-relay-serves-none = It serves no network yet: start it with --admit TICKET (an admin prints the ticket with `puente relay ticket`).
+cmd-relay-serves =
+    { $count ->
+        [one] It serves { $count } network. Press Ctrl-C (or send SIGTERM) to stop it.
+       *[other] It serves { $count } networks. Press Ctrl-C (or send SIGTERM) to stop it.
+    }
+cmd-relay-unclean-stop = the relay did not stop cleanly: { $reason }
+cmd-relay-stopped = Stopped the relay; its mailbox is saved.
+cmd-relay-ticket-no-network = this organisation is in no network yet; found one with `puente network create --name NAME` or join one first
+cmd-relay-ticket-not-admin = only an admin of the network can make a relay ticket; ask an admin (see `puente status`)
+cmd-relay-ticket-note =
+    Send this line to whoever runs the relay; they start it with `puente relay --admit LINE`.
+    It holds no secret and no name: only an opaque tag for the network and the admins' device keys.
+cmd-relay-add-other-relay = --address { $address } names another relay; add each relay with its own `puente relay add`
+cmd-relay-add-own-key = that is this device's own key, not a relay's; give the address `puente relay` printed
+cmd-relay-added =
+    The network now uses relay { $id } at { $addresses }.
+    Every member's node learns it as it syncs{ $node ->
+        [yes] ; this node connects now
+       *[no] ; this node connects when it runs
+    }.
+cmd-relay-remove-none = the network uses no relay whose id starts with `{ $id }`; see `puente relay list`
+cmd-relay-remove-several = `{ $id }` matches several relays; type more of the id
+cmd-relay-removed = The network no longer uses relay { $id }; nodes drop their reservations on it as they sync.
+cmd-relay-list-none = The network uses no relay. Partners whose nodes cannot dial each other (home routers) need one: see "Connecting partners over the internet" in the guide.

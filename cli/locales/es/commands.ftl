@@ -248,3 +248,42 @@ cmd-offer-key-label = etiqueta
 cmd-offer-key-created = creada
 cmd-offer-key-confirmed = confirmada
 cmd-offer-key-expires = vence
+
+## relay: el servicio de relé, y relay ticket, add, remove, list
+
+cmd-relay-no-dir = no se sabe dónde guardar los datos del relé: indique --relay-dir DIR o defina PUENTE_RELAY_DIR
+cmd-relay-mailbox-limits = --mailbox-mib y --mailbox-days deben ser al menos 1
+cmd-relay-cannot-open = no se pueden abrir los datos del relé en { $dir }: { $reason }
+cmd-relay-cannot-admit = no se puede registrar --admit: { $reason }
+cmd-relay-no-runtime = no se puede iniciar el entorno de ejecución del relé: { $reason }
+# $signal es `Ctrl-C` o `SIGTERM`.
+cmd-cannot-watch-signal = no se puede vigilar { $signal }: { $reason }
+cmd-relay-port-in-use = no se puede escuchar: el puerto ya está en uso (¿otro relé?); indique --listen con otro puerto
+cmd-relay-cannot-start = el relé no pudo iniciarse: { $reason }
+cmd-relay-running = El relé de puente { $id } está en marcha en { $dir }.
+cmd-relay-admins-add = Una organización administradora de cada red a la que sirve lo agrega con:
+cmd-relay-serves-none = Todavía no sirve a ninguna red: inícielo con --admit TICKET (una organización administradora obtiene el ticket con `puente relay ticket`).
+cmd-relay-serves =
+    { $count ->
+        [one] Sirve a { $count } red. Presione Ctrl-C (o envíe SIGTERM) para detenerlo.
+       *[other] Sirve a { $count } redes. Presione Ctrl-C (o envíe SIGTERM) para detenerlo.
+    }
+cmd-relay-unclean-stop = el relé no se detuvo correctamente: { $reason }
+cmd-relay-stopped = Se detuvo el relé; su buzón quedó guardado.
+cmd-relay-ticket-no-network = esta organización todavía no está en ninguna red; funde una con `puente network create --name NAME` o únase primero a una
+cmd-relay-ticket-not-admin = solo una organización administradora de la red puede crear un ticket de relé; pídaselo a una (vea `puente status`)
+cmd-relay-ticket-note =
+    Envíe esta línea a quien opere el relé; lo inicia con `puente relay --admit LINE`.
+    No contiene ningún secreto ni ningún nombre: solo una etiqueta opaca de la red y las claves de los dispositivos de las organizaciones administradoras.
+cmd-relay-add-other-relay = --address { $address } corresponde a otro relé; agregue cada relé con su propio `puente relay add`
+cmd-relay-add-own-key = esa es la clave de este dispositivo, no la de un relé; indique la dirección que mostró `puente relay`
+cmd-relay-added =
+    La red ahora usa el relé { $id } en { $addresses }.
+    El nodo de cada miembro lo conoce al sincronizarse{ $node ->
+        [yes] ; este nodo se conecta ahora
+       *[no] ; este nodo se conectará cuando esté en marcha
+    }.
+cmd-relay-remove-none = la red no usa ningún relé cuyo id empiece con `{ $id }`; vea `puente relay list`
+cmd-relay-remove-several = `{ $id }` coincide con varios relés; escriba más caracteres del id
+cmd-relay-removed = La red ya no usa el relé { $id }; los nodos dejan sus reservas de conexión en él al sincronizarse.
+cmd-relay-list-none = La red no usa ningún relé. Las organizaciones aliadas cuyos nodos no pueden conectarse entre sí (routers domésticos) necesitan uno: vea "Connecting partners over the internet" en la guía.
