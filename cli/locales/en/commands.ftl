@@ -282,3 +282,15 @@ cmd-relay-remove-none = the network uses no relay whose id starts with `{ $id }`
 cmd-relay-remove-several = `{ $id }` matches several relays; type more of the id
 cmd-relay-removed = The network no longer uses relay { $id }; nodes drop their reservations on it as they sync.
 cmd-relay-list-none = The network uses no relay. Partners whose nodes cannot dial each other (home routers) need one: see "Connecting partners over the internet" in the guide.
+
+## run
+
+cmd-run-within-node = a node cannot be started from within a node
+cmd-run-unjoined-device = a device that has not joined its organisation yet
+cmd-run-no-runtime = cannot start the node's runtime: { $reason }
+cmd-run-stopped = Stopped the node; everything is saved.
+# $name is the organisation's name, or cmd-run-unjoined-device.
+cmd-run-running = puente node for { $name } ({ $org }) is running on { $dir }.
+cmd-run-control-socket =
+    Control socket { $socket }: other puente commands on this data directory now go through this node.
+    Press Ctrl-C (or send SIGTERM) to stop it.

@@ -287,3 +287,15 @@ cmd-relay-remove-none = la red no usa ningún relé cuyo id empiece con `{ $id }
 cmd-relay-remove-several = `{ $id }` coincide con varios relés; escriba más caracteres del id
 cmd-relay-removed = La red ya no usa el relé { $id }; los nodos dejan sus reservas de conexión en él al sincronizarse.
 cmd-relay-list-none = La red no usa ningún relé. Las organizaciones aliadas cuyos nodos no pueden conectarse entre sí (routers domésticos) necesitan uno: vea "Connecting partners over the internet" en la guía.
+
+## run
+
+cmd-run-within-node = no se puede iniciar un nodo desde dentro de un nodo
+cmd-run-unjoined-device = un dispositivo que todavía no se unió a su organización
+cmd-run-no-runtime = no se puede iniciar el entorno de ejecución del nodo: { $reason }
+cmd-run-stopped = Se detuvo el nodo; todo quedó guardado.
+# $name es el nombre de la organización, o cmd-run-unjoined-device.
+cmd-run-running = El nodo de puente de { $name } ({ $org }) está en marcha en { $dir }.
+cmd-run-control-socket =
+    Socket de control { $socket }: los demás comandos de puente en este directorio de datos ahora pasan por este nodo.
+    Presione Ctrl-C (o envíe SIGTERM) para detenerlo.
