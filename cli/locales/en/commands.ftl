@@ -294,3 +294,10 @@ cmd-run-running = puente node for { $name } ({ $org }) is running on { $dir }.
 cmd-run-control-socket =
     Control socket { $socket }: other puente commands on this data directory now go through this node.
     Press Ctrl-C (or send SIGTERM) to stop it.
+
+## completions and man
+
+cmd-man-cannot-write-page = could not write the manual page: { $reason }
+cmd-man-cannot-write-pages = cannot write the manual pages to { $dir }: { $reason }
+# $bin is the program's name, `puente`.
+cmd-man-wrote = Wrote { $count } manual pages to { $dir }: { $bin }.1 and one per command (`man { $bin }-offer-add`).

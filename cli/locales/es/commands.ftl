@@ -299,3 +299,10 @@ cmd-run-running = El nodo de puente de { $name } ({ $org }) está en marcha en {
 cmd-run-control-socket =
     Socket de control { $socket }: los demás comandos de puente en este directorio de datos ahora pasan por este nodo.
     Presione Ctrl-C (o envíe SIGTERM) para detenerlo.
+
+## completions y man
+
+cmd-man-cannot-write-page = no se pudo escribir la página del manual: { $reason }
+cmd-man-cannot-write-pages = no se pueden escribir las páginas del manual en { $dir }: { $reason }
+# $bin es el nombre del programa, `puente`.
+cmd-man-wrote = Se escribieron { $count } páginas del manual en { $dir }: { $bin }.1 y una por comando (`man { $bin }-offer-add`).
