@@ -301,3 +301,57 @@ cmd-man-cannot-write-page = could not write the manual page: { $reason }
 cmd-man-cannot-write-pages = cannot write the manual pages to { $dir }: { $reason }
 # $bin is the program's name, `puente`.
 cmd-man-wrote = Wrote { $count } manual pages to { $dir }: { $bin }.1 and one per command (`man { $bin }-offer-add`).
+
+## peer revoke, device revoke, peer role and peer revocations
+
+# $min is the fewest characters of a device key accepted.
+cmd-revoke-no-match = no organisation or device matches `{ $text }`; give an organisation's name or id (see `puente status`) or at least the first { $min } characters of a device key (see `puente peer list`)
+cmd-revoke-no-device = no device key starts with `{ $text }`; give at least the first { $min } characters of a key from `puente peer list` or `puente whoami`
+cmd-revoke-several = `{ $text }` matches several organisations or devices; give more of the device key, or the organisation's full id
+# $why says what is wrong with the reason, like "looks like it contains a phone number".
+cmd-revoke-bad-reason = --reason is shared with every partner and kept in the membership log for good, and it { $why }
+cmd-role-not-device = a role belongs to an organisation: give its name or id (see `puente status`), not a device key
+cmd-role-last-admin = making "{ $name }" a member would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; make another organisation an admin first, or run the command again with --yes
+# $role is `admin` or `member`.
+cmd-role-done =
+    { $role ->
+        [admin] "{ $name }" is now an admin: it can now invite and revoke organisations and change roles.
+       *[member] "{ $name }" is now a member: it publishes its own offers and holds.
+    }
+cmd-role-no-admin-warning = WARNING: the network has no admin now.
+# $node is `yes` when a running node serves the command.
+cmd-role-sending =
+    { $node ->
+        [yes] Your node is sending the change to every partner it is connected to now.
+       *[no] Your node is not running: partners learn of the change when you start `puente run`.
+    }
+# $target names what is revoked: an organisation or a device.
+cmd-revoke-already = { $target } is already revoked; see `puente peer revocations`
+cmd-revoke-org-not-admin = only an admin organisation can revoke an organisation; ask an admin of your network (see `puente status`)
+cmd-revoke-device-not-allowed = only a device of the same organisation or an admin can revoke a device; ask an admin of your network (see `puente status`)
+cmd-revoke-last-admin = revoking { $target } would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; if that is really what you want, run the command again with --yes
+cmd-revoke-no-network = this node is not part of a network
+cmd-revoke-done =
+    Revoked { $target }.{ $has_reason ->
+        [yes] { " " }Reason: { $reason }.
+       *[no] { "" }
+    }
+    Revocation { $id }; new writes are encrypted under epoch { $epoch }.
+cmd-revoke-no-admin-warning = WARNING: the network has no admin now: nobody can invite or revoke anyone, or replace the encryption key, any more.
+cmd-revoke-self-warning = WARNING: you revoked this computer's own key: it is cut off from the network like any revoked party.
+cmd-revoke-sending =
+    { $node ->
+        [yes] Your node is sending the revocation to every partner it is connected to now, and has cut the revoked keys off.
+       *[no] Your node is not running: start `puente run` now. Until partners receive the revocation from it, they keep trusting the revoked key.
+    }
+cmd-revoke-does-head = What revocation does:
+cmd-revoke-does-refused = Every node that has received the revocation refuses the revoked keys at once: no connection, nothing sent to them, none of their new changes accepted.
+cmd-revoke-does-new-key = Everything written from now on is encrypted under a new key that the revoked party never receives.
+cmd-revoke-does-spreads = The revocation spreads to every partner your node reaches, and replaying old grants cannot undo it.
+cmd-revoke-does-not-rotated = This computer is not an admin's, so the key was not replaced yet (still epoch { $epoch }): an admin's node replaces it as soon as it receives the revocation. Until then, what is written can be read with the key the revoked party holds.
+cmd-revoke-cannot-head = What revocation cannot do:
+cmd-revoke-cannot-take-back = It cannot take back what the revoked party already synced: the exposure report below lists what it could read.
+cmd-revoke-cannot-offline = Partners that are offline keep trusting the revoked key until the revocation reaches them: watch `puente peer revocations` until every partner has confirmed.
+cmd-revoke-cannot-leaks = It cannot stop a partner that is still trusted from leaking. The defence is sharing less: coarse places, pseudonyms and short expiry.
+cmd-revocations-no-network = This node is not part of a network yet; there are no revocations.
+cmd-revocations-none = No revocations in this network.

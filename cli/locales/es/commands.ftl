@@ -306,3 +306,57 @@ cmd-man-cannot-write-page = no se pudo escribir la página del manual: { $reason
 cmd-man-cannot-write-pages = no se pueden escribir las páginas del manual en { $dir }: { $reason }
 # $bin es el nombre del programa, `puente`.
 cmd-man-wrote = Se escribieron { $count } páginas del manual en { $dir }: { $bin }.1 y una por comando (`man { $bin }-offer-add`).
+
+## peer revoke, device revoke, peer role y peer revocations
+
+# $min es la menor cantidad de caracteres de una clave de dispositivo que se acepta.
+cmd-revoke-no-match = ninguna organización ni dispositivo coincide con `{ $text }`; indique el nombre o el id de una organización (vea `puente status`) o al menos los primeros { $min } caracteres de la clave de un dispositivo (vea `puente peer list`)
+cmd-revoke-no-device = ninguna clave de dispositivo empieza con `{ $text }`; indique al menos los primeros { $min } caracteres de una clave de `puente peer list` o `puente whoami`
+cmd-revoke-several = `{ $text }` coincide con varias organizaciones o dispositivos; indique más caracteres de la clave del dispositivo, o el id completo de la organización
+# $why dice qué tiene de malo el motivo, como "looks like it contains a phone number".
+cmd-revoke-bad-reason = --reason se comparte con todas las organizaciones aliadas y queda para siempre en el registro de membresía, y { $why }
+cmd-role-not-device = un rol pertenece a una organización: indique su nombre o id (vea `puente status`), no la clave de un dispositivo
+cmd-role-last-admin = dar a "{ $name }" el rol member dejaría la red sin ninguna organización administradora: nadie podría invitar ni revocar a nadie, ni reemplazar la clave de cifrado; dé primero el rol admin a otra organización, o vuelva a ejecutar el comando con --yes
+# $role es `admin` o `member`.
+cmd-role-done =
+    { $role ->
+        [admin] "{ $name }" ahora tiene el rol admin: ya puede invitar y revocar organizaciones y cambiar roles.
+       *[member] "{ $name }" ahora tiene el rol member: publica sus propias ofertas y reservas.
+    }
+cmd-role-no-admin-warning = AVISO: la red ya no tiene ninguna organización administradora.
+# $node es `yes` cuando un nodo en marcha atiende el comando.
+cmd-role-sending =
+    { $node ->
+        [yes] Su nodo está enviando ahora el cambio a todas las organizaciones aliadas con las que está conectado.
+       *[no] Su nodo no está en marcha: las organizaciones aliadas conocerán el cambio cuando inicie `puente run`.
+    }
+# $target nombra lo que se revoca: una organización o un dispositivo.
+cmd-revoke-already = ya se había revocado { $target }; vea `puente peer revocations`
+cmd-revoke-org-not-admin = solo una organización administradora puede revocar una organización; pídaselo a una organización administradora de su red (vea `puente status`)
+cmd-revoke-device-not-allowed = solo un dispositivo de la misma organización o una organización administradora puede revocar un dispositivo; pídaselo a una organización administradora de su red (vea `puente status`)
+cmd-revoke-last-admin = revocar { $target } dejaría la red sin ninguna organización administradora: nadie podría invitar ni revocar a nadie, ni reemplazar la clave de cifrado; si de verdad es lo que quiere, vuelva a ejecutar el comando con --yes
+cmd-revoke-no-network = este nodo no forma parte de una red
+cmd-revoke-done =
+    Se revocó { $target }.{ $has_reason ->
+        [yes] { " " }Motivo: { $reason }.
+       *[no] { "" }
+    }
+    Revocación { $id }; lo que se escriba a partir de ahora se cifra con la época { $epoch }.
+cmd-revoke-no-admin-warning = AVISO: la red ya no tiene ninguna organización administradora: nadie puede invitar ni revocar a nadie, ni reemplazar la clave de cifrado.
+cmd-revoke-self-warning = AVISO: usted revocó la clave de esta misma computadora: queda desconectada de la red como cualquier parte revocada.
+cmd-revoke-sending =
+    { $node ->
+        [yes] Su nodo está enviando ahora la revocación a todas las organizaciones aliadas con las que está conectado, y ya cortó las claves revocadas.
+       *[no] Su nodo no está en marcha: inicie `puente run` ahora. Hasta que las organizaciones aliadas reciban la revocación de él, siguen confiando en la clave revocada.
+    }
+cmd-revoke-does-head = Lo que hace la revocación:
+cmd-revoke-does-refused = Cada nodo que recibió la revocación rechaza de inmediato las claves revocadas: ninguna conexión, nada se les envía, no se acepta ninguno de sus cambios nuevos.
+cmd-revoke-does-new-key = Todo lo que se escriba a partir de ahora se cifra con una clave nueva que la parte revocada nunca recibe.
+cmd-revoke-does-spreads = La revocación llega a cada organización aliada que alcanza su nodo, y volver a enviar permisos antiguos no puede deshacerla.
+cmd-revoke-does-not-rotated = Esta computadora no es de una organización administradora, así que la clave todavía no se reemplazó (sigue la época { $epoch }): el nodo de una organización administradora la reemplaza en cuanto recibe la revocación. Hasta entonces, lo que se escriba puede leerse con la clave que tiene la parte revocada.
+cmd-revoke-cannot-head = Lo que la revocación no puede hacer:
+cmd-revoke-cannot-take-back = No puede recuperar lo que la parte revocada ya sincronizó: el informe de exposición de abajo enumera lo que pudo leer.
+cmd-revoke-cannot-offline = Las organizaciones aliadas que están sin conexión siguen confiando en la clave revocada hasta que les llegue la revocación: revise `puente peer revocations` hasta que todas la hayan confirmado.
+cmd-revoke-cannot-leaks = No puede impedir que una organización aliada que todavía tiene su confianza filtre información. La defensa es compartir menos: lugares aproximados, seudónimos y vencimientos cortos.
+cmd-revocations-no-network = Este nodo todavía no forma parte de una red; no hay revocaciones.
+cmd-revocations-none = No hay revocaciones en esta red.
