@@ -355,3 +355,63 @@ cmd-revoke-cannot-offline = Partners that are offline keep trusting the revoked 
 cmd-revoke-cannot-leaks = It cannot stop a partner that is still trusted from leaking. The defence is sharing less: coarse places, pseudonyms and short expiry.
 cmd-revocations-no-network = This node is not part of a network yet; there are no revocations.
 cmd-revocations-none = No revocations in this network.
+
+## import and export
+
+# One row of the import's report; $action is `create` or `unchanged`.
+cmd-import-row =
+    { $action ->
+        [create] create line { $line }, { $handle }
+        [unchanged] unchanged line { $line }, { $handle }
+       *[other] { $action } line { $line }, { $handle }
+    }
+cmd-import-row-update = update line { $line }, { $handle }: { $fields }
+cmd-import-row-rejected = rejected line { $line }, { $column }: { $reason }
+cmd-import-row-rejected-line = rejected line { $line }: { $reason }
+cmd-import-withdraw-row = withdraw { $handle }: no row names it
+# What an import does; rejected and withdrawn rows are left out when there are none.
+cmd-import-summary =
+    { $created } new, { $updated } updated, { $unchanged } unchanged{ $rejected ->
+        [0] { "" }
+       *[other] , { $rejected } rejected
+    }{ $withdrawn ->
+        [0] { "" }
+       *[other] , { $withdrawn } withdrawn
+    }
+cmd-import-dry-run = Dry run: { $summary }; nothing was written.
+cmd-import-imported =
+    { $count ->
+        [one] Imported { $count } offer from { $file }: { $summary }.
+       *[other] Imported { $count } offers from { $file }: { $summary }.
+    }
+cmd-import-refused-dry-run =
+    { $count ->
+        [one] { $count } of { $total } rows was rejected, so an import would write nothing (dry run: nothing was written); fix it, or add --allow-partial to import the { $valid } valid rows
+       *[other] { $count } of { $total } rows were rejected, so an import would write nothing (dry run: nothing was written); fix them, or add --allow-partial to import the { $valid } valid rows
+    }
+cmd-import-refused =
+    { $count ->
+        [one] { $count } of { $total } rows was rejected and nothing was imported; fix it, or add --allow-partial to import the { $valid } valid rows
+       *[other] { $count } of { $total } rows were rejected and nothing was imported; fix them, or add --allow-partial to import the { $valid } valid rows
+    }
+cmd-import-none-valid = none of the { $total } rows is valid; nothing was imported
+cmd-import-cannot-read = cannot read { $file }: { $reason }
+cmd-import-not-a-file = { $file } is not a file; give the path of a CSV file
+cmd-import-too-large = { $file } is { $bytes } bytes; import at most 16 MiB at a time by splitting it into smaller files
+# The progress bar: $bar is the bar, $progress the count done and the total.
+cmd-import-progress = importing { $bar } { $progress } offers
+cmd-export-table = export writes files: use --format json, csv or hsds (table is for reading on screen)
+cmd-export-hsds-partners = an HSDS export publishes only your own organisation's programmes; drop --partners
+cmd-export-no-profile = this device has no organisation profile yet, so there is nothing of its own to publish; join your organisation first
+# $format is `csv`, `hsds` or `json`; $partners is `yes` with --partners.
+cmd-export-wrote =
+    Wrote { $format ->
+        [csv] a CSV export
+        [hsds] an HSDS 3.1 export (public programmes only)
+       *[json] a JSON export
+    } of { $count } offers ({ $partners ->
+        [yes] yours and your partners'
+       *[no] your own
+    }) to { $file }. It is plain text: keep it safe and delete it when done.
+cmd-export-cannot-write = cannot write { $file }: { $reason }
+cmd-export-cannot-restrict = cannot restrict { $file }: { $reason }

@@ -360,3 +360,71 @@ cmd-revoke-cannot-offline = Las organizaciones aliadas que están sin conexión 
 cmd-revoke-cannot-leaks = No puede impedir que una organización aliada que todavía tiene su confianza filtre información. La defensa es compartir menos: lugares aproximados, seudónimos y vencimientos cortos.
 cmd-revocations-no-network = Este nodo todavía no forma parte de una red; no hay revocaciones.
 cmd-revocations-none = No hay revocaciones en esta red.
+
+## import y export
+
+# Una fila del informe de la importación; $action es `create` o `unchanged`.
+cmd-import-row =
+    { $action ->
+        [create] nueva: línea { $line }, { $handle }
+        [unchanged] sin cambios: línea { $line }, { $handle }
+       *[other] { $action }: línea { $line }, { $handle }
+    }
+cmd-import-row-update = se actualiza: línea { $line }, { $handle }: { $fields }
+cmd-import-row-rejected = rechazada: línea { $line }, { $column }: { $reason }
+cmd-import-row-rejected-line = rechazada: línea { $line }: { $reason }
+cmd-import-withdraw-row = se retira { $handle }: ninguna fila la menciona
+# Lo que hace una importación; las filas rechazadas y retiradas no se mencionan si no hay.
+cmd-import-summary =
+    { $created ->
+        [one] { $created } nueva
+       *[other] { $created } nuevas
+    }, { $updated ->
+        [one] { $updated } actualizada
+       *[other] { $updated } actualizadas
+    }, { $unchanged } sin cambios{ $rejected ->
+        [0] { "" }
+        [one] , { $rejected } rechazada
+       *[other] , { $rejected } rechazadas
+    }{ $withdrawn ->
+        [0] { "" }
+        [one] , { $withdrawn } retirada
+       *[other] , { $withdrawn } retiradas
+    }
+cmd-import-dry-run = Simulación: { $summary }; no se escribió nada.
+cmd-import-imported =
+    { $count ->
+        [one] Se importó { $count } oferta de { $file }: { $summary }.
+       *[other] Se importaron { $count } ofertas de { $file }: { $summary }.
+    }
+cmd-import-refused-dry-run =
+    { $count ->
+        [one] se rechazó { $count } de { $total } filas, así que una importación no escribiría nada (simulación: no se escribió nada); corríjala, o agregue --allow-partial para importar las { $valid } filas válidas
+       *[other] se rechazaron { $count } de { $total } filas, así que una importación no escribiría nada (simulación: no se escribió nada); corríjalas, o agregue --allow-partial para importar las { $valid } filas válidas
+    }
+cmd-import-refused =
+    { $count ->
+        [one] se rechazó { $count } de { $total } filas y no se importó nada; corríjala, o agregue --allow-partial para importar las { $valid } filas válidas
+       *[other] se rechazaron { $count } de { $total } filas y no se importó nada; corríjalas, o agregue --allow-partial para importar las { $valid } filas válidas
+    }
+cmd-import-none-valid = ninguna de las { $total } filas es válida; no se importó nada
+cmd-import-cannot-read = no se puede leer { $file }: { $reason }
+cmd-import-not-a-file = { $file } no es un archivo; indique la ruta de un archivo CSV
+cmd-import-too-large = { $file } ocupa { $bytes } bytes; importe como máximo 16 MiB por vez dividiéndolo en archivos más pequeños
+# La barra de progreso: $bar es la barra, $progress lo hecho y el total.
+cmd-import-progress = importando { $bar } { $progress } ofertas
+cmd-export-table = export escribe archivos: use --format json, csv o hsds (table es para leer en pantalla)
+cmd-export-hsds-partners = una exportación HSDS publica solo los programas de su propia organización; quite --partners
+cmd-export-no-profile = este dispositivo todavía no tiene perfil de organización, así que no tiene nada propio que publicar; únase primero a su organización
+# $format es `csv`, `hsds` o `json`; $partners es `yes` con --partners.
+cmd-export-wrote =
+    Se escribió { $format ->
+        [csv] una exportación CSV
+        [hsds] una exportación HSDS 3.1 (solo programas públicos)
+       *[json] una exportación JSON
+    } de { $count } ofertas ({ $partners ->
+        [yes] las suyas y las de sus organizaciones aliadas
+       *[no] solo las suyas
+    }) en { $file }. Es texto sin cifrar: guárdelo en un lugar seguro y bórrelo cuando termine.
+cmd-export-cannot-write = no se puede escribir { $file }: { $reason }
+cmd-export-cannot-restrict = no se pueden restringir los permisos de { $file }: { $reason }
