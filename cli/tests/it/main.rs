@@ -22,4 +22,5 @@ mod roles;
 mod roundtrip;
 mod shell;
 mod snapshots;
+mod spanish;
 mod support;
