@@ -11,15 +11,15 @@ use anyhow::Result;
 /// A table with a header row, rendered with columns aligned on character counts.
 #[derive(Debug, Default)]
 pub struct Table {
-    headers: Vec<&'static str>,
+    headers: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    /// A table with these column headers.
-    pub fn new(headers: &[&'static str]) -> Table {
+    /// A table with these column headers (words for people: in the current language).
+    pub fn new<S: AsRef<str>>(headers: &[S]) -> Table {
         Table {
-            headers: headers.to_vec(),
+            headers: headers.iter().map(|h| h.as_ref().to_string()).collect(),
             rows: Vec::new(),
         }
     }
@@ -52,7 +52,7 @@ impl Table {
             out.push_str(l.trim_end());
             out.push('\n');
         };
-        line(&mut self.headers.iter().copied());
+        line(&mut self.headers.iter().map(String::as_str));
         for r in &self.rows {
             line(&mut r.iter().map(String::as_str));
         }
@@ -61,14 +61,15 @@ impl Table {
 }
 
 /// Key-value lines with the keys padded to one width.
-pub fn pairs(items: &[(&str, String)]) -> String {
+pub fn pairs<K: AsRef<str>>(items: &[(K, String)]) -> String {
     let w = items
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| k.as_ref().chars().count())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
     for (k, v) in items {
+        let k = k.as_ref();
         let line = format!("{k:<w$}  {v}");
         out.push_str(line.trim_end());
         out.push('\n');
@@ -92,9 +93,9 @@ pub fn csv(headers: &[&str], rows: &[Vec<String>]) -> Result<String> {
     for r in rows {
         w.write_record(r.iter().map(|c| formula_safe(c).into_owned()))?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("could not write CSV: {}", e.error()))?;
+    let bytes = w.into_inner().map_err(|e| {
+        anyhow::anyhow!(t!("rows-output-csv-failed", reason = e.error().to_string()))
+    })?;
     Ok(String::from_utf8(bytes)?)
 }
 
@@ -114,9 +115,9 @@ fn serialized_cells<T: serde::Serialize>(row: &T) -> Result<Vec<String>> {
         .has_headers(false)
         .from_writer(Vec::new());
     w.serialize(row)?;
-    let bytes = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("could not write CSV: {}", e.error()))?;
+    let bytes = w.into_inner().map_err(|e| {
+        anyhow::anyhow!(t!("rows-output-csv-failed", reason = e.error().to_string()))
+    })?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(bytes.as_slice());
@@ -131,10 +132,10 @@ pub fn emit_open(text: &str) -> Result<bool> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(anyhow::anyhow!(
-            "could not write to standard output: {}",
-            crate::messages::io_reason(&e)
-        )),
+        Err(e) => Err(anyhow::anyhow!(t!(
+            "rows-output-stdout-failed",
+            reason = crate::messages::io_reason(&e)
+        ))),
     }
 }
 
@@ -229,10 +230,10 @@ pub fn ask(prompt: &str) -> Result<String> {
         .lock()
         .read_line(&mut answer)
         .map_err(|e| {
-            anyhow::anyhow!(
-                "could not read the answer: {}",
-                crate::messages::io_reason(&e)
-            )
+            anyhow::anyhow!(t!(
+                "rows-output-answer-failed",
+                reason = crate::messages::io_reason(&e)
+            ))
         })?;
     Ok(answer.trim().to_string())
 }

@@ -10,7 +10,7 @@
 use anyhow::Result;
 use jiff::tz::TimeZone;
 use puente_crdt::fields::{self, LISTING_COLUMNS, Record, names};
-use puente_crdt::time::{self, format_duration};
+use puente_crdt::time::format_duration;
 use puente_crdt::view;
 use puente_crdt::{
     Hit, HoldId, HoldView, LangMode, Language, Offer, OfferId, OrgId, Time, Unit, View, Window,
@@ -349,13 +349,9 @@ pub fn languages(langs: &[Language]) -> String {
         .join(",")
 }
 
-/// A quantity with its unit: `1 room`, `2 beds`, `500 usd`.
+/// A quantity with its unit, in the current language: `1 room`, `2 beds`, `500 usd`.
 pub fn quantity(n: u32, unit: Unit) -> String {
-    match unit {
-        Unit::Usd => format!("{n} usd"),
-        u if n == 1 => format!("1 {u}"),
-        u => format!("{n} {u}s"),
-    }
+    t!("rows-quantity", count = n, unit = unit.to_string())
 }
 
 /// What a hit offers, for the AVAILABLE column.
@@ -364,7 +360,11 @@ pub fn available(h: &Hit<'_>) -> String {
     let mut s = match (h.available, f.bond_band) {
         (Some(n), _) => quantity(n, f.unit),
         (None, Some(band)) => match f.post_within {
-            Some(p) => format!("{band} within {}", short_duration(p)),
+            Some(p) => t!(
+                "rows-bond-within",
+                band = band.to_string(),
+                duration = short_duration(p)
+            ),
             None => band.to_string(),
         },
         (None, None) => "-".into(),
@@ -388,25 +388,102 @@ pub fn short_duration(secs: i64) -> String {
 pub fn soonest(t: Option<Time>, now: Time, tz: &TimeZone) -> String {
     match t {
         None => "-".into(),
-        Some(t) if t <= now => "now".into(),
+        Some(t) if t <= now => t!("rows-now"),
         Some(t) => t.local(tz),
     }
 }
 
-/// "confirmed 5 h ago".
+/// "confirmed 5 h ago", and the state when the offer is not active.
 pub fn freshness(o: &Offer, now: Time) -> String {
-    let mut s = format!("confirmed {}", time::ago(now, o.last_confirmed_at));
+    let ago = ago(now, o.last_confirmed_at);
     match state(o, now) {
-        "active" => {}
-        other => s.push_str(&format!(" ({other})")),
+        "active" => t!("rows-freshness", ago = ago),
+        other => t!("rows-freshness-state", ago = ago, state = state_word(other)),
     }
-    s
+}
+
+/// [`state`] as people read it, in the current language.
+pub fn state_text(o: &Offer, now: Time) -> String {
+    state_word(state(o, now))
+}
+
+/// An offer's state (`active`, `expired`, `withdrawn`) as people read it.
+pub fn state_word(state: &str) -> String {
+    t!("rows-offer-state", state = state)
+}
+
+/// A hold's status (`pending`, `overbooked` ...) as people read it.
+pub fn hold_status(status: &str) -> String {
+    t!("rows-hold-status", status = status)
+}
+
+/// How far `then` is from `now`, as people say it: "just now", "5 h ago", "in 3 d" (the
+/// same steps as [`puente_crdt::time::ago`], in the current language).
+pub fn ago(now: Time, then: Time) -> String {
+    let d = now.0.saturating_sub(then.0);
+    let (count, unit) = coarse(d.saturating_abs());
+    if d < 0 {
+        t!("rows-in", count = count, unit = unit)
+    } else if d < 60 {
+        t!("rows-just-now")
+    } else {
+        t!("rows-ago", count = count, unit = unit)
+    }
+}
+
+/// A span as a count and the symbol of its unit (`min`, `h`, `d`), the same in every language.
+fn coarse(secs: i64) -> (i64, &'static str) {
+    if secs < 3_600 {
+        ((secs / 60).max(1), "min")
+    } else if secs < 2 * 86_400 {
+        (secs / 3_600, "h")
+    } else {
+        (secs / 86_400, "d")
+    }
 }
 
 /// A local time followed by how far it is from now: `2026-11-22 09:00 (in 3 d)`.
 pub fn when(t: Time, now: Time, tz: &TimeZone) -> String {
-    format!("{} ({})", t.local(tz), time::ago(now, t))
+    format!("{} ({})", t.local(tz), ago(now, t))
 }
 
 #[cfg(test)]
 mod tests;
+
+/// The words of tables in each language; what JSON and CSV carry stays in `tests.rs`.
+#[cfg(test)]
+mod words {
+    use super::*;
+    use crate::i18n::{Lang, scoped};
+
+    #[test]
+    fn quantities_and_times_read_in_each_language() {
+        let now = Time(1_795_453_200);
+        let en = |f: &dyn Fn() -> String| scoped(Lang::En, f);
+        let es = |f: &dyn Fn() -> String| scoped(Lang::Es, f);
+        assert_eq!(en(&|| quantity(1, Unit::Bed)), "1 bed");
+        assert_eq!(en(&|| quantity(0, Unit::Shift)), "0 shifts");
+        assert_eq!(es(&|| quantity(1, Unit::Room)), "1 habitación");
+        assert_eq!(es(&|| quantity(2, Unit::Room)), "2 habitaciones");
+        assert_eq!(es(&|| quantity(500, Unit::Usd)), "500 usd");
+        assert_eq!(en(&|| ago(now, now.plus(-30))), "just now");
+        assert_eq!(en(&|| ago(now, now.plus(-7_200))), "2 h ago");
+        assert_eq!(en(&|| ago(now, now.plus(3 * 86_400))), "in 3 d");
+        assert_eq!(es(&|| ago(now, now.plus(-90))), "hace 1 min");
+        assert_eq!(es(&|| ago(now, now.plus(3 * 86_400))), "en 3 d");
+        // The same steps as the library's English words.
+        for d in [
+            -200_000, -7_200, -61, -59, 0, 59, 61, 3_599, 3_600, 172_799, 172_800,
+        ] {
+            assert_eq!(
+                en(&|| ago(now, now.plus(d))),
+                puente_crdt::time::ago(now, now.plus(d)),
+                "{d}"
+            );
+        }
+        assert_eq!(es(&|| hold_status("overbooked")), "sobrerreservada");
+        assert_eq!(en(&|| hold_status("overbooked")), "overbooked");
+        assert_eq!(es(&|| state_word("withdrawn")), "retirada");
+        assert_eq!(es(&|| state_word("something-new")), "something-new");
+    }
+}

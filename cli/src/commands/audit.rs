@@ -21,9 +21,7 @@ use crate::rows::names::Names;
 pub fn state_of(replica: &Replica) -> Result<&MemberState> {
     match replica.membership() {
         Some(log) => Ok(log.state()),
-        None => bail!(
-            "this node is not part of a network yet, so nobody has been added or revoked; create one with `puente network create` or join one"
-        ),
+        None => bail!(t!("cmd-audit-no-network")),
     }
 }
 

@@ -16,33 +16,36 @@ use crate::output;
 pub fn export(ctx: &Ctx, a: BundleExportArgs) -> Result<()> {
     let path = ctx.path(&a.file);
     if path.exists() {
-        bail!(
-            "{} already exists; choose another file name (puente never overwrites a bundle)",
-            a.file.display()
-        );
+        bail!(t!("cmd-bundle-exists", file = a.file.display().to_string()));
     }
     let replica = ctx.open()?;
-    let (scope, label) = match &a.for_org {
+    let (scope, name) = match &a.for_org {
         Some(text) => {
             let org = resolve_member(&replica.member_orgs(), text)?;
-            (BundleScope::For(org.0), format!("for \"{}\"", org.1))
+            (BundleScope::For(org.0), Some(org.1))
         }
-        None => (BundleScope::All, "for every member".to_string()),
+        None => (BundleScope::All, None),
     };
     let bytes = replica.export_bundle(scope).map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     write_private(&path, &bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot write {}: {}; check the path and free space, then try again",
-            a.file.display(),
-            messages::io_reason(&e)
-        )
+        anyhow::anyhow!(t!(
+            "cmd-bundle-cannot-write",
+            file = a.file.display().to_string(),
+            reason = messages::io_reason(&e)
+        ))
     })?;
-    ctx.say(&format!(
-        "Wrote {} ({} bytes) {label}. Give it to them on a USB stick; they run `puente bundle import FILE`.\n",
-        a.file.display(),
-        bytes.len()
-    ))
+    let file = a.file.display().to_string();
+    let sentence = match name {
+        Some(name) => t!(
+            "cmd-bundle-wrote-for",
+            file = file,
+            bytes = bytes.len(),
+            name = name
+        ),
+        None => t!("cmd-bundle-wrote-all", file = file, bytes = bytes.len()),
+    };
+    ctx.say(&format!("{sentence}\n"))
 }
 
 /// The member organisation named by `text`: its id, or its name (any case).
@@ -54,27 +57,29 @@ fn resolve_member(orgs: &[puente_node::membership::Org], text: &str) -> Result<(
         .collect();
     match found[..] {
         [o] => Ok((o.id, o.name.clone())),
-        [] => bail!("no member organisation is named `{t}`; see `puente status` for the members"),
-        _ => bail!("several members are named `{t}`; use the organisation id from `puente status`"),
+        [] => bail!(t!("cmd-bundle-no-member", name = t)),
+        _ => bail!(t!("cmd-bundle-several-members", name = t)),
     }
 }
 
 pub fn import(ctx: &Ctx, a: BundleImportArgs) -> Result<()> {
     let path = ctx.path(&a.file);
     let io = |e: std::io::Error| {
-        anyhow::anyhow!(
-            "cannot read {}: {}; check the path and try again",
-            a.file.display(),
-            messages::io_reason(&e)
-        )
+        anyhow::anyhow!(t!(
+            "cmd-bundle-cannot-read",
+            file = a.file.display().to_string(),
+            reason = messages::io_reason(&e)
+        ))
     };
     let file = std::fs::File::open(&path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     if len > MAX_BUNDLE_BYTES as u64 {
-        bail!(
-            "{} is {len} bytes, more than a bundle can be ({MAX_BUNDLE_BYTES}); it is not a puente bundle",
-            a.file.display()
-        );
+        bail!(t!(
+            "cmd-bundle-too-large",
+            file = a.file.display().to_string(),
+            bytes = len,
+            max = MAX_BUNDLE_BYTES
+        ));
     }
     // One byte more than the file holds, so that reading to its end never grows the buffer
     // (a full buffer would double its capacity to look for more).
@@ -88,21 +93,14 @@ pub fn import(ctx: &Ctx, a: BundleImportArgs) -> Result<()> {
     if ctx.format == Some(Format::Json) {
         return ctx.emit(&output::json(&serde_json::to_value(report)?)?);
     }
-    ctx.say(&format!(
-        "Imported {}: {} new changes, {} already here, {} membership updates{}{}.\n",
-        a.file.display(),
-        report.envelopes_applied,
-        report.duplicates,
-        report.ops_accepted,
-        if report.waiting > 0 {
-            format!(", {} waiting for earlier changes", report.waiting)
-        } else {
-            String::new()
-        },
-        if report.refused > 0 {
-            format!(", {} refused (not valid)", report.refused)
-        } else {
-            String::new()
-        },
-    ))
+    let sentence = t!(
+        "cmd-bundle-imported",
+        file = a.file.display().to_string(),
+        applied = report.envelopes_applied,
+        duplicates = report.duplicates,
+        ops = report.ops_accepted,
+        waiting = report.waiting,
+        refused = report.refused
+    );
+    ctx.say(&format!("{sentence}\n"))
 }

@@ -19,26 +19,21 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     let offer = resolve(ctx, &replica, &a.offer)?;
     if offer.owner == replica.org() {
-        bail!(
-            "offer {} is your own; holds are for partners' offers, so change its windows with `puente offer update` instead",
-            short(&offer.id)
-        );
+        bail!(t!("cmd-hold-own-offer", id = short(&offer.id)));
     }
     let window = resolve_window(&offer, &a.window)?;
     let dates = match (&a.from, &a.to) {
         (Some(f), Some(t)) => Some((f.clone(), t.clone())),
         _ if a.whole_window => None,
         _ if ctx.interactive && std::io::stdin().is_terminal() => Some(ask_dates()?),
-        _ => bail!(
-            "say which dates to hold with --from DATE --to DATE (for example --from +2d --to +5d), or --whole-window for the window's whole next occurrence"
-        ),
+        _ => bail!(t!("cmd-hold-no-dates")),
     };
     let interval = match dates {
         Some((f, t)) => {
             let from = instant("--from", &f, ctx.now, replica.tz())?;
             let to = instant("--to", &t, ctx.now, replica.tz())?;
             if to <= from {
-                bail!("--to must be after --from (the end is exclusive)");
+                bail!(t!("cmd-hold-to-before-from"));
             }
             Some((from, to))
         }
@@ -70,29 +65,37 @@ pub fn place(ctx: &Ctx, a: HoldPlaceArgs) -> Result<()> {
             &[vec![id.to_string(), status.to_string()]],
         )?)?,
         _ => {
-            let lapse = verdict.as_ref().map_or_else(String::new, |v| {
-                format!(
-                    "; it lapses {} unless {} confirms it",
-                    render::when(v.hold.expires_at, ctx.now, &tz),
-                    owner_name
-                )
-            });
+            let quantity = render::quantity(a.qty, offer.fields.unit);
+            let handle = offer.fields.handle.as_str();
+            let status = render::hold_status(status);
+            let sentence = match verdict.as_ref() {
+                Some(v) => t!(
+                    "cmd-hold-placed-lapses",
+                    quantity = quantity,
+                    handle = handle,
+                    status = status,
+                    when = render::when(v.hold.expires_at, ctx.now, &tz),
+                    owner = owner_name.as_str()
+                ),
+                None => t!(
+                    "cmd-hold-placed",
+                    quantity = quantity,
+                    handle = handle,
+                    status = status
+                ),
+            };
             // The id alone on the last line, even with --quiet, so that scripts can capture it.
-            ctx.say(&format!(
-                "Placed a hold for {} on {} ({status}){lapse}.\n",
-                render::quantity(a.qty, offer.fields.unit),
-                offer.fields.handle
-            ))?;
+            ctx.say(&format!("{sentence}\n"))?;
             ctx.emit(&format!("{id}\n"))?;
         }
     }
     if verdict.is_some_and(|v| v.status == HoldStatus::Overbooked) {
         return Err(Exit {
             code: EXIT_OVERBOOKED,
-            line: Some(format!(
-                "the hold is overbooked: earlier holds already take what {} has in that window, so it waits for their answer; release it with `puente hold release {}` if you find another place",
-                owner_name,
-                short(&id)
+            line: Some(t!(
+                "cmd-hold-overbooked",
+                owner = owner_name.as_str(),
+                id = short(&id)
             )),
         }
         .into());
@@ -108,15 +111,16 @@ pub const EXIT_OVERBOOKED: u8 = 3;
 /// Used on the direct path and by the client before it forwards `hold place` to a running
 /// node.
 pub fn ask_dates() -> Result<(String, String)> {
-    let ask = |prompt: &str| -> Result<String> {
-        let answer = output::ask(prompt)?;
+    let ask = |prompt: String| -> Result<String> {
+        // A prompt ends with a space, where the answer is typed.
+        let answer = output::ask(&format!("{prompt} "))?;
         if answer.is_empty() {
-            bail!("no date given; nothing was held (give --from and --to, or --whole-window)");
+            bail!(t!("cmd-hold-no-date-given"));
         }
         Ok(answer)
     };
-    let from = ask("Hold from which date? (for example 2026-12-01, 2026-12-01T14:00 or +2d) ")?;
-    let to = ask("Until which date (not included)? ")?;
+    let from = ask(t!("cmd-hold-ask-from"))?;
+    let to = ask(t!("cmd-hold-ask-to"))?;
     Ok((from, to))
 }
 
@@ -131,7 +135,7 @@ pub fn release(ctx: &Ctx, a: IdArg) -> Result<()> {
         .release_hold(hold.id, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
-    done(ctx, format, hold.id, "released", "Released hold")
+    done(ctx, format, hold.id, "released")
 }
 
 pub fn decide(ctx: &Ctx, a: IdArg, decision: Decision) -> Result<()> {
@@ -145,19 +149,15 @@ pub fn decide(ctx: &Ctx, a: IdArg, decision: Decision) -> Result<()> {
         .decide_hold(hold.id, decision, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
-    match decision {
-        Decision::Confirmed => done(ctx, format, hold.id, "confirmed", "Confirmed hold"),
-        Decision::Declined => done(ctx, format, hold.id, "declined", "Declined hold"),
-    }
+    let what = match decision {
+        Decision::Confirmed => "confirmed",
+        Decision::Declined => "declined",
+    };
+    done(ctx, format, hold.id, what)
 }
 
-fn done(
-    ctx: &Ctx,
-    format: Format,
-    id: puente_crdt::HoldId,
-    what: &str,
-    sentence: &str,
-) -> Result<()> {
+/// Prints the outcome of a change to one hold: `what` is `released`, `confirmed` or `declined`.
+fn done(ctx: &Ctx, format: Format, id: puente_crdt::HoldId, what: &str) -> Result<()> {
     match format {
         Format::Json => ctx.emit(&output::json(
             &json!({ "hold_id": id.to_string(), "status": what }),
@@ -166,7 +166,10 @@ fn done(
             &["hold_id", "status"],
             &[vec![id.to_string(), what.into()]],
         )?),
-        _ => ctx.say(&format!("{sentence} {id}.\n")),
+        _ => ctx.say(&format!(
+            "{}\n",
+            t!("cmd-hold-done", what = what, id = id.to_string())
+        )),
     }
 }
 
@@ -194,7 +197,7 @@ pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {
     let text = match format {
         Format::Json => render::holds_json(view, &holds)?,
         Format::Csv => render::holds_csv(view, &holds)?,
-        _ if holds.is_empty() => "no holds\n".to_string(),
+        _ if holds.is_empty() => format!("{}\n", t!("cmd-hold-none")),
         _ => holds_table(view, &holds, ctx.now, &tz),
     };
     replica.close().map_err(|e| ctx.err(e))?;

@@ -10,24 +10,14 @@ use crate::output::pairs;
 use crate::passphrase::{self, Purpose};
 use crate::rows::{self, identity::Identity};
 
-/// The sentence that tells a coordinator what the fingerprint is for.
-const FINGERPRINT_ADVICE: &str = "Read this fingerprint aloud to each partner coordinator, by phone or in person \
-(not by e-mail or chat), and have them read theirs to you. If a single digit differs, stop: \
-you are not talking about the same key.";
-
 pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
     let format = ctx.format()?;
     if has_store(&ctx.dir) {
+        let dir = ctx.dir.display().to_string();
         if a.device {
-            bail!(
-                "{} already holds puente data (or other files); a new device needs a store of its own: run `puente init --device` with an empty directory (--data-dir DIR)",
-                ctx.dir.display()
-            );
+            bail!(t!("cmd-init-device-not-empty", dir = dir));
         }
-        bail!(
-            "{} already holds puente data (or other files); choose an empty directory with --data-dir",
-            ctx.dir.display()
-        );
+        bail!(t!("cmd-init-not-empty", dir = dir));
     }
     time::zone(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
     Replica::check_location(&ctx.dir).map_err(|e| ctx.err(e))?;
@@ -52,15 +42,18 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
         // With --quiet, the id and fingerprint only.
         _ => {
             ctx.say(&format!(
-                "Created the encrypted puente store for {} in {}.\n\n",
-                who.name,
-                ctx.dir.display()
+                "{}\n\n",
+                t!(
+                    "cmd-init-created",
+                    name = who.name.as_str(),
+                    dir = ctx.dir.display().to_string()
+                )
             ))?;
             ctx.emit(&pairs(&[
-                ("organisation id", who.org.to_string()),
-                ("fingerprint", who.fingerprint.clone()),
+                (t!("rows-key-organisation-id"), who.org.to_string()),
+                (t!("rows-key-fingerprint"), who.fingerprint.clone()),
             ]))?;
-            ctx.say(&format!("\n{FINGERPRINT_ADVICE}\n"))
+            ctx.say(&format!("\n{}\n", t!("cmd-init-fingerprint-advice")))
         }
     }
 }
@@ -78,20 +71,17 @@ fn init_device(ctx: &Ctx, format: Format, tz: &str) -> Result<()> {
         // With --quiet, the key and fingerprint only.
         _ => {
             ctx.say(&format!(
-                "Created the encrypted puente store for a new device in {}.\n\n",
-                ctx.dir.display()
+                "{}\n\n",
+                t!(
+                    "cmd-init-device-created",
+                    dir = ctx.dir.display().to_string()
+                )
             ))?;
             ctx.emit(&pairs(&[
-                ("device key", me.public_key.clone()),
-                ("fingerprint", me.fingerprint.clone()),
+                (t!("cmd-init-key-device-key"), me.public_key.clone()),
+                (t!("rows-key-fingerprint"), me.fingerprint.clone()),
             ]))?;
-            ctx.say(
-                "\nThis device belongs to no organisation yet. Next: on a computer of your \
-                 organisation that already runs puente, run\n  \
-                 puente device add\n\
-                 then run here, with the token it prints:\n  \
-                 puente join TOKEN\n",
-            )
+            ctx.say(&format!("\n{}\n", t!("cmd-init-device-next")))
         }
     }
 }

@@ -88,13 +88,20 @@ pub fn text(view: &View, items: &Inbox, now: Time, tz: &jiff::tz::TimeZone) -> O
     if items.is_empty() {
         return None;
     }
-    let mut t = Table::new(&["NEEDS", "HOLD", "OFFER", "PARTNER", "QTY", "WHEN"]);
+    let mut t = Table::new(&[
+        t!("col-needs"),
+        t!("col-hold"),
+        t!("col-offer"),
+        t!("col-partner"),
+        t!("col-qty"),
+        t!("col-when"),
+    ]);
     for r in rows(view, items) {
         let needs = match (r.what, r.status.as_deref()) {
-            ("answer", Some("overbooked")) => "answer (overbooked)".to_string(),
-            ("answer", _) => "answer".to_string(),
-            ("our-hold", Some(status)) => format!("our hold {status}"),
-            ("expiring", _) => "renew or withdraw".to_string(),
+            ("answer", Some("overbooked")) => t!("cmd-inbox-answer-overbooked"),
+            ("answer", _) => t!("cmd-inbox-answer"),
+            ("our-hold", Some(status)) => t!("cmd-inbox-our-hold", status = status),
+            ("expiring", _) => t!("cmd-inbox-renew"),
             (other, _) => other.to_string(),
         };
         let when = r
@@ -104,12 +111,11 @@ pub fn text(view: &View, items: &Inbox, now: Time, tz: &jiff::tz::TimeZone) -> O
             .map_or_else(
                 || "-".to_string(),
                 |d| {
-                    let verb = if r.what == "expiring" {
-                        "expires"
-                    } else {
-                        "lapses"
-                    };
-                    format!("{verb} {}", render::when(Time(d.as_second()), now, tz))
+                    t!(
+                        "cmd-inbox-deadline",
+                        what = r.what,
+                        when = render::when(Time(d.as_second()), now, tz)
+                    )
                 },
             );
         t.row(vec![
@@ -154,7 +160,7 @@ pub fn show(ctx: &Ctx) -> Result<()> {
             &rows(view, &items),
         )?,
         _ => text(view, &items, ctx.now, &tz)
-            .unwrap_or_else(|| "Nothing needs you right now.\n".to_string()),
+            .unwrap_or_else(|| format!("{}\n", t!("cmd-inbox-empty"))),
     };
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.emit(&out)
@@ -181,18 +187,7 @@ impl Event {
     pub fn sentence(&self) -> String {
         let hold = self.hold_id.as_ref().map_or_else(String::new, short);
         let offer = format!("{} ({})", self.handle, short(&self.offer_id));
-        match self.event {
-            "hold-to-answer" => {
-                format!("A partner's hold {hold} on {offer} waits for your answer (puente inbox).")
-            }
-            "our-hold-overbooked" => {
-                format!("Your hold {hold} on {offer} is overbooked (puente inbox).")
-            }
-            "our-hold-declined" => {
-                format!("Your hold {hold} on {offer} was declined (puente inbox).")
-            }
-            _ => format!("Your offer {offer} expires within 72 hours (puente inbox)."),
-        }
+        t!("cmd-event", event = self.event, hold = hold, offer = offer)
     }
 }
 
@@ -229,9 +224,7 @@ pub fn events(ctx: &Ctx, a: EventsArgs) -> Result<()> {
     // Lines of sentences or of JSON: there is no CSV of a stream of events.
     let format = ctx.format_table_or_json()?;
     if a.follow {
-        anyhow::bail!(
-            "--follow needs a running node to watch: start `puente run` on this data directory, then try again"
-        );
+        anyhow::bail!(t!("cmd-events-follow-needs-node"));
     }
     let replica = ctx.open()?;
     let view = replica.view();

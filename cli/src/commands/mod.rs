@@ -80,10 +80,10 @@ pub fn run(mut cli: Cli, config: Config) -> Result<()> {
         Command::Init(_) => {}
         Command::Join(_) => {
             if control::client::connect(&ctx.dir).is_some() {
-                bail!(
-                    "a puente node is running on {}; stop it (Ctrl-C where it runs), run `puente join` again, then start the node",
-                    ctx.dir.display()
-                );
+                bail!(t!(
+                    "cmd-join-node-running",
+                    dir = ctx.dir.display().to_string()
+                ));
             }
         }
         Command::Open(a) => return open::open(&ctx, a),
@@ -97,10 +97,10 @@ pub fn run(mut cli: Cli, config: Config) -> Result<()> {
         }
         Command::Run(_) => {
             if control::client::connect(&ctx.dir).is_some() {
-                bail!(
-                    "a puente node is already running on {}; stop it (Ctrl-C where it runs) before starting another",
-                    ctx.dir.display()
-                );
+                bail!(t!(
+                    "cmd-run-node-running",
+                    dir = ctx.dir.display().to_string()
+                ));
             }
         }
         _ => {
@@ -179,13 +179,11 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
             Some(RelayCommand::Add(a)) => relay::add(ctx, a),
             Some(RelayCommand::Remove(a)) => relay::remove(ctx, a),
             Some(RelayCommand::List) => relay::list(ctx),
-            None => bail!(
-                "`puente relay` without a subcommand runs the relay service; run it on its own, not through a node"
-            ),
+            None => bail!(t!("cmd-relay-served")),
         },
-        Command::Run(_) => bail!("a node is already running here; stop it before starting another"),
-        // Answered by the control socket itself, which knows the page (see control::server).
+        Command::Run(_) => bail!(t!("cmd-run-served")),
         Command::Passphrase(PassphraseCommand::Change(a)) => passphrase::change(ctx, a),
+        // Answered by the control socket itself, which knows the page (see control::server).
         Command::Open(_) => bail!(t!(
             "web-open-needs-node",
             dir = ctx.dir.display().to_string()
@@ -193,8 +191,6 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Config(_) | Command::Service(_) => {
             bail!(t!("admin-config-not-through-node"))
         }
-        Command::Completions(_) | Command::Man(_) => {
-            bail!("`puente completions` and `puente man` run on their own, not through a node")
-        }
+        Command::Completions(_) | Command::Man(_) => bail!(t!("cmd-shell-served")),
     }
 }

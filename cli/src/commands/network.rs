@@ -46,9 +46,7 @@ const TOKEN_RELAYED_ADDRESSES: usize = 2;
 pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     if waits_to_join_as_device(&replica) {
-        bail!(
-            "this store was made with `puente init --device` to join an existing organisation: run `puente join TOKEN` with a device invitation from one of its devices; to found a network, make an organisation's store with `puente init --org NAME` in another data directory"
-        );
+        bail!(t!("cmd-network-create-device"));
     }
     let network = replica
         .create_network(&a.name, ctx.now)
@@ -56,9 +54,12 @@ pub fn network_create(ctx: &Ctx, a: NetworkCreateArgs) -> Result<()> {
     let name = replica.network_name().unwrap_or_default().to_string();
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.say(&format!(
-        "Created network \"{name}\" ({network}).\n\
-         Your organisation is its admin. Invite partners with:\n  \
-         puente invite create --org \"PARTNER NAME\"\n"
+        "{}\n",
+        t!(
+            "cmd-network-created",
+            name = name,
+            network = network.to_string()
+        )
     ))
 }
 
@@ -70,15 +71,11 @@ fn invitation_addresses(ctx: &Ctx, given: &[String]) -> Result<Vec<String>> {
     }
     if addresses.is_empty() {
         let Some(node) = ctx.node() else {
-            bail!(
-                "no node is running here, so the invitation cannot say where to reach you: start `puente run` first, or pass --address MULTIADDR"
-            );
+            bail!(t!("cmd-invite-no-node"));
         };
         addresses = token_addresses(&node.listen);
         if addresses.is_empty() {
-            bail!(
-                "the node listens on no address a partner could dial; pass --address MULTIADDR with this machine's address"
-            );
+            bail!(t!("cmd-invite-no-address"));
         }
     }
     Ok(addresses)
@@ -109,20 +106,19 @@ pub fn invite_create(ctx: &Ctx, a: InviteCreateArgs) -> Result<()> {
         }))?);
     }
     let next = if a.yes {
-        "It will be confirmed as soon as they join (--yes): no phrase check.".to_string()
+        t!("cmd-invite-auto-confirm")
     } else {
-        format!(
-            "When they join, you both see a safety phrase. Compare it over the phone, then run:\n  puente invite confirm {}",
-            inv.id()
-        )
+        t!("cmd-invite-compare-phrase", id = inv.id())
     };
     ctx.note(&format!(
-        "Invitation {} for \"{}\" ({}), valid until {}.\n\
-         Send them this token (it works once); they run `puente join TOKEN`.\n{next}\n",
-        inv.id(),
-        inv.org_name,
-        inv.role(),
-        render::when(expires, ctx.now, &tz),
+        "{}\n{next}\n",
+        t!(
+            "cmd-invite-created",
+            id = inv.id(),
+            org = inv.org_name.as_str(),
+            role = inv.role().to_string(),
+            until = render::when(expires, ctx.now, &tz)
+        )
     ));
     // The token alone on standard output, so that scripts can capture it.
     ctx.emit(&format!("{token}\n"))
@@ -132,14 +128,10 @@ pub fn device_add(ctx: &Ctx, a: DeviceAddArgs) -> Result<()> {
     let addresses = invitation_addresses(ctx, &a.address)?;
     let mut replica = ctx.open()?;
     if waits_to_join_as_device(&replica) {
-        bail!(
-            "this device has not joined its organisation yet, so it cannot add others: run `puente device add` on a device that has, or join first with `puente join TOKEN`"
-        );
+        bail!(t!("cmd-device-add-not-joined"));
     }
     if replica.membership().is_none() {
-        bail!(
-            "devices are added through a network, and this organisation is in none yet: found one with `puente network create --name NAME` (or join one with `puente join TOKEN`), then add the device"
-        );
+        bail!(t!("cmd-device-add-no-network"));
     }
     let expires = ctx.now.plus(a.expires_in);
     let inv = replica
@@ -160,25 +152,23 @@ pub fn device_add(ctx: &Ctx, a: DeviceAddArgs) -> Result<()> {
         }))?);
     }
     let next = if a.yes {
-        "It will be confirmed as soon as the device joins (--yes): no phrase check.".to_string()
+        t!("cmd-device-invite-auto-confirm")
     } else {
-        format!(
-            "When it joins, both screens show a safety phrase. Check they are the same, then run:\n  puente invite confirm {}",
-            inv.id()
-        )
+        t!("cmd-device-invite-compare-phrase", id = inv.id())
     };
     let key = if admin {
-        ""
+        String::new()
     } else {
-        "Your organisation is not an admin: the new device gets the network's key from an admin's node when it first connects to one.\n"
+        format!("{}\n", t!("cmd-device-invite-not-admin"))
     };
     ctx.note(&format!(
-        "Device invitation {} for a new device of \"{}\", valid until {}.\n\
-         On the new computer run `puente init --device`, then `puente join TOKEN` with this token (it works once).\n\
-         {next}\n{key}",
-        inv.id(),
-        inv.org_name,
-        render::when(expires, ctx.now, &tz),
+        "{}\n{next}\n{key}",
+        t!(
+            "cmd-device-invite-created",
+            id = inv.id(),
+            org = inv.org_name.as_str(),
+            until = render::when(expires, ctx.now, &tz)
+        )
     ));
     // The token alone on standard output, so that scripts can capture it.
     ctx.emit(&format!("{token}\n"))
@@ -245,26 +235,25 @@ pub fn invite_confirm(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
         .confirm_invitation(&a.id, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
+    let node = if ctx.node().is_some() { "yes" } else { "no" };
     if inv.device_of.is_some() {
-        let delivery = if ctx.node().is_some() {
-            "The node is sending it the network's membership now; it then reads and writes this organisation's offers."
-        } else {
-            "Start `puente run`: the device receives the network's membership when it runs `puente join` again."
-        };
         return ctx.say(&format!(
-            "Confirmed: the new device is now a device of \"{}\".\n{delivery}\n",
-            inv.org_name
+            "{}\n",
+            t!(
+                "cmd-invite-confirmed-device",
+                org = inv.org_name.as_str(),
+                node = node
+            )
         ));
     }
-    let delivery = if ctx.node().is_some() {
-        "The node is sending them the network's membership and keys now."
-    } else {
-        "Start `puente run`: they receive the network's keys when they run `puente join` again."
-    };
     ctx.say(&format!(
-        "Confirmed: \"{}\" is now a {} of the network.\n{delivery}\n",
-        inv.org_name,
-        inv.role()
+        "{}\n",
+        t!(
+            "cmd-invite-confirmed",
+            org = inv.org_name.as_str(),
+            role = inv.role().to_string(),
+            node = node
+        )
     ))
 }
 
@@ -273,9 +262,12 @@ pub fn invite_cancel(ctx: &Ctx, a: InviteIdArgs) -> Result<()> {
     let inv = replica.cancel_invitation(&a.id).map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.say(&format!(
-        "Cancelled invitation {} for \"{}\"; its token no longer works.\n",
-        inv.id(),
-        inv.org_name
+        "{}\n",
+        t!(
+            "cmd-invite-cancelled",
+            id = inv.id(),
+            org = inv.org_name.as_str()
+        )
     ))
 }
 
@@ -289,6 +281,7 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!(crate::messages::join(&e, &ctx.dir)))?;
     let as_device = waits_to_join_as_device(&replica);
     // A device has no name of its own; the inviter sees this one next to the phrase.
+    // Sent to the inviter, whose language is not known here: English, as it always was.
     let name = if as_device {
         "new device".to_string()
     } else {
@@ -299,8 +292,11 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         .enable_all()
         .build()?;
     ctx.note(&format!(
-        "Connecting to the inviter at {} ...\n",
-        token.addresses.join(", ")
+        "{}\n",
+        t!(
+            "cmd-join-connecting",
+            addresses = token.addresses.join(", ")
+        )
     ));
     let timeouts = JoinTimeouts {
         confirm: Duration::from_secs(u64::try_from(a.wait).unwrap_or(900)),
@@ -314,14 +310,12 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
         |progress| match progress {
             // The phrase even with --quiet: the join cannot be checked without it.
             JoinProgress::Waiting { phrase } if as_device => ctx.alert(&format!(
-                "Safety phrase: {phrase}\n\
-                 `puente invite list` on the device that made the invitation shows four words too. Confirm there (`puente invite confirm ID`) only if they are the same.\n\
-                 Waiting for the confirmation ...\n"
+                "{}\n",
+                t!("cmd-join-phrase-device", phrase = phrase.to_string())
             )),
             JoinProgress::Waiting { phrase } => ctx.alert(&format!(
-                "Safety phrase: {phrase}\n\
-                 Read these four words to the inviter. They confirm only if they see the same words.\n\
-                 Waiting for them to confirm ...\n"
+                "{}\n",
+                t!("cmd-join-phrase", phrase = phrase.to_string())
             )),
         },
     ));
@@ -336,18 +330,27 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
     replica.close().map_err(|e| ctx.err(e))?;
     if !as_device {
         return ctx.say(&format!(
-            "Joined network \"{network_name}\" ({network}).\n\
-             Start your node with `puente run` to exchange offers with your partners.\n"
+            "{}\n",
+            t!(
+                "cmd-join-joined",
+                name = network_name.to_string(),
+                network = network.to_string()
+            )
         ));
     }
     let key = if has_key {
-        ""
+        String::new()
     } else {
-        "Your organisation is not an admin, so this device does not hold the network's key yet: an admin's node shares it when your node connects to it. Until then it can neither read nor write offers.\n"
+        format!("{}\n", t!("cmd-join-device-no-key"))
     };
     ctx.say(&format!(
-        "Joined network \"{network_name}\" ({network}) as a device of \"{org}\".\n\
-         Start your node with `puente run`: it fetches your organisation's offers, and you can then update them from here.\n{key}"
+        "{}\n{key}",
+        t!(
+            "cmd-join-joined-device",
+            name = network_name.to_string(),
+            network = network.to_string(),
+            org = org
+        )
     ))
 }
 
@@ -367,7 +370,7 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         _ => {
             let mut text = status.text(ctx.now, &tz);
             if let Some(table) = super::inbox::text(replica.view(), &items, ctx.now, &tz) {
-                text.push_str("\nNeeds you (`puente inbox`):\n");
+                text.push_str(&format!("\n{}\n", t!("cmd-status-needs-you")));
                 text.push_str(&table);
             }
             text
@@ -394,9 +397,7 @@ pub fn device_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
     let replica = ctx.open()?;
     if waits_to_join_as_device(&replica) {
-        bail!(
-            "this device has not joined its organisation yet: run `puente device add` on one of its devices, then `puente join TOKEN` here"
-        );
+        bail!(t!("cmd-device-list-not-joined"));
     }
     let tz = zone(&replica)?;
     let rows = DeviceRow::all(&replica, ctx.node());
@@ -426,8 +427,8 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
         .collect();
     let key = match matches[..] {
         [key] => key,
-        [] => bail!("no partner device has a key starting with `{typed}`; see `puente peer list`"),
-        _ => bail!("`{typed}` matches several partner devices; type more of the key"),
+        [] => bail!(t!("cmd-peer-no-device", key = typed)),
+        _ => bail!(t!("cmd-peer-several-devices", key = typed)),
     };
     let added = replica
         .add_peer_address(key, &addr)
@@ -437,14 +438,14 @@ pub fn peer_add_address(ctx: &Ctx, a: AddAddressArgs) -> Result<()> {
         ctx.dial(key, addr.clone());
     }
     ctx.say(&format!(
-        "{} {addr} for device {}{}.\n",
-        if added { "Recorded" } else { "Already knew" },
-        key.to_string().chars().take(12).collect::<String>(),
-        if ctx.node().is_some() {
-            "; the node dials it now"
-        } else {
-            "; the node dials it when it runs"
-        }
+        "{}\n",
+        t!(
+            "cmd-peer-address",
+            added = if added { "yes" } else { "no" },
+            address = addr.as_str(),
+            key = key.to_string().chars().take(12).collect::<String>(),
+            node = if ctx.node().is_some() { "yes" } else { "no" }
+        )
     ))
 }
 

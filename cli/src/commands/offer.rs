@@ -66,8 +66,11 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     let tz = zone(&replica)?;
     if let Some(revoked) = crate::rows::status::Revoked::of(&replica) {
         ctx.alert(&format!(
-            "warning: {} This offer stays on this computer only.\n",
-            revoked.sentence(ctx.now, &tz)
+            "{}\n",
+            t!(
+                "cmd-offer-add-revoked",
+                sentence = revoked.sentence(ctx.now, &tz)
+            )
         ));
     }
     replica.close().map_err(|e| ctx.err(e))?;
@@ -79,18 +82,17 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
         }))?),
         Format::Csv => ctx.emit(&output::csv(&["offer_id"], &[vec![id.to_string()]])?),
         _ => {
-            let what = stored.as_ref().map_or_else(
-                || "the offer".to_string(),
-                |o| format!("{} offer {}", o.fields.kind, o.fields.handle),
-            );
-            let until = expires.map_or_else(String::new, |e| {
-                format!(
-                    "; it expires {} unless you confirm it",
-                    render::when(e, ctx.now, &tz)
-                )
-            });
+            let sentence = match (stored.as_ref(), expires) {
+                (Some(o), Some(e)) => t!(
+                    "cmd-offer-published",
+                    kind = o.fields.kind.to_string(),
+                    handle = o.fields.handle.as_str(),
+                    when = render::when(e, ctx.now, &tz)
+                ),
+                _ => t!("cmd-offer-published-unknown"),
+            };
             // The id alone on the last line, even with --quiet, so that scripts can capture it.
-            ctx.say(&format!("Published {what}{until}.\n"))?;
+            ctx.say(&format!("{sentence}\n"))?;
             ctx.emit(&format!("{id}\n"))
         }
     }
@@ -129,7 +131,7 @@ pub fn update(ctx: &Ctx, a: OfferUpdateArgs) -> Result<()> {
         ),
     ] {
         if given && clear(c) {
-            bail!("{flag} and --clear for the same field contradict each other; give one of them");
+            bail!(t!("cmd-offer-clear-contradicts", flag = flag));
         }
     }
     fn set_list<T>(given: Vec<T>, cleared: bool) -> Option<Vec<T>> {
@@ -174,15 +176,10 @@ pub fn update(ctx: &Ctx, a: OfferUpdateArgs) -> Result<()> {
         expires_in: a.expires_in,
     };
     if patch.is_empty() {
-        bail!(
-            "nothing to change: give at least one flag, such as --label, --add-window or --status (see `puente offer update --help`)"
-        );
+        bail!(t!("cmd-offer-update-nothing"));
     }
     if offer.withdrawn {
-        bail!(
-            "offer {} is withdrawn and cannot change; publish a new offer with `puente offer add` instead",
-            offer.id
-        );
+        bail!(t!("cmd-offer-update-withdrawn", id = offer.id.to_string()));
     }
     replica
         .update_offer(offer.id, patch, ctx.now)
@@ -193,7 +190,7 @@ pub fn update(ctx: &Ctx, a: OfferUpdateArgs) -> Result<()> {
         format,
         &offer,
         "updated",
-        &format!("Updated offer {}.", offer.id),
+        &t!("cmd-offer-updated", id = offer.id.to_string()),
     )
 }
 
@@ -202,11 +199,11 @@ pub fn withdraw(ctx: &Ctx, a: OfferWithdrawArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     let offer = resolve(ctx, &replica, &a.id)?;
     if offer.owner != replica.org() {
-        bail!(
-            "offer {} belongs to {}; only its owner can withdraw it",
-            offer.id,
-            render::org_name(replica.view(), offer.owner)
-        );
+        bail!(t!(
+            "cmd-offer-withdraw-not-owner",
+            id = offer.id.to_string(),
+            owner = render::org_name(replica.view(), offer.owner)
+        ));
     }
     if offer.withdrawn {
         return done(
@@ -214,22 +211,22 @@ pub fn withdraw(ctx: &Ctx, a: OfferWithdrawArgs) -> Result<()> {
             format,
             &offer,
             "withdrawn",
-            &format!("Offer {} was already withdrawn; nothing changed.", offer.id),
+            &t!("cmd-offer-already-withdrawn", id = offer.id.to_string()),
         );
     }
     if !a.yes {
         if !ctx.interactive || !std::io::stdin().is_terminal() {
-            bail!(
-                "withdrawing offer {} cannot be undone and there is no terminal to confirm on; add --yes",
-                offer.id
-            );
+            bail!(t!(
+                "cmd-offer-withdraw-no-terminal",
+                id = offer.id.to_string()
+            ));
         }
         if !confirm_withdrawal(
             &offer.fields.kind.to_string(),
             &offer.fields.handle,
             &offer.id.to_string(),
         )? {
-            ctx.note("Not withdrawn; nothing changed.\n");
+            ctx.note(&format!("{}\n", t!("cmd-offer-not-withdrawn")));
             return Ok(());
         }
     }
@@ -242,10 +239,7 @@ pub fn withdraw(ctx: &Ctx, a: OfferWithdrawArgs) -> Result<()> {
         format,
         &offer,
         "withdrawn",
-        &format!(
-            "Withdrew offer {}. Partners no longer see it; to offer again, publish a new offer.",
-            offer.id
-        ),
+        &t!("cmd-offer-withdrawn", id = offer.id.to_string()),
     )
 }
 
@@ -254,10 +248,7 @@ pub fn confirm(ctx: &Ctx, a: OfferConfirmArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     let offer = resolve(ctx, &replica, &a.id)?;
     if offer.withdrawn {
-        bail!(
-            "offer {} is withdrawn and cannot be confirmed; publish a new offer instead",
-            offer.id
-        );
+        bail!(t!("cmd-offer-confirm-withdrawn", id = offer.id.to_string()));
     }
     replica
         .confirm_offer(offer.id, ctx.now, a.expires_in)
@@ -268,16 +259,15 @@ pub fn confirm(ctx: &Ctx, a: OfferConfirmArgs) -> Result<()> {
         .map(|o| o.expires_at);
     let tz = zone(&replica)?;
     replica.close().map_err(|e| ctx.err(e))?;
-    let until = expires.map_or_else(String::new, |e| {
-        format!("; it now expires {}", render::when(e, ctx.now, &tz))
-    });
-    done(
-        ctx,
-        format,
-        &offer,
-        "confirmed",
-        &format!("Confirmed offer {}{until}.", offer.id),
-    )
+    let sentence = match expires {
+        Some(e) => t!(
+            "cmd-offer-confirmed-until",
+            id = offer.id.to_string(),
+            when = render::when(e, ctx.now, &tz)
+        ),
+        None => t!("cmd-offer-confirmed", id = offer.id.to_string()),
+    };
+    done(ctx, format, &offer, "confirmed", &sentence)
 }
 
 pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
@@ -299,21 +289,18 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
     let text = match format {
         Format::Json => render::offers_json(view, &offers, ctx.now)?,
         Format::Csv => render::offers_csv(view, &offers, ctx.now)?,
-        _ if offers.is_empty() => {
-            "no offers; publish one with `puente offer add` or import a CSV with `puente import`\n"
-                .to_string()
-        }
+        _ if offers.is_empty() => format!("{}\n", t!("cmd-offer-list-none")),
         _ => {
             let mut t = Table::new(&[
-                "ID",
-                "OWNER",
-                "KIND",
-                "HANDLE",
-                "COUNTIES",
-                "WINDOWS",
-                "STATE",
-                "CONFIRMED",
-                "EXPIRES",
+                t!("col-id"),
+                t!("col-owner"),
+                t!("col-kind"),
+                t!("col-handle"),
+                t!("col-counties"),
+                t!("col-windows"),
+                t!("col-state"),
+                t!("col-last-confirmed"),
+                t!("col-expires"),
             ]);
             for o in &offers {
                 let live = o.windows.iter().filter(|w| !w.cancelled).count();
@@ -324,8 +311,8 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
                     o.fields.handle.clone(),
                     output::list(&o.fields.counties),
                     live.to_string(),
-                    render::state(o, ctx.now).to_string(),
-                    time::ago(ctx.now, o.last_confirmed_at),
+                    render::state_text(o, ctx.now),
+                    render::ago(ctx.now, o.last_confirmed_at),
                     render::when(o.expires_at, ctx.now, &tz),
                 ]);
             }
@@ -364,35 +351,47 @@ fn show_table(
     let d = |v: Option<i64>| v.map_or_else(|| "-".to_string(), format_duration);
     let intake = render::intake(view, o.owner);
     let mut s = pairs(&[
-        ("offer", o.id.to_string()),
+        (t!("cmd-offer-key-offer"), o.id.to_string()),
         (
-            "owner",
+            t!("cmd-offer-key-owner"),
             format!("{} ({})", render::org_name(view, o.owner), o.owner),
         ),
-        ("state", render::state(o, now).to_string()),
-        ("kind", f.kind.to_string()),
-        ("handle", f.handle.clone()),
-        ("subject", f.subject.to_string()),
-        ("counties", output::list(&f.counties)),
-        ("zone", f.zone.clone().unwrap_or_else(|| "-".into())),
-        ("languages", render::languages(&f.languages)),
-        ("accepts", output::list(&f.accepts)),
-        ("affirming", output::list(&f.affirming)),
-        ("accessibility", output::list(&f.accessibility)),
-        ("household", output::list(&f.household)),
-        ("capabilities", output::list(&f.capabilities)),
-        ("unit", f.unit.to_string()),
-        ("lead time", d(f.lead_time)),
-        ("max stay", d(f.max_stay)),
-        ("vetting", f.vetting.to_string()),
-        ("status", f.status.to_string()),
+        (t!("cmd-offer-key-state"), render::state_text(o, now)),
+        (t!("cmd-offer-key-kind"), f.kind.to_string()),
+        (t!("cmd-offer-key-handle"), f.handle.clone()),
+        (t!("cmd-offer-key-subject"), f.subject.to_string()),
+        (t!("rows-key-counties"), output::list(&f.counties)),
         (
-            "bond band",
+            t!("cmd-offer-key-zone"),
+            f.zone.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            t!("cmd-offer-key-languages"),
+            render::languages(&f.languages),
+        ),
+        (t!("cmd-offer-key-accepts"), output::list(&f.accepts)),
+        (t!("cmd-offer-key-affirming"), output::list(&f.affirming)),
+        (
+            t!("cmd-offer-key-accessibility"),
+            output::list(&f.accessibility),
+        ),
+        (t!("cmd-offer-key-household"), output::list(&f.household)),
+        (
+            t!("cmd-offer-key-capabilities"),
+            output::list(&f.capabilities),
+        ),
+        (t!("cmd-offer-key-unit"), f.unit.to_string()),
+        (t!("cmd-offer-key-lead-time"), d(f.lead_time)),
+        (t!("cmd-offer-key-max-stay"), d(f.max_stay)),
+        (t!("cmd-offer-key-vetting"), f.vetting.to_string()),
+        (t!("cmd-offer-key-status"), f.status.to_string()),
+        (
+            t!("cmd-offer-key-bond-band"),
             f.bond_band.map_or_else(|| "-".into(), |b| b.to_string()),
         ),
-        ("post within", d(f.post_within)),
+        (t!("cmd-offer-key-post-within"), d(f.post_within)),
         (
-            "label",
+            t!("cmd-offer-key-label"),
             if f.label.is_empty() {
                 "-".into()
             } else {
@@ -400,30 +399,39 @@ fn show_table(
             },
         ),
         (
-            "intake",
+            t!("rows-key-intake"),
             if intake.is_empty() {
                 "-".into()
             } else {
                 intake
             },
         ),
-        ("created", render::when(o.created_at, now, tz)),
-        ("confirmed", render::when(o.last_confirmed_at, now, tz)),
-        ("expires", render::when(o.expires_at, now, tz)),
+        (
+            t!("cmd-offer-key-created"),
+            render::when(o.created_at, now, tz),
+        ),
+        (
+            t!("cmd-offer-key-confirmed"),
+            render::when(o.last_confirmed_at, now, tz),
+        ),
+        (
+            t!("cmd-offer-key-expires"),
+            render::when(o.expires_at, now, tz),
+        ),
     ]);
     s.push('\n');
     if o.windows.is_empty() {
-        s.push_str("no windows (a standing offer)\n");
+        s.push_str(&format!("{}\n", t!("cmd-offer-no-windows")));
     } else {
         let mut t = Table::new(&[
-            "WINDOW",
-            "START",
-            "END",
-            "REPEATS",
-            "TOTAL",
-            "NEXT",
-            "AVAILABLE",
-            "STATE",
+            t!("col-window"),
+            t!("col-start"),
+            t!("col-end"),
+            t!("col-repeats"),
+            t!("col-total"),
+            t!("col-next"),
+            t!("col-available"),
+            t!("col-state"),
         ]);
         for w in &o.windows {
             let next = render::window_next(view, o, w, now);
@@ -438,18 +446,22 @@ fn show_table(
                 w.id.to_string(),
                 w.start.local(tz),
                 w.end.local(tz),
-                if w.weekly { "weekly" } else { "-" }.to_string(),
+                if w.weekly {
+                    t!("cmd-offer-window-weekly")
+                } else {
+                    "-".to_string()
+                },
                 w.total.to_string(),
                 next.map_or_else(|| "-".into(), |(s, _, _)| render::soonest(Some(s), now, tz)),
                 next.map_or_else(|| "-".into(), |(_, _, a)| render::quantity(a, f.unit)),
-                state.to_string(),
+                t!("cmd-offer-window-state", state = state),
             ]);
         }
         s.push_str(&t.render());
     }
     s.push('\n');
     if holds.is_empty() {
-        s.push_str("no holds on this offer\n");
+        s.push_str(&format!("{}\n", t!("cmd-offer-no-holds")));
     } else {
         s.push_str(&holds_table(view, holds, now, tz));
     }
@@ -464,16 +476,16 @@ pub fn holds_table(
     tz: &TimeZone,
 ) -> String {
     let mut t = Table::new(&[
-        "HOLD",
-        "OFFER",
-        "HANDLE",
-        "REQUESTER",
-        "OWNER",
-        "QTY",
-        "FROM",
-        "TO",
-        "STATUS",
-        "EXPIRES",
+        t!("col-hold"),
+        t!("col-offer"),
+        t!("col-handle"),
+        t!("col-requester"),
+        t!("col-owner"),
+        t!("col-qty"),
+        t!("col-from"),
+        t!("col-to"),
+        t!("col-status"),
+        t!("col-expires"),
     ]);
     for h in holds {
         let hold = &h.hold;
@@ -495,7 +507,7 @@ pub fn holds_table(
             hold.qty.to_string(),
             hold.from.local(tz),
             hold.to.local(tz),
-            h.status.as_str().to_string(),
+            render::hold_status(h.status.as_str()),
             expires,
         ]);
     }
@@ -506,14 +518,21 @@ pub fn holds_table(
 /// the answer was yes. Used on the direct path and by the client before it forwards a
 /// withdrawal to a running node.
 pub fn confirm_withdrawal(kind: &str, handle: &str, id: &str) -> Result<bool> {
-    let answer = output::ask(&format!(
-        "Withdraw {kind} offer {handle} ({})? Partners will stop seeing it and this cannot be undone. [y/N] ",
-        id.chars().take(8).collect::<String>()
-    ))?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    let prompt = t!(
+        "cmd-offer-withdraw-ask",
+        kind = kind,
+        handle = handle,
+        id = id.chars().take(8).collect::<String>()
+    );
+    // A prompt ends with a space, where the answer is typed.
+    let answer = output::ask(&format!("{prompt} "))?;
+    let answer = answer.trim().to_lowercase();
+    // English answers always count; the current language adds its own (`s`, `sí`).
+    let yes = t!("cmd-offer-withdraw-yes");
+    Ok(
+        matches!(answer.as_str(), "y" | "yes")
+            || yes.split(',').map(str::trim).any(|w| w == answer),
+    )
 }
 
 /// Prints the outcome of a change to one offer: a record for scripts, or a sentence for people
@@ -547,13 +566,12 @@ pub fn resolve_window(offer: &Offer, text: &str) -> Result<WindowId> {
         .collect();
     match found.as_slice() {
         [id] => Ok(*id),
-        [] => bail!(
-            "offer {} has no window matching `{}`; see its windows with `puente offer show {}`",
-            short(&offer.id),
-            text.chars().take(40).collect::<String>(),
-            short(&offer.id)
-        ),
-        _ => bail!("`{text}` matches several windows of this offer; type more of the id"),
+        [] => bail!(t!(
+            "cmd-offer-no-window",
+            id = short(&offer.id),
+            window = text.chars().take(40).collect::<String>()
+        )),
+        _ => bail!(t!("cmd-offer-several-windows", window = text)),
     }
 }
 
@@ -572,5 +590,6 @@ fn windows(replica: &Replica, now: Time, flag: &str, specs: &[String]) -> Result
 
 /// The organisation's time zone.
 pub fn zone(replica: &Replica) -> Result<TimeZone> {
-    time::zone(replica.tz()).map_err(|e| anyhow::anyhow!("{e}; the store's time zone is damaged"))
+    time::zone(replica.tz())
+        .map_err(|e| anyhow::anyhow!(t!("cmd-offer-zone-damaged", reason = e.to_string())))
 }

@@ -27,9 +27,7 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
     if let Some(t) = to
         && t <= from.unwrap_or(ctx.now)
     {
-        bail!(
-            "--to must be after --from (or after now when --from is not given); the end is exclusive"
-        );
+        bail!(t!("cmd-query-to-before-from"));
     }
     let owner = a
         .owner
@@ -67,19 +65,19 @@ pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
     let text = match format {
         Format::Json => render::hits_json(view, &hits, ctx.now)?,
         Format::Csv => render::hits_csv(view, &hits, ctx.now)?,
-        _ if hits.is_empty() => "no offers match\n".to_string(),
+        _ if hits.is_empty() => format!("{}\n", t!("cmd-query-none")),
         _ => {
             let mut t = Table::new(&[
-                "ID",
-                "OWNER",
-                "KIND",
-                "HANDLE",
-                "COUNTIES",
-                "LANGUAGES",
-                "AVAILABLE",
-                "SOONEST",
-                "FRESHNESS",
-                "INTAKE",
+                t!("col-id"),
+                t!("col-owner"),
+                t!("col-kind"),
+                t!("col-handle"),
+                t!("col-counties"),
+                t!("col-languages"),
+                t!("col-available"),
+                t!("col-soonest"),
+                t!("col-freshness"),
+                t!("col-intake"),
             ]);
             for h in &hits {
                 let o = h.offer;
@@ -132,10 +130,10 @@ fn resolve_org(view: &View, text: &str) -> Result<OrgId> {
         .collect();
     match by_prefix.as_slice() {
         [id] => Ok(*id),
-        [] => bail!(
-            "--owner: no organisation matches `{}`; give an organisation id (see `puente whoami`) or name",
-            t.chars().take(40).collect::<String>()
-        ),
-        _ => bail!("--owner: `{t}` matches several organisations; type more of the id"),
+        [] => bail!(t!(
+            "cmd-query-no-owner",
+            owner = t.chars().take(40).collect::<String>()
+        )),
+        _ => bail!(t!("cmd-query-several-owners", owner = t)),
     }
 }

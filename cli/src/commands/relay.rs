@@ -39,9 +39,7 @@ fn relay_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(h).join(".local/share/puente-relay"));
     }
-    bail!(
-        "cannot tell where to keep the relay's data: pass --relay-dir DIR or set PUENTE_RELAY_DIR"
-    )
+    bail!(t!("cmd-relay-no-dir"))
 }
 
 /// `puente relay [--listen …]`: the relay service, until Ctrl-C or SIGTERM. With --quiet it
@@ -56,7 +54,7 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
         validate_address(addr).map_err(|e| anyhow::anyhow!("{}", messages::chain(&e)))?;
     }
     if a.mailbox_mib == 0 || a.mailbox_days == 0 {
-        bail!("--mailbox-mib and --mailbox-days must be at least 1");
+        bail!(t!("cmd-relay-mailbox-limits"));
     }
     let limits = MailboxLimits {
         max_bytes_per_network: a.mailbox_mib.saturating_mul(1024 * 1024),
@@ -64,15 +62,16 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
         ..MailboxLimits::default()
     };
     let store = RelayStore::open(&dir, limits).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot open the relay's data in {}: {}",
-            dir.display(),
-            messages::chain(&e)
-        )
+        anyhow::anyhow!(t!(
+            "cmd-relay-cannot-open",
+            dir = dir.display().to_string(),
+            reason = messages::chain(&e)
+        ))
     })?;
     for ticket in &tickets {
-        RelayService::admit(&store, ticket)
-            .map_err(|e| anyhow::anyhow!("cannot record --admit: {}", messages::chain(&e)))?;
+        RelayService::admit(&store, ticket).map_err(|e| {
+            anyhow::anyhow!(t!("cmd-relay-cannot-admit", reason = messages::chain(&e)))
+        })?;
     }
     let networks =
         RelayService::networks(&store).map_err(|e| anyhow::anyhow!("{}", messages::chain(&e)))?;
@@ -88,16 +87,23 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot start the relay's runtime: {}",
-                messages::io_reason(&e)
-            )
+            anyhow::anyhow!(t!("cmd-relay-no-runtime", reason = messages::io_reason(&e)))
         })?;
     let result = runtime.block_on(async {
-        let mut interrupt = signal(SignalKind::interrupt())
-            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", messages::io_reason(&e)))?;
-        let mut terminate = signal(SignalKind::terminate())
-            .map_err(|e| anyhow::anyhow!("cannot watch for SIGTERM: {}", messages::io_reason(&e)))?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| {
+            anyhow::anyhow!(t!(
+                "cmd-cannot-watch-signal",
+                signal = "Ctrl-C",
+                reason = messages::io_reason(&e)
+            ))
+        })?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| {
+            anyhow::anyhow!(t!(
+                "cmd-cannot-watch-signal",
+                signal = "SIGTERM",
+                reason = messages::io_reason(&e)
+            ))
+        })?;
         let service = RelayService::start(
             store,
             RelayServiceConfig {
@@ -110,11 +116,9 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
         .map_err(|e| {
             let text = messages::chain(&e);
             if text.contains("Address already in use") {
-                anyhow::anyhow!(
-                    "cannot listen: the port is already in use (another relay?); pass --listen with another port"
-                )
+                anyhow::anyhow!(t!("cmd-relay-port-in-use"))
             } else {
-                anyhow::anyhow!("the relay could not start: {text}")
+                anyhow::anyhow!(t!("cmd-relay-cannot-start", reason = text))
             }
         })?;
         let id = peer_id_text(&service.key()).unwrap_or_default();
@@ -130,40 +134,38 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
         };
         output::say(
             verbosity,
-            &format!("puente relay {id} is running on {}.\n", dir.display()),
+            &format!(
+                "{}\n",
+                t!(
+                    "cmd-relay-running",
+                    id = id.as_str(),
+                    dir = dir.display().to_string()
+                )
+            ),
         )?;
         output::emit(&output::listening(&bound))?;
-        output::say(
-            verbosity,
-            "An admin of each network it serves adds it with:\n",
-        )?;
+        output::say(verbosity, &format!("{}\n", t!("cmd-relay-admins-add")))?;
         // The lines to pass on, even with --quiet.
         let adds: String = shown
             .iter()
             .map(|addr| format!("  puente relay add {addr}/p2p/{id}\n"))
             .collect();
         output::emit(&adds)?;
-        if networks.is_empty() {
-            output::say(verbosity, "It serves no network yet: start it with --admit TICKET (an admin prints the ticket with `puente relay ticket`).\n")?;
+        let serves = if networks.is_empty() {
+            t!("cmd-relay-serves-none")
         } else {
-            output::say(
-                verbosity,
-                &format!(
-                    "It serves {} network(s). Press Ctrl-C (or send SIGTERM) to stop it.\n",
-                    networks.len()
-                ),
-            )?;
-        }
+            t!("cmd-relay-serves", count = networks.len())
+        };
+        output::say(verbosity, &format!("{serves}\n"))?;
         let signal_name = tokio::select! {
             _ = interrupt.recv() => "Ctrl-C",
             _ = terminate.recv() => "SIGTERM",
         };
         tracing::debug!(signal = signal_name, "stopping the relay");
-        service
-            .stop()
-            .await
-            .map_err(|e| anyhow::anyhow!("the relay did not stop cleanly: {}", messages::chain(&e)))?;
-        output::say(verbosity, "Stopped the relay; its mailbox is saved.\n")?;
+        service.stop().await.map_err(|e| {
+            anyhow::anyhow!(t!("cmd-relay-unclean-stop", reason = messages::chain(&e)))
+        })?;
+        output::say(verbosity, &format!("{}\n", t!("cmd-relay-stopped")))?;
         Ok::<(), anyhow::Error>(())
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
@@ -174,14 +176,10 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
 pub fn ticket(ctx: &Ctx) -> Result<()> {
     let replica = ctx.open()?;
     if replica.membership().is_none() {
-        bail!(
-            "this organisation is in no network yet; found one with `puente network create --name NAME` or join one first"
-        );
+        bail!(t!("cmd-relay-ticket-no-network"));
     }
     if !replica.is_admin() {
-        bail!(
-            "only an admin of the network can make a relay ticket; ask an admin (see `puente status`)"
-        );
+        bail!(t!("cmd-relay-ticket-not-admin"));
     }
     let admins = replica
         .membership()
@@ -189,10 +187,7 @@ pub fn ticket(ctx: &Ctx) -> Result<()> {
         .unwrap_or_default();
     let ticket = RelayTicket::new(&replica.network(), admins);
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.note(
-        "Send this line to whoever runs the relay; they start it with `puente relay --admit LINE`.\n\
-         It holds no secret and no name: only an opaque tag for the network and the admins' device keys.\n",
-    );
+    ctx.note(&format!("{}\n", t!("cmd-relay-ticket-note")));
     ctx.emit(&format!("{ticket}\n"))
 }
 
@@ -211,9 +206,7 @@ pub fn add(ctx: &Ctx, a: RelayAddArgs) -> Result<()> {
             }
         };
         if other != key {
-            bail!(
-                "--address {more} names another relay; add each relay with its own `puente relay add`"
-            );
+            bail!(t!("cmd-relay-add-other-relay", address = more.as_str()));
         }
         if !addresses.contains(&addr) {
             addresses.push(addr);
@@ -221,23 +214,20 @@ pub fn add(ctx: &Ctx, a: RelayAddArgs) -> Result<()> {
     }
     let mut replica = ctx.open()?;
     if key == replica.public_key() {
-        bail!(
-            "that is this device's own key, not a relay's; give the address `puente relay` printed"
-        );
+        bail!(t!("cmd-relay-add-own-key"));
     }
     replica
         .set_relay(key, addresses.clone(), true, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.say(&format!(
-        "The network now uses relay {} at {}.\nEvery member's node learns it as it syncs{}.\n",
-        short_id(&key),
-        addresses.join(", "),
-        if ctx.node().is_some() {
-            "; this node connects now"
-        } else {
-            "; this node connects when it runs"
-        }
+        "{}\n",
+        t!(
+            "cmd-relay-added",
+            id = short_id(&key),
+            addresses = addresses.join(", "),
+            node = if ctx.node().is_some() { "yes" } else { "no" }
+        )
     ))
 }
 
@@ -257,18 +247,16 @@ pub fn remove(ctx: &Ctx, a: RelayRemoveArgs) -> Result<()> {
         .collect();
     let key = match matches[..] {
         [key] => key,
-        [] => bail!(
-            "the network uses no relay whose id starts with `{typed}`; see `puente relay list`"
-        ),
-        _ => bail!("`{typed}` matches several relays; type more of the id"),
+        [] => bail!(t!("cmd-relay-remove-none", id = typed)),
+        _ => bail!(t!("cmd-relay-remove-several", id = typed)),
     };
     replica
         .set_relay(key, Vec::new(), false, ctx.now)
         .map_err(|e| ctx.err(e))?;
     replica.close().map_err(|e| ctx.err(e))?;
     ctx.say(&format!(
-        "The network no longer uses relay {}; nodes drop their reservations on it as they sync.\n",
-        short_id(&key)
+        "{}\n",
+        t!("cmd-relay-removed", id = short_id(&key))
     ))
 }
 
@@ -288,9 +276,7 @@ pub fn list(ctx: &Ctx) -> Result<()> {
         _ => {}
     }
     if rows.is_empty() {
-        return ctx.emit(
-            "The network uses no relay. Partners whose nodes cannot dial each other (home routers) need one: see \"Connecting partners over the internet\" in the guide.\n",
-        );
+        return ctx.emit(&format!("{}\n", t!("cmd-relay-list-none")));
     }
     ctx.emit(&relays::table(&rows))
 }

@@ -22,6 +22,7 @@ use crate::args::{DeviceRevokeArgs, Format, PeerRevokeArgs, PeerRoleArgs, RoleAr
 use crate::commands::audit::{party_of, state_of};
 use crate::commands::offer::zone;
 use crate::context::Ctx;
+use crate::i18n::{Lang, scoped};
 use crate::output::{self, short};
 use crate::rows;
 use crate::rows::audit::ExposureReport;
@@ -102,15 +103,17 @@ pub fn resolve_target(
     let shown: String = t.chars().take(60).collect();
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 if orgs => bail!(
-            "no organisation or device matches `{shown}`; give an organisation's name or id (see `puente status`) or at least the first {MIN_KEY_PREFIX} characters of a device key (see `puente peer list`)"
-        ),
-        0 => bail!(
-            "no device key starts with `{shown}`; give at least the first {MIN_KEY_PREFIX} characters of a key from `puente peer list` or `puente whoami`"
-        ),
-        _ => bail!(
-            "`{shown}` matches several organisations or devices; give more of the device key, or the organisation's full id"
-        ),
+        0 if orgs => bail!(t!(
+            "cmd-revoke-no-match",
+            text = shown,
+            min = MIN_KEY_PREFIX
+        )),
+        0 => bail!(t!(
+            "cmd-revoke-no-device",
+            text = shown,
+            min = MIN_KEY_PREFIX
+        )),
+        _ => bail!(t!("cmd-revoke-several", text = shown)),
     }
 }
 
@@ -119,9 +122,7 @@ pub fn resolve_target(
 fn check_reason(reason: &str) -> Result<()> {
     if let Err(e) = check_label(reason) {
         let why = e.to_string().replacen("label ", "", 1);
-        bail!(
-            "--reason is shared with every partner and kept in the membership log for good, and it {why}"
-        );
+        bail!(t!("cmd-revoke-bad-reason", why = why));
     }
     Ok(())
 }
@@ -136,9 +137,7 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
     let state = state_of(&replica)?;
     let names = Names::new(&replica);
     let Target::Org { id } = resolve_target(state, &names, &a.org, true)? else {
-        bail!(
-            "a role belongs to an organisation: give its name or id (see `puente status`), not a device key"
-        );
+        bail!(t!("cmd-role-not-device"));
     };
     let name = names.org(&id);
     let role = match a.role {
@@ -147,22 +146,20 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
     };
     let leaves_no_admin = role == Role::Member && replica.would_leave_without_admin(id);
     if leaves_no_admin && !a.yes {
-        bail!(
-            "making \"{name}\" a member would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; make another organisation an admin first, or run the command again with --yes"
-        );
+        bail!(t!("cmd-role-last-admin", name = name.as_str()));
     }
     replica
         .set_role(id, role, ctx.now)
         .map_err(|e| ctx.err(e))?;
-    let what = match role {
-        Role::Admin => "an admin: it can now invite and revoke organisations and change roles",
-        Role::Member => "a member: it publishes its own offers and holds",
+    let role_name = match role {
+        Role::Admin => "admin",
+        Role::Member => "member",
     };
     let json = match ctx.format_table_or_json()? {
         Format::Json => Some(output::json(&json!({
             "org": id.to_string(),
             "name": name,
-            "role": match role { Role::Admin => "admin", Role::Member => "member" },
+            "role": role_name,
             "left_without_admin": leaves_no_admin,
         }))?),
         _ => None,
@@ -171,16 +168,18 @@ pub fn peer_role(ctx: &Ctx, a: PeerRoleArgs) -> Result<()> {
     if let Some(json) = json {
         return ctx.emit(&json);
     }
-    ctx.say(&format!("\"{name}\" is now {what}.\n"))?;
+    ctx.say(&format!(
+        "{}\n",
+        t!("cmd-role-done", name = name.as_str(), role = role_name)
+    ))?;
     // The warning even with --quiet.
     if leaves_no_admin {
-        ctx.emit("WARNING: the network has no admin now.\n")?;
+        ctx.emit(&format!("{}\n", t!("cmd-role-no-admin-warning")))?;
     }
-    ctx.say(if ctx.node().is_some() {
-        "Your node is sending the change to every partner it is connected to now.\n"
-    } else {
-        "Your node is not running: partners learn of the change when you start `puente run`.\n"
-    })
+    ctx.say(&format!(
+        "{}\n",
+        t!("cmd-role-sending", node = node_word(ctx))
+    ))
 }
 
 pub fn device_revoke(ctx: &Ctx, a: DeviceRevokeArgs) -> Result<()> {
@@ -202,30 +201,24 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
     match &target {
         Target::Org { id, .. } => {
             if state.is_revoked_org(id) {
-                bail!("{desc} is already revoked; see `puente peer revocations`");
+                bail!(t!("cmd-revoke-already", target = desc.as_str()));
             }
             if !admin {
-                bail!(
-                    "only an admin organisation can revoke an organisation; ask an admin of your network (see `puente status`)"
-                );
+                bail!(t!("cmd-revoke-org-not-admin"));
             }
         }
         Target::Device { key, org } => {
             if state.is_revoked_device(key) {
-                bail!("{desc} is already revoked; see `puente peer revocations`");
+                bail!(t!("cmd-revoke-already", target = desc.as_str()));
             }
             if !admin && *org != Some(replica.org()) {
-                bail!(
-                    "only a device of the same organisation or an admin can revoke a device; ask an admin of your network (see `puente status`)"
-                );
+                bail!(t!("cmd-revoke-device-not-allowed"));
             }
         }
     }
     let leaves_no_admin = state.would_leave_without_admin(&rt);
     if leaves_no_admin && !yes {
-        bail!(
-            "revoking {desc} would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; if that is really what you want, run the command again with --yes"
-        );
+        bail!(t!("cmd-revoke-last-admin", target = desc.as_str()));
     }
     let revoking_self = match &target {
         Target::Org { id, .. } => *id == replica.org(),
@@ -238,7 +231,7 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
     let state = replica
         .membership()
         .map(|l| l.state())
-        .ok_or_else(|| anyhow::anyhow!("this node is not part of a network"))?;
+        .ok_or_else(|| anyhow::anyhow!(t!("cmd-revoke-no-network")))?;
     let party = party_of(state, &target);
     let exposure = replica.exposure(&party).map_err(|e| ctx.err(e))?;
     let state = state_of(&replica)?;
@@ -254,8 +247,9 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
             "rotated": revoked.rotated,
             "left_without_admin": leaves_no_admin,
             "node_running": ctx.node().is_some(),
-            "does": DOES,
-            "cannot": CANNOT,
+            // Scripts read these in English, whatever the language.
+            "does": scoped(Lang::En, does),
+            "cannot": scoped(Lang::En, cannot),
             "exposure": report,
         }))?),
         _ => None,
@@ -266,63 +260,66 @@ fn revoke(ctx: &Ctx, text: &str, reason: Option<&str>, yes: bool, orgs: bool) ->
         return ctx.emit(&json);
     }
     // With --quiet, the warnings and the exposure report only.
-    let mut done = format!("Revoked {desc}.");
-    if !reason.is_empty() {
-        done.push_str(&format!(" Reason: {reason}."));
-    }
-    done.push_str(&format!(
-        "\nRevocation {}; new writes are encrypted under epoch {epoch}.\n",
-        short(&revoked.revocation)
-    ));
-    ctx.say(&done)?;
+    let done = t!(
+        "cmd-revoke-done",
+        target = desc.as_str(),
+        has_reason = if reason.is_empty() { "no" } else { "yes" },
+        reason = reason.as_str(),
+        id = short(&revoked.revocation),
+        epoch = epoch
+    );
+    ctx.say(&format!("{done}\n"))?;
     if leaves_no_admin {
-        ctx.emit(
-            "WARNING: the network has no admin now: nobody can invite or revoke anyone, or replace the encryption key, any more.\n",
-        )?;
+        ctx.emit(&format!("{}\n", t!("cmd-revoke-no-admin-warning")))?;
     }
     if revoking_self {
-        ctx.emit(
-            "WARNING: you revoked this computer's own key: it is cut off from the network like any revoked party.\n",
-        )?;
+        ctx.emit(&format!("{}\n", t!("cmd-revoke-self-warning")))?;
     }
     let mut next = does_and_cannot(revoked.rotated, epoch);
     next.push('\n');
-    next.push_str(if ctx.node().is_some() {
-        "Your node is sending the revocation to every partner it is connected to now, and has cut the revoked keys off.\n"
-    } else {
-        "Your node is not running: start `puente run` now. Until partners receive the revocation from it, they keep trusting the revoked key.\n"
-    });
-    next.push('\n');
+    next.push_str(&t!("cmd-revoke-sending", node = node_word(ctx)));
+    next.push_str("\n\n");
     ctx.say(&next)?;
     ctx.emit(&exposed)
 }
 
-/// What a revocation does, in plain words (SECURITY.md, promise 6).
-const DOES: &[&str] = &[
-    "Every node that has received the revocation refuses the revoked keys at once: no connection, nothing sent to them, none of their new changes accepted.",
-    "Everything written from now on is encrypted under a new key that the revoked party never receives.",
-    "The revocation spreads to every partner your node reaches, and replaying old grants cannot undo it.",
-];
+/// What a revocation does, in plain words (SECURITY.md, promise 6), in the current language.
+fn does() -> Vec<String> {
+    vec![
+        t!("cmd-revoke-does-refused"),
+        t!("cmd-revoke-does-new-key"),
+        t!("cmd-revoke-does-spreads"),
+    ]
+}
 
-/// What a revocation cannot do, in plain words (SECURITY.md, "What revocation cannot do").
-const CANNOT: &[&str] = &[
-    "It cannot take back what the revoked party already synced: the exposure report below lists what it could read.",
-    "Partners that are offline keep trusting the revoked key until the revocation reaches them: watch `puente peer revocations` until every partner has confirmed.",
-    "It cannot stop a partner that is still trusted from leaking. The defence is sharing less: coarse places, pseudonyms and short expiry.",
-];
+/// What a revocation cannot do, in plain words (SECURITY.md, "What revocation cannot do"), in
+/// the current language.
+fn cannot() -> Vec<String> {
+    vec![
+        t!("cmd-revoke-cannot-take-back"),
+        t!("cmd-revoke-cannot-offline"),
+        t!("cmd-revoke-cannot-leaks"),
+    ]
+}
+
+/// `yes` when a running node serves the command, for the messages that say what it does next.
+fn node_word(ctx: &Ctx) -> &'static str {
+    if ctx.node().is_some() { "yes" } else { "no" }
+}
 
 fn does_and_cannot(rotated: bool, epoch: u32) -> String {
-    let mut out = String::from("\nWhat revocation does:\n");
-    for line in DOES {
+    let mut out = format!("\n{}\n", t!("cmd-revoke-does-head"));
+    for line in does() {
         out.push_str(&format!("- {line}\n"));
     }
     if !rotated {
         out.push_str(&format!(
-            "- This computer is not an admin's, so the key was not replaced yet (still epoch {epoch}): an admin's node replaces it as soon as it receives the revocation. Until then, what is written can be read with the key the revoked party holds.\n"
+            "- {}\n",
+            t!("cmd-revoke-does-not-rotated", epoch = epoch)
         ));
     }
-    out.push_str("What revocation cannot do:\n");
-    for line in CANNOT {
+    out.push_str(&format!("{}\n", t!("cmd-revoke-cannot-head")));
+    for line in cannot() {
         out.push_str(&format!("- {line}\n"));
     }
     out
@@ -341,9 +338,9 @@ pub fn revocations(ctx: &Ctx) -> Result<()> {
     let text = match format {
         Format::Json => rows::json(&all)?,
         _ if replica.membership().is_none() => {
-            "This node is not part of a network yet; there are no revocations.\n".to_string()
+            format!("{}\n", t!("cmd-revocations-no-network"))
         }
-        _ if all.is_empty() => "No revocations in this network.\n".to_string(),
+        _ if all.is_empty() => format!("{}\n", t!("cmd-revocations-none")),
         _ => {
             let mut out = String::new();
             for (n, r) in all.iter().enumerate() {

@@ -53,30 +53,34 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
     let replica = ctx
         .open()?
         .into_owned()
-        .context("a node cannot be started from within a node")?;
+        .with_context(|| t!("cmd-run-within-node"))?;
     let who = replica.whoami();
     // A device that joined names its organisation from the membership log until the profile
     // arrives; one that has not joined has no organisation yet.
     let name = if puente_node::joiner::waits_to_join_as_device(&replica) {
-        "a device that has not joined its organisation yet".to_string()
+        t!("cmd-run-unjoined-device")
     } else {
         super::identity::org_name(&replica)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot start the node's runtime: {}",
-                messages::io_reason(&e)
-            )
-        })?;
+        .map_err(|e| anyhow::anyhow!(t!("cmd-run-no-runtime", reason = messages::io_reason(&e))))?;
     let result = runtime.block_on(async {
         // Signals first: from the moment the socket answers, SIGTERM means a clean stop.
-        let mut interrupt = signal(SignalKind::interrupt())
-            .map_err(|e| anyhow::anyhow!("cannot watch for Ctrl-C: {}", messages::io_reason(&e)))?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| {
+            anyhow::anyhow!(t!(
+                "cmd-cannot-watch-signal",
+                signal = "Ctrl-C",
+                reason = messages::io_reason(&e)
+            ))
+        })?;
         let mut terminate = signal(SignalKind::terminate()).map_err(|e| {
-            anyhow::anyhow!("cannot watch for SIGTERM: {}", messages::io_reason(&e))
+            anyhow::anyhow!(t!(
+                "cmd-cannot-watch-signal",
+                signal = "SIGTERM",
+                reason = messages::io_reason(&e)
+            ))
         })?;
         // Invitations expire by the same "now" commands use: the clock, or PUENTE_NOW
         // advancing from when the node started (so scripts and tests stay consistent).
@@ -224,7 +228,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             }
         }
         node.shutdown().await;
-        ctx.say("Stopped the node; everything is saved.\n")?;
+        ctx.say(&format!("{}\n", t!("cmd-run-stopped")))?;
         Ok::<(), anyhow::Error>(())
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
@@ -242,14 +246,21 @@ fn start_lines(
     page: Option<std::net::SocketAddr>,
 ) -> Result<()> {
     ctx.say(&format!(
-        "puente node for {name} ({org}) is running on {}.\n",
-        ctx.dir.display()
+        "{}\n",
+        t!(
+            "cmd-run-running",
+            name = name,
+            org = org,
+            dir = ctx.dir.display().to_string()
+        )
     ))?;
     ctx.emit(&crate::output::listening(addrs))?;
     ctx.say(&format!(
-        "Control socket {}: other puente commands on this data directory now go through this node.\n\
-         Press Ctrl-C (or send SIGTERM) to stop it.\n",
-        socket.display()
+        "{}\n",
+        t!(
+            "cmd-run-control-socket",
+            socket = socket.display().to_string()
+        )
     ))?;
     match page {
         // Even with --quiet, like the addresses: the port may be one chosen at random.

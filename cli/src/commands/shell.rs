@@ -30,28 +30,32 @@ pub fn man(a: ManArgs, verbosity: Verbosity) -> Result<()> {
         clap_mangen::Man::new(Cli::command())
             .render(&mut page)
             .map_err(|e| {
-                anyhow::anyhow!(
-                    "could not write the manual page: {}",
-                    messages::io_reason(&e)
-                )
+                anyhow::anyhow!(t!(
+                    "cmd-man-cannot-write-page",
+                    reason = messages::io_reason(&e)
+                ))
             })?;
         return output::emit(&String::from_utf8(page)?);
     };
     let cannot = |e: std::io::Error| {
-        anyhow::anyhow!(
-            "cannot write the manual pages to {}: {}",
-            dir.display(),
-            messages::io_reason(&e)
-        )
+        anyhow::anyhow!(t!(
+            "cmd-man-cannot-write-pages",
+            dir = dir.display().to_string(),
+            reason = messages::io_reason(&e)
+        ))
     };
     std::fs::create_dir_all(&dir).map_err(cannot)?;
     clap_mangen::generate_to(Cli::command(), &dir).map_err(cannot)?;
     output::say(
         verbosity,
         &format!(
-            "Wrote {} manual pages to {}: {BIN}.1 and one per command (`man {BIN}-offer-add`).\n",
-            pages(&Cli::command()),
-            dir.display()
+            "{}\n",
+            t!(
+                "cmd-man-wrote",
+                count = pages(&Cli::command()),
+                dir = dir.display().to_string(),
+                bin = BIN
+            )
         ),
     )
 }

@@ -69,25 +69,33 @@ impl RowReport {
     /// The row as one line of the text report.
     fn line(&self) -> String {
         let handle = self.handle.as_deref().unwrap_or("");
+        let reason = self.reason.as_deref().unwrap_or("");
         match self.action {
             "rejected" => match &self.column {
-                Some(c) => format!(
-                    "rejected line {}, {c}: {}",
-                    self.line,
-                    self.reason.as_deref().unwrap_or("")
+                Some(c) => t!(
+                    "cmd-import-row-rejected",
+                    line = self.line,
+                    column = c.as_str(),
+                    reason = reason
                 ),
-                None => format!(
-                    "rejected line {}: {}",
-                    self.line,
-                    self.reason.as_deref().unwrap_or("")
+                None => t!(
+                    "cmd-import-row-rejected-line",
+                    line = self.line,
+                    reason = reason
                 ),
             },
-            "update" => format!(
-                "update line {}, {handle}: {}",
-                self.line,
-                self.fields.join(", ")
+            "update" => t!(
+                "cmd-import-row-update",
+                line = self.line,
+                handle = handle,
+                fields = self.fields.join(", ")
             ),
-            action => format!("{action} line {}, {handle}", self.line),
+            action => t!(
+                "cmd-import-row",
+                action = action,
+                line = self.line,
+                handle = handle
+            ),
         }
     }
 }
@@ -193,16 +201,30 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             }
             if a.dry_run {
                 for (_, handle) in &withdrawals {
-                    s.push_str(&format!("withdraw {handle}: no row names it\n"));
+                    s.push_str(&t!("cmd-import-withdraw-row", handle = handle.as_str()));
+                    s.push('\n');
                 }
             }
-            let summary = summary(creates, updates, unchanged, refused, withdrawals.len());
+            let summary = t!(
+                "cmd-import-summary",
+                created = creates,
+                updated = updates,
+                unchanged = unchanged,
+                rejected = refused,
+                withdrawn = withdrawals.len()
+            );
             if a.dry_run {
-                s.push_str(&format!("Dry run: {summary}; nothing was written.\n"));
+                s.push_str(&t!("cmd-import-dry-run", summary = summary));
+                s.push('\n');
             } else if !refuse {
                 imported = Some(format!(
-                    "Imported {} offers from {shown}: {summary}.\n",
-                    creates + updates + unchanged
+                    "{}\n",
+                    t!(
+                        "cmd-import-imported",
+                        count = creates + updates + unchanged,
+                        file = shown.as_str(),
+                        summary = summary
+                    )
                 ));
             }
             s
@@ -213,62 +235,45 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ctx.say(&sentence)?;
     }
     if refuse {
-        let n = refused;
-        let valid = total - n;
-        let rows = if n == 1 { "rows was" } else { "rows were" };
+        let valid = total - refused;
         if a.dry_run {
-            bail!(
-                "{n} of {total} {rows} rejected, so an import would write nothing (dry run: nothing was written); fix them, or add --allow-partial to import the {valid} valid rows"
-            );
+            bail!(t!(
+                "cmd-import-refused-dry-run",
+                count = refused,
+                total = total,
+                valid = valid
+            ));
         }
-        bail!(
-            "{n} of {total} {rows} rejected and nothing was imported; fix them, or add --allow-partial to import the {valid} valid rows"
-        );
+        bail!(t!(
+            "cmd-import-refused",
+            count = refused,
+            total = total,
+            valid = valid
+        ));
     }
     if refused == total && total > 0 {
-        bail!("none of the {total} rows is valid; nothing was imported");
+        bail!(t!("cmd-import-none-valid", total = total));
     }
     Ok(())
 }
 
-/// "2 new, 1 updated, 5 unchanged, 1 rejected, 1 withdrawn", leaving out what is zero but the
-/// first three.
-fn summary(
-    creates: usize,
-    updates: usize,
-    unchanged: usize,
-    refused: usize,
-    withdrawn: usize,
-) -> String {
-    let mut parts = vec![
-        format!("{creates} new"),
-        format!("{updates} updated"),
-        format!("{unchanged} unchanged"),
-    ];
-    if refused > 0 {
-        parts.push(format!("{refused} rejected"));
-    }
-    if withdrawn > 0 {
-        parts.push(format!("{withdrawn} withdrawn"));
-    }
-    parts.join(", ")
-}
-
 /// Reads the CSV file at `file`, named `shown` in messages (as the user typed it).
 fn read_input(file: &Path, shown: &str) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", messages::io_reason(&e)))?;
+    let cannot_read = |e: std::io::Error| {
+        anyhow::anyhow!(t!(
+            "cmd-import-cannot-read",
+            file = shown,
+            reason = messages::io_reason(&e)
+        ))
+    };
+    let meta = std::fs::metadata(file).map_err(cannot_read)?;
     if !meta.is_file() {
-        bail!("{shown} is not a file; give the path of a CSV file");
+        bail!(t!("cmd-import-not-a-file", file = shown));
     }
     if meta.len() > MAX_INPUT_BYTES as u64 {
-        bail!(
-            "{shown} is {} bytes; import at most 16 MiB at a time by splitting it into smaller files",
-            meta.len()
-        );
+        bail!(t!("cmd-import-too-large", file = shown, bytes = meta.len()));
     }
-    std::fs::read(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {shown}: {}", messages::io_reason(&e)))
+    std::fs::read(file).map_err(cannot_read)
 }
 
 /// A progress bar on a terminal; hidden otherwise (and when a node serves the import, and with
@@ -278,9 +283,13 @@ fn progress(ctx: &Ctx, len: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("importing {bar:30} {pos}/{len} offers")
-    {
+    // The bar's own placeholders go in as arguments: Fluent reads braces as its own.
+    let template = t!(
+        "cmd-import-progress",
+        bar = "{bar:30}",
+        progress = "{pos}/{len}"
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar
@@ -290,14 +299,12 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     let format = match ctx.format {
         None => Format::Json,
         Some(Format::Table) => {
-            bail!(
-                "export writes files: use --format json, csv or hsds (table is for reading on screen)"
-            )
+            bail!(t!("cmd-export-table"))
         }
         Some(f) => f,
     };
     if a.partners && format == Format::Hsds {
-        bail!("an HSDS export publishes only your own organisation's programmes; drop --partners");
+        bail!(t!("cmd-export-hsds-partners"));
     }
     let replica = ctx.open()?;
     let own = replica.org();
@@ -317,9 +324,7 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?,
         Format::Hsds => {
             let Some(profile) = view.profiles().get(&own) else {
-                bail!(
-                    "this device has no organisation profile yet, so there is nothing of its own to publish; join your organisation first"
-                )
+                bail!(t!("cmd-export-no-profile"))
             };
             output::json(&to_hsds(&offers, (own, profile), ctx.now))?
         }
@@ -340,14 +345,18 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
                 text.as_bytes(),
             )?;
             ctx.say(&format!(
-                "Wrote {} of {count} offers ({}) to {}. It is plain text: keep it safe and delete it when done.\n",
-                match format {
-                    Format::Csv => "a CSV export",
-                    Format::Hsds => "an HSDS 3.1 export (public programmes only)",
-                    _ => "a JSON export",
-                },
-                if a.partners { "yours and your partners'" } else { "your own" },
-                path.display()
+                "{}\n",
+                t!(
+                    "cmd-export-wrote",
+                    format = match format {
+                        Format::Csv => "csv",
+                        Format::Hsds => "hsds",
+                        _ => "json",
+                    },
+                    count = count,
+                    partners = if a.partners { "yes" } else { "no" },
+                    file = path.display().to_string()
+                )
             ))
         }
     }
@@ -362,16 +371,27 @@ fn write_private(path: &Path, shown: &str, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {shown}: {}", messages::io_reason(&e)))?;
+    let cannot_write = |e: std::io::Error| {
+        anyhow::anyhow!(t!(
+            "cmd-export-cannot-write",
+            file = shown,
+            reason = messages::io_reason(&e)
+        ))
+    };
+    let mut f = opts.open(path).map_err(cannot_write)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| anyhow::anyhow!("cannot restrict {shown}: {}", messages::io_reason(&e)))?;
+            .map_err(|e| {
+                anyhow::anyhow!(t!(
+                    "cmd-export-cannot-restrict",
+                    file = shown,
+                    reason = messages::io_reason(&e)
+                ))
+            })?;
     }
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .map_err(|e| anyhow::anyhow!("cannot write {shown}: {}", messages::io_reason(&e)))
+        .map_err(cannot_write)
 }

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::names::{Names, TargetKind, TargetRow, device_text, key_prefix};
 use super::{indent, prefix};
+use crate::i18n::Lang;
 use crate::output::{Table, short};
 use crate::render;
 
@@ -31,8 +32,11 @@ pub struct LogEntry {
     pub claimed_unix: u64,
     /// What kind of op it is (`create`, `add-org`, `revoke` ...).
     pub kind: &'static str,
-    /// What it does, in words.
+    /// What it does, in English words (what scripts have always read).
     pub what: String,
+    /// What it does, in the current language, for the table.
+    #[serde(skip)]
+    pub what_text: String,
     /// The device that signed it.
     pub author: String,
     /// That device's organisation, if the log names one.
@@ -74,7 +78,58 @@ pub fn log_entries(replica: &Replica, names: &Names) -> Vec<LogEntry> {
         let signature_ok = op.verify_signature().is_ok();
         let parents_present = op.parents().iter().all(|p| log.contains(p));
         let verdict = state.verdict(&id);
-        let what = match op.body() {
+        let ctx = Described {
+            state,
+            names,
+            rotations: &rotations,
+            burned: &burned,
+        };
+        // The JSON keeps the English words scripts have always read; the table speaks the
+        // current language.
+        let what = crate::i18n::scoped(Lang::En, || ctx.for_scripts(id, op.body()));
+        let what_text = ctx.for_people(id, op.body());
+        let author = op.author();
+        let author_org = names.device_org(&author);
+        let (verdict, invalid_reason) = match verdict {
+            Some(Verdict::Valid) => ("valid", None),
+            Some(Verdict::Invalid(r)) => ("invalid", Some(r.to_string())),
+            None => ("unknown", None),
+        };
+        out.push(LogEntry {
+            id: id.to_string(),
+            claimed_time: to_time(op.claimed_time()).rfc3339(),
+            claimed_unix: op.claimed_time(),
+            kind: op.body().kind_name(),
+            what,
+            what_text,
+            author: author.to_string(),
+            author_org: author_org.map(|o| o.to_string()),
+            author_name: author_org.map(|o| names.org(&o)),
+            parents: op.parents().iter().map(ToString::to_string).collect(),
+            signature_ok,
+            parents_present,
+            verdict,
+            invalid_reason,
+        });
+    }
+    out
+}
+
+/// What is needed to describe an op of the log in words.
+struct Described<'a> {
+    state: &'a MemberState,
+    names: &'a Names,
+    rotations: &'a BTreeMap<OpId, u32>,
+    burned: &'a BTreeMap<OpId, u32>,
+}
+
+impl Described<'_> {
+    /// The op in the English words of `audit log --format json`, unchanged since scripts
+    /// started reading them (run under English: the names of targets come from the messages).
+    fn for_scripts(&self, id: OpId, body: &Body) -> String {
+        let (state, names, rotations, burned) =
+            (self.state, self.names, self.rotations, self.burned);
+        match body {
             Body::Create { name, device, .. } => format!(
                 "founded the network with \"{name}\" as admin, device {}",
                 key_prefix(device)
@@ -136,31 +191,95 @@ pub fn log_entries(replica: &Replica, names: &Names) -> Vec<LogEntry> {
                 )
             }
             _ => "an operation this version does not describe".to_string(),
-        };
-        let author = op.author();
-        let author_org = names.device_org(&author);
-        let (verdict, invalid_reason) = match verdict {
-            Some(Verdict::Valid) => ("valid", None),
-            Some(Verdict::Invalid(r)) => ("invalid", Some(r.to_string())),
-            None => ("unknown", None),
-        };
-        out.push(LogEntry {
-            id: id.to_string(),
-            claimed_time: to_time(op.claimed_time()).rfc3339(),
-            claimed_unix: op.claimed_time(),
-            kind: op.body().kind_name(),
-            what,
-            author: author.to_string(),
-            author_org: author_org.map(|o| o.to_string()),
-            author_name: author_org.map(|o| names.org(&o)),
-            parents: op.parents().iter().map(ToString::to_string).collect(),
-            signature_ok,
-            parents_present,
-            verdict,
-            invalid_reason,
-        });
+        }
     }
-    out
+
+    /// The op in words, in the current language.
+    fn for_people(&self, id: OpId, body: &Body) -> String {
+        let (state, names) = (self.state, self.names);
+        match body {
+            Body::Create { name, device, .. } => t!(
+                "rows-audit-create",
+                name = name.as_str(),
+                key = key_prefix(device)
+            ),
+            Body::AddOrg {
+                name, role, device, ..
+            } => t!(
+                "rows-audit-add-org",
+                name = name.as_str(),
+                role = role.to_string(),
+                key = key_prefix(device)
+            ),
+            Body::AddDevice { org, device, .. } => t!(
+                "rows-audit-add-device",
+                key = key_prefix(device),
+                org = names.org(org)
+            ),
+            Body::SetRole { org, role } => t!(
+                "rows-audit-set-role",
+                org = names.org(org),
+                role = role.to_string()
+            ),
+            Body::EpochKey { epoch, sealed, .. } => {
+                if self.rotations.contains_key(&id) || self.burned.contains_key(&id) {
+                    t!(
+                        "rows-audit-new-key",
+                        epoch = epoch.0,
+                        count = sealed.len(),
+                        burned = if self.burned.contains_key(&id) {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                    )
+                } else {
+                    let to: Vec<String> =
+                        sealed.iter().map(|s| names.device(&s.recipient)).collect();
+                    t!(
+                        "rows-audit-shared-key",
+                        epoch = epoch.0,
+                        devices = to.join(", ")
+                    )
+                }
+            }
+            Body::Revoke {
+                target,
+                cuts,
+                reason,
+            } => {
+                let has_reason = if reason.is_empty() { "no" } else { "yes" };
+                match target {
+                    RevokeTarget::Org(org) => t!(
+                        "rows-audit-revoke-org",
+                        name = names.org(org),
+                        count = cuts.len(),
+                        has_reason = has_reason,
+                        reason = reason.as_str()
+                    ),
+                    RevokeTarget::Device(_) => t!(
+                        "rows-audit-revoke-device",
+                        target = names.target(target),
+                        has_reason = has_reason,
+                        reason = reason.as_str()
+                    ),
+                }
+            }
+            Body::Receipt { revocation, epoch } => {
+                let target = state
+                    .revocation(revocation)
+                    .map(|r| names.target(&r.target));
+                t!(
+                    "rows-audit-receipt",
+                    id = short(revocation),
+                    has_target = if target.is_some() { "yes" } else { "no" },
+                    target = target.unwrap_or_default(),
+                    epoch = epoch.0
+                )
+            }
+            _ => t!("rows-audit-unknown"),
+        }
+    }
 }
 
 /// `audit log` as people read it: `network_name` and `network` head it.
@@ -175,39 +294,49 @@ pub fn log_text(
         .filter(|e| !e.signature_ok || !e.parents_present)
         .count();
     let invalid = entries.iter().filter(|e| e.verdict != "valid").count();
-    let mut out = format!(
-        "Membership history of \"{}\" ({network}): {} operation(s), oldest first.\n",
-        network_name.unwrap_or("?"),
-        entries.len()
-    );
+    let mut lines = vec![t!(
+        "rows-audit-head",
+        network_name = network_name.unwrap_or("?"),
+        network = network.to_string(),
+        count = entries.len()
+    )];
     if bad == 0 {
-        out.push_str(
-            "Verified end to end: every signature checks and every operation's parents are here.\n",
-        );
+        lines.push(t!("rows-audit-verified"));
     } else {
-        out.push_str(&format!(
-            "WARNING: {bad} operation(s) fail verification (signature or missing parents); report this to your network's admins.\n"
-        ));
+        lines.push(t!("rows-audit-unverified", count = bad));
     }
     if invalid > 0 {
-        out.push_str(&format!(
-            "{invalid} operation(s) have no effect (invalid): their authors were not allowed to do them, or were revoked concurrently.\n"
-        ));
+        lines.push(t!("rows-audit-invalid", count = invalid));
     }
+    let mut out: String = lines.iter().map(|l| format!("{l}\n")).collect();
     out.push('\n');
-    let mut t = Table::new(&["CLAIMED TIME", "BY", "VERDICT", "WHAT"]);
+    let mut t = Table::new(&[
+        t!("col-claimed-time"),
+        t!("col-by"),
+        t!("col-verdict"),
+        t!("col-what"),
+    ]);
     for e in entries {
-        let mut what = e.what.clone();
-        if let Some(r) = &e.invalid_reason {
-            what.push_str(&format!(" [no effect: {r}]"));
-        }
+        let what = match &e.invalid_reason {
+            Some(r) => t!(
+                "rows-audit-no-effect",
+                what = e.what_text.as_str(),
+                reason = r.as_str()
+            ),
+            None => e.what_text.clone(),
+        };
         let by = match e.author_name.as_deref() {
             Some(name) => device_text(Some(name), &e.author),
             None => prefix(&e.author, 12),
         };
         let claimed =
             i64::try_from(e.claimed_unix).map_or_else(|_| "-".to_string(), |t| Time(t).local(tz));
-        t.row(vec![claimed, by, e.verdict.to_string(), what]);
+        t.row(vec![
+            claimed,
+            by,
+            t!("rows-verdict", verdict = e.verdict),
+            what,
+        ]);
     }
     out.push_str(&t.render());
     out
@@ -413,66 +542,76 @@ impl ExposureReport {
         let mut out = String::new();
         let name = self.target.name.as_deref().unwrap_or("?");
         let who = match self.target.kind {
-            TargetKind::Device => {
-                format!("device {} of \"{name}\"", self.target.key_prefix())
-            }
+            TargetKind::Device => t!(
+                "rows-target-device",
+                key = self.target.key_prefix(),
+                name = name
+            ),
             TargetKind::Organisation => format!("\"{name}\""),
+        };
+        let mut line = |text: String| {
+            out.push_str(&text);
+            out.push('\n');
         };
         if self.revoked {
             let at = self
                 .claimed_unix
                 .and_then(|t| i64::try_from(t).ok())
                 .map_or_else(|| "-".to_string(), |t| render::when(Time(t), now, tz));
-            out.push_str(&format!(
-                "Exposure report: what {who} could read when it was cut off (revocation {}, {at}).\n",
-                prefix(self.revocation.as_deref().unwrap_or_default(), 8)
+            line(t!(
+                "rows-exposure-head-revoked",
+                who = who.as_str(),
+                id = prefix(self.revocation.as_deref().unwrap_or_default(), 8),
+                at = at
             ));
-            out.push_str(&format!(
-                "It lists every offer and hold with content encrypted under a key the revoked party \
-                 held ({}). puente cannot tell which of those reached it, so the list errs on the \
-                 side of including too much. Use it to decide whom to warn.\n",
-                epochs_text(&self.epochs_held)
+            line(t!(
+                "rows-exposure-explained",
+                epochs = epochs_text(&self.epochs_held)
             ));
         } else {
-            out.push_str(&format!(
-                "Exposure report: {who} is not revoked, so it can read everything below now, and \
-                 whatever partners publish next.\n"
-            ));
+            line(t!("rows-exposure-head-not-revoked", who = who.as_str()));
         }
         if !self.own_records_listed {
-            out.push_str("Its own offers and holds are not listed: it wrote them.\n");
+            line(t!("rows-exposure-own-not-listed"));
         }
         if self.organisations.is_empty() {
-            out.push_str("\nNothing: this node holds no offers or holds it could read.\n");
+            line(String::new());
+            line(t!("rows-exposure-nothing"));
         }
         for s in &self.organisations {
-            let name = &s.name;
-            let whole = if s.listed_whole {
-                " (all of it: part came in a snapshot that cannot be told apart)"
-            } else {
-                ""
-            };
+            let name = s.name.as_str();
+            let whole = if s.listed_whole { "yes" } else { "no" };
             let confirmed = s.confirmed_unix.and_then(|t| i64::try_from(t).ok());
             let head = match (self.revoked, confirmed) {
                 (false, _) => format!("{name}:"),
-                (true, Some(c)) => format!(
-                    "{name}: confirmed the revocation {}{whole}:",
-                    render::when(Time(c), now, tz),
+                (true, Some(c)) => t!(
+                    "rows-exposure-org-confirmed",
+                    name = name,
+                    when = render::when(Time(c), now, tz),
+                    whole = whole
                 ),
-                (true, None) => format!(
-                    "{name}: has not confirmed the revocation yet; what it writes until it does is exposed too{whole}:"
+                (true, None) => t!(
+                    "rows-exposure-org-not-confirmed",
+                    name = name,
+                    whole = whole
                 ),
             };
             out.push('\n');
             out.push_str(&head);
             out.push('\n');
             if s.offers.is_empty() && s.holds.is_empty() {
-                out.push_str("  no offers or holds\n");
+                out.push_str(&indent(&t!("rows-exposure-none")));
                 continue;
             }
             if !s.offers.is_empty() {
-                let mut t =
-                    Table::new(&["OFFER", "KIND", "HANDLE", "COUNTIES", "CREATED", "STATE"]);
+                let mut t = Table::new(&[
+                    t!("col-offer"),
+                    t!("col-kind"),
+                    t!("col-handle"),
+                    t!("col-counties"),
+                    t!("col-created"),
+                    t!("col-state"),
+                ]);
                 for o in &s.offers {
                     t.row(vec![
                         prefix(&o.offer_id, 8),
@@ -484,14 +623,20 @@ impl ExposureReport {
                             o.counties.join(",")
                         },
                         Time(o.created_unix).local(tz),
-                        o.state.to_string(),
+                        render::state_word(o.state),
                     ]);
                 }
                 out.push_str(&indent(&t.render()));
             }
             if !s.holds.is_empty() {
-                let mut t =
-                    Table::new(&["HOLD", "ON OFFER OF", "HANDLE", "QTY", "CREATED", "STATUS"]);
+                let mut t = Table::new(&[
+                    t!("col-hold"),
+                    t!("col-on-offer-of"),
+                    t!("col-handle"),
+                    t!("col-qty"),
+                    t!("col-created"),
+                    t!("col-status"),
+                ]);
                 for h in &s.holds {
                     t.row(vec![
                         prefix(&h.hold_id, 8),
@@ -499,7 +644,7 @@ impl ExposureReport {
                         h.handle.clone().unwrap_or_else(|| "-".to_string()),
                         h.qty.to_string(),
                         Time(h.created_unix).local(tz),
-                        h.status.to_string(),
+                        render::hold_status(h.status),
                     ]);
                 }
                 out.push_str(&indent(&t.render()));
@@ -557,8 +702,12 @@ fn to_time(secs: u64) -> Time {
 fn epochs_text(epochs: &[u32]) -> String {
     let list: Vec<String> = epochs.iter().map(ToString::to_string).collect();
     match list.as_slice() {
-        [] => "no epoch".to_string(),
-        [one] => format!("epoch {one}"),
-        [init @ .., last] => format!("epochs {} and {last}", init.join(", ")),
+        [] => t!("rows-epochs-none"),
+        [one] => t!("rows-epochs-one", epoch = one.as_str()),
+        [init @ .., last] => t!(
+            "rows-epochs-many",
+            epochs = init.join(", "),
+            last = last.as_str()
+        ),
     }
 }

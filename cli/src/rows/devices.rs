@@ -111,23 +111,24 @@ impl DeviceRow {
     /// The STATE column, times in `tz`.
     fn state(&self, tz: &TimeZone) -> String {
         if self.revoked {
-            let mut s = "revoked".to_string();
             let revocation = self.revocation.as_ref();
-            if let Some(at) = revocation.and_then(|r| r.revoked_at) {
-                s.push(' ');
-                s.push_str(&at.local(tz));
-            }
-            if let Some(reason) = revocation
+            let at = revocation
+                .and_then(|r| r.revoked_at)
+                .map_or_else(String::new, |at| at.local(tz));
+            let reason = revocation
                 .and_then(|r| r.reason.as_deref())
-                .filter(|r| !r.is_empty())
-            {
-                s.push_str(&format!(" ({reason})"));
-            }
-            s
+                .unwrap_or_default();
+            t!(
+                "rows-device-revoked",
+                has_at = if at.is_empty() { "no" } else { "yes" },
+                at = at,
+                has_reason = if reason.is_empty() { "no" } else { "yes" },
+                reason = reason
+            )
         } else if self.this_device {
-            "this device".to_string()
+            t!("rows-this-device")
         } else {
-            "member".to_string()
+            t!("rows-device-member")
         }
     }
 }
@@ -135,7 +136,7 @@ impl DeviceRow {
 /// `device list` as people read it: `org` is this organisation's name; `in_network` says
 /// whether devices can be added (a membership log exists).
 pub fn device_table(rows: &[DeviceRow], org: &str, in_network: bool, tz: &TimeZone) -> String {
-    let mut t = Table::new(&["DEVICE KEY", "STATE", "CONNECTED"]);
+    let mut t = Table::new(&[t!("col-device-key"), t!("col-state"), t!("col-connected")]);
     for r in rows {
         let connected = if r.this_device {
             "-".to_string()
@@ -144,12 +145,12 @@ pub fn device_table(rows: &[DeviceRow], org: &str, in_network: bool, tz: &TimeZo
         };
         t.row(vec![r.key.clone(), r.state(tz), connected]);
     }
-    let mut text = format!("Devices of \"{org}\":\n");
+    let mut text = t!("rows-devices-of", org = org);
+    text.push('\n');
     text.push_str(&t.render());
     if in_network {
-        text.push_str(
-            "Add one with `puente device add`; cut a lost one off with `puente device revoke KEY`.\n",
-        );
+        text.push_str(&t!("rows-devices-hint"));
+        text.push('\n');
     }
     text
 }
@@ -226,15 +227,14 @@ impl PeerRow {
 /// `peer list` as people read it.
 pub fn peer_table(rows: &[PeerRow]) -> String {
     if rows.is_empty() {
-        return "No partners yet. Invite one with `puente invite create --org NAME`, or join a network.\n"
-            .into();
+        return format!("{}\n", t!("rows-no-partners"));
     }
     let mut t = Table::new(&[
-        "ORGANISATION",
-        "ROLE",
-        "DEVICE KEY",
-        "CONNECTED",
-        "ADDRESSES",
+        t!("col-organisation"),
+        t!("col-role"),
+        t!("col-device-key"),
+        t!("col-connected"),
+        t!("col-addresses"),
     ]);
     for r in rows {
         t.row(vec![

@@ -9,11 +9,14 @@ use super::or_dash;
 use crate::output::{self, pairs};
 
 /// What `whoami` and `status` say about a store made with `init --device` that has not joined.
-pub const DEVICE_PENDING: &str = "none yet: this device waits to join its organisation (`puente device add` on one of its devices, then `puente join TOKEN` here)";
+pub fn device_pending() -> String {
+    t!("rows-device-pending")
+}
 
 /// What `whoami` and `status` say of a store that belongs to no network yet.
-pub const NO_NETWORK: &str =
-    "none yet: `puente network create --name NAME`, or `puente join TOKEN`";
+pub fn no_network() -> String {
+    t!("rows-no-network")
+}
 
 /// The columns of `whoami --format csv`, in order.
 const WHOAMI_COLUMNS: &[&str] = &[
@@ -100,10 +103,10 @@ impl Identity {
     pub fn text(&self) -> String {
         if self.device_pending {
             return pairs(&[
-                ("organisation", DEVICE_PENDING.into()),
-                ("public key", or_dash(&self.public_key)),
-                ("fingerprint", or_dash(&self.fingerprint)),
-                ("time zone", or_dash(&self.tz)),
+                (t!("rows-key-organisation"), device_pending()),
+                (t!("rows-key-public-key"), or_dash(&self.public_key)),
+                (t!("rows-key-fingerprint"), or_dash(&self.fingerprint)),
+                (t!("rows-key-time-zone"), or_dash(&self.tz)),
             ]);
         }
         let counties = if self.counties.is_empty() {
@@ -112,26 +115,24 @@ impl Identity {
             self.counties.join(",")
         };
         let mut rows = vec![
-            ("organisation", or_dash(&self.name)),
+            (t!("rows-key-organisation"), or_dash(&self.name)),
             (
-                "organisation id",
+                t!("rows-key-organisation-id"),
                 or_dash(self.org.as_deref().unwrap_or_default()),
             ),
-            ("public key", or_dash(&self.public_key)),
-            ("fingerprint", or_dash(&self.fingerprint)),
-            ("counties", counties),
-            ("intake", or_dash(&self.intake)),
-            ("time zone", or_dash(&self.tz)),
+            (t!("rows-key-public-key"), or_dash(&self.public_key)),
+            (t!("rows-key-fingerprint"), or_dash(&self.fingerprint)),
+            (t!("rows-key-counties"), counties),
+            (t!("rows-key-intake"), or_dash(&self.intake)),
+            (t!("rows-key-time-zone"), or_dash(&self.tz)),
             (
-                "network",
-                self.network
-                    .clone()
-                    .unwrap_or_else(|| NO_NETWORK.to_string()),
+                t!("rows-key-network"),
+                self.network.clone().unwrap_or_else(no_network),
             ),
-            ("epoch", self.epoch.to_string()),
+            (t!("rows-key-epoch"), self.epoch.to_string()),
         ];
         if let Some(line) = self.devices_line() {
-            rows.push(("devices", line));
+            rows.push((t!("rows-key-devices"), line));
         }
         pairs(&rows)
     }
@@ -160,16 +161,12 @@ pub fn devices_line(devices: usize, waiting_for_key: bool) -> Option<String> {
     if devices == 0 {
         return None;
     }
-    let mut line = match devices {
-        1 => "1, this one".to_string(),
-        n => format!("{n}, this one and {} more (`puente device list`)", n - 1),
-    };
-    if waiting_for_key {
-        line.push_str(
-            "; this device waits for the network's key: keep `puente run` running until an admin's node shares it",
-        );
-    }
-    Some(line)
+    Some(t!(
+        "rows-devices-line",
+        count = devices,
+        others = devices - 1,
+        waiting = if waiting_for_key { "yes" } else { "no" }
+    ))
 }
 
 /// This organisation's name: from its profile, or (on a device that joined but has not synced

@@ -81,22 +81,23 @@ impl InvitationRow {
 /// `invite list` as people read it.
 pub fn table(rows: &[InvitationRow], now: Time, tz: &TimeZone) -> String {
     if rows.is_empty() {
-        return "No invitations. Create one with `puente invite create --org NAME`.\n".into();
+        return format!("{}\n", t!("rows-no-invitations"));
     }
     let mut t = Table::new(&[
-        "ID",
-        "ORGANISATION",
-        "ROLE",
-        "STATE",
-        "EXPIRES",
-        "SAFETY PHRASE",
+        t!("col-id"),
+        t!("col-organisation"),
+        t!("col-role"),
+        t!("col-state"),
+        t!("col-expires"),
+        t!("col-safety-phrase"),
     ]);
     for r in rows {
         t.row(vec![
             r.id.clone(),
             r.org.clone(),
             r.role.clone(),
-            r.state.to_string(),
+            // A Fluent variant key has no spaces: `waiting-for-confirmation`.
+            t!("rows-invitation-state", state = r.state.replace(' ', "-")),
             render::when(r.expires, now, tz),
             r.phrase.clone().unwrap_or_else(|| "-".to_string()),
         ]);

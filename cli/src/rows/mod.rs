@@ -82,14 +82,13 @@ fn or_dash(text: &str) -> String {
     }
 }
 
-/// `yes`, `no`, or `-` when unknown (no node runs).
+/// `yes`, `no` (in the current language), or `-` when unknown (no node runs).
 fn yes_no(b: Option<bool>) -> String {
     match b {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "-",
+        Some(true) => t!("rows-yes"),
+        Some(false) => t!("rows-no"),
+        None => "-".to_string(),
     }
-    .to_string()
 }
 
 /// A flag as a CSV cell: `true`, `false`, or empty when unknown.

@@ -113,7 +113,7 @@ pub fn device_text(org_name: Option<&str>, key: &impl fmt::Display) -> String {
     let prefix: String = key.to_string().chars().take(12).collect();
     match org_name {
         Some(name) => format!("{name} ({prefix})"),
-        None => format!("unknown device ({prefix})"),
+        None => t!("rows-unknown-device", key = prefix),
     }
 }
 
@@ -129,7 +129,8 @@ pub enum TargetKind {
 
 /// What a revocation removes. For an organisation, `org` and `name` are set and `key` is not;
 /// for a device, `key` is set, and `org` and `name` when the log names its organisation.
-/// Displayed as people read it: `"Yolo" (organisation)`, `device udnf5tq0kkh1 of "Yolo"`.
+/// Displayed as people read it, in the current language: `"Yolo" (organisation)`,
+/// `device udnf5tq0kkh1 of "Yolo"`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetRow {
     /// Organisation or device.
@@ -155,18 +156,18 @@ impl TargetRow {
 
 impl fmt::Display for TargetRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.kind, &self.name) {
-            (TargetKind::Organisation, name) => {
-                write!(
-                    f,
-                    "\"{}\" (organisation)",
-                    name.as_deref().unwrap_or_default()
-                )
-            }
-            (TargetKind::Device, Some(name)) => {
-                write!(f, "device {} of \"{name}\"", self.key_prefix())
-            }
-            (TargetKind::Device, None) => write!(f, "device {}", self.key_prefix()),
-        }
+        let text = match (self.kind, &self.name) {
+            (TargetKind::Organisation, name) => t!(
+                "rows-target-org",
+                name = name.as_deref().unwrap_or_default()
+            ),
+            (TargetKind::Device, Some(name)) => t!(
+                "rows-target-device",
+                key = self.key_prefix(),
+                name = name.as_str()
+            ),
+            (TargetKind::Device, None) => t!("rows-target-device-unknown", key = self.key_prefix()),
+        };
+        f.write_str(&text)
     }
 }

@@ -48,14 +48,21 @@ impl RelayRow {
 
 /// The relays as a table.
 pub fn table(rows: &[RelayRow]) -> String {
-    let mut t = Table::new(&["RELAY", "ADDRESSES", "THIS NODE"]);
+    let mut t = Table::new(&[t!("col-relay"), t!("col-addresses"), t!("col-this-node")]);
     for r in rows {
         let state = match (r.reserved, &r.problem) {
-            (None, _) => "node not running".to_string(),
-            (Some(true), None) => "reachable through it".to_string(),
-            (Some(true), Some(problem)) => format!("reachable through it; {problem}"),
-            (Some(false), Some(problem)) => format!("not connected: {problem}"),
-            (Some(false), None) => "not connected".to_string(),
+            (None, _) => t!("rows-relay-node-not-running"),
+            (Some(true), None) => t!("rows-relay-reachable"),
+            (Some(true), Some(problem)) => {
+                t!("rows-relay-reachable-problem", problem = problem.as_str())
+            }
+            (Some(false), Some(problem)) => {
+                t!(
+                    "rows-relay-not-connected-problem",
+                    problem = problem.as_str()
+                )
+            }
+            (Some(false), None) => t!("rows-relay-not-connected"),
         };
         t.row(vec![r.short.clone(), r.addresses.join(" "), state]);
     }

@@ -152,10 +152,15 @@ impl RevocationRow {
 
     /// The revocation as people read it.
     pub fn text(&self, now: Time, tz: &TimeZone) -> String {
-        let mut out = format!("Revocation {}: {}\n", short(&self.revocation), self.target);
+        let mut out = t!(
+            "rows-revocation-head",
+            id = short(&self.revocation),
+            target = self.target.to_string()
+        );
+        out.push('\n');
         let effective = match &self.invalid_reason {
-            Some(r) => format!("no: {r}"),
-            None => "yes".to_string(),
+            Some(r) => t!("rows-revocation-not-effective", reason = r.as_str()),
+            None => t!("rows-yes"),
         };
         let reason = if self.reason.is_empty() {
             "-".to_string()
@@ -163,43 +168,51 @@ impl RevocationRow {
             self.reason.clone()
         };
         out.push_str(&indent(&pairs(&[
-            ("by", device_text(self.by.name.as_deref(), &self.by.key)),
-            ("reason", reason),
-            ("claimed", render::when(self.claimed, now, tz)),
-            ("effective", effective),
+            (
+                t!("rows-key-by"),
+                device_text(self.by.name.as_deref(), &self.by.key),
+            ),
+            (t!("rows-key-reason"), reason),
+            (t!("rows-key-claimed"), render::when(self.claimed, now, tz)),
+            (t!("rows-key-effective"), effective),
         ])));
         if !self.effective {
             return out;
         }
-        let mut t = Table::new(&["ORGANISATION", "DEVICE", "CONFIRMED"]);
+        let mut t = Table::new(&[
+            t!("col-organisation"),
+            t!("col-device"),
+            t!("col-confirmed"),
+        ]);
         for d in &self.devices {
             let prefix = super::prefix(&d.key, 12);
             t.row(vec![
                 d.name.clone(),
                 if d.this_device {
-                    format!("{prefix} (this device)")
+                    t!("rows-key-this-device", key = prefix)
                 } else {
                     prefix
                 },
                 match d.epoch {
-                    Some(e) => format!("yes, on epoch {e}"),
-                    None => format!(
-                        "not heard from since {}",
-                        render::when(self.claimed, now, tz)
+                    Some(e) => t!("rows-confirmed-on-epoch", epoch = e),
+                    None => t!(
+                        "rows-not-heard-from-since",
+                        since = render::when(self.claimed, now, tz)
                     ),
                 },
             ]);
         }
         out.push_str(&indent(&t.render()));
-        out.push_str(&indent(&if self.missing == 0 {
-            "Every remaining member device has confirmed.\n".to_string()
+        let summary = if self.missing == 0 {
+            t!("rows-revocation-all-confirmed")
         } else {
-            format!(
-                "{} of {} remaining member device(s) not heard from yet: until they are, they may still trust the revoked key.\n",
-                self.missing,
-                self.devices.len()
+            t!(
+                "rows-revocation-missing",
+                missing = self.missing,
+                devices = self.devices.len()
             )
-        }));
+        };
+        out.push_str(&indent(&format!("{summary}\n")));
         out
     }
 }
@@ -242,16 +255,21 @@ pub fn status_lines(summaries: &[RevocationSummary], now: Time, tz: &TimeZone) -
     let mut out = String::new();
     let revoked: Vec<String> = summaries.iter().map(|s| s.target.to_string()).collect();
     if !revoked.is_empty() {
-        out.push_str(&format!("Revoked: {}.\n", revoked.join(", ")));
+        out.push_str(&t!(
+            "rows-status-revoked-list",
+            targets = revoked.join(", ")
+        ));
+        out.push('\n');
     }
     for s in summaries.iter().filter(|s| s.missing > 0) {
-        out.push_str(&format!(
-            "Revocation of {}: {} of {} member device(s) not heard from since {}; see `puente peer revocations`.\n",
-            s.target,
-            s.missing,
-            s.devices,
-            render::when(s.claimed, now, tz)
+        out.push_str(&t!(
+            "rows-status-revocation-missing",
+            target = s.target.to_string(),
+            missing = s.missing,
+            devices = s.devices,
+            since = render::when(s.claimed, now, tz)
         ));
+        out.push('\n');
     }
     out
 }

@@ -11,7 +11,7 @@ use puente_node::invite::InviteState;
 use puente_node::replica::Replica;
 use serde::Serialize;
 
-use super::identity::{DEVICE_PENDING, Identity, devices_line, org_name};
+use super::identity::{Identity, device_pending, devices_line, no_network, org_name};
 use super::relays::short_id;
 use super::revocations::{self, RevocationSummary};
 use super::{Stamp, prefix};
@@ -153,20 +153,13 @@ impl Revoked {
 
     /// The sentence `status` starts with, and `offer add` warns with.
     pub fn sentence(&self, now: Time, tz: &TimeZone) -> String {
-        let what = if self.what == "organisation" {
-            "Your organisation was revoked"
-        } else {
-            "This device was revoked"
-        };
-        let why = if self.reason.is_empty() {
-            String::new()
-        } else {
-            format!(" (\"{}\")", self.reason)
-        };
-        format!(
-            "{what} by \"{}\" {}{why}: partners refuse everything this node writes and send it nothing new. Ask them if this is a mistake.",
-            self.by_name,
-            crate::render::when(self.at, now, tz)
+        t!(
+            "rows-revoked-sentence",
+            what = self.what,
+            by = self.by_name.as_str(),
+            when = crate::render::when(self.at, now, tz),
+            has_reason = if self.reason.is_empty() { "no" } else { "yes" },
+            reason = self.reason.as_str()
         )
     }
 }
@@ -245,59 +238,61 @@ impl Status {
         let running = self.node_running;
         let mut out = String::new();
         if let Some(revoked) = &self.revoked {
-            out.push_str(&format!("REVOKED: {}\n\n", revoked.sentence(now, tz)));
+            out.push_str(&t!(
+                "rows-status-revoked",
+                sentence = revoked.sentence(now, tz)
+            ));
+            out.push_str("\n\n");
         }
         let network = match (&self.network_name, &self.network) {
             (Some(name), Some(id)) => format!("{name} ({id})"),
-            _ if self.device_pending => {
-                "none yet: it joins its organisation's with `puente join TOKEN`".into()
-            }
-            _ => super::identity::NO_NETWORK.into(),
+            _ if self.device_pending => t!("rows-status-network-pending"),
+            _ => no_network(),
         };
         let node = if running {
-            format!(
-                "running, listening on {}",
-                self.listen.as_deref().unwrap_or_default().join(", ")
+            t!(
+                "rows-status-node-running",
+                addresses = self.listen.as_deref().unwrap_or_default().join(", ")
             )
         } else {
-            "not running (start it with `puente run`)".into()
+            t!("rows-status-node-stopped")
         };
         let organisation = if self.device_pending {
-            DEVICE_PENDING.to_string()
+            device_pending()
         } else {
             self.organisation.clone()
         };
-        let mut rows = vec![("organisation", organisation)];
+        let mut rows = vec![(t!("rows-key-organisation"), organisation)];
         if let Some(line) = devices_line(self.devices.len(), self.waiting_for_key) {
-            rows.push(("devices", line));
+            rows.push((t!("rows-key-devices"), line));
         }
         rows.extend([
-            ("network", network),
-            ("epoch", self.epoch.to_string()),
-            ("node", node),
+            (t!("rows-key-network"), network),
+            (t!("rows-key-epoch"), self.epoch.to_string()),
+            (t!("rows-key-node"), node),
         ]);
         out.push_str(&pairs(&rows));
         if !self.members.is_empty() {
             out.push('\n');
             let mut t = Table::new(&[
-                "MEMBER",
-                "ROLE",
-                "DEVICE",
-                "REACHED",
-                "LAST SYNC",
-                "PENDING",
+                t!("col-member"),
+                t!("col-role"),
+                t!("col-device"),
+                t!("col-reached"),
+                t!("col-last-sync"),
+                t!("col-pending"),
             ]);
             for m in &self.members {
                 for d in &m.devices {
                     let reached = if d.this_device {
-                        "this device".to_string()
+                        t!("rows-this-device")
                     } else if !running {
                         "-".to_string()
                     } else {
                         match &d.reach {
                             Some(reach) => reach.text(now, tz),
-                            None if d.connected => "yes".to_string(),
-                            None => "no".to_string(),
+                            None if d.connected => t!("rows-yes"),
+                            None => t!("rows-no"),
                         }
                     };
                     let last = match (&d.last_sync, d.this_device) {
@@ -319,7 +314,7 @@ impl Status {
         }
         if !self.relays.is_empty() {
             out.push('\n');
-            let mut t = Table::new(&["RELAY", "THIS NODE", "MAILBOX"]);
+            let mut t = Table::new(&[t!("col-relay"), t!("col-this-node"), t!("col-mailbox")]);
             for r in &self.relays {
                 t.row(vec![r.short.clone(), r.state(now, tz), r.mailbox()]);
             }
@@ -327,17 +322,19 @@ impl Status {
         }
         if !self.offers_by_owner.is_empty() {
             out.push('\n');
-            let mut t = Table::new(&["OFFERS BY", "COUNT"]);
+            let mut t = Table::new(&[t!("col-offers-by"), t!("col-count")]);
             for (name, n) in &self.offers_by_owner {
                 t.row(vec![name.clone(), n.to_string()]);
             }
             out.push_str(&t.render());
         }
         if self.invitations_waiting > 0 {
-            out.push_str(&format!(
-                "\n{} invitation(s) waiting for confirmation: see `puente invite list`.\n",
-                self.invitations_waiting
+            out.push('\n');
+            out.push_str(&t!(
+                "rows-status-invitations-waiting",
+                count = self.invitations_waiting
             ));
+            out.push('\n');
         }
         let revocations = revocations::status_lines(&self.revocations, now, tz);
         if !revocations.is_empty() {
@@ -366,9 +363,11 @@ impl ReachRow {
     fn text(&self, now: Time, tz: &TimeZone) -> String {
         let since = self.since.when(now, tz);
         match (self.how, &self.relay) {
-            ("direct", _) => format!("direct since {since}"),
-            ("relayed", Some(relay)) => format!("via relay {relay} since {since}"),
-            _ => format!("unreachable since {since}"),
+            ("direct", _) => t!("rows-reach-direct", since = since),
+            ("relayed", Some(relay)) => {
+                t!("rows-reach-relayed", relay = relay.as_str(), since = since)
+            }
+            _ => t!("rows-reach-unreachable", since = since),
         }
     }
 }
@@ -402,9 +401,14 @@ impl StatusRelay {
     fn state(&self, now: Time, tz: &TimeZone) -> String {
         match (self.reserved, &self.since) {
             (Some(true), Some(since)) => {
-                format!("reachable through it since {}", since.when(now, tz))
+                t!("rows-relay-reachable-since", since = since.when(now, tz))
             }
-            (Some(false), Some(since)) => format!("not connected since {}", since.when(now, tz)),
+            (Some(false), Some(since)) => {
+                t!(
+                    "rows-relay-not-connected-since",
+                    since = since.when(now, tz)
+                )
+            }
             _ => "-".to_string(),
         }
     }
@@ -413,10 +417,11 @@ impl StatusRelay {
     fn mailbox(&self) -> String {
         match (&self.problem, self.deposited) {
             (Some(problem), _) => problem.clone(),
-            (None, Some(dep)) => format!(
-                "{dep} deposited, {} collected, {} to send",
-                self.collected.unwrap_or(0),
-                self.pending.unwrap_or(0)
+            (None, Some(dep)) => t!(
+                "rows-mailbox",
+                deposited = dep,
+                collected = self.collected.unwrap_or(0),
+                pending = self.pending.unwrap_or(0)
             ),
             (None, None) => "-".to_string(),
         }
@@ -435,4 +440,50 @@ fn org_names(replica: &Replica) -> BTreeMap<OrgId, String> {
         names.insert(org.id, org.name);
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, scoped};
+
+    #[test]
+    fn the_revocation_sentence_reads_in_each_language() {
+        let tz = puente_crdt::time::zone("America/Los_Angeles").expect("a zone");
+        let now = Time(1_795_453_200);
+        let mut revoked = Revoked {
+            what: "organisation",
+            by: "abc".into(),
+            by_name: "River Refuge".into(),
+            at: now.plus(-7_200),
+            reason: "laptop seized".into(),
+        };
+        assert_eq!(
+            scoped(Lang::En, || revoked.sentence(now, &tz)),
+            "Your organisation was revoked by \"River Refuge\" 2026-11-23 07:00 (2 h ago) (\"laptop seized\"): partners refuse everything this node writes and send it nothing new. Ask them if this is a mistake."
+        );
+        revoked.what = "device";
+        revoked.reason = String::new();
+        assert_eq!(
+            scoped(Lang::Es, || revoked.sentence(now, &tz)),
+            "Este dispositivo fue revocado por \"River Refuge\" el 2026-11-23 07:00 (hace 2 h): las organizaciones aliadas rechazan todo lo que escribe este nodo y no le envían nada nuevo. Pregúnteles si se trata de un error."
+        );
+    }
+
+    #[test]
+    fn the_devices_line_counts_in_each_language() {
+        assert_eq!(
+            scoped(Lang::En, || devices_line(1, false)),
+            Some("1, this one".to_string())
+        );
+        assert_eq!(
+            scoped(Lang::En, || devices_line(3, true)),
+            Some("3, this one and 2 more (`puente device list`); this device waits for the network's key: keep `puente run` running until an admin's node shares it".to_string())
+        );
+        assert_eq!(
+            scoped(Lang::Es, || devices_line(2, false)),
+            Some("2, este y 1 más (`puente device list`)".to_string())
+        );
+        assert_eq!(devices_line(0, false), None);
+    }
 }

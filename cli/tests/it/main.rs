@@ -24,5 +24,6 @@ mod roles;
 mod roundtrip;
 mod shell;
 mod snapshots;
+mod spanish;
 mod support;
 mod web;

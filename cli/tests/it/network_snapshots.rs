@@ -414,7 +414,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         Yolo Trans Health  1
 
         Revoked: device <river 2>___ of "River Refuge".
-        Revocation of device <river 2>___ of "River Refuge": 1 of 2 member device(s) not heard from since 2026-11-23 11:30 (just now); see `puente peer revocations`.
+        Revocation of device <river 2>___ of "River Refuge": 1 of 2 member devices not heard from since 2026-11-23 11:30 (just now); see `puente peer revocations`.
 
         Needs you (`puente inbox`):
         NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
@@ -478,7 +478,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
           ORGANISATION       DEVICE                      CONFIRMED
           River Refuge       <river 1>___ (this device)  yes, on epoch 1
           Yolo Trans Health  <yolo>______                not heard from since 2026-11-23 11:30 (just now)
-          1 of 2 remaining member device(s) not heard from yet: until they are, they may still trust the revoked key.
+          1 of 2 remaining member devices not heard from yet: until it is, it may still trust the revoked key.
     "#]].assert_eq(&mask.apply(&a.ok(&["peer", "revocations"])));
     expect_file!["expected/revocations.json"].assert_eq(&mask.apply(&a.ok(&[
         "peer",
@@ -487,18 +487,18 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         "json",
     ])));
     expect![[r#"
-        Membership history of "Valley Network" (<network>_________________): 10 operation(s), oldest first.
+        Membership history of "Valley Network" (<network>_________________): 10 operations, oldest first.
         Verified end to end: every signature checks and every operation's parents are here.
 
         CLAIMED TIME      BY                           VERDICT  WHAT
         2026-11-23 09:##  River Refuge (<river 1>___)  valid    founded the network with "River Refuge" as admin, device <river 1>___
-        2026-11-23 09:##  River Refuge (<river 1>___)  valid    new encryption key, epoch 0, sealed to 1 device(s)
+        2026-11-23 09:##  River Refuge (<river 1>___)  valid    new encryption key, epoch 0, sealed to 1 device
         2026-11-23 09:##  River Refuge (<river 1>___)  valid    added "Yolo Trans Health" as member, device <yolo>______
         2026-11-23 09:##  River Refuge (<river 1>___)  valid    shared the key of epoch 0 with Yolo Trans Health (<yolo>______)
         2026-11-23 09:##  River Refuge (<river 1>___)  valid    added device <river 2>___ to "River Refuge"
         2026-11-23 09:##  River Refuge (<river 1>___)  valid    shared the key of epoch 0 with River Refuge (<river 2>___)
         2026-11-23 11:30  River Refuge (<river 1>___)  valid    revoked device <river 2>___ of "River Refuge"; reason: laptop lost
-        2026-11-23 11:30  River Refuge (<river 1>___)  valid    new encryption key, epoch 1, sealed to 2 device(s)
+        2026-11-23 11:30  River Refuge (<river 1>___)  valid    new encryption key, epoch 1, sealed to 2 devices
         2026-11-23 11:30  River Refuge (<river 1>___)  valid    confirmed revocation <op7>___ of device <river 2>___ of "River Refuge", now on epoch 1
         2026-11-23 11:30  River Refuge (<river 1>___)  valid    an operation this version does not describe
     "#]].assert_eq(&mask.apply(&a.ok(&["audit", "log"])));

@@ -310,7 +310,7 @@ fn a_revoked_node_keeps_dialling_and_an_offline_member_shows_as_missing_until_it
     assert!(delta["not_heard_from_since"].is_string(), "{delta}");
     let text = a.ok(&["peer", "revocations"]);
     assert!(
-        text.contains("1 of 3 remaining member device(s) not heard from yet"),
+        text.contains("1 of 3 remaining member devices not heard from yet"),
         "{text}"
     );
 

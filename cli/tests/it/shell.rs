@@ -248,9 +248,11 @@ fn a_quiet_node_prints_only_where_it_listens() {
     let mut d = Daemon::start_with(&n, "quiet", &["--quiet"], "Listening on");
     assert!(d.signal_and_wait("TERM").success());
     let out = d.stdout();
+    // Where the node listens for partners, and where its web page is.
     assert!(
         out.lines()
-            .all(|l| l.starts_with("Listening on /ip4/127.0.0.1/tcp/")),
+            .all(|l| l.starts_with("Listening on /ip4/127.0.0.1/tcp/")
+                || l.starts_with("Web page for coordinators: http://127.0.0.1:")),
         "{out}"
     );
     assert_eq!(d.stderr(), "");
