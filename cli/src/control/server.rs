@@ -377,6 +377,7 @@ async fn follow(
     node: &Node,
     format: crate::args::Format,
 ) {
+    let lang = lang_of(&request);
     let mut watcher = commands::inbox::Watcher::new(Time(request.now));
     let mut tick = tokio::time::interval(FOLLOW_INTERVAL);
     let mut probe = [0u8; 1];
@@ -404,7 +405,8 @@ async fn follow(
         };
         let mut text = String::new();
         for e in &events {
-            match commands::inbox::event_line(e, format) {
+            // In the client's language, as every answer of the node.
+            match i18n::scoped(lang, || commands::inbox::event_line(e, format)) {
                 Ok(line) => text.push_str(&line),
                 Err(err) => tracing::debug!(error = %err, "cannot write an event"),
             }
