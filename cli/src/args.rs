@@ -231,7 +231,9 @@ Examples:
   puente status
   puente status --format json
 
-Connection details come from the running node; without one, only what the store knows.")]
+Connection details come from the running node; without one, only what the store knows.
+Exit status: 0 when the node runs, 3 when it does not (the status is printed all the same),
+1 when the store cannot be read.")]
     Status,
 
     /// What needs you: holds on your offers to answer, your holds overbooked or declined,

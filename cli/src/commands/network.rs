@@ -377,8 +377,21 @@ pub fn status(ctx: &Ctx) -> Result<()> {
         }
     };
     replica.close().map_err(|e| ctx.err(e))?;
-    ctx.emit(&text)
+    ctx.emit(&text)?;
+    // The exit status says whether the node runs (as LSB's `status` does): 0 when a node
+    // served this, 3 when none runs here (the status above then comes from the store).
+    if ctx.node().is_none() {
+        return Err(crate::messages::Exit {
+            code: EXIT_NOT_RUNNING,
+            line: None,
+        }
+        .into());
+    }
+    Ok(())
 }
+
+/// `puente status`'s exit status when no node runs on the data directory.
+pub const EXIT_NOT_RUNNING: u8 = 3;
 
 pub fn peer_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;

@@ -333,3 +333,32 @@ fn metrics_count_partners_by_key_never_by_name_and_only_when_asked() {
         assert!(!text.contains(name), "{name} in {text}");
     }
 }
+
+#[test]
+fn status_says_by_its_exit_status_whether_the_node_runs() {
+    let n = Node::init("River Refuge");
+    let stopped = n.run(&["status"]);
+    assert_eq!(stopped.code, Some(3), "{}", stopped.stderr);
+    assert!(
+        !stopped.stdout.is_empty(),
+        "the status is printed all the same"
+    );
+    assert_eq!(stopped.stderr, "");
+    let json = n.run(&["status", "--format", "json"]);
+    assert_eq!(json.code, Some(3));
+    assert!(
+        json.stdout.contains("\"node_running\": false"),
+        "{}",
+        json.stdout
+    );
+    let _d = Daemon::start(&n, "node");
+    let running = n.run(&["status"]);
+    assert_eq!(running.code, Some(0), "{}", running.stderr);
+    // A store that cannot be opened is an error, not "not running".
+    let missing = n
+        .cmd(&["status"])
+        .env("PUENTE_DATA_DIR", n.scratch().join("nowhere"))
+        .output()
+        .expect("runs");
+    assert_eq!(missing.status.code(), Some(1));
+}

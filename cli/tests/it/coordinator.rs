@@ -6,16 +6,16 @@ use crate::support::Node;
 fn whoami_and_status_agree_on_the_network() {
     let n = Node::init("River Refuge");
     let who = n.json(&["whoami"]);
-    let status = n.json(&["status"]);
+    let status = n.status_json();
     assert_eq!(who["network"], serde_json::Value::Null, "{who}");
     assert_eq!(status["network"], serde_json::Value::Null, "{status}");
     let text = n.ok(&["whoami"]);
     assert!(text.contains("none yet"), "{text}");
-    assert!(n.ok(&["status"]).contains("none yet"));
+    assert!(n.status().contains("none yet"));
 
     n.ok(&["network", "create", "--name", "Valley Network"]);
     let who = n.json(&["whoami"]);
-    let status = n.json(&["status"]);
+    let status = n.status_json();
     assert!(who["network"].is_string(), "{who}");
     assert_eq!(who["network"], status["network"]);
 }
@@ -96,14 +96,14 @@ fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
     a.invite_and_join(&b, "Yolo Trans Health");
     let mut node_b = Daemon::start(&b, "b");
     eventually("A and B in session", || {
-        a.json(&["status"])["members"]
+        a.status_json()["members"]
             .as_array()
             .into_iter()
             .flatten()
             .flat_map(|m| m["devices"].as_array().into_iter().flatten())
             .any(|d| d["connected"] == true)
     });
-    assert!(b.json(&["status"])["revoked"].is_null());
+    assert!(b.status_json()["revoked"].is_null());
     // B holds A's room; A's inbox asks A to answer it.
     crate::network::add_home(&a, "host-river");
     eventually("B sees A's offer", || {
@@ -128,11 +128,11 @@ fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
     ]);
     // A's log shows on failure.
     node_a.wait_for("B's status to say it was revoked", |_| {
-        !b.json(&["status"])["revoked"].is_null()
+        !b.status_json()["revoked"].is_null()
     });
     // A revoked partner's hold waits for no answer: it leaves A's inbox.
     assert_eq!(to_answer(&a), 0, "{}", a.ok(&["inbox"]));
-    let revoked = &b.json(&["status"])["revoked"];
+    let revoked = &b.status_json()["revoked"];
     assert_eq!(revoked["what"], "organisation", "{revoked}");
     assert_eq!(revoked["by_name"], "River Refuge", "{revoked}");
     assert_eq!(revoked["reason"], "coordinator left", "{revoked}");
@@ -140,7 +140,7 @@ fn a_revoked_node_tells_its_user_who_revoked_it_and_when() {
         revoked["at"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{revoked}"
     );
-    let text = b.ok(&["status"]);
+    let text = b.status();
     assert!(
         text.starts_with("REVOKED: Your organisation was revoked by \"River Refuge\""),
         "{text}"

@@ -363,7 +363,7 @@ fn idle_and_non_reading_clients_do_not_lock_other_commands_out() {
         .map(|_| UnixStream::connect(&d.socket).expect("connect"))
         .collect();
     let started = Instant::now();
-    let status = n.ok(&["status"]);
+    let status = n.status();
     assert!(status.contains("River Refuge"), "{status}");
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -382,13 +382,13 @@ fn idle_and_non_reading_clients_do_not_lock_other_commands_out() {
         .collect();
     // Give the node time to run those exports and block writing them.
     std::thread::sleep(Duration::from_secs(2));
-    let status = n.ok(&["status"]);
+    let status = n.status();
     assert!(status.contains("River Refuge"), "{status}");
     let hits = n.json(&["query", "--kind", "host-home"]);
     assert_eq!(hits.as_array().map(Vec::len), Some(1500));
     drop(idle);
     drop(stuck);
-    let status = n.ok(&["status"]);
+    let status = n.status();
     assert!(status.contains("River Refuge"), "{status}");
 }
 

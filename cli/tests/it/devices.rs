@@ -146,7 +146,7 @@ fn a_second_device_continues_its_organisation_and_is_revoked_when_lost() {
     let whoami = a2.ok(&["whoami"]);
     assert!(whoami.contains("2, this one and 1 more"), "{whoami}");
     let node_a2 = Daemon::start(&a2, "a2");
-    let status = a2.json(&["status"]);
+    let status = a2.status_json();
     assert_eq!(status["organisation"], "River Refuge", "{status}");
     assert_eq!(status["devices"].as_array().map(Vec::len), Some(2));
 
@@ -201,7 +201,7 @@ fn a_second_device_continues_its_organisation_and_is_revoked_when_lost() {
         handles(&b).contains(&"host-after".to_string())
     });
     eventually("B has applied the revocation", || {
-        let s = b.json(&["status"]);
+        let s = b.status_json();
         s["members"].as_array().is_some_and(|m| {
             m.iter().any(|m| {
                 m["org"] == org_a.as_str() && m["devices"].as_array().map(Vec::len) == Some(1)
@@ -209,7 +209,7 @@ fn a_second_device_continues_its_organisation_and_is_revoked_when_lost() {
         })
     });
     eventually("the laptop is no longer connected to A", || {
-        let s = a2.json(&["status"]);
+        let s = a2.status_json();
         s["members"].as_array().is_some_and(|m| {
             m.iter()
                 .flat_map(|m| m["devices"].as_array().cloned().unwrap_or_default())
@@ -226,7 +226,7 @@ fn a_second_device_continues_its_organisation_and_is_revoked_when_lost() {
         offer(&b, "host-river").map(|o| o["label"].clone()),
         Some(Value::from("updated from the laptop"))
     );
-    let s = b.json(&["status"]);
+    let s = b.status_json();
     assert!(
         s["members"].as_array().is_some_and(|m| m
             .iter()

@@ -91,7 +91,7 @@ fn partners_create_invite_join_and_see_each_others_changes() {
     eventually("A sees B's new offer", || {
         handles(&a) == ["host-river", "host-yolo", "host-yolo-2"]
     });
-    let status = a.json(&["status"]);
+    let status = a.status_json();
     assert_eq!(status["network_name"], "Valley Network");
     assert_eq!(status["members"].as_array().map(Vec::len), Some(2));
     let peers = a.json(&["peer", "list"]);
@@ -146,7 +146,7 @@ fn partners_create_invite_join_and_see_each_others_changes() {
         std::fs::read_to_string(&err_path).is_ok_and(|shown| shown.contains(&expected))
     });
     assert_eq!(
-        a.json(&["status"])["members"].as_array().map(Vec::len),
+        a.status_json()["members"].as_array().map(Vec::len),
         Some(2),
         "nobody is admitted before confirmation"
     );
@@ -164,10 +164,7 @@ fn partners_create_invite_join_and_see_each_others_changes() {
         status.is_some()
     });
     assert!(status.expect("exited").success(), "join failed");
-    assert_eq!(
-        a.json(&["status"])["members"].as_array().map(Vec::len),
-        Some(3)
-    );
+    assert_eq!(a.status_json()["members"].as_array().map(Vec::len), Some(3));
 
     assert!(node_a.signal_and_wait("TERM").success());
     drop(node_b);

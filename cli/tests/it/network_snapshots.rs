@@ -158,9 +158,9 @@ fn a_store_outside_any_network() {
         epoch         0
         node          not running (start it with `puente run`)
     "#]]
-    .assert_eq(&mask.apply(&n.ok(&["status"])));
+    .assert_eq(&mask.apply(&n.status()));
     expect_file!["expected/lone_status.json"]
-        .assert_eq(&mask.apply(&n.ok(&["status", "--format", "json"])));
+        .assert_eq(&mask.apply(&n.status_with(&["--format", "json"])));
     expect![[r#"
         Devices of "Sac Accompaniment":
         DEVICE KEY                                            STATE        CONNECTED
@@ -205,9 +205,9 @@ fn a_store_outside_any_network() {
         epoch         0
         node          not running (start it with `puente run`)
     "#]]
-    .assert_eq(&mask.apply(&d.ok(&["status"])));
+    .assert_eq(&mask.apply(&d.status()));
     expect_file!["expected/device_status.json"]
-        .assert_eq(&mask.apply(&d.ok(&["status", "--format", "json"])));
+        .assert_eq(&mask.apply(&d.status_with(&["--format", "json"])));
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         "River Refuge has everything and Yolo's node is idle",
         || {
             let holds = a.json(&["hold", "list", "--on-mine"]);
-            let status = a.json(&["status"]);
+            let status = a.status_json();
             let yolo = status["members"]
                 .as_array()
                 .into_iter()
@@ -288,7 +288,7 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
     let network = me(&a)["network"].as_str().expect("network").to_string();
     mask.add(&network, "network");
     for (n, label) in [(&a, "listen a"), (&b, "listen b")] {
-        for listen in n.json(&["status"])["listen"]
+        for listen in n.status_json()["listen"]
             .as_array()
             .expect("a running node listens")
         {
@@ -334,9 +334,9 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
         answer  <hold>__  <of-r>__ host-river  Yolo Trans Health  1    lapses 2026-11-25 09:00 (in 45 h)
     "#]]
-    .assert_eq(&mask.apply(&a.ok(&["status"])));
+    .assert_eq(&mask.apply(&a.status()));
     expect_file!["expected/running_status.json"]
-        .assert_eq(&mask.apply(&a.ok(&["status", "--format", "json"])));
+        .assert_eq(&mask.apply(&a.status_with(&["--format", "json"])));
     expect![[r#"
         ORGANISATION       ROLE    DEVICE KEY                                            CONNECTED  ADDRESSES
         River Refuge       admin   <river 2>___________________________________________  no         -
@@ -419,9 +419,9 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
         Needs you (`puente inbox`):
         NEEDS   HOLD      OFFER                PARTNER            QTY  WHEN
         answer  <hold>__  <of-r>__ host-river  Yolo Trans Health  1    lapses 2026-11-25 09:00 (in 45 h)
-    "#]].assert_eq(&mask.apply(&a.ok(&["status"])));
+    "#]].assert_eq(&mask.apply(&a.status()));
     expect_file!["expected/status.json"]
-        .assert_eq(&mask.apply(&a.ok(&["status", "--format", "json"])));
+        .assert_eq(&mask.apply(&a.status_with(&["--format", "json"])));
     expect![[r#"
         Devices of "River Refuge":
         DEVICE KEY                                            STATE                                   CONNECTED
@@ -576,5 +576,5 @@ fn a_network_with_a_partner_a_revoked_device_and_a_relay() {
 
         Revoked: device <river 2>___ of "River Refuge", "Yolo Trans Health" (organisation).
     "#]]
-    .assert_eq(&mask.apply(&a.ok(&["status"])));
+    .assert_eq(&mask.apply(&a.status()));
 }

@@ -81,7 +81,7 @@ fn a_change_crosses_the_mailbox_between_partners_never_online_together() {
     assert!(added.contains("now uses relay"), "{added}");
     let node_a = Daemon::start(&a, "a");
     eventually("A holds a reservation on the relay", || {
-        a.json(&["status"])["relays"][0]["reserved"] == true
+        a.status_json()["relays"][0]["reserved"] == true
     });
     let b = Node::init("Yolo Trans Health");
     let token = a.ok(&["invite", "create", "--org", "Yolo Trans Health", "--yes"]);
@@ -94,7 +94,7 @@ fn a_change_crosses_the_mailbox_between_partners_never_online_together() {
     // A writes and stops once its change is in the mailbox.
     add_home(&a, "mailbox-room");
     eventually("A deposited its change", || {
-        let relay = &a.json(&["status"])["relays"][0];
+        let relay = &a.status_json()["relays"][0];
         relay["deposited"].as_u64().is_some_and(|n| n > 0) && relay["pending"] == 0
     });
     drop(node_a);
@@ -104,7 +104,7 @@ fn a_change_crosses_the_mailbox_between_partners_never_online_together() {
     eventually("B sees A's change through the mailbox", || {
         handles(&b) == ["mailbox-room"]
     });
-    let status = b.json(&["status"]);
+    let status = b.status_json();
     assert!(
         status["relays"][0]["collected"].as_u64().unwrap_or(0) > 0,
         "{status}"

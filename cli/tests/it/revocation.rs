@@ -127,11 +127,11 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
         "{text}"
     );
     eventually("C's status shows Yolo revoked", || {
-        let s = c.json(&["status"]);
+        let s = c.status_json();
         s["revocations"][0]["target"]["name"] == "Yolo Trans Health"
             && s["members"].as_array().map(Vec::len) == Some(2)
     });
-    let status = a.ok(&["status"]);
+    let status = a.status();
     assert!(
         status.contains("Revoked: \"Yolo Trans Health\" (organisation)."),
         "{status}"
@@ -225,7 +225,7 @@ fn an_admin_revokes_a_partner_and_every_node_cuts_it_off() {
     let out = a.ok(&["device", "revoke", &key[..10], "--reason", "laptop lost"]);
     assert!(out.contains("Revoked device"), "{out}");
     assert!(out.contains("Placer Pride"), "{out}");
-    let members = a.json(&["status"])["members"].clone();
+    let members = a.status_json()["members"].clone();
     assert!(
         members
             .as_array()
@@ -259,7 +259,7 @@ fn confirmed(n: &Node) -> Vec<(String, bool)> {
 }
 
 fn refused_connections(n: &Node) -> u64 {
-    n.json(&["status"])["refused_connections"]
+    n.status_json()["refused_connections"]
         .as_u64()
         .expect("a running node reports refusals")
 }

@@ -10,7 +10,7 @@ use crate::support::Node;
 
 /// The role `n`'s status gives the organisation `name`.
 fn role_of(n: &Node, name: &str) -> Option<String> {
-    let status = n.json(&["status"]);
+    let status = n.status_json();
     status["members"].as_array().and_then(|m| {
         m.iter()
             .find(|m| m["name"] == name)

@@ -157,6 +157,36 @@ impl Node {
         one_error_line(&r.stderr)
     }
 
+    /// `puente status` with `extra` arguments: its output, whether or not a node runs (it exits
+    /// 0 when one does, 3 when none does; anything else fails the test).
+    #[track_caller]
+    pub fn status_with(&self, extra: &[&str]) -> String {
+        let mut a = vec!["status"];
+        a.extend(extra);
+        let r = self.run(&a);
+        assert!(
+            matches!(r.code, Some(0) | Some(3)),
+            "puente {a:?} failed ({:?}):\n{}{}",
+            r.code,
+            r.stdout,
+            r.stderr
+        );
+        r.stdout
+    }
+
+    /// `puente status` as a table.
+    #[track_caller]
+    pub fn status(&self) -> String {
+        self.status_with(&[])
+    }
+
+    /// `puente status --format json`, parsed.
+    #[track_caller]
+    pub fn status_json(&self) -> Value {
+        let out = self.status_with(&["--format", "json"]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("status: bad JSON ({e}):\n{out}"))
+    }
+
     /// Runs a command with `--format json` and parses its output.
     #[track_caller]
     pub fn json(&self, args: &[&str]) -> Value {
