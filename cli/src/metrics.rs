@@ -62,7 +62,7 @@ pub fn start(
     node: Node,
     dir: PathBuf,
     clock: Clock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let addr = listener
         .local_addr()
@@ -76,21 +76,7 @@ pub fn start(
     let app = Router::new()
         .route("/metrics", get(scrape))
         .with_state(state);
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            while !*stop.borrow() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
-            }
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::warn!(error = %e, "the metrics endpoint stopped");
-        }
-    });
+    let task = crate::web::serve_until(listener, app, stop, "the metrics endpoint stopped");
     Ok((addr, task))
 }
 

@@ -380,44 +380,25 @@ async fn coordinators_work_the_network_from_the_page_in_two_languages() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     };
-    let told_es = sac.error_in(
-        "es_MX.UTF-8",
-        &[
-            "offer",
-            "add",
-            "--kind",
-            "host-home",
-            "--handle",
-            "host-web2",
-            "--county",
-            "06067",
-            "--lang",
-            "es",
-            "--label",
-            "llame al 916-555-0123",
-            "--window",
-            &format!("{}..{}=1", date(0), date(7)),
-        ],
-    );
-    let told_en = sac.error_in(
-        "C.UTF-8",
-        &[
-            "offer",
-            "add",
-            "--kind",
-            "host-home",
-            "--handle",
-            "host-web2",
-            "--county",
-            "06067",
-            "--lang",
-            "es",
-            "--label",
-            "llame al 916-555-0123",
-            "--window",
-            &format!("{}..{}=1", date(0), date(7)),
-        ],
-    );
+    let window = format!("{}..{}=1", date(0), date(7));
+    let add = [
+        "offer",
+        "add",
+        "--kind",
+        "host-home",
+        "--handle",
+        "host-web2",
+        "--county",
+        "06067",
+        "--lang",
+        "es",
+        "--label",
+        "llame al 916-555-0123",
+        "--window",
+        &window,
+    ];
+    let told_es = sac.error_in("es_MX.UTF-8", &add);
+    let told_en = sac.error_in("C.UTF-8", &add);
     assert_eq!(
         shown.trim(),
         told_es.trim(),
@@ -557,25 +538,27 @@ async fn the_page_works_with_the_keyboard_on_a_narrow_window() {
     tab(&c).await;
     let first = active(&c).await;
     assert_eq!(first[2], json!("Skip to content"), "{first}");
-    let mut reached_kind = false;
-    for _ in 0..40 {
-        tab(&c).await;
-        if active(&c).await[1] == json!("kind") {
-            reached_kind = true;
-            break;
+    // Tab until the focused element is what `wanted` says, at most 40 times.
+    let tab_to = |c: &Client, wanted: fn(&serde_json::Value) -> bool| {
+        let c = c.clone();
+        async move {
+            for _ in 0..40 {
+                tab(&c).await;
+                if wanted(&active(&c).await) {
+                    return true;
+                }
+            }
+            false
         }
-    }
-    assert!(reached_kind, "Tab reaches the search form");
-    let mut reached_button = false;
-    for _ in 0..40 {
-        tab(&c).await;
-        let now = active(&c).await;
-        if now[0] == json!("BUTTON") && now[2] == json!("Search") {
-            reached_button = true;
-            break;
-        }
-    }
-    assert!(reached_button, "Tab reaches the search button");
+    };
+    assert!(
+        tab_to(&c, |e| e[1] == json!("kind")).await,
+        "Tab reaches the search form"
+    );
+    assert!(
+        tab_to(&c, |e| e[0] == json!("BUTTON") && e[2] == json!("Search")).await,
+        "Tab reaches the search button"
+    );
     c.active_element()
         .await
         .expect("focus")

@@ -146,7 +146,7 @@ pub fn start(
     node: Node,
     dir: PathBuf,
     clock: Clock,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<(Page, tokio::task::JoinHandle<()>)> {
     let addr = listener
         .local_addr()
@@ -159,8 +159,19 @@ pub fn start(
         dir,
         clock,
     };
-    let app = router(web);
-    let task = tokio::spawn(async move {
+    let task = serve_until(listener, router(web), stop, "the web page stopped");
+    Ok((Page { addr, gate }, task))
+}
+
+/// Serves `app` on `listener` in a task of its own until `stop` turns true (or its sender is
+/// gone); `what` is logged if serving fails. The web page and the metrics both run this way.
+pub fn serve_until(
+    listener: TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+    what: &'static str,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let shutdown = async move {
             while !*stop.borrow() {
                 if stop.changed().await.is_err() {
@@ -172,10 +183,9 @@ pub fn start(
             .with_graceful_shutdown(shutdown)
             .await
         {
-            tracing::warn!(error = %e, "the web page stopped");
+            tracing::warn!(error = %e, "{what}");
         }
-    });
-    Ok((Page { addr, gate }, task))
+    })
 }
 
 fn router(web: Web) -> Router {

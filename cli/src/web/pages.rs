@@ -68,6 +68,20 @@ fn args(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
+/// Adds `--name=value` to `command` for each field that was filled in, and one flag per
+/// ticked box of each repeated field.
+fn push_flags(command: &mut Vec<String>, fields: &[(&str, &String)], boxes: &[(&str, &[String])]) {
+    for (name, value) in fields {
+        let value = value.trim();
+        if !value.is_empty() {
+            command.push(flag(name, value));
+        }
+    }
+    for (name, ticked) in boxes {
+        command.extend(ticked.iter().map(|v| flag(name, v)));
+    }
+}
+
 impl Web {
     fn now(&self) -> Time {
         (self.clock)()
@@ -233,27 +247,20 @@ pub struct SearchForm {
 impl SearchForm {
     fn command(&self) -> Vec<String> {
         let mut out = args(&["query"]);
-        for (name, value) in [
-            ("kind", &self.kind),
-            ("county", &self.county),
-            ("zone", &self.zone),
-            ("lang", &self.lang),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("qty", &self.qty),
-            ("fresh-within", &self.fresh),
-        ] {
-            let value = value.trim();
-            if !value.is_empty() {
-                out.push(flag(name, value));
-            }
-        }
-        for a in &self.accepts {
-            out.push(flag("accepts", a));
-        }
-        for a in &self.affirming {
-            out.push(flag("affirming", a));
-        }
+        push_flags(
+            &mut out,
+            &[
+                ("kind", &self.kind),
+                ("county", &self.county),
+                ("zone", &self.zone),
+                ("lang", &self.lang),
+                ("from", &self.from),
+                ("to", &self.to),
+                ("qty", &self.qty),
+                ("fresh-within", &self.fresh),
+            ],
+            &[("accepts", &self.accepts), ("affirming", &self.affirming)],
+        );
         out
     }
 }
@@ -336,27 +343,20 @@ pub struct NewOffer {
 impl NewOffer {
     fn command(&self) -> Vec<String> {
         let mut out = args(&["offer", "add"]);
-        for (name, value) in [
-            ("kind", &self.kind),
-            ("handle", &self.handle),
-            ("county", &self.county),
-            ("zone", &self.zone),
-            ("lang", &self.lang),
-            ("label", &self.label),
-            ("status", &self.status),
-            ("expires-in", &self.expires),
-        ] {
-            let value = value.trim();
-            if !value.is_empty() {
-                out.push(flag(name, value));
-            }
-        }
-        for a in &self.accepts {
-            out.push(flag("accepts", a));
-        }
-        for a in &self.affirming {
-            out.push(flag("affirming", a));
-        }
+        push_flags(
+            &mut out,
+            &[
+                ("kind", &self.kind),
+                ("handle", &self.handle),
+                ("county", &self.county),
+                ("zone", &self.zone),
+                ("lang", &self.lang),
+                ("label", &self.label),
+                ("status", &self.status),
+                ("expires-in", &self.expires),
+            ],
+            &[("accepts", &self.accepts), ("affirming", &self.affirming)],
+        );
         if let Some(w) = window_spec(&self.start, &self.end, &self.total, !self.weekly.is_empty()) {
             out.push(flag("window", &w));
         }
@@ -425,17 +425,16 @@ pub async fn edit_offer(
         return not_found_page(&web, &v, signed).await;
     };
     let mut command = args(&["offer", "update"]);
-    for (name, value) in [
-        ("label", &form.label),
-        ("zone", &form.zone),
-        ("status", &form.status),
-        ("expires-in", &form.expires),
-    ] {
-        let value = value.trim();
-        if !value.is_empty() {
-            command.push(flag(name, value));
-        }
-    }
+    push_flags(
+        &mut command,
+        &[
+            ("label", &form.label),
+            ("zone", &form.zone),
+            ("status", &form.status),
+            ("expires-in", &form.expires),
+        ],
+        &[],
+    );
     if !form.clear_label.is_empty() && form.label.trim().is_empty() {
         command.push(flag("clear", "label"));
     }

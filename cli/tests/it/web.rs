@@ -33,14 +33,15 @@ impl Answer {
     }
 }
 
-/// Sends `request` (without the final blank line's `Connection: close`, which is added) to
-/// the page on `port` and reads the whole answer.
-fn http(port: u16, request: &str) -> Answer {
+/// Sends the raw request `head` (request line and headers, each ending in CRLF; this adds
+/// `Connection: close` and the blank line) and `body` to the page on `port`, and reads the
+/// whole answer.
+fn send(port: u16, head: &str, body: &str) -> Answer {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the page accepts");
     stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
-    let request = format!("{}Connection: close\r\n\r\n", request);
+    let request = format!("{head}Connection: close\r\n\r\n{body}");
     stream.write_all(request.as_bytes()).expect("sent");
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
@@ -61,6 +62,11 @@ fn http(port: u16, request: &str) -> Answer {
         headers,
         body: body.to_string(),
     }
+}
+
+/// A request without a body.
+fn http(port: u16, head: &str) -> Answer {
+    send(port, head, "")
 }
 
 fn get(port: u16, path: &str, extra: &str) -> Answer {
@@ -70,36 +76,27 @@ fn get(port: u16, path: &str, extra: &str) -> Answer {
     )
 }
 
-/// A POST with a body, sent raw.
+/// A form POST: `headers` (each ending in CRLF) and the urlencoded `form`.
 fn post_raw(port: u16, path: &str, headers: &str, form: &str) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the page accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let request = format!(
-        "POST {path} HTTP/1.1\r\n{headers}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
-        form.len()
-    );
-    stream.write_all(request.as_bytes()).expect("sent");
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Answer {
-        status,
+    post_typed(
+        port,
+        path,
         headers,
-        body: body.to_string(),
-    }
+        "application/x-www-form-urlencoded",
+        form,
+    )
+}
+
+/// A POST of `body` as `kind`.
+fn post_typed(port: u16, path: &str, headers: &str, kind: &str, body: &str) -> Answer {
+    send(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\n{headers}Content-Type: {kind}\r\nContent-Length: {}\r\n",
+            body.len()
+        ),
+        body,
+    )
 }
 
 /// A node with its page on a free port; the port.
@@ -433,37 +430,6 @@ fn multipart(csrf: &str, name: &str, file: &str, withdraw: bool) -> (String, Str
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
     ));
     (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-fn post_typed(port: u16, path: &str, headers: &str, kind: &str, body: &str) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the page accepts");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    let request = format!(
-        "POST {path} HTTP/1.1\r\n{headers}Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("sent");
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        headers: head
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect(),
-        body: rest.to_string(),
-    }
 }
 
 #[test]
