@@ -71,6 +71,20 @@ fn list(v: &Value, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The terms of the vocabulary field `key` of `v`, in words: "Trans women, Adult women".
+fn terms(v: &Value, key: &str) -> String {
+    v[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|t| vocab_name(key, t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 fn csrf(signed: &Signed) -> Markup {
     html! { input type="hidden" name="csrf" value=(signed.csrf); }
 }
@@ -564,8 +578,8 @@ pub fn offer(
             @if !s(o, "label").is_empty() { dt { (t!("web-field-label")) } dd { (s(o, "label")) } }
             dt { (t!("web-col-where")) } dd { (list(o, "counties")) @if !s(o, "zone").is_empty() { " · " (s(o, "zone")) } }
             dt { (t!("web-col-languages")) } dd { (list(o, "languages")) }
-            @if !list(o, "accepts").is_empty() { dt { (t!("web-field-accepts")) } dd { (list(o, "accepts")) } }
-            @if !list(o, "affirming").is_empty() { dt { (t!("web-field-affirming")) } dd { (list(o, "affirming")) } }
+            @if !list(o, "accepts").is_empty() { dt { (t!("web-field-accepts")) } dd { (terms(o, "accepts")) } }
+            @if !list(o, "affirming").is_empty() { dt { (t!("web-field-affirming")) } dd { (terms(o, "affirming")) } }
             dt { (t!("web-field-status")) } dd { (vocab_name("status", s(o, "status"))) }
             dt { (t!("web-col-freshness")) } dd { (freshness(o, now)) }
             dt { (t!("web-col-expires")) } dd { (human(s(o, "expires_at"), now)) }
