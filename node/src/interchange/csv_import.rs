@@ -24,7 +24,7 @@ use puente_crdt::fields::{IMPORT_COLUMNS, names, required_import_names};
 use puente_crdt::label::{check_label, check_slug};
 use puente_crdt::schema::{MAX_WINDOW_TOTAL, MAX_WINDOWS_PER_OFFER, parse_list};
 use puente_crdt::time::{TimeError, parse_duration, parse_when, zone};
-use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, OrgId, SchemaError, StatusHint};
+use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, OrgId, Rule, SchemaError, StatusHint};
 
 /// Every column of the import format, in the order an export writes them: the names of the
 /// field table's [`IMPORT_COLUMNS`].
@@ -705,34 +705,24 @@ fn column_of(e: &SchemaError, cells: &[&str; N]) -> Option<usize> {
         SchemaError::Slug(_) => Some(HANDLE),
         SchemaError::County(_) => Some(COUNTIES),
         SchemaError::Language(_) => Some(LANGUAGES),
-        SchemaError::Invalid(msg) => {
-            let m = msg.as_str();
-            if m.contains("bond band and post-within") {
-                Some(if cells[BOND_BAND].is_empty() {
-                    POST_WITHIN
-                } else {
-                    BOND_BAND
-                })
-            } else if m.contains("counted in usd") {
-                Some(UNIT)
-            } else if m.contains("count") {
-                Some(COUNTIES)
-            } else if m.contains("language") {
-                Some(LANGUAGES)
-            } else if m.contains("lead time") {
-                Some(LEAD_TIME)
-            } else if m.contains("max stay") {
-                Some(MAX_STAY)
-            } else if m.contains("post within") {
-                Some(POST_WITHIN)
-            } else if m.contains("window") {
-                Some(WINDOWS)
-            } else if m.contains("expires-in") {
-                Some(EXPIRES_IN)
+        SchemaError::Rule(rule) => match rule {
+            Rule::BondFieldsWithoutBondFund => Some(if cells[BOND_BAND].is_empty() {
+                POST_WITHIN
             } else {
-                None
-            }
-        }
+                BOND_BAND
+            }),
+            Rule::BondFundNotInUsd => Some(UNIT),
+            Rule::NoCounty | Rule::TooManyCounties => Some(COUNTIES),
+            Rule::TooManyLanguages => Some(LANGUAGES),
+            Rule::OutOfRange(field) => field.import_position(),
+            Rule::WindowEndsBeforeStart
+            | Rule::WindowTooLong
+            | Rule::WeeklyWindowTooLong
+            | Rule::WindowTotal
+            | Rule::TooManyWindows
+            | Rule::TooManyWindowsAfterChange => Some(WINDOWS),
+            _ => None,
+        },
         _ => None,
     }
 }
