@@ -54,7 +54,7 @@ impl RowReport {
             }
             RowAction::Rejected(e) => {
                 r.column.clone_from(&e.column);
-                r.reason = Some(e.reason.clone());
+                r.reason = Some(e.reason.to_string());
             }
             RowAction::Refused(refusal) => {
                 let (column, reason) = messages::import_row(refusal);
