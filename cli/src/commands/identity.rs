@@ -29,7 +29,7 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
             ctx.dir.display()
         );
     }
-    time::zone(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
+    time::zone(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {}", crate::messages::time(&e)))?;
     Replica::check_location(&ctx.dir).map_err(|e| ctx.err(e))?;
     let Some(org) = a.org else {
         return init_device(ctx, format, &a.tz);

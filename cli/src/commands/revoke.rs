@@ -118,10 +118,7 @@ pub fn resolve_target(
 /// every shared label.
 fn check_reason(reason: &str) -> Result<()> {
     if let Err(e) = check_label(reason) {
-        let why = e.to_string().replacen("label ", "", 1);
-        bail!(
-            "--reason is shared with every partner and kept in the membership log for good, and it {why}"
-        );
+        bail!(crate::messages::revocation_reason(&e));
     }
     Ok(())
 }
