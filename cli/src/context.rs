@@ -359,9 +359,10 @@ pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
 
 /// Parses a date flag in the organisation's zone into an instant.
 pub fn instant(flag: &str, text: &str, now: Time, tz_name: &str) -> Result<Time> {
-    let tz = time::zone(tz_name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tz = time::zone(tz_name).map_err(|e| anyhow::anyhow!(messages::time(&e)))?;
     let today = time::local_date(now, &tz);
-    let when: When = time::parse_when(text, today).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+    let when: When = time::parse_when(text, today)
+        .map_err(|e| anyhow::anyhow!("{flag}: {}", messages::time(&e)))?;
     when.instant(&tz)
-        .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+        .map_err(|e| anyhow::anyhow!("{flag}: {}", messages::time(&e)))
 }

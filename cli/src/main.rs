@@ -49,10 +49,16 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => match e.kind() {
             // A value our own parser refused: its message already names the accepted values,
-            // so print clap's first line only and keep the error on one line.
+            // so print one line: ours in the current language when the record library refused
+            // it, else clap's first line.
             ErrorKind::ValueValidation => {
-                let text = e.render().to_string();
-                eprintln!("{}", text.lines().next().unwrap_or("error: invalid value"));
+                match messages::clap_value(&e) {
+                    Some(line) => eprintln!("error: {line}"),
+                    None => {
+                        let text = e.render().to_string();
+                        eprintln!("{}", text.lines().next().unwrap_or("error: invalid value"));
+                    }
+                }
                 return ExitCode::from(EXIT_USAGE);
             }
             // A value outside a closed set (a shell, a format): clap's first line and the

@@ -26,7 +26,7 @@ pub use inbox::{ExpiringOffer, Inbox, inbox};
 pub use partition::{Contents, Partition, PartitionError, RecordIssue, Touched};
 pub use schema::{
     County, Hold, Language, LanguageQuery, NewOffer, NewWindow, Offer, OfferFields, OfferPatch,
-    OrgProfile, SchemaError, Window,
+    OrgProfile, Rule, SchemaError, Window,
 };
 pub use time::Time;
 pub use view::{Hit, HoldStatus, HoldView, Query, View};

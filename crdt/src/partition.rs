@@ -45,8 +45,8 @@ use automerge::{
 
 use crate::ids::{HoldId, OfferId, OrgId, WindowId};
 use crate::schema::{
-    Hold, NewOffer, NewWindow, Offer, OfferFields, OfferPatch, OrgProfile, SchemaError, Window,
-    join_list, parse_list,
+    Hold, NewOffer, NewWindow, Offer, OfferFields, OfferPatch, OrgProfile, Rule, SchemaError,
+    Window, join_list, parse_list,
 };
 use crate::time::Time;
 use crate::vocab::Decision;
@@ -516,7 +516,7 @@ impl Partition {
             .filter(|w| !w.cancelled && !patch.cancel_windows.contains(&w.id))
             .count();
         if live + patch.add_windows.len() > crate::schema::MAX_WINDOWS_PER_OFFER {
-            return Err(SchemaError::Invalid("too many windows on one offer".into()).into());
+            return Err(SchemaError::from(Rule::TooManyWindowsAfterChange).into());
         }
         for wid in &patch.cancel_windows {
             if !current.windows.iter().any(|w| w.id == *wid) {

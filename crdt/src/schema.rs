@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fields::Field;
 use crate::ids::{HoldId, OfferId, OrgId, WindowId};
 use crate::label::{LabelError, SlugError, check_label, check_slug};
 use crate::time::{MAX_DURATION_SECS, Time, TimeError};
@@ -58,9 +59,82 @@ pub enum SchemaError {
     /// A language tag that is not BCP 47 shaped.
     #[error("language `{0}` is not a BCP 47 or ISO 639-3 tag such as es, en, mam or quc")]
     Language(String),
+    /// A value breaks one of the rules below; the rule says which and what is allowed.
+    #[error(transparent)]
+    Rule(#[from] Rule),
     /// Some other field is out of range; the message names it.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A rule of the schema a record breaks, with the limit it sets (the limits are the constants
+/// of this module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A window ends at or before its start.
+    #[error("a window must end after it starts (START..END=TOTAL, END exclusive)")]
+    WindowEndsBeforeStart,
+    /// A window lasts longer than [`MAX_DURATION_SECS`].
+    #[error("a window may last at most ten years")]
+    WindowTooLong,
+    /// A weekly window is longer than a week.
+    #[error("a weekly window must be at most one week long")]
+    WeeklyWindowTooLong,
+    /// A window's total is 0 or above [`MAX_WINDOW_TOTAL`].
+    #[error("a window's total must be between 1 and {MAX_WINDOW_TOTAL}")]
+    WindowTotal,
+    /// An offer lists no county.
+    #[error("an offer needs at least one county (a 5-digit FIPS code)")]
+    NoCounty,
+    /// An offer lists more than [`MAX_COUNTIES`] counties.
+    #[error("an offer may list at most {MAX_COUNTIES} counties")]
+    TooManyCounties,
+    /// An offer lists more than [`MAX_LANGUAGES`] languages.
+    #[error("an offer may list at most {MAX_LANGUAGES} languages")]
+    TooManyLanguages,
+    /// An offer has more than [`MAX_WINDOWS_PER_OFFER`] windows.
+    #[error("an offer may have at most {MAX_WINDOWS_PER_OFFER} windows")]
+    TooManyWindows,
+    /// A change would leave an offer with more than [`MAX_WINDOWS_PER_OFFER`] live windows.
+    #[error("too many windows on one offer")]
+    TooManyWindowsAfterChange,
+    /// A duration (lead time, max stay, post within or expires-in) is not between one second
+    /// and [`MAX_DURATION_SECS`].
+    #[error("{} is out of range", duration_words(*.0))]
+    OutOfRange(Field),
+    /// A bond band or post-within on an offer that is not a bond fund.
+    #[error("bond band and post-within apply only to bond funds (kind bond-fund, unit usd)")]
+    BondFieldsWithoutBondFund,
+    /// A bond fund counted in something other than dollars.
+    #[error("a bond fund is counted in usd")]
+    BondFundNotInUsd,
+    /// A hold's quantity is 0 or above [`MAX_HOLD_QTY`].
+    #[error("a hold's quantity must be between 1 and {MAX_HOLD_QTY}")]
+    HoldQuantity,
+    /// A hold ends at or before its start.
+    #[error("a hold must end after it starts")]
+    HoldEndsBeforeStart,
+    /// A hold on the requester's own offer.
+    #[error("an organisation does not place holds on its own offers; change the window instead")]
+    OwnOffer,
+    /// An organisation name that is empty, too long or on several lines.
+    #[error("organisation name must be 1-{MAX_NAME_CHARS} characters on one line")]
+    OrgName,
+    /// An intake route that is too long or on several lines.
+    #[error("intake route must be at most {MAX_INTAKE_CHARS} characters on one line")]
+    Intake,
+}
+
+/// How [`Rule::OutOfRange`] names a duration field.
+fn duration_words(field: Field) -> &'static str {
+    match field {
+        Field::LeadTime => "lead time",
+        Field::MaxStay => "max stay",
+        Field::PostWithin => "post within",
+        Field::ExpiresIn => "expires-in",
+        other => other.name(),
+    }
 }
 
 /// A county, as its 5-digit FIPS code.
@@ -248,24 +322,16 @@ impl NewWindow {
     /// Checks the window on its own.
     pub fn validate(&self) -> Result<(), SchemaError> {
         if self.end <= self.start {
-            return Err(SchemaError::Invalid(
-                "a window must end after it starts (START..END=TOTAL, END exclusive)".into(),
-            ));
+            return Err(Rule::WindowEndsBeforeStart.into());
         }
         if self.end.0.saturating_sub(self.start.0) > MAX_DURATION_SECS {
-            return Err(SchemaError::Invalid(
-                "a window may last at most ten years".into(),
-            ));
+            return Err(Rule::WindowTooLong.into());
         }
         if self.weekly && self.end.0 - self.start.0 > 7 * 86_400 {
-            return Err(SchemaError::Invalid(
-                "a weekly window must be at most one week long".into(),
-            ));
+            return Err(Rule::WeeklyWindowTooLong.into());
         }
         if self.total == 0 || self.total > MAX_WINDOW_TOTAL {
-            return Err(SchemaError::Invalid(format!(
-                "a window's total must be between 1 and {MAX_WINDOW_TOTAL}"
-            )));
+            return Err(Rule::WindowTotal.into());
         }
         crate::time::zone(&self.tz)?;
         Ok(())
@@ -337,40 +403,31 @@ impl OfferFields {
         sorted_dedup(&mut self.household);
         sorted_dedup(&mut self.capabilities);
         if self.counties.is_empty() {
-            return Err(SchemaError::Invalid(
-                "an offer needs at least one county (a 5-digit FIPS code)".into(),
-            ));
+            return Err(Rule::NoCounty.into());
         }
         if self.counties.len() > MAX_COUNTIES {
-            return Err(SchemaError::Invalid(format!(
-                "an offer may list at most {MAX_COUNTIES} counties"
-            )));
+            return Err(Rule::TooManyCounties.into());
         }
         if self.languages.len() > MAX_LANGUAGES {
-            return Err(SchemaError::Invalid(format!(
-                "an offer may list at most {MAX_LANGUAGES} languages"
-            )));
+            return Err(Rule::TooManyLanguages.into());
         }
-        for (name, v) in [
-            ("lead time", self.lead_time),
-            ("max stay", self.max_stay),
-            ("post within", self.post_within),
+        for (field, v) in [
+            (Field::LeadTime, self.lead_time),
+            (Field::MaxStay, self.max_stay),
+            (Field::PostWithin, self.post_within),
         ] {
             if let Some(s) = v
                 && !(1..=MAX_DURATION_SECS).contains(&s)
             {
-                return Err(SchemaError::Invalid(format!("{name} is out of range")));
+                return Err(Rule::OutOfRange(field).into());
             }
         }
         let money = self.kind == Kind::BondFund || self.unit == Unit::Usd;
         if !money && (self.bond_band.is_some() || self.post_within.is_some()) {
-            return Err(SchemaError::Invalid(
-                "bond band and post-within apply only to bond funds (kind bond-fund, unit usd)"
-                    .into(),
-            ));
+            return Err(Rule::BondFieldsWithoutBondFund.into());
         }
         if self.kind == Kind::BondFund && self.unit != Unit::Usd {
-            return Err(SchemaError::Invalid("a bond fund is counted in usd".into()));
+            return Err(Rule::BondFundNotInUsd.into());
         }
         Ok(())
     }
@@ -392,9 +449,7 @@ impl NewOffer {
     pub fn validate(&mut self) -> Result<(), SchemaError> {
         self.fields.normalize_and_validate()?;
         if self.windows.len() > MAX_WINDOWS_PER_OFFER {
-            return Err(SchemaError::Invalid(format!(
-                "an offer may have at most {MAX_WINDOWS_PER_OFFER} windows"
-            )));
+            return Err(Rule::TooManyWindows.into());
         }
         for w in &self.windows {
             w.validate()?;
@@ -402,7 +457,7 @@ impl NewOffer {
         if let Some(e) = self.expires_in
             && !(1..=MAX_DURATION_SECS).contains(&e)
         {
-            return Err(SchemaError::Invalid("expires-in is out of range".into()));
+            return Err(Rule::OutOfRange(Field::ExpiresIn).into());
         }
         Ok(())
     }
@@ -550,20 +605,13 @@ impl Hold {
     /// Checks the hold on its own.
     pub fn validate(&self) -> Result<(), SchemaError> {
         if self.qty == 0 || self.qty > MAX_HOLD_QTY {
-            return Err(SchemaError::Invalid(format!(
-                "a hold's quantity must be between 1 and {MAX_HOLD_QTY}"
-            )));
+            return Err(Rule::HoldQuantity.into());
         }
         if self.to <= self.from {
-            return Err(SchemaError::Invalid(
-                "a hold must end after it starts".into(),
-            ));
+            return Err(Rule::HoldEndsBeforeStart.into());
         }
         if self.requester == self.owner {
-            return Err(SchemaError::Invalid(
-                "an organisation does not place holds on its own offers; change the window instead"
-                    .into(),
-            ));
+            return Err(Rule::OwnOffer.into());
         }
         Ok(())
     }
@@ -592,17 +640,13 @@ impl OrgProfile {
             || name.chars().count() > MAX_NAME_CHARS
             || name.chars().any(char::is_control)
         {
-            return Err(SchemaError::Invalid(format!(
-                "organisation name must be 1-{MAX_NAME_CHARS} characters on one line"
-            )));
+            return Err(Rule::OrgName.into());
         }
         self.name = name.to_string();
         if self.intake.chars().count() > MAX_INTAKE_CHARS
             || self.intake.chars().any(char::is_control)
         {
-            return Err(SchemaError::Invalid(format!(
-                "intake route must be at most {MAX_INTAKE_CHARS} characters on one line"
-            )));
+            return Err(Rule::Intake.into());
         }
         sorted_dedup(&mut self.counties);
         sorted_dedup(&mut self.kinds);

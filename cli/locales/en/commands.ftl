@@ -309,7 +309,6 @@ cmd-revoke-no-match = no organisation or device matches `{ $text }`; give an org
 cmd-revoke-no-device = no device key starts with `{ $text }`; give at least the first { $min } characters of a key from `puente peer list` or `puente whoami`
 cmd-revoke-several = `{ $text }` matches several organisations or devices; give more of the device key, or the organisation's full id
 # $why says what is wrong with the reason, like "looks like it contains a phone number".
-cmd-revoke-bad-reason = --reason is shared with every partner and kept in the membership log for good, and it { $why }
 cmd-role-not-device = a role belongs to an organisation: give its name or id (see `puente status`), not a device key
 cmd-role-last-admin = making "{ $name }" a member would leave the network without an admin: nobody could invite or revoke anyone, or replace the encryption key, any more; make another organisation an admin first, or run the command again with --yes
 # $role is `admin` or `member`.

@@ -207,6 +207,112 @@ err-join-refusal-used = this invitation has already been used; ask for a new one
 err-join-refusal-not-recorded = the inviter's node could not record the request; try again
 err-join-refusal-malformed = malformed join request
 
+## Values the record library refused: a flag's value, a field of an offer, hold or profile,
+## a cell of an import
+
+# A flag's value its parser refused, as clap words the line. $value: what was typed;
+# $arg: the flag as clap shows it (--county <FIPS>); $reason: one of the sentences below.
+err-invalid-value = invalid value '{ $value }' for '{ $arg }': { $reason }
+err-county = county `{ $text }` is not a 5-digit FIPS code (Sacramento is 06067, Yolo 06113, Placer 06061)
+err-language = language `{ $text }` is not a BCP 47 or ISO 639-3 tag such as es, en, mam or quc
+# $what: the vocabulary, spaces as hyphens (kind, subject-type, language-mode, accepts-value,
+# affirming-value, accessibility-value, household-note, capability, unit, vetting-level,
+# status, bond-band, requester-state, decision); $expected: the accepted terms, verbatim.
+err-unknown-term = unknown { $what ->
+        [subject-type] subject type
+        [language-mode] language mode
+        [accepts-value] accepts value
+        [affirming-value] affirming value
+        [accessibility-value] accessibility value
+        [household-note] household note
+        [vetting-level] vetting level
+        [bond-band] bond band
+        [requester-state] requester state
+       *[other] { $what }
+    } `{ $text }`; expected one of: { $expected }
+# The label check never repeats the label. The .reason attribute is the same refusal for a
+# revocation's --reason, placed in err-revocation-reason.
+err-label-too-long = label is { $count } characters; keep it to { $max } or fewer
+    .reason = is { $count } characters; keep it to { $max } or fewer
+err-label-control-character = label contains a line break or control character; use a single plain line
+    .reason = contains a line break or control character; use a single plain line
+err-label-phone-number = label looks like it contains a phone number; partners reach offers through your intake route, so leave contact details out
+    .reason = looks like it contains a phone number; partners reach offers through your intake route, so leave contact details out
+err-label-email = label looks like it contains an e-mail address; partners reach offers through your intake route, so leave contact details out
+    .reason = looks like it contains an e-mail address; partners reach offers through your intake route, so leave contact details out
+err-label-a-number = label looks like it contains an A-number; never put case or immigration identifiers in shared offers
+    .reason = looks like it contains an A-number; never put case or immigration identifiers in shared offers
+err-label-street-address = label looks like it contains a street address; share only the county and a zone label, never where a home or shelter is
+    .reason = looks like it contains a street address; share only the county and a zone label, never where a home or shelter is
+# $why: the .reason attribute of one of the err-label-* messages.
+err-revocation-reason = --reason is shared with every partner and kept in the membership log for good, and it { $why }
+# $what: handle or zone.
+err-slug = { $what } must be 2-32 characters of a-z, 0-9 and '-', not starting or ending with '-', with fewer than 7 digits (for example host-7f3k)
+# today, tomorrow, +Nd and the formats are what people type: never translated.
+err-duration = `{ $text }` is not a duration; write it like 90m, 48h, 14d or 2w
+err-date = `{ $text }` is not a date; write YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, tomorrow, +Nd or +NdTHH:MM
+err-time-zone = unknown time zone `{ $text }`; use an IANA name such as America/Los_Angeles
+
+## Rules of the schema
+
+err-rule-window-ends-before-start = a window must end after it starts (START..END=TOTAL, END exclusive)
+err-rule-window-too-long = a window may last at most ten years
+err-rule-weekly-window-too-long = a weekly window must be at most one week long
+err-rule-window-total = a window's total must be between 1 and { $max }
+err-rule-no-county = an offer needs at least one county (a 5-digit FIPS code)
+err-rule-too-many-counties = an offer may list at most { $max } counties
+err-rule-too-many-languages = an offer may list at most { $max } languages
+err-rule-too-many-windows = an offer may have at most { $max } windows
+err-rule-too-many-windows-after-change = too many windows on one offer
+# $field: the import column of the duration (lead_time, max_stay, post_within, expires_in).
+err-rule-out-of-range = { $field ->
+        [lead_time] lead time
+        [max_stay] max stay
+        [post_within] post within
+        [expires_in] expires-in
+       *[other] { $field }
+    } is out of range
+err-rule-bond-fields-without-bond-fund = bond band and post-within apply only to bond funds (kind bond-fund, unit usd)
+err-rule-bond-fund-not-in-usd = a bond fund is counted in usd
+err-rule-hold-quantity = a hold's quantity must be between 1 and { $max }
+err-rule-hold-ends-before-start = a hold must end after it starts
+err-rule-own-offer = an organisation does not place holds on its own offers; change the window instead
+err-rule-org-name = organisation name must be 1-{ $max } characters on one line
+err-rule-intake = intake route must be at most { $max } characters on one line
+
+## Windows (--window, --add-window, an import's windows cell)
+
+# $spec: the window as written.
+err-window-syntax = window `{ $spec }` is not START..END=TOTAL or START..END=TOTAL/weekly (for example +1dT13:00..+1dT16:00=2/weekly or 2026-12-01..2026-12-15=1)
+err-window-total = window `{ $spec }` has total `{ $total }`; write a whole number from 1 to { $max }
+# $reason: err-date or err-time-zone.
+err-window-date = window `{ $spec }` has a date that was not understood: { $reason }
+# $reason: one of the err-rule-* sentences.
+err-window-refused = window `{ $spec }` was refused: { $reason }
+err-window-too-many = an offer may have at most { $max } windows
+
+## Files to import, and their rows (the column is named before the sentence)
+
+# $columns: every column of the format, comma-separated.
+err-import-empty = the file is empty; the first line must be a header naming the columns: { $columns }
+err-import-too-large = the file is { $bytes } bytes; import at most { $max } bytes (16 MiB) at a time by splitting it into smaller files
+err-import-too-many-rows = the file has more than { $max } rows; split it into smaller files
+err-import-header-unknown = the header on line 1 has an unknown column `{ $name }`; the accepted columns are: { $columns }
+err-import-header-duplicate = the header on line 1 names the column `{ $name }` twice; the accepted columns are: { $columns }
+# $names: the missing columns, comma-separated.
+err-import-header-missing = the header on line 1 lacks the required column(s) { $names }; the accepted columns are: { $columns }
+err-import-header-empty-name = the header on line 1 has an empty column name at position { $position }; the accepted columns are: { $columns }
+err-import-header-not-utf8 = the header on line 1 is not UTF-8 text; save the file as UTF-8 ("CSV UTF-8" in a spreadsheet); the accepted columns are: { $columns }
+# $reason: the CSV reader's own words.
+err-import-malformed = line { $line }: the file could not be read as CSV ({ $reason })
+err-row-cell-count = the row has { $found } cells but the header has { $expected } columns; put a label that contains a comma in double quotes
+err-row-not-utf8 = the cell is not UTF-8 text; save the file as UTF-8 ("CSV UTF-8" in a spreadsheet)
+err-row-cell-too-long = the cell is { $chars } characters; a cell may hold at most { $max }
+err-row-duplicate-handle = handle `{ $handle }` is already used on line { $first }; handles must be unique within the file
+# $column: the CSV column's name.
+err-row-required = { $column } is required
+err-row-owner = owner must be an organisation id as an export writes it, or empty
+
 ## Rows of an import
 
 err-row-other-organisation = this row belongs to another organisation ({ $owner }); an import only changes your own offers, so remove the row (export without --partners to get only yours)

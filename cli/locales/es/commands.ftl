@@ -314,7 +314,6 @@ cmd-revoke-no-match = ninguna organización ni dispositivo coincide con `{ $text
 cmd-revoke-no-device = ninguna clave de dispositivo empieza con `{ $text }`; indique al menos los primeros { $min } caracteres de una clave de `puente peer list` o `puente whoami`
 cmd-revoke-several = `{ $text }` coincide con varias organizaciones o dispositivos; indique más caracteres de la clave del dispositivo, o el id completo de la organización
 # $why dice qué tiene de malo el motivo, como "looks like it contains a phone number".
-cmd-revoke-bad-reason = --reason se comparte con todas las organizaciones aliadas y queda para siempre en el registro de membresía, y { $why }
 cmd-role-not-device = un rol pertenece a una organización: indique su nombre o id (vea `puente status`), no la clave de un dispositivo
 cmd-role-last-admin = dar a "{ $name }" el rol member dejaría la red sin ninguna organización administradora: nadie podría invitar ni revocar a nadie, ni reemplazar la clave de cifrado; dé primero el rol admin a otra organización, o vuelva a ejecutar el comando con --yes
 # $role es `admin` o `member`.

@@ -206,6 +206,109 @@ err-join-refusal-used = esta invitación ya se usó; pida una nueva
 err-join-refusal-not-recorded = el nodo de la organización que le invitó no pudo registrar la solicitud; intente de nuevo
 err-join-refusal-malformed = solicitud para unirse con formato incorrecto
 
+## Valores que la biblioteca de registros rechazó: el valor de una opción, un campo de una
+## oferta, reserva o perfil, una celda de una importación
+
+err-invalid-value = valor no válido '{ $value }' para '{ $arg }': { $reason }
+err-county = el condado `{ $text }` no es un código FIPS de 5 dígitos (Sacramento es 06067, Yolo 06113, Placer 06061)
+err-language = el idioma `{ $text }` no es una etiqueta BCP 47 o ISO 639-3 como es, en, mam o quc
+err-unknown-term = `{ $text }` no es { $what ->
+        [kind] un tipo de ayuda válido
+        [subject-type] un tipo de oferente válido
+        [language-mode] un modo de idioma válido
+        [accepts-value] un valor válido de a quién se acepta
+        [affirming-value] un valor válido de afirmación
+        [accessibility-value] un valor válido de accesibilidad
+        [household-note] una nota válida sobre el hogar
+        [capability] una capacidad válida
+        [unit] una unidad válida
+        [vetting-level] un nivel de verificación válido
+        [status] un estado válido
+        [bond-band] un rango de fianza válido
+        [requester-state] un estado de solicitud válido
+        [decision] una decisión válida
+       *[other] un valor válido de { $what }
+    }; use uno de estos: { $expected }
+err-label-too-long = la descripción tiene { $count } caracteres; use { $max } o menos
+    .reason = tiene { $count } caracteres; use { $max } o menos
+err-label-control-character = la descripción tiene un salto de línea o un carácter de control; escríbala en una sola línea de texto simple
+    .reason = tiene un salto de línea o un carácter de control; escríbalo en una sola línea de texto simple
+err-label-phone-number = parece que la descripción incluye un número de teléfono; las organizaciones aliadas preguntan por sus ofertas por la vía de contacto de su organización, así que no ponga datos de contacto
+    .reason = parece incluir un número de teléfono; no ponga datos de contacto
+err-label-email = parece que la descripción incluye un correo electrónico; las organizaciones aliadas preguntan por sus ofertas por la vía de contacto de su organización, así que no ponga datos de contacto
+    .reason = parece incluir un correo electrónico; no ponga datos de contacto
+err-label-a-number = parece que la descripción incluye un número A (A-number); nunca ponga números de caso ni datos migratorios en las ofertas compartidas
+    .reason = parece incluir un número A (A-number); nunca ponga números de caso ni datos migratorios en lo que se comparte
+err-label-street-address = parece que la descripción incluye una dirección; comparta solo el condado y una zona, nunca dónde está una casa o un albergue
+    .reason = parece incluir una dirección; nunca comparta dónde está una casa o un albergue
+err-revocation-reason = --reason se comparte con todas las organizaciones aliadas y queda para siempre en el registro de membresía, y el motivo { $why }
+err-slug = { $what ->
+        [handle] el seudónimo
+        [zone] la zona
+       *[other] { $what }
+    } debe tener de 2 a 32 caracteres (a-z, 0-9 y '-'), sin empezar ni terminar con '-' y con menos de 7 dígitos (por ejemplo host-7f3k)
+err-duration = `{ $text }` no es una duración; escríbala así: 90m, 48h, 14d o 2w
+err-date = `{ $text }` no es una fecha; escriba YYYY-MM-DD, YYYY-MM-DDTHH:MM, today, tomorrow, +Nd o +NdTHH:MM
+err-time-zone = zona horaria desconocida `{ $text }`; use un nombre IANA como America/Los_Angeles
+
+## Reglas de los registros
+
+err-rule-window-ends-before-start = una ventana debe terminar después de empezar (START..END=TOTAL; END no se incluye)
+err-rule-window-too-long = una ventana puede durar como máximo diez años
+err-rule-weekly-window-too-long = una ventana semanal puede durar como máximo una semana
+err-rule-window-total = el total de una ventana debe estar entre 1 y { $max }
+err-rule-no-county = una oferta necesita al menos un condado (un código FIPS de 5 dígitos)
+err-rule-too-many-counties = una oferta puede tener como máximo { $max } condados
+err-rule-too-many-languages = una oferta puede tener como máximo { $max } idiomas
+err-rule-too-many-windows = una oferta puede tener como máximo { $max } ventanas
+err-rule-too-many-windows-after-change = la oferta tendría demasiadas ventanas
+err-rule-out-of-range = { $field ->
+        [lead_time] el aviso previo (lead time)
+        [max_stay] la estancia máxima (max stay)
+        [post_within] el plazo para pagar la fianza (post within)
+        [expires_in] el plazo de vencimiento (expires-in)
+       *[other] { $field }
+    } está fuera del rango permitido
+err-rule-bond-fields-without-bond-fund = el rango de fianza y el plazo para pagarla (bond band y post-within) son solo para fondos de fianzas (kind bond-fund, unit usd)
+err-rule-bond-fund-not-in-usd = un fondo de fianzas se cuenta en usd
+err-rule-hold-quantity = la cantidad de una reserva debe estar entre 1 y { $max }
+err-rule-hold-ends-before-start = una reserva debe terminar después de empezar
+err-rule-own-offer = una organización no hace reservas en sus propias ofertas; cambie la ventana
+err-rule-org-name = el nombre de la organización debe tener de 1 a { $max } caracteres en una sola línea
+err-rule-intake = la vía de contacto debe tener como máximo { $max } caracteres en una sola línea
+
+## Ventanas (--window, --add-window, la celda windows de una importación)
+
+err-window-syntax = la ventana `{ $spec }` no tiene la forma START..END=TOTAL o START..END=TOTAL/weekly (por ejemplo +1dT13:00..+1dT16:00=2/weekly o 2026-12-01..2026-12-15=1)
+err-window-total = la ventana `{ $spec }` tiene el total `{ $total }`; escriba un número entero de 1 a { $max }
+err-window-date = la ventana `{ $spec }` tiene una fecha que no se entendió: { $reason }
+err-window-refused = no se aceptó la ventana `{ $spec }`: { $reason }
+err-window-too-many = una oferta puede tener como máximo { $max } ventanas
+
+## Archivos para importar, y sus filas (la columna va antes de la frase)
+
+err-import-empty = el archivo está vacío; la primera línea debe ser un encabezado con los nombres de las columnas: { $columns }
+err-import-too-large = el archivo tiene { $bytes } bytes; importe como máximo { $max } bytes (16 MiB) a la vez, dividiéndolo en archivos más pequeños
+err-import-too-many-rows = el archivo tiene más de { $max } filas; divídalo en archivos más pequeños
+err-import-header-unknown = el encabezado de la línea 1 tiene una columna desconocida, `{ $name }`; las columnas aceptadas son: { $columns }
+err-import-header-duplicate = el encabezado de la línea 1 nombra dos veces la columna `{ $name }`; las columnas aceptadas son: { $columns }
+err-import-header-missing = al encabezado de la línea 1 le faltan columnas obligatorias: { $names }; las columnas aceptadas son: { $columns }
+err-import-header-empty-name = el encabezado de la línea 1 tiene una columna sin nombre en la posición { $position }; las columnas aceptadas son: { $columns }
+err-import-header-not-utf8 = el encabezado de la línea 1 no es texto UTF-8; guarde el archivo como UTF-8 («CSV UTF-8» en una hoja de cálculo); las columnas aceptadas son: { $columns }
+err-import-malformed = línea { $line }: no se pudo leer el archivo como CSV ({ $reason })
+err-row-cell-count = la fila tiene { $found } { $found ->
+        [one] celda
+       *[other] celdas
+    }, pero el encabezado tiene { $expected } { $expected ->
+        [one] columna
+       *[other] columnas
+    }; ponga entre comillas dobles una descripción que contenga una coma
+err-row-not-utf8 = la celda no es texto UTF-8; guarde el archivo como UTF-8 («CSV UTF-8» en una hoja de cálculo)
+err-row-cell-too-long = la celda tiene { $chars } caracteres; una celda puede tener como máximo { $max }
+err-row-duplicate-handle = el seudónimo `{ $handle }` ya se usa en la línea { $first }; cada seudónimo debe aparecer una sola vez en el archivo
+err-row-required = la columna { $column } es obligatoria
+err-row-owner = owner debe ser el id de una organización, tal como lo escribe una exportación, o quedar vacío
+
 ## Filas de una importación
 
 err-row-other-organisation = esta fila pertenece a otra organización ({ $owner }); una importación solo cambia las ofertas de su organización, así que quite la fila (exporte sin --partners para obtener solo las suyas)

@@ -19,7 +19,7 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<()> {
         }
         bail!(t!("cmd-init-not-empty", dir = dir));
     }
-    time::zone(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?;
+    time::zone(&a.tz).map_err(|e| anyhow::anyhow!("--tz: {}", crate::messages::time(&e)))?;
     Replica::check_location(&ctx.dir).map_err(|e| ctx.err(e))?;
     let Some(org) = a.org else {
         return init_device(ctx, format, &a.tz);

@@ -60,7 +60,7 @@ pub fn add(ctx: &Ctx, a: OfferAddArgs) -> Result<()> {
     };
     offer
         .validate()
-        .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?;
+        .map_err(|e| anyhow::anyhow!(messages::schema(&e)))?;
     let id = replica.add_offer(offer, ctx.now).map_err(|e| ctx.err(e))?;
     let stored = replica.view().offer(replica.org(), id).cloned();
     let tz = zone(&replica)?;
@@ -583,7 +583,7 @@ fn windows(replica: &Replica, now: Time, flag: &str, specs: &[String]) -> Result
         .iter()
         .map(|s| {
             parse_window(s, today, tz_name)
-                .map_err(|e| anyhow::anyhow!("{flag}: {}", messages::chain(&e)))
+                .map_err(|e| anyhow::anyhow!("{flag}: {}", messages::window(&e)))
         })
         .collect()
 }

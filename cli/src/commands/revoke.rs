@@ -121,8 +121,7 @@ pub fn resolve_target(
 /// every shared label.
 fn check_reason(reason: &str) -> Result<()> {
     if let Err(e) = check_label(reason) {
-        let why = e.to_string().replacen("label ", "", 1);
-        bail!(t!("cmd-revoke-bad-reason", why = why));
+        bail!(crate::messages::revocation_reason(&e));
     }
     Ok(())
 }

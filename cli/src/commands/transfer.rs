@@ -54,7 +54,7 @@ impl RowReport {
             }
             RowAction::Rejected(e) => {
                 r.column.clone_from(&e.column);
-                r.reason = Some(e.reason.clone());
+                r.reason = Some(messages::row_problem(&e.reason));
             }
             RowAction::Refused(refusal) => {
                 let (column, reason) = messages::import_row(refusal);
@@ -110,7 +110,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let mut replica = ctx.open()?;
     let today = time::local_date(ctx.now, &zone(&replica)?);
     let plan = parse_offers_csv(&bytes, today, replica.tz())
-        .map_err(|e| anyhow::anyhow!("{shown}: {}", messages::chain(&e)))?;
+        .map_err(|e| anyhow::anyhow!("{shown}: {}", messages::import_file(&e)))?;
     let total = plan.rows();
     let rec = replica.reconcile_import(plan, ctx.now, a.withdraw_missing);
     let reports: Vec<RowReport> = rec.rows.iter().map(RowReport::of).collect();

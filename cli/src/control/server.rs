@@ -526,11 +526,16 @@ pub async fn execute(
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
-            // clap's own words, in English (see `crate::i18n`).
+            // A value the record library refused, in the client's language; any other usage
+            // error in clap's own words, in English (see `crate::i18n`).
             let text = e.render().to_string();
-            let line = match text.lines().next() {
-                Some(line) => line.strip_prefix("error: ").unwrap_or(line).to_string(),
-                None => i18n::scoped(lang, || t!("err-server-invalid-arguments")),
+            let line = match (
+                i18n::scoped(lang, || messages::clap_value(&e)),
+                text.lines().next(),
+            ) {
+                (Some(line), _) => line,
+                (None, Some(line)) => line.strip_prefix("error: ").unwrap_or(line).to_string(),
+                (None, None) => i18n::scoped(lang, || t!("err-server-invalid-arguments")),
             };
             tracing::debug!(reason = %line, "refused a control request");
             return Served::refused(crate::EXIT_USAGE, &line);

@@ -18,8 +18,10 @@
 //! than nothing.
 //!
 //! Deliberately absent: clap's own help texts and usage errors stay in English (they come from
-//! the argument definitions); the node library's errors are turned into sentences here, and
-//! the few that have no sentence of their own print their English description.
+//! the argument definitions), except a flag's value that the record library refused (a county,
+//! a term, a duration), which [`crate::messages::clap_value`] words in the current language;
+//! the libraries' errors are turned into sentences in [`crate::messages`], and the few that
+//! have no sentence of their own print their English description.
 
 use std::cell::Cell;
 use std::sync::OnceLock;

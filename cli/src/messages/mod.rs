@@ -13,19 +13,36 @@
 //! ([`replica`], [`join`], [`node`] ...) walk the wrapper errors to the typed variant and name
 //! its message.
 //!
+//! The record library's refusals of a value (a county, a term, a label, a handle, a date, a
+//! window, a rule of the schema) have sentences here too ([`schema`], [`window`], [`time`]):
+//! they reach people as a flag's value clap refused ([`clap_value`]), as a write the replica
+//! refused ([`replica`]) and as a row of an import ([`row_problem`], [`import_file`]).
+//!
 //! What keeps the library's own (English) words: the errors this module has no sentence for
-//! (envelope, document, schema, time zone, membership and snapshot errors, the transport's
-//! errors, variants added to the library after this list), the operating system's description
-//! of an uncommon I/O error, and the reasons a library error carries as text (a relay that
-//! did not answer, a newer node's refusal). They are placed as they are, inside a translated
-//! sentence where there is one.
+//! (envelope, document, membership and snapshot errors, the transport's errors, the schema's
+//! few free-text refusals that only a bug can cause, variants added to the library after this
+//! list), clap's own usage errors other than a refused value, the operating system's
+//! description of an uncommon I/O error, and the reasons a library error carries as text (a
+//! relay that did not answer, a newer node's refusal, the CSV reader's description of a file
+//! it could not read). They are placed as they are, inside a translated sentence where there
+//! is one.
 //!
 //! Messages never contain the passphrase or offer contents beyond what was typed.
 
 use std::path::Path;
 
+use puente_crdt::label::{LabelError, MAX_LABEL_CHARS, SlugError};
+use puente_crdt::schema::{
+    MAX_COUNTIES, MAX_HOLD_QTY, MAX_INTAKE_CHARS, MAX_LANGUAGES, MAX_NAME_CHARS, MAX_WINDOW_TOTAL,
+    MAX_WINDOWS_PER_OFFER,
+};
+use puente_crdt::time::TimeError;
+use puente_crdt::{PartitionError, Rule, SchemaError, VocabError};
 use puente_node::actor::NodeError;
-use puente_node::interchange::RowRefusal;
+use puente_node::interchange::{
+    COLUMNS, HeaderProblem, ImportError, MAX_CELL_CHARS, MAX_INPUT_BYTES, MAX_ROWS, RowProblem,
+    RowRefusal, WindowError,
+};
 use puente_node::invite::{InviteError, JoinRefusal, MAX_NAME_LEN, TOKEN_PREFIX};
 use puente_node::joiner::JoinError;
 use puente_node::membership::Role;
@@ -117,7 +134,9 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
         ReplicaError::Bundle(r) => bundle(r),
         ReplicaError::Relay(r) => relay(r),
         ReplicaError::Role(r) => role(r),
-        // Envelope, document, schema, time, membership and snapshot errors: their own words.
+        ReplicaError::Schema(s) | ReplicaError::Partition(PartitionError::Schema(s)) => schema(s),
+        ReplicaError::Time(t) => time(t),
+        // Envelope, document, membership and snapshot errors: their own words.
         _ => chain(e),
     }
 }
@@ -161,10 +180,255 @@ pub fn import_row(r: &RowRefusal) -> (Option<&'static str>, String) {
             offer = offer.to_string()
         ),
         RowRefusal::SharedHandle { offers } => t!("err-row-shared-handle", offers = *offers),
-        RowRefusal::Invalid(e) => chain(e),
+        RowRefusal::Invalid(e) => schema(e),
         _ => r.to_string(),
     };
     (column, sentence)
+}
+
+/// Why the import parser refused a row (the column it is reported under is the row's own).
+pub fn row_problem(p: &RowProblem) -> String {
+    match p {
+        RowProblem::CellCount { found, expected } => {
+            t!("err-row-cell-count", found = *found, expected = *expected)
+        }
+        RowProblem::NotUtf8 => t!("err-row-not-utf8"),
+        RowProblem::CellTooLong { chars } => {
+            t!(
+                "err-row-cell-too-long",
+                chars = *chars,
+                max = MAX_CELL_CHARS
+            )
+        }
+        RowProblem::DuplicateHandle { handle, first } => t!(
+            "err-row-duplicate-handle",
+            handle = handle.as_str(),
+            first = *first
+        ),
+        RowProblem::Required { column } => t!("err-row-required", column = *column),
+        RowProblem::Owner => t!("err-row-owner"),
+        RowProblem::Schema(e) => schema(e),
+        RowProblem::Window(e) => window(e),
+        _ => chain(p),
+    }
+}
+
+/// Why a whole import file was refused (the caller names the file).
+pub fn import_file(e: &ImportError) -> String {
+    let columns = COLUMNS.join(", ");
+    match e {
+        ImportError::Empty => t!("err-import-empty", columns = columns),
+        ImportError::TooLarge { bytes } => {
+            t!(
+                "err-import-too-large",
+                bytes = *bytes,
+                max = MAX_INPUT_BYTES
+            )
+        }
+        ImportError::TooManyRows => t!("err-import-too-many-rows", max = MAX_ROWS),
+        ImportError::Header(h) => match h {
+            HeaderProblem::Unknown(name) => t!(
+                "err-import-header-unknown",
+                name = name.as_str(),
+                columns = columns
+            ),
+            HeaderProblem::Duplicate(name) => t!(
+                "err-import-header-duplicate",
+                name = name.as_str(),
+                columns = columns
+            ),
+            HeaderProblem::Missing(names) => t!(
+                "err-import-header-missing",
+                names = names.join(", "),
+                columns = columns
+            ),
+            HeaderProblem::EmptyName(position) => t!(
+                "err-import-header-empty-name",
+                position = *position,
+                columns = columns
+            ),
+            HeaderProblem::NotUtf8 => t!("err-import-header-not-utf8", columns = columns),
+            _ => chain(e),
+        },
+        ImportError::Zone(t) => time(t),
+        // The CSV reader's own words, inside the sentence.
+        ImportError::Malformed { line, reason } => {
+            t!(
+                "err-import-malformed",
+                line = *line,
+                reason = reason.as_str()
+            )
+        }
+        _ => chain(e),
+    }
+}
+
+/// The sentence for a value the record library refused: a term outside its vocabulary, a
+/// label, handle or zone, a county, a language, a date or duration, or a rule of the schema.
+pub fn schema(e: &SchemaError) -> String {
+    match e {
+        SchemaError::Vocab(v) => vocab(v),
+        SchemaError::Label(l) => label(l),
+        SchemaError::Slug(s) => slug(s),
+        SchemaError::Time(t) => time(t),
+        SchemaError::County(text) => t!("err-county", text = text.as_str()),
+        SchemaError::Language(text) => t!("err-language", text = text.as_str()),
+        SchemaError::Rule(r) => rule(*r),
+        // A refusal only a bug can cause, in the library's words.
+        SchemaError::Invalid(text) => text.clone(),
+        _ => chain(e),
+    }
+}
+
+/// The sentence for a date, duration or time zone that was not understood.
+pub fn time(e: &TimeError) -> String {
+    match e {
+        TimeError::BadDuration(text) => t!("err-duration", text = text.as_str()),
+        TimeError::BadDate(text) => t!("err-date", text = text.as_str()),
+        TimeError::UnknownZone(text) => t!("err-time-zone", text = text.as_str()),
+        _ => chain(e),
+    }
+}
+
+/// The sentence for a window (`--window`, `--add-window`, an import's `windows` cell) that
+/// was refused.
+pub fn window(e: &WindowError) -> String {
+    match e {
+        WindowError::Syntax { spec } => t!("err-window-syntax", spec = spec.as_str()),
+        WindowError::Total { spec, total } => t!(
+            "err-window-total",
+            spec = spec.as_str(),
+            total = total.as_str(),
+            max = MAX_WINDOW_TOTAL
+        ),
+        WindowError::Date { spec, source } => {
+            t!(
+                "err-window-date",
+                spec = spec.as_str(),
+                reason = time(source)
+            )
+        }
+        WindowError::Invalid { spec, source } => t!(
+            "err-window-refused",
+            spec = spec.as_str(),
+            reason = schema(source)
+        ),
+        WindowError::TooMany => t!("err-window-too-many", max = MAX_WINDOWS_PER_OFFER),
+        WindowError::Zone(t) => time(t),
+        _ => chain(e),
+    }
+}
+
+/// The one line for a flag's value that its parser refused (clap's `ValueValidation`), in the
+/// current language: `invalid value 'VALUE' for 'FLAG': REASON`, as clap words it in English.
+/// `None` for any other clap error, and for a refusal that is not the record library's (a
+/// number out of range): clap's own English line serves those.
+pub fn clap_value(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let reason = value_reason(std::error::Error::source(e)?)?;
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    Some(t!(
+        "err-invalid-value",
+        value = context(ContextKind::InvalidValue)?,
+        arg = context(ContextKind::InvalidArg)?,
+        reason = reason
+    ))
+}
+
+/// The sentence for the error a value parser returned, when it is one of the record library's.
+fn value_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(s) = e.downcast_ref::<SchemaError>() {
+        Some(schema(s))
+    } else if let Some(v) = e.downcast_ref::<VocabError>() {
+        Some(vocab(v))
+    } else if let Some(t) = e.downcast_ref::<TimeError>() {
+        Some(time(t))
+    } else if let Some(l) = e.downcast_ref::<LabelError>() {
+        Some(label(l))
+    } else if let Some(s) = e.downcast_ref::<SlugError>() {
+        Some(slug(s))
+    } else {
+        e.downcast_ref::<WindowError>().map(window)
+    }
+}
+
+/// The sentence for a `--reason` (of a revocation) that failed the check every shared label
+/// passes: it is signed into the membership log for good.
+pub fn revocation_reason(e: &LabelError) -> String {
+    let why = match e {
+        LabelError::TooLong(count) => t!(
+            "err-label-too-long.reason",
+            count = *count,
+            max = MAX_LABEL_CHARS
+        ),
+        LabelError::ControlCharacter => t!("err-label-control-character.reason"),
+        LabelError::PhoneNumber => t!("err-label-phone-number.reason"),
+        LabelError::Email => t!("err-label-email.reason"),
+        LabelError::ANumber => t!("err-label-a-number.reason"),
+        LabelError::StreetAddress => t!("err-label-street-address.reason"),
+        _ => e.to_string().replacen("label ", "", 1),
+    };
+    t!("err-revocation-reason", why = why)
+}
+
+/// The sentence for a term outside its vocabulary.
+fn vocab(e: &VocabError) -> String {
+    t!(
+        "err-unknown-term",
+        what = e.what.replace(' ', "-"),
+        text = e.text.as_str(),
+        expected = e.expected.as_str()
+    )
+}
+
+/// The sentence for a label that failed the free-text check (it never repeats the label).
+fn label(e: &LabelError) -> String {
+    match e {
+        LabelError::TooLong(count) => {
+            t!("err-label-too-long", count = *count, max = MAX_LABEL_CHARS)
+        }
+        LabelError::ControlCharacter => t!("err-label-control-character"),
+        LabelError::PhoneNumber => t!("err-label-phone-number"),
+        LabelError::Email => t!("err-label-email"),
+        LabelError::ANumber => t!("err-label-a-number"),
+        LabelError::StreetAddress => t!("err-label-street-address"),
+        _ => e.to_string(),
+    }
+}
+
+/// The sentence for a handle or zone that is not a slug.
+fn slug(e: &SlugError) -> String {
+    t!("err-slug", what = e.what)
+}
+
+/// The sentence for a rule of the schema a record breaks.
+fn rule(r: Rule) -> String {
+    match r {
+        Rule::WindowEndsBeforeStart => t!("err-rule-window-ends-before-start"),
+        Rule::WindowTooLong => t!("err-rule-window-too-long"),
+        Rule::WeeklyWindowTooLong => t!("err-rule-weekly-window-too-long"),
+        Rule::WindowTotal => t!("err-rule-window-total", max = MAX_WINDOW_TOTAL),
+        Rule::NoCounty => t!("err-rule-no-county"),
+        Rule::TooManyCounties => t!("err-rule-too-many-counties", max = MAX_COUNTIES),
+        Rule::TooManyLanguages => t!("err-rule-too-many-languages", max = MAX_LANGUAGES),
+        Rule::TooManyWindows => t!("err-rule-too-many-windows", max = MAX_WINDOWS_PER_OFFER),
+        Rule::TooManyWindowsAfterChange => t!("err-rule-too-many-windows-after-change"),
+        Rule::OutOfRange(field) => t!("err-rule-out-of-range", field = field.name()),
+        Rule::BondFieldsWithoutBondFund => t!("err-rule-bond-fields-without-bond-fund"),
+        Rule::BondFundNotInUsd => t!("err-rule-bond-fund-not-in-usd"),
+        Rule::HoldQuantity => t!("err-rule-hold-quantity", max = MAX_HOLD_QTY),
+        Rule::HoldEndsBeforeStart => t!("err-rule-hold-ends-before-start"),
+        Rule::OwnOffer => t!("err-rule-own-offer"),
+        Rule::OrgName => t!("err-rule-org-name", max = MAX_NAME_CHARS),
+        Rule::Intake => t!("err-rule-intake", max = MAX_INTAKE_CHARS),
+        _ => r.to_string(),
+    }
 }
 
 /// The sentence for a token that does not parse, or a join request that cannot be made.

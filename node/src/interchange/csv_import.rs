@@ -24,7 +24,7 @@ use puente_crdt::fields::{IMPORT_COLUMNS, names, required_import_names};
 use puente_crdt::label::{check_label, check_slug};
 use puente_crdt::schema::{MAX_WINDOW_TOTAL, MAX_WINDOWS_PER_OFFER, parse_list};
 use puente_crdt::time::{TimeError, parse_duration, parse_when, zone};
-use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, OrgId, SchemaError, StatusHint};
+use puente_crdt::{Field, NewOffer, NewWindow, OfferFields, OrgId, Rule, SchemaError, StatusHint};
 
 /// Every column of the import format, in the order an export writes them: the names of the
 /// field table's [`IMPORT_COLUMNS`].
@@ -146,8 +146,60 @@ pub struct RowError {
     pub handle: Option<String>,
     /// The column at fault, when one is.
     pub column: Option<String>,
-    /// Why the row was refused, in words a coordinator can act on.
-    pub reason: String,
+    /// Why the row was refused: typed, so that a front end can say it in its own language;
+    /// its `Display` is the reason in English words a coordinator can act on.
+    pub reason: RowProblem,
+}
+
+/// Why a data row was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowProblem {
+    /// The row has another number of cells than the header has columns.
+    #[error(
+        "the row has {found} cells but the header has {expected} columns; put a label that contains a comma in double quotes"
+    )]
+    CellCount {
+        /// Cells in the row.
+        found: usize,
+        /// Columns in the header.
+        expected: usize,
+    },
+    /// A cell is not UTF-8.
+    #[error("the cell is not UTF-8 text; save the file as UTF-8 (\"CSV UTF-8\" in a spreadsheet)")]
+    NotUtf8,
+    /// A cell is longer than [`MAX_CELL_CHARS`].
+    #[error("the cell is {chars} characters; a cell may hold at most {MAX_CELL_CHARS}")]
+    CellTooLong {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// An earlier row of the file has the same handle.
+    #[error(
+        "handle `{handle}` is already used on line {first}; handles must be unique within the file"
+    )]
+    DuplicateHandle {
+        /// The handle (truncated).
+        handle: String,
+        /// The line of the row that has it first.
+        first: usize,
+    },
+    /// A required cell is empty.
+    #[error("{column} is required")]
+    Required {
+        /// The column's name.
+        column: &'static str,
+    },
+    /// The `owner` cell is not an organisation id.
+    #[error("owner must be an organisation id as an export writes it, or empty")]
+    Owner,
+    /// A cell or the offer the row describes breaks a rule of the schema (a term outside its
+    /// vocabulary, a label, handle, county, language or duration that is refused, ...).
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// The `windows` cell holds a window that was refused (the sentence names its causes).
+    #[error("{}", error_chain(.0))]
+    Window(WindowError),
 }
 
 impl fmt::Display for RowError {
@@ -335,11 +387,11 @@ fn parse_window_in(
 /// A refused row before its line is known.
 struct Reject {
     column: Option<usize>,
-    reason: String,
+    reason: RowProblem,
 }
 
 impl Reject {
-    fn at(column: usize, reason: impl Into<String>) -> Self {
+    fn at(column: usize, reason: impl Into<RowProblem>) -> Self {
         Reject {
             column: Some(column),
             reason: reason.into(),
@@ -416,10 +468,10 @@ pub fn parse_offers_csv(
                         plan.rejected.push(reject(
                             Reject::at(
                                 HANDLE,
-                                format!(
-                                    "handle `{}` is already used on line {first}; handles must be unique within the file",
-                                    truncated(handle)
-                                ),
+                                RowProblem::DuplicateHandle {
+                                    handle: truncated(handle),
+                                    first: *first,
+                                },
                             ),
                             None,
                         ));
@@ -535,27 +587,18 @@ fn row_cells<'r>(
     if record.len() != column_at.len() {
         return Err(Reject {
             column: None,
-            reason: format!(
-                "the row has {} cells but the header has {} columns; put a label that contains a comma in double quotes",
-                record.len(),
-                column_at.len()
-            ),
+            reason: RowProblem::CellCount {
+                found: record.len(),
+                expected: column_at.len(),
+            },
         });
     }
     for (pos, raw) in record.iter().enumerate() {
         let col = column_at[pos];
-        let text = std::str::from_utf8(raw).map_err(|_| {
-            Reject::at(
-                col,
-                "the cell is not UTF-8 text; save the file as UTF-8 (\"CSV UTF-8\" in a spreadsheet)",
-            )
-        })?;
+        let text = std::str::from_utf8(raw).map_err(|_| Reject::at(col, RowProblem::NotUtf8))?;
         let n = text.chars().count();
         if n > MAX_CELL_CHARS {
-            return Err(Reject::at(
-                col,
-                format!("the cell is {n} characters; a cell may hold at most {MAX_CELL_CHARS}"),
-            ));
+            return Err(Reject::at(col, RowProblem::CellTooLong { chars: n }));
         }
     }
     let mut cells = [""; N];
@@ -574,41 +617,43 @@ fn owner(cell: &str) -> Result<Option<OrgId>, Reject> {
     if cell.is_empty() {
         return Ok(None);
     }
-    cell.parse().map(Some).map_err(|_| {
-        Reject::at(
-            OWNER,
-            "owner must be an organisation id as an export writes it, or empty",
-        )
-    })
+    cell.parse()
+        .map(Some)
+        .map_err(|_| Reject::at(OWNER, RowProblem::Owner))
 }
 
 fn required(cells: &[&str; N], col: usize) -> Result<(), Reject> {
     if cells[col].is_empty() {
-        return Err(Reject::at(col, format!("{} is required", COLUMNS[col])));
+        return Err(Reject::at(
+            col,
+            RowProblem::Required {
+                column: COLUMNS[col],
+            },
+        ));
     }
     Ok(())
 }
 
 fn term<T: FromStr>(cells: &[&str; N], col: usize) -> Result<T, Reject>
 where
-    T::Err: fmt::Display,
+    T::Err: Into<SchemaError>,
 {
     required(cells, col)?;
     cells[col]
         .parse()
-        .map_err(|e: T::Err| Reject::at(col, e.to_string()))
+        .map_err(|e: T::Err| Reject::at(col, e.into()))
 }
 
 fn list<T: FromStr>(cells: &[&str; N], col: usize) -> Result<Vec<T>, Reject>
 where
-    T::Err: fmt::Display,
+    T::Err: Into<SchemaError>,
 {
-    parse_list(cells[col]).map_err(|e: T::Err| Reject::at(col, e.to_string()))
+    parse_list(cells[col]).map_err(|e: T::Err| Reject::at(col, e.into()))
 }
 
 fn optional<T: FromStr>(cells: &[&str; N], col: usize) -> Result<Option<T>, Reject>
 where
-    T::Err: fmt::Display,
+    T::Err: Into<SchemaError>,
 {
     if cells[col].is_empty() {
         return Ok(None);
@@ -622,7 +667,7 @@ fn duration(cells: &[&str; N], col: usize) -> Result<Option<i64>, Reject> {
     }
     parse_duration(cells[col])
         .map(Some)
-        .map_err(|e| Reject::at(col, e.to_string()))
+        .map_err(|e| Reject::at(col, SchemaError::from(e)))
 }
 
 fn parse_row(
@@ -632,18 +677,23 @@ fn parse_row(
     tz_name: &str,
 ) -> Result<NewOffer, Reject> {
     required(cells, HANDLE)?;
-    check_slug("handle", cells[HANDLE]).map_err(|e| Reject::at(HANDLE, e.to_string()))?;
+    check_slug("handle", cells[HANDLE]).map_err(|e| Reject::at(HANDLE, SchemaError::from(e)))?;
     let kind = term(cells, KIND)?;
     let subject = term(cells, SUBJECT)?;
     required(cells, COUNTIES)?;
     let counties = list(cells, COUNTIES)?;
     if counties.is_empty() {
-        return Err(Reject::at(COUNTIES, "counties is required"));
+        return Err(Reject::at(
+            COUNTIES,
+            RowProblem::Required {
+                column: COLUMNS[COUNTIES],
+            },
+        ));
     }
     let zone = match cells[ZONE] {
         "" => None,
         z => {
-            check_slug("zone", z).map_err(|e| Reject::at(ZONE, e.to_string()))?;
+            check_slug("zone", z).map_err(|e| Reject::at(ZONE, SchemaError::from(e)))?;
             Some(z.to_string())
         }
     };
@@ -655,14 +705,14 @@ fn parse_row(
     let capabilities = list(cells, CAPABILITIES)?;
     let unit = term(cells, UNIT)?;
     let windows = parse_windows_in(cells[WINDOWS], today, tz, tz_name)
-        .map_err(|e| Reject::at(WINDOWS, error_chain(&e)))?;
+        .map_err(|e| Reject::at(WINDOWS, RowProblem::Window(e)))?;
     let lead_time = duration(cells, LEAD_TIME)?;
     let max_stay = duration(cells, MAX_STAY)?;
     let vetting = term(cells, VETTING)?;
     let status = optional(cells, STATUS)?.unwrap_or(StatusHint::Capacity);
     let expires_in = duration(cells, EXPIRES_IN)?;
     let label = cells[LABEL].to_string();
-    check_label(&label).map_err(|e| Reject::at(LABEL, e.to_string()))?;
+    check_label(&label).map_err(|e| Reject::at(LABEL, SchemaError::from(e)))?;
     let bond_band = optional(cells, BOND_BAND)?;
     let post_within = duration(cells, POST_WITHIN)?;
     let mut offer = NewOffer {
@@ -692,7 +742,7 @@ fn parse_row(
     };
     offer.validate().map_err(|e| Reject {
         column: column_of(&e, cells),
-        reason: e.to_string(),
+        reason: e.into(),
     })?;
     Ok(offer)
 }
@@ -705,34 +755,24 @@ fn column_of(e: &SchemaError, cells: &[&str; N]) -> Option<usize> {
         SchemaError::Slug(_) => Some(HANDLE),
         SchemaError::County(_) => Some(COUNTIES),
         SchemaError::Language(_) => Some(LANGUAGES),
-        SchemaError::Invalid(msg) => {
-            let m = msg.as_str();
-            if m.contains("bond band and post-within") {
-                Some(if cells[BOND_BAND].is_empty() {
-                    POST_WITHIN
-                } else {
-                    BOND_BAND
-                })
-            } else if m.contains("counted in usd") {
-                Some(UNIT)
-            } else if m.contains("count") {
-                Some(COUNTIES)
-            } else if m.contains("language") {
-                Some(LANGUAGES)
-            } else if m.contains("lead time") {
-                Some(LEAD_TIME)
-            } else if m.contains("max stay") {
-                Some(MAX_STAY)
-            } else if m.contains("post within") {
-                Some(POST_WITHIN)
-            } else if m.contains("window") {
-                Some(WINDOWS)
-            } else if m.contains("expires-in") {
-                Some(EXPIRES_IN)
+        SchemaError::Rule(rule) => match rule {
+            Rule::BondFieldsWithoutBondFund => Some(if cells[BOND_BAND].is_empty() {
+                POST_WITHIN
             } else {
-                None
-            }
-        }
+                BOND_BAND
+            }),
+            Rule::BondFundNotInUsd => Some(UNIT),
+            Rule::NoCounty | Rule::TooManyCounties => Some(COUNTIES),
+            Rule::TooManyLanguages => Some(LANGUAGES),
+            Rule::OutOfRange(field) => field.import_position(),
+            Rule::WindowEndsBeforeStart
+            | Rule::WindowTooLong
+            | Rule::WeeklyWindowTooLong
+            | Rule::WindowTotal
+            | Rule::TooManyWindows
+            | Rule::TooManyWindowsAfterChange => Some(WINDOWS),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -861,7 +901,7 @@ mod tests {
                 (12, Some("handle")),
             ]
         );
-        let reasons: Vec<&str> = plan.rejected.iter().map(|r| r.reason.as_str()).collect();
+        let reasons: Vec<String> = plan.rejected.iter().map(|r| r.reason.to_string()).collect();
         assert!(reasons[0].contains("phone number"), "{}", reasons[0]);
         assert!(reasons[1].contains("e-mail address"), "{}", reasons[1]);
         assert!(reasons[2].contains("A-number"), "{}", reasons[2]);
@@ -960,7 +1000,8 @@ mod tests {
         assert_eq!(plan.rejected.len(), 1);
         let r = &plan.rejected[0];
         assert_eq!((r.line, r.column.as_deref()), (3, Some("label")));
-        assert!(r.reason.contains("not UTF-8"), "{}", r.reason);
+        assert_eq!(r.reason, RowProblem::NotUtf8);
+        assert!(r.reason.to_string().contains("not UTF-8"), "{}", r.reason);
     }
 
     #[test]
@@ -970,7 +1011,7 @@ mod tests {
         let plan = parse(&format!("{HEADER}\n{row}\n")).expect("a readable file");
         assert_eq!(plan.rejected.len(), 1);
         assert_eq!(plan.rejected[0].column.as_deref(), Some("label"));
-        assert!(plan.rejected[0].reason.contains("at most 1000"));
+        assert!(plan.rejected[0].reason.to_string().contains("at most 1000"));
 
         let mut many = String::from("handle,kind,subject,counties,unit,vetting\n");
         for i in 0..=MAX_ROWS {
@@ -1001,8 +1042,13 @@ mod tests {
             .map(|r| (r.line, r.column.as_deref()))
             .collect();
         assert_eq!(got, vec![(5, Some("handle")), (6, None)]);
-        assert!(plan.rejected[0].reason.contains("already used on line 2"));
-        assert!(plan.rejected[1].reason.contains("22 cells"));
+        assert!(
+            plan.rejected[0]
+                .reason
+                .to_string()
+                .contains("already used on line 2")
+        );
+        assert!(plan.rejected[1].reason.to_string().contains("22 cells"));
     }
 
     #[test]
@@ -1024,7 +1070,7 @@ mod tests {
         let row = "host-ab12,host-home,household,06067,,,,,,,,,,,,org-vetted,,,,,";
         let plan = parse(&format!("{HEADER}\n{row}\n")).expect("a readable file");
         assert_eq!(plan.rejected[0].column.as_deref(), Some("unit"));
-        assert_eq!(plan.rejected[0].reason, "unit is required");
+        assert_eq!(plan.rejected[0].reason.to_string(), "unit is required");
 
         let row = "host-ab12,host-home,household,06067,,,,,,,,room,,,,org-vetted,,,,,";
         let plan = parse(&format!("{HEADER}\n{row}\n")).expect("a readable file");
@@ -1035,7 +1081,12 @@ mod tests {
         let row = "host-ab12,host-home,household,06067,,,,,,,,room,,,,org-vetted,,,,over-15k,";
         let plan = parse(&format!("{HEADER}\n{row}\n")).expect("a readable file");
         assert_eq!(plan.rejected[0].column.as_deref(), Some("bond_band"));
-        assert!(plan.rejected[0].reason.contains("only to bond funds"));
+        assert!(
+            plan.rejected[0]
+                .reason
+                .to_string()
+                .contains("only to bond funds")
+        );
 
         let row = "host-ab12,host-home,household,06067,,,,,,,,room,,2 days,,org-vetted,,,,,";
         let plan = parse(&format!("{HEADER}\n{row}\n")).expect("a readable file");

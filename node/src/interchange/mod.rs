@@ -43,7 +43,8 @@ pub fn formula_unguarded(cell: &str) -> &str {
 
 pub use csv_import::{
     COLUMNS, HeaderProblem, ImportError, ImportPlan, MAX_CELL_CHARS, MAX_INPUT_BYTES, MAX_ROWS,
-    REQUIRED_COLUMNS, RowError, WindowError, parse_offers_csv, parse_window, parse_windows,
+    REQUIRED_COLUMNS, RowError, RowProblem, WindowError, parse_offers_csv, parse_window,
+    parse_windows,
 };
 pub use export::{
     ExportError, ExportOffer, HSDS_VERSION, JSON_EXPORT_VERSION, JsonExport, hsds_publishable,
