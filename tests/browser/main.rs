@@ -229,6 +229,34 @@ fn date(days_from_now: i64) -> String {
     day.to_string()
 }
 
+/// A hostile site on 127.0.0.1 (a port of its own): a page whose script posts a form to
+/// `target` as soon as it loads. Serves every request the same page, from a thread that ends
+/// with the test process.
+fn attacker_site(target: &str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let page = format!(
+        "<!doctype html><html><body><form id=\"f\" method=\"post\" action=\"{target}\">\
+         <input name=\"kind\" value=\"host-home\"><input name=\"handle\" value=\"host-evil\">\
+         <input name=\"county\" value=\"06067\"></form>\
+         <script>document.getElementById('f').submit();</script></body></html>"
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coordinators_work_the_network_from_the_page_in_two_languages() {
     let sac = Org::founder("Sacramento Accompaniment Network");
@@ -423,21 +451,12 @@ async fn coordinators_work_the_network_from_the_page_in_two_languages() {
         shot(&a, name).await;
     }
 
-    // Another site's form (River's page is another origin) is refused, though the browser
-    // sends the cookie with it (same site: only the port differs).
+    // Another site's page, on this computer (same site as the page: only the port differs, so
+    // the browser sends the session cookie along), submits a form to the page at load. (A
+    // puente page cannot be that site: its CSP lets forms go only to itself.)
     let before = sac.offer_count();
-    a.goto(&river.page_url()).await.expect("another origin");
-    a.execute(
-        "const f = document.createElement('form');
-         f.method = 'post'; f.action = arguments[0];
-         for (const [k, v] of [['kind','host-home'],['handle','host-evil'],['county','06067']]) {
-           const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i);
-         }
-         document.body.appendChild(f); f.submit();",
-        vec![json!(format!("{}offers", sac.page_url()))],
-    )
-    .await
-    .expect("the form is sent");
+    let attacker = attacker_site(&format!("{}offers", sac.page_url()));
+    a.goto(&attacker).await.expect("another site");
     wait_for(&a, "Rechazado", false).await;
     assert_eq!(sac.offer_count(), before, "nothing was published");
 
