@@ -22,6 +22,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::network_state::PeerBook;
+use super::rollback::RollbackEvidence;
 use super::{
     REC_EPOCH_KEYS, REC_INVITATIONS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError,
     encode_json, encode_keys,
@@ -427,6 +428,7 @@ impl Replica {
         if self.net.node.device_pending {
             return Err(NetworkRefusal::DeviceStore.into());
         }
+        self.check_not_rolled_back()?;
         if let Some(log) = &self.net.membership {
             return Err(NetworkRefusal::AlreadyInNetwork {
                 network: log.network(),
@@ -488,6 +490,7 @@ impl Replica {
         new: DeviceKeys,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self.admin_log(AdminAction::AdmitOrganisation)?;
         if log.state().device(&new.device).is_some() {
             return Err(NetworkRefusal::AlreadyMember { device: new.device }.into());
@@ -497,7 +500,7 @@ impl Replica {
         let add = Op::add_org(network, &self.key, &log.heads(), name, role, new, claimed)?;
         let mut ops = vec![add.to_bytes()];
         ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
-        let update = self.apply_membership(&ops)?;
+        let update = self.apply_own_membership(&ops)?;
         if update.accepted != ops.len() {
             return Err(NetworkRefusal::OrgNotAccepted.into());
         }
@@ -506,6 +509,8 @@ impl Replica {
 
     /// Adds `new` as a device of this device's own organisation (or, for an admin, of `org`),
     /// and shares the epoch keys with it when this device may (admins). Returns the new ops.
+    /// Also on a store found rolled back ([`Replica::rollback`]): adding the device that
+    /// replaces it is what that store is still for.
     pub fn admit_device(
         &mut self,
         org: OrgId,
@@ -532,7 +537,7 @@ impl Replica {
         if state.is_admin_device(&self.public) {
             ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
         }
-        let update = self.apply_membership(&ops)?;
+        let update = self.apply_own_membership(&ops)?;
         if update.accepted != ops.len() {
             return Err(NetworkRefusal::DeviceNotAccepted.into());
         }
@@ -583,8 +588,19 @@ impl Replica {
     /// the epoch keys sealed to this device, moves to the current epoch if this node holds its
     /// key, and stores all of it in one durable transaction. Refused ops are counted, never
     /// applied.
+    ///
+    /// An accepted op signed by this device's own key that this store lacked shows that the
+    /// store is older than what partners hold from this device (see [`Replica::rollback`]).
     pub fn apply_membership(&mut self, ops: &[Vec<u8>]) -> Result<MembershipUpdate, ReplicaError> {
-        self.membership_transaction(|r, changed| r.stage_membership(ops, changed))
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, true))
+    }
+
+    /// [`Replica::apply_membership`] for ops this device just wrote.
+    pub(super) fn apply_own_membership(
+        &mut self,
+        ops: &[Vec<u8>],
+    ) -> Result<MembershipUpdate, ReplicaError> {
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, false))
     }
 
     /// [`Replica::apply_membership`] followed by [`Replica::membership_follow_up`] when ops
@@ -599,7 +615,7 @@ impl Replica {
         now: Time,
     ) -> Result<(MembershipUpdate, Vec<Vec<u8>>), ReplicaError> {
         self.membership_transaction(|r, changed| {
-            let update = r.stage_membership(ops, changed)?;
+            let update = r.stage_membership(ops, changed, true)?;
             let mut written = Vec::new();
             if update.accepted > 0 {
                 // The ops stay applied if answering them fails (as when the node runs
@@ -636,24 +652,39 @@ impl Replica {
 
     /// Inserts ops into the log in memory and brings the keyring and the epoch up to date with
     /// it (opening only the `EpochKey` ops not seen before); sets `changed` when ops were
-    /// accepted. Durable only once [`Replica::membership_transaction`] commits.
+    /// accepted. Durable only once [`Replica::membership_transaction`] commits. Ops from
+    /// elsewhere (`external`) that this device signed and the log lacked are recorded as a
+    /// rollback first (see [`super::rollback`]).
     fn stage_membership(
         &mut self,
         ops: &[Vec<u8>],
         changed: &mut bool,
+        external: bool,
     ) -> Result<MembershipUpdate, ReplicaError> {
         let Some(log) = self.net.membership.as_mut() else {
             return Err(NetworkRefusal::NotInNetwork.into());
         };
         let mut update = MembershipUpdate::default();
+        let mut own_from_elsewhere = false;
         for bytes in ops {
             match log.insert(bytes) {
-                Ok(inserted) => update.accepted += inserted.accepted.len(),
+                Ok(inserted) => {
+                    update.accepted += inserted.accepted.len();
+                    own_from_elsewhere |= external
+                        && inserted
+                            .accepted
+                            .iter()
+                            .any(|id| log.get(id).is_some_and(|op| op.author() == self.public));
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "refused a membership op");
                     update.refused += 1;
                 }
             }
+        }
+        if own_from_elsewhere {
+            let held = self.own_held();
+            self.notice_rollback(RollbackEvidence::MembershipOp, held)?;
         }
         if update.accepted > 0 {
             *changed = true;
@@ -887,6 +918,7 @@ impl Replica {
         auto_confirm: bool,
         now: Time,
     ) -> Result<Invitation, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self.admin_log(AdminAction::Invite)?;
         let name = org_name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
@@ -1095,6 +1127,7 @@ impl Replica {
         reason: &str,
         now: Time,
     ) -> Result<Revoked, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self
             .net
             .membership
@@ -1155,7 +1188,7 @@ impl Replica {
         let epoch_before = self.epoch();
         // The revocation, the rotation and the receipt: one durable transaction.
         let ops = self.membership_transaction(|r, changed| {
-            let update = r.stage_membership(&first, changed)?;
+            let update = r.stage_membership(&first, changed, false)?;
             if update.accepted == 0 {
                 return Err(NetworkRefusal::RevocationNotAccepted.into());
             }
@@ -1222,7 +1255,7 @@ impl Replica {
                 claimed(now),
             )?;
             let bytes = vec![op.to_bytes()];
-            self.stage_membership(&bytes, changed)?;
+            self.stage_membership(&bytes, changed, false)?;
             written.extend(bytes);
         }
         // Devices added by a member organisation (which cannot share keys) get them from the
@@ -1247,7 +1280,7 @@ impl Replica {
                 };
                 let ops = self.shares_for(new, log.heads(), claimed(now))?;
                 if !ops.is_empty() {
-                    self.stage_membership(&ops, changed)?;
+                    self.stage_membership(&ops, changed, false)?;
                     written.extend(ops);
                 }
             }
@@ -1285,7 +1318,7 @@ impl Replica {
                 claimed(now),
             )?;
             let bytes = vec![op.to_bytes()];
-            self.stage_membership(&bytes, changed)?;
+            self.stage_membership(&bytes, changed, false)?;
             written.extend(bytes);
         }
         Ok(written)

@@ -52,6 +52,7 @@ impl Replica {
         active: bool,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self
             .net
             .membership
@@ -83,7 +84,7 @@ impl Replica {
             claimed,
         )?;
         let ops = vec![op.to_bytes()];
-        let update = self.apply_membership(&ops)?;
+        let update = self.apply_own_membership(&ops)?;
         if update.accepted != 1 {
             return Err(RelayRefusal::NotAccepted.into());
         }

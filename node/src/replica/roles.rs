@@ -56,6 +56,7 @@ impl Replica {
         role: Role,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self
             .net
             .membership
@@ -75,7 +76,7 @@ impl Replica {
         let claimed = u64::try_from(now.0).unwrap_or(0);
         let op = Op::set_role(log.network(), &self.key, &log.heads(), org, role, claimed)?;
         let ops = vec![op.to_bytes()];
-        let update = self.apply_membership(&ops)?;
+        let update = self.apply_own_membership(&ops)?;
         if update.accepted != 1 {
             return Err(RoleRefusal::NotAccepted.into());
         }
