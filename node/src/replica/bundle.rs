@@ -337,7 +337,7 @@ impl Replica {
         let (ops, envelopes) = decode_body(&body).map_err(refusal)?;
 
         let mut report = BundleReport::default();
-        let update = self.apply_membership(&ops)?;
+        let update = self.apply_received_membership(&ops)?;
         report.ops_accepted = update.accepted;
         report.refused = update.refused;
         for envelope in envelopes {

@@ -500,7 +500,7 @@ impl Replica {
         let add = Op::add_org(network, &self.key, &log.heads(), name, role, new, claimed)?;
         let mut ops = vec![add.to_bytes()];
         ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
-        let update = self.apply_own_membership(&ops)?;
+        let update = self.apply_membership(&ops)?;
         if update.accepted != ops.len() {
             return Err(NetworkRefusal::OrgNotAccepted.into());
         }
@@ -537,7 +537,7 @@ impl Replica {
         if state.is_admin_device(&self.public) {
             ops.extend(self.shares_for(new, vec![add.id()], claimed)?);
         }
-        let update = self.apply_own_membership(&ops)?;
+        let update = self.apply_membership(&ops)?;
         if update.accepted != ops.len() {
             return Err(NetworkRefusal::DeviceNotAccepted.into());
         }
@@ -589,18 +589,22 @@ impl Replica {
     /// key, and stores all of it in one durable transaction. Refused ops are counted, never
     /// applied.
     ///
-    /// An accepted op signed by this device's own key that this store lacked shows that the
-    /// store is older than what partners hold from this device (see [`Replica::rollback`]).
+    /// Ops this device signed are applied like any other: this is also how its own new ops go
+    /// in. What arrives from partners goes through [`Replica::apply_membership_and_follow_up`]
+    /// (the node) or [`Replica::import_bundle`], which also watch for an op of this device that
+    /// its store lacked (see [`Replica::rollback`]).
     pub fn apply_membership(&mut self, ops: &[Vec<u8>]) -> Result<MembershipUpdate, ReplicaError> {
-        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, true))
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, false))
     }
 
-    /// [`Replica::apply_membership`] for ops this device just wrote.
-    pub(super) fn apply_own_membership(
+    /// [`Replica::apply_membership`] for ops received from elsewhere (a bundle): an accepted
+    /// op signed by this device's own key shows that this store is older than what partners
+    /// hold from this device.
+    pub(super) fn apply_received_membership(
         &mut self,
         ops: &[Vec<u8>],
     ) -> Result<MembershipUpdate, ReplicaError> {
-        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, false))
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, true))
     }
 
     /// [`Replica::apply_membership`] followed by [`Replica::membership_follow_up`] when ops
@@ -608,7 +612,9 @@ impl Replica {
     /// key shares and receipts are durable together before this returns (a node applying a
     /// revocation writes once, not once for the ops and once per op it answers with). A
     /// follow-up that fails is logged and leaves the accepted ops applied. Returns what was
-    /// applied and the ops written here, for pushing to peers.
+    /// applied and the ops written here, for pushing to peers. The ops are taken as received
+    /// from elsewhere (a partner, a mailbox): one this device signed that its store lacked is
+    /// recorded as a rollback (see [`Replica::rollback`]).
     pub fn apply_membership_and_follow_up(
         &mut self,
         ops: &[Vec<u8>],

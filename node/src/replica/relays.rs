@@ -84,7 +84,7 @@ impl Replica {
             claimed,
         )?;
         let ops = vec![op.to_bytes()];
-        let update = self.apply_own_membership(&ops)?;
+        let update = self.apply_membership(&ops)?;
         if update.accepted != 1 {
             return Err(RelayRefusal::NotAccepted.into());
         }

@@ -76,7 +76,7 @@ impl Replica {
         let claimed = u64::try_from(now.0).unwrap_or(0);
         let op = Op::set_role(log.network(), &self.key, &log.heads(), org, role, claimed)?;
         let ops = vec![op.to_bytes()];
-        let update = self.apply_own_membership(&ops)?;
+        let update = self.apply_membership(&ops)?;
         if update.accepted != 1 {
             return Err(RoleRefusal::NotAccepted.into());
         }

@@ -289,8 +289,11 @@ fn a_restored_admins_store_learns_it_from_its_own_membership_op_and_can_still_be
     restore(&backup, &dir);
     let mut a = Replica::open(&dir, PASS).expect("reopens");
     assert_eq!(a.rollback(), None);
-    // B's log brings back the op A signed and its store forgot.
-    let update = a.apply_membership(&b.membership_ops()).expect("applied");
+    // B's log brings back the op A signed and its store forgot (as the node applies a
+    // partner's ops).
+    let (update, _) = a
+        .apply_membership_and_follow_up(&b.membership_ops(), NOW)
+        .expect("applied");
     assert!(update.accepted > 0);
     let rollback = a.rollback().expect("noticed");
     assert_eq!(rollback.evidence, RollbackEvidence::MembershipOp);
