@@ -688,13 +688,14 @@ impl Replica {
                 }
             }
         }
-        if own_from_elsewhere {
-            let held = self.own_held();
-            self.notice_rollback(RollbackEvidence::MembershipOp, held)?;
-        }
         if update.accepted > 0 {
             *changed = true;
             self.refresh_keys();
+        }
+        if own_from_elsewhere {
+            // Before the transaction commits the log (also if this fails: the ops are valid).
+            let held = self.own_held();
+            self.notice_rollback(RollbackEvidence::MembershipOp, held)?;
         }
         Ok(update)
     }
