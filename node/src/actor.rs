@@ -305,6 +305,7 @@ impl Node {
             revoked_held_back: 0,
             penalties: 0,
             membership_changed: false,
+            rollback_logged: false,
             logged_revocations,
             allowed,
             clock,
@@ -640,6 +641,8 @@ struct NodeActor {
     penalties: u64,
     /// The membership log accepted ops since the allow-list was last set.
     membership_changed: bool,
+    /// Whether this run has logged that the store was found rolled back (once per run).
+    rollback_logged: bool,
     /// The effective revocations already in the log at start or logged since: each is logged
     /// once, when it is applied.
     logged_revocations: BTreeSet<membership::OpId>,
@@ -697,6 +700,7 @@ impl NodeActor {
         });
         let (answers_tx, mut answers) = mpsc::channel(RELAY_ANSWERS_CAPACITY);
         self.relay_answers = Some(answers_tx);
+        self.log_rollback();
         let done = loop {
             tokio::select! {
                 biased;
@@ -717,6 +721,7 @@ impl NodeActor {
                     self.start_relay_jobs();
                 }
             }
+            self.log_rollback();
         };
         // What this node wrote (and, on an admin's node, who may use the relay) reaches the
         // relays' mailboxes before it goes: a laptop closed right after a change.
@@ -748,6 +753,24 @@ impl NodeActor {
         if let Some(reply) = done {
             let _ = reply.send(());
         }
+    }
+
+    /// Logs once per run, at warn, that this store was found rolled back: at start if the
+    /// record was there, or when the replica notices it.
+    fn log_rollback(&mut self) {
+        if self.rollback_logged {
+            return;
+        }
+        let Some(r) = self.replica.rollback().filter(|r| r.is_proven()) else {
+            return;
+        };
+        self.rollback_logged = true;
+        tracing::warn!(
+            held = r.held,
+            seen = r.seen,
+            evidence = ?r.evidence,
+            "this store is older than what partners hold from this device (restored from an older copy?): it writes nothing more under this device's key, which would fork its history; replace this device and revoke its key"
+        );
     }
 
     fn is_invitation(&self, key: &PublicKey) -> bool {
@@ -1028,6 +1051,13 @@ impl NodeActor {
         let Some(session) = self.sessions.remove(peer) else {
             return false;
         };
+        if let Some(seq) = self.replica.end_sync_claim(peer) {
+            tracing::warn!(
+                partner = %short_key(peer),
+                seq,
+                "a partner claimed more of this device's changes than this store holds, but sent none of them before its session ended; local writes go on"
+            );
+        }
         let vector = session.peer_vector().clone();
         let org = self
             .replica
@@ -1396,6 +1426,21 @@ impl NodeActor {
             return;
         };
         let effects = session.handle(now, input, &src);
+        // What the peer says it holds of this device's envelopes (its Hello and Acks, and what
+        // it sends): beyond this store, local writes wait (see `Replica::note_sync_claim`).
+        let claim = session
+            .peer_vector()
+            .get(&self.replica.public_key())
+            .copied();
+        if let Some(seq) = claim
+            && self.replica.note_sync_claim(peer, seq)
+        {
+            tracing::info!(
+                partner = %short_key(&peer),
+                seq,
+                "a partner holds more of this device's changes than this store: local writes wait for them"
+            );
+        }
         queue.extend(effects.into_iter().map(|e| (peer, e)));
     }
 
@@ -1426,7 +1471,13 @@ impl NodeActor {
                         Ok(IngestOutcome::Waiting) if self.is_revoked_author(envelope) => {
                             self.revoked_held_back += 1;
                         }
-                        Ok(IngestOutcome::Duplicate | IngestOutcome::Waiting) => {}
+                        // This device's own envelope under a number a rolled-back store used
+                        // again: recorded, and the partner that holds it is not to blame.
+                        Ok(
+                            IngestOutcome::Duplicate
+                            | IngestOutcome::Waiting
+                            | IngestOutcome::OwnConflict,
+                        ) => {}
                         Err(ReplicaError::Envelope(
                             e @ (EnvelopeError::NotAuthorized { .. }
                             | EnvelopeError::TooFarAhead { .. }

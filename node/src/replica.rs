@@ -52,11 +52,13 @@ mod network;
 mod network_state;
 mod relays;
 mod roles;
+mod rollback;
 mod snapshot;
 
 use document::{DocumentState, Partitions, Slot};
 use local_snapshot::decode_snapshot;
 use network_state::{NetworkState, NodeRecord, decode_keys, encode_keys};
+use rollback::RollbackState;
 
 pub use audit::Exposure;
 pub use bundle::{BundleRefusal, BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
@@ -67,6 +69,7 @@ pub use network::{
 pub use network_state::{Members, PeerBook};
 pub use relays::RelayRefusal;
 pub use roles::RoleRefusal;
+pub use rollback::{Rollback, RollbackEvidence};
 pub use snapshot::{
     MAX_DOCUMENT_ROWS, OWN_SNAPSHOT_EVERY, OWN_SNAPSHOT_MIN_BYTES, SnapshotError, SnapshotOffer,
     SnapshotOutcome,
@@ -269,6 +272,22 @@ pub enum WriteRefusal {
         /// The hold.
         hold: HoldId,
     },
+    /// This store is older than what partners hold from this device (restored from an older
+    /// copy, or a copy running elsewhere): anything written under its key now could reuse a
+    /// sequence number partners hold with other contents. It writes nothing more; the
+    /// organisation replaces the device (see [`Rollback`]).
+    #[error(
+        "this store is older than what partners hold from this device (its envelopes up to {held}, partners' up to {seen}); writing would fork its history"
+    )]
+    RolledBack {
+        /// The highest sequence number of this device's envelopes the store held when it
+        /// noticed.
+        held: u64,
+        /// The highest one partners showed.
+        seen: u64,
+        /// What showed it.
+        evidence: RollbackEvidence,
+    },
 }
 
 /// What was asked of an offer, in [`WriteRefusal::NotOwnOffer`].
@@ -347,6 +366,10 @@ pub enum IngestOutcome {
     Duplicate,
     /// Buffered until the missing predecessors arrive.
     Waiting,
+    /// An envelope of this device's own key under a number this store already holds with
+    /// another envelope: the store was rolled back and wrote again (now recorded, see
+    /// [`Replica::rollback`]). Not applied, and not the sender's fault.
+    OwnConflict,
 }
 
 /// Figures about the replica, for `status` and benchmarks.
@@ -373,6 +396,8 @@ pub struct Replica {
     net: NetworkState,
     /// Partitions, view, admission, log index, snapshots and write limits.
     doc: DocumentState,
+    /// Whether this store is known to be older than what partners hold from this device.
+    rollback: RollbackState,
     poisoned: bool,
 }
 
@@ -457,6 +482,7 @@ impl Replica {
                 peers: PeerBook::default(),
                 invitations: Vec::new(),
             },
+            rollback: RollbackState::default(),
             poisoned: false,
         };
         if let Some(profile) = profile {
@@ -513,6 +539,7 @@ impl Replica {
             Some(bytes) => decode_json(&bytes, "invitation")?,
             None => Vec::new(),
         };
+        let rollback = RollbackState::load(&store)?;
         let limits_record = store.get_record(limits::REC_WRITE_LIMITS)?;
         let mut limits = limits::Limits::decode(limits_record.as_ref().map(|b| b.as_slice()))?;
         if let Some(log) = &membership {
@@ -624,6 +651,7 @@ impl Replica {
                 snapshots,
                 limits,
             },
+            rollback,
             poisoned: false,
         };
         replica.enforce_limits(true)?;
@@ -747,12 +775,14 @@ impl Replica {
         Ok(out)
     }
 
-    /// Whether a local write can be sealed now: not poisoned, and holding the key of the
-    /// epoch it would be sealed under. Checked before the document is touched.
+    /// Whether a local write can be sealed now: not poisoned, not rolled back (see
+    /// [`rollback`]), and holding the key of the epoch it would be sealed under. Checked before
+    /// the document is touched.
     fn check_writable(&self) -> Result<(), ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
+        self.check_not_rolled_back()?;
         Ok(self.net.writable()?)
     }
 
@@ -1052,6 +1082,7 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
+        self.check_not_rolled_back()?;
         if self.doc.partitions.orgs().any(|o| o != self.net.node.org) {
             return Err(NetworkRefusal::HoldsPartnersRecords.into());
         }
@@ -1108,8 +1139,19 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         let env = Envelope::from_bytes(bytes)?;
+        // This device's own envelope numbered beyond this store: recorded before it is applied.
+        self.check_own_envelope(&env)?;
         let writers = self.net.writers(&self.doc.limits.caps);
-        let applied = match self.doc.admission.admit(env, &writers, &self.net.keys)? {
+        let admitted = match self.doc.admission.admit(env, &writers, &self.net.keys) {
+            Err(EnvelopeError::Equivocation { author, seq }) if author == self.public => {
+                // Signed by this device (admission checked), other bytes than the envelope
+                // this store holds under that number: it was rolled back and wrote again.
+                self.notice_rollback(RollbackEvidence::Conflict, seq)?;
+                return Ok(IngestOutcome::OwnConflict);
+            }
+            other => other?,
+        };
+        let applied = match admitted {
             Admitted::Duplicate => return Ok(IngestOutcome::Duplicate),
             Admitted::Waiting { .. } => return Ok(IngestOutcome::Waiting),
             Admitted::Apply(list) => list,

@@ -30,3 +30,8 @@ admin-service-next = Next: `systemctl --user daemon-reload`, then `systemctl --u
 
 admin-metrics-cannot-listen = cannot serve the metrics on { $addr }: { $reason }; choose another port with --metrics-port
 admin-metrics-serving = Metrics: { $url }
+
+## A store older than what partners hold from this computer (a backup restored over it)
+
+admin-rolled-back = this store is older than what partners hold from this computer (was it restored from an old copy?), and writing now would fork its history, so it writes nothing more: give your organisation a new device (`puente device add` on one of its devices, on this one if it is the only one; then `puente init --device` and `puente join TOKEN` in a new data directory), then revoke this device from the new one with `puente device revoke KEY` (`puente whoami` here shows KEY)
+admin-status-rolled-back = ROLLED BACK: This store is older than what partners hold from this computer (restored from an old copy?). It writes nothing more, so that its history does not fork, and still receives partners' changes. Give your organisation a new device (`puente device add`, then `puente init --device` and `puente join TOKEN` in a new data directory) and revoke this one from there (`puente device revoke KEY`).

@@ -30,3 +30,8 @@ admin-service-next = Después: `systemctl --user daemon-reload` y luego `systemc
 
 admin-metrics-cannot-listen = no se pueden servir las métricas en { $addr }: { $reason }; elija otro puerto con --metrics-port
 admin-metrics-serving = Métricas: { $url }
+
+## Un almacén más antiguo que lo que las organizaciones aliadas tienen de esta computadora (una copia de seguridad restaurada encima)
+
+admin-rolled-back = este almacén es más antiguo que lo que las organizaciones aliadas tienen de esta computadora (¿se restauró desde una copia antigua?), y escribir ahora bifurcaría su historial, así que ya no escribe nada: dé a su organización un dispositivo nuevo (`puente device add` en uno de sus dispositivos, o en este si es el único; luego `puente init --device` y `puente join TOKEN` en un directorio de datos nuevo) y después revoque este dispositivo desde el nuevo con `puente device revoke CLAVE` (`puente whoami` aquí muestra la CLAVE)
+admin-status-rolled-back = RESTAURADO DESDE UNA COPIA ANTIGUA: Este almacén es más antiguo que lo que las organizaciones aliadas tienen de esta computadora. Ya no escribe nada, para que su historial no se bifurque, y sigue recibiendo los cambios de las organizaciones aliadas. Dé a su organización un dispositivo nuevo (`puente device add`, luego `puente init --device` y `puente join TOKEN` en un directorio de datos nuevo) y revoque este desde allí (`puente device revoke CLAVE`).

@@ -594,6 +594,7 @@ fn write(r: &WriteRefusal) -> String {
         WriteRefusal::OutsideOccurrence { .. } => t!("err-write-outside-occurrence"),
         WriteRefusal::NotRequester { .. } => t!("err-write-not-requester"),
         WriteRefusal::NotOfferOwner { .. } => t!("err-write-not-offer-owner"),
+        WriteRefusal::RolledBack { .. } => t!("admin-rolled-back"),
         _ => r.to_string(),
     }
 }

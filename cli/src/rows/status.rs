@@ -25,6 +25,8 @@ pub struct Status {
     pub organisation: String,
     /// Set when this device was revoked, alone or with its organisation.
     pub revoked: Option<Revoked>,
+    /// This store is older than what partners hold from this device: it writes nothing more.
+    pub rolled_back: bool,
     /// A store made with `init --device` that has not joined yet.
     pub device_pending: bool,
     /// The organisation's member devices.
@@ -212,6 +214,7 @@ impl Status {
         Status {
             organisation: org_name(replica),
             revoked: Revoked::of(replica),
+            rolled_back: replica.rollback().is_some(),
             device_pending: me.device_pending,
             devices: me.devices,
             waiting_for_key: me.waiting_for_key,
@@ -243,6 +246,9 @@ impl Status {
                 sentence = revoked.sentence(now, tz)
             ));
             out.push_str("\n\n");
+        }
+        if self.rolled_back {
+            out.push_str(&format!("{}\n\n", crate::t!("admin-status-rolled-back")));
         }
         let network = match (&self.network_name, &self.network) {
             (Some(name), Some(id)) => format!("{name} ({id})"),

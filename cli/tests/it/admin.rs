@@ -1,9 +1,11 @@
-//! Running puente for years (issue 13), with the real binary: changing the passphrase.
+//! Running puente for years (issue 13), with the real binary: changing the passphrase, the
+//! configuration file, the service unit, metrics, and a data directory restored from an old
+//! copy.
 
 use std::os::unix::fs::PermissionsExt;
 
 use crate::daemon::Daemon;
-use crate::support::{Node, PASS};
+use crate::support::{Node, PASS, one_error_line};
 
 const NEW: &str = "a new sentence nobody else knows";
 
@@ -361,4 +363,110 @@ fn status_says_by_its_exit_status_whether_the_node_runs() {
         .output()
         .expect("runs");
     assert_eq!(missing.status.code(), Some(1));
+}
+
+/// Copies a data directory whose node is stopped, as a backup tool would: its files, with
+/// their private modes (not a leftover control socket).
+fn copy_data(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("a directory");
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let entry = entry.expect("an entry");
+        if entry.file_type().expect("a type").is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copied");
+        }
+    }
+}
+
+/// The handles of the offers `n` holds (through its node when one runs).
+fn handles(n: &Node) -> Vec<String> {
+    let mut v: Vec<String> = n
+        .offers()
+        .iter()
+        .filter_map(|o| o["handle"].as_str().map(str::to_string))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_data_directory_restored_from_an_old_copy_stops_writing_and_says_what_to_do() {
+    let a = Node::founder("River Refuge");
+    let _node_a = Daemon::start(&a, "a");
+    let b = Node::init("Yolo Trans Health");
+    a.invite_and_join(&b, "Yolo Trans Health");
+    let offer = |handle: &'static str| {
+        vec![
+            "--kind",
+            "shelter-bed",
+            "--handle",
+            handle,
+            "--county",
+            "06067",
+            "--window",
+            "2026-11-24..2026-12-20=3",
+        ]
+    };
+    b.add(&offer("before-the-copy"));
+    // The data directory is copied while no node runs on it; then B writes more and syncs.
+    let copy = b.scratch().join("copy");
+    copy_data(&b.data, &copy);
+    b.add(&offer("after-the-copy"));
+    let mut node_b = Daemon::start(&b, "b");
+    let both = ["after-the-copy", "before-the-copy"].map(String::from);
+    node_b.wait_for("A to hold both of B's offers", |_| handles(&a) == both);
+    assert!(node_b.signal_and_wait("TERM").success());
+    drop(node_b);
+
+    // The old copy comes back, and the node starts on it.
+    std::fs::remove_dir_all(&b.data).expect("removed");
+    copy_data(&copy, &b.data);
+    assert_eq!(handles(&b), ["before-the-copy".to_string()]);
+    let mut node_b = Daemon::start(&b, "b-restored");
+    node_b.wait_for("B to notice that it was rolled back", |_| {
+        b.status_json()["rolled_back"] == true
+    });
+
+    // Writing is refused with one sentence that says what happened and what to do.
+    let mut args = vec!["offer", "add"];
+    args.extend(offer("after-the-restore"));
+    let refused = b.run(&args);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    let line = one_error_line(&refused.stderr);
+    for words in [
+        "older than what partners hold from this computer",
+        "old copy",
+        "fork its history",
+        "`puente device add`",
+        "`puente init --device`",
+        "`puente join TOKEN`",
+        "`puente device revoke KEY`",
+    ] {
+        assert!(line.contains(words), "{words:?} not in {line}");
+    }
+    // Status says so, in JSON and as a table.
+    assert_eq!(b.status_json()["rolled_back"], true);
+    assert!(b.ok(&["status"]).contains("ROLLED BACK"));
+    // B still shows what partners hold, its own later offer included, and A got no second
+    // offer from B.
+    node_b.wait_for("B to show its own later offer", |_| handles(&b) == both);
+    assert_eq!(handles(&a), both);
+    // The node said so once, at warn level.
+    let said = "older than what partners hold from this device";
+    node_b.wait_for("the warning", |d| d.stderr().contains(said));
+    assert!(node_b.signal_and_wait("TERM").success());
+    let log = node_b.stderr();
+    assert_eq!(log.matches(said).count(), 1, "{log}");
+    assert!(log.contains("WARN"), "{log}");
+
+    // With the node stopped, the store itself still refuses, in Spanish too.
+    let direct = b
+        .cmd(&args)
+        .env("LANG", "es_MX.UTF-8")
+        .output()
+        .expect("runs");
+    assert_eq!(direct.status.code(), Some(1));
+    let line = one_error_line(&String::from_utf8_lossy(&direct.stderr));
+    assert!(line.contains("más antiguo"), "{line}");
+    assert_eq!(b.status_json()["rolled_back"], true);
 }

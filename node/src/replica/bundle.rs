@@ -337,7 +337,7 @@ impl Replica {
         let (ops, envelopes) = decode_body(&body).map_err(refusal)?;
 
         let mut report = BundleReport::default();
-        let update = self.apply_membership(&ops)?;
+        let update = self.apply_received_membership(&ops)?;
         report.ops_accepted = update.accepted;
         report.refused = update.refused;
         for envelope in envelopes {
@@ -345,6 +345,9 @@ impl Replica {
                 Ok(IngestOutcome::Applied(n)) => report.envelopes_applied += n,
                 Ok(IngestOutcome::Duplicate) => report.duplicates += 1,
                 Ok(IngestOutcome::Waiting) => report.waiting += 1,
+                // This device's own envelope under a number the store used for another one:
+                // not applied; the rollback it shows is recorded (`Replica::rollback`).
+                Ok(IngestOutcome::OwnConflict) => report.refused += 1,
                 Err(ReplicaError::Envelope(e)) => {
                     tracing::debug!(error = %e, "refused an envelope from a bundle");
                     report.refused += 1;

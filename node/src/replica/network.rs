@@ -22,6 +22,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::network_state::PeerBook;
+use super::rollback::RollbackEvidence;
 use super::{
     REC_EPOCH_KEYS, REC_INVITATIONS, REC_MEMBERSHIP, REC_NODE, REC_PEERS, Replica, ReplicaError,
     encode_json, encode_keys,
@@ -427,6 +428,7 @@ impl Replica {
         if self.net.node.device_pending {
             return Err(NetworkRefusal::DeviceStore.into());
         }
+        self.check_not_rolled_back()?;
         if let Some(log) = &self.net.membership {
             return Err(NetworkRefusal::AlreadyInNetwork {
                 network: log.network(),
@@ -488,6 +490,7 @@ impl Replica {
         new: DeviceKeys,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self.admin_log(AdminAction::AdmitOrganisation)?;
         if log.state().device(&new.device).is_some() {
             return Err(NetworkRefusal::AlreadyMember { device: new.device }.into());
@@ -506,6 +509,8 @@ impl Replica {
 
     /// Adds `new` as a device of this device's own organisation (or, for an admin, of `org`),
     /// and shares the epoch keys with it when this device may (admins). Returns the new ops.
+    /// Also on a store found rolled back ([`Replica::rollback`]): adding the device that
+    /// replaces it is what that store is still for.
     pub fn admit_device(
         &mut self,
         org: OrgId,
@@ -583,8 +588,23 @@ impl Replica {
     /// the epoch keys sealed to this device, moves to the current epoch if this node holds its
     /// key, and stores all of it in one durable transaction. Refused ops are counted, never
     /// applied.
+    ///
+    /// Ops this device signed are applied like any other: this is also how its own new ops go
+    /// in. What arrives from partners goes through [`Replica::apply_membership_and_follow_up`]
+    /// (the node) or [`Replica::import_bundle`], which also watch for an op of this device that
+    /// its store lacked (see [`Replica::rollback`]).
     pub fn apply_membership(&mut self, ops: &[Vec<u8>]) -> Result<MembershipUpdate, ReplicaError> {
-        self.membership_transaction(|r, changed| r.stage_membership(ops, changed))
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, false))
+    }
+
+    /// [`Replica::apply_membership`] for ops received from elsewhere (a bundle): an accepted
+    /// op signed by this device's own key shows that this store is older than what partners
+    /// hold from this device.
+    pub(super) fn apply_received_membership(
+        &mut self,
+        ops: &[Vec<u8>],
+    ) -> Result<MembershipUpdate, ReplicaError> {
+        self.membership_transaction(|r, changed| r.stage_membership(ops, changed, true))
     }
 
     /// [`Replica::apply_membership`] followed by [`Replica::membership_follow_up`] when ops
@@ -592,14 +612,16 @@ impl Replica {
     /// key shares and receipts are durable together before this returns (a node applying a
     /// revocation writes once, not once for the ops and once per op it answers with). A
     /// follow-up that fails is logged and leaves the accepted ops applied. Returns what was
-    /// applied and the ops written here, for pushing to peers.
+    /// applied and the ops written here, for pushing to peers. The ops are taken as received
+    /// from elsewhere (a partner, a mailbox): one this device signed that its store lacked is
+    /// recorded as a rollback (see [`Replica::rollback`]).
     pub fn apply_membership_and_follow_up(
         &mut self,
         ops: &[Vec<u8>],
         now: Time,
     ) -> Result<(MembershipUpdate, Vec<Vec<u8>>), ReplicaError> {
         self.membership_transaction(|r, changed| {
-            let update = r.stage_membership(ops, changed)?;
+            let update = r.stage_membership(ops, changed, true)?;
             let mut written = Vec::new();
             if update.accepted > 0 {
                 // The ops stay applied if answering them fails (as when the node runs
@@ -636,19 +658,30 @@ impl Replica {
 
     /// Inserts ops into the log in memory and brings the keyring and the epoch up to date with
     /// it (opening only the `EpochKey` ops not seen before); sets `changed` when ops were
-    /// accepted. Durable only once [`Replica::membership_transaction`] commits.
+    /// accepted. Durable only once [`Replica::membership_transaction`] commits. Ops from
+    /// elsewhere (`external`) that this device signed and the log lacked are recorded as a
+    /// rollback first (see [`super::rollback`]).
     fn stage_membership(
         &mut self,
         ops: &[Vec<u8>],
         changed: &mut bool,
+        external: bool,
     ) -> Result<MembershipUpdate, ReplicaError> {
         let Some(log) = self.net.membership.as_mut() else {
             return Err(NetworkRefusal::NotInNetwork.into());
         };
         let mut update = MembershipUpdate::default();
+        let mut own_from_elsewhere = false;
         for bytes in ops {
             match log.insert(bytes) {
-                Ok(inserted) => update.accepted += inserted.accepted.len(),
+                Ok(inserted) => {
+                    update.accepted += inserted.accepted.len();
+                    own_from_elsewhere |= external
+                        && inserted
+                            .accepted
+                            .iter()
+                            .any(|id| log.get(id).is_some_and(|op| op.author() == self.public));
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "refused a membership op");
                     update.refused += 1;
@@ -658,6 +691,11 @@ impl Replica {
         if update.accepted > 0 {
             *changed = true;
             self.refresh_keys();
+        }
+        if own_from_elsewhere {
+            // Before the transaction commits the log (also if this fails: the ops are valid).
+            let held = self.own_held();
+            self.notice_rollback(RollbackEvidence::MembershipOp, held)?;
         }
         Ok(update)
     }
@@ -887,6 +925,7 @@ impl Replica {
         auto_confirm: bool,
         now: Time,
     ) -> Result<Invitation, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self.admin_log(AdminAction::Invite)?;
         let name = org_name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
@@ -1095,6 +1134,7 @@ impl Replica {
         reason: &str,
         now: Time,
     ) -> Result<Revoked, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self
             .net
             .membership
@@ -1155,7 +1195,7 @@ impl Replica {
         let epoch_before = self.epoch();
         // The revocation, the rotation and the receipt: one durable transaction.
         let ops = self.membership_transaction(|r, changed| {
-            let update = r.stage_membership(&first, changed)?;
+            let update = r.stage_membership(&first, changed, false)?;
             if update.accepted == 0 {
                 return Err(NetworkRefusal::RevocationNotAccepted.into());
             }
@@ -1222,7 +1262,7 @@ impl Replica {
                 claimed(now),
             )?;
             let bytes = vec![op.to_bytes()];
-            self.stage_membership(&bytes, changed)?;
+            self.stage_membership(&bytes, changed, false)?;
             written.extend(bytes);
         }
         // Devices added by a member organisation (which cannot share keys) get them from the
@@ -1247,7 +1287,7 @@ impl Replica {
                 };
                 let ops = self.shares_for(new, log.heads(), claimed(now))?;
                 if !ops.is_empty() {
-                    self.stage_membership(&ops, changed)?;
+                    self.stage_membership(&ops, changed, false)?;
                     written.extend(ops);
                 }
             }
@@ -1285,7 +1325,7 @@ impl Replica {
                 claimed(now),
             )?;
             let bytes = vec![op.to_bytes()];
-            self.stage_membership(&bytes, changed)?;
+            self.stage_membership(&bytes, changed, false)?;
             written.extend(bytes);
         }
         Ok(written)

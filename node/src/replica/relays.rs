@@ -52,6 +52,7 @@ impl Replica {
         active: bool,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self
             .net
             .membership

@@ -56,6 +56,7 @@ impl Replica {
         role: Role,
         now: Time,
     ) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        self.check_not_rolled_back()?;
         let log = self
             .net
             .membership

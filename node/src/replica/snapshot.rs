@@ -311,9 +311,15 @@ impl Replica {
     /// this often is cheap. `None` while there is none: fewer own envelopes than that, another
     /// device's changes in the partition (only documents with the signer's changes alone are
     /// accepted), or a document too large for one sync frame.
+    ///
+    /// A store found rolled back ([`Replica::rollback`]) signs and offers none: it vouches for
+    /// nothing more under this device's key, and partners hold its envelopes.
     pub fn own_snapshot(&mut self) -> Result<Option<SnapshotOffer>, ReplicaError> {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
+        }
+        if self.rollback().is_some_and(|r| r.is_proven()) {
+            return Ok(None);
         }
         self.load_own()?;
         let network = self.net.node.network;
@@ -454,6 +460,12 @@ impl Replica {
         };
         let org = snapshot.partition();
         let signer = snapshot.signer();
+        if signer == self.public {
+            // This device's own snapshot covering more than this store holds (a stale one was
+            // `Stale` above): recorded before anything of it is applied.
+            self.notice_rollback(super::rollback::RollbackEvidence::Snapshot, covered)?;
+        }
+        let writers = self.net.writers(&self.doc.limits.caps);
         // What can fail without changing anything comes first: loading the document and
         // comparing its heads, merging it into a copy of the partition (automerge refuses
         // changes that conflict with the signer's changes held already, and may have applied
