@@ -76,7 +76,7 @@ cmd-init-key-device-key = clave del dispositivo
 cmd-init-device-next =
     Este dispositivo todavía no pertenece a ninguna organización. Siguiente paso: en una computadora de su organización que ya use puente, ejecute
       puente device add
-    y luego ejecute aquí, con el token que muestra:
+    y luego ejecute aquí, con el código que muestra:
       puente join TOKEN
 
 ## inbox y events
@@ -132,7 +132,7 @@ cmd-invite-compare-phrase =
 # $role es el rol que se escribió (`member`, `admin`); $until es una hora local y cuánto falta.
 cmd-invite-created =
     Invitación { $id } para "{ $org }" (rol { $role }), válida hasta el { $until }.
-    Envíeles este token (sirve una sola vez); allí ejecutan `puente join TOKEN`.
+    Envíeles este código (sirve una sola vez); allí ejecutan `puente join TOKEN`.
 cmd-device-add-not-joined = este dispositivo todavía no se unió a su organización, así que no puede agregar otros: ejecute `puente device add` en un dispositivo que ya se haya unido, o únase primero con `puente join TOKEN`
 cmd-device-add-no-network = los dispositivos se agregan a través de una red, y esta organización todavía no está en ninguna: funde una con `puente network create --name NAME` (o únase a una con `puente join TOKEN`) y luego agregue el dispositivo
 cmd-device-invite-auto-confirm = Se confirmará en cuanto el dispositivo se una (--yes): sin comparar la frase.
@@ -142,7 +142,7 @@ cmd-device-invite-compare-phrase =
 cmd-device-invite-not-admin = Su organización no es administradora: el dispositivo nuevo recibe la clave de la red del nodo de una organización administradora cuando se conecta a él por primera vez.
 cmd-device-invite-created =
     Invitación de dispositivo { $id } para un dispositivo nuevo de "{ $org }", válida hasta el { $until }.
-    En la computadora nueva ejecute `puente init --device` y luego `puente join TOKEN` con este token (sirve una sola vez).
+    En la computadora nueva ejecute `puente init --device` y luego `puente join TOKEN` con este código (sirve una sola vez).
 # $node es `yes` cuando un nodo en marcha atiende el comando.
 cmd-invite-confirmed-device =
     Confirmado: el dispositivo nuevo ahora es un dispositivo de "{ $org }".
@@ -156,7 +156,7 @@ cmd-invite-confirmed =
         [yes] El nodo les está enviando ahora la membresía y las claves de la red.
        *[no] Inicie `puente run`: reciben las claves de la red cuando vuelven a ejecutar `puente join`.
     }
-cmd-invite-cancelled = Se canceló la invitación { $id } para "{ $org }"; su token ya no sirve.
+cmd-invite-cancelled = Se canceló la invitación { $id } para "{ $org }"; su código ya no sirve.
 cmd-join-connecting = Conectando con quien le invitó en { $addresses } ...
 cmd-join-phrase-device =
     Frase de seguridad: { $phrase }

@@ -28,7 +28,7 @@ err-io-storage-full = el disco está lleno
 err-store-not-found = no hay datos de puente en { $dir }; primero ejecute `puente init --org NAME`, o indique con --data-dir dónde están sus datos
 err-store-already-exists = { $dir } ya contiene un almacén de puente; elija otro directorio con --data-dir
 err-store-wrong-passphrase = la frase de contraseña del almacén en { $dir } no es correcta (o su encabezado fue alterado); revise PUENTE_PASSPHRASE o --passphrase-file e intente de nuevo
-err-store-locked = ya hay un nodo de puente activo en { $dir } (u otro comando de puente lo está usando); detenga ese nodo o espere a que el comando termine, y luego intente de nuevo
+err-store-locked = ya hay un nodo de puente en marcha en { $dir } (u otro comando de puente lo está usando); detenga ese nodo o espere a que el comando termine, y luego intente de nuevo
 err-store-io = no se puede acceder a { $path }: { $reason }; revise el directorio de datos e intente de nuevo
 err-store-loose-permissions = otros usuarios pueden acceder a { $path } (permisos { $mode }); corríjalo con `{ $fix }`
 err-store-weak-kdf = el encabezado del almacén pide una derivación de clave más débil (m = { $m_kib } KiB, t = { $t }, p = { $p }) que el mínimo (m = 65536 KiB, t = 3, p = 4); se rechaza
@@ -39,11 +39,11 @@ err-store-corrupt = el valor guardado `{ $key }` de la tabla `{ $table }` está 
 err-store-damaged = el archivo de datos { $path } está dañado ({ $reason }); restáurelo desde una copia de seguridad o vuelva a sincronizar con sus organizaciones aliadas
 err-store-disk-full = el disco donde está { $path } está lleno; libere espacio e intente de nuevo (no se escribió nada)
 
-## Ofertas, reservas y ventanas nombradas por su id
+## Ofertas, reservas y periodos nombrados por su id
 
 err-not-found-offer = ninguna oferta coincide con `{ $text }`; vea las ofertas con `puente offer list` o `puente query`
 err-not-found-hold = ninguna reserva coincide con `{ $text }`; vea las reservas con `puente hold list`
-err-not-found-window = ninguna ventana coincide con `{ $text }`; vea las ventanas de la oferta con `puente offer show OFFER_ID`
+err-not-found-window = ningún periodo coincide con `{ $text }`; vea los periodos de la oferta con `puente offer show OFFER_ID`
 err-not-found-record = ningún registro coincide con `{ $text }`; revise el id e intente de nuevo
 err-ambiguous = `{ $text }` coincide con { $count } { $what ->
         [offer] { $count ->
@@ -55,8 +55,8 @@ err-ambiguous = `{ $text }` coincide con { $count } { $what ->
                *[other] reservas
             }
         [window] { $count ->
-                [one] ventana
-               *[other] ventanas
+                [one] periodo
+               *[other] periodos
             }
        *[other] { $count ->
                 [one] registro
@@ -85,11 +85,11 @@ err-write-not-own-offer = la oferta { $offer } pertenece a otra organización; s
         [confirm] confirmarla
        *[change] modificarla
     } (usted puede hacer una reserva)
-err-write-own-offer = esta oferta es de su organización; modifique sus ventanas en lugar de reservarla
+err-write-own-offer = esta oferta es de su organización; modifique sus periodos en lugar de reservarla
 err-write-offer-withdrawn = esa oferta fue retirada por la organización que la publicó
-err-write-window-cancelled = esa ventana fue cancelada por la organización que la publicó
-err-write-no-occurrence-left = a esa ventana ya no le quedan fechas; elija otra ventana
-err-write-outside-occurrence = las fechas --from/--to de la reserva deben quedar dentro de una misma repetición de la ventana
+err-write-window-cancelled = ese periodo fue cancelado por la organización que lo publicó
+err-write-no-occurrence-left = a ese periodo ya no le quedan fechas; elija otro periodo
+err-write-outside-occurrence = las fechas --from/--to de la reserva deben quedar dentro de una misma repetición del periodo
 err-write-not-requester = solo la organización que hizo una reserva puede liberarla; como dueña de la oferta, usted puede rechazarla
 err-write-not-offer-owner = solo la organización dueña de la oferta puede confirmar o rechazar una reserva sobre ella
 
@@ -171,7 +171,7 @@ err-relay-refused-unavailable = el relé no puede guardar nada en este momento
 
 ## Funciones
 
-err-role-not-admin = solo una organización administradora puede cambiar funciones; pídaselo a una organización administradora de su red (vea `puente status`)
+err-role-not-admin = solo una organización administradora puede cambiar roles; pídaselo a una organización administradora de su red (vea `puente status`)
 err-role-org-revoked = esa organización está revocada; para volver a agregarla hace falta una nueva invitación
 err-role-already = { $role ->
         [admin] esa organización ya es administradora
@@ -181,13 +181,13 @@ err-role-not-accepted = el registro de miembros no aceptó el cambio de función
 
 ## Invitaciones y unirse a una red
 
-err-invite-bad-token = esta no es una invitación de puente completa; copie el token completo (empieza con `{ $prefix }`) e intente de nuevo
+err-invite-bad-token = esta no es una invitación de puente completa; copie el código completo (empieza con `{ $prefix }`) e intente de nuevo
 err-invite-malformed = mensaje para unirse con formato incorrecto: { $what }
 err-invite-bad-signature = la firma de la solicitud para unirse no es válida
 err-invite-bad-name = el nombre de una organización debe tener entre 1 y { $max } caracteres
-err-join-unreachable = no se puede contactar a la organización que le invitó en { $addresses }; verifique que su nodo esté en ejecución (`puente run`) y se pueda alcanzar desde aquí, y luego intente de nuevo
+err-join-unreachable = no se puede contactar a la organización que le invitó en { $addresses }; verifique que su nodo esté en marcha (`puente run`) y se pueda alcanzar desde aquí, y luego intente de nuevo
 err-join-refused = la organización que le invitó rechazó la solicitud: { $reason }
-err-join-closed = el nodo de la organización que le invitó cerró la conexión: la invitación ya se usó, venció o se canceló, o el token no lo creó esa organización; pida una nueva invitación
+err-join-closed = el nodo de la organización que le invitó cerró la conexión: la invitación ya se usó, venció o se canceló, o el código no lo creó esa organización; pida una nueva invitación
 err-join-not-confirmed = la organización que le invitó no confirmó en { $minutes } { $minutes ->
         [one] minuto
        *[other] minutos
@@ -195,7 +195,7 @@ err-join-not-confirmed = la organización que le invitó no confirmó en { $minu
 err-join-device-invitation = esta invitación agrega un dispositivo a una organización existente, y este directorio de datos contiene el almacén propio de una organización; en el dispositivo nuevo ejecute `puente init --device` (con un directorio de datos vacío), y luego `puente join TOKEN` allí
 err-join-organisation-invitation = esta invitación es para una organización nueva, pero este almacén se creó con `puente init --device` para ser un dispositivo de una organización existente; pida a un dispositivo de su organización una invitación de dispositivo (`puente device add`) y únase con ella
 err-join-device-not-empty = este almacén se creó con `puente init --device` pero contiene registros escritos antes de unirse; un dispositivo nuevo debe empezar vacío: ejecute `puente init --device` con otro directorio de datos vacío y únase desde allí
-err-join-no-address = la invitación no incluye ninguna dirección; pida a la organización que le invitó un token creado mientras su nodo está en ejecución, o con --address
+err-join-no-address = la invitación no incluye ninguna dirección; pida a la organización que le invitó un código creado mientras su nodo está en marcha, o con --address
 err-join-not-an-answer = el nodo de la organización que le invitó envió algo que no es una respuesta para unirse; intente de nuevo, o pida una nueva invitación
 err-join-refusal-unknown-invitation = aquí no se conoce esta invitación; pida una nueva
 err-join-refusal-bad-signature = la solicitud para unirse no está firmada por el dispositivo que nombra
@@ -253,15 +253,15 @@ err-time-zone = zona horaria desconocida `{ $text }`; use un nombre IANA como Am
 
 ## Reglas de los registros
 
-err-rule-window-ends-before-start = una ventana debe terminar después de empezar (START..END=TOTAL; END no se incluye)
-err-rule-window-too-long = una ventana puede durar como máximo diez años
-err-rule-weekly-window-too-long = una ventana semanal puede durar como máximo una semana
-err-rule-window-total = el total de una ventana debe estar entre 1 y { $max }
+err-rule-window-ends-before-start = un periodo debe terminar después de empezar (START..END=TOTAL; END no se incluye)
+err-rule-window-too-long = un periodo puede durar como máximo diez años
+err-rule-weekly-window-too-long = un periodo semanal puede durar como máximo una semana
+err-rule-window-total = el total de un periodo debe estar entre 1 y { $max }
 err-rule-no-county = una oferta necesita al menos un condado (un código FIPS de 5 dígitos)
 err-rule-too-many-counties = una oferta puede tener como máximo { $max } condados
 err-rule-too-many-languages = una oferta puede tener como máximo { $max } idiomas
-err-rule-too-many-windows = una oferta puede tener como máximo { $max } ventanas
-err-rule-too-many-windows-after-change = la oferta tendría demasiadas ventanas
+err-rule-too-many-windows = una oferta puede tener como máximo { $max } periodos
+err-rule-too-many-windows-after-change = la oferta tendría demasiados periodos
 err-rule-out-of-range = { $field ->
         [lead_time] el aviso previo (lead time)
         [max_stay] la estancia máxima (max stay)
@@ -273,17 +273,17 @@ err-rule-bond-fields-without-bond-fund = el rango de fianza y el plazo para paga
 err-rule-bond-fund-not-in-usd = un fondo de fianzas se cuenta en usd
 err-rule-hold-quantity = la cantidad de una reserva debe estar entre 1 y { $max }
 err-rule-hold-ends-before-start = una reserva debe terminar después de empezar
-err-rule-own-offer = una organización no hace reservas en sus propias ofertas; cambie la ventana
+err-rule-own-offer = una organización no hace reservas en sus propias ofertas; cambie el periodo
 err-rule-org-name = el nombre de la organización debe tener de 1 a { $max } caracteres en una sola línea
 err-rule-intake = la vía de contacto debe tener como máximo { $max } caracteres en una sola línea
 
 ## Ventanas (--window, --add-window, la celda windows de una importación)
 
-err-window-syntax = la ventana `{ $spec }` no tiene la forma START..END=TOTAL o START..END=TOTAL/weekly (por ejemplo +1dT13:00..+1dT16:00=2/weekly o 2026-12-01..2026-12-15=1)
-err-window-total = la ventana `{ $spec }` tiene el total `{ $total }`; escriba un número entero de 1 a { $max }
-err-window-date = la ventana `{ $spec }` tiene una fecha que no se entendió: { $reason }
-err-window-refused = no se aceptó la ventana `{ $spec }`: { $reason }
-err-window-too-many = una oferta puede tener como máximo { $max } ventanas
+err-window-syntax = el periodo `{ $spec }` no tiene la forma START..END=TOTAL o START..END=TOTAL/weekly (por ejemplo +1dT13:00..+1dT16:00=2/weekly o 2026-12-01..2026-12-15=1)
+err-window-total = el periodo `{ $spec }` tiene el total `{ $total }`; escriba un número entero de 1 a { $max }
+err-window-date = el periodo `{ $spec }` tiene una fecha que no se entendió: { $reason }
+err-window-refused = no se aceptó el periodo `{ $spec }`: { $reason }
+err-window-too-many = una oferta puede tener como máximo { $max } periodos
 
 ## Archivos para importar, y sus filas (la columna va antes de la frase)
 
@@ -323,18 +323,18 @@ err-node-invalid-address = --listen: { $reason }
 err-node-thread = el nodo no pudo iniciar: no se puede iniciar el hilo del nodo: { $reason }; libere algo de memoria e intente de nuevo
 err-node-could-not-start = el nodo no pudo iniciar: { $reason }
 
-## Comandos que atiende un nodo en ejecución (lado del cliente)
+## Comandos que atiende un nodo en marcha (lado del cliente)
 
-err-client-argument-not-utf8 = un argumento no es texto UTF-8, así que no se puede pasar al nodo activo en { $dir }; cambie el nombre del archivo o detenga el nodo
-err-client-cwd-not-passable = el directorio actual no se puede pasar al nodo activo en { $dir }; ejecute el comando desde otro directorio
+err-client-argument-not-utf8 = un argumento no es texto UTF-8, así que no se puede pasar al nodo en marcha en { $dir }; cambie el nombre del archivo o detenga el nodo
+err-client-cwd-not-passable = el directorio actual no se puede pasar al nodo en marcha en { $dir }; ejecute el comando desde otro directorio
 err-client-not-withdrawn = No se retiró; no cambió nada.
 err-client-no-reason = el nodo informó un fallo sin dar el motivo; ejecute RUST_LOG=debug puente run para ver más
-err-client-stopped-answering = el nodo activo en { $dir } dejó de responder; si se detuvo, ejecute el comando de nuevo
-err-client-cannot-send = no se puede enviar el comando al nodo activo en { $dir }: { $reason }; intente de nuevo
-err-client-connection-lost = el nodo activo en { $dir } cerró la conexión antes de responder (¿se está deteniendo?); revise con `puente offer list` si algo cambió, y luego intente de nuevo
-err-client-not-understood = el nodo activo en { $dir } envió una respuesta que este puente no entiende; use la misma versión de puente para el nodo y para los comandos
+err-client-stopped-answering = el nodo en marcha en { $dir } dejó de responder; si se detuvo, ejecute el comando de nuevo
+err-client-cannot-send = no se puede enviar el comando al nodo en marcha en { $dir }: { $reason }; intente de nuevo
+err-client-connection-lost = el nodo en marcha en { $dir } cerró la conexión antes de responder (¿se está deteniendo?); revise con `puente offer list` si algo cambió, y luego intente de nuevo
+err-client-not-understood = el nodo en marcha en { $dir } envió una respuesta que este puente no entiende; use la misma versión de puente para el nodo y para los comandos
 
-## Comandos que atiende un nodo en ejecución (lado del nodo)
+## Comandos que atiende un nodo en marcha (lado del nodo)
 
 err-server-cannot-read-dir = no se puede leer { $dir }: { $reason }
 err-server-socket-is-directory = { $path } es un directorio, y ahí va el socket de control; elimínelo e intente de nuevo
@@ -345,12 +345,12 @@ err-server-frame-too-large = un mensaje de { $len } bytes supera el límite de {
 err-server-request-timeout = no llegó ninguna solicitud a tiempo; los comandos de puente envían la suya de inmediato
 err-server-request-ended-early = la solicitud terminó antes de tiempo
 err-server-not-a-request = la solicitud no es una solicitud de control de puente
-err-server-protocol-version = este nodo usa la versión { $ours } del protocolo de control, no la { $theirs }; use la misma versión de puente que el nodo en ejecución
+err-server-protocol-version = este nodo usa la versión { $ours } del protocolo de control, no la { $theirs }; use la misma versión de puente que el nodo en marcha
 err-server-cwd-not-absolute = el directorio de trabajo de la solicitud no es una ruta absoluta
 err-server-invalid-arguments = argumentos no válidos
-err-server-init-refused = ya hay un nodo en ejecución aquí; `puente init` es para un directorio de datos nuevo y vacío (elija uno con --data-dir)
+err-server-init-refused = ya hay un nodo en marcha aquí; `puente init` es para un directorio de datos nuevo y vacío (elija uno con --data-dir)
 err-server-join-refused = detenga el nodo (Ctrl-C donde se está ejecutando) antes de `puente join`, y luego vuelva a iniciarlo
-err-server-run-refused = ya hay un nodo en ejecución aquí; deténgalo (Ctrl-C donde se está ejecutando) antes de iniciar otro
+err-server-run-refused = ya hay un nodo en marcha aquí; deténgalo (Ctrl-C donde se está ejecutando) antes de iniciar otro
 err-server-internal = el nodo tuvo un error interno al ejecutar este comando; por favor repórtelo
 err-server-did-not-run = { $reason }; el comando no se ejecutó
 

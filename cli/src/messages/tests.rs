@@ -381,7 +381,7 @@ fn schema_errors_in_spanish_keep_the_typed_values_verbatim() {
     );
     assert_eq!(
         s(Rule::WindowEndsBeforeStart.into()),
-        "una ventana debe terminar después de empezar (START..END=TOTAL; END no se incluye)"
+        "un periodo debe terminar después de empezar (START..END=TOTAL; END no se incluye)"
     );
     assert_eq!(
         s(Rule::OutOfRange(Field::LeadTime).into()),
@@ -402,7 +402,7 @@ fn schema_errors_in_spanish_keep_the_typed_values_verbatim() {
     );
     assert_eq!(
         es(|| sentence(puente_crdt::PartitionError::Schema(Rule::OwnOffer.into()))),
-        "una organización no hace reservas en sus propias ofertas; cambie la ventana"
+        "una organización no hace reservas en sus propias ofertas; cambie el periodo"
     );
 }
 
@@ -458,7 +458,7 @@ fn windows_rows_and_import_files_read_as_before_in_english_and_in_spanish_too() 
     }
     assert_eq!(
         es(|| messages::window(&windows[3])),
-        "no se aceptó la ventana `+5d..+2d=1`: una ventana debe terminar después de empezar (START..END=TOTAL; END no se incluye)"
+        "no se aceptó el periodo `+5d..+2d=1`: un periodo debe terminar después de empezar (START..END=TOTAL; END no se incluye)"
     );
 
     let rows = [

@@ -93,7 +93,7 @@ fn a_running_node_answers_in_the_language_of_the_client() {
         final_frame(&socket, &init),
         serde_json::json!({
             "exit": 1,
-            "error": "ya hay un nodo en ejecución aquí; `puente init` es para un directorio de datos nuevo y vacío (elija uno con --data-dir)"
+            "error": "ya hay un nodo en marcha aquí; `puente init` es para un directorio de datos nuevo y vacío (elija uno con --data-dir)"
         })
     );
     // So does a flag's value the records refuse, in the request's language.
@@ -112,7 +112,7 @@ fn a_running_node_answers_in_the_language_of_the_client() {
     });
     assert_eq!(
         final_frame(&socket, &newer)["error"],
-        "este nodo usa la versión 1 del protocolo de control, no la 99; use la misma versión de puente que el nodo en ejecución"
+        "este nodo usa la versión 1 del protocolo de control, no la 99; use la misma versión de puente que el nodo en marcha"
     );
 
     // The same node, asked in English, answers in English.
@@ -166,7 +166,7 @@ fn values_the_records_refuse_are_explained_in_spanish() {
     let line = fails_with(&n, &es, &add(&["--window", "+5d..+2d=1"]));
     assert_eq!(
         line,
-        "error: --window: no se aceptó la ventana `+5d..+2d=1`: una ventana debe terminar después de empezar (START..END=TOTAL; END no se incluye)"
+        "error: --window: no se aceptó el periodo `+5d..+2d=1`: un periodo debe terminar después de empezar (START..END=TOTAL; END no se incluye)"
     );
     let line = fails_with(
         &n,
