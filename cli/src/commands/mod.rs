@@ -130,6 +130,42 @@ pub fn run(mut cli: Cli, config: Config) -> Result<()> {
     }
 }
 
+/// Ctrl-C and SIGTERM, the two ways a long-running command (`puente run`, `puente relay`) is
+/// asked to stop cleanly; watched from the moment this is made.
+#[derive(Debug)]
+pub struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Starts watching both; inside a tokio runtime.
+    pub fn watch() -> Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let watch = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| {
+                anyhow::anyhow!(t!(
+                    "cmd-cannot-watch-signal",
+                    signal = name,
+                    reason = crate::messages::io_reason(&e)
+                ))
+            })
+        };
+        Ok(StopSignals {
+            interrupt: watch(SignalKind::interrupt(), "Ctrl-C")?,
+            terminate: watch(SignalKind::terminate(), "SIGTERM")?,
+        })
+    }
+
+    /// The next of them to arrive, by name.
+    pub async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "Ctrl-C",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+}
+
 /// Runs one command with `ctx` (directly, or for a client when a node serves it).
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {

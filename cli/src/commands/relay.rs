@@ -10,7 +10,6 @@ use puente_node::net::{RelayLimits, parse_relay_address, peer_id_text, validate_
 use puente_node::relay::access::RelayTicket;
 use puente_node::relay::service::{RelayService, RelayServiceConfig};
 use puente_node::relay::store::{MailboxLimits, RelayStore};
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::args::{Format, RelayAddArgs, RelayRemoveArgs, RelayServeArgs};
 use crate::context::Ctx;
@@ -90,20 +89,7 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
             anyhow::anyhow!(t!("cmd-relay-no-runtime", reason = messages::io_reason(&e)))
         })?;
     let result = runtime.block_on(async {
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| {
-            anyhow::anyhow!(t!(
-                "cmd-cannot-watch-signal",
-                signal = "Ctrl-C",
-                reason = messages::io_reason(&e)
-            ))
-        })?;
-        let mut terminate = signal(SignalKind::terminate()).map_err(|e| {
-            anyhow::anyhow!(t!(
-                "cmd-cannot-watch-signal",
-                signal = "SIGTERM",
-                reason = messages::io_reason(&e)
-            ))
-        })?;
+        let mut stop = super::StopSignals::watch()?;
         let service = RelayService::start(
             store,
             RelayServiceConfig {
@@ -157,10 +143,7 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
             t!("cmd-relay-serves", count = networks.len())
         };
         output::say(verbosity, &format!("{serves}\n"))?;
-        let signal_name = tokio::select! {
-            _ = interrupt.recv() => "Ctrl-C",
-            _ = terminate.recv() => "SIGTERM",
-        };
+        let signal_name = stop.next().await;
         tracing::debug!(signal = signal_name, "stopping the relay");
         service.stop().await.map_err(|e| {
             anyhow::anyhow!(t!("cmd-relay-unclean-stop", reason = messages::chain(&e)))

@@ -10,7 +10,6 @@ use anyhow::{Context as _, Result};
 use std::sync::Arc;
 
 use puente_node::actor::{Clock, Node, NodeConfig, NodeError};
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::args::RunArgs;
 use crate::context::Ctx;
@@ -68,20 +67,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!(t!("cmd-run-no-runtime", reason = messages::io_reason(&e))))?;
     let result = runtime.block_on(async {
         // Signals first: from the moment the socket answers, SIGTERM means a clean stop.
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| {
-            anyhow::anyhow!(t!(
-                "cmd-cannot-watch-signal",
-                signal = "Ctrl-C",
-                reason = messages::io_reason(&e)
-            ))
-        })?;
-        let mut terminate = signal(SignalKind::terminate()).map_err(|e| {
-            anyhow::anyhow!(t!(
-                "cmd-cannot-watch-signal",
-                signal = "SIGTERM",
-                reason = messages::io_reason(&e)
-            ))
-        })?;
+        let mut stop = super::StopSignals::watch()?;
         // Invitations expire by the same "now" commands use: the clock, or PUENTE_NOW
         // advancing from when the node started (so scripts and tests stay consistent).
         let started = std::time::Instant::now();
@@ -188,8 +174,7 @@ pub fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         let signal_name = loop {
             tokio::select! {
                 biased;
-                _ = interrupt.recv() => break "Ctrl-C",
-                _ = terminate.recv() => break "SIGTERM",
+                signal = stop.next() => break signal,
                 _ = look.tick() => {
                     let lines: String = news
                         .news(&node)

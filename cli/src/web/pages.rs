@@ -211,6 +211,16 @@ macro_rules! signed_post {
     };
 }
 
+/// The id an address names, or return the "no such page" page.
+macro_rules! id_or_not_found {
+    ($web:expr, $v:expr, $signed:expr, $text:expr) => {
+        match id(&$text) {
+            Some(id) => id,
+            None => return not_found_page(&$web, &$v, $signed).await,
+        }
+    };
+}
+
 /// A page for a signed-in visitor, or the sign-in page.
 macro_rules! signed_in {
     ($v:expr) => {
@@ -293,9 +303,7 @@ pub async fn own_offers(State(web): State<Web>, v: Visitor) -> Response {
 
 pub async fn offer(State(web): State<Web>, v: Visitor, Path(offer): Path<String>) -> Response {
     let signed = signed_in!(v);
-    let Some(offer) = id(&offer) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let offer = id_or_not_found!(web, v, signed, offer);
     let shown = web
         .json(v.lang, args(&["offer", "show", "--", &offer]))
         .await;
@@ -421,9 +429,7 @@ pub async fn edit_offer(
     Form(form): Form<EditOffer>,
 ) -> Response {
     let signed = signed_post!(web, v, &form.csrf);
-    let Some(offer) = id(&offer) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let offer = id_or_not_found!(web, v, signed, offer);
     let mut command = args(&["offer", "update"]);
     push_flags(
         &mut command,
@@ -468,9 +474,7 @@ pub async fn confirm_offer(
     Form(form): Form<Button>,
 ) -> Response {
     let signed = signed_post!(web, v, &form.csrf);
-    let Some(offer) = id(&offer) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let offer = id_or_not_found!(web, v, signed, offer);
     let done = web
         .act(v.lang, args(&["offer", "confirm", "--", &offer]), None)
         .await;
@@ -485,9 +489,7 @@ pub async fn withdraw_offer(
     Form(form): Form<Button>,
 ) -> Response {
     let signed = signed_post!(web, v, &form.csrf);
-    let Some(offer) = id(&offer) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let offer = id_or_not_found!(web, v, signed, offer);
     let done = if form.sure.is_empty() {
         Flash {
             error: true,
@@ -526,9 +528,7 @@ pub async fn place_hold(
     Form(form): Form<HoldForm>,
 ) -> Response {
     let signed = signed_post!(web, v, &form.csrf);
-    let Some(offer) = id(&offer) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let offer = id_or_not_found!(web, v, signed, offer);
     let mut command = args(&["hold", "place"]);
     command.push(flag("window", form.window.trim()));
     command.push(flag("qty", form.qty.trim()));
@@ -731,9 +731,7 @@ pub async fn invitation_action(
 
 pub async fn revoke_form(State(web): State<Web>, v: Visitor, Path(org): Path<String>) -> Response {
     let signed = signed_in!(v);
-    let Some(org) = id(&org) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let org = id_or_not_found!(web, v, signed, org);
     let status = web.json(v.lang, args(&["status"])).await;
     // The exposure report as the command writes it for people, in the page's language.
     let report = web
@@ -756,9 +754,7 @@ pub async fn revoke(
     Form(form): Form<Button>,
 ) -> Response {
     let signed = signed_post!(web, v, &form.csrf);
-    let Some(org) = id(&org) else {
-        return not_found_page(&web, &v, signed).await;
-    };
+    let org = id_or_not_found!(web, v, signed, org);
     if form.sure.is_empty() {
         web.flash(
             signed,
