@@ -21,6 +21,7 @@ use puente_crdt::time::{self, When};
 use puente_node::actor::NodeStatus;
 use puente_node::identity::PublicKey;
 use puente_node::replica::{Replica, ReplicaError};
+use puente_node::store::StoreError;
 
 use crate::args::{Cli, Format};
 use crate::messages;
@@ -258,6 +259,39 @@ impl<'r> Ctx<'r> {
         Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
         let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
         tracing::debug!(dir = %self.dir.display(), "opening the store");
+        Replica::open(&self.dir, pass.as_bytes())
+            .map(|r| Opened::Owned(Box::new(r)))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The replica for a command that only reads: the node's when a node serves this
+    /// command, else the store opened read-only ([`Replica::open_read_only`]), so that nothing
+    /// on disk changes. When that open cannot serve (the file was not closed cleanly, opening
+    /// must settle something first, or redb fails on a file damaged outside it), the store is
+    /// opened as for a write, which repairs, settles or reports the damage in one line.
+    pub fn open_read_only(&self) -> Result<Opened<'r>> {
+        if self.served {
+            return self.open();
+        }
+        if !has_store(&self.dir) {
+            bail!(t!(
+                "err-store-not-found",
+                dir = self.dir.display().to_string()
+            ));
+        }
+        Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
+        let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
+        tracing::debug!(dir = %self.dir.display(), "opening the store read-only");
+        let attempt = crate::quiet_panics(|| Replica::open_read_only(&self.dir, pass.as_bytes()));
+        match attempt {
+            Some(Ok(r)) => return Ok(Opened::Owned(Box::new(r))),
+            Some(Err(ReplicaError::Store(
+                StoreError::ReadOnly | StoreError::NeedsRepair { .. },
+            )))
+            | None => {}
+            Some(Err(e)) => return Err(self.err(e)),
+        }
+        tracing::debug!(dir = %self.dir.display(), "opening the store read-write instead");
         Replica::open(&self.dir, pass.as_bytes())
             .map(|r| Opened::Owned(Box::new(r)))
             .map_err(|e| self.err(e))

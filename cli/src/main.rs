@@ -33,9 +33,27 @@ pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for a usage error, as clap uses.
 pub const EXIT_USAGE: u8 = 2;
 
+thread_local! {
+    /// Set while [`quiet_panics`] runs a closure whose panic is caught and handled.
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, returning `None` instead of unwinding when it panics, with the panic hook's line
+/// left out: for an attempt whose failure the caller handles (a read-only open of a database
+/// file damaged outside redb, which is then opened with redb's integrity check).
+pub(crate) fn quiet_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
+    QUIET_PANICS.set(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    QUIET_PANICS.set(false);
+    result
+}
+
 fn main() -> ExitCode {
     i18n::set_default(i18n::Lang::from_env());
     std::panic::set_hook(Box::new(|info| {
+        if QUIET_PANICS.get() {
+            return;
+        }
         // No payload and no backtrace: the message could carry data, and a backtrace helps
         // nobody at a shelter's front desk. The location is enough for a bug report.
         let line = match info.location() {

@@ -94,11 +94,6 @@ fn new_window_ids(n: usize) -> Vec<WindowId> {
         .collect()
 }
 
-/// Envelopes appended since the last local snapshot after which closing the replica writes a
-/// new one: replaying a few hundred small changes at start-up costs less than re-saving a
-/// large document on every command.
-pub const SNAPSHOT_EVERY_ENVELOPES: u64 = 256;
-
 /// Changes per envelope when a node's local history is re-sealed for a network it joins: well
 /// under the 4 MiB envelope body limit.
 const REPUBLISH_CHUNK_BYTES: usize = 1024 * 1024;
@@ -500,7 +495,25 @@ impl Replica {
     /// Opens an existing replica: unseals the store, loads the local snapshot and replays the
     /// envelopes appended after it.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Replica, ReplicaError> {
-        let store = Store::open(dir, passphrase)?;
+        Self::open_store(dir, Store::open(dir, passphrase)?)
+    }
+
+    /// Opens an existing replica for reading only ([`Store::open_read_only`]): the same
+    /// replica as [`Replica::open`], but nothing on disk changes, not even on close, and every
+    /// write is refused with `StoreError::ReadOnly` (inside [`ReplicaError::Store`]). It is
+    /// also refused when opening would have to write something first (a revoked key's limit
+    /// that changed, a crash to repair): then [`Replica::open`] is what to use. Like
+    /// [`Store::open_read_only`], it trusts the database file's structure.
+    pub fn open_read_only(dir: &Path, passphrase: &[u8]) -> Result<Replica, ReplicaError> {
+        Self::open_store(dir, Store::open_read_only(dir, passphrase)?)
+    }
+
+    /// Whether this replica was opened with [`Replica::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.store.is_read_only()
+    }
+
+    fn open_store(dir: &Path, store: Store) -> Result<Replica, ReplicaError> {
         let secret = store
             .get_record(REC_IDENTITY)?
             .ok_or(ReplicaError::Damaged("identity"))?;
@@ -558,7 +571,7 @@ impl Replica {
             for (org, doc) in parts {
                 partitions.insert_saved(org, doc.to_vec());
             }
-            view = image.and_then(View::decode);
+            view = image.and_then(|v| View::decode(&v));
         }
         let lacks_view = has_local && view.is_none();
         let mut view = match view {
@@ -1262,6 +1275,15 @@ impl Replica {
         Ok(out)
     }
 
+    /// Every partition's automerge `save()`: what automerge alone keeps of this replica's
+    /// data, which the benchmarks weigh the store against (and `load()` for start-up).
+    pub fn saved_partitions(&mut self) -> Result<Vec<(OrgId, Vec<u8>)>, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        Ok(self.doc.partitions.save_all())
+    }
+
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
         let bytes = self.doc.local_snapshot();
@@ -1280,18 +1302,25 @@ impl Replica {
         Ok(())
     }
 
-    /// Closes the replica, writing a snapshot first if enough has been appended since the
-    /// last one or the stored one has no view, and the own partition snapshot if it is due and
-    /// the partition was written to.
+    /// Closes the replica: first a local snapshot if the log holds envelopes the stored one
+    /// does not cover or the stored one has no view, and the own partition snapshot if it is
+    /// due and the partition was written to; then the store (compacted when enough of its file
+    /// is unused, see [`Store::close`]). A replica opened read-only writes nothing.
+    ///
+    /// Why every uncovered envelope: replaying even one change at the next start loads its
+    /// whole partition (seconds and hundreds of MiB at 100,000 offers), while every partition
+    /// such an envelope touched is loaded now, and saving a loaded document costs a fraction of
+    /// loading it. So a command that wrote pays for the snapshot once, and every command after
+    /// it starts from the cached view without loading any document.
     pub fn close(mut self) -> Result<(), ReplicaError> {
-        let stale = self.doc.log_len - self.doc.snapshot_covers >= SNAPSHOT_EVERY_ENVELOPES;
-        if !self.poisoned && (stale || self.doc.snapshots.local_lacks_view) {
-            self.snapshot()?;
-        }
-        if !self.poisoned {
+        if !self.store.is_read_only() && !self.poisoned {
+            let uncovered = self.doc.log_len > self.doc.snapshot_covers;
+            if uncovered || self.doc.snapshots.local_lacks_view {
+                self.snapshot()?;
+            }
             self.own_snapshot_if_loaded()?;
         }
-        Ok(())
+        Ok(self.store.close()?)
     }
 }
 

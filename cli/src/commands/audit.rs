@@ -72,7 +72,7 @@ pub fn party_of(state: &MemberState, target: &Target) -> Vec<PublicKey> {
 
 pub fn log(ctx: &Ctx) -> Result<()> {
     let format = ctx.format_table_or_json()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let state = state_of(&replica)?;
     let names = Names::new(&replica);
     let entries = log_entries(&replica, &names);

@@ -18,7 +18,7 @@ pub fn export(ctx: &Ctx, a: BundleExportArgs) -> Result<()> {
     if path.exists() {
         bail!(t!("cmd-bundle-exists", file = a.file.display().to_string()));
     }
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let (scope, name) = match &a.for_org {
         Some(text) => {
             let org = resolve_member(&replica.member_orgs(), text)?;

@@ -175,7 +175,7 @@ fn done(ctx: &Ctx, format: Format, id: puente_crdt::HoldId, what: &str) -> Resul
 
 pub fn list(ctx: &Ctx, a: HoldListArgs) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let view = replica.view();
     let me = replica.org();
     let mut holds: Vec<HoldView> = Vec::new();

@@ -88,7 +88,7 @@ fn init_device(ctx: &Ctx, format: Format, tz: &str) -> Result<()> {
 
 pub fn whoami(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let me = Identity::of(&replica);
     replica.close().map_err(|e| ctx.err(e))?;
     let text = match format {

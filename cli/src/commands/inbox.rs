@@ -139,7 +139,7 @@ pub fn items(replica: &Replica, now: Time) -> Inbox {
 
 pub fn show(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let view = replica.view();
     let items = items(&replica, ctx.now);
     let tz = crate::commands::offer::zone(&replica)?;
@@ -226,7 +226,7 @@ pub fn events(ctx: &Ctx, a: EventsArgs) -> Result<()> {
     if a.follow {
         anyhow::bail!(t!("cmd-events-follow-needs-node"));
     }
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let view = replica.view();
     let items = items(&replica, ctx.now);
     let mut out = String::new();

@@ -213,7 +213,7 @@ fn token_addresses(listen: &[String]) -> Vec<String> {
 
 pub fn invite_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let tz = zone(&replica)?;
     let rows: Vec<InvitationRow> = replica
         .invitations()
@@ -356,7 +356,7 @@ pub fn join(ctx: &Ctx, a: JoinArgs) -> Result<()> {
 
 pub fn status(ctx: &Ctx) -> Result<()> {
     let format = ctx.format_table_or_json()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let tz = zone(&replica)?;
     let status = Status::build(&replica, ctx.node(), ctx.now);
     // What needs a person, as `puente inbox` lists it.
@@ -395,7 +395,7 @@ pub const EXIT_NOT_RUNNING: u8 = 3;
 
 pub fn peer_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let rows = PeerRow::all(&replica, ctx.node());
     let text = match format {
         Format::Json => rows::json(&rows)?,
@@ -408,7 +408,7 @@ pub fn peer_list(ctx: &Ctx) -> Result<()> {
 
 pub fn device_list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     if waits_to_join_as_device(&replica) {
         bail!(t!("cmd-device-list-not-joined"));
     }

@@ -272,7 +272,7 @@ pub fn confirm(ctx: &Ctx, a: OfferConfirmArgs) -> Result<()> {
 
 pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let view = replica.view();
     let me = replica.org();
     let mut offers: Vec<&Offer> = view
@@ -325,7 +325,7 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
 
 pub fn show(ctx: &Ctx, a: IdArg) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let offer = resolve(ctx, &replica, &a.id)?;
     let view = replica.view();
     let tz = zone(&replica)?;

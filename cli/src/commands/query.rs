@@ -12,7 +12,7 @@ use crate::render;
 
 pub fn query(ctx: &Ctx, a: QueryArgs) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let view = replica.view();
     let tz_name = replica.tz().to_string();
     let from = a

@@ -157,7 +157,7 @@ pub fn serve(a: RelayServeArgs, verbosity: Verbosity) -> Result<()> {
 
 /// `puente relay ticket`: the line for a relay's operator.
 pub fn ticket(ctx: &Ctx) -> Result<()> {
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     if replica.membership().is_none() {
         bail!(t!("cmd-relay-ticket-no-network"));
     }
@@ -246,7 +246,7 @@ pub fn remove(ctx: &Ctx, a: RelayRemoveArgs) -> Result<()> {
 /// `puente relay list`.
 pub fn list(ctx: &Ctx) -> Result<()> {
     let format = ctx.format()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let relays = replica.relays();
     replica.close().map_err(|e| ctx.err(e))?;
     let rows: Vec<RelayRow> = relays

@@ -326,7 +326,7 @@ fn does_and_cannot(rotated: bool, epoch: u32) -> String {
 
 pub fn revocations(ctx: &Ctx) -> Result<()> {
     let format = ctx.format_table_or_json()?;
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let names = Names::new(&replica);
     let own = replica.public_key();
     let all: Vec<RevocationRow> = confirmations(&replica, &names)

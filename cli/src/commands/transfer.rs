@@ -306,7 +306,7 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     if a.partners && format == Format::Hsds {
         bail!(t!("cmd-export-hsds-partners"));
     }
-    let replica = ctx.open()?;
+    let replica = ctx.open_read_only()?;
     let own = replica.org();
     let view = replica.view();
     let profile = |org| view.profiles().get(&org);

@@ -25,5 +25,6 @@ mod roundtrip;
 mod shell;
 mod snapshots;
 mod spanish;
+mod store;
 mod support;
 mod web;

@@ -59,7 +59,7 @@ use crate::sync::MAX_SNAPSHOT_BYTES;
 
 /// Own envelopes written since the cached own snapshot before it is rebuilt: a far-behind peer
 /// then gets at most 255 envelopes after the snapshot, and the own partition is saved for it at
-/// most once per 256 writes (the rhythm of the local snapshot, `SNAPSHOT_EVERY_ENVELOPES`).
+/// most once per 256 writes.
 pub const OWN_SNAPSHOT_EVERY: u64 = 256;
 
 /// Own envelope bytes (as sealed, deflated) written since the cached own snapshot from which it

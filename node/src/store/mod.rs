@@ -21,7 +21,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use redb::{Database, Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use redb::{
+    Database, Durability, ReadOnlyDatabase, ReadTransaction, ReadableDatabase as _,
+    ReadableTable as _, TableDefinition, TransactionError,
+};
 use zeroize::Zeroizing;
 
 use crate::crypto::labels::{STORE_CHECK_PLAINTEXT, STORE_VALUE_AAD_PREFIX};
@@ -42,6 +45,10 @@ const HEADER_TMP_FILE: &str = "puente.header.tmp";
 /// redb's page cache: 64 MiB holds the working set of a large network's log while staying small
 /// on a laptop or phone (redb's default is 1 GiB).
 const DB_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Unused bytes in the database file from which closing a writable store compacts it (and more
+/// than half of what it holds; see [`Store::close`]).
+pub const COMPACT_MIN_BYTES: u64 = 1024 * 1024;
 
 const META_NAME: &str = "meta";
 const RECORDS_NAME: &str = "records";
@@ -156,6 +163,16 @@ pub enum StoreError {
         /// The underlying error.
         #[source]
         source: io::Error,
+    },
+    /// A write on a store opened with [`Store::open_read_only`].
+    #[error("the store was opened for reading only")]
+    ReadOnly,
+    /// [`Store::open_read_only`] found a database that was not closed cleanly: only a
+    /// read-write open ([`Store::open`]) can repair it.
+    #[error("the data file in {} was not closed cleanly and needs a repair", dir.display())]
+    NeedsRepair {
+        /// The data directory.
+        dir: PathBuf,
     },
     /// Another I/O error.
     #[error("i/o error on {}", path.display())]
@@ -297,11 +314,46 @@ fn value_aad(table: &str, key: &[u8]) -> Vec<u8> {
     aad
 }
 
+/// The redb file, opened for writing or for reading only.
+enum Db {
+    /// Opened for writing, after redb's full integrity check.
+    Write(Database),
+    /// Opened read-only ([`Store::open_read_only`]): the file is opened without write access,
+    /// so nothing about it changes, and every write is refused with [`StoreError::ReadOnly`].
+    Read(ReadOnlyDatabase),
+}
+
+impl Db {
+    /// The writable database (tests that write around the store's own API).
+    #[cfg(test)]
+    fn writable(&self) -> &Database {
+        match self {
+            Db::Write(db) => db,
+            Db::Read(_) => panic!("the store was opened read-only"),
+        }
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction, TransactionError> {
+        match self {
+            Db::Write(db) => db.begin_read(),
+            Db::Read(db) => db.begin_read(),
+        }
+    }
+}
+
+/// Whether [`Store::open`] opens the database for writing (after redb's integrity check) or
+/// for reading only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Write,
+    Read,
+}
+
 /// The open, unlocked store. Dropping it closes the database and releases the lock.
 pub struct Store {
     dir: PathBuf,
     db_path: PathBuf,
-    db: Database,
+    db: Db,
     data_key: SymmetricKey,
     params: KdfParams,
     /// The open header file, holding an exclusive advisory lock for the store's lifetime.
@@ -420,7 +472,7 @@ impl Store {
         Ok(Store {
             dir: dir.to_path_buf(),
             db_path: db_path.to_path_buf(),
-            db,
+            db: Db::Write(db),
             data_key,
             params,
             _lock: lock,
@@ -432,6 +484,25 @@ impl Store {
     /// the passphrase, then the database with a full integrity check. Nothing is written
     /// before the passphrase is proven.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Store, StoreError> {
+        Self::open_with(dir, passphrase, Access::Write)
+    }
+
+    /// Opens the store in `dir` for reading only: the same checks as [`Store::open`] up to the
+    /// passphrase, then the database file opened without write access, so a command that only
+    /// reads changes nothing on disk (no repair, no commit, no `fsync`). Every write is refused
+    /// with [`StoreError::ReadOnly`].
+    ///
+    /// A file that was not closed cleanly (a crash) cannot be read without its repair: that is
+    /// reported as [`StoreError::NeedsRepair`], and [`Store::open`] repairs it. This open skips
+    /// redb's integrity check, which reads and rewrites the whole file: a file damaged outside
+    /// redb may make redb panic while reading it, so a caller that must not panic catches that
+    /// and opens with [`Store::open`] instead, which reports the damage. Every value is still
+    /// authenticated when it is read.
+    pub fn open_read_only(dir: &Path, passphrase: &[u8]) -> Result<Store, StoreError> {
+        Self::open_with(dir, passphrase, Access::Read)
+    }
+
+    fn open_with(dir: &Path, passphrase: &[u8], access: Access) -> Result<Store, StoreError> {
         let not_found = || StoreError::NotFound {
             dir: dir.to_path_buf(),
         };
@@ -482,9 +553,21 @@ impl Store {
             .map_err(|_| StoreError::WrongPassphrase)?;
         drop(kek);
 
-        let db = db_builder()
-            .open(&db_path)
-            .map_err(|e| redb_error(dir, &db_path, e.into()))?;
+        let db = match access {
+            Access::Write => Db::Write(
+                db_builder()
+                    .open(&db_path)
+                    .map_err(|e| redb_error(dir, &db_path, e.into()))?,
+            ),
+            Access::Read => {
+                Db::Read(db_builder().open_read_only(&db_path).map_err(|e| match e {
+                    redb::DatabaseError::RepairAborted => StoreError::NeedsRepair {
+                        dir: dir.to_path_buf(),
+                    },
+                    e => redb_error(dir, &db_path, e.into()),
+                })?)
+            }
+        };
         let store = Store {
             dir: dir.to_path_buf(),
             db_path,
@@ -520,6 +603,11 @@ impl Store {
 
     fn db_error(&self, e: redb::Error) -> StoreError {
         redb_error(&self.dir, &self.db_path, e)
+    }
+
+    /// Whether this store was opened with [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.db, Db::Read(_))
     }
 
     /// The data directory.
@@ -592,7 +680,10 @@ impl Store {
     /// returns `Ok` the writes survive a crash; when it returns `Err` none of them happened.
     pub fn commit(&self, batch: WriteBatch) -> Result<Vec<u64>, StoreError> {
         let map = |e: redb::Error| self.db_error(e);
-        let mut txn = self.db.begin_write().map_err(|e| map(e.into()))?;
+        let Db::Write(db) = &self.db else {
+            return Err(StoreError::ReadOnly);
+        };
+        let mut txn = db.begin_write().map_err(|e| map(e.into()))?;
         txn.set_durability(Durability::Immediate)
             .map_err(|e| map(e.into()))?;
         txn.set_two_phase_commit(true);
@@ -831,11 +922,40 @@ impl Store {
     }
 
     /// Closes the database, reporting any error that dropping would swallow.
+    ///
+    /// A store opened for writing is compacted first when the space its commits left unused
+    /// (pages freed by replaced snapshots and deleted entries, and the slack inside pages) is
+    /// more than [`COMPACT_MIN_BYTES`] and more than half of what it holds: redb reuses freed
+    /// pages but never gives them back to the file system on its own.
     pub fn close(self) -> Result<(), StoreError> {
         let Store {
             dir, db_path, db, ..
         } = self;
-        db.close().map_err(|e| redb_error(&dir, &db_path, e.into()))
+        let map = |e: redb::Error| redb_error(&dir, &db_path, e);
+        match db {
+            Db::Read(db) => db.close().map_err(|e| map(e.into())),
+            Db::Write(mut db) => {
+                let stats = {
+                    let txn = db.begin_write().map_err(|e| map(e.into()))?;
+                    let stats = txn.stats().map_err(|e| map(e.into()))?;
+                    txn.abort().map_err(|e| map(e.into()))?;
+                    stats
+                };
+                let live = stats.stored_bytes() + stats.metadata_bytes();
+                let unused = stats.fragmented_bytes();
+                if unused > COMPACT_MIN_BYTES && unused > live / 2 {
+                    db.compact().map_err(|e| map(e.into()))?;
+                }
+                db.close().map_err(|e| map(e.into()))
+            }
+        }
+    }
+
+    /// Bytes in the database file: what a store costs on disk.
+    pub fn file_bytes(&self) -> Result<u64, StoreError> {
+        fs::metadata(&self.db_path)
+            .map(|m| m.len())
+            .map_err(|e| io_error(&self.db_path, e))
     }
 }
 
@@ -1249,7 +1369,7 @@ mod tests {
         flipped[30] ^= 0x01;
         let record_b = raw_get(RECORDS, "b");
         let (log0, log1, log2) = (raw_log(0), raw_log(1), raw_log(2));
-        let txn = store.db.begin_write().expect("write");
+        let txn = store.db.writable().begin_write().expect("write");
         {
             let mut records = txn.open_table(RECORDS).expect("table");
             records.insert("a", flipped.as_slice()).expect("insert");
@@ -1290,7 +1410,7 @@ mod tests {
             .append_log(b"four".to_vec())
             .append_log(b"five".to_vec());
         assert_eq!(store.commit(batch).expect("commits"), vec![3, 4]);
-        let txn = store.db.begin_write().expect("write");
+        let txn = store.db.writable().begin_write().expect("write");
         txn.open_table(LOG)
             .expect("table")
             .remove(3)
