@@ -87,16 +87,27 @@ macro_rules! id_type {
             }
         }
 
+        // Text in human-readable formats (JSON: what scripts read), the raw bytes in compact
+        // ones (the view cached in the local snapshot), where text would cost 60% more and a
+        // parse per id.
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                if s.is_human_readable() {
+                    s.collect_str(self)
+                } else {
+                    self.0.serialize(s)
+                }
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
+                if d.is_human_readable() {
+                    let text = String::deserialize(d)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                } else {
+                    <[u8; $bytes]>::deserialize(d).map(Self)
+                }
             }
         }
     };

@@ -168,17 +168,33 @@ impl fmt::Display for County {
     }
 }
 
+// The code as text in human-readable formats (JSON), as a number in compact ones (the view
+// cached in the local snapshot).
 impl Serialize for County {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        if s.is_human_readable() {
+            s.serialize_str(self.as_str())
+        } else {
+            s.serialize_u32(self.as_str().parse().unwrap_or(0))
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for County {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        if d.is_human_readable() {
+            String::deserialize(d)?
+                .parse()
+                .map_err(serde::de::Error::custom)
+        } else {
+            let code = u32::deserialize(d)?;
+            if code > 99_999 {
+                return Err(serde::de::Error::custom("county code beyond five digits"));
+            }
+            format!("{code:05}")
+                .parse()
+                .map_err(serde::de::Error::custom)
+        }
     }
 }
 

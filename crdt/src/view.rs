@@ -139,12 +139,14 @@ pub struct HoldView {
     pub decision: Option<Decision>,
 }
 
-/// The version of [`View::encode`]'s encoding; a cache of another version is rebuilt.
-const VIEW_IMAGE_VERSION: u8 = 1;
+/// The version of [`View::encode`]'s encoding; a cache of another version is rebuilt. (2: ids
+/// as bytes, terms by their place, counties as numbers, and the vocabularies' digest.)
+const VIEW_IMAGE_VERSION: u8 = 2;
 
 #[derive(Serialize)]
 struct ViewImageRef<'a> {
     version: u8,
+    terms: u64,
     offers: Vec<&'a Offer>,
     holds: Vec<&'a Hold>,
     decisions: Vec<(OrgId, HoldId, Decision)>,
@@ -155,6 +157,7 @@ struct ViewImageRef<'a> {
 #[derive(Deserialize)]
 struct ViewImage {
     version: u8,
+    terms: u64,
     offers: Vec<Offer>,
     holds: Vec<Hold>,
     decisions: Vec<(OrgId, HoldId, Decision)>,
@@ -343,6 +346,7 @@ impl View {
         decisions.sort();
         let image = ViewImageRef {
             version: VIEW_IMAGE_VERSION,
+            terms: crate::vocab::terms_digest(),
             offers,
             holds,
             decisions,
@@ -356,7 +360,7 @@ impl View {
     /// view from the partitions instead).
     pub fn decode(bytes: &[u8]) -> Option<View> {
         let image: ViewImage = postcard::from_bytes(bytes).ok()?;
-        if image.version != VIEW_IMAGE_VERSION {
+        if image.version != VIEW_IMAGE_VERSION || image.terms != crate::vocab::terms_digest() {
             return None;
         }
         let mut view = View::new();

@@ -60,16 +60,32 @@ macro_rules! vocab {
             }
         }
 
+        // The term in human-readable formats (JSON), its place in `ALL` in compact ones (the
+        // view cached in the local snapshot). Terms are only ever added at the end of a
+        // vocabulary; the cached view carries a version and is rebuilt when it differs.
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
+                if s.is_human_readable() {
+                    s.serialize_str(self.as_str())
+                } else {
+                    let i = $name::ALL.iter().position(|t| t == self).unwrap_or(0);
+                    s.serialize_u8(u8::try_from(i).unwrap_or(u8::MAX))
+                }
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
+                if d.is_human_readable() {
+                    let text = String::deserialize(d)?;
+                    text.parse().map_err(serde::de::Error::custom)
+                } else {
+                    let i = u8::deserialize(d)?;
+                    $name::ALL
+                        .get(usize::from(i))
+                        .copied()
+                        .ok_or_else(|| serde::de::Error::custom(concat!("unknown ", $what)))
+                }
             }
         }
     };
@@ -327,6 +343,42 @@ vocab!(
         Declined => "declined",
     }
 );
+
+/// A digest of every vocabulary's terms in order (64-bit FNV-1a): the compact encodings
+/// number terms by their place, so the view cached in the local snapshot records this and is
+/// rebuilt from the partitions when a vocabulary changed order or length.
+pub fn terms_digest() -> u64 {
+    let lists: [&[&str]; 14] = [
+        &terms(Kind::ALL, Kind::as_str),
+        &terms(SubjectType::ALL, SubjectType::as_str),
+        &terms(LangMode::ALL, LangMode::as_str),
+        &terms(Accepts::ALL, Accepts::as_str),
+        &terms(Affirming::ALL, Affirming::as_str),
+        &terms(Accessibility::ALL, Accessibility::as_str),
+        &terms(HouseholdNote::ALL, HouseholdNote::as_str),
+        &terms(Capability::ALL, Capability::as_str),
+        &terms(Unit::ALL, Unit::as_str),
+        &terms(Vetting::ALL, Vetting::as_str),
+        &terms(StatusHint::ALL, StatusHint::as_str),
+        &terms(BondBand::ALL, BondBand::as_str),
+        &terms(RequesterState::ALL, RequesterState::as_str),
+        &terms(Decision::ALL, Decision::as_str),
+    ];
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for list in lists {
+        for term in list.iter().chain(std::iter::once(&"\n")) {
+            for b in term.bytes().chain(std::iter::once(0)) {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    hash
+}
+
+fn terms<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|t| name(*t)).collect()
+}
 
 #[cfg(test)]
 mod tests {

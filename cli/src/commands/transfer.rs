@@ -328,7 +328,7 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
             };
             output::json(&to_hsds(&offers, (own, profile), ctx.now))?
         }
-        _ => output::json(&to_json(&offers))?,
+        _ => output::json_in_order(&to_json(&offers))?,
     };
     if !text.ends_with('\n') {
         text.push('\n');

@@ -93,8 +93,9 @@ const OWN_NAME: &str = "own";
 /// partition, kept to relay.
 const RELAY_NAME: &str = "relay";
 
-/// Store snapshot entry holding the fast-forward marks of every ingested snapshot.
-const MARKS_NAME: &str = "marks";
+/// Store snapshot entry holding the fast-forward marks of every ingested snapshot (and of this
+/// device's own envelopes dropped from the log, `prune.rs`).
+pub(super) const MARKS_NAME: &str = "marks";
 
 /// Version byte of the `relay` and `marks` encodings.
 const STORED_VERSION: u8 = 1;
@@ -281,6 +282,51 @@ impl SnapshotState {
         }
     }
 
+    /// The marks with one more, `author` fast-forwarded to `seq` before log index `index`, in
+    /// log order; marks of `author` it makes redundant (at or before `index`, up to `seq`) are
+    /// left out.
+    pub(super) fn marks_with(&self, index: u64, author: PublicKey, seq: u64) -> Vec<Mark> {
+        let mut marks: Vec<Mark> = self
+            .marks
+            .iter()
+            .filter(|m| !(m.author == author && m.index <= index && m.seq <= seq))
+            .copied()
+            .collect();
+        marks.push(Mark { index, author, seq });
+        marks.sort_by_key(|m| m.index);
+        marks
+    }
+
+    /// Replaces the marks (after the store holds `marks`).
+    pub(super) fn set_marks(&mut self, marks: Vec<Mark>) {
+        self.marks = marks;
+    }
+
+    /// The highest sequence number of this device's own envelopes dropped from the log: the
+    /// own mark's (`own` is this device's key).
+    pub(super) fn pruned_own(&self, own: &PublicKey) -> u64 {
+        self.marks
+            .iter()
+            .filter(|m| m.author == *own)
+            .map(|m| m.seq)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// What the stored own snapshot covers of `own`'s envelopes, if it is one of `network`
+    /// at `epoch` (the one offered to peers).
+    pub(super) fn own_cover(
+        &self,
+        network: NetworkId,
+        epoch: Epoch,
+        own: &PublicKey,
+    ) -> Option<u64> {
+        self.own
+            .as_ref()
+            .filter(|o| o.network == network && o.epoch == epoch)
+            .and_then(|o| o.offer.covers.get(own).copied())
+    }
+
     /// The log index of the last mark: the local snapshot must include at least this much.
     pub(super) fn last_mark_index(&self) -> Option<u64> {
         self.marks.last().map(|m| m.index)
@@ -364,6 +410,19 @@ impl Replica {
             return Ok(false);
         }
         if seq - base >= OWN_SNAPSHOT_EVERY {
+            return Ok(true);
+        }
+        // Own envelopes dropped from the log reach a peer only inside a snapshot: one must
+        // cover them in this network and epoch (after a key rotation, the old one is not
+        // offered).
+        let pruned = self.doc.snapshots.pruned_own(&self.public);
+        if pruned > 0
+            && self
+                .doc
+                .snapshots
+                .own_cover(network, epoch, &self.public)
+                .is_none_or(|c| c < pruned)
+        {
             return Ok(true);
         }
         let own_len = self
@@ -716,7 +775,7 @@ impl Replica {
     }
 
     /// Reads the stored own snapshot once.
-    fn load_own(&mut self) -> Result<(), ReplicaError> {
+    pub(super) fn load_own(&mut self) -> Result<(), ReplicaError> {
         if self.doc.snapshots.own_loaded {
             return Ok(());
         }
@@ -868,7 +927,7 @@ fn inspect_document(bytes: &[u8], signer: &PublicKey) -> Result<(), SnapshotErro
 
 /// `marks` encoding v1: version, u32 count, then per mark the u64 log index, the 32-byte author
 /// key and the u64 sequence number.
-fn encode_marks(marks: &[Mark]) -> Vec<u8> {
+pub(super) fn encode_marks(marks: &[Mark]) -> Vec<u8> {
     let mut out = Vec::with_capacity(5 + marks.len() * 48);
     out.push(STORED_VERSION);
     out.extend_from_slice(&u32::try_from(marks.len()).unwrap_or(u32::MAX).to_be_bytes());

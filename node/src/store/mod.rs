@@ -234,6 +234,7 @@ pub type NamedRecord = (String, Zeroizing<Vec<u8>>);
 #[derive(Default)]
 pub struct WriteBatch {
     log: Vec<Vec<u8>>,
+    cleared: Vec<u64>,
     clear_log: bool,
     records: Vec<(String, Option<Zeroizing<Vec<u8>>>)>,
     snapshots: Vec<(String, u64, Vec<u8>)>,
@@ -256,6 +257,13 @@ impl WriteBatch {
     /// network it joins). Indices start again at 0.
     pub fn replace_log(&mut self) -> &mut Self {
         self.clear_log = true;
+        self
+    }
+
+    /// Empties the log entry at `index` (an existing one): the row stays, holding a sealed
+    /// empty value, so the log stays contiguous and a deleted row is still corruption.
+    pub fn clear_log_entry(&mut self, index: u64) -> &mut Self {
+        self.cleared.push(index);
         self
     }
 
@@ -286,6 +294,7 @@ impl WriteBatch {
     /// Whether the batch holds no writes.
     pub fn is_empty(&self) -> bool {
         self.log.is_empty()
+            && self.cleared.is_empty()
             && !self.clear_log
             && self.records.is_empty()
             && self.snapshots.is_empty()
@@ -296,6 +305,7 @@ impl std::fmt::Debug for WriteBatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteBatch")
             .field("log", &self.log.len())
+            .field("cleared", &self.cleared.len())
             .field("records", &self.records.len())
             .field("snapshots", &self.snapshots.len())
             .finish()
@@ -698,6 +708,20 @@ impl Store {
                 .last()
                 .map_err(|e| map(e.into()))?
                 .map_or(0, |(key, _)| key.value() + 1);
+            for index in &batch.cleared {
+                if *index >= first {
+                    return Err(StoreError::Database {
+                        reason: format!("log entry {index} cleared before it was written"),
+                    });
+                }
+                let sealed = seal::seal(
+                    &self.data_key,
+                    &value_aad(LOG_NAME, &index.to_be_bytes()),
+                    &[],
+                );
+                log.insert(*index, sealed.as_slice())
+                    .map_err(|e| map(e.into()))?;
+            }
             for (next, entry) in (first..).zip(&batch.log) {
                 let sealed = seal::seal(
                     &self.data_key,

@@ -2,6 +2,7 @@
 
 mod bundle;
 mod limits;
+mod prune;
 mod replica;
 mod rollback;
 mod snapshot;
