@@ -57,7 +57,7 @@ mod rollback;
 mod snapshot;
 
 use document::{DocumentState, Partitions, Slot};
-use local_snapshot::decode_snapshot;
+use local_snapshot::{Part, decode_snapshot};
 use network_state::{NetworkState, NodeRecord, decode_keys, encode_keys};
 use rollback::RollbackState;
 
@@ -569,8 +569,16 @@ impl Replica {
             has_local = true;
             let (parts, image) =
                 decode_snapshot(&snap.bytes).ok_or(ReplicaError::Damaged("snapshot"))?;
-            for (org, doc) in parts {
-                partitions.insert_saved(org, doc.to_vec());
+            for (org, part) in parts {
+                match part {
+                    Part::Saved(doc) => partitions.insert_saved(org, doc.to_vec()),
+                    Part::InOwnSnapshot if org == node.org => {
+                        let own = snapshot::stored_own(&store)?
+                            .ok_or(ReplicaError::Damaged("own snapshot"))?;
+                        partitions.insert_in_own_snapshot(org, own, keys.clone());
+                    }
+                    Part::InOwnSnapshot => return Err(ReplicaError::Damaged("snapshot")),
+                }
             }
             view = image.and_then(|v| View::decode(&v));
         }
@@ -1292,12 +1300,13 @@ impl Replica {
         if self.poisoned {
             return Err(ReplicaError::Poisoned);
         }
-        Ok(self.doc.partitions.save_all())
+        self.doc.partitions.save_loading_all()
     }
 
     /// Writes a local snapshot of every partition now.
     pub fn snapshot(&mut self) -> Result<(), ReplicaError> {
-        let bytes = self.doc.local_snapshot();
+        let own = self.own_doc()?;
+        let bytes = self.doc.local_snapshot(own.as_ref());
         let mut batch = WriteBatch::default();
         batch.put_snapshot(SNAPSHOT_NAME, self.doc.log_len, bytes);
         self.store.commit(batch)?;
@@ -1325,11 +1334,12 @@ impl Replica {
     /// it starts from the cached view without loading any document.
     pub fn close(mut self) -> Result<(), ReplicaError> {
         if !self.store.is_read_only() && !self.poisoned {
+            // The own snapshot first, so that the local snapshot can refer to its document.
+            self.own_snapshot_if_loaded()?;
             let uncovered = self.doc.log_len > self.doc.snapshot_covers;
             if uncovered || self.doc.snapshots.local_lacks_view {
                 self.snapshot()?;
             }
-            self.own_snapshot_if_loaded()?;
             self.prune_own()?;
         }
         Ok(self.store.close()?)

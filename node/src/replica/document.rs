@@ -14,15 +14,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use puente_crdt::{Hold, HoldId, Offer, OfferId, OrgId, Partition, Time, Touched, View};
 
-use super::local_snapshot::encode_snapshot;
+use super::local_snapshot::{Part, encode_snapshot};
 use super::{
     HoldRequest, OfferAction, RecordKind, ReplicaError, Stats, WriteRefusal, limits,
     signed_changes, snapshot,
 };
 use crate::envelope::admission::{Accepted, Admission};
 use crate::envelope::format::Envelope;
+use crate::envelope::snapshot::Snapshot;
 use crate::identity::PublicKey;
-use crate::keys::NetworkId;
+use crate::keys::{EpochKeyring, NetworkId};
 
 /// The document half of a replica (see the module documentation).
 #[derive(Debug)]
@@ -140,8 +141,8 @@ impl DocumentState {
     }
 
     /// The local snapshot of every partition and the view, encoded (see [`super::local_snapshot`]).
-    pub(super) fn local_snapshot(&mut self) -> Vec<u8> {
-        let parts = self.partitions.save_all();
+    pub(super) fn local_snapshot(&mut self, own: Option<&OwnDoc>) -> Vec<u8> {
+        let parts = self.partitions.save_all(own);
         encode_snapshot(&parts, Some(&self.view.encode()))
     }
 
@@ -334,6 +335,33 @@ pub(super) fn resolve<'a, T>(
 pub(super) enum Slot {
     Saved(Vec<u8>),
     Loaded(Box<Partition>),
+    /// This device's own partition, whose document is the stored own signed snapshot's (the
+    /// local snapshot does not hold it twice): opened and loaded when first needed.
+    InOwnSnapshot(Box<SealedOwn>),
+}
+
+/// The own signed snapshot a partition is loaded from, and the keys that open it.
+#[derive(Debug)]
+pub(super) struct SealedOwn {
+    pub(super) snapshot: Vec<u8>,
+    pub(super) keys: EpochKeyring,
+}
+
+/// The own organisation and the heads (sorted) of its stored own snapshot's document: a loaded
+/// own partition with exactly these heads is that document, and the local snapshot refers to it
+/// instead of saving it again.
+pub(super) type OwnDoc = (OrgId, Vec<[u8; 32]>);
+
+/// Whether `p` is the document of the own snapshot `own` names.
+pub(super) fn is_own_doc(org: OrgId, p: &mut Partition, own: Option<&OwnDoc>) -> bool {
+    own.is_some_and(|(own_org, heads)| {
+        if *own_org != org {
+            return false;
+        }
+        let mut mine: Vec<[u8; 32]> = p.heads().iter().map(|h| h.0).collect();
+        mine.sort_unstable();
+        mine == *heads
+    })
 }
 
 /// Every partition this replica holds.
@@ -357,6 +385,20 @@ impl Partitions {
         self.slots.insert(org, Slot::Saved(bytes));
     }
 
+    /// Keeps `org`'s partition (this device's own) as the document of the own signed snapshot
+    /// `snapshot`, opened with `keys` and loaded when first needed.
+    pub(super) fn insert_in_own_snapshot(
+        &mut self,
+        org: OrgId,
+        snapshot: Vec<u8>,
+        keys: EpochKeyring,
+    ) {
+        self.slots.insert(
+            org,
+            Slot::InOwnSnapshot(Box::new(SealedOwn { snapshot, keys })),
+        );
+    }
+
     /// Every organisation with a partition here.
     pub(super) fn orgs(&self) -> impl Iterator<Item = OrgId> + '_ {
         self.slots.keys().copied()
@@ -369,14 +411,27 @@ impl Partitions {
             .slots
             .entry(org)
             .or_insert_with(|| Slot::Loaded(Box::new(Partition::new(org, actor.as_bytes()))));
-        if let Slot::Saved(bytes) = slot {
-            let p = Partition::load(org, bytes, actor.as_bytes())
-                .map_err(|_| ReplicaError::Damaged("snapshot"))?;
-            *slot = Slot::Loaded(Box::new(p));
+        match slot {
+            Slot::Saved(bytes) => {
+                let p = Partition::load(org, bytes, actor.as_bytes())
+                    .map_err(|_| ReplicaError::Damaged("snapshot"))?;
+                *slot = Slot::Loaded(Box::new(p));
+            }
+            Slot::InOwnSnapshot(sealed) => {
+                let damaged = |_| ReplicaError::Damaged("own snapshot");
+                let document = Snapshot::from_bytes(&sealed.snapshot)
+                    .map_err(damaged)?
+                    .open(&sealed.keys)
+                    .map_err(damaged)?;
+                let p = Partition::load(org, &document, actor.as_bytes())
+                    .map_err(|_| ReplicaError::Damaged("own snapshot"))?;
+                *slot = Slot::Loaded(Box::new(p));
+            }
+            Slot::Loaded(_) => {}
         }
         match slot {
             Slot::Loaded(p) => Ok(p),
-            Slot::Saved(_) => Err(ReplicaError::Damaged("snapshot")),
+            _ => Err(ReplicaError::Damaged("snapshot")),
         }
     }
 
@@ -388,15 +443,38 @@ impl Partitions {
         }
     }
 
-    /// Saved bytes of every partition (unloaded ones are still exactly their saved bytes).
-    pub(super) fn save_all(&mut self) -> Vec<(OrgId, Vec<u8>)> {
+    /// Every partition as the local snapshot holds it: saved bytes (unloaded ones are still
+    /// exactly their saved bytes), or, for the own partition when it is the document of the
+    /// stored own snapshot (`own`), a reference to it.
+    pub(super) fn save_all(&mut self, own: Option<&OwnDoc>) -> Vec<(OrgId, Part<Vec<u8>>)> {
         self.slots
             .iter_mut()
-            .map(|(org, slot)| match slot {
-                Slot::Saved(bytes) => (*org, bytes.clone()),
-                Slot::Loaded(p) => (*org, p.save()),
-            })
+            .map(|(org, slot)| (*org, save_slot(*org, slot, own)))
             .collect()
+    }
+
+    /// Every partition's `save()`, loading the ones that are not (benchmarks weigh the store
+    /// against it).
+    pub(super) fn save_loading_all(&mut self) -> Result<Vec<(OrgId, Vec<u8>)>, ReplicaError> {
+        let orgs: Vec<OrgId> = self.orgs().collect();
+        orgs.into_iter()
+            .map(|org| Ok((org, self.get_mut(org)?.save())))
+            .collect()
+    }
+}
+
+/// One partition as the local snapshot holds it (see [`Partitions::save_all`]).
+pub(super) fn save_slot(org: OrgId, slot: &mut Slot, own: Option<&OwnDoc>) -> Part<Vec<u8>> {
+    match slot {
+        Slot::Saved(bytes) => Part::Saved(bytes.clone()),
+        Slot::InOwnSnapshot(_) => Part::InOwnSnapshot,
+        Slot::Loaded(p) => {
+            if is_own_doc(org, p, own) {
+                Part::InOwnSnapshot
+            } else {
+                Part::Saved(p.save())
+            }
+        }
     }
 }
 

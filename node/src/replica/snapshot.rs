@@ -46,7 +46,8 @@ use puente_crdt::automerge::{Automerge, ChangeHash};
 use puente_crdt::{OrgId, Partition, Touched};
 use zeroize::Zeroizing;
 
-use super::local_snapshot::encode_snapshot;
+use super::document::{OwnDoc, save_slot};
+use super::local_snapshot::{Part, encode_snapshot};
 use super::{Partitions, Replica, ReplicaError, SNAPSHOT_NAME, Slot, signed_changes};
 use crate::envelope::admission::{Accepted, Admission, Authority};
 use crate::envelope::chunk::{self, ChunkError};
@@ -625,7 +626,8 @@ impl Replica {
         if let Some(relay) = relay {
             batch.put_snapshot(RELAY_NAME, self.doc.log_len, encode_relay(relay));
         }
-        let parts = self.save_partitions(org, Some(document));
+        let own = self.own_doc()?;
+        let parts = self.save_partitions(org, Some(document), own.as_ref());
         batch.put_snapshot(
             SNAPSHOT_NAME,
             self.doc.log_len,
@@ -665,7 +667,8 @@ impl Replica {
         if let Some(relay) = relay {
             batch.put_snapshot(RELAY_NAME, self.doc.log_len, encode_relay(relay));
         }
-        let parts = self.doc.partitions.save_all();
+        let own = self.own_doc()?;
+        let parts = self.doc.partitions.save_all(own.as_ref());
         let view = self.doc.view.encode();
         batch.put_snapshot(
             SNAPSHOT_NAME,
@@ -679,18 +682,37 @@ impl Replica {
 
     /// Every partition's saved bytes for the local snapshot, with `received` (a document as it
     /// arrived, which loads as it is) standing for `org`'s instead of saving it again.
-    fn save_partitions(&mut self, org: OrgId, received: Option<Vec<u8>>) -> Vec<(OrgId, Vec<u8>)> {
+    fn save_partitions(
+        &mut self,
+        org: OrgId,
+        received: Option<Vec<u8>>,
+        own: Option<&OwnDoc>,
+    ) -> Vec<(OrgId, Part<Vec<u8>>)> {
         let mut received = received;
         self.doc
             .partitions
             .slots
             .iter_mut()
-            .map(|(o, slot)| match (slot, received.take_if(|_| *o == org)) {
-                (_, Some(bytes)) => (*o, bytes),
-                (Slot::Saved(bytes), None) => (*o, bytes.clone()),
-                (Slot::Loaded(p), None) => (*o, p.save()),
+            .map(|(o, slot)| match received.take_if(|_| *o == org) {
+                Some(bytes) => (*o, Part::Saved(bytes)),
+                None => (*o, save_slot(*o, slot, own)),
             })
             .collect()
+    }
+
+    /// The own organisation and the sorted heads of the stored own snapshot, if there is one
+    /// (see [`OwnDoc`]).
+    pub(super) fn own_doc(&mut self) -> Result<Option<OwnDoc>, ReplicaError> {
+        self.load_own()?;
+        let Some(own) = self.doc.snapshots.own.as_ref() else {
+            return Ok(None);
+        };
+        let Ok(snapshot) = Snapshot::from_bytes(&own.bytes) else {
+            return Ok(None);
+        };
+        let mut heads = snapshot.heads().to_vec();
+        heads.sort_unstable();
+        Ok(Some((self.net.node.org, heads)))
     }
 
     /// Puts the merged partition in place and applies the envelopes the snapshot released, to
@@ -868,12 +890,17 @@ fn relay_offers(
         .collect()
 }
 
+/// The stored own snapshot's bytes, as written (`None` when there is none).
+pub(super) fn stored_own(store: &Store) -> Result<Option<Vec<u8>>, ReplicaError> {
+    Ok(store.get_snapshot(OWN_NAME)?.map(|s| s.bytes))
+}
+
 /// Whether this node holds nothing of `org`'s partition: no slot, or an empty document.
 fn holds_nothing_of(partitions: &mut Partitions, org: OrgId) -> bool {
     match partitions.slots.get_mut(&org) {
         None => true,
         Some(Slot::Loaded(p)) => p.heads().is_empty(),
-        Some(Slot::Saved(_)) => false,
+        Some(Slot::Saved(_) | Slot::InOwnSnapshot(_)) => false,
     }
 }
 
@@ -1335,11 +1362,8 @@ mod tests {
             .expect("parses")
             .open(&a.net.keys)
             .expect("opens");
-        assert!(
-            parts
-                .iter()
-                .any(|(org, doc)| *org == a.org() && *doc == document)
-        );
+        assert!(parts.iter().any(|(org, doc)| *org == a.org()
+            && *doc == super::super::local_snapshot::Part::Saved(&document[..])));
         assert_eq!(view, None);
         assert!(b.doc.snapshots.local_lacks_view);
 

@@ -64,6 +64,18 @@ const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new(LOG_NAME);
 /// Snapshots by name, each with the log index it covers.
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new(SNAPSHOTS_NAME);
 
+const SNAPSHOT_PARTS_NAME: &str = "snapshot-parts";
+/// The sealed bytes of a large snapshot after its first [`PART_BYTES`] (which stay in its
+/// `snapshots` row), in pieces of [`PART_BYTES`] keyed by (name, 1, 2 ...): redb gives a value
+/// that fills more than a page the next power of two of pages, so a 1.1 MB snapshot in one row
+/// took 2 MiB, and a piece a little under 64 KiB takes exactly 16 pages. The pieces are one
+/// sealed value, authenticated whole when read back.
+const SNAPSHOT_PARTS: TableDefinition<(&str, u32), &[u8]> =
+    TableDefinition::new(SNAPSHOT_PARTS_NAME);
+
+/// Bytes of one piece of a sealed snapshot: 64 KiB less room for the key and the leaf header.
+const PART_BYTES: usize = 64 * 1024 - 512;
+
 /// Why a store operation failed. Messages name paths but never values or keys.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -474,6 +486,7 @@ impl Store {
             txn.open_table(RECORDS).map_err(|e| map(e.into()))?;
             txn.open_table(LOG).map_err(|e| map(e.into()))?;
             txn.open_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
+            txn.open_table(SNAPSHOT_PARTS).map_err(|e| map(e.into()))?;
         }
         txn.commit().map_err(|e| map(e.into()))?;
 
@@ -701,6 +714,8 @@ impl Store {
         if batch.clear_log {
             txn.delete_table(LOG).map_err(|e| map(e.into()))?;
             txn.delete_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
+            txn.delete_table(SNAPSHOT_PARTS)
+                .map_err(|e| map(e.into()))?;
         }
         {
             let mut log = txn.open_table(LOG).map_err(|e| map(e.into()))?;
@@ -751,6 +766,7 @@ impl Store {
                 }
             }
             let mut snapshots = txn.open_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
+            let mut parts = txn.open_table(SNAPSHOT_PARTS).map_err(|e| map(e.into()))?;
             for (name, log_index, bytes) in &batch.snapshots {
                 let mut plain = Zeroizing::new(Vec::with_capacity(8 + bytes.len()));
                 plain.extend_from_slice(&log_index.to_be_bytes());
@@ -760,8 +776,20 @@ impl Store {
                     &value_aad(SNAPSHOTS_NAME, name.as_bytes()),
                     &plain,
                 );
+                let mut pieces = sealed.chunks(PART_BYTES);
                 snapshots
-                    .insert(name.as_str(), sealed.as_slice())
+                    .insert(name.as_str(), pieces.next().unwrap_or_default())
+                    .map_err(|e| map(e.into()))?;
+                let mut n = 1u32;
+                for piece in pieces {
+                    parts
+                        .insert((name.as_str(), n), piece)
+                        .map_err(|e| map(e.into()))?;
+                    n += 1;
+                }
+                // Pieces of a longer snapshot stored before under this name.
+                parts
+                    .retain_in((name.as_str(), n)..=(name.as_str(), u32::MAX), |_, _| false)
                     .map_err(|e| map(e.into()))?;
             }
         }
@@ -910,9 +938,35 @@ impl Store {
         let mut out = Vec::new();
         for entry in table.iter().map_err(|e| map(e.into()))? {
             let (key, value) = entry.map_err(|e| map(e.into()))?;
-            out.push(self.open_snapshot(key.value(), value.value())?);
+            let sealed = self.with_parts(&txn, key.value(), value.value())?;
+            out.push(self.open_snapshot(key.value(), &sealed)?);
         }
         Ok(out)
+    }
+
+    /// A snapshot's sealed bytes: its row's, then its pieces in order (none in a store written
+    /// before pieces, or for a small snapshot).
+    fn with_parts(
+        &self,
+        txn: &ReadTransaction,
+        name: &str,
+        first: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let map = |e: redb::Error| self.db_error(e);
+        let mut sealed = first.to_vec();
+        let parts = match txn.open_table(SNAPSHOT_PARTS) {
+            Ok(parts) => parts,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(sealed),
+            Err(e) => return Err(map(e.into())),
+        };
+        for entry in parts
+            .range((name, 1)..=(name, u32::MAX))
+            .map_err(|e| map(e.into()))?
+        {
+            let (_, piece) = entry.map_err(|e| map(e.into()))?;
+            sealed.extend_from_slice(piece.value());
+        }
+        Ok(sealed)
     }
 
     /// One stored snapshot by name.
@@ -923,7 +977,8 @@ impl Store {
         let Some(value) = table.get(name).map_err(|e| map(e.into()))? else {
             return Ok(None);
         };
-        self.open_snapshot(name, value.value()).map(Some)
+        let sealed = self.with_parts(&txn, name, value.value())?;
+        self.open_snapshot(name, &sealed).map(Some)
     }
 
     fn open_snapshot(&self, name: &str, sealed: &[u8]) -> Result<StoredSnapshot, StoreError> {
@@ -1361,6 +1416,56 @@ mod tests {
         assert!(matches!(
             Store::open(&dir, PASS),
             Err(StoreError::BadHeader { .. })
+        ));
+    }
+
+    #[test]
+    fn a_large_snapshot_is_stored_in_pieces_and_read_back_whole() {
+        let (_tmp, dir, store) = new_store();
+        let big: Vec<u8> = (0..5 * PART_BYTES + 123).map(|i| (i % 251) as u8).collect();
+        store.put_snapshot("s", 7, &big).expect("writes");
+        let back = store.get_snapshot("s").expect("reads").expect("present");
+        assert_eq!((back.log_index, back.bytes.as_slice()), (7, big.as_slice()));
+        assert_eq!(store.snapshots().expect("lists")[0].bytes, big);
+        // A shorter one under the same name leaves no piece of the longer one behind.
+        store.put_snapshot("s", 8, b"small").expect("writes");
+        assert_eq!(
+            store
+                .get_snapshot("s")
+                .expect("reads")
+                .expect("present")
+                .bytes,
+            b"small"
+        );
+        {
+            let txn = store.db.begin_read().expect("read");
+            let parts = txn.open_table(SNAPSHOT_PARTS).expect("table");
+            assert_eq!(parts.iter().expect("iterates").count(), 0);
+        }
+        // A missing piece is corruption, not a shorter snapshot.
+        store.put_snapshot("s", 9, &big).expect("writes");
+        {
+            let txn = store.db.writable().begin_write().expect("write");
+            txn.open_table(SNAPSHOT_PARTS)
+                .expect("table")
+                .remove(("s", 5))
+                .expect("removes");
+            txn.commit().expect("commits");
+        }
+        assert!(matches!(
+            store.get_snapshot("s"),
+            Err(StoreError::Corrupt { .. })
+        ));
+        // Read-only, the same.
+        store.close().expect("closes");
+        let ro = Store::open_read_only(&dir, PASS).expect("opens");
+        assert!(matches!(
+            ro.get_snapshot("s"),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            ro.put_snapshot("t", 1, b"x"),
+            Err(StoreError::ReadOnly)
         ));
     }
 

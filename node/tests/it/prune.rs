@@ -55,11 +55,30 @@ fn a_store_of_its_own_drops_covered_envelopes_and_stays_whole() {
     write_offers(&mut a, "x", OWN_SNAPSHOT_EVERY + 10);
     let before = handles(&a);
     let seq = own_seq(&a);
+    let view = deflated(&a.view().encode());
     a.close().expect("closes");
     let (held, emptied) = log_entries(&path);
     assert_eq!(held, 0, "every own envelope is covered by the own snapshot");
     assert_eq!(emptied as u64, seq, "the profile and every offer");
 
+    // The local snapshot refers to the own snapshot's document instead of holding it again.
+    {
+        let store = Store::open_read_only(&path, PASS).expect("opens");
+        let local = store
+            .get_snapshot("local")
+            .expect("reads")
+            .expect("written");
+        let own = store.get_snapshot("own").expect("reads").expect("written");
+        assert!(
+            local.bytes.len() < view.len() + 256,
+            "local {} bytes, its view {} bytes, own {} bytes",
+            local.bytes.len(),
+            view.len(),
+            own.bytes.len()
+        );
+    }
+
+    // The own partition loads from the own snapshot when a write needs it.
     let mut a = Replica::open(&path, PASS).expect("reopens");
     assert_eq!(handles(&a), before);
     assert_eq!(
@@ -170,6 +189,13 @@ fn a_partner_that_never_had_the_dropped_envelopes_catches_up_from_the_own_snapsh
     assert_eq!(handles(&b), handles(&a));
     // A partner's copy of a dropped envelope is a duplicate, not evidence of anything.
     assert!(a.rollback().is_none());
+}
+
+fn deflated(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).expect("deflates");
+    e.finish().expect("deflates")
 }
 
 fn log_entries_of(r: Replica) -> (usize, usize) {
