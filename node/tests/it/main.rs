@@ -3,6 +3,7 @@
 mod bundle;
 mod limits;
 mod replica;
+mod restore;
 mod rollback;
 mod snapshot;
 mod support;
