@@ -61,6 +61,8 @@ const HANDOVER_RECORD_VERSION: u8 = 1;
 pub struct Restored {
     /// The organisation.
     pub org: OrgId,
+    /// Its name.
+    pub name: String,
     /// This device's key now.
     pub device: PublicKey,
     /// The device the restored store replaces; `None` when the backup was of a store in no
@@ -117,10 +119,12 @@ impl Replica {
     ) -> Result<Restored, ReplicaError> {
         let mut old = Replica::open(dir, passphrase)?;
         let org = old.org();
+        let name = old.whoami().name;
         let old_key = old.public;
         let Some(log) = old.net.membership.as_ref() else {
             return Ok(Restored {
                 org,
+                name,
                 device: old_key,
                 replaced: None,
             });
@@ -170,6 +174,7 @@ impl Replica {
         replica.close()?;
         Ok(Restored {
             org,
+            name,
             device,
             replaced: Some(Replaced {
                 old: old_key,

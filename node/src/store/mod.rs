@@ -19,6 +19,7 @@ mod header;
 pub(crate) mod private;
 
 pub use backup::{BACKUP_FORMAT_VERSION, BACKUP_MAGIC, BackupError, Restoring, restore};
+pub use private::write_private_file;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
