@@ -595,7 +595,7 @@ mod tests {
             v
         };
         let before = listing(tmp.path());
-        let refused = |b: &[u8]| restore(b, &dest, PASS).err().expect("refused");
+        let refused = |b: &[u8]| restore(b, &dest, PASS).expect_err("refused");
         assert!(matches!(refused(b""), BackupError::NotABackup));
         assert!(matches!(
             refused(b"GIF89a garbage"),
