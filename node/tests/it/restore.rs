@@ -1,9 +1,12 @@
 //! A backup made while the node runs, restored as a new device of the same organisation, with
 //! real nodes on loopback: partners admit the new key through the replaced key's one handover
 //! connection, revoke the replaced key at what the backup held of it (its later changes are not
-//! kept), accept the new device's writes, and nothing is signed under the replaced key again.
+//! kept, nor its later membership changes), accept the new device's writes, and nothing is
+//! signed under the replaced key again; the replaced key's later work that comes back is
+//! another device's, never evidence that the restored store was rolled back.
 
-use puente_node::identity::PublicKey;
+use puente_node::identity::{AgreementSecret, PublicKey, SecretKey};
+use puente_node::membership::DeviceKeys;
 use puente_node::replica::{IngestOutcome, Replica, ReplicaError, Restored};
 use puente_node::store::BackupError;
 
@@ -63,6 +66,22 @@ async fn a_restored_device_gets_a_new_key_and_partners_revoke_the_old_one() {
         .await
         .expect("readable");
     assert_eq!(later.len(), 1, "the lost device's change after the backup");
+    // It also changed the network after the backup: it added a device.
+    let org = net.orgs[1];
+    let added = SecretKey::generate().public();
+    net.with(1, move |r| {
+        let keys = DeviceKeys {
+            device: added,
+            agreement: AgreementSecret::generate().public(),
+        };
+        r.admit_device(org, keys, NOW)
+    })
+    .await
+    .expect("added");
+    settle("partners have the added device", || async {
+        net.state(0).await.is_member_device(&added)
+    })
+    .await;
     net.stop(1).await;
 
     // Restored elsewhere: a new key, the old one revoked at what the backup held of it.
@@ -123,6 +142,24 @@ async fn a_restored_device_gets_a_new_key_and_partners_revoke_the_old_one() {
         )
         .await;
     }
+    // The lost device's op after the backup came back to the restored node: another device's
+    // op, undone by the revocation; no rollback.
+    settle(
+        "the restored node has the lost device's later op, undone",
+        || async {
+            node.with_control(move |c| {
+                let r = c.replica();
+                let state = r.membership().expect("a network").state();
+                ops_by(r, &old) == old_ops_in_backup + 2 && !state.is_member_device(&added)
+            })
+            .await
+            .expect("running")
+        },
+    )
+    .await;
+    for i in [0, 2] {
+        assert!(!net.state(i).await.is_member_device(&added));
+    }
     settle("the handover ends", || async {
         node.with_control(|c| c.replica().handover().expect("readable"))
             .await
@@ -174,7 +211,11 @@ async fn a_restored_device_gets_a_new_key_and_partners_revoke_the_old_one() {
     assert!(old_after.is_empty(), "nothing sealed under the old key");
     assert_eq!(new_written.len(), 1);
     assert_eq!(rollback, None);
-    assert_eq!(old_ops, old_ops_in_backup + 1);
+    assert_eq!(
+        old_ops,
+        old_ops_in_backup + 2,
+        "the op adding this device, and the lost device's later one it received"
+    );
     node.shutdown().await;
 }
 
