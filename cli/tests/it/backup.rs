@@ -115,6 +115,19 @@ fn bad_backups_and_a_used_data_directory_are_one_line_and_write_nothing() {
         assert!(err.contains(says), "{}: {err}", p.display());
         assert!(!fresh.data.exists(), "nothing written for {}", p.display());
     }
+    // In Spanish too, one line.
+    let out = fresh
+        .cmd(&["restore", path(&garbage)])
+        .env("LANG", "es_MX.UTF-8")
+        .output()
+        .expect("runs");
+    let line = crate::support::one_error_line(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        line.contains("no es una copia de seguridad de puente"),
+        "{line}"
+    );
+    assert!(!fresh.data.exists());
+
     let mut wrong = Node::new();
     wrong.pass = Some("not the passphrase at all".to_string());
     let err = wrong.fails(&["restore", path(&file)]);
