@@ -322,6 +322,34 @@ With --output, writes puente.1 and one page per command (puente-offer.1, puente-
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
 
+    /// Write an encrypted copy of the store to a file (also while the node runs)
+    #[command(after_help = "\
+Examples:
+  puente backup /media/usb/puente-2026-11-23.backup
+  puente backup --force --quiet ~/backups/puente.backup      # from cron or a systemd timer
+
+While `puente run` runs, the node writes the copy itself, from one consistent reading of its
+store; otherwise this command opens the store (it asks for the passphrase). The file is
+encrypted like the store: it opens only with the passphrase the store has now (a later
+`puente passphrase change` does not change it), and it is written readable by you only. An
+existing file is replaced only with --force. `puente restore` brings it back as a new device of
+your organisation.")]
+    Backup(BackupArgs),
+
+    /// Bring a backup back as a new device of your organisation, in a new data directory
+    #[command(after_help = "\
+Examples:
+  puente restore /media/usb/puente-2026-11-23.backup --data-dir ~/.local/share/puente
+  puente restore puente.backup --data-dir /srv/puente --passphrase-file ~/.puente-pass
+
+Asks for the passphrase the store had when the backup was made. The data directory must not
+exist or be empty. The restored store gets a new device key, and the backup's key is revoked
+by it: changes made on the old computer after the backup are not kept (enter them again).
+Start `puente run` then: it tells partners about the new key (through the old key, once) and
+catches up with everything they hold. Do not revoke the old computer from elsewhere first:
+the restore does it, and a revocation made without it would undo the new device too.")]
+    Restore(RestoreArgs),
+
     /// The configuration file: where it is, and the settings in effect
     #[command(
         subcommand,
@@ -536,6 +564,24 @@ prompt); the new one is asked twice on the terminal, or read from --new-passphra
 file only you can read). Only the key that unlocks the store changes, so it takes a moment
 whatever the size of the store. A backup made before keeps opening with the old passphrase.")]
     Change(PassphraseChangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Replace the file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file (`puente backup` wrote it)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

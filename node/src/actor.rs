@@ -18,6 +18,8 @@
 //! is acknowledged like a batch (a forged or tampered one counts as invalid and ends the
 //! session) and, once applied, is relayed like envelopes.
 
+mod handover;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
@@ -271,6 +273,16 @@ impl Node {
         known.extend(config.peers);
         let relays_now = relay_configs(&replica);
         let started_with = TransportState::new(&replica, allowed.clone(), relays_now.clone());
+        // A device restored from a backup that partners do not know yet (`actor/handover.rs`).
+        let handover = handover::Handover::start(
+            &replica,
+            started_with.dial.clone(),
+            known.clone(),
+            relays_now.clone(),
+            config.mdns,
+        )
+        .await?;
+        let (handover, handover_events) = handover.unzip();
         let (net, events) = Net::spawn(NetConfig {
             key: replica.device_key(),
             listen: config.listen,
@@ -322,6 +334,7 @@ impl Node {
             relay_answers: None,
             relay_tasks: tokio::task::JoinSet::new(),
             transport_tasks: tokio::task::JoinSet::new(),
+            handover,
         };
         // The actor gets a thread and a single-threaded runtime of its own: its replica calls
         // block on the disk (durable commits), which must not stall the runtime the transport
@@ -333,7 +346,9 @@ impl Node {
             .map_err(|e| NodeError::Thread(e.to_string()))?;
         std::thread::Builder::new()
             .name("puente-node".into())
-            .spawn(move || runtime.block_on(actor.run(shutdown_rx, command_rx, events)))
+            .spawn(move || {
+                runtime.block_on(actor.run(shutdown_rx, command_rx, events, handover_events))
+            })
             .map_err(|e| NodeError::Thread(e.to_string()))?;
         Ok(Node {
             commands: command_tx,
@@ -674,6 +689,9 @@ struct NodeActor {
     /// One-off requests to the transport (hang up on a peer, use an address a command gave):
     /// owned here, reaped every tick and ended with the node.
     transport_tasks: tokio::task::JoinSet<()>,
+    /// While a device restored from a backup hands its new key over to partners, the transport
+    /// with the replaced device's identity (`actor/handover.rs`).
+    handover: Option<handover::Handover>,
 }
 
 #[derive(Debug, Default)]
@@ -690,6 +708,7 @@ impl NodeActor {
         mut shutdown: mpsc::Receiver<oneshot::Sender<()>>,
         mut commands: mpsc::Receiver<Command>,
         mut events: mpsc::Receiver<NetEvent>,
+        mut handover_events: Option<mpsc::Receiver<NetEvent>>,
     ) {
         let mut tick = tokio::time::interval(TICK_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -714,15 +733,23 @@ impl NodeActor {
                     None => break None,
                 },
                 Some((job, answer)) = answers.recv() => self.on_relay_answer(job, answer),
+                Some(event) = next_event(&mut handover_events) => self.on_handover_event(event),
                 _ = tick.tick() => {
                     while self.transport_tasks.try_join_next().is_some() {}
                     let peers: Vec<PublicKey> = self.sessions.keys().copied().collect();
                     self.feed(peers, Input::Tick);
+                    self.handover_tick();
                     self.start_relay_jobs();
                 }
             }
+            if self.handover.is_none() {
+                handover_events = None;
+            }
             self.log_rollback();
         };
+        if let Some(handover) = self.handover.take() {
+            handover.shutdown().await;
+        }
         // What this node wrote (and, on an admin's node, who may use the relay) reaches the
         // relays' mailboxes before it goes: a laptop closed right after a change.
         self.flush_relays(&mut answers).await;
@@ -980,6 +1007,10 @@ impl NodeActor {
                 }
             }
             NetEvent::Frame { from, bytes } => {
+                // A frame on this device's own key: the partner let it in (a key it does not
+                // list is cut off before any stream), which ends a restored device's handover.
+                // (`Connected` is no proof: it reports our side of the handshake.)
+                self.handover_reached(from);
                 self.traffic.frames_received += 1;
                 self.traffic.bytes_received += bytes.len() as u64;
                 self.feed(vec![from], Input::Received(&bytes));
@@ -1616,6 +1647,14 @@ fn spawn_sender(
         }
     });
     (tx, task)
+}
+
+/// The next event of a transport that may be absent (then never).
+async fn next_event(events: &mut Option<mpsc::Receiver<NetEvent>>) -> Option<NetEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The start of a device key as logs name it: eight characters, as `puente peer list` and

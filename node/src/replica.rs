@@ -40,7 +40,7 @@ use crate::interchange::csv_import::ImportPlan;
 use crate::interchange::reconcile::{Reconciliation, reconcile};
 use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys, NetworkId};
 use crate::membership::MembershipError;
-use crate::store::{Store, StoreError, WriteBatch};
+use crate::store::{BackupError, Store, StoreError, WriteBatch};
 
 mod audit;
 mod bundle;
@@ -52,6 +52,7 @@ mod network;
 mod network_state;
 mod prune;
 mod relays;
+mod restore;
 mod roles;
 mod rollback;
 mod snapshot;
@@ -69,6 +70,7 @@ pub use network::{
 };
 pub use network_state::{Members, PeerBook};
 pub use relays::RelayRefusal;
+pub use restore::{Replaced, Restored};
 pub use roles::RoleRefusal;
 pub use rollback::{Rollback, RollbackEvidence};
 pub use snapshot::{
@@ -175,6 +177,9 @@ pub enum ReplicaError {
     /// A partition snapshot from a peer was refused.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// A backup could not be made or restored.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
 }
 
 /// The kind of record an id names, in [`ReplicaError::NotFound`] and

@@ -4,6 +4,20 @@ admin-passphrase-node-running = a puente node is running on { $dir }; stop it (C
 admin-new-passphrase-missing = the new passphrase cannot be asked without a terminal; give it with --new-passphrase-file FILE (a file only you can read)
 admin-passphrase-changed = Changed the passphrase: only the new one opens this store now. A backup made before still opens with the old one.
 
+## Backups, and restoring one as a new device
+
+admin-backup-exists = { $file } already exists; choose another name, or add --force to replace it
+admin-backup-cannot-write = cannot write the backup { $file }: { $reason }; nothing was written
+admin-backup-wrote = Wrote a backup of this store to { $file } ({ $bytes } bytes). It opens only with the passphrase the store has now; keep it away from this computer.
+# Shared with every partner as the reason of the old key's revocation.
+admin-restore-reason = restored from a backup
+admin-restored = Restored { $file } into { $dir } as a new device of "{ $name }".
+admin-restored-key = This device's key: { $key } (fingerprint { $fingerprint }).
+admin-restored-old = The backup's device key { $old } is revoked: what that computer wrote after the backup is not kept; enter it again here.
+admin-restored-next = Next: start `puente run`. It tells your partners about this device (through the old key, once), then catches up with everything they hold.
+admin-restored-same-key = Restored { $file } into { $dir }. The store was not part of a network, so it keeps its key.
+admin-status-handover = RESTORED FROM A BACKUP: Partners do not know this device's key yet. The node tells them through the old key ({ $old }) as soon as it reaches one of them (`puente run`); until then they do not connect to it.
+
 ## The configuration file
 
 admin-config-unreadable = cannot read the configuration file { $path }: { $reason }; fix it, or name another with --config FILE

@@ -150,6 +150,17 @@ err-bundle-truncated = the bundle is truncated (the file is incomplete; copy it 
 err-bundle-malformed = the bundle is malformed ({ $what }); nothing was imported
 err-bundle-version = this bundle has format version { $found }, which this puente cannot read (it reads version { $supported }); update puente. Nothing was imported
 
+## Backups (`puente restore`); nothing is written when one is refused
+
+err-backup-not-a-backup = { $file } is not a puente backup; give the file `puente backup` wrote. Nothing was restored
+err-backup-version = { $file } is a backup of format version { $found }, which this puente cannot read (it reads version { $supported }); update puente. Nothing was restored
+err-backup-truncated = { $file } is incomplete (the copy was cut short); copy the backup again, or use an older one. Nothing was restored
+err-backup-damaged = { $file } is damaged or was altered ({ $what }); use another copy of the backup. Nothing was restored
+err-backup-wrong-passphrase = wrong passphrase for the backup { $file } (or it was altered): a backup opens with the passphrase the store had when the backup was made; check PUENTE_PASSPHRASE or --passphrase-file. Nothing was restored
+err-backup-weak-kdf = the backup { $file } asks for weaker key derivation (m = { $m_kib } KiB, t = { $t }, p = { $p }) than the minimum (m = 65536 KiB, t = 3, p = 4); refusing it. Nothing was restored
+err-backup-not-empty = { $dir } is not empty: puente restores a backup only into a new or empty data directory; choose one with --data-dir. Nothing was restored
+err-backup-cannot-read = cannot read { $file }: { $reason }
+
 ## The network's relays, and why a relay turned a request down
 
 err-relay-not-admin = only an admin organisation can choose the network's relays; ask an admin of your network (see `puente status`)
@@ -356,6 +367,7 @@ err-server-invalid-arguments = invalid arguments
 err-server-init-refused = a node is already running here; `puente init` is for a new, empty data directory (choose one with --data-dir)
 err-server-join-refused = stop the node (Ctrl-C where it runs) before `puente join`, then start it again
 err-server-run-refused = a node is already running here; stop it (Ctrl-C where it runs) before starting another
+err-server-restore-refused = a node is already running here; `puente restore` is for a new, empty data directory (choose one with --data-dir)
 err-server-internal = the node hit an internal error running this command; please report this
 # $reason: why the node could not run it, in the node library's words.
 err-server-did-not-run = { $reason }; the command did not run

@@ -4,6 +4,20 @@ admin-passphrase-node-running = hay un nodo de puente en marcha en { $dir }; det
 admin-new-passphrase-missing = no se puede pedir la nueva frase de contraseña sin una terminal; indíquela con --new-passphrase-file ARCHIVO (un archivo que solo usted pueda leer)
 admin-passphrase-changed = Se cambió la frase de contraseña: ahora solo la nueva abre este almacén. Una copia de seguridad hecha antes todavía se abre con la anterior.
 
+## Copias de seguridad, y restaurar una como un dispositivo nuevo
+
+admin-backup-exists = { $file } ya existe; elija otro nombre, o agregue --force para reemplazarlo
+admin-backup-cannot-write = no se puede escribir la copia de seguridad { $file }: { $reason }; no se escribió nada
+admin-backup-wrote = Se escribió una copia de seguridad de este almacén en { $file } ({ $bytes } bytes). Solo se abre con la frase de contraseña que tiene ahora el almacén; guárdela lejos de esta computadora.
+# Se comparte con todas las organizaciones aliadas como el motivo de la revocación de la clave anterior.
+admin-restore-reason = restaurado desde una copia de seguridad
+admin-restored = Se restauró { $file } en { $dir } como un dispositivo nuevo de "{ $name }".
+admin-restored-key = Clave de este dispositivo: { $key } (huella { $fingerprint }).
+admin-restored-old = La clave del dispositivo de la copia de seguridad, { $old }, está revocada: lo que esa computadora escribió después de la copia no se conserva; vuelva a ingresarlo aquí.
+admin-restored-next = Después: inicie `puente run`. Avisa a sus organizaciones aliadas de este dispositivo (a través de la clave anterior, una sola vez) y luego se pone al día con todo lo que ellas tienen.
+admin-restored-same-key = Se restauró { $file } en { $dir }. El almacén no formaba parte de ninguna red, así que conserva su clave.
+admin-status-handover = RESTAURADO DESDE UNA COPIA DE SEGURIDAD: Las organizaciones aliadas todavía no conocen la clave de este dispositivo. El nodo se la comunica a través de la clave anterior ({ $old }) en cuanto llega a una de ellas (`puente run`); hasta entonces no se conectan con él.
+
 ## El archivo de configuración
 
 admin-config-unreadable = no se puede leer el archivo de configuración { $path }: { $reason }; corríjalo o indique otro con --config ARCHIVO

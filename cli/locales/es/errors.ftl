@@ -152,6 +152,17 @@ err-bundle-truncated = el paquete está incompleto (el archivo quedó cortado; c
 err-bundle-malformed = el paquete tiene un formato incorrecto ({ $what }); no se importó nada
 err-bundle-version = este paquete tiene la versión de formato { $found }, que este puente no puede leer (lee la versión { $supported }); actualice puente. No se importó nada
 
+## Copias de seguridad (`puente restore`); cuando se rechaza una no se escribe nada
+
+err-backup-not-a-backup = { $file } no es una copia de seguridad de puente; indique el archivo que escribió `puente backup`. No se restauró nada
+err-backup-version = { $file } es una copia de seguridad con la versión de formato { $found }, que este puente no puede leer (lee la versión { $supported }); actualice puente. No se restauró nada
+err-backup-truncated = { $file } está incompleto (la copia quedó cortada); vuelva a copiar la copia de seguridad, o use una anterior. No se restauró nada
+err-backup-damaged = { $file } está dañado o fue alterado ({ $what }); use otra copia de la copia de seguridad. No se restauró nada
+err-backup-wrong-passphrase = la frase de contraseña de la copia de seguridad { $file } no es correcta (o la copia fue alterada): una copia de seguridad se abre con la frase de contraseña que tenía el almacén cuando se hizo; revise PUENTE_PASSPHRASE o --passphrase-file. No se restauró nada
+err-backup-weak-kdf = la copia de seguridad { $file } pide una derivación de clave más débil (m = { $m_kib } KiB, t = { $t }, p = { $p }) que el mínimo (m = 65536 KiB, t = 3, p = 4); se rechaza. No se restauró nada
+err-backup-not-empty = { $dir } no está vacío: puente restaura una copia de seguridad solo en un directorio de datos nuevo o vacío; elija uno con --data-dir. No se restauró nada
+err-backup-cannot-read = no se puede leer { $file }: { $reason }
+
 ## Los relés de la red, y por qué un relé rechazó una solicitud
 
 err-relay-not-admin = solo una organización administradora puede elegir los relés de la red; pídaselo a una organización administradora de su red (vea `puente status`)
@@ -351,6 +362,7 @@ err-server-invalid-arguments = argumentos no válidos
 err-server-init-refused = ya hay un nodo en marcha aquí; `puente init` es para un directorio de datos nuevo y vacío (elija uno con --data-dir)
 err-server-join-refused = detenga el nodo (Ctrl-C donde se está ejecutando) antes de `puente join`, y luego vuelva a iniciarlo
 err-server-run-refused = ya hay un nodo en marcha aquí; deténgalo (Ctrl-C donde se está ejecutando) antes de iniciar otro
+err-server-restore-refused = ya hay un nodo en marcha aquí; `puente restore` es para un directorio de datos nuevo y vacío (elija uno con --data-dir)
 err-server-internal = el nodo tuvo un error interno al ejecutar este comando; por favor repórtelo
 err-server-did-not-run = { $reason }; el comando no se ejecutó
 

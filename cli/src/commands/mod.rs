@@ -9,6 +9,7 @@
 //! single write, and the replica acknowledges a write only once it is durable.
 
 mod audit;
+mod backup;
 mod bundle;
 pub mod hold;
 mod identity;
@@ -77,7 +78,9 @@ pub fn run(mut cli: Cli, config: Config) -> Result<()> {
     }
     let ctx = Ctx::new(&cli)?;
     match &cli.command {
-        Command::Init(_) => {}
+        // Into a new data directory: never through a node (one running there makes it not
+        // empty, which the command refuses).
+        Command::Init(_) | Command::Restore(_) => {}
         Command::Join(_) => {
             if control::client::connect(&ctx.dir).is_some() {
                 bail!(t!(
@@ -219,6 +222,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         },
         Command::Run(_) => bail!(t!("cmd-run-served")),
         Command::Passphrase(PassphraseCommand::Change(a)) => passphrase::change(ctx, a),
+        Command::Backup(a) => backup::backup(ctx, a),
+        Command::Restore(a) => backup::restore(ctx, a),
         // Answered by the control socket itself, which knows the page (see control::server).
         Command::Open(_) => bail!(t!(
             "web-open-needs-node",

@@ -554,6 +554,10 @@ pub async fn execute(
             let line = i18n::scoped(lang, || t!("err-server-run-refused"));
             return Served::refused(crate::EXIT_FAILURE, &line);
         }
+        Command::Restore(_) => {
+            let line = i18n::scoped(lang, || t!("err-server-restore-refused"));
+            return Served::refused(crate::EXIT_FAILURE, &line);
+        }
         command => command,
     };
     let format = cli.format;

@@ -53,7 +53,7 @@ use puente_node::replica::{
     AdminAction, BundleRefusal, NetworkRefusal, RecordKind, RelayRefusal, ReplicaError,
     RoleRefusal, WriteRefusal,
 };
-use puente_node::store::StoreError;
+use puente_node::store::{BackupError, StoreError};
 
 #[cfg(test)]
 mod tests;
@@ -137,6 +137,35 @@ pub fn replica(e: &ReplicaError, dir: &Path) -> String {
         ReplicaError::Schema(s) | ReplicaError::Partition(PartitionError::Schema(s)) => schema(s),
         ReplicaError::Time(t) => time(t),
         // Envelope, document, membership and snapshot errors: their own words.
+        _ => chain(e),
+    }
+}
+
+/// The sentence for why the backup `file` could not be restored into the data directory
+/// `dir` (nothing was written there).
+pub fn backup(e: &BackupError, file: &str, dir: &Path) -> String {
+    match e {
+        BackupError::NotABackup => t!("err-backup-not-a-backup", file = file),
+        BackupError::Version { found, supported } => t!(
+            "err-backup-version",
+            file = file,
+            found = *found,
+            supported = *supported
+        ),
+        BackupError::Truncated => t!("err-backup-truncated", file = file),
+        BackupError::Damaged { what } => t!("err-backup-damaged", file = file, what = *what),
+        BackupError::WrongPassphrase => t!("err-backup-wrong-passphrase", file = file),
+        BackupError::WeakKdf { m_kib, t, p } => t!(
+            "err-backup-weak-kdf",
+            file = file,
+            m_kib = *m_kib,
+            t = *t,
+            p = *p
+        ),
+        BackupError::NotEmpty { dir } => {
+            t!("err-backup-not-empty", dir = dir.display().to_string())
+        }
+        BackupError::Store(s) => store(s, dir).unwrap_or_else(|| chain(s)),
         _ => chain(e),
     }
 }

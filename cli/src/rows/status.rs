@@ -27,6 +27,9 @@ pub struct Status {
     pub revoked: Option<Revoked>,
     /// This store is older than what partners hold from this device: it writes nothing more.
     pub rolled_back: bool,
+    /// Restored from a backup, and partners do not know this device yet: the key of the
+    /// device it replaced, which the node tells them through.
+    pub handover: Option<String>,
     /// A store made with `init --device` that has not joined yet.
     pub device_pending: bool,
     /// The organisation's member devices.
@@ -215,6 +218,7 @@ impl Status {
             organisation: org_name(replica),
             revoked: Revoked::of(replica),
             rolled_back: replica.rollback().is_some(),
+            handover: replica.handover().ok().flatten().map(|k| k.to_string()),
             device_pending: me.device_pending,
             devices: me.devices,
             waiting_for_key: me.waiting_for_key,
@@ -249,6 +253,13 @@ impl Status {
         }
         if self.rolled_back {
             out.push_str(&format!("{}\n\n", crate::t!("admin-status-rolled-back")));
+        }
+        if let Some(old) = &self.handover {
+            let old: String = old.chars().take(8).collect();
+            out.push_str(&format!(
+                "{}\n\n",
+                crate::t!("admin-status-handover", old = old)
+            ));
         }
         let network = match (&self.network_name, &self.network) {
             (Some(name), Some(id)) => format!("{name} ({id})"),

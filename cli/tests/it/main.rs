@@ -5,6 +5,7 @@
 //! fraction of a second.
 
 mod admin;
+mod backup;
 mod bad_input;
 mod canary;
 mod coordinator;

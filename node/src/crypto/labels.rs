@@ -69,6 +69,10 @@ pub(crate) const STORE_VALUE_AAD_PREFIX: &[u8] = b"puente/store/v1";
 /// the other a plaintext. Used by `store/mod.rs`.
 pub(crate) const STORE_CHECK_PLAINTEXT: &[u8] = b"puente/store/v1 check";
 
+/// Associated data of the sealed digest that ends a backup file (see `docs/formats.md`, "Backup
+/// file"). Used by `store/backup.rs`.
+pub(crate) const BACKUP_DIGEST_AAD: &[u8] = b"puente/backup/v1";
+
 /// HKDF info that derives a device's X25519 agreement secret from its Ed25519 seed. Used by
 /// `replica/network.rs` (`Replica::agreement_secret`).
 pub(crate) const DEVICE_AGREEMENT_DOMAIN: &[u8] = b"puente/device-agreement/v1";
@@ -91,7 +95,7 @@ mod tests {
 
     /// Every label with its exact bytes, spelled out a second time: an accidental edit of a
     /// label above fails here.
-    const PINNED: [(&str, &[u8], &[u8]); 17] = [
+    const PINNED: [(&str, &[u8], &[u8]); 18] = [
         (
             "FINGERPRINT_DOMAIN",
             FINGERPRINT_DOMAIN,
@@ -153,6 +157,7 @@ mod tests {
             STORE_CHECK_PLAINTEXT,
             b"puente/store/v1 check",
         ),
+        ("BACKUP_DIGEST_AAD", BACKUP_DIGEST_AAD, b"puente/backup/v1"),
         (
             "DEVICE_AGREEMENT_DOMAIN",
             DEVICE_AGREEMENT_DOMAIN,

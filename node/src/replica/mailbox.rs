@@ -26,7 +26,7 @@ use crate::membership::Body;
 use crate::relay::entry::{EntryKind, entry_epoch, open_entry, seal_entry};
 
 /// Record name prefix of the per-relay cursors.
-const REC_MAILBOX_PREFIX: &str = "mailbox/";
+pub(super) const REC_MAILBOX_PREFIX: &str = "mailbox/";
 
 /// How far this node deposited at, and collected from, one relay.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

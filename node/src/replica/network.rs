@@ -28,7 +28,7 @@ use super::{
     encode_json, encode_keys,
 };
 use crate::crypto::labels::DEVICE_AGREEMENT_DOMAIN;
-use crate::identity::{AgreementSecret, PublicKey};
+use crate::identity::{AgreementSecret, PublicKey, SecretKey};
 use crate::invite::{
     Invitation, InviteState, JoinRefusal, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase,
 };
@@ -370,11 +370,7 @@ impl Replica {
     /// Ed25519 seed with HKDF-SHA256 under its own label, so it needs no record of its own and
     /// is exactly as safe as the device key it comes with.
     pub fn agreement_secret(&self) -> AgreementSecret {
-        let seed = self.key.to_bytes();
-        let mut okm = Zeroizing::new([0u8; 32]);
-        // 32 bytes is far below HKDF-SHA256's output limit.
-        let _ = Hkdf::<Sha256>::new(None, &seed[..]).expand(DEVICE_AGREEMENT_DOMAIN, &mut okm[..]);
-        AgreementSecret::from_bytes(&okm)
+        agreement_of(&self.key)
     }
 
     /// This device's public keys, as a membership op names them.
@@ -1356,8 +1352,18 @@ fn readable_by_revoked(
             .any(|info| info.recipients.iter().any(|k| removed.contains(k)))
 }
 
+/// The X25519 agreement secret of the device whose Ed25519 key is `key` (see
+/// [`Replica::agreement_secret`]).
+pub(super) fn agreement_of(key: &SecretKey) -> AgreementSecret {
+    let seed = key.to_bytes();
+    let mut okm = Zeroizing::new([0u8; 32]);
+    // 32 bytes is far below HKDF-SHA256's output limit.
+    let _ = Hkdf::<Sha256>::new(None, &seed[..]).expand(DEVICE_AGREEMENT_DOMAIN, &mut okm[..]);
+    AgreementSecret::from_bytes(&okm)
+}
+
 /// The time an op claims (for people; never used for a decision).
-fn claimed(now: Time) -> u64 {
+pub(super) fn claimed(now: Time) -> u64 {
     u64::try_from(now.0).unwrap_or(0)
 }
 

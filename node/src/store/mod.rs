@@ -14,8 +14,12 @@
 //! when it opens read-write, and reads a file it has not verified without checking checksums,
 //! so the database is opened (with a full integrity check) only after the passphrase is proven.
 
+mod backup;
 mod header;
 pub(crate) mod private;
+
+pub use backup::{BACKUP_FORMAT_VERSION, BACKUP_MAGIC, BackupError, Restoring, restore};
+pub use private::write_private_file;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write as _};

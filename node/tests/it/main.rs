@@ -4,6 +4,7 @@ mod bundle;
 mod limits;
 mod prune;
 mod replica;
+mod restore;
 mod rollback;
 mod snapshot;
 mod support;
