@@ -26,8 +26,8 @@ use sha2::{Digest as _, Sha256};
 use super::header::{HEADER_LEN, Header, HeaderParseError};
 use super::private::{DIR_MODE, sync_dir};
 use super::{
-    DB_FILE, HEADER_FILE, LOG, META, OpenOptionsPrivate as _, RECORDS, SNAPSHOT_PARTS, SNAPSHOTS,
-    Store, StoreError, db_builder, io_error, kdf_error, redb_error, write_header,
+    DB_FILE, HEADER_FILE, LOG, LOG_PARTS, META, OpenOptionsPrivate as _, RECORDS, SNAPSHOT_PARTS,
+    SNAPSHOTS, Store, StoreError, db_builder, io_error, kdf_error, redb_error, write_header,
 };
 use crate::codec::{Reader, Truncation};
 use crate::crypto::labels::BACKUP_DIGEST_AAD;
@@ -51,6 +51,8 @@ const TAG_LOG: u8 = 3;
 const TAG_SNAPSHOTS: u8 = 4;
 /// The pieces of a long snapshot value: key = the snapshot's name, then its 4-byte piece number.
 const TAG_SNAPSHOT_PARTS: u8 = 5;
+/// The pieces of a long log entry: key = its 8-byte index, then its 4-byte piece number.
+const TAG_LOG_PARTS: u8 = 6;
 
 /// Length of the sealed digest that ends the file: a SHA-256 digest sealed with
 /// XChaCha20-Poly1305.
@@ -170,6 +172,20 @@ impl Store {
             Err(TableError::TableDoesNotExist(_)) => {}
             Err(e) => return Err(map(e.into())),
         }
+        match txn.open_table(LOG_PARTS) {
+            Ok(table) => {
+                for entry in table.iter().map_err(|e| map(e.into()))? {
+                    let (key, value) = entry.map_err(|e| map(e.into()))?;
+                    let (index, n) = key.value();
+                    let mut k = index.to_be_bytes().to_vec();
+                    k.extend_from_slice(&n.to_be_bytes());
+                    put_row(&mut out, TAG_LOG_PARTS, &k, value.value())?;
+                    rows += 1;
+                }
+            }
+            Err(TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(map(e.into())),
+        }
         match txn.open_table(LOG) {
             Ok(table) => {
                 for entry in table.iter().map_err(|e| map(e.into()))? {
@@ -258,7 +274,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>, BackupError> {
         if tag == TAG_END {
             break;
         }
-        if !(TAG_META..=TAG_SNAPSHOT_PARTS).contains(&tag) {
+        if !(TAG_META..=TAG_LOG_PARTS).contains(&tag) {
             return Err(damaged("unknown table"));
         }
         let key_len = usize::from(r.u16()?);
@@ -268,6 +284,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>, BackupError> {
         let key = r.take(key_len)?;
         let key_ok = match tag {
             TAG_LOG => key.len() == 8,
+            TAG_LOG_PARTS => key.len() == 12,
             TAG_SNAPSHOT_PARTS => {
                 key.len() > 4 && std::str::from_utf8(&key[..key.len() - 4]).is_ok()
             }
@@ -463,7 +480,20 @@ fn write_store(dir: &Path, parsed: &Parsed<'_>) -> Result<(), StoreError> {
         let mut log = txn.open_table(LOG).map_err(|e| map(e.into()))?;
         let mut snapshots = txn.open_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
         let mut parts = txn.open_table(SNAPSHOT_PARTS).map_err(|e| map(e.into()))?;
+        let mut log_parts = txn.open_table(LOG_PARTS).map_err(|e| map(e.into()))?;
         for row in &parsed.rows {
+            if row.tag == TAG_LOG_PARTS {
+                let key: [u8; 12] = row.key.try_into().map_err(|_| StoreError::Database {
+                    reason: "a log piece's key is not 12 bytes".to_owned(),
+                })?;
+                let (index, n) = key.split_at(8);
+                let index = u64::from_be_bytes(index.try_into().unwrap_or_default());
+                let n = u32::from_be_bytes(n.try_into().unwrap_or_default());
+                log_parts
+                    .insert((index, n), row.value)
+                    .map_err(|e| map(e.into()))?;
+                continue;
+            }
             if row.tag == TAG_SNAPSHOT_PARTS {
                 let (name, n) = row.key.split_at(row.key.len().saturating_sub(4));
                 let name = std::str::from_utf8(name).map_err(|_| StoreError::Database {
@@ -592,10 +622,13 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_stored_in_pieces_comes_back_whole() {
+    fn a_snapshot_and_a_log_entry_stored_in_pieces_come_back_whole() {
         let (tmp, store) = store_with_rows();
         let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
         store.put_snapshot("own", 3, &big).expect("writes");
+        let mut batch = WriteBatch::new();
+        batch.append_log(big.clone());
+        let index = store.commit(batch).expect("appends")[0];
         let bytes = store.backup().expect("backs up");
         drop(store);
         let dest = tmp.path().join("restored");
@@ -604,8 +637,12 @@ mod tests {
             .finish()
             .expect("moves into place");
         let restored = Store::open(&dest, PASS).expect("opens");
-        let back = restored.get_snapshot("own").expect("reads").expect("present");
-        assert_eq!((back.log_index, back.bytes), (3, big));
+        let back = restored
+            .get_snapshot("own")
+            .expect("reads")
+            .expect("present");
+        assert_eq!((back.log_index, back.bytes), (3, big.clone()));
+        assert_eq!(restored.read_log_entry(index).expect("reads"), Some(big));
     }
 
     #[test]

@@ -51,7 +51,7 @@ const HEADER_TMP_FILE: &str = "puente.header.tmp";
 const DB_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Unused bytes in the database file from which closing a writable store compacts it (and more
-/// than half of what it holds; see [`Store::close`]).
+/// than a quarter of what it holds; see [`Store::close`]).
 pub const COMPACT_MIN_BYTES: u64 = 1024 * 1024;
 
 const META_NAME: &str = "meta";
@@ -77,7 +77,16 @@ const SNAPSHOT_PARTS_NAME: &str = "snapshot-parts";
 const SNAPSHOT_PARTS: TableDefinition<(&str, u32), &[u8]> =
     TableDefinition::new(SNAPSHOT_PARTS_NAME);
 
-/// Bytes of one piece of a sealed snapshot: 64 KiB less room for the key and the leaf header.
+const LOG_PARTS_NAME: &str = "log-parts";
+/// The sealed bytes of a log entry after its first [`PART_BYTES`] (which stay in its `log`
+/// row), keyed by (index, 1, 2 ...), for the same reason as [`SNAPSHOT_PARTS`]: an envelope of
+/// an import is about 69 KB, which redb stored in 128 KiB.
+const LOG_PARTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new(LOG_PARTS_NAME);
+
+/// The log pieces, opened for reading.
+type LogParts = redb::ReadOnlyTable<(u64, u32), &'static [u8]>;
+
+/// Bytes of one piece of a sealed value: 64 KiB less room for the key and the leaf header.
 const PART_BYTES: usize = 64 * 1024 - 512;
 
 /// Why a store operation failed. Messages name paths but never values or keys.
@@ -491,6 +500,7 @@ impl Store {
             txn.open_table(LOG).map_err(|e| map(e.into()))?;
             txn.open_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
             txn.open_table(SNAPSHOT_PARTS).map_err(|e| map(e.into()))?;
+            txn.open_table(LOG_PARTS).map_err(|e| map(e.into()))?;
         }
         txn.commit().map_err(|e| map(e.into()))?;
 
@@ -720,6 +730,7 @@ impl Store {
             txn.delete_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
             txn.delete_table(SNAPSHOT_PARTS)
                 .map_err(|e| map(e.into()))?;
+            txn.delete_table(LOG_PARTS).map_err(|e| map(e.into()))?;
         }
         {
             let mut log = txn.open_table(LOG).map_err(|e| map(e.into()))?;
@@ -727,28 +738,37 @@ impl Store {
                 .last()
                 .map_err(|e| map(e.into()))?
                 .map_or(0, |(key, _)| key.value() + 1);
+            let mut log_parts = txn.open_table(LOG_PARTS).map_err(|e| map(e.into()))?;
+            let mut put_log = |index: u64, plain: &[u8]| -> Result<(), StoreError> {
+                let sealed = seal::seal(
+                    &self.data_key,
+                    &value_aad(LOG_NAME, &index.to_be_bytes()),
+                    plain,
+                );
+                let mut pieces = sealed.chunks(PART_BYTES);
+                log.insert(index, pieces.next().unwrap_or_default())
+                    .map_err(|e| map(e.into()))?;
+                let mut n = 1u32;
+                for piece in pieces {
+                    log_parts
+                        .insert((index, n), piece)
+                        .map_err(|e| map(e.into()))?;
+                    n += 1;
+                }
+                log_parts
+                    .retain_in((index, n)..=(index, u32::MAX), |_, _| false)
+                    .map_err(|e| map(e.into()))
+            };
             for index in &batch.cleared {
                 if *index >= first {
                     return Err(StoreError::Database {
                         reason: format!("log entry {index} cleared before it was written"),
                     });
                 }
-                let sealed = seal::seal(
-                    &self.data_key,
-                    &value_aad(LOG_NAME, &index.to_be_bytes()),
-                    &[],
-                );
-                log.insert(*index, sealed.as_slice())
-                    .map_err(|e| map(e.into()))?;
+                put_log(*index, &[])?;
             }
             for (next, entry) in (first..).zip(&batch.log) {
-                let sealed = seal::seal(
-                    &self.data_key,
-                    &value_aad(LOG_NAME, &next.to_be_bytes()),
-                    entry,
-                );
-                log.insert(next, sealed.as_slice())
-                    .map_err(|e| map(e.into()))?;
+                put_log(next, entry)?;
                 indices.push(next);
             }
             let mut records = txn.open_table(RECORDS).map_err(|e| map(e.into()))?;
@@ -884,10 +904,12 @@ impl Store {
         let Some(value) = table.get(index).map_err(|e| map(e.into()))? else {
             return Ok(None);
         };
+        let parts = self.log_parts(&txn)?;
+        let sealed = self.joined_log_value(parts.as_ref(), index, value.value())?;
         let plain = seal::open(
             &self.data_key,
             &value_aad(LOG_NAME, &index.to_be_bytes()),
-            value.value(),
+            &sealed,
         )
         .map_err(|_| StoreError::Corrupt {
             table: LOG_NAME,
@@ -902,6 +924,7 @@ impl Store {
         let map = |e: redb::Error| self.db_error(e);
         let txn = self.db.begin_read().map_err(|e| map(e.into()))?;
         let table = txn.open_table(LOG).map_err(|e| map(e.into()))?;
+        let parts = self.log_parts(&txn)?;
         let mut out = Vec::new();
         let entries = table.range(from..).map_err(|e| map(e.into()))?.take(max);
         for (expected, entry) in (from..).zip(entries) {
@@ -913,10 +936,11 @@ impl Store {
                     key: expected.to_string(),
                 });
             }
+            let sealed = self.joined_log_value(parts.as_ref(), index, value.value())?;
             let plain = seal::open(
                 &self.data_key,
                 &value_aad(LOG_NAME, &index.to_be_bytes()),
-                value.value(),
+                &sealed,
             )
             .map_err(|_| StoreError::Corrupt {
                 table: LOG_NAME,
@@ -925,6 +949,36 @@ impl Store {
             out.push((index, plain.to_vec()));
         }
         Ok(out)
+    }
+
+    /// The table of log pieces, if the store has one (one written before pieces has none).
+    fn log_parts(&self, txn: &ReadTransaction) -> Result<Option<LogParts>, StoreError> {
+        match txn.open_table(LOG_PARTS) {
+            Ok(parts) => Ok(Some(parts)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(self.db_error(e.into())),
+        }
+    }
+
+    /// A log entry's sealed bytes: its row's, then its pieces in order.
+    fn joined_log_value(
+        &self,
+        parts: Option<&LogParts>,
+        index: u64,
+        first: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let map = |e: redb::Error| self.db_error(e);
+        let mut sealed = first.to_vec();
+        if let Some(parts) = parts {
+            for entry in parts
+                .range((index, 1)..=(index, u32::MAX))
+                .map_err(|e| map(e.into()))?
+            {
+                let (_, piece) = entry.map_err(|e| map(e.into()))?;
+                sealed.extend_from_slice(piece.value());
+            }
+        }
+        Ok(sealed)
     }
 
     /// Sets one snapshot durably (a batch of one).
@@ -1008,8 +1062,9 @@ impl Store {
     ///
     /// A store opened for writing is compacted first when the space its commits left unused
     /// (pages freed by replaced snapshots and deleted entries, and the slack inside pages) is
-    /// more than [`COMPACT_MIN_BYTES`] and more than half of what it holds: redb reuses freed
-    /// pages but never gives them back to the file system on its own.
+    /// more than [`COMPACT_MIN_BYTES`] and more than a quarter of what it holds: redb reuses
+    /// freed pages but never gives them back to the file system on its own. (A quarter: at
+    /// 100,000 offers the snapshot an import replaces is about that share of the file.)
     pub fn close(self) -> Result<(), StoreError> {
         let Store {
             dir, db_path, db, ..
@@ -1026,7 +1081,7 @@ impl Store {
                 };
                 let live = stats.stored_bytes() + stats.metadata_bytes();
                 let unused = stats.fragmented_bytes();
-                if unused > COMPACT_MIN_BYTES && unused > live / 2 {
+                if unused > COMPACT_MIN_BYTES && unused > live / 4 {
                     db.compact().map_err(|e| map(e.into()))?;
                 }
                 db.close().map_err(|e| map(e.into()))
@@ -1444,6 +1499,30 @@ mod tests {
         {
             let txn = store.db.begin_read().expect("read");
             let parts = txn.open_table(SNAPSHOT_PARTS).expect("table");
+            assert_eq!(parts.iter().expect("iterates").count(), 0);
+        }
+        // A log entry in pieces reads back whole, emptied it leaves no piece behind.
+        let mut batch = WriteBatch::new();
+        batch.append_log(big.clone()).append_log(b"small".to_vec());
+        let indices = store.commit(batch).expect("appends");
+        assert_eq!(
+            store.read_log(indices[0], 2).expect("reads"),
+            vec![(indices[0], big.clone()), (indices[1], b"small".to_vec())]
+        );
+        assert_eq!(
+            store.read_log_entry(indices[0]).expect("reads"),
+            Some(big.clone())
+        );
+        let mut batch = WriteBatch::new();
+        batch.clear_log_entry(indices[0]);
+        store.commit(batch).expect("clears");
+        assert_eq!(
+            store.read_log_entry(indices[0]).expect("reads"),
+            Some(Vec::new())
+        );
+        {
+            let txn = store.db.begin_read().expect("read");
+            let parts = txn.open_table(LOG_PARTS).expect("table");
             assert_eq!(parts.iter().expect("iterates").count(), 0);
         }
         // A missing piece is corruption, not a shorter snapshot.
