@@ -34,6 +34,8 @@
 //! written as CSV. Files live under cargo's target tmp directory or `PUENTE_BENCH_DIR`.
 //! Results: `docs/performance.md`, "Issue 13".
 
+#[path = "../../node/benches/common/process.rs"]
+mod process;
 #[path = "../../node/benches/common/settings.rs"]
 mod settings;
 #[path = "../../node/benches/common/table.rs"]
@@ -41,7 +43,7 @@ mod table;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,6 +53,7 @@ use puente_node::replica::Replica;
 
 use generator::{CHUNK_ROWS, csv};
 
+use process::{child_args, run_child};
 use settings::{bench_dir, env_usize, sizes};
 use table::{Table, machine, median, mib};
 
@@ -68,8 +71,8 @@ const PUENTE: &str = env!("CARGO_BIN_EXE_puente");
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--child") {
-        child(&args[2..]);
+    if let Some((mode, path, rest)) = child_args(&args) {
+        child(mode, &path, rest);
         return;
     }
     let sizes = sizes(&args[1..], &[10_000, 100_000]);
@@ -168,7 +171,11 @@ fn commands(
     let before = files(dir);
     let mut worst_rss: f64 = 0.0;
     for (name, args) in &list {
-        let figures = run_child("measure", dir, runs, args);
+        let runs = runs.to_string();
+        let extra: Vec<&str> = std::iter::once(runs.as_str())
+            .chain(args.iter().copied())
+            .collect();
+        let figures = run_child("measure", dir, &extra);
         let wall = figures["median_ms"];
         worst_rss = worst_rss.max(figures["max_rss_kib"]);
         let ratio = wall / load;
@@ -256,7 +263,7 @@ fn baseline(base: &Path, dir: &Path, runs: usize) -> (usize, f64) {
     let file = base.join("own.automerge");
     std::fs::write(&file, own).expect("the partition is written");
     let loads: Vec<f64> = (0..runs)
-        .map(|_| run_child("load", &file, 1, &[])["load_ms"])
+        .map(|_| run_child("load", &file, &[])["load_ms"])
         .collect();
     (saved, median(&loads))
 }
@@ -354,43 +361,15 @@ fn puente(dir: &Path, args: &[&str]) {
     );
 }
 
-/// Runs this benchmark binary as `--child MODE PATH RUNS ARGS…` and returns the `key=value`
-/// lines it printed.
-fn run_child(mode: &str, path: &Path, runs: usize, args: &[&str]) -> BTreeMap<String, f64> {
-    let out = Command::new(std::env::current_exe().expect("this binary"))
-        .arg("--child")
-        .arg(mode)
-        .arg(path)
-        .arg(runs.to_string())
-        .args(args)
-        .output()
-        .expect("the child runs");
-    assert!(
-        out.status.success(),
-        "child {mode} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once('=')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
-}
-
-/// A child process: `load FILE 1` times `Automerge::load` of FILE; `measure DIR RUNS ARGS…`
-/// runs `puente --data-dir DIR ARGS…` RUNS times and reports the median wall time and the
-/// peak resident memory of those processes (the child's own children only, so nothing else
+/// A child process: `load FILE` times `Automerge::load` of FILE; `measure DIR RUNS ARGS…` runs
+/// `puente --data-dir DIR ARGS…` RUNS times and reports the median wall time and the peak
+/// resident memory of those processes (the child's own children only, so nothing else
 /// counts).
-fn child(args: &[String]) {
-    let mode = args[0].as_str();
-    let path = PathBuf::from(&args[1]);
-    let runs: usize = args[2].parse().expect("a run count");
+fn child(mode: &str, path: &Path, rest: &[String]) {
     let mut out = String::new();
     match mode {
         "load" => {
-            let bytes = std::fs::read(&path).expect("the partition file is readable");
+            let bytes = std::fs::read(path).expect("the partition file is readable");
             let s = Instant::now();
             let doc = Automerge::load(&bytes).expect("the partition loads");
             let took = s.elapsed();
@@ -398,13 +377,15 @@ fn child(args: &[String]) {
             let _ = writeln!(out, "load_ms={}", took.as_secs_f64() * 1e3);
         }
         "measure" => {
+            let runs: usize = rest[0].parse().expect("a run count");
+            let args = &rest[1..];
             let mut walls = Vec::with_capacity(runs);
             for _ in 0..runs {
                 let s = Instant::now();
                 let status = Command::new(PUENTE)
                     .arg("--data-dir")
-                    .arg(&path)
-                    .args(&args[3..])
+                    .arg(path)
+                    .args(args)
                     .env("PUENTE_PASSPHRASE", PASS)
                     .env("PUENTE_NOW", now_text())
                     .stdout(Stdio::null())
@@ -414,9 +395,8 @@ fn child(args: &[String]) {
                 walls.push(s.elapsed().as_secs_f64() * 1e3);
                 // `status` exits 3 when no node runs: that is its answer, not a failure.
                 assert!(
-                    status.success() || (args[3] == "status" && status.code() == Some(3)),
-                    "puente {:?} failed: {status}",
-                    &args[3..]
+                    status.success() || (args[0] == "status" && status.code() == Some(3)),
+                    "puente {args:?} failed: {status}"
                 );
             }
             let usage =

@@ -250,18 +250,9 @@ impl<'r> Ctx<'r> {
                 None => bail!(t!("err-replica-asked-twice")),
             };
         }
-        if !has_store(&self.dir) {
-            bail!(t!(
-                "err-store-not-found",
-                dir = self.dir.display().to_string()
-            ));
-        }
-        Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
-        let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
+        let pass = self.passphrase_to_open()?;
         tracing::debug!(dir = %self.dir.display(), "opening the store");
-        Replica::open(&self.dir, pass.as_bytes())
-            .map(|r| Opened::Owned(Box::new(r)))
-            .map_err(|e| self.err(e))
+        self.open_writable(pass.as_bytes())
     }
 
     /// The replica for a command that only reads: the node's when a node serves this
@@ -273,14 +264,7 @@ impl<'r> Ctx<'r> {
         if self.served {
             return self.open();
         }
-        if !has_store(&self.dir) {
-            bail!(t!(
-                "err-store-not-found",
-                dir = self.dir.display().to_string()
-            ));
-        }
-        Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
-        let pass = passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)?;
+        let pass = self.passphrase_to_open()?;
         tracing::debug!(dir = %self.dir.display(), "opening the store read-only");
         let attempt = crate::quiet_panics(|| Replica::open_read_only(&self.dir, pass.as_bytes()));
         match attempt {
@@ -292,7 +276,24 @@ impl<'r> Ctx<'r> {
             Some(Err(e)) => return Err(self.err(e)),
         }
         tracing::debug!(dir = %self.dir.display(), "opening the store read-write instead");
-        Replica::open(&self.dir, pass.as_bytes())
+        self.open_writable(pass.as_bytes())
+    }
+
+    /// Checks that the data directory holds a store and is private, then obtains the
+    /// passphrase (asking for it only after that).
+    fn passphrase_to_open(&self) -> Result<zeroize::Zeroizing<String>> {
+        if !has_store(&self.dir) {
+            bail!(t!(
+                "err-store-not-found",
+                dir = self.dir.display().to_string()
+            ));
+        }
+        Replica::check_location(&self.dir).map_err(|e| self.err(e))?;
+        passphrase::obtain(self.passphrase_file.as_deref(), &self.dir, Purpose::Open)
+    }
+
+    fn open_writable(&self, pass: &[u8]) -> Result<Opened<'r>> {
+        Replica::open(&self.dir, pass)
             .map(|r| Opened::Owned(Box::new(r)))
             .map_err(|e| self.err(e))
     }
