@@ -1432,6 +1432,20 @@ impl NodeActor {
         }
     }
 
+    /// Applies membership ops from a peer, returning how many were accepted and refused. A
+    /// revocation asks for a rotation (admins) and a receipt (everyone): written in the same
+    /// durable transaction as the ops that asked for them.
+    fn apply_ops(&mut self, ops: &[Vec<u8>]) -> (usize, usize) {
+        let now = (self.clock)();
+        match self.replica.apply_membership_and_follow_up(ops, now) {
+            Ok((update, _written)) => (update.accepted, update.refused),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot apply membership ops");
+                (0, 0)
+            }
+        }
+    }
+
     fn handle(
         &mut self,
         peer: PublicKey,
@@ -1532,17 +1546,7 @@ impl NodeActor {
                 applied > 0
             }
             Effect::ApplyOps { token, ops } => {
-                // A revocation asks for a rotation (admins) and a receipt (everyone): written
-                // in the same durable transaction as the ops that asked for them.
-                let now = (self.clock)();
-                let (accepted, refused) =
-                    match self.replica.apply_membership_and_follow_up(&ops, now) {
-                        Ok((update, _written)) => (update.accepted, update.refused),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot apply membership ops");
-                            (0, 0)
-                        }
-                    };
+                let (accepted, refused) = self.apply_ops(&ops);
                 self.handle(
                     peer,
                     Input::Applied {

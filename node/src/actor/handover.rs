@@ -240,15 +240,7 @@ impl NodeActor {
                 }
             }
             Effect::ApplyOps { token, ops } => {
-                let now = (self.clock)();
-                let (accepted, refused) =
-                    match self.replica.apply_membership_and_follow_up(&ops, now) {
-                        Ok((update, _)) => (update.accepted, update.refused),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot apply membership ops");
-                            (0, 0)
-                        }
-                    };
+                let (accepted, refused) = self.apply_ops(&ops);
                 self.handover_handle(
                     peer,
                     Input::Applied {

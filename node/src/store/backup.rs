@@ -20,14 +20,15 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use redb::{Durability, ReadableTable as _, TableError};
+use redb::{ReadableTable as _, TableError};
 use sha2::{Digest as _, Sha256};
 
 use super::header::{HEADER_LEN, Header, HeaderParseError};
 use super::private::{DIR_MODE, sync_dir};
 use super::{
     DB_FILE, HEADER_FILE, LOG, LOG_PARTS, META, OpenOptionsPrivate as _, RECORDS, SNAPSHOT_PARTS,
-    SNAPSHOTS, Store, StoreError, db_builder, io_error, kdf_error, redb_error, write_header,
+    SNAPSHOTS, Store, StoreError, begin_durable, create_db, io_error, kdf_error, redb_error,
+    write_header,
 };
 use crate::codec::{Reader, Truncation};
 use crate::crypto::labels::BACKUP_DIGEST_AAD;
@@ -466,14 +467,8 @@ fn write_store(dir: &Path, parsed: &Parsed<'_>) -> Result<(), StoreError> {
         .open(&db_path)
         .map_err(|e| io_error(&db_path, e))?;
     let map = |e: redb::Error| redb_error(dir, &db_path, e);
-    let backend = redb::backends::FileBackend::new(file).map_err(|e| map(e.into()))?;
-    let db = db_builder()
-        .create_with_backend(backend)
-        .map_err(|e| map(e.into()))?;
-    let mut txn = db.begin_write().map_err(|e| map(e.into()))?;
-    txn.set_durability(Durability::Immediate)
-        .map_err(|e| map(e.into()))?;
-    txn.set_two_phase_commit(true);
+    let db = create_db(dir, &db_path, file)?;
+    let txn = begin_durable(&db, dir, &db_path)?;
     {
         let mut meta = txn.open_table(META).map_err(|e| map(e.into()))?;
         let mut records = txn.open_table(RECORDS).map_err(|e| map(e.into()))?;

@@ -479,14 +479,8 @@ impl Store {
         params: KdfParams,
     ) -> Result<Store, StoreError> {
         let map = |e: redb::Error| redb_error(dir, db_path, e);
-        let backend = redb::backends::FileBackend::new(file).map_err(|e| map(e.into()))?;
-        let db = db_builder()
-            .create_with_backend(backend)
-            .map_err(|e| map(e.into()))?;
-        let mut txn = db.begin_write().map_err(|e| map(e.into()))?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| map(e.into()))?;
-        txn.set_two_phase_commit(true);
+        let db = create_db(dir, db_path, file)?;
+        let txn = begin_durable(&db, dir, db_path)?;
         {
             let mut meta = txn.open_table(META).map_err(|e| map(e.into()))?;
             let check = seal::seal(
@@ -720,10 +714,7 @@ impl Store {
         let Db::Write(db) = &self.db else {
             return Err(StoreError::ReadOnly);
         };
-        let mut txn = db.begin_write().map_err(|e| map(e.into()))?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| map(e.into()))?;
-        txn.set_two_phase_commit(true);
+        let txn = begin_durable(db, &self.dir, &self.db_path)?;
         let mut indices = Vec::with_capacity(batch.log.len());
         if batch.clear_log {
             txn.delete_table(LOG).map_err(|e| map(e.into()))?;
@@ -1105,6 +1096,30 @@ fn db_builder() -> redb::Builder {
         .set_check_integrity_on_open(true)
         .set_cache_size(DB_CACHE_BYTES);
     builder
+}
+
+/// A new database in `file` (empty, just created private).
+fn create_db(dir: &Path, db_path: &Path, file: File) -> Result<Database, StoreError> {
+    let map = |e: redb::Error| redb_error(dir, db_path, e);
+    let backend = redb::backends::FileBackend::new(file).map_err(|e| map(e.into()))?;
+    db_builder()
+        .create_with_backend(backend)
+        .map_err(|e| map(e.into()))
+}
+
+/// A write transaction that commits with immediate durability (fsync) and two-phase commit:
+/// when its commit returns the writes survive a crash, and a torn commit is never read.
+fn begin_durable(
+    db: &Database,
+    dir: &Path,
+    db_path: &Path,
+) -> Result<redb::WriteTransaction, StoreError> {
+    let map = |e: redb::Error| redb_error(dir, db_path, e);
+    let mut txn = db.begin_write().map_err(|e| map(e.into()))?;
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| map(e.into()))?;
+    txn.set_two_phase_commit(true);
+    Ok(txn)
 }
 
 /// Maps a redb error to a store error without exposing redb types.
