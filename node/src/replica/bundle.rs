@@ -20,8 +20,7 @@
 //! the document state), so it stays an `impl Replica`.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::Path;
 
 use puente_crdt::OrgId;
@@ -33,8 +32,8 @@ use crate::codec::{Reader, Truncation};
 use crate::crypto::keybox::{self, Binding};
 use crate::crypto::labels::BUNDLE_KEY_DOMAIN;
 use crate::crypto::seal::{
-    KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, fill_random, open_with_nonce,
-    random_nonce, seal_with_nonce,
+    KEY_LEN, NONCE_LEN, SEAL_OVERHEAD, SymmetricKey, TAG_LEN, open_with_nonce, random_nonce,
+    seal_with_nonce,
 };
 use crate::envelope::format::{ENVELOPE_HEADER_LEN, SIGNATURE_LEN};
 use crate::identity::{AgreementPublic, AgreementSecret, PublicKey};
@@ -409,45 +408,11 @@ impl Replica {
     }
 }
 
-/// Writes `bytes` to `path` so that only the owner can read it: a new file with mode 0600 next
-/// to `path`, written and fsynced, renamed over `path`, then the directory fsynced. A crash
-/// leaves either the old file or the new one, never a partial one at `path`.
+/// Writes `bytes` to `path` so that only the owner can read it, replacing what is there
+/// atomically (see [`crate::store::write_private_file`]): a crash leaves either the old file or
+/// the new one, never a partial one at `path`.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the bundle path does not name a file",
-        )
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut suffix = [0u8; 8];
-    fill_random(&mut suffix);
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{:016x}.tmp", u64::from_be_bytes(suffix)));
-    let tmp = dir.join(tmp_name);
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            fs::rename(&tmp, path)
-        });
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    Ok(())
+    crate::store::write_private_file(path, bytes, true)
 }
 
 /// The refusal for bundle bytes that did not parse.
