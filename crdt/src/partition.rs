@@ -174,7 +174,7 @@ impl Touched {
 }
 
 /// Everything a partition holds, read in one pass.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Contents {
     /// The profile, if one was written.
     pub profile: Option<OrgProfile>,
@@ -375,6 +375,36 @@ impl Partition {
         doc.apply_changes(keep)?;
         self.doc = doc;
         Ok(gone.len())
+    }
+
+    /// A new document holding only what this one reads as now, written by `actor`, with none of
+    /// its history: for erasing history (the node re-bases every partition on such a copy and
+    /// forgets the old one). The copy is committed in changes of at most `records_per_change`
+    /// root records each (a partition of 100,000 offers would otherwise be one change larger
+    /// than any envelope), returned in order as the bytes envelopes carry.
+    ///
+    /// Concurrent values are resolved as reading resolves them, so the copy reads the same:
+    /// one-way flags are true if any value is, `last_confirmed_at` and `expires_at` are the
+    /// latest value, a decision is `declined` if any value is; any other field keeps the value
+    /// automerge shows. Objects other than maps (no writer of schema 1 makes them) are left out.
+    pub fn rebased(
+        &self,
+        actor: &[u8],
+        records_per_change: usize,
+    ) -> Result<(Partition, Vec<Vec<u8>>), PartitionError> {
+        let mut fresh = Partition::new(self.org, actor);
+        let mut changes = Vec::new();
+        let mut in_change = 0;
+        for item in self.doc.map_range(ROOT, ..) {
+            copy_entry(&self.doc, &ROOT, &item, &mut fresh.doc, &ROOT)?;
+            in_change += 1;
+            if in_change >= records_per_change.max(1) {
+                changes.extend(fresh.commit());
+                in_change = 0;
+            }
+        }
+        changes.extend(fresh.commit());
+        Ok((fresh, changes))
     }
 
     /// What the changes applied since `before` touched. `pool` holds the changes passed in;
@@ -724,6 +754,70 @@ fn touched_offer(id: OfferId) -> Touched {
     let mut t = Touched::default();
     t.offers.insert(id);
     t
+}
+
+/// Copies one map entry of `from` (in `src`) into `to` (in `dst`), resolving concurrent values
+/// as [`Partition::contents`] reads them (see [`Partition::rebased`]).
+fn copy_entry(
+    src: &AutoCommit,
+    from: &ObjId,
+    entry: &MapRangeItem<'_>,
+    dst: &mut AutoCommit,
+    to: &ObjId,
+) -> Result<(), PartitionError> {
+    let key = entry.key.as_ref();
+    match &entry.value {
+        ValueRef::Object(ObjType::Map) => {
+            let child = dst.put_object(to, key, ObjType::Map)?;
+            let obj = entry.id();
+            for item in src.map_range(&obj, ..) {
+                copy_entry(src, &obj, &item, dst, &child)?;
+            }
+        }
+        ValueRef::Object(_) => {}
+        ValueRef::Scalar(winner) => {
+            let value = if entry.conflict {
+                let all: Vec<ScalarValue> = src
+                    .get_all(from, key)?
+                    .into_iter()
+                    .filter_map(|(v, _)| match v {
+                        Value::Scalar(s) => Some(s.into_owned()),
+                        Value::Object(_) => None,
+                    })
+                    .collect();
+                resolve_concurrent(key, all).unwrap_or_else(|| ScalarValue::from(winner.clone()))
+            } else {
+                ScalarValue::from(winner.clone())
+            };
+            dst.put(to, key, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// The one value concurrent `values` at `key` read as, where reading has a rule for it
+/// (`None`: automerge's winner).
+fn resolve_concurrent(key: &str, values: Vec<ScalarValue>) -> Option<ScalarValue> {
+    match key {
+        "withdrawn" | "cancelled" | "released" => Some(ScalarValue::Boolean(
+            values
+                .iter()
+                .any(|v| matches!(v, ScalarValue::Boolean(true))),
+        )),
+        "last_confirmed_at" | "expires_at" => values
+            .iter()
+            .filter_map(|v| match v {
+                ScalarValue::Int(i) => Some(*i),
+                _ => None,
+            })
+            .max()
+            .map(ScalarValue::Int),
+        _ if key.starts_with(DECISION) => values
+            .iter()
+            .any(|v| matches!(v, ScalarValue::Str(s) if s.as_str() == Decision::Declined.as_str()))
+            .then(|| ScalarValue::Str(Decision::Declined.as_str().into())),
+        _ => None,
+    }
 }
 
 /// Writes `value` at `key` unless it is already the (unconflicted) value there, so an update
@@ -1756,6 +1850,58 @@ mod tests {
             b.offer(offer_id(5)).expect("present").last_confirmed_at,
             Time(500)
         );
+    }
+
+    #[test]
+    fn a_rebased_copy_reads_the_same_and_has_no_history() {
+        let (mut a, first) = with_offers(1, 20);
+        let mut b = Partition::new(org(1), &[2; 32]);
+        b.apply_changes(vec![first.clone()]).expect("applies");
+        // Concurrent confirmations (latest wins), a withdrawal, a window change.
+        let ca = confirm(&mut a, 4, 900);
+        let cb = confirm(&mut b, 4, 950);
+        a.apply_changes(vec![cb]).expect("applies");
+        b.apply_changes(vec![ca]).expect("applies");
+        a.withdraw_offer(offer_id(7)).expect("withdraws");
+        a.commit();
+        let before = a.contents();
+        let (mut fresh, changes) = a.rebased(&[9; 32], 6).expect("copies");
+        assert_eq!(fresh.contents(), before);
+        assert_eq!(
+            fresh.offer(offer_id(4)).expect("present").last_confirmed_at,
+            Time(950)
+        );
+        assert!(fresh.offer(offer_id(7)).expect("present").withdrawn);
+        // 20 offers and the schema/profile root entries, six per change.
+        assert_eq!(changes.len(), fresh.doc.get_changes(&[]).len());
+        assert!(changes.len() >= 4, "{}", changes.len());
+        // Only the new actor wrote it: none of the old changes, none of their values.
+        let all = fresh.doc.get_changes(&[]);
+        assert!(all.iter().all(|c| c.actor_id().to_bytes() == [9; 32]));
+        assert!(all.iter().all(|c| {
+            c.deps()
+                .iter()
+                .all(|d| a.doc().get_change_by_hash(d).is_none())
+        }));
+        // A partner applying the changes reads the same.
+        let mut c = Partition::new(org(1), &[3; 32]);
+        let decoded: Vec<Change> = changes
+            .iter()
+            .map(|b| Change::from_bytes(b.clone()).expect("decodes"))
+            .collect();
+        c.apply_changes(decoded).expect("applies");
+        assert_eq!(c.contents(), before);
+        // The superseded concurrent value (900) is in the old history, not in the copy's.
+        let holds_900 = |changes: Vec<Change>| {
+            changes.into_iter().any(|c| {
+                c.decode()
+                    .operations
+                    .iter()
+                    .any(|op| matches!(op.action, OpType::Put(ScalarValue::Int(900))))
+            })
+        };
+        assert!(holds_900(a.doc.get_changes(&[])));
+        assert!(!holds_900(fresh.doc.get_changes(&[])));
     }
 
     /// Every record read by key (profile, offers, holds and decisions whose ids parse).
