@@ -182,8 +182,8 @@ pub use op::{
     VerifiedOp,
 };
 pub use state::{
-    Device, DeviceCut, EpochInfo, InvalidReason, MemberState, Org, RelayEntry, RevocationInfo,
-    Role, Verdict, WriteLimit,
+    Device, DeviceCut, EpochInfo, ErasureInfo, InvalidReason, MemberState, Org, RelayEntry,
+    RevocationInfo, Role, Verdict, WriteLimit,
 };
 
 /// Version byte of membership op format v1.

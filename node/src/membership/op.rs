@@ -36,6 +36,7 @@ const KIND_EPOCH_KEY: u8 = 5;
 const KIND_REVOKE: u8 = 6;
 const KIND_RECEIPT: u8 = 7;
 const KIND_RELAY: u8 = 8;
+const KIND_ERASE: u8 = 9;
 
 /// Relay state bytes.
 const RELAY_RETIRED: u8 = 0;
@@ -202,6 +203,15 @@ pub enum Body {
         /// Whether the network uses the relay (false: it is retired).
         active: bool,
     },
+    /// Erases the history sealed under every epoch below `before` (by an admin): every node
+    /// that applies it destroys those epoch keys, re-bases every partition on a document holding
+    /// only the current state, and moves to a new device key of its organisation (its old key
+    /// could open the boxes and bundles sealed to it). `before` is at most the current epoch of
+    /// the op's causal past, so the key that stays current is one the erasing admin made.
+    Erase {
+        /// The first epoch kept.
+        before: Epoch,
+    },
 }
 
 impl Body {
@@ -216,6 +226,7 @@ impl Body {
             Body::Revoke { .. } => "revoke",
             Body::Receipt { .. } => "receipt",
             Body::Relay { .. } => "relay",
+            Body::Erase { .. } => "erase",
         }
     }
 }
@@ -436,6 +447,23 @@ impl Op {
     ) -> Result<Op, MembershipError> {
         let body = Body::Receipt { revocation, epoch };
         Op::new(network, author, parents, body, claimed_time)
+    }
+
+    /// Erases the history sealed under every epoch below `before` (see [`Body::Erase`]).
+    pub fn erase(
+        network: NetworkId,
+        author: &SecretKey,
+        parents: &[OpId],
+        before: Epoch,
+        claimed_time: u64,
+    ) -> Result<Op, MembershipError> {
+        Op::new(
+            network,
+            author,
+            parents,
+            Body::Erase { before },
+            claimed_time,
+        )
     }
 
     /// Adds relay `relay` with `addresses` (sorted here), changes its addresses, or retires it
@@ -693,7 +721,7 @@ fn check_structure(
             }
             check_reason(reason)
         }
-        Body::Receipt { .. } => Ok(()),
+        Body::Receipt { .. } | Body::Erase { .. } => Ok(()),
         Body::Relay {
             addresses, active, ..
         } => check_relay_addresses(addresses, *active),
@@ -914,6 +942,10 @@ fn encode_body(body: &Body, out: &mut Vec<u8>) -> Result<(), MembershipError> {
             out.extend_from_slice(revocation.as_bytes());
             out.extend_from_slice(&epoch.0.to_be_bytes());
         }
+        Body::Erase { before } => {
+            out.push(KIND_ERASE);
+            out.extend_from_slice(&before.0.to_be_bytes());
+        }
         Body::Relay {
             relay,
             addresses,
@@ -1043,6 +1075,9 @@ fn decode_body(r: &mut Reader<'_>) -> Result<Body, MembershipError> {
         KIND_RECEIPT => Body::Receipt {
             revocation: OpId::from_bytes(r.array()?),
             epoch: Epoch(r.u32()?),
+        },
+        KIND_ERASE => Body::Erase {
+            before: Epoch(r.u32()?),
         },
         KIND_RELAY => {
             let relay = PublicKey::from_bytes(r.array()?);
@@ -1439,12 +1474,12 @@ mod tests {
             Op::from_bytes(&envelope),
             Err(MembershipError::Malformed(_))
         ));
-        // The kind byte follows the single parent; 9 is unknown.
+        // The kind byte follows the single parent; 10 is unknown.
         let mut unknown = ops[3].to_bytes();
-        unknown[92] = 9;
+        unknown[92] = 10;
         assert_eq!(
             Op::from_bytes(&unknown),
-            Err(MembershipError::UnsupportedKind(9))
+            Err(MembershipError::UnsupportedKind(10))
         );
         let mut role = ops[3].to_bytes();
         role[92 + 1 + 10] = 3;

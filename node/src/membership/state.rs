@@ -91,9 +91,13 @@ pub enum InvalidReason {
     /// concurrently), under which envelopes may already be sealed.
     #[error("the epoch number belongs to a key burned by a revocation; rotate to another")]
     BurnedEpoch,
-    /// A receipt names no effective revocation of its causal past.
-    #[error("the receipt names no effective revocation in the op's causal past")]
+    /// A receipt names no effective revocation or erasure of its causal past.
+    #[error("the receipt names no effective revocation or erasure in the op's causal past")]
     UnknownRevocation,
+    /// An erasure names an epoch above the current one, or one an earlier erasure in its
+    /// causal past already covers.
+    #[error("the erasure names no epoch between the last erasure and the current epoch")]
+    NothingToErase,
     /// The author was revoked by an effective revocation that does not build on this op: an op
     /// made concurrently with its author's revocation is lost.
     #[error("the author was revoked by a revocation made without knowledge of this op")]
@@ -142,6 +146,9 @@ pub(crate) struct Judged {
     /// whatever the verdict (`None` if it was not a member, and for the genesis): what an
     /// organisation's revocation covers.
     pub(crate) author_org: Option<OrgId>,
+    /// How many valid erasures the op's causal past holds: a device added by this op belongs
+    /// to the history after them.
+    pub(crate) erasures_seen: usize,
 }
 
 impl Judged {
@@ -151,6 +158,7 @@ impl Judged {
             supersedes: Vec::new(),
             rotation: false,
             author_org: None,
+            erasures_seen: 0,
         }
     }
 
@@ -160,6 +168,7 @@ impl Judged {
             supersedes: Vec::new(),
             rotation: false,
             author_org: None,
+            erasures_seen: 0,
         }
     }
 
@@ -197,6 +206,8 @@ struct DeviceRecord {
     org: OrgId,
     agreement: AgreementPublic,
     added_by: OpId,
+    /// [`Judged::erasures_seen`] of the op that added it.
+    erasures_seen: usize,
 }
 
 /// An effective revocation: what it removes and its cuts.
@@ -360,8 +371,10 @@ pub(crate) struct View {
     revoked_devices: Arc<BTreeSet<PublicKey>>,
     /// Tombstones: organisations revoked, with every device they have or are given.
     revoked_orgs: Arc<BTreeSet<OrgId>>,
-    /// Per revocation, per device, the highest epoch a valid receipt reported.
+    /// Per revocation (or erasure), per device, the highest epoch a valid receipt reported.
     receipts: Arc<BTreeMap<OpId, BTreeMap<PublicKey, Epoch>>>,
+    /// Every valid erasure: the first epoch it keeps, by op id.
+    erasures: Arc<BTreeMap<OpId, Epoch>>,
 }
 
 /// Keeps the record with the lowest `added_by`.
@@ -410,19 +423,27 @@ impl View {
                 name,
                 device,
                 agreement,
-            } => self.add_org(id, *org, name, Role::Admin, *device, *agreement),
+            } => self.add_org(id, *org, name, Role::Admin, *device, *agreement, 0),
             Body::AddOrg {
                 org,
                 name,
                 role,
                 device,
                 agreement,
-            } => self.add_org(id, *org, name, *role, *device, *agreement),
+            } => self.add_org(
+                id,
+                *org,
+                name,
+                *role,
+                *device,
+                *agreement,
+                judged.erasures_seen,
+            ),
             Body::AddDevice {
                 org,
                 device,
                 agreement,
-            } => self.add_device(id, *org, *device, *agreement),
+            } => self.add_device(id, *org, *device, *agreement, judged.erasures_seen),
             Body::SetRole { org, role } => self.write_role(*org, id, *role, &judged.supersedes),
             Body::EpochKey {
                 epoch,
@@ -471,6 +492,9 @@ impl View {
                 };
                 write_register(&mut self.relays, *relay, id, write, &judged.supersedes);
             }
+            Body::Erase { before } => {
+                Arc::make_mut(&mut self.erasures).insert(id, *before);
+            }
         }
     }
 
@@ -482,6 +506,7 @@ impl View {
         role: Role,
         device: PublicKey,
         agreement: AgreementPublic,
+        erasures_seen: usize,
     ) {
         let record = OrgRecord {
             name: name.to_owned(),
@@ -490,18 +515,26 @@ impl View {
         keep_lowest(Arc::make_mut(&mut self.orgs), &org, &record, |r| r.added_by);
         // The organisation is new in the op's causal past, so this write supersedes nothing.
         self.write_role(org, id, role, &[]);
-        self.add_device(id, org, device, agreement);
+        self.add_device(id, org, device, agreement, erasures_seen);
     }
 
     fn write_role(&mut self, org: OrgId, id: OpId, role: Role, supersedes: &[OpId]) {
         write_register(&mut self.roles, org, id, role, supersedes);
     }
 
-    fn add_device(&mut self, id: OpId, org: OrgId, device: PublicKey, agreement: AgreementPublic) {
+    fn add_device(
+        &mut self,
+        id: OpId,
+        org: OrgId,
+        device: PublicKey,
+        agreement: AgreementPublic,
+        erasures_seen: usize,
+    ) {
         let record = DeviceRecord {
             org,
             agreement,
             added_by: id,
+            erasures_seen,
         };
         keep_lowest(Arc::make_mut(&mut self.devices), &device, &record, |r| {
             r.added_by
@@ -580,6 +613,16 @@ impl View {
                 }
             }
         }
+        if self.erasures.is_empty() {
+            self.erasures = Arc::clone(&other.erasures);
+        } else if !Arc::ptr_eq(&self.erasures, &other.erasures) {
+            Arc::make_mut(&mut self.erasures).extend(other.erasures.iter());
+        }
+    }
+
+    /// The first epoch the valid erasures keep (`None`: nothing was erased).
+    fn erased_before(&self) -> Option<Epoch> {
+        self.erasures.values().max().copied()
     }
 
     /// The role writes of `org` that no known write supersedes.
@@ -835,7 +878,9 @@ impl View {
                 Some(_) => Ok(Judged::valid()),
             },
             Body::Receipt { revocation, .. } => {
-                if self.revocations.contains_key(revocation) {
+                if self.revocations.contains_key(revocation)
+                    || self.erasures.contains_key(revocation)
+                {
                     Ok(Judged::valid())
                 } else {
                     Err(Judged::invalid(InvalidReason::UnknownRevocation))
@@ -845,9 +890,19 @@ impl View {
                 supersedes: self.live_relay_writes(relay).copied().collect(),
                 ..Judged::valid()
             }),
+            Body::Erase { before } => need_admin().and_then(|()| {
+                let above_last = self.erased_before().is_none_or(|last| *before > last);
+                let at_most_current = self.max_epoch().is_some_and(|current| *before <= current);
+                if above_last && at_most_current {
+                    Ok(Judged::valid())
+                } else {
+                    Err(Judged::invalid(InvalidReason::NothingToErase))
+                }
+            }),
         };
         Judged {
             author_org: Some(author_org),
+            erasures_seen: self.erasures.len(),
             ..result.unwrap_or_else(|invalid| invalid)
         }
     }
@@ -942,6 +997,19 @@ pub struct RevocationInfo {
     pub verdict: Verdict,
 }
 
+/// A valid `Erase` op of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureInfo {
+    /// The op.
+    pub id: OpId,
+    /// The admin device that signed it.
+    pub author: PublicKey,
+    /// The first epoch it keeps: every key of a lower epoch is destroyed.
+    pub before: Epoch,
+    /// The time its author claims (seconds since the Unix epoch; nothing decides by it).
+    pub claimed_time: u64,
+}
+
 /// How far a revoked device's envelopes are accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCut {
@@ -983,6 +1051,9 @@ pub struct MemberState {
     verdicts: BTreeMap<OpId, Verdict>,
     /// Every `Revoke` op (effective or not): their verdicts never change after acceptance.
     revocations: BTreeMap<OpId, RevocationInfo>,
+    /// Every accepted `Erase` op's author and claimed time (valid or not: the view says which
+    /// are valid).
+    erase_ops: BTreeMap<OpId, (PublicKey, u64)>,
 }
 
 impl MemberState {
@@ -993,6 +1064,7 @@ impl MemberState {
             view: View::default(),
             verdicts: BTreeMap::new(),
             revocations: BTreeMap::new(),
+            erase_ops: BTreeMap::new(),
         }
     }
 
@@ -1004,6 +1076,10 @@ impl MemberState {
     pub(crate) fn apply(&mut self, op: &Op, judged: &Judged) {
         self.verdicts.insert(op.id(), judged.verdict);
         self.view.absorb(op, judged);
+        if let Body::Erase { .. } = op.body() {
+            self.erase_ops
+                .insert(op.id(), (op.author(), op.claimed_time()));
+        }
         if let Body::Revoke {
             target,
             cuts,
@@ -1257,6 +1333,38 @@ impl MemberState {
                 addresses: write.addresses.clone(),
             })
             .collect()
+    }
+
+    /// The valid erasures, by op id.
+    pub fn erasures(&self) -> Vec<ErasureInfo> {
+        self.view
+            .erasures
+            .iter()
+            .filter_map(|(id, before)| {
+                let (author, claimed_time) = self.erase_ops.get(id)?;
+                Some(ErasureInfo {
+                    id: *id,
+                    author: *author,
+                    before: *before,
+                    claimed_time: *claimed_time,
+                })
+            })
+            .collect()
+    }
+
+    /// The first epoch the valid erasures keep: every key below it is to be destroyed (`None`:
+    /// nothing was erased).
+    pub fn erased_before(&self) -> Option<Epoch> {
+        self.view.erased_before()
+    }
+
+    /// Whether device `key` (member or revoked) was added after every valid erasure: only such
+    /// a device writes the history that follows them. `false` for an unknown key.
+    pub fn is_after_erasures(&self, key: &PublicKey) -> bool {
+        self.view
+            .devices
+            .get(key)
+            .is_some_and(|record| record.erasures_seen == self.view.erasures.len())
     }
 
     /// The receipts for revocation `id`: per device, the highest epoch its valid receipts

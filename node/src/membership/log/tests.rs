@@ -1870,6 +1870,7 @@ fn resolve_by_definition(
                         supersedes: Vec::new(),
                         rotation: view.burns(op),
                         author_org: j.author_org,
+                        erasures_seen: j.erasures_seen,
                     }
                 } else {
                     j
@@ -2308,4 +2309,81 @@ fn thousands_of_ops_resolve_incrementally() {
         .count();
     assert_eq!(lost, 2000 / 3);
     assert!(!logs[0].state().is_member_device(&admins[2].public()));
+}
+
+#[test]
+fn erasures_are_by_admins_up_to_the_current_epoch_and_split_devices_before_and_after() {
+    let (a, b, b2, b3) = (Dev::new(1), Dev::new(2), Dev::new(3), Dev::new(4));
+    let g = genesis(&a);
+    let mut log = unverified_log(&g);
+    accept(
+        &Op::add_org(NET, &a.key, &log.heads(), "B", Role::Member, b.keys(), 2).expect("op"),
+        &mut log,
+    );
+    for (epoch, byte) in [(1, 1), (2, 2)] {
+        let op = Op::epoch_key(
+            NET,
+            &a.key,
+            &log.heads(),
+            &key(epoch, byte),
+            &members(&log),
+            3,
+        )
+        .expect("op");
+        accept(&op, &mut log);
+    }
+    let heads = log.heads();
+    let erase = |who: &Dev, parents: &[OpId], before: u32| {
+        Op::erase(NET, &who.key, parents, Epoch(before), 4).expect("op")
+    };
+    for (op, reason) in [
+        (erase(&b, &heads, 2), InvalidReason::NotAdmin),
+        (erase(&a, &heads, 3), InvalidReason::NothingToErase),
+    ] {
+        log.insert(op.as_bytes()).expect("inserts");
+        assert_eq!(invalid(&log, &op), Some(reason));
+    }
+    assert_eq!(log.state().erased_before(), None);
+    // B adds a device concurrently with the erasure: it belongs to the history before it.
+    let concurrent = Op::add_device(NET, &b.key, &heads, b.org(), b2.keys(), 5).expect("op");
+    let valid = erase(&a, &heads, 2);
+    for op in [&concurrent, &valid] {
+        log.insert(op.as_bytes()).expect("inserts");
+        assert_eq!(log.state().verdict(&op.id()), Some(Verdict::Valid));
+    }
+    let state = log.state();
+    assert_eq!(state.erased_before(), Some(Epoch(2)));
+    let erasures = state.erasures();
+    assert_eq!(erasures.len(), 1);
+    assert_eq!(
+        (erasures[0].id, erasures[0].author),
+        (valid.id(), a.public())
+    );
+    assert!(!state.is_after_erasures(&a.public()));
+    assert!(!state.is_after_erasures(&b2.public()));
+    // A device added after it, and a receipt naming it.
+    let after = Op::add_device(NET, &b.key, &log.heads(), b.org(), b3.keys(), 6).expect("op");
+    accept(&after, &mut log);
+    assert!(log.state().is_after_erasures(&b3.public()));
+    let receipt = Op::receipt(NET, &b3.key, &log.heads(), valid.id(), Epoch(2), 7).expect("op");
+    accept(&receipt, &mut log);
+    assert_eq!(
+        log.state().receipts(&valid.id()),
+        BTreeMap::from([(b3.public(), Epoch(2))])
+    );
+    // A second erasure must keep a later epoch than the first.
+    let again = erase(&a, &log.heads(), 2);
+    log.insert(again.as_bytes()).expect("inserts");
+    assert_eq!(invalid(&log, &again), Some(InvalidReason::NothingToErase));
+    let k3 = Op::epoch_key(NET, &a.key, &log.heads(), &key(3, 3), &members(&log), 8).expect("op");
+    accept(&k3, &mut log);
+    let second = erase(&a, &log.heads(), 3);
+    accept(&second, &mut log);
+    let state = log.state();
+    assert_eq!(state.erased_before(), Some(Epoch(3)));
+    assert_eq!(state.erasures().len(), 2);
+    assert!(
+        !state.is_after_erasures(&b3.public()),
+        "added before the second"
+    );
 }
