@@ -210,6 +210,17 @@ struct DeviceRecord {
     erasures_seen: usize,
 }
 
+impl DeviceRecord {
+    fn new(added_by: OpId, org: OrgId, agreement: AgreementPublic, erasures_seen: usize) -> Self {
+        Self {
+            org,
+            agreement,
+            added_by,
+            erasures_seen,
+        }
+    }
+}
+
 /// An effective revocation: what it removes and its cuts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct RevocationRecord {
@@ -423,27 +434,28 @@ impl View {
                 name,
                 device,
                 agreement,
-            } => self.add_org(id, *org, name, Role::Admin, *device, *agreement, 0),
+            } => {
+                let record = DeviceRecord::new(id, *org, *agreement, 0);
+                self.add_org(id, *org, name, Role::Admin, *device, record);
+            }
             Body::AddOrg {
                 org,
                 name,
                 role,
                 device,
                 agreement,
-            } => self.add_org(
-                id,
-                *org,
-                name,
-                *role,
-                *device,
-                *agreement,
-                judged.erasures_seen,
-            ),
+            } => {
+                let record = DeviceRecord::new(id, *org, *agreement, judged.erasures_seen);
+                self.add_org(id, *org, name, *role, *device, record);
+            }
             Body::AddDevice {
                 org,
                 device,
                 agreement,
-            } => self.add_device(id, *org, *device, *agreement, judged.erasures_seen),
+            } => {
+                let record = DeviceRecord::new(id, *org, *agreement, judged.erasures_seen);
+                self.add_device(*device, record);
+            }
             Body::SetRole { org, role } => self.write_role(*org, id, *role, &judged.supersedes),
             Body::EpochKey {
                 epoch,
@@ -505,37 +517,25 @@ impl View {
         name: &str,
         role: Role,
         device: PublicKey,
-        agreement: AgreementPublic,
-        erasures_seen: usize,
+        record: DeviceRecord,
     ) {
-        let record = OrgRecord {
+        let org_record = OrgRecord {
             name: name.to_owned(),
             added_by: id,
         };
-        keep_lowest(Arc::make_mut(&mut self.orgs), &org, &record, |r| r.added_by);
+        keep_lowest(Arc::make_mut(&mut self.orgs), &org, &org_record, |r| {
+            r.added_by
+        });
         // The organisation is new in the op's causal past, so this write supersedes nothing.
         self.write_role(org, id, role, &[]);
-        self.add_device(id, org, device, agreement, erasures_seen);
+        self.add_device(device, record);
     }
 
     fn write_role(&mut self, org: OrgId, id: OpId, role: Role, supersedes: &[OpId]) {
         write_register(&mut self.roles, org, id, role, supersedes);
     }
 
-    fn add_device(
-        &mut self,
-        id: OpId,
-        org: OrgId,
-        device: PublicKey,
-        agreement: AgreementPublic,
-        erasures_seen: usize,
-    ) {
-        let record = DeviceRecord {
-            org,
-            agreement,
-            added_by: id,
-            erasures_seen,
-        };
+    fn add_device(&mut self, device: PublicKey, record: DeviceRecord) {
         keep_lowest(Arc::make_mut(&mut self.devices), &device, &record, |r| {
             r.added_by
         });
