@@ -19,8 +19,10 @@
 //! session) and, once applied, is relayed like envelopes.
 
 mod handover;
+mod new_key;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use puente_crdt::{NewOffer, OfferId, Time};
@@ -257,8 +259,9 @@ impl Control<'_> {
 pub struct Node {
     commands: mpsc::Sender<Command>,
     shutdown: mpsc::Sender<oneshot::Sender<()>>,
-    net: Net,
-    key: PublicKey,
+    /// The transport and the device key it runs under: both change when the device moves to a
+    /// new key (a history erasure), so the actor and every handle share them.
+    transport: Arc<Mutex<(Net, PublicKey)>>,
 }
 
 impl Node {
@@ -270,7 +273,7 @@ impl Node {
         let clock = config.clock.clone().unwrap_or_else(system_clock);
         let allowed = allowed_peers(&replica, clock());
         let mut known = replica.peers().pairs();
-        known.extend(config.peers);
+        known.extend(config.peers.iter().cloned());
         let relays_now = relay_configs(&replica);
         let started_with = TransportState::new(&replica, allowed.clone(), relays_now.clone());
         // A device restored from a backup that partners do not know yet (`actor/handover.rs`).
@@ -295,6 +298,7 @@ impl Node {
         })
         .await?;
         let started = clock();
+        let shared = Arc::new(Mutex::new((net.clone(), key)));
         let (transport_tx, transport_rx) = tokio::sync::watch::channel(started_with.clone());
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let (shutdown_tx, shutdown_rx) = mpsc::channel(1);
@@ -335,6 +339,11 @@ impl Node {
             relay_tasks: tokio::task::JoinSet::new(),
             transport_tasks: tokio::task::JoinSet::new(),
             handover,
+            identity: key,
+            mdns: config.mdns,
+            start_peers: config.peers,
+            shared: Arc::clone(&shared),
+            transport_task: None,
         };
         // The actor gets a thread and a single-threaded runtime of its own: its replica calls
         // block on the disk (durable commits), which must not stall the runtime the transport
@@ -353,14 +362,24 @@ impl Node {
         Ok(Node {
             commands: command_tx,
             shutdown: shutdown_tx,
-            net,
-            key,
+            transport: shared,
         })
     }
 
     /// This device's key.
     pub fn public_key(&self) -> PublicKey {
-        self.key
+        self.transport
+            .lock()
+            .map(|t| t.1)
+            .unwrap_or_else(|e| e.into_inner().1)
+    }
+
+    /// The transport now (another one after the device moved to a new key).
+    fn net(&self) -> Net {
+        self.transport
+            .lock()
+            .map(|t| t.0.clone())
+            .unwrap_or_else(|e| e.into_inner().0.clone())
     }
 
     /// Adds an offer for this organisation and pushes it to every connected peer.
@@ -401,12 +420,12 @@ impl Node {
 
     /// The addresses the transport is bound to (port 0 resolved).
     pub async fn listen_addrs(&self) -> Result<Vec<String>, NodeError> {
-        self.net.listen_addrs().await.map_err(closed)
+        self.net().listen_addrs().await.map_err(closed)
     }
 
     /// Records an address for a member device and dials it if not connected.
     pub async fn add_peer(&self, key: PublicKey, addr: &str) -> Result<(), NodeError> {
-        self.net.add_address(key, addr).await.map_err(closed)
+        self.net().add_address(key, addr).await.map_err(closed)
     }
 
     /// Ends every session politely, stops the transport and closes the replica. Idempotent.
@@ -692,6 +711,17 @@ struct NodeActor {
     /// While a device restored from a backup hands its new key over to partners, the transport
     /// with the replaced device's identity (`actor/handover.rs`).
     handover: Option<handover::Handover>,
+    /// The device key the transport runs under: when the replica's differs (it applied a
+    /// history erasure), the transport is replaced.
+    identity: PublicKey,
+    /// Whether the transport announces itself with mDNS.
+    mdns: bool,
+    /// The addresses the node was started with (`--peer`), besides the replica's book.
+    start_peers: Vec<(PublicKey, String)>,
+    /// The transport and key [`Node`] handles use.
+    shared: Arc<Mutex<(Net, PublicKey)>>,
+    /// The task that applies allow-list and relay changes to the transport.
+    transport_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -714,7 +744,7 @@ impl NodeActor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Owned here and ended with the loop: it stops when the sender is dropped, and is
         // aborted if it is still waiting on the transport then.
-        let transport_task = self.transport_rx.take().map(|(started, rx)| {
+        self.transport_task = self.transport_rx.take().map(|(started, rx)| {
             tokio::spawn(apply_transport_state(self.net.clone(), started, rx))
         });
         let (answers_tx, mut answers) = mpsc::channel(RELAY_ANSWERS_CAPACITY);
@@ -742,6 +772,18 @@ impl NodeActor {
                     self.start_relay_jobs();
                 }
             }
+            if self.replica.public_key() != self.identity {
+                match self.replace_transport().await {
+                    Ok((new_events, new_handover)) => {
+                        events = new_events;
+                        handover_events = new_handover;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot start the transport under this device's new key; stopping");
+                        break None;
+                    }
+                }
+            }
             if self.handover.is_none() {
                 handover_events = None;
             }
@@ -761,7 +803,7 @@ impl NodeActor {
         for task in std::mem::take(&mut self.sender_tasks) {
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, task).await;
         }
-        if let Some(task) = transport_task {
+        if let Some(task) = self.transport_task.take() {
             task.abort();
         }
         self.relay_tasks.shutdown().await;
@@ -1267,6 +1309,19 @@ impl NodeActor {
         }
         let relays = relay_configs(&self.replica);
         if allowed != self.allowed || relays != self.relays {
+            let added: Vec<PublicKey> = allowed
+                .iter()
+                .filter(|k| self.allowed.binary_search(k).is_err())
+                .copied()
+                .collect();
+            for (key, addr) in self.inherited_addresses(&added) {
+                let net = self.net.clone();
+                self.transport_tasks.spawn(async move {
+                    if let Err(e) = net.add_address(key, &addr).await {
+                        tracing::debug!(error = %e, "cannot use an inherited address");
+                    }
+                });
+            }
             self.allowed = allowed.clone();
             self.relays = relays.clone();
             self.relay_views

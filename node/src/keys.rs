@@ -192,6 +192,11 @@ impl EpochKeyring {
             .and_then(|(epoch, keys)| keys.first().map(|k| EpochKey::new(*epoch, k.clone())))
     }
 
+    /// Forgets (and zeroizes) every key of an epoch below `epoch`: a history erasure.
+    pub fn forget_below(&mut self, epoch: Epoch) {
+        self.keys.retain(|e, _| *e >= epoch);
+    }
+
     /// The epochs held, oldest first.
     pub fn epochs(&self) -> impl Iterator<Item = Epoch> + '_ {
         self.keys.keys().copied()

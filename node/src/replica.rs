@@ -45,6 +45,7 @@ use crate::store::{BackupError, Store, StoreError, WriteBatch};
 mod audit;
 mod bundle;
 mod document;
+mod erasure;
 mod limits;
 mod local_snapshot;
 mod mailbox;
@@ -64,6 +65,7 @@ use rollback::RollbackState;
 
 pub use audit::Exposure;
 pub use bundle::{BundleRefusal, BundleReport, BundleScope, MAX_BUNDLE_BYTES, write_private};
+pub use erasure::{Erased, ErasureStatus};
 pub use mailbox::{Deposit, MailboxCursor, Opened};
 pub use network::{
     AdminAction, MAX_NETWORK_NAME_CHARS, MembershipUpdate, NetworkRefusal, OwnRevocation,
@@ -221,6 +223,13 @@ pub enum WriteRefusal {
         /// The epoch a write would be sealed under.
         epoch: u32,
     },
+    /// A history erasure was applied and another device of this organisation re-bases its
+    /// records; this device writes again once they have arrived.
+    #[error(
+        "history was erased and another device of this organisation is re-basing its records; \
+         try again once this node has synced with it"
+    )]
+    AwaitingRebase,
     /// The offer belongs to another organisation; only its owner changes it.
     #[error("offer {offer} belongs to another organisation; only its owner can {action} it")]
     NotOwnOffer {
@@ -402,6 +411,15 @@ pub struct Replica {
     poisoned: bool,
 }
 
+/// What [`Replica::load`] reads from a store.
+struct Loaded {
+    key: SecretKey,
+    public: PublicKey,
+    net: NetworkState,
+    doc: DocumentState,
+    rollback: RollbackState,
+}
+
 impl Replica {
     /// Creates the identity, the store and the organisation's partition in `dir`.
     pub fn init(
@@ -520,6 +538,36 @@ impl Replica {
     }
 
     fn open_store(dir: &Path, store: Store) -> Result<Replica, ReplicaError> {
+        let loaded = Self::load(&store)?;
+        let mut replica = Replica {
+            dir: dir.to_path_buf(),
+            store,
+            key: loaded.key,
+            public: loaded.public,
+            net: loaded.net,
+            doc: loaded.doc,
+            rollback: loaded.rollback,
+            poisoned: false,
+        };
+        replica.enforce_limits(true)?;
+        Ok(replica)
+    }
+
+    /// Reads this replica's state from its store again, as [`Replica::open`] would (after a
+    /// change that replaced the identity, the log and the partitions at once).
+    pub(super) fn reload(&mut self) -> Result<(), ReplicaError> {
+        let loaded = Self::load(&self.store)?;
+        self.key = loaded.key;
+        self.public = loaded.public;
+        self.net = loaded.net;
+        self.doc = loaded.doc;
+        self.rollback = loaded.rollback;
+        self.enforce_limits(true)
+    }
+
+    /// The state a store holds: identity, network, document (replayed from the local snapshot
+    /// and the log) and rollback evidence.
+    fn load(store: &Store) -> Result<Loaded, ReplicaError> {
         let secret = store
             .get_record(REC_IDENTITY)?
             .ok_or(ReplicaError::Damaged("identity"))?;
@@ -547,7 +595,7 @@ impl Replica {
             "members",
         )?;
         let membership = match store.get_record(REC_MEMBERSHIP)? {
-            Some(bytes) => Some(network::load_log(&store, &bytes)?),
+            Some(bytes) => Some(network::load_log(store, &bytes)?),
             None => None,
         };
         let peers: PeerBook = match store.get_record(REC_PEERS)? {
@@ -558,7 +606,7 @@ impl Replica {
             Some(bytes) => decode_json(&bytes, "invitation")?,
             None => Vec::new(),
         };
-        let rollback = RollbackState::load(&store)?;
+        let rollback = RollbackState::load(store)?;
         let limits_record = store.get_record(limits::REC_WRITE_LIMITS)?;
         let mut limits = limits::Limits::decode(limits_record.as_ref().map(|b| b.as_slice()))?;
         if let Some(log) = &membership {
@@ -578,7 +626,7 @@ impl Replica {
                 match part {
                     Part::Saved(doc) => partitions.insert_saved(org, doc.to_vec()),
                     Part::InOwnSnapshot if org == node.org => {
-                        let own = snapshot::stored_own(&store)?
+                        let own = snapshot::stored_own(store)?
                             .ok_or(ReplicaError::Damaged("own snapshot"))?;
                         partitions.insert_in_own_snapshot(org, own, keys.clone());
                     }
@@ -607,7 +655,7 @@ impl Replica {
 
         // An ingested peer snapshot is in the local snapshot written with it; admission skips
         // what it covered at the log index it was ingested at.
-        let mut snapshots = snapshot::SnapshotState::load(&store)?;
+        let mut snapshots = snapshot::SnapshotState::load(store)?;
         snapshots.local_lacks_view = lacks_view;
         if snapshots
             .last_mark_index()
@@ -661,9 +709,7 @@ impl Replica {
                 view.refresh(p, &t);
             }
         }
-        let mut replica = Replica {
-            dir: dir.to_path_buf(),
-            store,
+        Ok(Loaded {
             key,
             public,
             net: NetworkState {
@@ -683,12 +729,10 @@ impl Replica {
                 snapshot_covers: covers,
                 snapshots,
                 limits,
+                standins: erasure::ErasureRecord::load(store)?.standins,
             },
             rollback,
-            poisoned: false,
-        };
-        replica.enforce_limits(true)?;
-        Ok(replica)
+        })
     }
 
     /// Whether this store was made with [`Replica::init_device`] and has not joined its
@@ -816,6 +860,9 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         self.check_not_rolled_back()?;
+        if self.doc.standins.contains(&self.net.node.org) {
+            return Err(WriteRefusal::AwaitingRebase.into());
+        }
         Ok(self.net.writable()?)
     }
 
@@ -1172,6 +1219,11 @@ impl Replica {
             return Err(ReplicaError::Poisoned);
         }
         let env = Envelope::from_bytes(bytes)?;
+        if self.is_erased_author(&env.author()) {
+            // History an erasure removed (a partner that has not applied it yet sent it):
+            // superseded, not the sender's fault.
+            return Ok(IngestOutcome::Duplicate);
+        }
         // This device's own envelope numbered beyond this store: recorded before it is applied.
         self.check_own_envelope(&env)?;
         let writers = self.net.writers(&self.doc.limits.caps);
@@ -1201,6 +1253,10 @@ impl Replica {
     /// claim envelopes of a revoked key beyond its limit (see [`limits`]), which the caller
     /// then settles.
     fn accept(&mut self, applied: Vec<Accepted>) -> Result<bool, ReplicaError> {
+        if !self.doc.standins.is_empty() {
+            let partitions = applied.iter().map(|(env, _)| env.partition()).collect();
+            self.end_standins(&partitions)?;
+        }
         let mut batch = WriteBatch::default();
         for (env, _) in &applied {
             batch.append_log(env.to_bytes());

@@ -10,6 +10,7 @@
 //! envelope and never decides who may write. The coordinator ([`super::Replica`]) makes a
 //! change durable first and then applies it here.
 
+use std::collections::BTreeSet;
 use std::collections::{BTreeMap, HashMap};
 
 use puente_crdt::{Hold, HoldId, Offer, OfferId, OrgId, Partition, Time, Touched, View};
@@ -44,6 +45,9 @@ pub(super) struct DocumentState {
     pub(super) snapshots: snapshot::SnapshotState,
     /// How far revoked keys' envelopes count.
     pub(super) limits: limits::Limits,
+    /// Partitions that are stand-ins after a history erasure, waiting for their owner's
+    /// re-base (`erasure.rs`); the `erasure` record says the same.
+    pub(super) standins: BTreeSet<OrgId>,
 }
 
 impl DocumentState {
@@ -58,6 +62,7 @@ impl DocumentState {
             snapshot_covers: 0,
             snapshots: snapshot::SnapshotState::default(),
             limits: limits::Limits::default(),
+            standins: BTreeSet::new(),
         }
     }
 
@@ -378,6 +383,11 @@ impl Partitions {
             actor,
             slots: BTreeMap::new(),
         }
+    }
+
+    /// Replaces `org`'s partition by `partition` (an erasure's stand-in ending).
+    pub(super) fn replace(&mut self, org: OrgId, partition: Partition) {
+        self.slots.insert(org, Slot::Loaded(Box::new(partition)));
     }
 
     /// Keeps `org`'s partition as saved bytes, to be loaded when first needed.

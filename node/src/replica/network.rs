@@ -32,7 +32,7 @@ use crate::identity::{AgreementSecret, PublicKey, SecretKey};
 use crate::invite::{
     Invitation, InviteState, JoinRefusal, JoinReply, JoinRequest, MAX_NAME_LEN, safety_phrase,
 };
-use crate::keys::{Epoch, EpochKey, EpochKeys, NetworkId};
+use crate::keys::{Epoch, EpochKey, EpochKeyring, EpochKeys, NetworkId};
 use crate::membership::{
     Cut, DeviceKeys, MembershipLog, Op, OpId, RevocationInfo, RevokeTarget, Role,
 };
@@ -132,6 +132,12 @@ pub enum NetworkRefusal {
     /// The membership log did not accept the revocation.
     #[error("the membership log did not accept the revocation")]
     RevocationNotAccepted,
+    /// Everything before the date asked for is erased already (or the date is in the future).
+    #[error("nothing before that date is left to erase")]
+    NothingToErase,
+    /// The membership log refused the erasure (it is checked the same way everywhere).
+    #[error("the membership log did not accept the erasure")]
+    ErasureNotAccepted,
     /// The inviter sent an empty membership log.
     #[error("the inviter sent an empty membership log")]
     EmptyLog,
@@ -239,6 +245,8 @@ pub enum AdminAction {
     AdmitOrganisation,
     /// Revoke an organisation.
     RevokeOrganisation,
+    /// Erase the network's history.
+    EraseHistory,
 }
 
 impl std::fmt::Display for AdminAction {
@@ -247,6 +255,7 @@ impl std::fmt::Display for AdminAction {
             AdminAction::Invite => "invite an organisation",
             AdminAction::AdmitOrganisation => "add an organisation",
             AdminAction::RevokeOrganisation => "revoke an organisation",
+            AdminAction::EraseHistory => "erase history",
         })
     }
 }
@@ -366,6 +375,11 @@ fn log_of<'a>(mut ops: impl Iterator<Item = &'a [u8]>) -> Option<MembershipLog> 
 }
 
 impl Replica {
+    /// The epoch keys this store holds (for an audit of what it can open).
+    pub fn epoch_keyring(&self) -> &EpochKeyring {
+        &self.net.keys
+    }
+
     /// This device's X25519 key, which epoch keys are sealed to: derived from the device's
     /// Ed25519 seed with HKDF-SHA256 under its own label, so it needs no record of its own and
     /// is exactly as safe as the device key it comes with.
@@ -629,6 +643,15 @@ impl Replica {
             }
             Ok((update, written))
         })
+        .and_then(|(update, mut written)| {
+            if update.accepted > 0 {
+                // An erasure among them: applied at once (it commits on its own).
+                if let Some(erased) = self.apply_erasures(now)? {
+                    written.extend(erased.ops);
+                }
+            }
+            Ok((update, written))
+        })
     }
 
     /// Runs `f`, which changes the membership log in memory only (through
@@ -837,7 +860,7 @@ impl Replica {
         self.net.refresh_keys(&public, &agreement);
     }
 
-    fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {
+    pub(super) fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {
         Ok(self.net.admin_log(&self.public, action)?)
     }
 
@@ -1308,7 +1331,18 @@ impl Replica {
             })
             .map(|r| r.id)
             .collect();
-        for revocation in due {
+        // An erasure is confirmed once, by the key this device moved to when it applied it.
+        let erasures_due: Vec<OpId> = if state.is_after_erasures(&self.public) {
+            state
+                .erasures()
+                .into_iter()
+                .filter(|e| !state.receipts(&e.id).contains_key(&self.public))
+                .map(|e| e.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for revocation in due.into_iter().chain(erasures_due) {
             let Some(log) = self.net.membership.as_ref() else {
                 break;
             };

@@ -50,7 +50,7 @@ use crate::membership::{DeviceKeys, Op, OpId, RevokeTarget};
 use crate::store::{self, WriteBatch};
 
 /// The record that holds the replaced device's key while the handover lasts.
-const REC_HANDOVER: &str = "handover";
+pub(super) const REC_HANDOVER: &str = "handover";
 
 /// The version of the `handover` record (then the 32-byte seed of the old key).
 const HANDOVER_RECORD_VERSION: u8 = 1;
@@ -153,10 +153,7 @@ impl Replica {
         }
         let mut batch = WriteBatch::new();
         batch.put_record(REC_IDENTITY, &new.to_bytes()[..]);
-        let mut handover = Zeroizing::new(Vec::with_capacity(33));
-        handover.push(HANDOVER_RECORD_VERSION);
-        handover.extend_from_slice(&old.key.to_bytes()[..]);
-        batch.put_record(REC_HANDOVER, &handover);
+        batch.put_record(REC_HANDOVER, &handover_record(&old.key));
         batch.delete_record(REC_ROLLBACK);
         for name in old.store.record_names()? {
             if name.starts_with(REC_MAILBOX_PREFIX) {
@@ -221,4 +218,12 @@ impl Replica {
         self.store.commit(batch)?;
         Ok(true)
     }
+}
+
+/// The `handover` record holding `old`, the replaced device's key.
+pub(super) fn handover_record(old: &SecretKey) -> Zeroizing<Vec<u8>> {
+    let mut record = Zeroizing::new(Vec::with_capacity(33));
+    record.push(HANDOVER_RECORD_VERSION);
+    record.extend_from_slice(&old.to_bytes()[..]);
+    record
 }

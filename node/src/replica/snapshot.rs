@@ -520,6 +520,10 @@ impl Replica {
         };
         let org = snapshot.partition();
         let signer = snapshot.signer();
+        if self.is_erased_author(&signer) {
+            // History an erasure removed: superseded by the partition's re-base.
+            return Ok(SnapshotOutcome::Stale);
+        }
         if signer == self.public {
             // This device's own snapshot covering more than this store holds (a stale one was
             // `Stale` above): recorded before anything of it is applied.

@@ -1,6 +1,7 @@
 //! Integration tests of a node's replica: real stores in temporary directories, real envelopes.
 
 mod bundle;
+mod erasure;
 mod limits;
 mod prune;
 mod replica;

@@ -1,0 +1,420 @@
+//! History erasure (`puente history erase`, the membership log's `Erase` op): what a node does
+//! when it applies one, so that afterwards its store holds no key that opens the erased period.
+//!
+//! An `Erase { before }` by an admin names the first epoch kept. Deleting the epoch keys below
+//! it is not enough: every key of the erased period is also in the log's `EpochKey` ops, sealed
+//! to this device's X25519 key, and bundles sent to this device open with it too; that key is
+//! derived from the device seed the store keeps. So applying an erasure replaces the device, as
+//! a restore does (`restore.rs`): in one durable transaction after the old key signed the one op
+//! that adds a new device of the same organisation,
+//! 1. the store's identity becomes the new key (the old seed stays in the `handover` record only
+//!    until a partner accepts the new key: `actor/handover.rs`; then it is deleted);
+//! 2. the epoch keys below `before` are deleted;
+//! 3. every partition is replaced by a copy that holds only its current state
+//!    ([`puente_crdt::Partition::rebased`]), and the log, every snapshot (own, relayed, marks)
+//!    and the rollback and mailbox records go;
+//! 4. the organisation's own partition is **re-based**: its copy, written by the new key, becomes
+//!    the new key's first envelopes, sealed under the current epoch, when this device is the one
+//!    that re-bases it (the organisation's lowest device key, when none of its devices has done
+//!    so yet). Every other partition is a **stand-in**: this node's copy of the partner's current
+//!    state, kept until the partner's own re-base arrives.
+//!
+//! Then the new key revokes the old one and publishes a receipt naming the erasure.
+//!
+//! After an erasure only keys added after it (every device replaces itself) write history:
+//! envelopes and snapshots signed by an older key are dropped on arrival, and the first envelope
+//! of a newer key in a stand-in partition replaces the stand-in by an empty document that the
+//! partner's re-base fills. The stand-ins are listed in the `erasure` record, written together
+//! with the local snapshot that holds them; opening the store replays the log the same way.
+//!
+//! Invariant: after [`Replica::apply_erasures`] returned, nothing in the store opens anything
+//! sealed under an epoch below `before` but the old seed in the `handover` record, which goes
+//! when the handover ends. Pages redb freed keep old ciphertext under the store's data key until
+//! they are reused; [`crate::store::Store::close`] compacts.
+//! Boundary: no clock (`now` is the ops' claimed time only), no file I/O beyond the store.
+
+use std::collections::BTreeSet;
+
+use puente_crdt::{OrgId, Partition, Time, Touched};
+use serde::{Deserialize, Serialize};
+
+use super::local_snapshot::{Part, encode_snapshot};
+use super::mailbox::REC_MAILBOX_PREFIX;
+use super::network::{agreement_of, claimed};
+use super::restore::{REC_HANDOVER, handover_record};
+use super::rollback::REC_ROLLBACK;
+use super::{
+    NetworkRefusal, REC_EPOCH_KEYS, REC_IDENTITY, REPUBLISH_CHUNK_BYTES, Replica, ReplicaError,
+    SNAPSHOT_NAME, decode_json, encode_json, encode_keys,
+};
+use crate::envelope::format::Envelope;
+use crate::identity::{PublicKey, SecretKey};
+use crate::keys::{Epoch, EpochKey, EpochKeys as _};
+use crate::membership::{DeviceKeys, Op, OpId, RevokeTarget};
+use crate::store::WriteBatch;
+
+/// The record of the erasures this store applied and the partitions still stand-ins.
+pub(super) const REC_ERASURE: &str = "erasure";
+
+/// Root records per change of a re-based partition: a change of this many offers is about
+/// 500 KiB, well inside an envelope.
+const REBASE_RECORDS_PER_CHANGE: usize = 1000;
+
+/// The reason the new key gives when it revokes the key it replaced.
+const ERASURE_REASON: &str = "history erased: this device moved to a new key";
+
+/// The `erasure` record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct ErasureRecord {
+    /// How many of the log's erasures this store applied (or joined after).
+    pub(super) applied: usize,
+    /// The partitions that are this node's copies of their current state, waiting for their
+    /// owner's re-base.
+    pub(super) standins: BTreeSet<OrgId>,
+}
+
+impl ErasureRecord {
+    pub(super) fn load(store: &crate::store::Store) -> Result<Self, ReplicaError> {
+        match store.get_record(REC_ERASURE)? {
+            Some(bytes) => decode_json(&bytes, "erasure"),
+            None => Ok(Self::default()),
+        }
+    }
+}
+
+/// What [`Replica::apply_erasures`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Erased {
+    /// The key this device had, now revoked.
+    pub old: PublicKey,
+    /// Its key now.
+    pub device: PublicKey,
+    /// The first epoch kept.
+    pub before: Epoch,
+    /// Whether this device re-based its organisation's partition (else it waits for the
+    /// device that does).
+    pub rebased: bool,
+    /// Every op written (the new device, the revocation of the old key, a rotation on an
+    /// admin's device, the receipt), for pushing to peers.
+    pub ops: Vec<Vec<u8>>,
+}
+
+/// The erasure state of this store, for `history status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureStatus {
+    /// The erasures of the log, by op id, with the first epoch each keeps.
+    pub erasures: Vec<(OpId, Epoch)>,
+    /// How many of them this store applied.
+    pub applied: usize,
+    /// Partitions still waiting for their owner's re-base.
+    pub waiting_for: Vec<OrgId>,
+    /// The oldest epoch whose key this store holds.
+    pub oldest_key: Option<Epoch>,
+}
+
+impl Replica {
+    /// Erases the network's history (admins; `puente history erase`): a rotation to a new
+    /// epoch key, then an `Erase` op keeping every epoch whose key was made at or after
+    /// `since` (seconds since the Unix epoch, as the rotations claim; `None` or a time after
+    /// the last rotation: only the new epoch is kept), then this node applies it
+    /// ([`Replica::apply_erasures`]). The claimed times only choose the epoch named in the
+    /// op; nothing that resolves the log reads them.
+    pub fn erase_history(&mut self, since: Option<u64>, now: Time) -> Result<Erased, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        self.check_not_rolled_back()?;
+        let log = self.admin_log(super::AdminAction::EraseHistory)?;
+        let state = log.state();
+        let network = log.network();
+        let epoch = state.next_epoch().ok_or(NetworkRefusal::NothingToErase)?;
+        // The first epoch kept: the oldest whose rotation is claimed at or after `since`.
+        let kept = since.and_then(|since| {
+            state
+                .epochs()
+                .into_iter()
+                .filter(|e| {
+                    log.get(&e.rotation)
+                        .is_some_and(|op| op.claimed_time() >= since)
+                })
+                .map(|e| e.epoch)
+                .min()
+        });
+        let before = kept.unwrap_or(epoch);
+        if state.erased_before().is_some_and(|last| before <= last) {
+            return Err(NetworkRefusal::NothingToErase.into());
+        }
+        let recipients: Vec<DeviceKeys> = state
+            .devices()
+            .iter()
+            .map(|d| DeviceKeys {
+                device: d.key,
+                agreement: d.agreement,
+            })
+            .collect();
+        let key = EpochKey::generate(epoch);
+        let rotation = Op::epoch_key(
+            network,
+            &self.key,
+            &log.heads(),
+            &key,
+            &recipients,
+            claimed(now),
+        )?;
+        let mut ops = vec![rotation.to_bytes()];
+        if self.apply_membership(&ops)?.accepted != 1 {
+            return Err(NetworkRefusal::ErasureNotAccepted.into());
+        }
+        let log = self
+            .net
+            .membership
+            .as_ref()
+            .ok_or(NetworkRefusal::NotInNetwork)?;
+        let erase = Op::erase(network, &self.key, &log.heads(), before, claimed(now))?;
+        let erase = erase.to_bytes();
+        if self
+            .apply_membership(std::slice::from_ref(&erase))?
+            .accepted
+            != 1
+        {
+            return Err(NetworkRefusal::ErasureNotAccepted.into());
+        }
+        ops.push(erase);
+        let mut erased = self
+            .apply_erasures(now)?
+            .ok_or(NetworkRefusal::ErasureNotAccepted)?;
+        ops.append(&mut erased.ops);
+        erased.ops = ops;
+        Ok(erased)
+    }
+
+    /// Applies the erasures of the membership log this store has not applied yet (see the
+    /// module documentation). `None` when there was nothing to do, or nothing this device can
+    /// do yet (it does not hold the current epoch key: an admin's node shares it first).
+    pub fn apply_erasures(&mut self, now: Time) -> Result<Option<Erased>, ReplicaError> {
+        if self.poisoned {
+            return Err(ReplicaError::Poisoned);
+        }
+        let Some(log) = self.net.membership.as_ref() else {
+            return Ok(None);
+        };
+        let state = log.state();
+        let count = state.erasures().len();
+        let mut record = ErasureRecord::load(&self.store)?;
+        if record.applied >= count {
+            return Ok(None);
+        }
+        let Some(before) = state.erased_before() else {
+            return Ok(None);
+        };
+        if !state.is_member_device(&self.public) {
+            return Ok(None);
+        }
+        if state.is_after_erasures(&self.public) {
+            // Joined after them: nothing of the erased period was ever this device's.
+            record.applied = count;
+            let mut batch = WriteBatch::new();
+            batch.put_record(REC_ERASURE, &encode_json(&record));
+            self.store.commit(batch)?;
+            return Ok(None);
+        }
+        let epoch = Epoch(self.net.node.epoch);
+        let Some(seal_key) = self.net.keys.key(epoch).cloned() else {
+            return Ok(None);
+        };
+        if epoch < before {
+            return Ok(None);
+        }
+        let org = self.net.node.org;
+        let network = log.network();
+        let old_key = self.public;
+        let org_devices: Vec<PublicKey> = state
+            .devices()
+            .into_iter()
+            .filter(|d| d.org == org)
+            .map(|d| d.key)
+            .collect();
+        let rebases = !org_devices.iter().any(|k| state.is_after_erasures(k))
+            && org_devices.iter().min() == Some(&old_key);
+
+        // The one op the old key signs.
+        let new = SecretKey::generate();
+        let keys = DeviceKeys {
+            device: new.public(),
+            agreement: agreement_of(&new).public(),
+        };
+        let add = Op::add_device(network, &self.key, &log.heads(), org, keys, claimed(now))?;
+        let mut ops = vec![add.to_bytes()];
+        if self.apply_membership(&ops)?.accepted != 1 {
+            return Err(NetworkRefusal::DeviceNotAccepted.into());
+        }
+
+        // Every partition as it reads now, with no history; the own one as the new key's.
+        let actor = new.public();
+        let orgs: Vec<OrgId> = self.doc.partitions.orgs().collect();
+        let mut parts = Vec::with_capacity(orgs.len());
+        let mut base = Vec::new();
+        record.standins.clear();
+        for o in orgs {
+            let (mut fresh, changes) = self
+                .doc
+                .partitions
+                .get_mut(o)?
+                .rebased(actor.as_bytes(), REBASE_RECORDS_PER_CHANGE)?;
+            if o == org && rebases {
+                base = changes;
+            } else {
+                record.standins.insert(o);
+            }
+            parts.push((o, Part::Saved(fresh.save())));
+        }
+        let envs = seal_base(network, org, &new, epoch, &seal_key, base)?;
+        let mut ring = self.net.keys.clone();
+        ring.forget_below(before);
+        record.applied = count;
+
+        let mut batch = WriteBatch::new();
+        batch.replace_log();
+        for env in &envs {
+            batch.append_log(env.to_bytes());
+        }
+        let view = self.doc.view.encode();
+        batch.put_snapshot(
+            SNAPSHOT_NAME,
+            envs.len() as u64,
+            encode_snapshot(&parts, Some(&view)),
+        );
+        batch.put_record(REC_IDENTITY, &new.to_bytes()[..]);
+        batch.put_record(REC_HANDOVER, &handover_record(&self.key));
+        batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
+        batch.put_record(REC_ERASURE, &encode_json(&record));
+        batch.delete_record(REC_ROLLBACK);
+        for name in self.store.record_names()? {
+            if name.starts_with(REC_MAILBOX_PREFIX) {
+                batch.delete_record(name);
+            }
+        }
+        if let Err(e) = self.store.commit(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        self.reload()?;
+        tracing::info!(
+            epoch = before.0,
+            rebased = rebases,
+            "history erased: this device moved to a new key"
+        );
+
+        let revoked = self.revoke(RevokeTarget::Device(old_key), ERASURE_REASON, now)?;
+        ops.extend(revoked.ops);
+        ops.extend(self.membership_follow_up(now)?);
+        Ok(Some(Erased {
+            old: old_key,
+            device: self.public,
+            before,
+            rebased: rebases,
+            ops,
+        }))
+    }
+
+    /// The erasures of the log and how far this store applied them.
+    pub fn erasure_status(&self) -> Result<ErasureStatus, ReplicaError> {
+        let record = ErasureRecord::load(&self.store)?;
+        let erasures = self
+            .net
+            .membership
+            .as_ref()
+            .map(|log| {
+                log.state()
+                    .erasures()
+                    .into_iter()
+                    .map(|e| (e.id, e.before))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ErasureStatus {
+            erasures,
+            applied: record.applied,
+            waiting_for: self.doc.standins.iter().copied().collect(),
+            oldest_key: self.net.keys.epochs().next(),
+        })
+    }
+
+    /// Whether an envelope or snapshot signed by `author` belongs to history an applied
+    /// erasure removed: the log has erasures and `author` was added before one of them.
+    pub(super) fn is_erased_author(&self, author: &PublicKey) -> bool {
+        self.net.membership.as_ref().is_some_and(|log| {
+            let state = log.state();
+            state.erased_before().is_some() && !state.is_after_erasures(author)
+        })
+    }
+
+    /// Before envelopes of `partitions` by keys added after the erasures are applied: each of
+    /// them that is still a stand-in is emptied (its owner's re-base refills it), and the
+    /// `erasure` record and the local snapshot are written so that the store says the same.
+    pub(super) fn end_standins(
+        &mut self,
+        partitions: &BTreeSet<OrgId>,
+    ) -> Result<(), ReplicaError> {
+        let ending: Vec<OrgId> = partitions
+            .intersection(&self.doc.standins)
+            .copied()
+            .collect();
+        if ending.is_empty() {
+            return Ok(());
+        }
+        let mut record = ErasureRecord::load(&self.store)?;
+        for org in &ending {
+            record.standins.remove(org);
+            self.doc
+                .partitions
+                .replace(*org, Partition::new(*org, self.public.as_bytes()));
+            self.doc.refresh_view(*org, &Touched::all());
+        }
+        let own = self.own_doc()?;
+        let bytes = self.doc.local_snapshot(own.as_ref());
+        let mut batch = WriteBatch::new();
+        batch.put_snapshot(SNAPSHOT_NAME, self.doc.log_len, bytes);
+        batch.put_record(REC_ERASURE, &encode_json(&record));
+        if let Err(e) = self.store.commit(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        self.doc.snapshot_written();
+        self.doc.standins = record.standins;
+        Ok(())
+    }
+}
+
+/// The re-based own partition's changes as the new key's first envelopes (numbered from 1),
+/// at most [`REPUBLISH_CHUNK_BYTES`] of changes each.
+fn seal_base(
+    network: crate::keys::NetworkId,
+    org: OrgId,
+    key: &SecretKey,
+    epoch: Epoch,
+    seal_key: &crate::crypto::seal::SymmetricKey,
+    changes: Vec<Vec<u8>>,
+) -> Result<Vec<Envelope>, ReplicaError> {
+    let mut envs = Vec::new();
+    let mut chunk: Vec<Vec<u8>> = Vec::new();
+    let mut bytes = 0usize;
+    let seal = |chunk: &[Vec<u8>], envs: &mut Vec<Envelope>| {
+        let seq = envs.len() as u64 + 1;
+        Envelope::seal(network, org, key, seq, epoch, seal_key, chunk).map(|env| envs.push(env))
+    };
+    for change in changes {
+        if !chunk.is_empty() && bytes + change.len() > REPUBLISH_CHUNK_BYTES {
+            seal(&chunk, &mut envs)?;
+            chunk.clear();
+            bytes = 0;
+        }
+        bytes += change.len();
+        chunk.push(change);
+    }
+    if !chunk.is_empty() {
+        seal(&chunk, &mut envs)?;
+    }
+    Ok(envs)
+}
