@@ -336,6 +336,10 @@ existing file is replaced only with --force. `puente restore` brings it back as 
 your organisation.")]
     Backup(BackupArgs),
 
+    /// Erase old history for good (admins), and see which partners have applied it
+    #[command(subcommand)]
+    History(HistoryCommand),
+
     /// Bring a backup back as a new device of your organisation, in a new data directory
     #[command(after_help = "\
 Examples:
@@ -564,6 +568,44 @@ prompt); the new one is asked twice on the terminal, or read from --new-passphra
 file only you can read). Only the key that unlocks the store changes, so it takes a moment
 whatever the size of the store. A backup made before keeps opening with the old passphrase.")]
     Change(PassphraseChangeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Make the network's history before DATE unreadable everywhere it is applied (admins)
+    #[command(after_help = "\
+Examples:
+  puente history erase --before now
+  puente history erase --before 2026-06-01 --format json
+
+DATE is YYYY-MM-DD (midnight in your organisation's time zone), YYYY-MM-DDTHH:MM, today or
+now, and not in the future. Every node that applies the erasure keeps each organisation's
+records exactly as they are now and nothing of how they got there: earlier versions,
+withdrawn offers' past values and old holds' history are gone; the encryption keys of every
+period that began before DATE are destroyed; the node moves to a new device key (its old key
+could open what was sealed to it, bundles included) and revokes the old one. Old bundles and
+the sealed copies a relay's mailbox kept then open nothing of that period. A running node
+sends it to partners at once; `puente history status` shows who has applied it.
+
+What it cannot do: a partner that has not applied it yet still holds the keys; a partner that
+kept copies (exports, printouts, files) keeps them; a backup made before the erasure still
+opens with the passphrase it was made under, so delete those backups; and a disk can keep
+deleted blocks (use full-disk encryption). It cannot be undone.")]
+    Erase(HistoryEraseArgs),
+
+    /// The erasures of the network and which member devices have applied them
+    #[command(after_help = "\
+Examples:
+  puente history status
+  puente history status --format json")]
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryEraseArgs {
+    /// Erase the history of every key period that began before DATE (or `now`)
+    #[arg(long, value_name = "DATE")]
+    pub before: String,
 }
 
 #[derive(Debug, Args)]

@@ -414,3 +414,24 @@ cmd-export-wrote =
     }) to { $file }. It is plain text: keep it safe and delete it when done.
 cmd-export-cannot-write = cannot write { $file }: { $reason }
 cmd-export-cannot-restrict = cannot restrict { $file }: { $reason }
+
+cmd-history-not-admin = only an admin organisation can erase the network's history
+cmd-history-future = --before { $date } is in the future; give a date up to today, or `now` to erase everything until this moment
+cmd-history-erased = Erased the history before { $date } on this node: every key of a period that began before then is destroyed (the first period kept is epoch { $epoch }), and every organisation's records are kept as they are now, without their earlier versions.
+cmd-history-new-key = This device moved to a new key, { $key } (fingerprint { $fingerprint }); its old key is revoked, because it could open what was sealed to it.
+cmd-history-next = { $node ->
+    [yes] Your running node sends the erasure to partners now. Each partner's node applies it when it arrives; `puente history status` shows who has.
+   *[no] Start `puente run` to send the erasure to partners. Each partner's node applies it when it arrives; `puente history status` shows who has.
+}
+cmd-history-cannot-head = What erasing history cannot do:
+cmd-history-cannot-not-yet = A partner's node that has not applied it yet still holds the old keys and versions: watch `puente history status` until every partner has.
+cmd-history-cannot-copies = A partner that kept copies (exports, printouts, files, screenshots) keeps them.
+cmd-history-cannot-backups = A backup made before the erasure still opens with the passphrase it was made under: delete those backups.
+cmd-history-cannot-after = Key periods that began after the date are kept: copies of changes made since then still open with them.
+cmd-history-cannot-disk = A disk can keep deleted blocks for a while: use full-disk encryption on every computer that runs puente.
+cmd-history-none = No history has been erased in this network.
+cmd-history-row = Erasure { $id } by { $by }, { $when }: every key before epoch { $epoch } destroyed.
+cmd-history-applied-by = Applied by { $count } device(s):
+cmd-history-not-yet = Not yet applied by { $count } device(s):
+cmd-history-waiting-rebase = This node keeps its own copy of these organisations' records until their re-sent records arrive: { $orgs }.
+cmd-history-handover = This node still keeps its old device key { $key } until a partner accepts the new one; the erasure on this node is complete after that.

@@ -399,3 +399,7 @@ err-passphrase-prompt-new = New passphrase:
 err-passphrase-prompt-repeat = Repeat the passphrase:
 err-passphrase-choose = Choose a passphrase for the new store in { $dir } (at least { $min } characters).
 err-passphrase-keep-safe = Without it nobody, including you, can read the store: keep it somewhere safe.
+
+err-network-nothing-to-erase = nothing before that date is left to erase: no key period began before it, or an earlier erasure covered it; see `puente history status`
+err-network-erasure-not-accepted = the membership log did not accept the erasure; check `puente audit log`
+err-write-awaiting-rebase = history was erased and another device of your organisation is re-sending its records; try again once this node has synced with it (`puente history status`)

@@ -311,3 +311,4 @@ rows-exposure-none = no offers or holds
 rows-epochs-none = no epoch
 rows-epochs-one = epoch { $epoch }
 rows-epochs-many = epochs { $epochs } and { $last }
+rows-audit-erase = erased the history: every key before epoch { $epoch } destroyed

@@ -427,3 +427,24 @@ cmd-export-wrote =
     }) en { $file }. Es texto sin cifrar: guárdelo en un lugar seguro y bórrelo cuando termine.
 cmd-export-cannot-write = no se puede escribir { $file }: { $reason }
 cmd-export-cannot-restrict = no se pueden restringir los permisos de { $file }: { $reason }
+
+cmd-history-not-admin = solo una organización administradora puede borrar el historial de la red
+cmd-history-future = --before { $date } está en el futuro; indique una fecha hasta hoy, o `now` para borrar todo hasta este momento
+cmd-history-erased = Se borró el historial anterior a { $date } en este nodo: se destruyeron todas las claves de los periodos que empezaron antes (el primer periodo que se conserva es la época { $epoch }), y los registros de cada organización se conservan tal como están ahora, sin sus versiones anteriores.
+cmd-history-new-key = Este dispositivo pasó a una clave nueva, { $key } (huella { $fingerprint }); su clave anterior queda revocada, porque podía abrir lo que se le había sellado.
+cmd-history-next = { $node ->
+    [yes] Su nodo en marcha envía el borrado a las organizaciones aliadas ahora. El nodo de cada aliada lo aplica al recibirlo; `puente history status` muestra quién lo ha aplicado.
+   *[no] Inicie `puente run` para enviar el borrado a las organizaciones aliadas. El nodo de cada aliada lo aplica al recibirlo; `puente history status` muestra quién lo ha aplicado.
+}
+cmd-history-cannot-head = Lo que borrar el historial no puede hacer:
+cmd-history-cannot-not-yet = El nodo de una aliada que todavía no lo aplicó conserva las claves y versiones anteriores: revise `puente history status` hasta que todas lo hayan aplicado.
+cmd-history-cannot-copies = Una aliada que guardó copias (exportaciones, impresiones, archivos, capturas de pantalla) las conserva.
+cmd-history-cannot-backups = Una copia de seguridad hecha antes del borrado todavía se abre con la frase de contraseña con la que se hizo: elimine esas copias.
+cmd-history-cannot-after = Los periodos de clave que empezaron después de la fecha se conservan: las copias de los cambios hechos desde entonces todavía se abren con ellas.
+cmd-history-cannot-disk = Un disco puede conservar bloques borrados durante un tiempo: use cifrado de disco completo en cada computadora que ejecute puente.
+cmd-history-none = No se ha borrado historial en esta red.
+cmd-history-row = Borrado { $id } por { $by }, { $when }: se destruyeron todas las claves anteriores a la época { $epoch }.
+cmd-history-applied-by = Aplicado por { $count } dispositivo(s):
+cmd-history-not-yet = Todavía no aplicado por { $count } dispositivo(s):
+cmd-history-waiting-rebase = Este nodo conserva su propia copia de los registros de estas organizaciones hasta que lleguen sus registros reenviados: { $orgs }.
+cmd-history-handover = Este nodo todavía conserva su clave de dispositivo anterior { $key } hasta que una aliada acepte la nueva; después de eso el borrado en este nodo está completo.

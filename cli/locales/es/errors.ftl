@@ -392,3 +392,7 @@ err-passphrase-prompt-new = Nueva frase de contraseña:
 err-passphrase-prompt-repeat = Repita la frase de contraseña:
 err-passphrase-choose = Elija una frase de contraseña para el nuevo almacén en { $dir } (al menos { $min } caracteres).
 err-passphrase-keep-safe = Sin ella nadie, ni siquiera usted, puede leer el almacén: guárdela en un lugar seguro.
+
+err-network-nothing-to-erase = no queda nada que borrar antes de esa fecha: ningún periodo de clave empezó antes, o un borrado anterior ya lo cubrió; vea `puente history status`
+err-network-erasure-not-accepted = el registro de miembros no aceptó el borrado; revise `puente audit log`
+err-write-awaiting-rebase = se borró el historial y otro dispositivo de su organización está reenviando sus registros; inténtelo de nuevo cuando este nodo se haya sincronizado con él (`puente history status`)

@@ -332,3 +332,4 @@ rows-exposure-none = ni ofertas ni reservas
 rows-epochs-none = ninguna época
 rows-epochs-one = época { $epoch }
 rows-epochs-many = épocas { $epochs } y { $last }
+rows-audit-erase = borró el historial: se destruyeron todas las claves anteriores a la época { $epoch }

@@ -11,6 +11,7 @@
 mod audit;
 mod backup;
 mod bundle;
+mod history;
 pub mod hold;
 mod identity;
 pub mod inbox;
@@ -30,9 +31,9 @@ mod transfer;
 use anyhow::{Result, bail};
 
 use crate::args::{
-    AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HoldCommand, InviteCommand,
-    NetworkCommand, OfferCommand, PassphraseCommand, PeerCommand, RelayArgs, RelayCommand,
-    ServiceCommand,
+    AuditCommand, BundleCommand, Cli, Command, DeviceCommand, HistoryCommand, HoldCommand,
+    InviteCommand, NetworkCommand, OfferCommand, PassphraseCommand, PeerCommand, RelayArgs,
+    RelayCommand, ServiceCommand,
 };
 use crate::config::Config;
 use crate::context::Ctx;
@@ -223,6 +224,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Run(_) => bail!(t!("cmd-run-served")),
         Command::Passphrase(PassphraseCommand::Change(a)) => passphrase::change(ctx, a),
         Command::Backup(a) => backup::backup(ctx, a),
+        Command::History(HistoryCommand::Erase(a)) => history::erase(ctx, a),
+        Command::History(HistoryCommand::Status) => history::status(ctx),
         Command::Restore(a) => backup::restore(ctx, a),
         // Answered by the control socket itself, which knows the page (see control::server).
         Command::Open(_) => bail!(t!(

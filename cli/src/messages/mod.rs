@@ -624,6 +624,7 @@ fn write(r: &WriteRefusal) -> String {
         WriteRefusal::NotRequester { .. } => t!("err-write-not-requester"),
         WriteRefusal::NotOfferOwner { .. } => t!("err-write-not-offer-owner"),
         WriteRefusal::RolledBack { .. } => t!("admin-rolled-back"),
+        WriteRefusal::AwaitingRebase => t!("err-write-awaiting-rebase"),
         _ => r.to_string(),
     }
 }
@@ -652,6 +653,8 @@ fn network(r: &NetworkRefusal) -> String {
         N::OrgNotAccepted => t!("err-network-org-not-accepted"),
         N::DeviceNotAccepted => t!("err-network-device-not-accepted"),
         N::RevocationNotAccepted => t!("err-network-revocation-not-accepted"),
+        N::NothingToErase => t!("err-network-nothing-to-erase"),
+        N::ErasureNotAccepted => t!("err-network-erasure-not-accepted"),
         N::EmptyLog => t!("err-network-empty-log"),
         N::NotListed => t!("err-network-not-listed"),
         N::NoEpochYet => t!("err-network-no-epoch-yet"),

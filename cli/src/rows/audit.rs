@@ -190,6 +190,10 @@ impl Described<'_> {
                     epoch.0
                 )
             }
+            Body::Erase { before } => format!(
+                "erased the history: every key before epoch {} destroyed",
+                before.0
+            ),
             _ => "an operation this version does not describe".to_string(),
         }
     }
@@ -277,6 +281,7 @@ impl Described<'_> {
                     epoch = epoch.0
                 )
             }
+            Body::Erase { before } => t!("rows-audit-erase", epoch = before.0),
             _ => t!("rows-audit-unknown"),
         }
     }

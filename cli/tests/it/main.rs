@@ -11,6 +11,7 @@ mod canary;
 mod coordinator;
 mod daemon;
 mod devices;
+mod history;
 mod identity;
 mod import;
 mod language;

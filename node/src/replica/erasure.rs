@@ -142,7 +142,9 @@ impl Replica {
                 .min()
         });
         let before = kept.unwrap_or(epoch);
-        if state.erased_before().is_some_and(|last| before <= last) {
+        // No key period began before it, or an earlier erasure already covered them.
+        let nothing_before = state.epochs().iter().all(|e| e.epoch >= before);
+        if nothing_before || state.erased_before().is_some_and(|last| before <= last) {
             return Err(NetworkRefusal::NothingToErase.into());
         }
         let recipients: Vec<DeviceKeys> = state
