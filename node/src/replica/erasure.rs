@@ -71,6 +71,9 @@ pub(super) struct ErasureRecord {
     /// The partitions that are this node's copies of their current state, waiting for their
     /// owner's re-base.
     pub(super) standins: BTreeSet<OrgId>,
+    /// How many of the applied erasures the store was sealed again under a new data key for.
+    #[serde(default)]
+    pub(super) rekeyed: usize,
 }
 
 impl ErasureRecord {
@@ -318,6 +321,23 @@ impl Replica {
             rebased: rebases,
             ops,
         }))
+    }
+
+    /// Once the replaced key is gone (the handover ended): every value sealed again under a new
+    /// data key ([`crate::store::Store::rekey`]), so that what the erased history left in
+    /// pages the database freed opens with nothing in the data directory.
+    pub(super) fn rekey_after_erasure(&mut self) -> Result<(), ReplicaError> {
+        let mut record = ErasureRecord::load(&self.store)?;
+        if record.rekeyed >= record.applied {
+            return Ok(());
+        }
+        self.store.rekey()?;
+        record.rekeyed = record.applied;
+        let mut batch = WriteBatch::new();
+        batch.put_record(REC_ERASURE, &encode_json(&record));
+        self.store.commit(batch)?;
+        tracing::info!("history erased: the store is sealed under a new data key");
+        Ok(())
     }
 
     /// The erasures of the log and how far this store applied them.

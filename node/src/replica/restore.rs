@@ -208,7 +208,8 @@ impl Replica {
     }
 
     /// Ends the handover once a partner accepts this device's own key: the replaced device's
-    /// key is deleted from the store. Returns whether one was pending.
+    /// key is deleted from the store. Returns whether one was pending. After a history erasure
+    /// the store is then sealed again under a new data key (`erasure.rs`).
     pub fn finish_handover(&mut self) -> Result<bool, ReplicaError> {
         if self.store.get_record(REC_HANDOVER)?.is_none() {
             return Ok(false);
@@ -216,6 +217,7 @@ impl Replica {
         let mut batch = WriteBatch::new();
         batch.delete_record(REC_HANDOVER);
         self.store.commit(batch)?;
+        self.rekey_after_erasure()?;
         Ok(true)
     }
 }

@@ -17,6 +17,7 @@
 mod backup;
 mod header;
 pub(crate) mod private;
+mod rekey;
 
 pub use backup::{BACKUP_FORMAT_VERSION, BACKUP_MAGIC, BackupError, Restoring, restore};
 pub use private::write_private_file;
@@ -45,6 +46,10 @@ pub const HEADER_FILE: &str = "puente.header";
 /// Temporary name the header is written under before being renamed into place, so a crash
 /// never leaves a half-written header.
 const HEADER_TMP_FILE: &str = "puente.header.tmp";
+
+/// A header with a new data key while [`Store::rekey`] seals the store again under it
+/// (`rekey.rs`).
+const HEADER_NEXT_FILE: &str = "puente.header.next";
 
 /// redb's page cache: 64 MiB holds the working set of a large network's log while staying small
 /// on a laptop or phone (redb's default is 1 GiB).
@@ -263,6 +268,8 @@ pub struct WriteBatch {
     clear_log: bool,
     records: Vec<(String, Option<Zeroizing<Vec<u8>>>)>,
     snapshots: Vec<(String, u64, Vec<u8>)>,
+    /// Seal the `meta` check value again (under the data key the commit uses): a rekey.
+    reseal_check: bool,
 }
 
 impl WriteBatch {
@@ -391,6 +398,11 @@ pub struct Store {
     db: Db,
     data_key: SymmetricKey,
     params: KdfParams,
+    /// The header's salt and the key the passphrase gives with it: what seals a new data key
+    /// ([`Store::rekey`]) without asking for the passphrase again. Kept in memory only, like
+    /// the data key, which it opens.
+    salt: [u8; SALT_LEN],
+    kek: SymmetricKey,
     /// The open header file, holding an exclusive advisory lock for the store's lifetime.
     _lock: File,
 }
@@ -441,7 +453,6 @@ impl Store {
         let data_key = SymmetricKey::generate();
         let kek = seal::derive_key(passphrase, &salt, params).map_err(kdf_error)?;
         let header = Header::wrap(params, salt, &kek, &data_key);
-        drop(kek);
 
         let file = OpenOptions::new()
             .read(true)
@@ -455,7 +466,8 @@ impl Store {
                 },
                 _ => io_error(&db_path, e),
             })?;
-        match Self::finish_create(dir, &db_path, &header_path, file, &header, data_key, params) {
+        let keys = (data_key, salt, kek);
+        match Self::finish_create(dir, &db_path, &header_path, file, &header, keys, params) {
             Ok(store) => Ok(store),
             Err(err) => {
                 // Best effort: leave no half-created store behind. The header is renamed into
@@ -475,7 +487,7 @@ impl Store {
         header_path: &Path,
         file: File,
         header: &Header,
-        data_key: SymmetricKey,
+        (data_key, salt, kek): (SymmetricKey, [u8; SALT_LEN], SymmetricKey),
         params: KdfParams,
     ) -> Result<Store, StoreError> {
         let map = |e: redb::Error| redb_error(dir, db_path, e);
@@ -506,6 +518,8 @@ impl Store {
             db: Db::Write(db),
             data_key,
             params,
+            salt,
+            kek,
             _lock: lock,
         })
     }
@@ -582,7 +596,6 @@ impl Store {
         let data_key = header
             .unwrap(&kek)
             .map_err(|_| StoreError::WrongPassphrase)?;
-        drop(kek);
 
         let db = match access {
             Access::Write => Db::Write(
@@ -599,15 +612,23 @@ impl Store {
                 })?)
             }
         };
-        let store = Store {
+        let mut store = Store {
             dir: dir.to_path_buf(),
             db_path,
             db,
             data_key,
             params: header.params,
+            salt: header.salt,
+            kek,
             _lock: lock,
         };
-        store.verify_check()?;
+        match store.verify_check() {
+            Ok(()) => store.drop_stale_next_header()?,
+            // A new data key whose rewrite committed before its header took the place of the
+            // old one (`rekey.rs`).
+            Err(StoreError::Mismatched { .. }) if store.adopt_next_header()? => {}
+            Err(e) => return Err(e),
+        }
         Ok(store)
     }
 
@@ -666,7 +687,14 @@ impl Store {
         fill_random(&mut salt);
         let kek = seal::derive_key(passphrase, &salt, self.params).map_err(kdf_error)?;
         let header = Header::wrap(self.params, salt, &kek, &self.data_key);
-        drop(kek);
+        self.replace_header(&header)?;
+        self.salt = salt;
+        self.kek = kek;
+        Ok(())
+    }
+
+    /// Puts `header` in place of the header file, atomically, moving the lock to it.
+    fn replace_header(&mut self, header: &Header) -> Result<(), StoreError> {
         let header_path = self.dir.join(HEADER_FILE);
         let tmp = self.dir.join(HEADER_TMP_FILE);
         match fs::remove_file(&tmp) {
@@ -761,6 +789,16 @@ impl Store {
             for (next, entry) in (first..).zip(&batch.log) {
                 put_log(next, entry)?;
                 indices.push(next);
+            }
+            if batch.reseal_check {
+                let mut meta = txn.open_table(META).map_err(|e| map(e.into()))?;
+                let check = seal::seal(
+                    &self.data_key,
+                    &value_aad(META_NAME, b"check"),
+                    STORE_CHECK_PLAINTEXT,
+                );
+                meta.insert("check", check.as_slice())
+                    .map_err(|e| map(e.into()))?;
             }
             let mut records = txn.open_table(RECORDS).map_err(|e| map(e.into()))?;
             for (name, value) in &batch.records {
@@ -863,6 +901,19 @@ impl Store {
             out.push((name.to_owned(), value));
         }
         Ok(out)
+    }
+
+    /// Names of all stored snapshots, sorted.
+    pub fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
+        let map = |e: redb::Error| self.db_error(e);
+        let txn = self.db.begin_read().map_err(|e| map(e.into()))?;
+        let table = txn.open_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
+        let mut names = Vec::new();
+        for entry in table.iter().map_err(|e| map(e.into()))? {
+            let (key, _) = entry.map_err(|e| map(e.into()))?;
+            names.push(key.value().to_owned());
+        }
+        Ok(names)
     }
 
     /// Names of all records, sorted.

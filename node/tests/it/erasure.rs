@@ -260,7 +260,11 @@ fn an_adversary_with_a_store_its_passphrase_old_bundles_and_mailbox_entries_open
     // A partner accepted each new key (the first sync session on it ends the handover).
     for r in rs.iter_mut() {
         assert!(r.handover().expect("reads").is_some());
+        let header = std::fs::read(r.dir().join(puente_node::store::HEADER_FILE)).expect("reads");
         assert!(r.finish_handover().expect("ends"));
+        // Then the store is sealed under a new data key: its header changed.
+        let now = std::fs::read(r.dir().join(puente_node::store::HEADER_FILE)).expect("reads");
+        assert_ne!(header, now, "a new data key");
     }
     let network = rs[1].network_secret().0;
     let paths: Vec<_> = rs.iter().map(|r| r.dir().to_path_buf()).collect();
