@@ -269,8 +269,14 @@ impl Node {
     /// dialling `config.peers`, and the actor that owns `replica`. Only keys in
     /// [`Replica::members`] (other than this device) may connect.
     pub async fn spawn(replica: Replica, config: NodeConfig) -> Result<Node, NodeError> {
-        let key = replica.public_key();
         let clock = config.clock.clone().unwrap_or_else(system_clock);
+        // An erasure the store has not applied yet (a crash, or a key that arrived since) is
+        // applied first, so the transport starts under the key the device has after it.
+        let mut replica = replica;
+        if let Err(e) = replica.apply_erasures(clock()) {
+            tracing::warn!(error = %e, "cannot apply a history erasure yet");
+        }
+        let key = replica.public_key();
         let allowed = allowed_peers(&replica, clock());
         let mut known = replica.peers().pairs();
         known.extend(config.peers.iter().cloned());

@@ -22,7 +22,7 @@
 //! on that half's type; what stays here (and in the topical `impl Replica` files beside it)
 //! needs the store, the device key or both halves.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use puente_crdt::automerge::Change;
@@ -607,6 +607,10 @@ impl Replica {
             None => Vec::new(),
         };
         let rollback = RollbackState::load(store)?;
+        let mut erasure_record = erasure::ErasureRecord::load(store)?;
+        // Stand-ins whose owner's re-base is in the log after the local snapshot (a crash
+        // before the snapshot that ends them was written): emptied before it is replayed.
+        let mut ended_standins = BTreeSet::new();
         let limits_record = store.get_record(limits::REC_WRITE_LIMITS)?;
         let mut limits = limits::Limits::decode(limits_record.as_ref().map(|b| b.as_slice()))?;
         if let Some(log) = &membership {
@@ -696,12 +700,19 @@ impl Replica {
                     .ok()
                     .and_then(|changes| signed_changes(&env.author(), changes))
                 {
+                    if erasure_record.standins.remove(&env.partition()) {
+                        ended_standins.insert(env.partition());
+                    }
                     pending.entry(env.partition()).or_default().extend(d);
                 }
             }
             log_len = index + 1;
         }
         snapshots.replay_marks(&mut admission, &mut next_mark, u64::MAX);
+        for org in ended_standins {
+            partitions.replace(org, Partition::new(org, public.as_bytes()));
+            view.refresh(partitions.get_mut(org)?, &Touched::all());
+        }
         for (org, changes) in pending {
             let p = partitions.get_mut(org)?;
             // Errors here mean a change was refused when it arrived too; state stays the same.
@@ -729,7 +740,8 @@ impl Replica {
                 snapshot_covers: covers,
                 snapshots,
                 limits,
-                standins: erasure::ErasureRecord::load(store)?.standins,
+                standins: erasure_record.standins,
+                erasures_applied: erasure_record.applied,
             },
             rollback,
         })
@@ -1223,6 +1235,11 @@ impl Replica {
             // History an erasure removed (a partner that has not applied it yet sent it):
             // superseded, not the sender's fault.
             return Ok(IngestOutcome::Duplicate);
+        }
+        if self.erasure_pending() {
+            // History after an erasure this store has not applied yet (it lacks the current
+            // key): it would land on the history before it. It comes again once applied.
+            return Ok(IngestOutcome::Waiting);
         }
         // This device's own envelope numbered beyond this store: recorded before it is applied.
         self.check_own_envelope(&env)?;

@@ -144,6 +144,7 @@ fn status_text(ctx: &Ctx, replica: &Replica, format: Format) -> Result<String> {
         return output::json(&json!({
             "erasures": list,
             "this_node": {
+                "complete": local.complete(),
                 "applied": local.applied,
                 "waiting_for": local.waiting_for.iter().map(|o| names.org(o)).collect::<Vec<_>>(),
                 "oldest_key_epoch": local.oldest_key.map(|e| e.0),

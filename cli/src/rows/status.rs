@@ -30,6 +30,9 @@ pub struct Status {
     /// Restored from a backup, and partners do not know this device yet: the key of the
     /// device it replaced, which the node tells them through.
     pub handover: Option<String>,
+    /// History was erased and this node has not finished applying it: partners' re-sent
+    /// records not all here yet, or its new key not accepted by a partner yet.
+    pub erasing: bool,
     /// A store made with `init --device` that has not joined yet.
     pub device_pending: bool,
     /// The organisation's member devices.
@@ -219,6 +222,7 @@ impl Status {
             revoked: Revoked::of(replica),
             rolled_back: replica.rollback().is_some(),
             handover: replica.handover().ok().flatten().map(|k| k.to_string()),
+            erasing: replica.erasure_status().is_ok_and(|e| !e.complete()),
             device_pending: me.device_pending,
             devices: me.devices,
             waiting_for_key: me.waiting_for_key,
@@ -254,7 +258,9 @@ impl Status {
         if self.rolled_back {
             out.push_str(&format!("{}\n\n", crate::t!("admin-status-rolled-back")));
         }
-        if let Some(old) = &self.handover {
+        if self.erasing {
+            out.push_str(&format!("{}\n\n", crate::t!("admin-status-erasing")));
+        } else if let Some(old) = &self.handover {
             let old: String = old.chars().take(8).collect();
             out.push_str(&format!(
                 "{}\n\n",

@@ -337,6 +337,10 @@ impl Replica {
 
         let mut report = BundleReport::default();
         let update = self.apply_received_membership(&ops)?;
+        if update.accepted > 0 {
+            // An erasure among them is applied before any envelope after it lands.
+            self.apply_erasures_now()?;
+        }
         report.ops_accepted = update.accepted;
         report.refused = update.refused;
         for envelope in envelopes {

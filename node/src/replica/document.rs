@@ -48,6 +48,8 @@ pub(super) struct DocumentState {
     /// Partitions that are stand-ins after a history erasure, waiting for their owner's
     /// re-base (`erasure.rs`); the `erasure` record says the same.
     pub(super) standins: BTreeSet<OrgId>,
+    /// How many of the log's erasures this store applied (the `erasure` record's count).
+    pub(super) erasures_applied: usize,
 }
 
 impl DocumentState {
@@ -63,6 +65,7 @@ impl DocumentState {
             snapshots: snapshot::SnapshotState::default(),
             limits: limits::Limits::default(),
             standins: BTreeSet::new(),
+            erasures_applied: 0,
         }
     }
 

@@ -74,6 +74,9 @@ pub(super) struct ErasureRecord {
     /// How many of the applied erasures the store was sealed again under a new data key for.
     #[serde(default)]
     pub(super) rekeyed: usize,
+    /// The key this device had before the last erasure it applied.
+    #[serde(default)]
+    pub(super) replaced: Option<PublicKey>,
 }
 
 impl ErasureRecord {
@@ -114,6 +117,20 @@ pub struct ErasureStatus {
     pub waiting_for: Vec<OrgId>,
     /// The oldest epoch whose key this store holds.
     pub oldest_key: Option<Epoch>,
+    /// Whether the store was sealed under a new data key after every erasure it applied (done
+    /// once a partner accepted the new device key).
+    pub rekeyed: bool,
+    /// Whether the log holds an erasure this store has not applied yet (it waits for the
+    /// current key).
+    pub pending: bool,
+}
+
+impl ErasureStatus {
+    /// Whether every erasure of the log is applied here for good: partners' records re-based,
+    /// the old device key gone and the store sealed under a new data key.
+    pub fn complete(&self) -> bool {
+        !self.pending && self.waiting_for.is_empty() && self.rekeyed
+    }
 }
 
 impl Replica {
@@ -222,6 +239,7 @@ impl Replica {
             let mut batch = WriteBatch::new();
             batch.put_record(REC_ERASURE, &encode_json(&record));
             self.store.commit(batch)?;
+            self.doc.erasures_applied = count;
             return Ok(None);
         }
         let epoch = Epoch(self.net.node.epoch);
@@ -234,14 +252,7 @@ impl Replica {
         let org = self.net.node.org;
         let network = log.network();
         let old_key = self.public;
-        let org_devices: Vec<PublicKey> = state
-            .devices()
-            .into_iter()
-            .filter(|d| d.org == org)
-            .map(|d| d.key)
-            .collect();
-        let rebases = !org_devices.iter().any(|k| state.is_after_erasures(k))
-            && org_devices.iter().min() == Some(&old_key);
+        let rebases = rebaser(log, org) == Some(old_key);
 
         // The one op the old key signs.
         let new = SecretKey::generate();
@@ -278,6 +289,7 @@ impl Replica {
         let mut ring = self.net.keys.clone();
         ring.forget_below(before);
         record.applied = count;
+        record.replaced = Some(old_key);
 
         let mut batch = WriteBatch::new();
         batch.replace_log();
@@ -323,6 +335,48 @@ impl Replica {
         }))
     }
 
+    /// The re-base of this organisation's partition, when this device turns out to be the one
+    /// that writes it only after it applied the erasure (the device that was to write it was
+    /// revoked meanwhile, a lost laptop): its stand-in, written by this device's key, is
+    /// published as this key's next envelopes. Returns whether it did.
+    pub(super) fn rebase_if_due(&mut self) -> Result<bool, ReplicaError> {
+        let org = self.net.node.org;
+        if !self.doc.standins.contains(&org) {
+            return Ok(false);
+        }
+        let Some(log) = self.net.membership.as_ref() else {
+            return Ok(false);
+        };
+        let record = ErasureRecord::load(&self.store)?;
+        if record.replaced.is_none() || rebaser(log, org) != record.replaced {
+            return Ok(false);
+        }
+        let (fresh, changes) = self
+            .doc
+            .partitions
+            .get_mut(org)?
+            .rebased(self.public.as_bytes(), REBASE_RECORDS_PER_CHANGE)?;
+        self.doc.partitions.replace(org, fresh);
+        // The envelopes first: a crash before the record below changes leaves the partition a
+        // stand-in on disk, which opening replaces by these envelopes (`Replica::load`).
+        self.doc.standins.remove(&org);
+        self.persist_own(changes, &Touched::all())?;
+        let own = self.own_doc()?;
+        let bytes = self.doc.local_snapshot(own.as_ref());
+        let mut updated = record;
+        updated.standins = self.doc.standins.clone();
+        let mut batch = WriteBatch::new();
+        batch.put_snapshot(SNAPSHOT_NAME, self.doc.log_len, bytes);
+        batch.put_record(REC_ERASURE, &encode_json(&updated));
+        if let Err(e) = self.store.commit(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        self.doc.snapshot_written();
+        tracing::info!("history erased: this device re-based its organisation's records");
+        Ok(true)
+    }
+
     /// Once the replaced key is gone (the handover ended): every value sealed again under a new
     /// data key ([`crate::store::Store::rekey`]), so that what the erased history left in
     /// pages the database freed opens with nothing in the data directory.
@@ -360,7 +414,31 @@ impl Replica {
             applied: record.applied,
             waiting_for: self.doc.standins.iter().copied().collect(),
             oldest_key: self.net.keys.epochs().next(),
+            rekeyed: record.rekeyed >= record.applied,
+            pending: self.erasure_pending(),
         })
+    }
+
+    /// Whether the log holds an erasure this store has not applied yet.
+    pub(super) fn erasure_pending(&self) -> bool {
+        self.net.membership.as_ref().is_some_and(|log| {
+            let state = log.state();
+            state.erasures().len() > self.doc.erasures_applied
+                && state.is_member_device(&self.public)
+                && !state.is_after_erasures(&self.public)
+        })
+    }
+
+    /// [`Replica::apply_erasures`] with the erasure's own claimed time for the ops it writes
+    /// (for paths that have no clock, such as a bundle's import).
+    pub(super) fn apply_erasures_now(&mut self) -> Result<Option<Erased>, ReplicaError> {
+        let at = self
+            .net
+            .membership
+            .as_ref()
+            .and_then(|log| log.state().erasures().iter().map(|e| e.claimed_time).max())
+            .unwrap_or(0);
+        self.apply_erasures(Time(i64::try_from(at).unwrap_or(i64::MAX)))
     }
 
     /// Whether an envelope or snapshot signed by `author` belongs to history an applied
@@ -388,12 +466,13 @@ impl Replica {
         }
         let mut record = ErasureRecord::load(&self.store)?;
         for org in &ending {
-            record.standins.remove(org);
+            self.doc.standins.remove(org);
             self.doc
                 .partitions
                 .replace(*org, Partition::new(*org, self.public.as_bytes()));
             self.doc.refresh_view(*org, &Touched::all());
         }
+        record.standins = self.doc.standins.clone();
         let own = self.own_doc()?;
         let bytes = self.doc.local_snapshot(own.as_ref());
         let mut batch = WriteBatch::new();
@@ -404,9 +483,42 @@ impl Replica {
             return Err(e.into());
         }
         self.doc.snapshot_written();
-        self.doc.standins = record.standins;
         Ok(())
     }
+}
+
+/// The device of `org` that re-bases its partition after the latest erasures: the lowest key
+/// among its devices from before them that are members, or that moved to a new key (revoked
+/// by a device of `org` added after the erasures). Every device of `org` finds the same one
+/// whatever it has heard of the others' moves, so exactly one re-bases.
+fn rebaser(log: &crate::membership::MembershipLog, org: OrgId) -> Option<PublicKey> {
+    let state = log.state();
+    // Revoked by the new key it added itself (what applying an erasure does).
+    let moved = |key: &PublicKey| {
+        state.revocations().iter().any(|r| {
+            r.effective
+                && r.target == RevokeTarget::Device(*key)
+                && state.is_after_erasures(&r.author)
+                && state
+                    .device(&r.author)
+                    .or_else(|| {
+                        state
+                            .revoked_devices()
+                            .into_iter()
+                            .find(|d| d.key == r.author)
+                    })
+                    .and_then(|d| log.get(&d.added_by))
+                    .is_some_and(|op| op.author() == *key)
+        })
+    };
+    state
+        .devices()
+        .into_iter()
+        .chain(state.revoked_devices())
+        .filter(|d| d.org == org && !state.is_after_erasures(&d.key))
+        .filter(|d| state.is_member_device(&d.key) || moved(&d.key))
+        .map(|d| d.key)
+        .min()
 }
 
 /// The re-based own partition's changes as the new key's first envelopes (numbered from 1),

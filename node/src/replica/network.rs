@@ -649,6 +649,7 @@ impl Replica {
                 if let Some(erased) = self.apply_erasures(now)? {
                     written.extend(erased.ops);
                 }
+                self.rebase_if_due()?;
             }
             Ok((update, written))
         })
@@ -1223,6 +1224,10 @@ impl Replica {
             ops.extend(follow);
             Ok(ops)
         })?;
+        // The revoked device was to re-base this organisation's records after an erasure.
+        if let Err(e) = self.rebase_if_due() {
+            tracing::warn!(error = %e, "cannot re-base this organisation's records yet");
+        }
         let epoch = self.epoch();
         Ok(Revoked {
             revocation,

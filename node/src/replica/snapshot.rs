@@ -520,7 +520,7 @@ impl Replica {
         };
         let org = snapshot.partition();
         let signer = snapshot.signer();
-        if self.is_erased_author(&signer) {
+        if self.is_erased_author(&signer) || self.erasure_pending() {
             // History an erasure removed: superseded by the partition's re-base.
             return Ok(SnapshotOutcome::Stale);
         }

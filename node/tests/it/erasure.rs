@@ -317,6 +317,179 @@ fn an_adversary_with_a_store_its_passphrase_old_bundles_and_mailbox_entries_open
     }
 }
 
+#[test]
+fn a_partner_offline_during_the_erasure_applies_it_from_a_bundle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rs = busy_network(dir.path());
+    let before = reading(&rs[2]);
+    let mut offline = rs.pop().expect("store 2");
+    let org2 = offline.org();
+    rs[0].erase_history(None, NOW).expect("erased");
+    sync_all(&mut rs);
+    // Org 0 hands Org 2 a bundle: the erasure, the new keys, and the re-based records.
+    let bundle = rs[0].export_bundle(BundleScope::For(org2)).expect("bundle");
+    let old = offline.public_key();
+    let report = offline.import_bundle(&bundle).expect("imports");
+    assert!(report.ops_accepted > 0);
+    assert_ne!(offline.public_key(), old, "moved to a new key");
+    let status = offline.erasure_status().expect("status");
+    assert_eq!(status.applied, 1);
+    assert!(!status.pending);
+    assert_eq!(reading(&offline), before, "reads as before");
+    rs.push(offline);
+    sync_all(&mut rs);
+    let now: Vec<Vec<String>> = rs.iter().map(reading).collect();
+    assert!(now.iter().all(|r| r == &before), "{now:#?}");
+    for r in &rs {
+        assert!(r.erasure_status().expect("status").waiting_for.is_empty());
+    }
+}
+
+#[test]
+fn an_organisations_second_device_waits_for_the_re_base_its_first_device_writes() {
+    use puente_node::membership::Role;
+    use puente_node::replica::WriteRefusal;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path();
+    let mut x = crate::support::init(&base.join("x"), "Admin X");
+    x.create_network("Valley network", NOW).expect("network");
+    let mut a1 = crate::support::init(&base.join("a1"), "Org A");
+    x.admit_org("Org A", Role::Member, a1.device_keys(), NOW)
+        .expect("admitted");
+    a1.join(&x.membership_ops(), "Valley network")
+        .expect("joins");
+    let mut a2 = Replica::init_device(&base.join("a2"), PASS, "America/Los_Angeles", NOW)
+        .expect("device store");
+    x.admit_device(a1.org(), a2.device_keys(), NOW)
+        .expect("second device");
+    a2.join(&x.membership_ops(), "Valley network")
+        .expect("joins");
+    let mut rs = vec![x, a1, a2];
+    sync_all(&mut rs);
+    rs[1]
+        .add_offer(offer("a-from-laptop-1"), NOW)
+        .expect("writes");
+    sync_all(&mut rs);
+    rs[2]
+        .add_offer(offer("a-from-laptop-2"), NOW)
+        .expect("writes");
+    sync_all(&mut rs);
+    let before = reading(&rs[0]);
+    assert!(rs.iter().all(|r| reading(r) == before));
+    // Which of A's two devices re-bases: the lower key.
+    let (first, second) = if rs[1].public_key() < rs[2].public_key() {
+        (1, 2)
+    } else {
+        (2, 1)
+    };
+
+    // The erasure reaches A's second device first: it keeps A's records as a stand-in and
+    // writes nothing to them until the first device's re-base arrives.
+    let erased = rs[0].erase_history(None, NOW).expect("erased");
+    let ops = rs[0].membership_ops();
+    rs[second]
+        .apply_membership_and_follow_up(&ops, NOW)
+        .expect("applies");
+    assert_eq!(reading(&rs[second]), before);
+    assert!(matches!(
+        rs[second].add_offer(offer("too-early"), NOW),
+        Err(ReplicaError::Write(WriteRefusal::AwaitingRebase))
+    ));
+    let status = rs[second].erasure_status().expect("status");
+    assert!(status.waiting_for.contains(&rs[second].org()), "{status:?}");
+    assert!(erased.rebased);
+
+    sync_all(&mut rs);
+    for r in &rs {
+        assert_eq!(reading(r), before);
+        assert!(r.erasure_status().expect("status").waiting_for.is_empty());
+    }
+    rs[second]
+        .add_offer(offer("a-after"), NOW)
+        .expect("writes once the re-base is here");
+    rs[first]
+        .add_offer(offer("a-after-too"), NOW)
+        .expect("writes");
+    sync_all(&mut rs);
+    let now = reading(&rs[0]);
+    assert!(now.iter().any(|l| l.contains("a-after ")));
+    assert!(now.iter().any(|l| l.contains("a-after-too")));
+    assert!(rs.iter().all(|r| reading(r) == now));
+}
+
+#[test]
+fn when_the_device_that_was_to_re_base_is_lost_the_other_one_does_once_it_is_revoked() {
+    use puente_node::membership::{RevokeTarget, Role};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path();
+    let mut x = crate::support::init(&base.join("x"), "Admin X");
+    x.create_network("Valley network", NOW).expect("network");
+    let mut a1 = crate::support::init(&base.join("a1"), "Org A");
+    x.admit_org("Org A", Role::Member, a1.device_keys(), NOW)
+        .expect("admitted");
+    a1.join(&x.membership_ops(), "Valley network")
+        .expect("joins");
+    let mut a2 = Replica::init_device(&base.join("a2"), PASS, "America/Los_Angeles", NOW)
+        .expect("device store");
+    x.admit_device(a1.org(), a2.device_keys(), NOW)
+        .expect("second device");
+    a2.join(&x.membership_ops(), "Valley network")
+        .expect("joins");
+    let mut rs = vec![x, a1, a2];
+    sync_all(&mut rs);
+    rs[1].add_offer(offer("a-one"), NOW).expect("writes");
+    sync_all(&mut rs);
+    // The device with the lower key is lost before the erasure reaches it.
+    let lost_at = if rs[1].public_key() < rs[2].public_key() {
+        1
+    } else {
+        2
+    };
+    let lost = rs.remove(lost_at);
+    let lost_key = lost.public_key();
+    drop(lost);
+    let before = reading(&rs[0]);
+    rs[0].erase_history(None, NOW).expect("erased");
+    sync_all(&mut rs);
+    assert!(
+        !rs[1]
+            .erasure_status()
+            .expect("status")
+            .waiting_for
+            .is_empty(),
+        "waits for the lost device"
+    );
+    rs[1]
+        .revoke(RevokeTarget::Device(lost_key), "laptop lost", NOW)
+        .expect("revokes the lost laptop");
+    assert!(
+        rs[1]
+            .erasure_status()
+            .expect("status")
+            .waiting_for
+            .is_empty()
+    );
+    rs[1].add_offer(offer("a-two"), NOW).expect("writes again");
+    sync_all(&mut rs);
+    let now = reading(&rs[0]);
+    assert_eq!(now, reading(&rs[1]));
+    assert!(
+        now.iter().any(|l| l.contains("a-one")),
+        "{now:?} {before:?}"
+    );
+    assert!(now.iter().any(|l| l.contains("a-two")));
+    for r in &rs {
+        assert!(r.erasure_status().expect("status").waiting_for.is_empty());
+    }
+    // And it reopens the same.
+    let d = rs[1].dir().to_path_buf();
+    let r = rs.remove(1);
+    r.close().expect("closes");
+    assert_eq!(reading(&Replica::open(&d, PASS).expect("reopens")), now);
+}
+
 /// Whether node `i` applied the erasure, runs under a key other than `old`, has every
 /// partner's re-base and no handover pending.
 async fn moved_on(net: &crate::support::TestNet, i: usize, old: PublicKey) -> bool {
