@@ -317,7 +317,7 @@ impl Replica {
             return Err(e.into());
         }
         self.reload()?;
-        tracing::info!(
+        tracing::debug!(
             epoch = before.0,
             rebased = rebases,
             "history erased: this device moved to a new key"
@@ -326,6 +326,15 @@ impl Replica {
         let revoked = self.revoke(RevokeTarget::Device(old_key), ERASURE_REASON, now)?;
         ops.extend(revoked.ops);
         ops.extend(self.membership_follow_up(now)?);
+        let alone = self
+            .net
+            .membership
+            .as_ref()
+            .is_some_and(|log| log.state().devices().iter().all(|d| d.key == self.public));
+        if alone {
+            // No partner to tell the new key to: the old one goes now.
+            self.finish_handover()?;
+        }
         Ok(Some(Erased {
             old: old_key,
             device: self.public,
@@ -373,7 +382,7 @@ impl Replica {
             return Err(e.into());
         }
         self.doc.snapshot_written();
-        tracing::info!("history erased: this device re-based its organisation's records");
+        tracing::debug!("history erased: this device re-based its organisation's records");
         Ok(true)
     }
 
@@ -390,7 +399,7 @@ impl Replica {
         let mut batch = WriteBatch::new();
         batch.put_record(REC_ERASURE, &encode_json(&record));
         self.store.commit(batch)?;
-        tracing::info!("history erased: the store is sealed under a new data key");
+        tracing::debug!("history erased: the store is sealed under a new data key");
         Ok(())
     }
 
