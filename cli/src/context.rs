@@ -176,6 +176,24 @@ impl<'r> Ctx<'r> {
         }
     }
 
+    /// [`Ctx::emit`] of what `write` writes, straight to standard output (or collected for the
+    /// client): for results too large to hold twice.
+    pub fn emit_with(
+        &self,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<()> {
+        match &self.collected {
+            None => output::emit_with(write),
+            Some(c) => {
+                let mut bytes = Vec::new();
+                write(&mut bytes)?;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                c.borrow_mut().push(Text::Stdout(text));
+                Ok(())
+            }
+        }
+    }
+
     /// Writes `text` to standard output like [`Ctx::emit`], unless `--quiet`: for sentences
     /// written for people around the result (a confirmation, a hint, what to do next).
     pub fn say(&self, text: &str) -> Result<()> {
@@ -320,6 +338,15 @@ impl Opened<'_> {
     pub fn close(self) -> Result<(), ReplicaError> {
         match self {
             Opened::Owned(r) => (*r).close(),
+            Opened::Lent(_) => Ok(()),
+        }
+    }
+
+    /// [`Opened::close`] for a command whose process exits next: one opened read-only leaves
+    /// its memory to the exit ([`Replica::close_at_exit`]).
+    pub fn close_at_exit(self) -> Result<(), ReplicaError> {
+        match self {
+            Opened::Owned(r) => (*r).close_at_exit(),
             Opened::Lent(_) => Ok(()),
         }
     }

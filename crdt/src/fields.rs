@@ -610,14 +610,27 @@ impl Serialize for Row<'_> {
     /// Entries in name order, the order a `serde_json` map keeps, so a row writes the same
     /// bytes whether it is serialized directly or through `serde_json::Value`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut columns: Vec<Field> = self.columns.to_vec();
-        columns.sort_by_key(|f| f.name());
-        let mut m = s.serialize_map(Some(columns.len()))?;
-        for f in columns {
-            m.serialize_entry(f.name(), &f.read(self.record))?;
+        let mut m = s.serialize_map(Some(self.columns.len()))?;
+        // Columns given in name order ([`by_name`]) are written as they are: sorting them
+        // again for each of 100,000 rows was a fifth of an export.
+        if self.columns.is_sorted_by_key(|f| f.name()) {
+            for f in self.columns {
+                m.serialize_entry(f.name(), &f.read(self.record))?;
+            }
+        } else {
+            for f in by_name(self.columns) {
+                m.serialize_entry(f.name(), &f.read(self.record))?;
+            }
         }
         m.end()
     }
+}
+
+/// `columns` in name order: the order a row's entries are serialized in.
+pub fn by_name(columns: &[Field]) -> Vec<Field> {
+    let mut sorted = columns.to_vec();
+    sorted.sort_by_key(|f| f.name());
+    sorted
 }
 
 /// The value of one field of one record, typed, before a format writes it.

@@ -1400,6 +1400,19 @@ impl Replica {
         Ok(())
     }
 
+    /// [`Replica::close`] for a process about to exit: a replica opened read-only closes its
+    /// store and leaves the memory of its documents and view to the exit (freeing a view of
+    /// 100,000 offers piece by piece costs about 40 ms that nobody waits for otherwise). Any
+    /// other replica closes as usual. Not for a process that goes on opening replicas.
+    pub fn close_at_exit(mut self) -> Result<(), ReplicaError> {
+        if self.store.is_read_only() {
+            let network = self.net.node.network;
+            let empty = DocumentState::new(network, self.public);
+            std::mem::forget(std::mem::replace(&mut self.doc, empty));
+        }
+        self.close()
+    }
+
     /// Closes the replica: first a local snapshot if the log holds envelopes the stored one
     /// does not cover or the stored one has no view, and the own partition snapshot if it is
     /// due and the partition was written to; then the store (compacted when enough of its file

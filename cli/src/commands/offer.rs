@@ -319,7 +319,8 @@ pub fn list(ctx: &Ctx, a: OfferListArgs) -> Result<()> {
             t.render()
         }
     };
-    replica.close().map_err(|e| ctx.err(e))?;
+    // Freeing the view of every offer is not worth waiting for when the process ends next.
+    replica.close_at_exit().map_err(|e| ctx.err(e))?;
     ctx.emit(&text)
 }
 

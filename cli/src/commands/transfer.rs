@@ -319,23 +319,42 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
             intake: profile(o.owner).map_or("", |p| p.intake.as_str()),
         })
         .collect();
-    let mut text = match format {
-        Format::Csv => to_csv(&offers, &zone(&replica)?, ctx.now)
-            .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?,
-        Format::Hsds => {
+    let json_rows = (format == Format::Json).then(|| to_json(&offers));
+    // JSON to standard output is written as it is made, with the view still open.
+    if let (Some(json), None) = (&json_rows, &a.output) {
+        let rest = [("version", serde_json::json!(json.version))];
+        let written =
+            ctx.emit_with(|w| output::write_json_with_items(w, "offers", &json.offers, &rest));
+        drop(json_rows);
+        drop(offers);
+        // Freeing the view of every offer is not worth waiting for when the process ends.
+        replica.close_at_exit().map_err(|e| ctx.err(e))?;
+        return written;
+    }
+    let mut text = match (&json_rows, format) {
+        (Some(json), _) => {
+            let mut bytes = Vec::new();
+            let rest = [("version", serde_json::json!(json.version))];
+            output::write_json_with_items(&mut bytes, "offers", &json.offers, &rest)?;
+            String::from_utf8(bytes)?
+        }
+        (None, Format::Hsds) => {
             let Some(profile) = view.profiles().get(&own) else {
                 bail!(t!("cmd-export-no-profile"))
             };
             output::json(&to_hsds(&offers, (own, profile), ctx.now))?
         }
-        _ => output::json_in_order(&to_json(&offers))?,
+        (None, _) => to_csv(&offers, &zone(&replica)?, ctx.now)
+            .map_err(|e| anyhow::anyhow!(messages::chain(&e)))?,
     };
     if !text.ends_with('\n') {
         text.push('\n');
     }
     let count = offers.len();
+    drop(json_rows);
     drop(offers);
-    replica.close().map_err(|e| ctx.err(e))?;
+    // Freeing the view of every offer is not worth waiting for when the process ends next.
+    replica.close_at_exit().map_err(|e| ctx.err(e))?;
     match &a.output {
         None => ctx.emit(&text),
         Some(path) => {

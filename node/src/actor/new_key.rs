@@ -28,7 +28,16 @@ impl NodeActor {
         &mut self,
     ) -> Result<(mpsc::Receiver<NetEvent>, Option<mpsc::Receiver<NetEvent>>), NodeError> {
         let old = self.identity;
-        let listen = self.net.listen_addrs().await.unwrap_or_default();
+        // The ports bound (0 resolved), not the relay circuits: reservations are made again
+        // from the relays configured.
+        let listen: Vec<String> = self
+            .net
+            .listen_addrs()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| !a.contains("/p2p-circuit"))
+            .collect();
         self.sessions.clear();
         self.senders.clear();
         self.joiners.clear();

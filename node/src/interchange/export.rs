@@ -27,7 +27,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use jiff::tz::TimeZone;
-use puente_crdt::fields::{EXPORT_COLUMNS, IMPORT_COLUMNS, PublicOffer, Row, join, window_spec};
+use puente_crdt::fields::{
+    EXPORT_COLUMNS, Field, IMPORT_COLUMNS, PublicOffer, Row, by_name, join, window_spec,
+};
 use puente_crdt::time::{add_weeks, zone};
 use puente_crdt::{
     FieldValue, Kind, LangMode, Language, Offer, OrgId, OrgProfile, Record, StatusHint, Time, Unit,
@@ -101,10 +103,12 @@ pub struct JsonExport<'a> {
 /// id, inside `{"version": JSON_EXPORT_VERSION, "offers": [...]}`. Times are RFC 3339 UTC,
 /// durations are written like `48h`, languages as `tag:mode`.
 pub fn to_json<'a>(offers: &'a [ExportOffer<'a>]) -> JsonExport<'a> {
+    static BY_NAME: std::sync::OnceLock<Vec<Field>> = std::sync::OnceLock::new();
+    let columns = BY_NAME.get_or_init(|| by_name(&EXPORT_COLUMNS));
     JsonExport {
         offers: sorted_by_id(offers)
             .into_iter()
-            .map(|e| e.record(None).row(&EXPORT_COLUMNS))
+            .map(|e| e.record(None).row(columns))
             .collect(),
         version: JSON_EXPORT_VERSION,
     }

@@ -1352,6 +1352,11 @@ impl MemberState {
             .collect()
     }
 
+    /// How many valid erasures the log holds.
+    pub fn erasure_count(&self) -> usize {
+        self.view.erasures.len()
+    }
+
     /// The first epoch the valid erasures keep: every key below it is to be destroyed (`None`:
     /// nothing was erased).
     pub fn erased_before(&self) -> Option<Epoch> {

@@ -56,6 +56,9 @@ use crate::store::WriteBatch;
 /// The record of the erasures this store applied and the partitions still stand-ins.
 pub(super) const REC_ERASURE: &str = "erasure";
 
+/// The seed of the key this device moves to, between its making and the erasure's transaction.
+const REC_NEXT_KEY: &str = "erasure-next-key";
+
 /// Root records per change of a re-based partition: a change of this many offers is about
 /// 500 KiB, well inside an envelope.
 const REBASE_RECORDS_PER_CHANGE: usize = 1000;
@@ -134,6 +137,24 @@ impl ErasureStatus {
 }
 
 impl Replica {
+    /// The end of a move a crash interrupted after its transaction: the replaced key, still a
+    /// member, is revoked by this one (and the receipt follows).
+    fn finish_move(&mut self, record: &ErasureRecord, now: Time) -> Result<(), ReplicaError> {
+        let Some(old) = record.replaced.filter(|k| *k != self.public) else {
+            return Ok(());
+        };
+        let still_member = self
+            .net
+            .membership
+            .as_ref()
+            .is_some_and(|log| log.state().is_member_device(&old));
+        if still_member {
+            self.revoke(RevokeTarget::Device(old), ERASURE_REASON, now)?;
+            self.membership_follow_up(now)?;
+        }
+        Ok(())
+    }
+
     /// Erases the network's history (admins; `puente history erase`): a rotation to a new
     /// epoch key, then an `Erase` op keeping every epoch whose key was made at or after
     /// `since` (seconds since the Unix epoch, as the rotations claim; `None` or a time after
@@ -222,9 +243,10 @@ impl Replica {
             return Ok(None);
         };
         let state = log.state();
-        let count = state.erasures().len();
+        let count = state.erasure_count();
         let mut record = ErasureRecord::load(&self.store)?;
         if record.applied >= count {
+            self.finish_move(&record, now)?;
             return Ok(None);
         }
         let Some(before) = state.erased_before() else {
@@ -254,16 +276,36 @@ impl Replica {
         let old_key = self.public;
         let rebases = rebaser(log, org) == Some(old_key);
 
-        // The one op the old key signs.
-        let new = SecretKey::generate();
-        let keys = DeviceKeys {
-            device: new.public(),
-            agreement: agreement_of(&new).public(),
+        // The new key is kept before the one op the old key signs, so that a crash between
+        // them cannot leave a device in the log whose key nobody holds.
+        let new = match self.store.get_record(REC_NEXT_KEY)? {
+            Some(seed) => {
+                let seed: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(
+                    seed[..]
+                        .try_into()
+                        .map_err(|_| ReplicaError::Damaged("erasure"))?,
+                );
+                SecretKey::from_bytes(&seed)
+            }
+            None => {
+                let new = SecretKey::generate();
+                let mut batch = WriteBatch::new();
+                batch.put_record(REC_NEXT_KEY, &new.to_bytes()[..]);
+                self.store.commit(batch)?;
+                new
+            }
         };
-        let add = Op::add_device(network, &self.key, &log.heads(), org, keys, claimed(now))?;
-        let mut ops = vec![add.to_bytes()];
-        if self.apply_membership(&ops)?.accepted != 1 {
-            return Err(NetworkRefusal::DeviceNotAccepted.into());
+        let mut ops = Vec::new();
+        if state.device(&new.public()).is_none() {
+            let keys = DeviceKeys {
+                device: new.public(),
+                agreement: agreement_of(&new).public(),
+            };
+            let add = Op::add_device(network, &self.key, &log.heads(), org, keys, claimed(now))?;
+            ops.push(add.to_bytes());
+            if self.apply_membership(&ops)?.accepted != 1 {
+                return Err(NetworkRefusal::DeviceNotAccepted.into());
+            }
         }
 
         // Every partition as it reads now, with no history; the own one as the new key's.
@@ -306,6 +348,7 @@ impl Replica {
         batch.put_record(REC_HANDOVER, &handover_record(&self.key));
         batch.put_record(REC_EPOCH_KEYS, &encode_keys(&ring));
         batch.put_record(REC_ERASURE, &encode_json(&record));
+        batch.delete_record(REC_NEXT_KEY);
         batch.delete_record(REC_ROLLBACK);
         for name in self.store.record_names()? {
             if name.starts_with(REC_MAILBOX_PREFIX) {
@@ -432,7 +475,7 @@ impl Replica {
     pub(super) fn erasure_pending(&self) -> bool {
         self.net.membership.as_ref().is_some_and(|log| {
             let state = log.state();
-            state.erasures().len() > self.doc.erasures_applied
+            state.erasure_count() > self.doc.erasures_applied
                 && state.is_member_device(&self.public)
                 && !state.is_after_erasures(&self.public)
         })

@@ -212,6 +212,17 @@ impl Replica {
                 }
             };
             let keys = self.net.keys.keys(epoch);
+            let erased = self
+                .net
+                .membership
+                .as_ref()
+                .and_then(|log| log.state().erased_before())
+                .is_some_and(|before| epoch < before);
+            if keys.is_empty() && erased {
+                // Sealed under a key a history erasure destroyed: it never opens here again.
+                out.refused += 1;
+                continue;
+            }
             if keys.is_empty() {
                 out.waiting.push(entry);
                 continue;
