@@ -1191,26 +1191,7 @@ impl Replica {
         if name.is_some() {
             node.network_name = name;
         }
-        let mut envs = Vec::new();
-        let mut chunk: Vec<Vec<u8>> = Vec::new();
-        let mut chunk_bytes = 0usize;
-        let seal_chunk = |chunk: &[Vec<u8>], envs: &mut Vec<Envelope>| {
-            let seq = envs.len() as u64 + 1;
-            Envelope::seal(network, node.org, &self.key, seq, epoch, key.key(), chunk)
-                .map(|env| envs.push(env))
-        };
-        for change in changes {
-            if !chunk.is_empty() && chunk_bytes + change.len() > REPUBLISH_CHUNK_BYTES {
-                seal_chunk(&chunk, &mut envs)?;
-                chunk.clear();
-                chunk_bytes = 0;
-            }
-            chunk_bytes += change.len();
-            chunk.push(change);
-        }
-        if !chunk.is_empty() {
-            seal_chunk(&chunk, &mut envs)?;
-        }
+        let envs = seal_history(network, node.org, &self.key, key, changes)?;
         batch.replace_log();
         for env in &envs {
             batch.append_log(env.to_bytes());
@@ -1435,6 +1416,48 @@ impl Replica {
         }
         Ok(self.store.close()?)
     }
+}
+
+/// `changes` (a partition's history, in causal order) sealed by `key` as its envelopes
+/// numbered from 1 under `epoch_key`, at most [`REPUBLISH_CHUNK_BYTES`] of changes each: a
+/// node's local history when it joins a network, or its partition re-based after a history
+/// erasure.
+fn seal_history(
+    network: NetworkId,
+    org: OrgId,
+    key: &SecretKey,
+    epoch_key: EpochKey,
+    changes: Vec<Vec<u8>>,
+) -> Result<Vec<Envelope>, ReplicaError> {
+    let mut envs = Vec::new();
+    let mut chunk: Vec<Vec<u8>> = Vec::new();
+    let mut chunk_bytes = 0usize;
+    let seal = |chunk: &[Vec<u8>], envs: &mut Vec<Envelope>| {
+        let seq = envs.len() as u64 + 1;
+        Envelope::seal(
+            network,
+            org,
+            key,
+            seq,
+            epoch_key.epoch(),
+            epoch_key.key(),
+            chunk,
+        )
+        .map(|env| envs.push(env))
+    };
+    for change in changes {
+        if !chunk.is_empty() && chunk_bytes + change.len() > REPUBLISH_CHUNK_BYTES {
+            seal(&chunk, &mut envs)?;
+            chunk.clear();
+            chunk_bytes = 0;
+        }
+        chunk_bytes += change.len();
+        chunk.push(change);
+    }
+    if !chunk.is_empty() {
+        seal(&chunk, &mut envs)?;
+    }
+    Ok(envs)
 }
 
 /// Decodes the changes of an accepted envelope, or `None` when any of them does not decode or

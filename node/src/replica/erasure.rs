@@ -44,10 +44,9 @@ use super::network::{agreement_of, claimed};
 use super::restore::{REC_HANDOVER, handover_record};
 use super::rollback::REC_ROLLBACK;
 use super::{
-    NetworkRefusal, REC_EPOCH_KEYS, REC_IDENTITY, REPUBLISH_CHUNK_BYTES, Replica, ReplicaError,
-    SNAPSHOT_NAME, decode_json, encode_json, encode_keys,
+    NetworkRefusal, REC_EPOCH_KEYS, REC_IDENTITY, Replica, ReplicaError, SNAPSHOT_NAME,
+    decode_json, encode_json, encode_keys,
 };
-use crate::envelope::format::Envelope;
 use crate::identity::{PublicKey, SecretKey};
 use crate::keys::{Epoch, EpochKey, EpochKeys as _};
 use crate::membership::{DeviceKeys, Op, OpId, RevokeTarget};
@@ -188,14 +187,7 @@ impl Replica {
         if nothing_before || state.erased_before().is_some_and(|last| before <= last) {
             return Err(NetworkRefusal::NothingToErase.into());
         }
-        let recipients: Vec<DeviceKeys> = state
-            .devices()
-            .iter()
-            .map(|d| DeviceKeys {
-                device: d.key,
-                agreement: d.agreement,
-            })
-            .collect();
+        let recipients = super::network::member_keys(state);
         let key = EpochKey::generate(epoch);
         let rotation = Op::epoch_key(
             network,
@@ -327,7 +319,7 @@ impl Replica {
             }
             parts.push((o, Part::Saved(fresh.save())));
         }
-        let envs = seal_base(network, org, &new, epoch, &seal_key, base)?;
+        let envs = super::seal_history(network, org, &new, EpochKey::new(epoch, seal_key), base)?;
         let mut ring = self.net.keys.clone();
         ring.forget_below(before);
         record.applied = count;
@@ -571,36 +563,4 @@ fn rebaser(log: &crate::membership::MembershipLog, org: OrgId) -> Option<PublicK
         .filter(|d| state.is_member_device(&d.key) || moved(&d.key))
         .map(|d| d.key)
         .min()
-}
-
-/// The re-based own partition's changes as the new key's first envelopes (numbered from 1),
-/// at most [`REPUBLISH_CHUNK_BYTES`] of changes each.
-fn seal_base(
-    network: crate::keys::NetworkId,
-    org: OrgId,
-    key: &SecretKey,
-    epoch: Epoch,
-    seal_key: &crate::crypto::seal::SymmetricKey,
-    changes: Vec<Vec<u8>>,
-) -> Result<Vec<Envelope>, ReplicaError> {
-    let mut envs = Vec::new();
-    let mut chunk: Vec<Vec<u8>> = Vec::new();
-    let mut bytes = 0usize;
-    let seal = |chunk: &[Vec<u8>], envs: &mut Vec<Envelope>| {
-        let seq = envs.len() as u64 + 1;
-        Envelope::seal(network, org, key, seq, epoch, seal_key, chunk).map(|env| envs.push(env))
-    };
-    for change in changes {
-        if !chunk.is_empty() && bytes + change.len() > REPUBLISH_CHUNK_BYTES {
-            seal(&chunk, &mut envs)?;
-            chunk.clear();
-            bytes = 0;
-        }
-        bytes += change.len();
-        chunk.push(change);
-    }
-    if !chunk.is_empty() {
-        seal(&chunk, &mut envs)?;
-    }
-    Ok(envs)
 }

@@ -1268,14 +1268,7 @@ impl Replica {
             && (revoker || designated)
             && let Some(epoch) = state.next_epoch()
         {
-            let recipients: Vec<DeviceKeys> = state
-                .devices()
-                .iter()
-                .map(|d| DeviceKeys {
-                    device: d.key,
-                    agreement: d.agreement,
-                })
-                .collect();
+            let recipients = member_keys(state);
             let key = EpochKey::generate(epoch);
             let op = Op::epoch_key(
                 log.network(),
@@ -1365,6 +1358,18 @@ impl Replica {
         }
         Ok(written)
     }
+}
+
+/// Every member device's keys: the recipients of a rotation.
+pub(super) fn member_keys(state: &crate::membership::MemberState) -> Vec<DeviceKeys> {
+    state
+        .devices()
+        .iter()
+        .map(|d| DeviceKeys {
+            device: d.key,
+            agreement: d.agreement,
+        })
+        .collect()
 }
 
 /// Whether a key of `epoch` was sealed to a device that `revocation` removed (or the epoch is

@@ -905,22 +905,19 @@ impl Store {
 
     /// Names of all stored snapshots, sorted.
     pub fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
-        let map = |e: redb::Error| self.db_error(e);
-        let txn = self.db.begin_read().map_err(|e| map(e.into()))?;
-        let table = txn.open_table(SNAPSHOTS).map_err(|e| map(e.into()))?;
-        let mut names = Vec::new();
-        for entry in table.iter().map_err(|e| map(e.into()))? {
-            let (key, _) = entry.map_err(|e| map(e.into()))?;
-            names.push(key.value().to_owned());
-        }
-        Ok(names)
+        self.names_in(SNAPSHOTS)
     }
 
     /// Names of all records, sorted.
     pub fn record_names(&self) -> Result<Vec<String>, StoreError> {
+        self.names_in(RECORDS)
+    }
+
+    /// The keys of a table keyed by name, sorted.
+    fn names_in(&self, table: TableDefinition<&str, &[u8]>) -> Result<Vec<String>, StoreError> {
         let map = |e: redb::Error| self.db_error(e);
         let txn = self.db.begin_read().map_err(|e| map(e.into()))?;
-        let table = txn.open_table(RECORDS).map_err(|e| map(e.into()))?;
+        let table = txn.open_table(table).map_err(|e| map(e.into()))?;
         let mut names = Vec::new();
         for entry in table.iter().map_err(|e| map(e.into()))? {
             let (key, _) = entry.map_err(|e| map(e.into()))?;

@@ -345,13 +345,10 @@ fn a_partner_offline_during_the_erasure_applies_it_from_a_bundle() {
     }
 }
 
-#[test]
-fn an_organisations_second_device_waits_for_the_re_base_its_first_device_writes() {
+/// Admin X and Org A with two devices (stores `x`, `a1`, `a2` under `base`), synced.
+fn admin_and_two_devices(base: &std::path::Path) -> Vec<Replica> {
     use puente_node::membership::Role;
-    use puente_node::replica::WriteRefusal;
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let base = dir.path();
     let mut x = crate::support::init(&base.join("x"), "Admin X");
     x.create_network("Valley network", NOW).expect("network");
     let mut a1 = crate::support::init(&base.join("a1"), "Org A");
@@ -367,6 +364,15 @@ fn an_organisations_second_device_waits_for_the_re_base_its_first_device_writes(
         .expect("joins");
     let mut rs = vec![x, a1, a2];
     sync_all(&mut rs);
+    rs
+}
+
+#[test]
+fn an_organisations_second_device_waits_for_the_re_base_its_first_device_writes() {
+    use puente_node::replica::WriteRefusal;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rs = admin_and_two_devices(dir.path());
     rs[1]
         .add_offer(offer("a-from-laptop-1"), NOW)
         .expect("writes");
@@ -420,25 +426,10 @@ fn an_organisations_second_device_waits_for_the_re_base_its_first_device_writes(
 
 #[test]
 fn when_the_device_that_was_to_re_base_is_lost_the_other_one_does_once_it_is_revoked() {
-    use puente_node::membership::{RevokeTarget, Role};
+    use puente_node::membership::RevokeTarget;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let base = dir.path();
-    let mut x = crate::support::init(&base.join("x"), "Admin X");
-    x.create_network("Valley network", NOW).expect("network");
-    let mut a1 = crate::support::init(&base.join("a1"), "Org A");
-    x.admit_org("Org A", Role::Member, a1.device_keys(), NOW)
-        .expect("admitted");
-    a1.join(&x.membership_ops(), "Valley network")
-        .expect("joins");
-    let mut a2 = Replica::init_device(&base.join("a2"), PASS, "America/Los_Angeles", NOW)
-        .expect("device store");
-    x.admit_device(a1.org(), a2.device_keys(), NOW)
-        .expect("second device");
-    a2.join(&x.membership_ops(), "Valley network")
-        .expect("joins");
-    let mut rs = vec![x, a1, a2];
-    sync_all(&mut rs);
+    let mut rs = admin_and_two_devices(dir.path());
     rs[1].add_offer(offer("a-one"), NOW).expect("writes");
     sync_all(&mut rs);
     // The device with the lower key is lost before the erasure reaches it.
