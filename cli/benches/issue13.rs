@@ -272,18 +272,26 @@ fn baseline(base: &Path, dir: &Path, runs: usize) -> (usize, f64) {
 /// node, which is then stopped with SIGTERM.
 fn update_through_node(dir: &Path, updates: usize, t: &mut Table) {
     let ids = offer_ids(dir);
+    let log_path = dir.with_extension("node.log");
+    let log = std::fs::File::create(&log_path).expect("the node's log file");
     let mut node = Command::new(PUENTE)
         .args(["--data-dir", path_str(dir), "run", "--no-web"])
         .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
         .env("PUENTE_PASSPHRASE", PASS)
         .env("PUENTE_NOW", now_text())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("puente run starts");
     let deadline = Instant::now() + Duration::from_secs(120);
     while !status_ok(dir) {
-        assert!(Instant::now() < deadline, "the node did not start");
+        let exited = node.try_wait().ok().flatten();
+        if exited.is_some() || Instant::now() >= deadline {
+            panic!(
+                "the node did not start ({exited:?}): {}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     let s = Instant::now();
