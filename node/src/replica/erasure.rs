@@ -50,6 +50,7 @@ use super::{
 use crate::identity::{PublicKey, SecretKey};
 use crate::keys::{Epoch, EpochKey, EpochKeys as _};
 use crate::membership::{DeviceKeys, Op, OpId, RevokeTarget};
+use crate::relay::entry::{EntryKind, seal_entry};
 use crate::store::WriteBatch;
 
 /// The record of the erasures this store applied and the partitions still stand-ins.
@@ -57,6 +58,12 @@ pub(super) const REC_ERASURE: &str = "erasure";
 
 /// The seed of the key this device moves to, between its making and the erasure's transaction.
 const REC_NEXT_KEY: &str = "erasure-next-key";
+
+/// Mailbox entries an erasing admin sealed under the key current before it (the rotation and
+/// the `Erase` op), deposited first at every relay (`mailbox.rs`): version 1, then u32
+/// length-prefixed entries.
+const REC_OUTBOX: &str = "erasure-outbox";
+const OUTBOX_VERSION: u8 = 1;
 
 /// Root records per change of a re-based partition: a change of this many offers is about
 /// 500 KiB, well inside an envelope.
@@ -216,6 +223,21 @@ impl Replica {
             return Err(NetworkRefusal::ErasureNotAccepted.into());
         }
         ops.push(erase);
+        // Partners that only a relay's mailbox reaches hold the key before the rotation only:
+        // the news goes to them sealed under it, before this node destroys it.
+        if let Some(previous) = self.net.keys.epochs().filter(|e| *e < epoch).last()
+            && let Some(key) = self.net.keys.key(previous)
+        {
+            let mut outbox = vec![OUTBOX_VERSION];
+            for op in &ops {
+                let entry = seal_entry(&network, previous, key, EntryKind::MembershipOp, op);
+                outbox.extend_from_slice(&(entry.len() as u32).to_be_bytes());
+                outbox.extend_from_slice(&entry);
+            }
+            let mut batch = WriteBatch::new();
+            batch.put_record(REC_OUTBOX, &outbox);
+            self.store.commit(batch)?;
+        }
         let mut erased = self
             .apply_erasures(now)?
             .ok_or(NetworkRefusal::ErasureNotAccepted)?;
@@ -461,6 +483,35 @@ impl Replica {
             rekeyed: record.rekeyed >= record.applied,
             pending: self.erasure_pending(),
         })
+    }
+
+    /// The mailbox entries an erasure this device made left to deposit first (see
+    /// [`REC_OUTBOX`]); none when it made none.
+    pub(super) fn erasure_outbox(&self) -> Result<Vec<Vec<u8>>, ReplicaError> {
+        let Some(record) = self.store.get_record(REC_OUTBOX)? else {
+            return Ok(Vec::new());
+        };
+        let damaged = || ReplicaError::Damaged("erasure outbox");
+        let (&version, mut rest) = record.split_first().ok_or_else(damaged)?;
+        if version != OUTBOX_VERSION {
+            return Err(damaged());
+        }
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(damaged)?;
+            let len = u32::from_be_bytes(*len) as usize;
+            if tail.len() < len {
+                return Err(damaged());
+            }
+            out.push(tail[..len].to_vec());
+            rest = &tail[len..];
+        }
+        Ok(out)
+    }
+
+    /// The key this device had before the last erasure it applied, if any.
+    pub(super) fn replaced_key(&self) -> Result<Option<PublicKey>, ReplicaError> {
+        Ok(ErasureRecord::load(&self.store)?.replaced)
     }
 
     /// Whether the log holds an erasure this store has not applied yet.

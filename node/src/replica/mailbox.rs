@@ -114,13 +114,42 @@ impl Replica {
         let full = |out: &Deposit, bytes: usize| {
             out.entries.len() >= max_entries || (!out.entries.is_empty() && bytes >= max_bytes)
         };
+        // A relay this node deposits at from the start (a new cursor) gets first what a history
+        // erasure sealed under the key it destroyed (`erasure.rs`): the rotation and the
+        // `Erase` op, which partners still on that key open only so.
+        if cursor.ops == 0 && cursor.envelopes == 0 {
+            for entry in self.erasure_outbox()? {
+                bytes += entry.len();
+                out.entries.push(entry);
+            }
+        }
+        // The ops this device signed, under this key or the one an erasure replaced (the op
+        // that added this key among them).
+        let replaced = self.replaced_key()?;
         let from = usize::try_from(cursor.ops).unwrap_or(usize::MAX);
-        for op in log.accepted_since(from) {
+        // The epoch current when each op was written, as the log accepted them (in causal
+        // order): an op is sealed under it, so that a partner that holds the keys of the ops
+        // before it opens it, however far the network rotated since.
+        let rotations: std::collections::BTreeMap<_, Epoch> = log
+            .state()
+            .epochs()
+            .into_iter()
+            .map(|e| (e.rotation, e.epoch))
+            .collect();
+        let mut written_at: Option<Epoch> = None;
+        for (index, op) in log.accepted_since(0).enumerate() {
+            let at = written_at;
+            if let Some(epoch) = rotations.get(&op.id()) {
+                written_at = written_at.max(Some(*epoch));
+            }
+            if index < from {
+                continue;
+            }
             if full(&out, bytes) {
                 return Ok(out);
             }
             out.next.ops += 1;
-            if op.author() != self.public {
+            if op.author() != self.public && Some(op.author()) != replaced {
                 continue;
             }
             let (epoch, key) = match op.body() {
@@ -137,7 +166,15 @@ impl Replica {
                         None => (current.epoch(), current.key().clone()),
                     }
                 }
-                _ => (current.epoch(), current.key().clone()),
+                _ => {
+                    // The key of the epoch it was written in, or the oldest held after it (an
+                    // erasure destroyed the older ones).
+                    let held = at.and_then(|at| self.net.keys.epochs().find(|e| *e >= at));
+                    match held.and_then(|e| self.net.keys.key(e).map(|k| (e, k.clone()))) {
+                        Some(sealed) => sealed,
+                        None => (current.epoch(), current.key().clone()),
+                    }
+                }
             };
             let entry = seal_entry(
                 &network,

@@ -859,6 +859,32 @@ impl Replica {
         let agreement = self.agreement_secret();
         let public = self.public;
         self.net.refresh_keys(&public, &agreement);
+        self.keys_of_replaced_device();
+    }
+
+    /// After a history erasure, while the replaced key is still kept for the handover: the
+    /// keys of epochs from the first one kept on that were sealed to it (rotations made after
+    /// the erasure but before partners knew this device's new key), never an erased one. A
+    /// partner that a relay's mailbox alone reaches gets them no other way.
+    fn keys_of_replaced_device(&mut self) {
+        let Some(log) = self.net.membership.as_ref() else {
+            return;
+        };
+        let Some(kept) = log.state().erased_before() else {
+            return;
+        };
+        let Ok(Some(old)) = self.handover_key() else {
+            return;
+        };
+        let opened = log.epoch_keys(&old.public(), &agreement_of(&old));
+        for key in opened.all().filter(|k| k.epoch() >= kept) {
+            self.net.keys.insert(key);
+        }
+        if let Some(current) = log.state().current_epoch()
+            && self.net.keys.key(current.epoch).is_some()
+        {
+            self.net.node.epoch = current.epoch.0;
+        }
     }
 
     pub(super) fn admin_log(&self, action: AdminAction) -> Result<&MembershipLog, ReplicaError> {

@@ -345,6 +345,75 @@ fn a_partner_offline_during_the_erasure_applies_it_from_a_bundle() {
     }
 }
 
+/// What `from` would deposit at a relay it starts depositing at, as `to` collects and applies
+/// it (ops first, then envelopes, and again while entries wait for a key); whether anything
+/// new was applied.
+fn through_mailbox(from: &Replica, to: &mut Replica) -> bool {
+    let deposit = from
+        .mailbox_deposit(
+            &MailboxCursor::default(),
+            usize::MAX,
+            usize::MAX,
+            usize::MAX,
+        )
+        .expect("deposit");
+    let mut entries = deposit.entries;
+    let mut moved = false;
+    for _ in 0..4 {
+        let opened = to.mailbox_open(entries);
+        let (update, _) = to
+            .apply_membership_and_follow_up(&opened.ops, NOW)
+            .expect("applies");
+        moved |= update.accepted > 0;
+        for env in &opened.envelopes {
+            let before = to.version_vector();
+            to.ingest(env).expect("ingests");
+            moved |= to.version_vector() != before;
+        }
+        entries = opened.waiting;
+        if entries.is_empty() {
+            break;
+        }
+    }
+    moved
+}
+
+#[test]
+fn a_partner_only_a_relays_mailbox_reaches_applies_the_erasure_from_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rs = busy_network(dir.path());
+    let before = reading(&rs[0]);
+    let mut offline = rs.pop().expect("store 2");
+    let old = offline.public_key();
+    rs[0].erase_history(None, NOW).expect("erased");
+    sync_all(&mut rs);
+    // Store 2 never meets a partner: what each deposits at a relay is all that passes between
+    // it and the others (who sync with each other).
+    let exchange = |rs: &mut Vec<Replica>, offline: &mut Replica| {
+        for _ in 0..4 {
+            for r in rs.iter_mut() {
+                through_mailbox(r, offline);
+                through_mailbox(offline, r);
+            }
+            sync_all(rs);
+        }
+    };
+    exchange(&mut rs, &mut offline);
+    assert_ne!(offline.public_key(), old, "moved to a new key");
+    let status = offline.erasure_status().expect("status");
+    assert_eq!(status.applied, 1);
+    assert!(status.waiting_for.is_empty(), "{status:?}");
+    assert_eq!(reading(&offline), before);
+    // Writing goes on, through the mailbox too.
+    offline.add_offer(offer("org2-after"), NOW).expect("writes");
+    exchange(&mut rs, &mut offline);
+    for r in &rs {
+        assert_eq!(reading(r), reading(&offline));
+        assert!(r.erasure_status().expect("status").waiting_for.is_empty());
+    }
+    assert!(reading(&offline).iter().any(|l| l.contains("org2-after")));
+}
+
 /// Admin X and Org A with two devices (stores `x`, `a1`, `a2` under `base`), synced.
 fn admin_and_two_devices(base: &std::path::Path) -> Vec<Replica> {
     use puente_node::membership::Role;
