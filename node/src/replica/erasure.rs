@@ -194,17 +194,7 @@ impl Replica {
         if nothing_before || state.erased_before().is_some_and(|last| before <= last) {
             return Err(NetworkRefusal::NothingToErase.into());
         }
-        let recipients = super::network::member_keys(state);
-        let key = EpochKey::generate(epoch);
-        let rotation = Op::epoch_key(
-            network,
-            &self.key,
-            &log.heads(),
-            &key,
-            &recipients,
-            claimed(now),
-        )?;
-        let mut ops = vec![rotation.to_bytes()];
+        let mut ops = vec![super::network::rotation(log, &self.key, epoch, now)?.to_bytes()];
         if self.apply_membership(&ops)?.accepted != 1 {
             return Err(NetworkRefusal::ErasureNotAccepted.into());
         }
@@ -427,18 +417,7 @@ impl Replica {
         // stand-in on disk, which opening replaces by these envelopes (`Replica::load`).
         self.doc.standins.remove(&org);
         self.persist_own(changes, &Touched::all())?;
-        let own = self.own_doc()?;
-        let bytes = self.doc.local_snapshot(own.as_ref());
-        let mut updated = record;
-        updated.standins = self.doc.standins.clone();
-        let mut batch = WriteBatch::new();
-        batch.put_snapshot(SNAPSHOT_NAME, self.doc.log_len, bytes);
-        batch.put_record(REC_ERASURE, &encode_json(&updated));
-        if let Err(e) = self.store.commit(batch) {
-            self.poisoned = true;
-            return Err(e.into());
-        }
-        self.doc.snapshot_written();
+        self.commit_standins(record)?;
         tracing::debug!("history erased: this device re-based its organisation's records");
         Ok(true)
     }
@@ -559,7 +538,7 @@ impl Replica {
         if ending.is_empty() {
             return Ok(());
         }
-        let mut record = ErasureRecord::load(&self.store)?;
+        let record = ErasureRecord::load(&self.store)?;
         for org in &ending {
             self.doc.standins.remove(org);
             self.doc
@@ -567,6 +546,13 @@ impl Replica {
                 .replace(*org, Partition::new(*org, self.public.as_bytes()));
             self.doc.refresh_view(*org, &Touched::all());
         }
+        self.commit_standins(record)
+    }
+
+    /// Makes the stand-ins in memory durable: the `erasure` record (`record` with them) and
+    /// the local snapshot that holds them, in one transaction, so that the store always says
+    /// the same in both.
+    fn commit_standins(&mut self, mut record: ErasureRecord) -> Result<(), ReplicaError> {
         record.standins = self.doc.standins.clone();
         let own = self.own_doc()?;
         let bytes = self.doc.local_snapshot(own.as_ref());

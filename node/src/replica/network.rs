@@ -1294,17 +1294,7 @@ impl Replica {
             && (revoker || designated)
             && let Some(epoch) = state.next_epoch()
         {
-            let recipients = member_keys(state);
-            let key = EpochKey::generate(epoch);
-            let op = Op::epoch_key(
-                log.network(),
-                &self.key,
-                &log.heads(),
-                &key,
-                &recipients,
-                claimed(now),
-            )?;
-            let bytes = vec![op.to_bytes()];
+            let bytes = vec![rotation(log, &self.key, epoch, now)?.to_bytes()];
             self.stage_membership(&bytes, changed, false)?;
             written.extend(bytes);
         }
@@ -1386,16 +1376,31 @@ impl Replica {
     }
 }
 
-/// Every member device's keys: the recipients of a rotation.
-pub(super) fn member_keys(state: &crate::membership::MemberState) -> Vec<DeviceKeys> {
-    state
+/// A rotation by `author` to a new key of `epoch`, sealed to every member device of `log`.
+pub(super) fn rotation(
+    log: &MembershipLog,
+    author: &SecretKey,
+    epoch: Epoch,
+    now: Time,
+) -> Result<Op, ReplicaError> {
+    let recipients: Vec<DeviceKeys> = log
+        .state()
         .devices()
         .iter()
         .map(|d| DeviceKeys {
             device: d.key,
             agreement: d.agreement,
         })
-        .collect()
+        .collect();
+    let key = EpochKey::generate(epoch);
+    Ok(Op::epoch_key(
+        log.network(),
+        author,
+        &log.heads(),
+        &key,
+        &recipients,
+        claimed(now),
+    )?)
 }
 
 /// Whether a key of `epoch` was sealed to a device that `revocation` removed (or the epoch is

@@ -230,15 +230,7 @@ fn an_adversary_with_a_store_its_passphrase_old_bundles_and_mailbox_entries_open
     ];
     let mut old_entries = Vec::new();
     for r in &rs {
-        let deposit = r
-            .mailbox_deposit(
-                &MailboxCursor::default(),
-                usize::MAX,
-                usize::MAX,
-                usize::MAX,
-            )
-            .expect("deposit");
-        old_entries.extend(deposit.entries);
+        old_entries.extend(all_deposited(r));
     }
     assert!(old_entries.len() >= 8);
     // Before: Org 1's store opens all of it.
@@ -317,15 +309,22 @@ fn an_adversary_with_a_store_its_passphrase_old_bundles_and_mailbox_entries_open
     }
 }
 
+/// The busy network with store 2 away while store 0 erases the history and stores 0 and 1
+/// apply it: those two, store 2 as it was, and what every store read before.
+fn erased_while_store_2_is_away(base: &std::path::Path) -> (Vec<Replica>, Replica, Vec<String>) {
+    let mut rs = busy_network(base);
+    let before = reading(&rs[0]);
+    let away = rs.pop().expect("store 2");
+    rs[0].erase_history(None, NOW).expect("erased");
+    sync_all(&mut rs);
+    (rs, away, before)
+}
+
 #[test]
 fn a_partner_offline_during_the_erasure_applies_it_from_a_bundle() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut rs = busy_network(dir.path());
-    let before = reading(&rs[2]);
-    let mut offline = rs.pop().expect("store 2");
+    let (mut rs, mut offline, before) = erased_while_store_2_is_away(dir.path());
     let org2 = offline.org();
-    rs[0].erase_history(None, NOW).expect("erased");
-    sync_all(&mut rs);
     // Org 0 hands Org 2 a bundle: the erasure, the new keys, and the re-based records.
     let bundle = rs[0].export_bundle(BundleScope::For(org2)).expect("bundle");
     let old = offline.public_key();
@@ -345,19 +344,23 @@ fn a_partner_offline_during_the_erasure_applies_it_from_a_bundle() {
     }
 }
 
+/// Every entry `r` deposits at a relay it starts depositing at.
+fn all_deposited(r: &Replica) -> Vec<Vec<u8>> {
+    r.mailbox_deposit(
+        &MailboxCursor::default(),
+        usize::MAX,
+        usize::MAX,
+        usize::MAX,
+    )
+    .expect("deposit")
+    .entries
+}
+
 /// What `from` would deposit at a relay it starts depositing at, as `to` collects and applies
 /// it (ops first, then envelopes, and again while entries wait for a key); whether anything
 /// new was applied.
 fn through_mailbox(from: &Replica, to: &mut Replica) -> bool {
-    let deposit = from
-        .mailbox_deposit(
-            &MailboxCursor::default(),
-            usize::MAX,
-            usize::MAX,
-            usize::MAX,
-        )
-        .expect("deposit");
-    let mut entries = deposit.entries;
+    let mut entries = all_deposited(from);
     let mut moved = false;
     for _ in 0..4 {
         let opened = to.mailbox_open(entries);
@@ -381,12 +384,8 @@ fn through_mailbox(from: &Replica, to: &mut Replica) -> bool {
 #[test]
 fn a_partner_only_a_relays_mailbox_reaches_applies_the_erasure_from_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut rs = busy_network(dir.path());
-    let before = reading(&rs[0]);
-    let mut offline = rs.pop().expect("store 2");
+    let (mut rs, mut offline, before) = erased_while_store_2_is_away(dir.path());
     let old = offline.public_key();
-    rs[0].erase_history(None, NOW).expect("erased");
-    sync_all(&mut rs);
     // Store 2 never meets a partner: what each deposits at a relay is all that passes between
     // it and the others (who sync with each other).
     let exchange = |rs: &mut Vec<Replica>, offline: &mut Replica| {
